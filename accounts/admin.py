@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import Account, OwnershipChange, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("name",)
+    list_display = ("name", "email", "title", "region", "team_lead", "is_active", "is_staff")
+    list_filter = ("groups", "region", "is_active", "is_staff")
+    search_fields = ("name", "email", "title")
+    list_select_related = ("team_lead",)
+    autocomplete_fields = ("team_lead",)
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (
+            "Person",
+            {"fields": ("name", "title", "region", "team_lead", "started_on", "quarterly_quota")},
+        ),
+        ("Roles and access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {"classes": ("wide",), "fields": ("email", "name", "password1", "password2", "groups")},
+        ),
+    )
+    filter_horizontal = ("groups",)
+
+
+class OwnershipChangeInline(admin.TabularInline):
+    model = OwnershipChange
+    extra = 0
+    can_delete = False
+    fields = (
+        "changed_at",
+        "previous_owner",
+        "new_owner",
+        "new_owner_role",
+        "changed_by",
+        "reason",
+        "source",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "organization_id",
+        "domain",
+        "country",
+        "region",
+        "territory",
+        "owner",
+        "owner_role",
+        "plan",
+        "health",
+        "am_managed",
+    )
+    list_filter = ("region", "territory", "owner_role", "plan", "health", "am_managed", "is_lead")
+    search_fields = ("name", "domain", "organization_id", "owner__name", "owner__email")
+    list_select_related = ("owner", "territory")
+    autocomplete_fields = ("owner", "tam_overlay", "onboarding_specialist")
+    # Owners move through handovers and the round robin, which record why.
+    readonly_fields = ("owner", "owner_role", "owner_since", "created_at", "updated_at")
+    inlines: ClassVar = [OwnershipChangeInline]
+    show_full_result_count = False
+
+
+@admin.register(OwnershipChange)
+class OwnershipChangeAdmin(admin.ModelAdmin):
+    list_display = (
+        "account",
+        "previous_owner",
+        "new_owner",
+        "new_owner_role",
+        "changed_by",
+        "changed_at",
+        "source",
+    )
+    list_filter = ("source", "new_owner_role")
+    search_fields = ("account__name", "account__organization_id", "reason")
+    list_select_related = ("account", "previous_owner", "new_owner", "changed_by")
+    date_hierarchy = "changed_at"
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from .roles import LEAD_ROLES, MANAGER_ROLES, Role
+
+
+class Region(models.TextChoices):
+    """Ownership region: decides which team (US or EU) owns an account."""
+
+    US = "US", "US"
+    EU = "EU", "EU"
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("Staff log in with their email; it is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A member of staff. Logs in with their email; roles are groups."""
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    email = models.EmailField("email", unique=True)
+    name = models.CharField(max_length=150)
+    title = models.CharField(max_length=150, blank=True)
+    region = models.CharField(max_length=2, choices=Region.choices, blank=True)
+    team_lead = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="team_members",
+        help_text="The team lead this person reports to.",
+    )
+    started_on = models.DateField(
+        null=True, blank=True, help_text="First day in the role; quota ramps for three months."
+    )
+    quarterly_quota = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="TAM/TAE quota per quarter, in dollars of ARR.",
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["name"]
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.email
+
+    @cached_property
+    def role_names(self) -> frozenset[str]:
+        """The user's roles, loaded once per request (one query)."""
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_names.intersection(roles))
+
+    @property
+    def is_team_lead_or_manager(self) -> bool:
+        return self.is_superuser or self.has_role(*LEAD_ROLES)
+
+    @property
+    def is_manager(self) -> bool:
+        return self.is_superuser or self.has_role(*MANAGER_ROLES)
+
+    @property
+    def is_revops(self) -> bool:
+        return self.is_superuser or self.has_role(Role.REVOPS)
+
+
+class OwnerRole(models.TextChoices):
+    TAE = "TAE", "TAE"
+    TAM = "TAM", "TAM"
+    CSM = "CSM", "CSM"
+
+
+class Plan(models.TextChoices):
+    MONTHLY = "monthly", "Monthly"
+    ANNUAL = "annual", "Annual"
+    STARTUP = "startup", "Startup / YC credits"
+    TRIAL = "trial", "Trial"
+
+
+class Health(models.TextChoices):
+    GOOD = "good", "Good"
+    FAIR = "fair", "Fair"
+    POOR = "poor", "Poor"
+
+
+class NewOwnerTrait(models.TextChoices):
+    US_TAM = "us_tam", "US TAM"
+    US_CSM = "us_csm", "US CSM"
+    EU_TAM = "eu_tam", "EU TAM"
+    EU_CSM = "eu_csm", "EU CSM"
+    READY_TO_MOVE = "ready_to_move", "Ready to move"
+
+
+class AccountQuerySet(models.QuerySet["Account"]):
+    def owned_by(self, user: User) -> AccountQuerySet:
+        return self.filter(owner=user)
+
+    def unowned(self) -> AccountQuerySet:
+        return self.filter(owner__isnull=True)
+
+
+class Account(models.Model):
+    """A customer account (one PostHog organization)."""
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=200, blank=True)
+    organization_id = models.CharField(
+        "organization id",
+        max_length=64,
+        unique=True,
+        help_text="The product's external organization id.",
+    )
+    country = models.CharField(
+        "HQ country", max_length=2, blank=True, help_text="ISO 3166 alpha-2 code."
+    )
+    region = models.CharField(max_length=2, choices=Region.choices, blank=True)
+    territory = models.ForeignKey(
+        "leads.Territory", null=True, blank=True, on_delete=models.SET_NULL, related_name="accounts"
+    )
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    business_type = models.CharField(max_length=60, blank=True)
+    plan = models.CharField(max_length=10, choices=Plan.choices, default=Plan.MONTHLY)
+    credit_balance = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal(0))
+    credit_expires_on = models.DateField(null=True, blank=True)
+    has_discount_agreement = models.BooleanField(default=False)
+    annual_discount = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Annual plan discount as a fraction (0.2 = 20%).",
+    )
+    renewal_date = models.DateField(null=True, blank=True)
+    health = models.CharField(max_length=4, choices=Health.choices, blank=True)
+    active_users_30d = models.PositiveIntegerField("active users (30 days)", null=True, blank=True)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    first_paid_month = models.DateField(null=True, blank=True)
+
+    # Ownership. Changes go through accounts.ownership.change_account_owner,
+    # which records each move in OwnershipChange.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_accounts",
+    )
+    owner_role = models.CharField(max_length=3, choices=OwnerRole.choices, blank=True)
+    owner_since = models.DateField(null=True, blank=True)
+    tam_overlay = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="overlay_accounts",
+        help_text="TAM working alongside the CSM owner.",
+    )
+    onboarding_specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="onboarding_accounts",
+    )
+    new_owner_trait = models.CharField(max_length=13, choices=NewOwnerTrait.choices, blank=True)
+    am_managed = models.BooleanField(
+        "AM managed",
+        default=False,
+        help_text="Counts for the owner's quota. Set by a team lead or manager.",
+    )
+    is_lead = models.BooleanField(
+        "leads state",
+        default=False,
+        help_text="A TAM is working it, but it is not in the managed book.",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name",)
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["owner", "name"]),
+            models.Index(Lower("domain"), name="account_domain_lower"),
+        ]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=models.Q(owner__isnull=True) | ~models.Q(owner_role=""),
+                name="account_owner_has_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OwnershipChange(models.Model):
+    """Append-only history of who owned an account: who moved it, when, why."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ownership_changes")
+    previous_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    new_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    new_owner_role = models.CharField(max_length=3, choices=OwnerRole.choices, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when a scheduled job or the round robin made the change.",
+    )
+    changed_at = models.DateTimeField(db_index=True)
+    effective_on = models.DateField(help_text="The day the new owner took the account.")
+    reason = models.TextField()
+    source = models.CharField(
+        max_length=40, help_text="What made the change: round robin, handover, import, …"
+    )
+
+    class Meta:
+        ordering = ("-changed_at", "-id")
+        get_latest_by = "changed_at"
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.previous_owner} → {self.new_owner}"

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from .models import MonthlyRevenue, Product
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "key", "is_core", "counts_for_cross_sell", "is_active", "sort_order")
+    list_editable = ("is_core", "counts_for_cross_sell", "is_active", "sort_order")
+    list_filter = ("is_core", "counts_for_cross_sell", "is_active")
+    search_fields = ("name", "key")
+    prepopulated_fields = {"key": ("name",)}  # noqa: RUF012
+
+
+@admin.register(MonthlyRevenue)
+class MonthlyRevenueAdmin(admin.ModelAdmin):
+    list_display = ("account", "product", "month", "amount")
+    list_filter = ("product", "month")
+    search_fields = ("account__name", "account__organization_id")
+    list_select_related = ("account", "product")
+    autocomplete_fields = ("account",)
+    date_hierarchy = "month"
+    show_full_result_count = False

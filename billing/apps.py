@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class BillingConfig(AppConfig):
+    name = "billing"
+    verbose_name = "Billing and revenue"
+
+    def ready(self) -> None:
+        # Reference rows are (re)created after every migrate and after test
+        # flushes; the function only fills what is missing.
+        post_migrate.connect(_ensure_reference_rows, sender=self)
+
+
+def _ensure_reference_rows(**kwargs: Any) -> None:
+    from .catalog import ensure_product_catalog
+
+    ensure_product_catalog()

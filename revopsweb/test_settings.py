@@ -1,0 +1,19 @@
+"""Settings for the test suite: PostgreSQL and Redis by default.
+
+The suite runs against the real services on this machine; DATABASE_URL and
+REDIS_URL override them (the SQLite smoke run sets DATABASE_URL to a file).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/revopsweb")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
+os.environ.setdefault("AXES_ENABLED", "false")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

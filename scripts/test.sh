@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One command to set up and run the whole test suite: lint, types, the
+# PostgreSQL + Redis + Celery + Chromium suite, and the SQLite smoke suite.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_services() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    echo "Starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start
+  fi
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    echo "Starting Redis"
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  fi
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  echo "PostgreSQL or Redis did not come up on 127.0.0.1 (5432 / 6379)." >&2
+  return 1
+}
+
+ensure_chromium() {
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] && return 0
+  echo "Installing Debian's chromium for the browser tests"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+}
+
+ensure_venv "[dev]"
+ensure_services
+ensure_chromium
+
+echo "== ruff"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+echo "== mypy"
+"$VENV/bin/mypy" .
+
+echo "== pytest (PostgreSQL, Redis, Celery worker, Chromium)"
+"$VENV/bin/pytest" --create-db "$@"
+
+echo "== pytest smoke suite (SQLite quick start)"
+smoke_db="$(mktemp -d)/smoke.sqlite3"
+DATABASE_URL="sqlite:///$smoke_db" "$VENV/bin/pytest" -m smoke -p no:randomly -q
