@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import Account, OwnershipChange, User
+from .api import issue_integration_token
+from .models import (
+    Account,
+    AccountSnapshot,
+    Activity,
+    Contact,
+    IntegrationToken,
+    OwnershipChange,
+    User,
+)
 
 
 @admin.register(User)
@@ -100,3 +109,62 @@ class OwnershipChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "account", "title", "is_champion", "left_company_on")
+    list_filter = ("is_champion",)
+    search_fields = ("name", "email", "account__name")
+    list_select_related = ("account",)
+    autocomplete_fields = ("account",)
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ("account", "kind", "from_customer", "author", "occurred_at", "summary")
+    list_filter = ("kind", "from_customer")
+    search_fields = ("account__name", "summary", "body")
+    list_select_related = ("account", "author")
+    autocomplete_fields = ("account", "contact", "author")
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(AccountSnapshot)
+class AccountSnapshotAdmin(admin.ModelAdmin):
+    list_display = ("account", "week", "health", "active_users_30d", "events", "support_tickets")
+    list_filter = ("health", "week")
+    search_fields = ("account__name", "account__organization_id")
+    list_select_related = ("account",)
+    autocomplete_fields = ("account",)
+    show_full_result_count = False
+
+
+@admin.register(IntegrationToken)
+class IntegrationTokenAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "scope",
+        "prefix",
+        "is_active",
+        "created_by",
+        "created_at",
+        "last_used_at",
+    )
+    list_filter = ("scope", "is_active")
+    search_fields = ("name",)
+    readonly_fields = ("prefix", "created_by", "created_at", "last_used_at")
+    fields = ("name", "scope", "is_active", "prefix", "created_by", "created_at", "last_used_at")
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, raw = issue_integration_token(
+            name=obj.name, scope=obj.scope, created_by=request.user
+        )
+        obj.pk = token.pk
+        obj.refresh_from_db()
+        # Shown once: only the digest is kept.
+        messages.warning(request, f"Copy this token now, it will not be shown again: {raw}")

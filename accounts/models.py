@@ -274,3 +274,139 @@ class OwnershipChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.previous_owner} → {self.new_owner}"
+
+
+class Contact(models.Model):
+    """A person at a customer account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=150)
+    email = models.EmailField()
+    title = models.CharField(max_length=150, blank=True)
+    is_champion = models.BooleanField(default=False)
+    left_company_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Set when the person left; a champion leaving is a churn signal.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("name",)
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                Lower("email"), "account", name="contact_email_unique_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", "Note"
+    CALL = "call", "Call"
+    MEETING = "meeting", "Meeting"
+    EMAIL = "email", "Email"
+    SLACK = "slack", "Slack message"
+    SUPPORT_TICKET = "support_ticket", "Support ticket"
+    DATA_EXPORT = "data_export", "Full data export requested"
+    BILLING_PAGE_VISIT = "billing_page_visit", "Billing page visit"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+
+
+class Activity(models.Model):
+    """Something that happened on an account: who, when, what.
+
+    ``from_customer`` separates the customer's own messages (a reply, a Slack
+    message) from our outreach; churn signals and receiving flags need that.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activities")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    from_customer = models.BooleanField(default=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+    )
+    occurred_at = models.DateTimeField(db_index=True)
+    summary = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-occurred_at", "-id")
+        verbose_name_plural = "activities"
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["account", "kind", "-occurred_at"])
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary}"
+
+
+class AccountSnapshot(models.Model):
+    """One account's usage and health for one week (week starts Monday).
+
+    Arrives by CSV import and the JSON API; health history, active users and
+    usage signals are read from here.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="snapshots")
+    week = models.DateField(help_text="Monday of the week.")
+    health = models.CharField(max_length=4, choices=Health.choices, blank=True)
+    active_users_30d = models.PositiveIntegerField(null=True, blank=True)
+    events = models.BigIntegerField(null=True, blank=True, help_text="Events ingested in the week.")
+    support_tickets = models.PositiveIntegerField(null=True, blank=True)
+    billing_page_visits = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("account", "-week")
+        get_latest_by = "week"
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["account", "week"], name="snapshot_one_per_week"),
+            models.CheckConstraint(
+                condition=models.Q(week__week_day=2), name="snapshot_week_is_monday"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} week of {self.week}"
+
+
+class IntegrationToken(models.Model):
+    """A per-integration API token, created by RevOps in the admin.
+
+    Only a SHA-256 digest is stored; the token itself is shown once, on creation.
+    """
+
+    class Scope(models.TextChoices):
+        INTAKE = "intake", "Lead intake"
+        SNAPSHOTS = "snapshots", "Usage and health snapshots"
+        REVENUE = "revenue", "Monthly revenue"
+
+    name = models.CharField(
+        max_length=100, unique=True, help_text="Which integration uses it, e.g. 'Website form'."
+    )
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        max_length=8, editable=False, help_text="First characters, to recognise a token."
+    )
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import MonthlyRevenue, Product
+from .models import Invoice, MonthlyRevenue, Product
 
 
 @admin.register(Product)
@@ -22,4 +22,15 @@ class MonthlyRevenueAdmin(admin.ModelAdmin):
     list_select_related = ("account", "product")
     autocomplete_fields = ("account",)
     date_hierarchy = "month"
+    show_full_result_count = False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ("number", "account", "issued_on", "due_on", "amount", "status", "paid_on")
+    list_filter = ("status",)
+    search_fields = ("number", "account__name", "account__organization_id")
+    list_select_related = ("account",)
+    autocomplete_fields = ("account",)
+    date_hierarchy = "issued_on"
     show_full_result_count = False

@@ -66,3 +66,32 @@ class MonthlyRevenue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.product_id} {self.month:%Y-%m}: {self.amount}"
+
+
+class Invoice(models.Model):
+    """An invoice sent to an account; open or failed invoices block handovers and signal churn."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Payment failed"
+        VOID = "void", "Void"
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="invoices"
+    )
+    number = models.CharField(max_length=40, unique=True)
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
+    paid_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-issued_on",)
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["account", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.get_status_display()})"
