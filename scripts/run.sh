@@ -18,7 +18,7 @@ cat <<MSG
 
   revopsweb is running at http://127.0.0.1:$PORT/
   Demo logins (password: demo):
-$("$VENV/bin/python" -c 'import django, os; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revopsweb.settings"); django.setup(); from accounts.demo import DEMO_LOGINS; print("\n".join(f"    {email:34} {role}" for email, role in DEMO_LOGINS))')
+$("$VENV/bin/python" -c 'import django, os; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revopsweb.settings"); django.setup(); from accounts.demo import DEMO_LOGINS; print("\n".join(f"    {email:34} {role}" for email, role in DEMO_LOGINS.items()))')
 
 MSG
 exec "$VENV/bin/python" manage.py runserver "127.0.0.1:$PORT"
