@@ -41,9 +41,9 @@ echo "== ruff"
 echo "== mypy"
 "$VENV/bin/mypy" .
 
-echo "== pytest (PostgreSQL, Redis, Celery worker, Chromium)"
-"$VENV/bin/pytest" --create-db "$@"
-
 echo "== pytest smoke suite (SQLite quick start)"
 smoke_db="$(mktemp -d)/smoke.sqlite3"
 DATABASE_URL="sqlite:///$smoke_db" "$VENV/bin/pytest" -m smoke -p no:randomly -q
+
+echo "== pytest (PostgreSQL, Redis, Celery worker, Chromium)"
+"$VENV/bin/pytest" --create-db "$@"
