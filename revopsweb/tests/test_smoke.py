@@ -58,3 +58,12 @@ def test_every_admin_changelist_renders(client, demo_company):
     for model in admin.site._registry:
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert client.get(url).status_code == 200, url
+
+
+def test_revops_uses_the_admin_without_superuser_rights(client, demo_company):
+    revops = User.objects.get(email="revops@demo.revopsweb.test")
+    assert not revops.is_superuser
+    client.force_login(revops)
+    for url_name in ("admin:accounts_account_changelist", "admin:revopsweb_jobrun_changelist"):
+        response = client.get(reverse(url_name), {"q": "a"})
+        assert response.status_code == 200, url_name
