@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.models import MonthlyRevenue
 
 from .books import (
+    Queue,
+    Removal,
     assign_account,
     book_accounts,
     book_totals,
@@ -32,7 +34,6 @@ from .books import (
 from .books import (
     allocation_queue as build_allocation_queue,
 )
-from .books import Queue, Removal
 from .imports import import_accounts, import_snapshots
 from .models import (
     Account,
@@ -55,6 +56,11 @@ from .segments import (
     segments_of,
     with_revenue,
 )
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
 
 SORTS: dict[str, Any] = {
     "name": F("name"),
@@ -135,7 +141,7 @@ def my_book(request: HttpRequest) -> HttpResponse:
         current_quarter_end=quarter_end(today),
         sort_links=_sort_links(ctx),
     )
-    if request.htmx:
+    if _is_htmx(request):
         return render(request, "accounts/my_book.html#book-table", ctx)
     return render(request, "accounts/my_book.html", ctx)
 
@@ -282,7 +288,7 @@ def account_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         ctx = _account_context(request, account, note_form=form)
-        template = "accounts/account.html#notes" if request.htmx else "accounts/account.html"
+        template = "accounts/account.html#notes" if _is_htmx(request) else "accounts/account.html"
         return render(request, template, ctx, status=422)
     add_note(
         account=account,
@@ -291,7 +297,7 @@ def account_add_note(request: HttpRequest, pk: int) -> HttpResponse:
         body=form.cleaned_data["body"],
     )
     messages.success(request, "Note added.")
-    if request.htmx:
+    if _is_htmx(request):
         return render(request, "accounts/account.html#notes", _account_context(request, account))
     return redirect("accounts:account", pk=account.pk)
 

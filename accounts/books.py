@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import (
@@ -199,9 +200,7 @@ class Removal:
 def planning_accounts(accounts: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
     """``accounts`` annotated for planning: revenue, segments, and the
     current-quarter plan's documented flags. One query when evaluated."""
-    current = AccountPlan.objects.filter(
-        account=OuterRef("pk"), quarter_start=quarter_start(today)
-    )
+    current = AccountPlan.objects.filter(account=OuterRef("pk"), quarter_start=quarter_start(today))
     return with_revenue(accounts, today=today).annotate(
         plan_above_20k=Exists(current.filter(plan_above_20k=True)),
         no_levers=Exists(current.filter(no_viable_levers=True).exclude(levers_tried="")),
@@ -320,7 +319,7 @@ def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
             today=today,
         )
         .filter(
-            Q(owner__isnull=True, arr__gte=ARR_20K)
+            Q(owner__isnull=True, arr__gte=ARR_20K)  # type: ignore[misc]
             | ~Q(new_owner_trait="")
             | Q(owner__in=over_15_owners, owner_role=OwnerRole.TAM, is_lead=False)
             | Q(owner_role=OwnerRole.CSM, core_paid_count__lt=CORE_PRODUCTS)
@@ -391,6 +390,7 @@ def assign_account(
         raise PermissionDenied("Only a manager changes the owner of a Top 40 account.")
     if not by.is_manager and new_owner.team_lead_id != by.pk and new_owner.pk != by.pk:
         raise PermissionDenied("A team lead assigns accounts to their own team.")
+    role: str
     if account.new_owner_trait in ASSIGNABLE_TRAITS:
         role = ASSIGNABLE_TRAITS[NewOwnerTrait(account.new_owner_trait)][1]
     else:

@@ -55,9 +55,75 @@ BATCH_SIZE = 1000
 # Countries whose accounts the EU team owns (Europe, Africa, Middle East, as the
 # territories' ownership regions); everything else is US.
 EU_COUNTRIES = frozenset(
-    "AD AE AL AT BA BE BG BH BY CH CY CZ DE DK DZ EE EG ES FI FO FR GB GH GI GR HR HU IE IL IQ IS "
-    "IT JO KE KW LB LI LT LU LV MA MC MD ME MK MT NG NL NO OM PL PS PT QA RO RS RU SA SE SI SK SM "
-    "TN TR UA VA ZA".split()
+    [
+        "AD",
+        "AE",
+        "AL",
+        "AT",
+        "BA",
+        "BE",
+        "BG",
+        "BH",
+        "BY",
+        "CH",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "DZ",
+        "EE",
+        "EG",
+        "ES",
+        "FI",
+        "FO",
+        "FR",
+        "GB",
+        "GH",
+        "GI",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IL",
+        "IQ",
+        "IS",
+        "IT",
+        "JO",
+        "KE",
+        "KW",
+        "LB",
+        "LI",
+        "LT",
+        "LU",
+        "LV",
+        "MA",
+        "MC",
+        "MD",
+        "ME",
+        "MK",
+        "MT",
+        "NG",
+        "NL",
+        "NO",
+        "OM",
+        "PL",
+        "PS",
+        "PT",
+        "QA",
+        "RO",
+        "RS",
+        "RU",
+        "SA",
+        "SE",
+        "SI",
+        "SK",
+        "SM",
+        "TN",
+        "TR",
+        "UA",
+        "VA",
+        "ZA",
+    ]
 )
 TRUE = {"true", "yes", "1", "y"}
 FALSE = {"false", "no", "0", "n", ""}
@@ -205,6 +271,7 @@ def import_accounts(
             since = None
         elif since is None:
             since = before["owner_since"] if before and not owner_changed else today
+        previous_region = before["region"] if before else ""
         if not country and before:
             country = before["country"]
         values = {
@@ -212,7 +279,7 @@ def import_accounts(
             "name": row["name"],
             "domain": row["domain"],
             "country": country,
-            "region": region_for_country(country) if country else (before or {}).get("region", ""),
+            "region": region_for_country(country) if country else previous_region,
             "employee_count": employees,
             "owner_id": owner_id,
             "owner_role": role,
@@ -324,7 +391,9 @@ def import_snapshots(text: str, *, dry_run: bool) -> ImportResult:
             result.errors.extend(errors)
             continue
         assert account_id is not None and week is not None
-        objs.append(AccountSnapshot(account_id=account_id, week=week, health=row["health"], **numbers))
+        objs.append(
+            AccountSnapshot(account_id=account_id, week=week, health=row["health"], **numbers)
+        )
         outcome = "update" if (account_id, week) in existing else "create"
         result.outcomes.append((line, f"{row['organization_id']} {row['week']}", outcome))
     if result.errors or dry_run:

@@ -235,7 +235,9 @@ def mrr_history(
     last = latest_complete_month(today)
     months = [add_months(last, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
     rows = (
-        MonthlyRevenue.objects.filter(account__in=account_ids, month__gte=months[0], month__lte=last)
+        MonthlyRevenue.objects.filter(
+            account__in=account_ids, month__gte=months[0], month__lte=last
+        )
         .order_by()
         .values_list("account", "month")
         .annotate(total=Sum("amount"))

@@ -10,7 +10,9 @@ from accounts.management.commands.import_accounts import report
 
 
 class Command(BaseCommand):
-    help = "Import weekly account snapshots from a CSV (all or nothing; upsert by account and week)."
+    help = (
+        "Import weekly account snapshots from a CSV (all or nothing; upsert by account and week)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
