@@ -22,6 +22,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from billing.models import MonthlyRevenue
+
 from .models import (
     Account,
     AccountPlan,
@@ -36,7 +38,14 @@ from .models import (
 )
 from .ownership import change_account_owner
 from .roles import Role
-from .segments import ARR_20K, ARR_50K, quarter_end, quarter_start, with_revenue
+from .segments import (
+    ARR_20K,
+    ARR_50K,
+    latest_complete_month,
+    quarter_end,
+    quarter_start,
+    with_revenue,
+)
 
 # Book targets (sales/account-allocation, sales/how-we-work, sales/team-leads).
 TAM_TARGET_MIN_ACCOUNTS = 10
@@ -113,18 +122,26 @@ def book_role(user: User) -> str:
     return OwnerRole.CSM if user.has_role(Role.CSM) and not user.has_role(Role.TAM) else "TAM"
 
 
+def _mrr_total(accounts: Q, *, today: dt.date) -> Decimal:
+    """Total MRR of the latest complete month over the accounts matched by ``accounts``."""
+    total = MonthlyRevenue.objects.filter(accounts, month=latest_complete_month(today)).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or Decimal(0)
+
+
 def book_totals(owner: User, *, today: dt.date) -> BookTotals:
     """Totals of ``owner``'s book (one query) with warnings against the targets:
     TAM 10–15 accounts and about $1.5m ARR, at most 15 at quarter start, hard cap
     25 including leads; CSM about 30 accounts and $1.5m."""
-    figures = with_revenue(Account.objects.filter(owner=owner), today=today).aggregate(
+    figures = Account.objects.filter(owner=owner).aggregate(
         accounts=Count("pk", filter=Q(is_lead=False)),
         leads=Count("pk", filter=Q(is_lead=True)),
-        arr=Sum("arr", filter=Q(is_lead=False)),
     )
+    figures["mrr"] = _mrr_total(Q(account__owner=owner, account__is_lead=False), today=today)
     role = book_role(owner)
     accounts, leads = figures["accounts"], figures["leads"]
-    arr = figures["arr"] or Decimal(0)
+    arr = figures["mrr"] * 12
     warnings: list[str] = []
     if role == "TAM":
         if accounts > TAM_MAX_ACCOUNTS:
@@ -167,10 +184,9 @@ def book_totals(owner: User, *, today: dt.date) -> BookTotals:
 def full_book_reason(owner: User, *, today: dt.date) -> str:
     """Why the product-led round robin skips ``owner``, or "" if it does not:
     an AM-managed book of 15 accounts or $1.5m ARR is full (sales/team-leads)."""
-    figures = with_revenue(
-        Account.objects.filter(owner=owner, am_managed=True), today=today
-    ).aggregate(accounts=Count("pk"), arr=Sum("arr"))
-    arr = figures["arr"] or Decimal(0)
+    figures = Account.objects.filter(owner=owner, am_managed=True).aggregate(accounts=Count("pk"))
+    figures["mrr"] = _mrr_total(Q(account__owner=owner, account__am_managed=True), today=today)
+    arr = figures["mrr"] * 12
     if figures["accounts"] >= TAM_MAX_ACCOUNTS:
         return f"Book full: {figures['accounts']} AM-managed accounts (limit {TAM_MAX_ACCOUNTS})."
     if arr >= BOOK_TARGET_ARR:

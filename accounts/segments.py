@@ -140,6 +140,11 @@ def top_40_account_ids(*, today: dt.date) -> QuerySet[MonthlyRevenue, Any]:
     )
 
 
+def with_mrr(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
+    """Annotate only ``mrr`` (latest complete month); cheap enough to aggregate."""
+    return queryset.annotate(mrr=_mrr_for(latest_complete_month(today)))
+
+
 def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
     """Annotate MRR, previous MRR, ARR, MoM change, paid core products, plan
     freshness, Top 40 and every data segment. One SQL query; no rows written."""
