@@ -20,7 +20,7 @@ def sparkline(values: Sequence[Decimal] | None, label: str = "MRR, last 12 month
     """An inline SVG polyline of ``values`` (oldest first); no script, CSP-safe."""
     points = list(values or [])
     if not points:
-        return format_html('<span class="muted">no revenue</span>')
+        return SafeString('<span class="muted">no revenue</span>')
     top = max(points) or Decimal(1)
     step = WIDTH / max(len(points) - 1, 1)
     coords = " ".join(
