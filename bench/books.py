@@ -47,12 +47,16 @@ def _fill(accounts: int) -> tuple[Any, int]:
     the three core products for the bench TAM's book) with set-based SQL."""
     from django.contrib.auth.models import Group
     from django.db import connection
+    from django.utils import timezone
 
     from accounts.models import User
     from accounts.roles import Role, ensure_role_groups
+    from accounts.segments import refresh_top_accounts
 
     ensure_role_groups()
-    user = User.objects.create_user(email="bench-books@example.test", password=None, name="Bench TAM")
+    user = User.objects.create_user(
+        email="bench-books@example.test", password=None, name="Bench TAM"
+    )
     user.groups.add(Group.objects.get(name=Role.TAM))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -86,10 +90,11 @@ def _fill(accounts: int) -> tuple[Any, int]:
         )
         cursor.execute("ANALYZE accounts_account")
         cursor.execute("ANALYZE billing_monthlyrevenue")
-    account_id = (
-        user.owned_accounts.order_by("pk").values_list("pk", flat=True).first()  # type: ignore[attr-defined]
-    )
-    return user, int(account_id)
+    # What the hourly job (and a revenue import) leaves behind.
+    refresh_top_accounts(today=timezone.localdate())
+    account = user.owned_accounts.order_by("pk").first()
+    assert account is not None
+    return user, account.pk
 
 
 def _measure(client: Any, url: str) -> dict[str, float]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -281,7 +282,8 @@ def test_account_page_query_count_does_not_grow(client):
         me = tam()
         account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
         for p in Product.objects.all()[:size]:
-            give_revenue(account, **{p.key: 300})
+            amounts: dict[str, Any] = {p.key: 300}
+            give_revenue(account, **amounts)
         Activity.objects.bulk_create(
             Activity(
                 account=account,
