@@ -22,6 +22,7 @@ from billing.models import MonthlyRevenue
 from .books import (
     Queue,
     Removal,
+    annotate_for_book,
     assign_account,
     book_accounts,
     book_totals,
@@ -106,7 +107,7 @@ def _book_rows(request: HttpRequest) -> tuple[User, QuerySet[Account], dict[str,
     data = form.cleaned_data if form.is_valid() else {}
     owner = _book_owner(request, data.get("owner"))
     today = timezone.localdate()
-    rows = with_revenue(book_accounts(owner).select_related("owner"), today=today)
+    rows = annotate_for_book(book_accounts(owner), today=today)
     if data.get("q"):
         rows = rows.filter(Q(name__icontains=data["q"]) | Q(domain__icontains=data["q"]))
     if data.get("segment"):

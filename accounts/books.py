@@ -12,8 +12,10 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
@@ -41,6 +43,7 @@ from .roles import Role
 from .segments import (
     ARR_20K,
     ARR_50K,
+    add_months,
     latest_complete_month,
     quarter_end,
     quarter_start,
@@ -429,9 +432,22 @@ def assign_account(
     return change
 
 
+GRACE_MONTHS = 3
+
+
 def annotate_for_book(accounts: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
-    """My book's rows: revenue, segments, plan freshness (one query)."""
-    return with_revenue(accounts.select_related("owner"), today=today)
+    """My book's rows: revenue, segments, plan freshness and ``in_grace_period``
+    (the owner took it with no previous owner less than 3 months ago, so a churn
+    does not count against their quota). One query."""
+    grace_start = add_months(today.replace(day=1), -GRACE_MONTHS).replace(day=min(today.day, 28))
+    first_owner = OwnershipChange.objects.filter(
+        account=OuterRef("pk"), new_owner=OuterRef("owner"), previous_owner__isnull=True
+    )
+    return with_revenue(accounts.select_related("owner"), today=today).annotate(
+        in_grace_period=ExpressionWrapper(
+            Exists(first_owner) & Q(owner_since__gt=grace_start), output_field=BooleanField()
+        )
+    )
 
 
 def book_accounts(owner: User) -> QuerySet[Account]:
