@@ -28,6 +28,7 @@ from .books import (
     book_totals,
     can_edit_account,
     plan_books,
+    set_book_state,
     set_new_owner_trait,
     viewable_book_owners,
     visible_accounts,
@@ -300,6 +301,30 @@ def account_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, "Note added.")
     if _is_htmx(request):
         return render(request, "accounts/account.html#notes", _account_context(request, account))
+    return redirect("accounts:account", pk=account.pk)
+
+
+class BookStateForm(forms.Form):
+    am_managed = forms.BooleanField(required=False, label="AM managed (counts for quota)")
+    is_lead = forms.BooleanField(
+        required=False, label="Leads (working it, not in the managed book)"
+    )
+
+
+@require_POST
+def account_book_state(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set AM managed (team leads, managers) and the Leads state (the book's owner)."""
+    user: User = request.user  # type: ignore[assignment]
+    account = _editable_account(request, pk)
+    form = BookStateForm(request.POST)
+    form.is_valid()
+    set_book_state(
+        account=account,
+        by=user,
+        am_managed=form.cleaned_data["am_managed"] if user.is_team_lead_or_manager else None,
+        is_lead=form.cleaned_data["is_lead"],
+    )
+    messages.success(request, "Book state saved.")
     return redirect("accounts:account", pk=account.pk)
 
 

@@ -93,7 +93,7 @@ def viewable_book_owners(user: User) -> QuerySet[User]:
     everyone who owns accounts (managers, RevOps)."""
     people = User.objects.filter(is_active=True)
     if user.is_manager or user.is_revops:
-        return people.filter(Q(owned_accounts__isnull=False) | Q(pk=user.pk)).distinct()
+        return people.filter(Exists(Account.objects.filter(owner=OuterRef("pk"))) | Q(pk=user.pk))
     if user.has_role(Role.TEAM_LEAD):
         return people.filter(Q(team_lead=user) | Q(pk=user.pk))
     return people.filter(pk=user.pk)
@@ -364,6 +364,40 @@ def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
         region = account.region or (account.territory.ownership_region if account.territory else "")
         rows.append((account, reasons, suggested_trait(region=region, core_paid_count=core)))
     return rows
+
+
+def set_book_state(
+    *, account: Account, by: User, am_managed: bool | None = None, is_lead: bool | None = None
+) -> Activity | None:
+    """Change whether the account counts for quota (AM managed: team leads and
+    managers only) or sits in the owner's Leads (the owner or a lead/manager).
+    Notes who changed what; returns None when nothing changed (idempotent)."""
+    changes: dict[str, bool] = {}
+    if am_managed is not None and am_managed != account.am_managed:
+        if not by.is_team_lead_or_manager:
+            raise PermissionDenied("Only a team lead or manager sets AM managed.")
+        changes["am_managed"] = am_managed
+    if is_lead is not None and is_lead != account.is_lead:
+        if not can_edit_account(by, account):
+            raise PermissionDenied("Not your book.")
+        changes["is_lead"] = is_lead
+    if not changes:
+        return None
+    words = {
+        "am_managed": ("AM managed", "not AM managed"),
+        "is_lead": ("moved to Leads", "moved into the managed book"),
+    }
+    with transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(account, name, value)
+        return Activity.objects.create(
+            account=account,
+            kind=ActivityKind.NOTE,
+            author=by,
+            occurred_at=timezone.now(),
+            summary="; ".join(words[k][0 if v else 1] for k, v in changes.items()),
+        )
 
 
 def set_new_owner_trait(*, account: Account, trait: str, by: User) -> Activity:

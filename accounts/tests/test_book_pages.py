@@ -403,3 +403,23 @@ def test_import_page_is_for_revops_and_managers(client):
     assert client.get(reverse("accounts:import")).status_code == 403
     client.force_login(revops())
     assert client.get(reverse("accounts:import")).status_code == 200
+
+
+def test_a_tam_cannot_mark_their_own_account_am_managed_but_can_move_it_to_leads(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    client.force_login(me)
+    url = reverse("accounts:account_book_state", args=[account.pk])
+    client.post(url, {"am_managed": "on", "is_lead": "on"})
+    account.refresh_from_db()
+    assert (account.am_managed, account.is_lead) == (False, True)
+
+
+def test_a_team_lead_marks_a_team_account_am_managed_and_it_is_noted(client):
+    lead = team_lead()
+    account = AccountFactory.create(owner=tam(team_lead=lead), owner_role=OwnerRole.TAM)
+    client.force_login(lead)
+    client.post(reverse("accounts:account_book_state", args=[account.pk]), {"am_managed": "on"})
+    account.refresh_from_db()
+    assert account.am_managed
+    assert Activity.objects.get().summary == "AM managed"
