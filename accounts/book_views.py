@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -104,7 +104,6 @@ def _book_owner(request: HttpRequest, owner_id: int | None) -> User:
 
 def _book_rows(request: HttpRequest) -> tuple[User, QuerySet[Account], dict[str, Any]]:
     form = BookFilterForm(request.GET)
-    form.is_valid()
     data = form.cleaned_data if form.is_valid() else {}
     owner = _book_owner(request, data.get("owner"))
     today = timezone.localdate()
@@ -149,8 +148,7 @@ def my_book(request: HttpRequest) -> HttpResponse:
 
 
 def _sort_links(ctx: dict[str, Any]) -> dict[str, str]:
-    from urllib.parse import urlencode
-
+    """Header links: a second click on the current sort flips its direction."""
     links = {}
     for key in SORTS:
         direction = "asc" if ctx["sort"] == key and ctx["dir"] == "desc" else "desc"
@@ -527,6 +525,6 @@ def import_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/import.html",
-        {"form": form, "result": result, "total": Decimal(0)},
+        {"form": form, "result": result},
         status=status,
     )

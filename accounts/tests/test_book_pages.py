@@ -423,3 +423,18 @@ def test_a_team_lead_marks_a_team_account_am_managed_and_it_is_noted(client):
     account.refresh_from_db()
     assert account.am_managed
     assert Activity.objects.get().summary == "AM managed"
+
+
+def test_planning_and_allocation_query_counts_do_not_grow(client):
+    boss = manager()
+    client.force_login(boss)
+    counts = []
+    for size in (3, 30):
+        fill_book(tam(), size)
+        AccountFactory.create_batch(size, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+        with CaptureQueriesContext(connection) as planning:
+            client.get(reverse("accounts:planning"))
+        with CaptureQueriesContext(connection) as allocation:
+            client.get(reverse("accounts:allocation"))
+        counts.append((len(planning), len(allocation)))
+    assert counts[0] == counts[1]
