@@ -163,3 +163,17 @@ def test_import_page_reports_errors_and_applies_valid_files(client):
     response = client.post(reverse("accounts:import"), {"kind": "accounts", "file": good})
     assert response.status_code == 200
     assert Account.objects.get().name == "Acme"
+
+
+def test_large_files_apply_in_batches_and_report_progress():
+    rows = [f"org_{i},Company {i},,US,,,,,false,," for i in range(2500)]
+    seen: list[tuple[int, int]] = []
+    result = import_accounts(
+        csv_text(*rows),
+        dry_run=False,
+        changed_by=None,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert result.applied
+    assert seen == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    assert Account.objects.count() == 2500
