@@ -10,7 +10,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from .models import Account, AccountPlan, AccountSnapshot, Activity, ActivityKind, Health
-from .segments import add_months, quarter_number, quarter_start
+from .segments import add_months, quarter_number, quarter_start, refresh_top_accounts
 
 WEEKS = 12
 NOTES = (
@@ -27,7 +27,8 @@ def seed_books(*, rng: random.Random, today: dt.date) -> int:
     """Bulk-create plans (this and last quarter for about two thirds of owned
     accounts), a few notes per owned account and 12 weekly snapshots for every
     account, then set each account's health and active users from its latest
-    snapshot. Re-running adds notes again but skips existing plans and weeks.
+    snapshot, and rank the Top 40 cache. Re-running adds notes again but skips
+    existing plans and weeks.
     Returns the number of rows created."""
     accounts = list(Account.objects.select_related("owner").order_by("pk"))
     owned = [a for a in accounts if a.owner_id]
@@ -93,4 +94,6 @@ def seed_books(*, rng: random.Random, today: dt.date) -> int:
         health=Subquery(latest.values("health")[:1]),
         active_users_30d=Subquery(latest.values("active_users_30d")[:1]),
     )
+    # Rank the Top 40 from the demo revenue (run after the billing demo).
+    created += refresh_top_accounts(today=today)
     return created
