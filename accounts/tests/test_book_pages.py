@@ -438,3 +438,32 @@ def test_planning_and_allocation_query_counts_do_not_grow(client):
             client.get(reverse("accounts:allocation"))
         counts.append((len(planning), len(allocation)))
     assert counts[0] == counts[1]
+
+
+def test_adding_a_note_needs_a_post(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    client.force_login(me)
+    assert client.get(reverse("accounts:account_note", args=[account.pk])).status_code == 405
+
+
+def test_crafted_plan_edit_on_another_book_is_refused(client):
+    plan = plan_for(AccountFactory.create(owner=tam(), owner_role=OwnerRole.TAM))
+    client.force_login(tam())
+    response = client.post(reverse("accounts:plan", args=[plan.pk]), {"objectives": "mine"})
+    assert response.status_code == 404
+    plan.refresh_from_db()
+    assert plan.objectives == ""
+
+
+def test_the_owner_saves_the_plan_sections(client):
+    me = tam()
+    plan = plan_for(AccountFactory.create(owner=me, owner_role=OwnerRole.TAM))
+    client.force_login(me)
+    response = client.post(
+        reverse("accounts:plan", args=[plan.pk]),
+        {"objectives": "Adopt error tracking", "plan_above_20k": "on"},
+    )
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.objectives, plan.plan_above_20k) == ("Adopt error tracking", True)
