@@ -181,6 +181,19 @@ class Account(models.Model):
     active_users_30d = models.PositiveIntegerField("active users (30 days)", null=True, blank=True)
     last_contact_at = models.DateTimeField(null=True, blank=True)
     first_paid_month = models.DateField(null=True, blank=True)
+    trial_ends_on = models.DateField(
+        null=True, blank=True, help_text="Free trial until (billing); Active trial segment."
+    )
+    current_period_ends_on = models.DateField(
+        null=True, blank=True, help_text="End of the current billing period (Stripe)."
+    )
+    forecasted_mrr = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Forecasted MRR for the current period (billing); first-payment segment.",
+    )
 
     # Ownership. Changes go through accounts.ownership.change_account_owner,
     # which records each move in OwnershipChange.
@@ -410,3 +423,85 @@ class IntegrationToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class AccountPlan(models.Model):
+    """One quarter's account plan (sales/account-planning), one per account and quarter.
+
+    Past quarters' plans stay as the plan history. Titled
+    "Q[n] Account Plan – [Company]"; the sections follow the handbook template
+    and the risk-mitigation page.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plans")
+    quarter_start = models.DateField(help_text="First day of the plan's quarter.")
+    title = models.CharField(max_length=250)
+    overview = models.TextField(blank=True)
+    objectives = models.TextField(blank=True)
+    stakeholders = models.TextField(blank=True)
+    products_cross_sell = models.TextField("products and cross-sell", blank=True)
+    risks = models.TextField(blank=True)
+    action_items = models.TextField(blank=True)
+    levers_tried = models.TextField(
+        "expansion levers tried",
+        blank=True,
+        help_text="What was tried to grow the account (needed before declaring no levers).",
+    )
+    no_viable_levers = models.BooleanField(
+        "no viable expansion levers",
+        default=False,
+        help_text="Every avenue for growth is exhausted; the account should leave the TAM book.",
+    )
+    plan_above_20k = models.BooleanField(
+        "documents a plan above $20k ARR",
+        default=False,
+        help_text="A specific plan to get the account above $20k ARR this quarter.",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("account", "-quarter_start")
+        get_latest_by = "quarter_start"
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["account", "quarter_start"], name="account_plan_one_per_quarter"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quarter_start__day=1)
+                & models.Q(quarter_start__month__in=[1, 4, 7, 10]),
+                name="account_plan_quarter_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TopAccount(models.Model):
+    """Cache of the Top 40 accounts by ARR for one month.
+
+    Ranking every account's revenue costs a scan of the month's revenue rows
+    (about 90 ms at 100,000 accounts) on every page that marks Top 40, so
+    ``accounts.segments.refresh_top_accounts`` stores the ranking after
+    revenue changes and daily. When a month has no cached rows the pages rank
+    live, so the cache is never required for correctness, only for speed.
+    """
+
+    month = models.DateField(help_text="The month the ranking is for (first day).")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField()
+    arr = models.DecimalField(max_digits=14, decimal_places=2)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("month", "rank")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["month", "account"], name="top_account_once_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} #{self.rank}: {self.account_id}"

@@ -4,15 +4,31 @@ from django.urls import path
 
 from revopsweb.views import coming_soon
 
+from . import book_views
+
 app_name = "accounts"
 
 urlpatterns = [
+    path("book/", book_views.my_book, name="my_book"),
+    path("book/export.csv", book_views.book_export, name="book_export"),
+    path("book/planning/", book_views.planning, name="planning"),
+    path("book/allocation/", book_views.allocation, name="allocation"),
     path(
-        "book/",
-        coming_soon,
-        {"section": "My book", "arrives_with": "accounts and books of business"},
-        name="my_book",
+        "book/allocation/<int:pk>/trait/",
+        book_views.allocation_set_trait,
+        name="allocation_trait",
     ),
+    path(
+        "book/allocation/<int:pk>/assign/",
+        book_views.allocation_assign,
+        name="allocation_assign",
+    ),
+    path("book/import/", book_views.import_page, name="import"),
+    path("accounts/<int:pk>/", book_views.account_detail, name="account"),
+    path("accounts/<int:pk>/notes/", book_views.account_add_note, name="account_note"),
+    path("accounts/<int:pk>/book-state/", book_views.account_book_state, name="account_book_state"),
+    path("accounts/<int:pk>/plans/", book_views.account_start_plan, name="account_plan_start"),
+    path("plans/<int:pk>/", book_views.plan_edit, name="plan"),
     path(
         "handovers/",
         coming_soon,

@@ -1,0 +1,530 @@
+"""Pages for books of business: My book, account page, planning, allocation, import."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing.models import MonthlyRevenue
+
+from .books import (
+    Queue,
+    Removal,
+    annotate_for_book,
+    assign_account,
+    book_accounts,
+    book_totals,
+    can_edit_account,
+    plan_books,
+    set_book_state,
+    set_new_owner_trait,
+    viewable_book_owners,
+    visible_accounts,
+)
+from .books import (
+    allocation_queue as build_allocation_queue,
+)
+from .imports import import_accounts, import_snapshots
+from .models import (
+    Account,
+    AccountPlan,
+    Activity,
+    Health,
+    NewOwnerTrait,
+    User,
+)
+from .plans import add_note, start_quarter_plan
+from .segments import (
+    SEGMENT_FILTERS,
+    Segment,
+    add_months,
+    churn_risk_account_ids,
+    latest_complete_month,
+    mrr_history,
+    paid_core_products,
+    quarter_end,
+    segments_of,
+    with_revenue,
+)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+SORTS: dict[str, Any] = {
+    "name": F("name"),
+    "arr": F("arr"),
+    "mom": F("mom_change"),
+    "health": Case(
+        When(health=Health.GOOD, then=Value(0)),
+        When(health=Health.FAIR, then=Value(1)),
+        When(health=Health.POOR, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    ),
+    "renewal": F("renewal_date"),
+    "contact": F("last_contact_at"),
+    "plan": F("has_current_plan"),
+}
+
+
+class BookFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    segment = forms.ChoiceField(
+        required=False, choices=[("", "All segments"), *Segment.LABELS.items()]
+    )
+    health = forms.ChoiceField(required=False, choices=[("", "Any health"), *Health.choices])
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
+    dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
+    owner = forms.IntegerField(required=False)
+
+
+def _book_owner(request: HttpRequest, owner_id: int | None) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if owner_id is None or owner_id == user.pk:
+        return user
+    owner = viewable_book_owners(user).filter(pk=owner_id).first()
+    if owner is None:
+        raise Http404("No such book.")
+    return owner
+
+
+def _book_rows(request: HttpRequest) -> tuple[User, QuerySet[Account], dict[str, Any]]:
+    form = BookFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    owner = _book_owner(request, data.get("owner"))
+    today = timezone.localdate()
+    rows = annotate_for_book(book_accounts(owner), today=today)
+    if data.get("q"):
+        rows = rows.filter(Q(name__icontains=data["q"]) | Q(domain__icontains=data["q"]))
+    if data.get("segment"):
+        rows = rows.filter(SEGMENT_FILTERS[data["segment"]])
+    if data.get("health"):
+        rows = rows.filter(health=data["health"])
+    sort = data.get("sort") or "arr"
+    direction = data.get("dir") or ("asc" if sort == "name" else "desc")
+    expression = SORTS[sort]
+    ordered = expression.desc(nulls_last=True) if direction == "desc" else expression.asc()
+    rows = rows.order_by(ordered, "name", "pk")
+    params = {k: v for k, v in data.items() if v not in (None, "")}
+    return owner, rows, {"form": form, "sort": sort, "dir": direction, "params": params}
+
+
+@require_GET
+def my_book(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's book (or a team member's, for leads and managers)."""
+    owner, rows, ctx = _book_rows(request)
+    today = timezone.localdate()
+    accounts = list(rows)
+    ids = [a.pk for a in accounts]
+    ctx.update(
+        owner=owner,
+        accounts=accounts,
+        sparklines=mrr_history(ids, today=today),
+        paid=paid_core_products(ids, today=today),
+        churn_risk=churn_risk_account_ids(Account.objects.filter(pk__in=ids)),
+        totals=book_totals(owner, today=today),
+        owners=viewable_book_owners(request.user),  # type: ignore[arg-type]
+        month=latest_complete_month(today),
+        current_quarter_end=quarter_end(today),
+        sort_links=_sort_links(ctx),
+    )
+    if _is_htmx(request):
+        return render(request, "accounts/my_book.html#book-table", ctx)
+    return render(request, "accounts/my_book.html", ctx)
+
+
+def _sort_links(ctx: dict[str, Any]) -> dict[str, str]:
+    """Header links: a second click on the current sort flips its direction."""
+    links = {}
+    for key in SORTS:
+        direction = "asc" if ctx["sort"] == key and ctx["dir"] == "desc" else "desc"
+        if ctx["sort"] != key and key == "name":
+            direction = "asc"
+        params = {**ctx["params"], "sort": key, "dir": direction}
+        links[key] = "?" + urlencode(params)
+    return links
+
+
+@require_GET
+def book_export(request: HttpRequest) -> HttpResponse:
+    """The filtered, sorted book as CSV (same rows as the page)."""
+    owner, rows, _ = _book_rows(request)
+    today = timezone.localdate()
+    accounts = list(rows)
+    ids = [a.pk for a in accounts]
+    paid = paid_core_products(ids, today=today)
+    risk = churn_risk_account_ids(Account.objects.filter(pk__in=ids))
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="book-{owner.pk}-{today}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "organization_id",
+            "name",
+            "owner_role",
+            "mrr",
+            "arr",
+            "mom_change",
+            "paid_core_products",
+            "health",
+            "churn_risk",
+            "current_quarter_plan",
+            "last_contact_at",
+            "renewal_date",
+            "segments",
+        ]
+    )
+    for a in accounts:
+        writer.writerow(
+            [
+                a.organization_id,
+                a.name,
+                a.owner_role,
+                a.mrr,  # type: ignore[attr-defined]
+                a.arr,  # type: ignore[attr-defined]
+                a.mom_change,  # type: ignore[attr-defined]
+                "; ".join(paid.get(a.pk, [])),
+                a.health,
+                "yes" if a.pk in risk else "no",
+                "yes" if a.has_current_plan else "no",  # type: ignore[attr-defined]
+                a.last_contact_at.isoformat() if a.last_contact_at else "",
+                a.renewal_date or "",
+                "; ".join(Segment.LABELS[s] for s in segments_of(a)),
+            ]
+        )
+    return response
+
+
+# --- account page ------------------------------------------------------------
+
+
+def _visible_account(request: HttpRequest, pk: int) -> Account:
+    return get_object_or_404(
+        with_revenue(
+            visible_accounts(request.user).select_related(  # type: ignore[arg-type]
+                "owner", "tam_overlay", "onboarding_specialist", "territory"
+            ),
+            today=timezone.localdate(),
+        ),
+        pk=pk,
+    )
+
+
+def _editable_account(request: HttpRequest, pk: int) -> Account:
+    account = _visible_account(request, pk)
+    if not can_edit_account(request.user, account):  # type: ignore[arg-type]
+        raise PermissionDenied("Not your book.")
+    return account
+
+
+class NoteForm(forms.Form):
+    summary = forms.CharField(max_length=300)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+@require_GET
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _visible_account(request, pk)
+    return render(request, "accounts/account.html", _account_context(request, account))
+
+
+def _account_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
+    today = timezone.localdate()
+    last = latest_complete_month(today)
+    months = [add_months(last, -i) for i in range(11, -1, -1)]
+    by_product: dict[str, dict[str, str]] = defaultdict(dict)
+    for month, name, amount in (
+        MonthlyRevenue.objects.filter(account=account, month__gte=months[0], month__lte=last)
+        .order_by("product__sort_order", "month")
+        .values_list("month", "product__name", "amount")
+    ):
+        by_product[name][month.isoformat()] = str(amount)
+    chart = {
+        "labels": [m.strftime("%b %Y") for m in months],
+        "datasets": [
+            {"label": name, "data": [values.get(m.isoformat(), "0") for m in months]}
+            for name, values in by_product.items()
+        ],
+    }
+    ctx = {
+        "account": account,
+        "segments": [Segment.LABELS[s] for s in segments_of(account)],
+        "paid": paid_core_products([account.pk], today=today).get(account.pk, []),
+        "churn_risk": account.pk in churn_risk_account_ids(Account.objects.filter(pk=account.pk)),
+        "chart": chart,
+        "history": account.ownership_changes.select_related(
+            "previous_owner", "new_owner", "changed_by"
+        ),
+        "notes": Activity.objects.filter(account=account)
+        .select_related("author")
+        .order_by("-occurred_at", "-id")[:50],
+        "plans": AccountPlan.objects.filter(account=account).select_related("author"),
+        "health_history": account.snapshots.order_by("-week")[:12],
+        "can_edit": can_edit_account(request.user, account),  # type: ignore[arg-type]
+        "note_form": NoteForm(),
+        "month": last,
+    }
+    ctx.update(extra)
+    return ctx
+
+
+@require_POST
+def account_add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _editable_account(request, pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        ctx = _account_context(request, account, note_form=form)
+        template = "accounts/account.html#notes" if _is_htmx(request) else "accounts/account.html"
+        return render(request, template, ctx, status=422)
+    add_note(
+        account=account,
+        author=request.user,  # type: ignore[arg-type]
+        summary=form.cleaned_data["summary"],
+        body=form.cleaned_data["body"],
+    )
+    messages.success(request, "Note added.")
+    if _is_htmx(request):
+        return render(request, "accounts/account.html#notes", _account_context(request, account))
+    return redirect("accounts:account", pk=account.pk)
+
+
+class BookStateForm(forms.Form):
+    am_managed = forms.BooleanField(required=False, label="AM managed (counts for quota)")
+    is_lead = forms.BooleanField(
+        required=False, label="Leads (working it, not in the managed book)"
+    )
+
+
+@require_POST
+def account_book_state(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set AM managed (team leads, managers) and the Leads state (the book's owner)."""
+    user: User = request.user  # type: ignore[assignment]
+    account = _editable_account(request, pk)
+    form = BookStateForm(request.POST)
+    form.is_valid()
+    set_book_state(
+        account=account,
+        by=user,
+        am_managed=form.cleaned_data["am_managed"] if user.is_team_lead_or_manager else None,
+        is_lead=form.cleaned_data["is_lead"],
+    )
+    messages.success(request, "Book state saved.")
+    return redirect("accounts:account", pk=account.pk)
+
+
+@require_POST
+def account_start_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _editable_account(request, pk)
+    plan = start_quarter_plan(
+        account=account,
+        author=request.user,  # type: ignore[arg-type]
+        today=timezone.localdate(),
+    )
+    return redirect("accounts:plan", pk=plan.pk)
+
+
+class PlanForm(forms.ModelForm):
+    class Meta:
+        model = AccountPlan
+        fields = (
+            "overview",
+            "objectives",
+            "stakeholders",
+            "products_cross_sell",
+            "risks",
+            "action_items",
+            "plan_above_20k",
+            "levers_tried",
+            "no_viable_levers",
+        )
+        widgets = {  # noqa: RUF012
+            name: forms.Textarea(attrs={"rows": 5})
+            for name in (
+                "overview",
+                "objectives",
+                "stakeholders",
+                "products_cross_sell",
+                "risks",
+                "action_items",
+                "levers_tried",
+            )
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("no_viable_levers") and not (data.get("levers_tried") or "").strip():
+            self.add_error("levers_tried", "Document what you tried before declaring no levers.")
+        return data
+
+
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(
+        AccountPlan.objects.select_related("account"),
+        pk=pk,
+        account__in=visible_accounts(request.user),  # type: ignore[arg-type]
+    )
+    editable = can_edit_account(request.user, plan.account)  # type: ignore[arg-type]
+    form = PlanForm(request.POST or None, instance=plan)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied("Not your book.")
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Plan saved.")
+            return redirect("accounts:plan", pk=plan.pk)
+    return render(
+        request,
+        "accounts/plan.html",
+        {"plan": plan, "form": form, "editable": editable},
+        status=422 if form.errors else 200,
+    )
+
+
+# --- planning and allocation -------------------------------------------------
+
+
+@require_GET
+def planning(request: HttpRequest) -> HttpResponse:
+    """Quarterly book planning for the books the user may see."""
+    today = timezone.localdate()
+    books = plan_books(viewable_book_owners(request.user), today=today)  # type: ignore[arg-type]
+    return render(
+        request,
+        "accounts/planning.html",
+        {
+            "books": books,
+            "labels": Removal.LABELS,
+            "quarter_end": quarter_end(today),
+        },
+    )
+
+
+def _require_lead(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not user.is_team_lead_or_manager:
+        raise PermissionDenied("Allocation is for team leads and managers.")
+    return user
+
+
+class TraitForm(forms.Form):
+    trait = forms.ChoiceField(choices=[("", "–"), *NewOwnerTrait.choices], required=False)
+
+
+class AssignForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
+    reason = forms.CharField(max_length=500)
+
+
+def _assignable_people(user: User) -> QuerySet[User]:
+    people = User.objects.filter(is_active=True, groups__name__in=["TAM", "CSM"]).distinct()
+    if user.is_manager:
+        return people
+    return people.filter(Q(team_lead=user) | Q(pk=user.pk))
+
+
+@require_GET
+def allocation(request: HttpRequest) -> HttpResponse:
+    user = _require_lead(request)
+    today = timezone.localdate()
+    return render(
+        request,
+        "accounts/allocation.html",
+        {
+            "rows": build_allocation_queue(today=today),
+            "labels": Queue.LABELS,
+            "traits": NewOwnerTrait.choices,
+            "people": list(_assignable_people(user)),
+            "is_manager": user.is_manager,
+        },
+    )
+
+
+@require_POST
+def allocation_set_trait(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _require_lead(request)
+    account = get_object_or_404(Account, pk=pk)
+    form = TraitForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Unknown trait.", status=422)
+    set_new_owner_trait(account=account, trait=form.cleaned_data["trait"], by=user)
+    messages.success(request, f"{account.name}: new owner trait saved.")
+    return redirect(reverse("accounts:allocation") + f"#account-{account.pk}")
+
+
+@require_POST
+def allocation_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _require_lead(request)
+    today = timezone.localdate()
+    account = get_object_or_404(with_revenue(Account.objects.all(), today=today), pk=pk)
+    form = AssignForm(request.POST)
+    form.fields["owner"].queryset = _assignable_people(user)  # type: ignore[attr-defined]
+    if not form.is_valid():
+        messages.error(request, f"{account.name}: choose a person and give a reason.")
+        return redirect("accounts:allocation")
+    change = assign_account(
+        account=account,
+        new_owner=form.cleaned_data["owner"],
+        by=user,
+        reason=form.cleaned_data["reason"],
+        today=today,
+        is_top_40=account.is_top_40,  # type: ignore[attr-defined]
+    )
+    messages.success(
+        request,
+        f"{account.name} assigned to {change.new_owner}, effective {change.effective_on:%d %b %Y}.",
+    )
+    return redirect("accounts:allocation")
+
+
+# --- import --------------------------------------------------------------------
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("accounts", "Accounts"), ("snapshots", "Weekly snapshots")])
+    file = forms.FileField()
+    dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (apply nothing)")
+
+
+@require_http_methods(["GET", "POST"])
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Upload an accounts or snapshots CSV; RevOps and managers only."""
+    user: User = request.user  # type: ignore[assignment]
+    if not (user.is_manager or user.is_revops):
+        raise PermissionDenied("Imports are for RevOps and managers.")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            text = form.cleaned_data["file"].read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.add_error("file", "The file is not UTF-8 text.")
+        else:
+            dry_run = form.cleaned_data["dry_run"]
+            if form.cleaned_data["kind"] == "accounts":
+                result = import_accounts(text, dry_run=dry_run, changed_by=user)
+            else:
+                result = import_snapshots(text, dry_run=dry_run)
+            if result.applied:
+                messages.success(request, f"Imported {len(result.outcomes)} row(s).")
+    status = 422 if (result and result.errors) or form.errors else 200
+    return render(
+        request,
+        "accounts/import.html",
+        {"form": form, "result": result},
+        status=status,
+    )

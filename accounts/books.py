@@ -1,0 +1,490 @@
+"""Books of business: who sees which accounts, book totals against targets,
+quarterly book planning and allocation (sales/account-allocation,
+sales/how-we-work, sales/team-leads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.utils import timezone
+
+from billing.models import MonthlyRevenue
+
+from .models import (
+    Account,
+    AccountPlan,
+    Activity,
+    ActivityKind,
+    NewOwnerTrait,
+    OwnerRole,
+    OwnershipChange,
+    Plan,
+    Region,
+    User,
+)
+from .ownership import change_account_owner
+from .roles import Role
+from .segments import (
+    ARR_20K,
+    ARR_50K,
+    add_months,
+    latest_complete_month,
+    quarter_end,
+    quarter_start,
+    with_revenue,
+)
+
+# Book targets (sales/account-allocation, sales/how-we-work, sales/team-leads).
+TAM_TARGET_MIN_ACCOUNTS = 10
+TAM_MAX_ACCOUNTS = 15  # at quarter start; also where the round robin stops
+TAM_HARD_CAP = 25  # existing book plus leads
+CSM_TARGET_ACCOUNTS = 30
+BOOK_TARGET_ARR = Decimal(1_500_000)
+CORE_PRODUCTS = 3
+
+
+# --- who sees what ---------------------------------------------------------
+
+
+def visible_accounts(user: User) -> QuerySet[Account]:
+    """Accounts the user may open: managers and RevOps all, team leads their
+    team's and their own, everyone else the accounts they own, overlay or onboard."""
+    accounts = Account.objects.all()
+    if user.is_manager or user.is_revops:
+        return accounts
+    mine = Q(owner=user) | Q(tam_overlay=user) | Q(onboarding_specialist=user)
+    if user.has_role(Role.TEAM_LEAD):
+        return accounts.filter(mine | Q(owner__team_lead=user))
+    return accounts.filter(mine)
+
+
+def can_edit_account(user: User, account: Account) -> bool:
+    """TAM/CSM edit their own book (owner or TAM overlay); team leads their team's;
+    managers and RevOps all."""
+    if user.is_manager or user.is_revops:
+        return True
+    if user.pk in (account.owner_id, account.tam_overlay_id):
+        return True
+    return (
+        user.has_role(Role.TEAM_LEAD)
+        and account.owner is not None
+        and account.owner.team_lead_id == user.pk
+    )
+
+
+def viewable_book_owners(user: User) -> QuerySet[User]:
+    """People whose book the user may open: themselves, their team (team leads),
+    everyone who owns accounts (managers, RevOps)."""
+    people = User.objects.filter(is_active=True)
+    if user.is_manager or user.is_revops:
+        return people.filter(Exists(Account.objects.filter(owner=OuterRef("pk"))) | Q(pk=user.pk))
+    if user.has_role(Role.TEAM_LEAD):
+        return people.filter(Q(team_lead=user) | Q(pk=user.pk))
+    return people.filter(pk=user.pk)
+
+
+# --- book totals -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookTotals:
+    """One person's book against the targets of their role."""
+
+    role: str
+    accounts: int  # the book: owned accounts not in the Leads state
+    leads: int
+    arr: Decimal
+    target_accounts: str
+    target_arr: Decimal
+    max_accounts: int | None
+    hard_cap: int | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def with_leads(self) -> int:
+        return self.accounts + self.leads
+
+
+def book_role(user: User) -> str:
+    return OwnerRole.CSM if user.has_role(Role.CSM) and not user.has_role(Role.TAM) else "TAM"
+
+
+def _mrr_total(accounts: Q, *, today: dt.date) -> Decimal:
+    """Total MRR of the latest complete month over the accounts matched by ``accounts``."""
+    total = MonthlyRevenue.objects.filter(accounts, month=latest_complete_month(today)).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or Decimal(0)
+
+
+def book_totals(owner: User, *, today: dt.date) -> BookTotals:
+    """Totals of ``owner``'s book (one query) with warnings against the targets:
+    TAM 10–15 accounts and about $1.5m ARR, at most 15 at quarter start, hard cap
+    25 including leads; CSM about 30 accounts and $1.5m."""
+    figures = Account.objects.filter(owner=owner).aggregate(
+        accounts=Count("pk", filter=Q(is_lead=False)),
+        leads=Count("pk", filter=Q(is_lead=True)),
+    )
+    figures["mrr"] = _mrr_total(Q(account__owner=owner, account__is_lead=False), today=today)
+    role = book_role(owner)
+    accounts, leads = figures["accounts"], figures["leads"]
+    arr = figures["mrr"] * 12
+    warnings: list[str] = []
+    if role == "TAM":
+        if accounts > TAM_MAX_ACCOUNTS:
+            warnings.append(
+                f"{accounts} accounts: over the maximum of {TAM_MAX_ACCOUNTS}; "
+                f"get to {TAM_MAX_ACCOUNTS} or fewer by {quarter_end(today):%d %b %Y}."
+            )
+        if accounts + leads > TAM_HARD_CAP:
+            warnings.append(
+                f"{accounts + leads} accounts including leads: over the hard cap of {TAM_HARD_CAP}."
+            )
+        if accounts < TAM_TARGET_MIN_ACCOUNTS:
+            warnings.append(f"Below the target of {TAM_TARGET_MIN_ACCOUNTS}–{TAM_MAX_ACCOUNTS}.")
+        return BookTotals(
+            role=role,
+            accounts=accounts,
+            leads=leads,
+            arr=arr,
+            target_accounts=f"{TAM_TARGET_MIN_ACCOUNTS}–{TAM_MAX_ACCOUNTS}",
+            target_arr=BOOK_TARGET_ARR,
+            max_accounts=TAM_MAX_ACCOUNTS,
+            hard_cap=TAM_HARD_CAP,
+            warnings=warnings,
+        )
+    if accounts > CSM_TARGET_ACCOUNTS:
+        warnings.append(f"{accounts} accounts: over the target of about {CSM_TARGET_ACCOUNTS}.")
+    return BookTotals(
+        role=role,
+        accounts=accounts,
+        leads=leads,
+        arr=arr,
+        target_accounts=f"about {CSM_TARGET_ACCOUNTS}",
+        target_arr=BOOK_TARGET_ARR,
+        max_accounts=None,
+        hard_cap=None,
+        warnings=warnings,
+    )
+
+
+def full_book_reason(owner: User, *, today: dt.date) -> str:
+    """Why the product-led round robin skips ``owner``, or "" if it does not:
+    an AM-managed book of 15 accounts or $1.5m ARR is full (sales/team-leads)."""
+    figures = Account.objects.filter(owner=owner, am_managed=True).aggregate(accounts=Count("pk"))
+    figures["mrr"] = _mrr_total(Q(account__owner=owner, account__am_managed=True), today=today)
+    arr = figures["mrr"] * 12
+    if figures["accounts"] >= TAM_MAX_ACCOUNTS:
+        return f"Book full: {figures['accounts']} AM-managed accounts (limit {TAM_MAX_ACCOUNTS})."
+    if arr >= BOOK_TARGET_ARR:
+        return f"Book full: ${arr:,.0f} AM-managed ARR (limit ${BOOK_TARGET_ARR:,.0f})."
+    return ""
+
+
+# --- quarterly book planning -------------------------------------------------
+
+
+class Removal:
+    CHURNED = "churned"
+    BELOW_20K = "below_20k"
+    YC_PLAN = "yc_plan"
+    FULLY_EXPANDED = "fully_expanded"
+    NO_LEVERS = "no_levers"
+
+    LABELS: dict[str, str] = {  # noqa: RUF012
+        CHURNED: "Churned, no documented plan",
+        BELOW_20K: "Below $20k ARR, no documented plan to get above it",
+        YC_PLAN: "YC plan at $20k–$50k ARR → YC role",
+        FULLY_EXPANDED: "Fully expanded (3 core products + discount agreement) → CSM",
+        NO_LEVERS: "No viable expansion levers",
+    }
+
+
+def planning_accounts(accounts: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
+    """``accounts`` annotated for planning: revenue, segments, and the
+    current-quarter plan's documented flags. One query when evaluated."""
+    current = AccountPlan.objects.filter(account=OuterRef("pk"), quarter_start=quarter_start(today))
+    return with_revenue(accounts, today=today).annotate(
+        plan_above_20k=Exists(current.filter(plan_above_20k=True)),
+        no_levers=Exists(current.filter(no_viable_levers=True).exclude(levers_tried="")),
+        levers_tried=Subquery(current.values("levers_tried")[:1]),
+    )
+
+
+def removal_reasons(account: Account) -> list[str]:
+    """Removal criteria (sales/account-allocation) met by an account annotated
+    by ``planning_accounts``."""
+    reasons: list[str] = []
+    arr: Decimal = account.arr  # type: ignore[attr-defined]
+    if arr < ARR_20K and not account.plan_above_20k:  # type: ignore[attr-defined]
+        reasons.append(Removal.CHURNED if arr <= 0 else Removal.BELOW_20K)
+    if account.plan == Plan.STARTUP and ARR_20K <= arr <= ARR_50K:
+        reasons.append(Removal.YC_PLAN)
+    if account.core_paid_count >= CORE_PRODUCTS and account.has_discount_agreement:  # type: ignore[attr-defined]
+        reasons.append(Removal.FULLY_EXPANDED)
+    if account.no_levers:  # type: ignore[attr-defined]
+        reasons.append(Removal.NO_LEVERS)
+    return reasons
+
+
+@dataclass
+class BookPlan:
+    owner: User
+    accounts: list[Account]
+    candidates: list[tuple[Account, list[str]]]
+    arr: Decimal
+
+    @property
+    def over_max(self) -> bool:
+        return len(self.accounts) > TAM_MAX_ACCOUNTS
+
+    @property
+    def excess(self) -> int:
+        return max(0, len(self.accounts) - TAM_MAX_ACCOUNTS)
+
+
+def plan_books(owners: QuerySet[User], *, today: dt.date) -> list[BookPlan]:
+    """For each TAM book of ``owners``: removal candidates and whether the book is
+    over 15. Two queries whatever the number of books or accounts. Removals
+    take effect at quarter end (``quarter_end(today)``)."""
+    accounts = planning_accounts(
+        Account.objects.filter(owner__in=owners, owner_role=OwnerRole.TAM, is_lead=False)
+        .select_related("owner")
+        .order_by("owner__name", "owner_id", "name"),
+        today=today,
+    )
+    books: dict[int, BookPlan] = {}
+    for account in accounts:
+        assert account.owner is not None
+        book = books.setdefault(
+            account.owner_id,  # type: ignore[arg-type]
+            BookPlan(owner=account.owner, accounts=[], candidates=[], arr=Decimal(0)),
+        )
+        book.accounts.append(account)
+        book.arr += account.arr  # type: ignore[attr-defined]
+        reasons = removal_reasons(account)
+        if reasons:
+            book.candidates.append((account, reasons))
+    return list(books.values())
+
+
+# --- allocation ----------------------------------------------------------------
+
+
+class Queue:
+    UNOWNED_20K = "unowned_20k"
+    HANDOVER = "handover"
+    AWAITING_PERSON = "awaiting_person"
+    TAM_OVER_15 = "tam_over_15"
+    CSM_EXPANSION = "csm_expansion"
+
+    LABELS: dict[str, str] = {  # noqa: RUF012
+        UNOWNED_20K: "$20k+ ARR without an owner",
+        HANDOVER: "Flagged for handover (Ready to move)",
+        AWAITING_PERSON: "New owner trait set: a team lead assigns the person",
+        TAM_OVER_15: "In a TAM book over 15 accounts",
+        CSM_EXPANSION: "CSM account with expansion potential",
+    }
+
+
+ASSIGNABLE_TRAITS = {
+    NewOwnerTrait.US_TAM: (Region.US, OwnerRole.TAM),
+    NewOwnerTrait.US_CSM: (Region.US, OwnerRole.CSM),
+    NewOwnerTrait.EU_TAM: (Region.EU, OwnerRole.TAM),
+    NewOwnerTrait.EU_CSM: (Region.EU, OwnerRole.CSM),
+}
+
+
+def suggested_trait(*, region: str, core_paid_count: int) -> str:
+    """New-owner trait suggested from region and paid core products: all three
+    primary products → CSM, otherwise TAM; "" when the region is unknown."""
+    role = OwnerRole.CSM if core_paid_count >= CORE_PRODUCTS else OwnerRole.TAM
+    for trait, (trait_region, trait_role) in ASSIGNABLE_TRAITS.items():
+        if trait_region == region and trait_role == role:
+            return trait
+    return ""
+
+
+def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
+    """Accounts the managers review at allocation, each with its queue reasons and
+    suggested trait. Two queries whatever the number of accounts."""
+    over_15_owners = (
+        Account.objects.filter(owner_role=OwnerRole.TAM, is_lead=False, owner__isnull=False)
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=TAM_MAX_ACCOUNTS)
+        .values("owner")
+    )
+    accounts = (
+        with_revenue(
+            Account.objects.select_related("owner", "territory"),
+            today=today,
+        )
+        .filter(
+            Q(owner__isnull=True, arr__gte=ARR_20K)  # type: ignore[misc]
+            | ~Q(new_owner_trait="")
+            | Q(owner__in=over_15_owners, owner_role=OwnerRole.TAM, is_lead=False)
+            | Q(owner_role=OwnerRole.CSM, core_paid_count__lt=CORE_PRODUCTS)
+        )
+        .order_by("-arr", "name")
+    )
+    over_15 = set(over_15_owners.values_list("owner", flat=True))
+    rows: list[tuple[Account, list[str], str]] = []
+    for account in accounts:
+        reasons: list[str] = []
+        arr: Decimal = account.arr  # type: ignore[attr-defined]
+        core: int = account.core_paid_count  # type: ignore[attr-defined]
+        if account.owner_id is None and arr >= ARR_20K:
+            reasons.append(Queue.UNOWNED_20K)
+        if account.new_owner_trait == NewOwnerTrait.READY_TO_MOVE:
+            reasons.append(Queue.HANDOVER)
+        elif account.new_owner_trait:
+            reasons.append(Queue.AWAITING_PERSON)
+        if account.owner_role == OwnerRole.TAM and account.owner_id in over_15:
+            reasons.append(Queue.TAM_OVER_15)
+        if account.owner_role == OwnerRole.CSM and core < CORE_PRODUCTS:
+            reasons.append(Queue.CSM_EXPANSION)
+        region = account.region or (account.territory.ownership_region if account.territory else "")
+        rows.append((account, reasons, suggested_trait(region=region, core_paid_count=core)))
+    return rows
+
+
+def set_book_state(
+    *, account: Account, by: User, am_managed: bool | None = None, is_lead: bool | None = None
+) -> Activity | None:
+    """Change whether the account counts for quota (AM managed: team leads and
+    managers only) or sits in the owner's Leads (the owner or a lead/manager).
+    Notes who changed what; returns None when nothing changed (idempotent)."""
+    changes: dict[str, bool] = {}
+    if am_managed is not None and am_managed != account.am_managed:
+        if not by.is_team_lead_or_manager:
+            raise PermissionDenied("Only a team lead or manager sets AM managed.")
+        changes["am_managed"] = am_managed
+    if is_lead is not None and is_lead != account.is_lead:
+        if not can_edit_account(by, account):
+            raise PermissionDenied("Not your book.")
+        changes["is_lead"] = is_lead
+    if not changes:
+        return None
+    words = {
+        "am_managed": ("AM managed", "not AM managed"),
+        "is_lead": ("moved to Leads", "moved into the managed book"),
+    }
+    with transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(account, name, value)
+        return Activity.objects.create(
+            account=account,
+            kind=ActivityKind.NOTE,
+            author=by,
+            occurred_at=timezone.now(),
+            summary="; ".join(words[k][0 if v else 1] for k, v in changes.items()),
+        )
+
+
+def set_new_owner_trait(*, account: Account, trait: str, by: User) -> Activity:
+    """Managers decide team and region: set the account's new-owner trait and
+    note who did it. Idempotent (setting the same trait again only adds a note)."""
+    if not by.is_manager:
+        raise PermissionDenied("Only a manager sets the new owner trait.")
+    if trait not in NewOwnerTrait.values and trait != "":
+        raise ValueError(f"Unknown new owner trait {trait!r}.")
+    with transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(new_owner_trait=trait)
+        account.new_owner_trait = trait
+        label = NewOwnerTrait(trait).label if trait else "(cleared)"
+        return Activity.objects.create(
+            account=account,
+            kind=ActivityKind.NOTE,
+            author=by,
+            occurred_at=timezone.now(),
+            summary=f"New owner trait set to {label}",
+        )
+
+
+def assign_account(
+    *,
+    account: Account,
+    new_owner: User,
+    by: User,
+    reason: str,
+    today: dt.date,
+    is_top_40: bool,
+) -> OwnershipChange:
+    """A team lead (their team) or manager gives the account to a person.
+
+    The role comes from the new-owner trait (or the person's role when none is
+    set). Top 40 accounts only change owner by a manager's hand. Taking an
+    AM-managed account out of someone's book takes effect at quarter end, so
+    quota is calculated on the old book; other moves take effect today. Clears
+    the trait. Retrying with the same owner records nothing new.
+    """
+    if not by.is_team_lead_or_manager:
+        raise PermissionDenied("Only a team lead or manager assigns accounts.")
+    if is_top_40 and not by.is_manager:
+        raise PermissionDenied("Only a manager changes the owner of a Top 40 account.")
+    if not by.is_manager and new_owner.team_lead_id != by.pk and new_owner.pk != by.pk:
+        raise PermissionDenied("A team lead assigns accounts to their own team.")
+    role: str
+    if account.new_owner_trait in ASSIGNABLE_TRAITS:
+        role = ASSIGNABLE_TRAITS[NewOwnerTrait(account.new_owner_trait)][1]
+    else:
+        role = book_role(new_owner)
+    effective_on = today
+    if account.owner_id is not None and account.am_managed:
+        effective_on = quarter_end(today) + dt.timedelta(days=1)
+    with transaction.atomic():
+        change = change_account_owner(
+            account=account,
+            new_owner=new_owner,
+            new_owner_role=role,
+            changed_by=by,
+            reason=reason,
+            source="allocation",
+            effective_on=effective_on,
+        )
+        Account.objects.filter(pk=account.pk).update(new_owner_trait="")
+        account.new_owner_trait = ""
+    return change
+
+
+GRACE_MONTHS = 3
+
+
+def annotate_for_book(accounts: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
+    """My book's rows: revenue, segments, plan freshness and ``in_grace_period``
+    (the owner took it with no previous owner less than 3 months ago, so a churn
+    does not count against their quota). One query."""
+    grace_start = add_months(today.replace(day=1), -GRACE_MONTHS).replace(day=min(today.day, 28))
+    first_owner = OwnershipChange.objects.filter(
+        account=OuterRef("pk"), new_owner=OuterRef("owner"), previous_owner__isnull=True
+    )
+    return with_revenue(accounts.select_related("owner"), today=today).annotate(
+        in_grace_period=ExpressionWrapper(
+            Exists(first_owner) & Q(owner_since__gt=grace_start), output_field=BooleanField()
+        )
+    )
+
+
+def book_accounts(owner: User) -> QuerySet[Account]:
+    """The accounts in ``owner``'s book: every account they own (leads included,
+    marked by ``is_lead``) and the CSM accounts they overlay as TAM."""
+    return Account.objects.filter(Q(owner=owner) | Q(tam_overlay=owner))

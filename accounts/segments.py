@@ -1,0 +1,328 @@
+"""Revenue figures and segments of accounts, computed from data, never typed.
+
+MRR is what billing.MonthlyRevenue holds for the latest complete month (the
+month before today's); ARR is 12 × that MRR. Everything here is a queryset
+annotation or a Q on those annotations, so a page showing 10 or 10,000
+accounts issues the same number of queries.
+
+Segment rules follow sales/automations (Vitally segmentation playbooks):
+
+- Startup plan: credit remaining (credit_balance > 0), credit not expired
+  (credit_expires_on after today) and marked as a startup/YC plan.
+- Annual plan: a yearly subscription, or credit remaining and unexpired on a
+  plan not marked startup.
+- $60K ARR: not in Startup plan and ARR ≥ $60,000.
+- $20K ARR: not in Startup plan and $20,000 ≤ ARR < $60,000.
+- Active trial: free trial until a day after today.
+- First payment forecasted this month: never paid (no positive revenue row),
+  current billing period ends after today and forecasted MRR > $1.
+- Top 40 by ARR: the 40 accounts with the highest positive ARR (ties by id).
+- Churn risk: owned by the churn module; see ``churn_risk_account_ids``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from billing.models import MonthlyRevenue
+
+from .models import Account, AccountPlan, Plan, TopAccount
+
+ARR_20K = Decimal(20_000)
+ARR_50K = Decimal(50_000)
+ARR_60K = Decimal(60_000)
+TOP_ACCOUNTS = 40
+# A product counts as paid when its monthly invoice exceeds this (issue 6).
+PAID_PRODUCT_MIN = Decimal(200)
+FIRST_PAYMENT_MIN_FORECAST = Decimal(1)
+SPARKLINE_MONTHS = 12
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+class Segment:
+    """Segment keys, in display order, with their labels."""
+
+    ARR_20K = "arr_20k"
+    ARR_60K = "arr_60k"
+    STARTUP = "startup"
+    ANNUAL = "annual"
+    TRIAL = "trial"
+    FIRST_PAYMENT = "first_payment"
+    TOP_40 = "top_40"
+    CHURN_RISK = "churn_risk"
+
+    LABELS: dict[str, str] = {  # noqa: RUF012
+        ARR_20K: "$20K ARR",
+        ARR_60K: "$60K ARR",
+        STARTUP: "Startup plan",
+        ANNUAL: "Annual plan",
+        TRIAL: "Active trial",
+        FIRST_PAYMENT: "First payment forecasted this month",
+        TOP_40: "Top 40 by ARR",
+    }
+
+
+# --- dates ---------------------------------------------------------------
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, n: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def latest_complete_month(today: dt.date) -> dt.date:
+    """First day of the month before ``today``'s: the last month fully invoiced."""
+    return add_months(month_start(today), -1)
+
+
+def quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def quarter_end(day: dt.date) -> dt.date:
+    """Last day of ``day``'s quarter: when book removals take effect."""
+    return add_months(quarter_start(day), 3) - dt.timedelta(days=1)
+
+
+def quarter_number(day: dt.date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+# --- annotations -----------------------------------------------------------
+
+
+def _mrr_for(month: dt.date) -> Coalesce:
+    total = (
+        MonthlyRevenue.objects.filter(account=OuterRef("pk"), month=month)
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total, output_field=MONEY), Value(Decimal(0)), output_field=MONEY)
+
+
+def top_40_account_ids(*, today: dt.date) -> QuerySet[MonthlyRevenue, Any]:
+    """A subquery of the Top 40 account ids by ARR (positive ARR only, ties by id)."""
+    return (
+        MonthlyRevenue.objects.filter(month=latest_complete_month(today))
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .filter(total__gt=0)
+        .order_by("-total", "account")
+        .values("account")[:TOP_ACCOUNTS]
+    )
+
+
+def _top_40_expression(*, today: dt.date) -> Case:
+    """Whether the row is in the Top 40: from the cache when the month has been
+    ranked, otherwise ranked live (PostgreSQL evaluates only the branch taken)."""
+    cached = TopAccount.objects.filter(month=latest_complete_month(today))
+    return Case(
+        When(Exists(cached), then=Exists(cached.filter(account=OuterRef("pk")))),
+        default=Q(pk__in=top_40_account_ids(today=today)),
+        output_field=BooleanField(),
+    )
+
+
+@transaction.atomic
+def refresh_top_accounts(*, today: dt.date) -> int:
+    """Store the Top 40 by ARR of ``today``'s latest complete month in the
+    TopAccount cache, replacing that month's ranking. Idempotent; returns the
+    number of ranked accounts. Call after revenue for the month changes."""
+    month = latest_complete_month(today)
+    ranked = list(
+        MonthlyRevenue.objects.filter(month=month)
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .filter(total__gt=0)
+        .order_by("-total", "account")
+        .values_list("account", "total")[:TOP_ACCOUNTS]
+    )
+    TopAccount.objects.filter(month=month).delete()
+    now = timezone.now()
+    TopAccount.objects.bulk_create(
+        TopAccount(month=month, account_id=account_id, rank=rank, arr=total * 12, computed_at=now)
+        for rank, (account_id, total) in enumerate(ranked, start=1)
+    )
+    return len(ranked)
+
+
+def with_mrr(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
+    """Annotate only ``mrr`` (latest complete month); cheap enough to aggregate."""
+    return queryset.annotate(mrr=_mrr_for(latest_complete_month(today)))
+
+
+def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
+    """Annotate MRR, previous MRR, ARR, MoM change, paid core products, plan
+    freshness, Top 40 and every data segment. One SQL query; no rows written."""
+    month = latest_complete_month(today)
+    credit_live = Q(credit_balance__gt=0, credit_expires_on__gt=today)
+    core_paid = (
+        MonthlyRevenue.objects.filter(
+            account=OuterRef("pk"),
+            month=month,
+            product__is_core=True,
+            amount__gt=PAID_PRODUCT_MIN,
+        )
+        .order_by()
+        .values("account")
+        .annotate(n=Count("product"))
+        .values("n")
+    )
+    return queryset.annotate(
+        mrr=_mrr_for(month),
+        prev_mrr=_mrr_for(add_months(month, -1)),
+        arr=ExpressionWrapper(F("mrr") * 12, output_field=MONEY),
+        mom_change=ExpressionWrapper(F("mrr") - F("prev_mrr"), output_field=MONEY),
+        core_paid_count=Coalesce(Subquery(core_paid), Value(0)),
+        has_current_plan=Exists(
+            AccountPlan.objects.filter(account=OuterRef("pk"), quarter_start=quarter_start(today))
+        ),
+        is_top_40=_top_40_expression(today=today),
+        seg_startup=ExpressionWrapper(
+            credit_live & Q(plan=Plan.STARTUP), output_field=BooleanField()
+        ),
+        seg_annual=ExpressionWrapper(
+            Q(plan=Plan.ANNUAL) | (credit_live & ~Q(plan=Plan.STARTUP)),
+            output_field=BooleanField(),
+        ),
+        seg_trial=ExpressionWrapper(Q(trial_ends_on__gt=today), output_field=BooleanField()),
+        seg_first_payment=ExpressionWrapper(
+            ~Exists(MonthlyRevenue.objects.filter(account=OuterRef("pk"), amount__gt=0))
+            & Q(current_period_ends_on__gt=today, forecasted_mrr__gt=FIRST_PAYMENT_MIN_FORECAST),
+            output_field=BooleanField(),
+        ),
+    ).annotate(
+        seg_60k=ExpressionWrapper(
+            Q(seg_startup=False, arr__gte=ARR_60K), output_field=BooleanField()
+        ),
+        seg_20k=ExpressionWrapper(
+            Q(seg_startup=False, arr__gte=ARR_20K, arr__lt=ARR_60K), output_field=BooleanField()
+        ),
+    )
+
+
+# Filter on a queryset that went through ``with_revenue``.
+SEGMENT_FILTERS: dict[str, Q] = {
+    Segment.ARR_20K: Q(seg_20k=True),
+    Segment.ARR_60K: Q(seg_60k=True),
+    Segment.STARTUP: Q(seg_startup=True),
+    Segment.ANNUAL: Q(seg_annual=True),
+    Segment.TRIAL: Q(seg_trial=True),
+    Segment.FIRST_PAYMENT: Q(seg_first_payment=True),
+    Segment.TOP_40: Q(is_top_40=True),
+}
+
+
+def segments_of(account: Account) -> list[str]:
+    """Segment keys of one account annotated by ``with_revenue``, in display order."""
+    flags = {
+        Segment.ARR_20K: "seg_20k",
+        Segment.ARR_60K: "seg_60k",
+        Segment.STARTUP: "seg_startup",
+        Segment.ANNUAL: "seg_annual",
+        Segment.TRIAL: "seg_trial",
+        Segment.FIRST_PAYMENT: "seg_first_payment",
+        Segment.TOP_40: "is_top_40",
+    }
+    return [key for key, attr in flags.items() if getattr(account, attr, False)]
+
+
+# --- per-account series (one query each, whatever the number of accounts) ---
+
+
+def mrr_history(
+    account_ids: Iterable[int] | QuerySet[Account, Any], *, today: dt.date
+) -> dict[int, list[Decimal]]:
+    """The last 12 complete months of MRR per account, oldest first, zeros filled."""
+    last = latest_complete_month(today)
+    months = [add_months(last, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
+    rows = (
+        MonthlyRevenue.objects.filter(
+            account__in=account_ids, month__gte=months[0], month__lte=last
+        )
+        .order_by()
+        .values_list("account", "month")
+        .annotate(total=Sum("amount"))
+    )
+    index = {month: i for i, month in enumerate(months)}
+    series: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(months))
+    for account_id, month, total in rows:
+        series[account_id][index[month]] = total
+    return dict(series)
+
+
+def paid_core_products(
+    account_ids: Iterable[int] | QuerySet[Account, Any], *, today: dt.date
+) -> dict[int, list[str]]:
+    """Names of the core products each account paid more than $200 for last month."""
+    rows = (
+        MonthlyRevenue.objects.filter(
+            account__in=account_ids,
+            month=latest_complete_month(today),
+            product__is_core=True,
+            amount__gt=PAID_PRODUCT_MIN,
+        )
+        .order_by("product__sort_order")
+        .values_list("account", "product__name")
+    )
+    paid: dict[int, list[str]] = defaultdict(list)
+    for account_id, name in rows:
+        paid[account_id].append(name)
+    return dict(paid)
+
+
+# --- churn risk hook -------------------------------------------------------
+
+ChurnRiskProvider = Callable[[QuerySet[Account, Any]], Iterable[int]]
+_churn_risk_provider: ChurnRiskProvider | None = None
+
+
+def register_churn_risk_provider(provider: ChurnRiskProvider | None) -> None:
+    """Let the churn module say which accounts are at risk (e.g. from its AppConfig.ready).
+
+    The provider receives a queryset of accounts and returns the ids at risk; it
+    must issue a fixed number of queries. Passing None removes it.
+    """
+    global _churn_risk_provider
+    _churn_risk_provider = provider
+
+
+def churn_risk_account_ids(queryset: QuerySet[Account, Any]) -> set[int]:
+    """Ids of the accounts in ``queryset`` flagged as churn risk; empty until the
+    churn module registers a provider."""
+    if _churn_risk_provider is None:
+        return set()
+    return set(_churn_risk_provider(queryset))

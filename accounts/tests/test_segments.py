@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from accounts.models import Account, Plan, TopAccount
+from accounts.segments import (
+    Segment,
+    churn_risk_account_ids,
+    mrr_history,
+    paid_core_products,
+    quarter_end,
+    refresh_top_accounts,
+    register_churn_risk_provider,
+    segments_of,
+    with_revenue,
+)
+from accounts.tests.books_factories import LAST_MONTH, TODAY, freeze_today, give_arr, give_revenue
+from accounts.tests.factories import AccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today(time_machine):
+    freeze_today(time_machine)
+
+
+def annotated(account: Account) -> Any:
+    return with_revenue(Account.objects.filter(pk=account.pk), today=TODAY).get()
+
+
+def segments(account: Account) -> list[str]:
+    return segments_of(annotated(account))
+
+
+def test_arr_is_twelve_times_the_latest_complete_month():
+    account = AccountFactory.create()
+    give_revenue(account, product_analytics=1000, session_replay="250.50")
+    give_revenue(account, month=dt.date(2026, 5, 1), product_analytics=99999)  # month in progress
+    give_revenue(account, month=dt.date(2026, 3, 1), product_analytics=800)
+    row = annotated(account)
+    assert row.mrr == Decimal("1250.50")
+    assert row.arr == Decimal("15006.00")
+    assert row.mom_change == Decimal("450.50")
+
+
+@pytest.mark.parametrize(
+    ("mrr", "expected"),
+    [
+        ("1666.66", []),  # ARR 19,999.92
+        ("1666.67", [Segment.ARR_20K]),  # ARR 20,000.04
+        ("4999.99", [Segment.ARR_20K]),  # ARR 59,999.88
+        ("5000.00", [Segment.ARR_60K]),  # ARR 60,000
+    ],
+)
+def test_arr_segments_at_their_thresholds(mrr, expected):
+    account = AccountFactory.create()
+    give_revenue(account, product_analytics=mrr)
+    assert [s for s in segments(account) if s in (Segment.ARR_20K, Segment.ARR_60K)] == expected
+
+
+def test_startup_plan_needs_live_credit_and_keeps_the_account_out_of_arr_segments():
+    account = AccountFactory.create(
+        plan=Plan.STARTUP, credit_balance=Decimal(5000), credit_expires_on=dt.date(2026, 5, 16)
+    )
+    give_arr(account, 70000)
+    assert Segment.STARTUP in segments(account)
+    assert Segment.ARR_60K not in segments(account)
+
+
+def test_startup_credit_expiring_today_is_not_the_startup_segment():
+    account = AccountFactory.create(
+        plan=Plan.STARTUP, credit_balance=Decimal(5000), credit_expires_on=TODAY
+    )
+    give_arr(account, 70000)
+    assert Segment.STARTUP not in segments(account)
+    assert Segment.ARR_60K in segments(account)
+
+
+def test_annual_plan_is_a_yearly_plan_or_live_credit_off_the_startup_plan():
+    yearly = AccountFactory.create(plan=Plan.ANNUAL)
+    credit = AccountFactory.create(
+        plan=Plan.MONTHLY, credit_balance=Decimal(1), credit_expires_on=dt.date(2026, 12, 31)
+    )
+    spent = AccountFactory.create(
+        plan=Plan.MONTHLY, credit_balance=Decimal(0), credit_expires_on=dt.date(2026, 12, 31)
+    )
+    assert Segment.ANNUAL in segments(yearly)
+    assert Segment.ANNUAL in segments(credit)
+    assert Segment.ANNUAL not in segments(spent)
+
+
+def test_active_trial_ends_after_today():
+    assert Segment.TRIAL in segments(AccountFactory.create(trial_ends_on=dt.date(2026, 5, 16)))
+    assert Segment.TRIAL not in segments(AccountFactory.create(trial_ends_on=TODAY))
+
+
+def test_first_payment_forecast_needs_no_payment_yet_and_more_than_one_dollar():
+    kwargs = {"current_period_ends_on": dt.date(2026, 5, 31)}
+    new = AccountFactory.create(forecasted_mrr=Decimal("1.01"), **kwargs)
+    tiny = AccountFactory.create(forecasted_mrr=Decimal("1.00"), **kwargs)
+    paid_before = AccountFactory.create(forecasted_mrr=Decimal(500), **kwargs)
+    give_revenue(paid_before, month=dt.date(2025, 1, 1), product_analytics=10)
+    assert Segment.FIRST_PAYMENT in segments(new)
+    assert Segment.FIRST_PAYMENT not in segments(tiny)
+    assert Segment.FIRST_PAYMENT not in segments(paid_before)
+
+
+def test_top_40_is_the_forty_highest_arr_accounts():
+    accounts = AccountFactory.create_batch(41)
+    for rank, account in enumerate(accounts):
+        give_arr(account, 12 * (1000 + rank))
+    rows: Any = with_revenue(Account.objects.all(), today=TODAY)
+    top = set(rows.filter(is_top_40=True).values_list("pk", flat=True))
+    assert top == {a.pk for a in accounts[1:]}
+
+
+def test_paid_products_need_more_than_two_hundred_dollars():
+    account = AccountFactory.create()
+    give_revenue(account, session_replay="200.01", feature_flags=200, error_tracking=5000)
+    assert paid_core_products([account.pk], today=TODAY) == {
+        account.pk: ["Session Replay", "Error Tracking"]
+    }
+    assert annotated(account).core_paid_count == 2
+
+
+def test_mrr_history_covers_twelve_months_oldest_first_with_gaps_as_zero():
+    account = AccountFactory.create()
+    give_revenue(account, month=LAST_MONTH, product_analytics=300)
+    give_revenue(account, month=dt.date(2025, 5, 1), product_analytics=100)
+    give_revenue(account, month=dt.date(2025, 4, 1), product_analytics=999)  # 13 months ago
+    series = mrr_history([account.pk], today=TODAY)[account.pk]
+    assert len(series) == 12
+    assert series[0] == Decimal(100)
+    assert series[-1] == Decimal(300)
+    assert sum(series) == Decimal(400)
+
+
+def test_churn_risk_is_empty_until_a_provider_registers():
+    account = AccountFactory.create()
+    queryset = Account.objects.all()
+    assert churn_risk_account_ids(queryset) == set()
+    register_churn_risk_provider(lambda qs: qs.values_list("pk", flat=True))
+    try:
+        assert churn_risk_account_ids(queryset) == {account.pk}
+    finally:
+        register_churn_risk_provider(None)
+
+
+def test_quarter_end_is_the_last_day_of_the_quarter():
+    assert quarter_end(TODAY) == dt.date(2026, 6, 30)
+    assert quarter_end(dt.date(2026, 12, 1)) == dt.date(2026, 12, 31)
+
+
+def test_refreshing_the_top_40_cache_ranks_by_arr_and_is_idempotent():
+    accounts = AccountFactory.create_batch(3)
+    for rank, account in enumerate(accounts):
+        give_arr(account, 12 * (100 + rank))
+    assert refresh_top_accounts(today=TODAY) == 3
+    assert refresh_top_accounts(today=TODAY) == 3
+    ranked = list(TopAccount.objects.filter(month=LAST_MONTH).values_list("account", "rank"))
+    assert ranked == [(accounts[2].pk, 1), (accounts[1].pk, 2), (accounts[0].pk, 3)]
+
+
+def test_pages_read_the_cached_ranking_when_the_month_has_one():
+    cached, live = AccountFactory.create_batch(2)
+    give_arr(cached, 1200)
+    refresh_top_accounts(today=TODAY)
+    give_arr(live, 1200)  # arrives after the ranking; the hourly job picks it up
+    assert annotated(cached).is_top_40
+    assert not annotated(live).is_top_40
+
+
+def test_the_refresh_job_records_its_run():
+    from accounts.tasks import refresh_top_accounts as task
+    from revopsweb.models import JobRun
+
+    give_arr(AccountFactory.create(), 1200)
+    task()
+    run = JobRun.objects.get(job="refresh_top_accounts")
+    assert (run.outcome, run.rows_affected) == (JobRun.Outcome.SUCCEEDED, 1)
