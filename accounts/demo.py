@@ -225,7 +225,12 @@ def truncate(*tables: type[models.Model]) -> None:
     if uses_copy():
         names = ", ".join(connection.ops.quote_name(str(m._meta.db_table)) for m in tables)
         with connection.cursor() as cursor:
+            # Rows inserted earlier in this transaction leave deferred FK checks
+            # pending, and TRUNCATE refuses a table with pending trigger events:
+            # run those checks now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return
     for model in tables:
         model._default_manager.all().delete()

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench import BenchOptions, register
+
 BOOK_SIZE = 15
 REPEAT = 15
 
@@ -149,6 +151,12 @@ def run(*, accounts: int = 100_000) -> dict[str, float]:
     for key, value in results.items():
         print(f"{key:28} {value:10.2f}")
     return results
+
+
+@register("books")
+def bench_books(options: BenchOptions) -> None:
+    """My book and the account page at ``--accounts`` accounts (own data, rolled back)."""
+    run(accounts=options.accounts)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts import demo as accounts_demo
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoContext, DemoStep
+from accounts.demo_books import seed_books
 from accounts.models import Account
 from billing import demo as billing_demo
 
@@ -23,6 +24,13 @@ STEPS: list[DemoStep] = [
     DemoStep("staff", accounts_demo.seed_staff, accounts_demo.reset_staff),
     DemoStep("accounts", accounts_demo.seed_accounts, accounts_demo.reset_accounts),
     DemoStep("revenue", billing_demo.seed_revenue, billing_demo.reset_revenue),
+    # Rows of the steps below hang off accounts, so resetting accounts clears them.
+    DemoStep(
+        "books",
+        lambda ctx: {
+            "plans, notes and snapshots": seed_books(rng=ctx.rng("books"), today=ctx.today)
+        },
+    ),
 ]
 
 
