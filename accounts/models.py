@@ -410,3 +410,22 @@ class IntegrationToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# Churn risk (issue 8) lives in its own module; importing it here registers the
+# models with the accounts app.
+from .churn_models import (  # noqa: E402
+    ChurnRetro,
+    ChurnRiskFlag,
+    ChurnSignal,
+    Escalation,
+    WeeklyStatusUpdate,
+)
+
+__all__ = [
+    "ChurnRetro",
+    "ChurnRiskFlag",
+    "ChurnSignal",
+    "Escalation",
+    "WeeklyStatusUpdate",
+]

@@ -161,6 +161,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 # Outbound HTTP (webhooks) never waits longer than this.
 OUTBOUND_HTTP_TIMEOUT_SECONDS = env_int("OUTBOUND_HTTP_TIMEOUT_SECONDS", 10)
+# Incoming webhook of the #customer-churn channel; empty disables the post.
+CHURN_WEBHOOK_URL = env_str("CHURN_WEBHOOK_URL", "")
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
