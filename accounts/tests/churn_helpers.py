@@ -16,7 +16,8 @@ TODAY = dt.date(2026, 11, 18)
 THIS_MONDAY = dt.date(2026, 11, 16)
 
 
-def owned_account(owner: User | None = None, **kwargs: Any) -> Account:
+def owned_account(owner: User | None = None, **kwargs: Any) -> Any:
+    """An account with an owner (typed Any so tests can pass ``account.owner`` as a User)."""
     return AccountFactory.create(
         owner=owner or tam(), owner_role=OwnerRole.TAM, owner_since=dt.date(2025, 1, 1), **kwargs
     )

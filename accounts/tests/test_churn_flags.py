@@ -24,7 +24,7 @@ from accounts.churn import (
 )
 from accounts.churn_models import ChurnRiskFlag, ChurnSignal, FlagStatus, RootCause
 from accounts.models import Account
-from accounts.tasks import post_churn_flag_to_webhook
+from accounts.tasks import WEBHOOK_MAX_RETRIES, post_churn_flag_to_webhook
 from accounts.tests.churn_helpers import NOW, THIS_MONDAY, TODAY, owned_account
 from accounts.tests.factories import manager, tam, team_lead
 from billing.tests.factories import MonthlyRevenueFactory
@@ -248,7 +248,7 @@ def test_a_failing_webhook_gives_up_after_the_retries_and_keeps_the_flag(setting
     with _Hook([500]) as hook:
         settings.CHURN_WEBHOOK_URL = hook.url
         assert _deliver(flag) == "failed"
-    assert len(hook.bodies) == post_churn_flag_to_webhook.max_retries + 1
+    assert len(hook.bodies) == WEBHOOK_MAX_RETRIES + 1
     flag.refresh_from_db()
     assert flag.is_open and flag.webhook_delivered_at is None and flag.webhook_error == "HTTP 500"
 
