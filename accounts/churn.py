@@ -378,11 +378,14 @@ def _recovery_call_state(flag: Any, now: dt.datetime) -> str:
     return "missed"
 
 
-def review_groups(*, user: User, now: dt.datetime) -> list[OwnerGroup]:
+def review_groups(
+    *, user: User, now: dt.datetime, flag_ids: Iterable[int] | None = None
+) -> list[OwnerGroup]:
     """Open flags the user may see, grouped by owner (by name), rows by ARR (largest first).
 
     Fixed query count whatever the number of flags: the flags with account and
-    owner, their status updates, their escalations.
+    owner, their status updates, their escalations. ``flag_ids`` narrows it
+    (one row re-rendered after an htmx post).
     """
     today = timezone.localdate(now)
     this_week = monday(today)
@@ -392,10 +395,11 @@ def review_groups(*, user: User, now: dt.datetime) -> list[OwnerGroup]:
         occurred_at__gte=OuterRef("raised_at"),
         occurred_at__lte=OuterRef("raised_at") + dt.timedelta(hours=RECOVERY_CALL_HOURS),
     )
+    flags_qs = visible_flags(user).filter(status=FlagStatus.OPEN)
+    if flag_ids is not None:
+        flags_qs = flags_qs.filter(pk__in=list(flag_ids))
     flags = list(
-        visible_flags(user)
-        .filter(status=FlagStatus.OPEN)
-        .select_related("account", "account__owner", "raised_by")
+        flags_qs.select_related("account", "account__owner", "raised_by")
         .annotate(has_recovery_call=Exists(recovery_calls))
         .prefetch_related("status_updates", "escalations")
         .order_by("account__owner__name", "account__owner_id", "-arr_at_flag", "account__name")
