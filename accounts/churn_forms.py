@@ -71,6 +71,8 @@ class RetroForm(forms.ModelForm):
 class SnapshotForm(forms.ModelForm):
     """One week's usage and health of one account, as posted to the snapshot API."""
 
+    events = forms.IntegerField(min_value=0, required=False)
+
     class Meta:
         model = AccountSnapshot
         fields = (
