@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -274,3 +275,16 @@ def test_an_unreachable_webhook_is_retried_then_given_up(settings):
 def test_without_a_webhook_url_nothing_is_posted(settings):
     settings.CHURN_WEBHOOK_URL = ""
     assert _deliver(_flag(owned_account())) == "disabled"
+
+
+@pytest.mark.celery_worker
+def test_a_real_worker_posts_the_flag_after_commit(celery_worker, settings):
+    account = owned_account(name="Wired Inc")
+    with _Hook([200]) as hook:
+        settings.CHURN_WEBHOOK_URL = hook.url
+        with time_machine.travel(NOW, tick=True):
+            _flag(account)
+            deadline = time.monotonic() + 20
+            while not hook.bodies and time.monotonic() < deadline:
+                time.sleep(0.1)
+    assert "Wired Inc" in hook.bodies[0]["text"]
