@@ -52,11 +52,16 @@ BILLING_NO_CONVERSATION_DAYS = 14
 # Snapshot-based signals read only a recent latest week, so an integration that
 # stopped sending does not keep a signal open forever.
 SNAPSHOT_FRESH_DAYS = 21
+# How far back the snapshot-based signals look: the health streak is counted
+# within it (so "poor since" is at most this far back), the ticket baseline
+# (8 weeks before a latest week up to 3 weeks old) and this year's two usage
+# months (from the first of the month before last) fit inside it.
+SNAPSHOT_RECENT_DAYS = 100
 
 _SETUP = [
     # ON COMMIT DROP does not fire when the job runs inside an outer transaction
     # (savepoint), so a second run in the same transaction starts clean.
-    "DROP TABLE IF EXISTS churn_signal_now, churn_touch",
+    "DROP TABLE IF EXISTS churn_signal_now, churn_touch, churn_snap",
     """
     CREATE TEMP TABLE churn_signal_now (
         account_id bigint NOT NULL,
@@ -77,6 +82,19 @@ _SETUP = [
     FROM accounts_activity
     GROUP BY account_id
     """,
+    # Sorts and hashes over every account stay in memory.
+    "SET LOCAL work_mem = '128MB'",
+    # One pass over the weekly snapshots: the last 100 days (health streak,
+    # tickets, billing visits, this year's two usage months) and last year's
+    # two usage months. The snapshot-based signals read this small table.
+    """
+    CREATE TEMP TABLE churn_snap ON COMMIT DROP AS
+    SELECT account_id, week, health, events, support_tickets, billing_page_visits
+    FROM accounts_accountsnapshot
+    WHERE (week > %(today)s - %(recent_days)s AND week <= %(today)s)
+       OR (week >= %(lyp)s AND week < %(lyn)s)
+    """,
+    "ANALYZE churn_snap",
 ]
 
 _USAGE_MRR = """
@@ -114,7 +132,7 @@ FROM (
            coalesce(avg(events) FILTER (WHERE week >= %(p)s AND week < %(m)s), 0) AS prev,
            coalesce(avg(events) FILTER (WHERE week >= %(ly)s AND week < %(lyn)s), 0) AS ly_cur,
            coalesce(avg(events) FILTER (WHERE week >= %(lyp)s AND week < %(ly)s), 0) AS ly_prev
-    FROM accounts_accountsnapshot
+    FROM churn_snap
     WHERE events IS NOT NULL
       AND ((week >= %(p)s AND week < %(next)s) OR (week >= %(lyp)s AND week < %(lyn)s))
     GROUP BY account_id
@@ -126,8 +144,8 @@ ON CONFLICT (account_id, kind) DO NOTHING
 
 _HEALTH_POOR = """
 WITH recent AS (
-    SELECT account_id, week, health FROM accounts_accountsnapshot
-    WHERE week > %(today)s - 182 AND week <= %(today)s
+    SELECT account_id, week, health FROM churn_snap
+    WHERE week > %(today)s - %(recent_days)s AND week <= %(today)s
 ), last_ok AS (
     SELECT account_id, max(week) FILTER (WHERE health <> 'poor') AS ok_week
     FROM recent GROUP BY account_id
@@ -216,8 +234,9 @@ ORDER BY account_id, occurred_at DESC, id DESC
 
 _SUPPORT_SPIKE = """
 WITH recent AS (
-    SELECT account_id, week, support_tickets FROM accounts_accountsnapshot
-    WHERE week > %(today)s - 100 AND week <= %(today)s AND support_tickets IS NOT NULL
+    SELECT account_id, week, support_tickets FROM churn_snap
+    WHERE week > %(today)s - %(recent_days)s AND week <= %(today)s
+      AND support_tickets IS NOT NULL
 ), latest AS (
     SELECT DISTINCT ON (account_id) account_id, week, support_tickets
     FROM recent ORDER BY account_id, week DESC
@@ -243,7 +262,7 @@ SELECT s.account_id, 'billing_visits', jsonb_build_object(
     'last_conversation', t.last_conversation::date)
 FROM (
     SELECT DISTINCT ON (account_id) account_id, week, billing_page_visits
-    FROM accounts_accountsnapshot
+    FROM churn_snap
     WHERE week >= %(today)s - %(fresh)s AND week <= %(today)s
     ORDER BY account_id, week DESC
 ) s
@@ -292,6 +311,8 @@ def _month_start(day: dt.date, months_back: int) -> dt.date:
 
 
 def _params(now: dt.datetime, today: dt.date) -> dict[str, dt.date | Decimal | int]:
+    # The usage months start at most 92 days back (the first of the month
+    # before last), within SNAPSHOT_RECENT_DAYS.
     return {
         "today": today,
         "now": now,
@@ -305,6 +326,7 @@ def _params(now: dt.datetime, today: dt.date) -> dict[str, dt.date | Decimal | i
         "drop": USAGE_DROP,
         "poor_weeks": HEALTH_POOR_WEEKS,
         "fresh": SNAPSHOT_FRESH_DAYS,
+        "recent_days": SNAPSHOT_RECENT_DAYS,
         "renewal_days": RENEWAL_WINDOW_DAYS,
         "no_touch_before": now - dt.timedelta(days=RENEWAL_NO_TOUCH_DAYS),
         "few_users": FEW_ACTIVE_USERS_MAX,
@@ -335,7 +357,7 @@ def detect_churn_signals(*, now: dt.datetime | None = None) -> int:
     changed = 0
     with transaction.atomic(), connection.cursor() as cursor:
         for statement in _SETUP:
-            cursor.execute(statement)
+            cursor.execute(statement, params)
         for statement in SIGNAL_STATEMENTS:
             cursor.execute(statement, params)
         for statement in (_CLEAR, _REFRESH, _OPEN):
