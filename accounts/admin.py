@@ -168,3 +168,7 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
         # Shown once: only the digest is kept.
         messages.warning(request, f"Copy this token now, it will not be shown again: {raw}")
+
+
+# Churn risk tables (issue 8) are registered in their own module.
+from . import churn_admin  # noqa: E402,F401
