@@ -94,13 +94,15 @@ def suggested_account_ids(queryset: QuerySet[Account]) -> set[int]:
 
 
 def account_arr(account: Account, *, today: dt.date) -> Decimal:
-    """ARR as 12 × the account's revenue in its latest invoiced month of the last three.
+    """ARR as 12 × the account's revenue in its latest complete month of the last three.
 
-    An account with no revenue in the last three months has no ARR (0).
+    The current month is still being invoiced, so it is left out; an account
+    with no revenue in the three months before it has no ARR (0).
     """
-    earliest = (monday(today).replace(day=1) - dt.timedelta(days=62)).replace(day=1)
+    this_month = today.replace(day=1)
+    earliest = (this_month - dt.timedelta(days=80)).replace(day=1)
     rows = (
-        MonthlyRevenue.objects.filter(account=account, month__gte=earliest, month__lte=today)
+        MonthlyRevenue.objects.filter(account=account, month__gte=earliest, month__lt=this_month)
         .values("month")
         .annotate(total=Sum("amount"))
         .order_by("-month")[:1]

@@ -288,3 +288,17 @@ def test_a_real_worker_posts_the_flag_after_commit(celery_worker, settings):
             while not hook.bodies and time.monotonic() < deadline:
                 time.sleep(0.1)
     assert "Wired Inc" in hook.bodies[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("months", "arr"),
+    [
+        ({dt.date(2026, 11, 1): 9000, dt.date(2026, 8, 1): 1000}, Decimal(12000)),
+        ({dt.date(2026, 7, 1): 1000}, Decimal(0)),
+    ],
+)
+def test_arr_at_flag_is_twelve_times_the_latest_complete_month(months, arr):
+    account = owned_account()
+    for month, amount in months.items():
+        MonthlyRevenueFactory.create(account=account, month=month, amount=Decimal(amount))
+    assert _flag(account).arr_at_flag == arr
