@@ -357,3 +357,28 @@ def test_csv_export_lists_the_review(client):
     assert [(r["account"], r["arr_at_flag"], r["tried"], r["trend"]) for r in rows] == [
         ("Acme", "60000.00", "call", "worse")
     ]
+
+
+def test_trend_counts_at_risk_accounts_arr_saved_and_churned_per_week():
+    from accounts.churn import weekly_trend
+
+    saved_account, lost_account, open_account = (owned_account() for _ in range(3))
+    saved = _flag(saved_account, arr=10_000, raised_at=NOW - dt.timedelta(weeks=3))
+    close_flag(
+        flag=saved,
+        by=saved_account.owner,
+        status=FlagStatus.RESOLVED,
+        now=NOW - dt.timedelta(weeks=1),
+    )
+    lost = _flag(lost_account, arr=20_000, raised_at=NOW - dt.timedelta(weeks=2))
+    close_flag(flag=lost, by=lost_account.owner, status=FlagStatus.CHURNED, now=NOW)
+    _flag(open_account, arr=5_000, raised_at=NOW - dt.timedelta(days=1))
+    trend = weekly_trend(today=TODAY, weeks=4)
+    assert [w.week for w in trend][-1] == dt.date(2026, 11, 16)
+    # Weeks of Oct 26, Nov 2, Nov 9, Nov 16; at risk = open at the week's end.
+    assert [(w.at_risk, w.arr_at_risk, w.saved, w.churned) for w in trend] == [
+        (1, Decimal(10_000), 0, 0),
+        (2, Decimal(30_000), 0, 0),
+        (1, Decimal(20_000), 1, 0),
+        (1, Decimal(5_000), 0, 1),
+    ]
