@@ -179,3 +179,7 @@ class AccountPlanAdmin(admin.ModelAdmin):
     list_select_related = ("account", "author")
     autocomplete_fields = ("account", "author")
     show_full_result_count = False
+
+
+# Churn risk tables (issue 8) are registered in their own module.
+from . import churn_admin  # noqa: E402,F401

@@ -36,6 +36,7 @@ from .books import (
 from .books import (
     allocation_queue as build_allocation_queue,
 )
+from .churn import churn_risk_account_ids, suggested_account_ids
 from .imports import import_accounts, import_snapshots
 from .models import (
     Account,
@@ -50,7 +51,6 @@ from .segments import (
     SEGMENT_FILTERS,
     Segment,
     add_months,
-    churn_risk_account_ids,
     latest_complete_month,
     mrr_history,
     paid_core_products,
@@ -136,6 +136,7 @@ def my_book(request: HttpRequest) -> HttpResponse:
         sparklines=mrr_history(ids, today=today),
         paid=paid_core_products(ids, today=today),
         churn_risk=churn_risk_account_ids(Account.objects.filter(pk__in=ids)),
+        churn_suggested=suggested_account_ids(Account.objects.filter(pk__in=ids)),
         totals=book_totals(owner, today=today),
         owners=viewable_book_owners(request.user),  # type: ignore[arg-type]
         month=latest_complete_month(today),

@@ -505,3 +505,22 @@ class TopAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} #{self.rank}: {self.account_id}"
+
+
+# Churn risk (issue 8) lives in its own module; importing it here registers the
+# models with the accounts app.
+from .churn_models import (  # noqa: E402
+    ChurnRetro,
+    ChurnRiskFlag,
+    ChurnSignal,
+    Escalation,
+    WeeklyStatusUpdate,
+)
+
+__all__ = [
+    "ChurnRetro",
+    "ChurnRiskFlag",
+    "ChurnSignal",
+    "Escalation",
+    "WeeklyStatusUpdate",
+]

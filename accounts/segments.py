@@ -17,14 +17,14 @@ Segment rules follow sales/automations (Vitally segmentation playbooks):
 - First payment forecasted this month: never paid (no positive revenue row),
   current billing period ends after today and forecasted MRR > $1.
 - Top 40 by ARR: the 40 accounts with the highest positive ARR (ties by id).
-- Churn risk: owned by the churn module; see ``churn_risk_account_ids``.
+- Churn risk: an open churn-risk flag; see ``accounts.churn.churn_risk_account_ids``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -302,27 +302,3 @@ def paid_core_products(
     for account_id, name in rows:
         paid[account_id].append(name)
     return dict(paid)
-
-
-# --- churn risk hook -------------------------------------------------------
-
-ChurnRiskProvider = Callable[[QuerySet[Account, Any]], Iterable[int]]
-_churn_risk_provider: ChurnRiskProvider | None = None
-
-
-def register_churn_risk_provider(provider: ChurnRiskProvider | None) -> None:
-    """Let the churn module say which accounts are at risk (e.g. from its AppConfig.ready).
-
-    The provider receives a queryset of accounts and returns the ids at risk; it
-    must issue a fixed number of queries. Passing None removes it.
-    """
-    global _churn_risk_provider
-    _churn_risk_provider = provider
-
-
-def churn_risk_account_ids(queryset: QuerySet[Account, Any]) -> set[int]:
-    """Ids of the accounts in ``queryset`` flagged as churn risk; empty until the
-    churn module registers a provider."""
-    if _churn_risk_provider is None:
-        return set()
-    return set(_churn_risk_provider(queryset))

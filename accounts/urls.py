@@ -4,7 +4,7 @@ from django.urls import path
 
 from revopsweb.views import coming_soon
 
-from . import book_views
+from . import book_views, churn_views
 
 app_name = "accounts"
 
@@ -35,10 +35,16 @@ urlpatterns = [
         {"section": "Handovers", "arrives_with": "account handovers"},
         name="handovers",
     ),
+    path("churn/", churn_views.churn_review, name="churn_review"),
+    path("churn/review.csv", churn_views.churn_review_csv, name="churn_review_csv"),
+    path("churn/accounts/<int:account_id>/flag/", churn_views.churn_flag, name="churn_flag"),
+    path("churn/flags/<int:flag_id>/status/", churn_views.churn_status, name="churn_status"),
+    path("churn/flags/<int:flag_id>/escalate/", churn_views.churn_escalate, name="churn_escalate"),
+    path("churn/flags/<int:flag_id>/close/", churn_views.churn_close, name="churn_close"),
+    path("churn/flags/<int:flag_id>/retro/", churn_views.churn_retro, name="churn_retro"),
     path(
-        "churn/",
-        coming_soon,
-        {"section": "Churn review", "arrives_with": "churn risk and the weekly review"},
-        name="churn_review",
+        "api/accounts/<str:organization_id>/snapshots",
+        churn_views.snapshot_api,
+        name="snapshot_api",
     ),
 ]

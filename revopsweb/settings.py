@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
@@ -164,10 +165,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.refresh_top_accounts",
         "schedule": 60 * 60,
     },
+    # Nightly churn early-warning signals, after the usage snapshots have landed.
+    "detect-churn-signals": {
+        "task": "accounts.tasks.detect_churn_signals",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # Outbound HTTP (webhooks) never waits longer than this.
 OUTBOUND_HTTP_TIMEOUT_SECONDS = env_int("OUTBOUND_HTTP_TIMEOUT_SECONDS", 10)
+# Incoming webhook of the #customer-churn channel; empty disables the post.
+CHURN_WEBHOOK_URL = env_str("CHURN_WEBHOOK_URL", "")
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)

@@ -10,6 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.churn import flag_account
+from accounts.churn_models import ChurnSignal, SignalKind
 from accounts.models import (
     Account,
     AccountPlan,
@@ -97,6 +99,23 @@ def test_my_book_lists_only_my_accounts_with_revenue_and_badges(client):
     assert "Missing" in content  # no plan this quarter
 
 
+def test_my_book_marks_flagged_accounts_and_suggests_ones_with_signals(client):
+    me = tam()
+    flagged = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Flagged Inc")
+    signalled = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Signalled Inc")
+    AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Quiet Inc")
+    flag_account(account=flagged, by=me, triggers="Usage down 40%")
+    ChurnSignal.objects.create(
+        account=signalled, kind=SignalKind.HEALTH_POOR, detected_on=dt.date(2026, 11, 1)
+    )
+    client.force_login(me)
+    response = client.get(reverse("accounts:my_book"))
+    rows = {a.name: a.pk for a in response.context["accounts"]}
+    assert response.context["churn_risk"] == {rows["Flagged Inc"]}
+    assert response.context["churn_suggested"] == {rows["Signalled Inc"]}
+    assert reverse("accounts:churn_flag", args=[signalled.pk]) in response.content.decode()
+
+
 def test_my_book_htmx_request_returns_only_the_table(client):
     me = tam()
     AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
@@ -167,16 +186,16 @@ def test_my_book_query_count_does_not_grow_with_the_book(client, sizes):
         assert response.content.decode().count('data-testid="book-row"') == size
         counts.append(len(queries))
     # session, user, roles, viewable owners, rows, sparklines, paid products,
-    # totals (count + revenue sum)
+    # churn-risk flags, churn suggestions, totals (count + revenue sum)
     assert counts == [counts[0]] * len(sizes)
-    assert counts[0] == 9
+    assert counts[0] == 11
 
 
 def test_my_book_query_count_is_the_same_at_a_thousand_accounts(client, django_assert_num_queries):
     owner = tam()
     fill_book(owner, 1000)
     client.force_login(owner)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         response = client.get(reverse("accounts:my_book"), {"sort": "mom"})
     assert response.status_code == 200
 
@@ -327,7 +346,8 @@ def test_account_page_query_count_does_not_grow(client):
         counts.append(len(queries))
     # session, user, roles, account with revenue, chart rows, paid products,
     # history, notes, plans, snapshots
-    assert counts[0] == counts[1] == 10
+    # the ten of the account page, plus its churn-risk flag
+    assert counts[0] == counts[1] == 11
 
 
 # --- planning, allocation, import ------------------------------------------------------

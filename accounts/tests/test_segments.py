@@ -9,12 +9,10 @@ import pytest
 from accounts.models import Account, Plan, TopAccount
 from accounts.segments import (
     Segment,
-    churn_risk_account_ids,
     mrr_history,
     paid_core_products,
     quarter_end,
     refresh_top_accounts,
-    register_churn_risk_provider,
     segments_of,
     with_revenue,
 )
@@ -138,17 +136,6 @@ def test_mrr_history_covers_twelve_months_oldest_first_with_gaps_as_zero():
     assert series[0] == Decimal(100)
     assert series[-1] == Decimal(300)
     assert sum(series) == Decimal(400)
-
-
-def test_churn_risk_is_empty_until_a_provider_registers():
-    account = AccountFactory.create()
-    queryset = Account.objects.all()
-    assert churn_risk_account_ids(queryset) == set()
-    register_churn_risk_provider(lambda qs: qs.values_list("pk", flat=True))
-    try:
-        assert churn_risk_account_ids(queryset) == {account.pk}
-    finally:
-        register_churn_risk_provider(None)
 
 
 def test_quarter_end_is_the_last_day_of_the_quarter():

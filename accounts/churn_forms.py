@@ -1,0 +1,95 @@
+"""Forms of the churn review: flag, weekly status, escalation, outcome, retro, snapshot API."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django import forms
+
+from .churn_models import (
+    ChurnRetro,
+    ChurnRiskFlag,
+    Escalation,
+    FlagStatus,
+    WeeklyStatusUpdate,
+)
+from .models import AccountSnapshot
+
+_TEXT = {"rows": 2}
+
+
+class FlagForm(forms.ModelForm):
+    class Meta:
+        model = ChurnRiskFlag
+        fields = ("triggers", "known", "help_needed", "owner_actions", "severity", "next_key_date")
+        widgets: ClassVar[dict[str, Any]] = {
+            "triggers": forms.Textarea(attrs=_TEXT),
+            "known": forms.Textarea(attrs=_TEXT),
+            "help_needed": forms.Textarea(attrs=_TEXT),
+            "owner_actions": forms.Textarea(attrs=_TEXT),
+            "next_key_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class StatusForm(forms.ModelForm):
+    class Meta:
+        model = WeeklyStatusUpdate
+        fields = ("tried", "working", "help_needed", "trend", "next_key_date")
+        widgets: ClassVar[dict[str, Any]] = {
+            "tried": forms.Textarea(attrs=_TEXT),
+            "working": forms.Textarea(attrs=_TEXT),
+            "help_needed": forms.Textarea(attrs=_TEXT),
+            "next_key_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class EscalationForm(forms.ModelForm):
+    class Meta:
+        model = Escalation
+        fields = ("team", "person", "note")
+        widgets: ClassVar[dict[str, Any]] = {"note": forms.Textarea(attrs=_TEXT)}
+
+
+class CloseForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Outcome",
+        choices=[
+            (FlagStatus.RESOLVED, "Resolved: risk gone, usage stable"),
+            (FlagStatus.CHURNED, "Churned"),
+            (FlagStatus.REMOVED, "Remove flag (raised by mistake)"),
+        ],
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs=_TEXT))
+
+
+class RetroForm(forms.ModelForm):
+    class Meta:
+        model = ChurnRetro
+        fields = ("what_happened", "root_cause", "learnings")
+
+
+class SnapshotForm(forms.ModelForm):
+    """One week's usage and health of one account, as posted to the snapshot API."""
+
+    events = forms.IntegerField(min_value=0, required=False)
+
+    class Meta:
+        model = AccountSnapshot
+        fields = (
+            "week",
+            "health",
+            "active_users_30d",
+            "events",
+            "support_tickets",
+            "billing_page_visits",
+        )
+
+    def clean_week(self) -> Any:
+        week = self.cleaned_data["week"]
+        if week.weekday() != 0:
+            raise forms.ValidationError("The week must be given by its Monday (YYYY-MM-DD).")
+        return week
+
+    def validate_unique(self) -> None:
+        # An existing week is updated (upsert), not refused.
+        pass
