@@ -479,3 +479,6 @@ class AccountPlan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+from .handover_models import Handover, HandoverEvent, OnboardingCheck  # noqa: E402, F401
