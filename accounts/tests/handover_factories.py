@@ -10,6 +10,7 @@ from accounts.handover_models import HandoverReason
 from accounts.handovers import ONBOARDING_CHECKLIST, onboarding_sections, propose_handover
 from accounts.models import Account, OwnerRole, User
 from accounts.roles import Role
+from accounts.segments import latest_complete_month, quarter_start
 from accounts.tests.books_factories import LAST_MONTH, TODAY, give_revenue, plan_for
 from accounts.tests.factories import AccountFactory, user_with_role
 from billing.models import MonthlyRevenue, Product
@@ -36,7 +37,7 @@ def tick_all_onboarding(account: Account, *, today: dt.date = TODAY) -> None:
     )
 
 
-def fill_top_40(*, each: int = 100_000) -> None:
+def fill_top_40(*, each: int = 100_000, month: dt.date = LAST_MONTH) -> None:
     """Forty accounts with more MRR than any test account, so test accounts
     are outside the Top 40 unless a test says otherwise (two queries)."""
     accounts = Account.objects.bulk_create(
@@ -44,12 +45,14 @@ def fill_top_40(*, each: int = 100_000) -> None:
     )
     analytics = Product.objects.get(key="product_analytics")
     MonthlyRevenue.objects.bulk_create(
-        MonthlyRevenue(account=a, product=analytics, month=LAST_MONTH, amount=Decimal(each))
+        MonthlyRevenue(account=a, product=analytics, month=month, amount=Decimal(each))
         for a in accounts
     )
 
 
-def ready_account(owner: User, *, role: str = OwnerRole.TAM, **kwargs: Any) -> Account:
+def ready_account(
+    owner: User, *, role: str = OwnerRole.TAM, today: dt.date = TODAY, **kwargs: Any
+) -> Account:
     """An account owned by ``owner`` that passes the TAM → CSM conditions and
     every precondition: all three core products, discount agreement, this
     quarter's plan documenting no levers, onboarding done, no open invoices."""
@@ -58,14 +61,21 @@ def ready_account(owner: User, *, role: str = OwnerRole.TAM, **kwargs: Any) -> A
     account = AccountFactory.create(
         owner=owner, owner_role=role, owner_since=dt.date(2025, 1, 1), **kwargs
     )
-    give_revenue(account, session_replay=1000, feature_flags=1000, error_tracking=1000)
+    give_revenue(
+        account,
+        month=latest_complete_month(today),
+        session_replay=1000,
+        feature_flags=1000,
+        error_tracking=1000,
+    )
     plan_for(
         account,
+        quarter_start=quarter_start(today),
         no_viable_levers=True,
         levers_tried="Pitched surveys and data warehouse twice; no team wants them.",
         objectives="Keep them happy through renewal.",
     )
-    tick_all_onboarding(account)
+    tick_all_onboarding(account, today=today)
     return account
 
 

@@ -17,7 +17,13 @@ from billing.models import Invoice
 pytestmark = pytest.mark.django_db
 
 NOON = dt.datetime(2026, 5, 15, 12, 0, tzinfo=dt.UTC)
-WINDOW = [dt.date(2025, 11, 1), dt.date(2025, 12, 1), dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)]
+WINDOW = [
+    dt.date(2025, 11, 1),
+    dt.date(2025, 12, 1),
+    dt.date(2026, 1, 1),
+    dt.date(2026, 2, 1),
+    dt.date(2026, 3, 1),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +47,12 @@ def test_a_steady_account_raises_no_flag(account):
 @pytest.mark.parametrize(("status", "flagged"), [("open", True), ("failed", True), ("paid", False)])
 def test_open_invoices_flag(account, status, flagged):
     Invoice.objects.create(
-        account=account, number="I-1", issued_on=TODAY, due_on=TODAY, amount=Decimal(10), status=status
+        account=account,
+        number="I-1",
+        issued_on=TODAY,
+        due_on=TODAY,
+        amount=Decimal(10),
+        status=status,
     )
     assert ("invoices" in raised(account)) is flagged
 
@@ -158,7 +169,9 @@ def snapshot(account, week, events, tickets=0):
     account.snapshots.create(week=week, events=events, support_tickets=tickets)
 
 
-@pytest.mark.parametrize(("after", "flagged"), [(1500, True), (1499, False), (500, True), (501, False)])
+@pytest.mark.parametrize(
+    ("after", "flagged"), [(1500, True), (1499, False), (500, True), (501, False)]
+)
 def test_a_weekly_usage_swing_of_half_without_a_conversation_flags(account, after, flagged):
     snapshot(account, dt.date(2026, 4, 27), 1000)
     snapshot(account, dt.date(2026, 5, 4), after)

@@ -149,7 +149,9 @@ def test_same_role_takeover_has_no_conditions_beyond_preconditions():
 
 def test_plan_precondition_needs_this_quarters_plan():
     account = AccountFactory.create()
-    assert checks_by_key(preconditions(account, reason="fully_expanded", today=TODAY))["plan"] is False
+    assert (
+        checks_by_key(preconditions(account, reason="fully_expanded", today=TODAY))["plan"] is False
+    )
     plan_for(account, quarter_start=dt.date(2026, 1, 1), title="Q1 Account Plan – X")
     stale = preconditions(account, reason="fully_expanded", today=TODAY)[0]
     assert (stale.ok, "Q1" in stale.why) == (False, True)
@@ -169,7 +171,10 @@ def test_plan_precondition_needs_this_quarters_plan():
 def test_invoice_precondition_fails_while_an_invoice_is_unpaid(status, ok):
     account = AccountFactory.create()
     invoice(account, status)
-    assert checks_by_key(preconditions(account, reason="fully_expanded", today=TODAY))["invoices"] is ok
+    assert (
+        checks_by_key(preconditions(account, reason="fully_expanded", today=TODAY))["invoices"]
+        is ok
+    )
 
 
 def test_onboarding_precondition_needs_every_item_of_every_paid_product():
@@ -180,7 +185,9 @@ def test_onboarding_precondition_needs_every_item_of_every_paid_product():
     check = {c.key: c for c in preconditions(account, reason="fully_expanded", today=TODAY)}
     assert (check["onboarding"].ok, "Session replay" in check["onboarding"].why) == (False, True)
     for key in ("tracking", "controls", "privacy", "training"):
-        set_onboarding_item(account=account, section="session_replay", item=key, done=True, by=tam())
+        set_onboarding_item(
+            account=account, section="session_replay", item=key, done=True, by=tam()
+        )
     # Feature flags at $150 is not paid; surveys have no checklist of their own.
     assert checks_by_key(preconditions(account, reason="fully_expanded", today=TODAY))["onboarding"]
 
@@ -189,8 +196,13 @@ def test_unticking_an_onboarding_item_fails_the_precondition_again():
     account = AccountFactory.create()
     give_revenue(account, error_tracking=1000)
     tick_all_onboarding(account)
-    set_onboarding_item(account=account, section="error_tracking", item="tracking", done=False, by=tam())
-    assert checks_by_key(preconditions(account, reason="fully_expanded", today=TODAY))["onboarding"] is False
+    set_onboarding_item(
+        account=account, section="error_tracking", item="tracking", done=False, by=tam()
+    )
+    assert (
+        checks_by_key(preconditions(account, reason="fully_expanded", today=TODAY))["onboarding"]
+        is False
+    )
 
 
 @pytest.mark.parametrize("reason", sorted(INVALID_REASONS))
@@ -212,7 +224,9 @@ def test_invalid_reasons_are_refused_with_the_handbooks_explanation(reason):
 
 def test_a_valid_reason_passes_the_reason_precondition():
     account = AccountFactory.create()
-    assert checks_by_key(preconditions(account, reason=HandoverReason.NO_LEVERS, today=TODAY))["reason"]
+    assert checks_by_key(preconditions(account, reason=HandoverReason.NO_LEVERS, today=TODAY))[
+        "reason"
+    ]
 
 
 # --- steps, override, permissions -----------------------------------------------------
@@ -248,7 +262,9 @@ def test_a_manager_override_needs_a_written_reason_and_is_recorded():
     handover = proposed(account, csm())
     boss = manager()
     with pytest.raises(ValidationError):
-        advance_handover(handover=handover, step=Step.ACCEPT, by=boss, today=TODAY, override_reason="  ")
+        advance_handover(
+            handover=handover, step=Step.ACCEPT, by=boss, today=TODAY, override_reason="  "
+        )
     done = advance_handover(
         handover=handover,
         step=Step.ACCEPT,
@@ -286,12 +302,21 @@ def test_completing_moves_ownership_and_records_who_and_when_at_each_step():
     account = ready_account(outgoing, tam_overlay=None)
     handover = walk_to_call_held(proposed(account, incoming), incoming)
     done = advance_handover(
-        handover=handover, step=Step.COMPLETE, by=outgoing, today=TODAY, intro_sent=True, note="Slack intro"
+        handover=handover,
+        step=Step.COMPLETE,
+        by=outgoing,
+        today=TODAY,
+        intro_sent=True,
+        note="Slack intro",
     )
     account.refresh_from_db()
     change = OwnershipChange.objects.get(account=account)
     assert (account.owner, account.owner_role) == (incoming, OwnerRole.CSM)
-    assert (change.previous_owner, change.source, done.ownership_change) == (outgoing, "handover", change)
+    assert (change.previous_owner, change.source, done.ownership_change) == (
+        outgoing,
+        "handover",
+        change,
+    )
     assert done.intro_sent_at == NOON
     assert [(e.action, e.actor) for e in done.events.all()] == [
         ("propose", outgoing),
@@ -313,7 +338,9 @@ def test_steps_out_of_order_are_refused():
     account = ready_account(tam())
     handover = proposed(account, csm())
     with pytest.raises(ValidationError):
-        advance_handover(handover=handover, step=Step.COMPLETE, by=manager(), today=TODAY, intro_sent=True)
+        advance_handover(
+            handover=handover, step=Step.COMPLETE, by=manager(), today=TODAY, intro_sent=True
+        )
 
 
 def test_push_back_needs_reasons_and_the_outgoing_owner_can_resubmit():
@@ -342,7 +369,10 @@ def test_the_incoming_owners_team_lead_may_accept_but_an_outsider_may_not():
     handover = proposed(account, csm(team_lead=lead))
     with pytest.raises(PermissionDenied):
         advance_handover(handover=handover, step=Step.ACCEPT, by=tam(), today=TODAY)
-    assert advance_handover(handover=handover, step=Step.ACCEPT, by=lead, today=TODAY).state == "accepted"
+    assert (
+        advance_handover(handover=handover, step=Step.ACCEPT, by=lead, today=TODAY).state
+        == "accepted"
+    )
 
 
 def test_the_outgoing_owners_team_lead_may_propose_and_an_outsider_may_not():
@@ -381,7 +411,10 @@ def test_only_a_manager_approves_a_handover_of_a_top_40_account():
     make_top_40(account)
     with pytest.raises(PermissionDenied, match="Top 40"):
         advance_handover(handover=handover, step=Step.ACCEPT, by=handover.to_owner, today=TODAY)
-    assert advance_handover(handover=handover, step=Step.ACCEPT, by=manager(), today=TODAY).state == "accepted"
+    assert (
+        advance_handover(handover=handover, step=Step.ACCEPT, by=manager(), today=TODAY).state
+        == "accepted"
+    )
 
 
 # --- timing ---------------------------------------------------------------------------
@@ -391,18 +424,27 @@ def test_a_tam_managed_book_removal_moves_quota_attribution_at_quarter_end():
     account = ready_account(tam(), am_managed=True)
     incoming = csm()
     handover = walk_to_call_held(proposed(account, incoming), manager())
-    done = advance_handover(handover=handover, step=Step.COMPLETE, by=manager(), today=TODAY, intro_sent=True)
+    done = advance_handover(
+        handover=handover, step=Step.COMPLETE, by=manager(), today=TODAY, intro_sent=True
+    )
     account.refresh_from_db()
     assert account.owner == incoming
-    assert (done.quarter_end, done.attribution_moves_on) == (dt.date(2026, 6, 30), dt.date(2026, 7, 1))
+    assert (done.quarter_end, done.attribution_moves_on) == (
+        dt.date(2026, 6, 30),
+        dt.date(2026, 7, 1),
+    )
     assert done.ownership_change.effective_on == dt.date(2026, 7, 1)
 
 
 def test_a_tae_handover_takes_effect_immediately():
-    account = ready_account(tae(), role=OwnerRole.TAE, am_managed=True, first_paid_month=dt.date(2025, 11, 1))
+    account = ready_account(
+        tae(), role=OwnerRole.TAE, am_managed=True, first_paid_month=dt.date(2025, 11, 1)
+    )
     incoming = csm()
     handover = walk_to_call_held(proposed(account, incoming), manager())
-    done = advance_handover(handover=handover, step=Step.COMPLETE, by=manager(), today=TODAY, intro_sent=True)
+    done = advance_handover(
+        handover=handover, step=Step.COMPLETE, by=manager(), today=TODAY, intro_sent=True
+    )
     assert (done.quarter_end, done.attribution_moves_on) == (None, TODAY)
     assert done.ownership_change.effective_on == TODAY
 
@@ -412,7 +454,9 @@ def test_a_tae_handover_takes_effect_immediately():
 
 def test_a_tam_joins_a_100k_tae_deal_as_overlay_without_taking_ownership():
     seller = tae()
-    account = AccountFactory.create(owner=seller, owner_role=OwnerRole.TAE, forecasted_mrr=Decimal(8334))
+    account = AccountFactory.create(
+        owner=seller, owner_role=OwnerRole.TAE, forecasted_mrr=Decimal(8334)
+    )
     helper = tam()
     add_tam_overlay(account=account, tam=helper, by=seller, expansion_note="", today=TODAY)
     account.refresh_from_db()
@@ -422,11 +466,17 @@ def test_a_tam_joins_a_100k_tae_deal_as_overlay_without_taking_ownership():
 
 def test_below_100k_an_early_overlay_needs_the_expansion_potential_written():
     seller = tae()
-    account = AccountFactory.create(owner=seller, owner_role=OwnerRole.TAE, forecasted_mrr=Decimal(8333))
+    account = AccountFactory.create(
+        owner=seller, owner_role=OwnerRole.TAE, forecasted_mrr=Decimal(8333)
+    )
     with pytest.raises(ValidationError):
         add_tam_overlay(account=account, tam=tam(), by=seller, expansion_note="", today=TODAY)
     add_tam_overlay(
-        account=account, tam=tam(), by=seller, expansion_note="Three product teams in eval.", today=TODAY
+        account=account,
+        tam=tam(),
+        by=seller,
+        expansion_note="Three product teams in eval.",
+        today=TODAY,
     )
     account.refresh_from_db()
     assert account.tam_overlay is not None
