@@ -143,7 +143,9 @@ def _propose_context(account: Account, form: ProposeForm, user: User) -> dict[st
 def handover_propose(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     account = _proposable_account(request, pk)
-    people = incoming_people().exclude(pk=account.owner_id)
+    people = incoming_people()
+    if account.owner_id is not None:
+        people = people.exclude(pk=account.owner_id)
     if request.method == "GET":
         initial: dict[str, Any] = {}
         if request.GET.get("to_role") in OwnerRole.values:
@@ -271,7 +273,7 @@ def handover_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     handover = _handover_for(request, pk)
     form = StepForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
         return _after_post(request, handover, "workflow")
     call_at = form.cleaned_data["call_at"]
     try:

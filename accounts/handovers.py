@@ -900,6 +900,8 @@ def propose_handover(
     if not check.ok:
         raise ValidationError(check.why)
     locked = Account.objects.select_for_update().get(pk=account.pk)
+    if locked.owner_id is None or locked.owner_id != account.owner_id:
+        raise ValidationError("The account's owner changed meanwhile; reload and propose again.")
     if Handover.objects.filter(account=locked, state__in=OPEN_STATES).exists():
         raise ValidationError("This account already has an open handover.")
     now = timezone.now()

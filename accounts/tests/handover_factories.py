@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from accounts.handover_models import HandoverReason
+from accounts.handover_models import Handover, HandoverReason, OnboardingCheck
 from accounts.handovers import ONBOARDING_CHECKLIST, onboarding_sections, propose_handover
 from accounts.models import Account, OwnerRole, User
 from accounts.roles import Role
@@ -14,8 +14,6 @@ from accounts.segments import latest_complete_month, quarter_start
 from accounts.tests.books_factories import LAST_MONTH, TODAY, give_revenue, plan_for
 from accounts.tests.factories import AccountFactory, user_with_role
 from billing.models import MonthlyRevenue, Product
-
-from accounts.handover_models import Handover, OnboardingCheck
 
 NOON = dt.datetime(2026, 5, 15, 12, 0, tzinfo=dt.UTC)
 
@@ -92,3 +90,19 @@ def proposed(
         by=by or account.owner,
         today=TODAY,
     )
+
+
+def pay_for(
+    account: Account, keys: list[str], *, amount: int = 500, month: dt.date = LAST_MONTH
+) -> None:
+    """Invoice ``account`` ``amount`` for each product key in ``month``."""
+    products = Product.objects.filter(key__in=keys)
+    MonthlyRevenue.objects.bulk_create(
+        MonthlyRevenue(account=account, product=p, month=month, amount=Decimal(amount))
+        for p in products
+    )
+
+
+def owner_of(account: Account) -> User:
+    assert account.owner is not None
+    return account.owner

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +25,8 @@ from accounts.tests.factories import AccountFactory, manager, tam, team_lead
 from accounts.tests.handover_factories import (
     csm,
     fill_top_40,
+    owner_of,
+    pay_for,
     proposed,
     ready_account,
     tae,
@@ -64,7 +67,7 @@ def invoice(account, status, number="INV-1"):
 def test_tae_to_tam_needs_one_or_two_core_products(core, ok):
     account = AccountFactory.create(first_paid_month=dt.date(2025, 12, 1))
     keys = ["session_replay", "feature_flags", "error_tracking"][:core]
-    give_revenue(account, product_analytics=500, **dict.fromkeys(keys, 500))
+    pay_for(account, ["product_analytics", *keys])
     t = transition_for(account, from_role=OwnerRole.TAE, to_role=OwnerRole.TAM, today=TODAY)
     assert checks_by_key(t.checks)["core"] is ok
 
@@ -73,7 +76,7 @@ def test_tae_to_tam_needs_one_or_two_core_products(core, ok):
 def test_tae_to_csm_needs_all_three_core_products(core, ok):
     account = AccountFactory.create(first_paid_month=dt.date(2025, 12, 1))
     keys = ["session_replay", "feature_flags", "error_tracking"][:core]
-    give_revenue(account, **dict.fromkeys(keys, 500))
+    pay_for(account, keys)
     t = transition_for(account, from_role=OwnerRole.TAE, to_role=OwnerRole.CSM, today=TODAY)
     assert checks_by_key(t.checks)["core"] is ok
 
@@ -215,7 +218,7 @@ def test_invalid_reasons_are_refused_with_the_handbooks_explanation(reason):
             to_role=OwnerRole.CSM,
             reason=reason,
             reason_detail="",
-            by=account.owner,
+            by=owner_of(account),
             today=TODAY,
         )
     assert INVALID_REASON_EXPLANATION in error.value.messages[0]
@@ -273,6 +276,7 @@ def test_a_manager_override_needs_a_written_reason_and_is_recorded():
         override_reason="Invoice is disputed; finance owns it.",
     )
     event = done.events.last()
+    assert event is not None
     assert (done.state, event.actor, event.override_reason) == (
         HandoverState.ACCEPTED,
         boss,
@@ -288,11 +292,12 @@ def test_a_handover_with_failing_transition_conditions_cannot_be_accepted():
 
 
 def walk_to_call_held(handover, by):
-    for step, extra in (
+    steps: tuple[tuple[str, dict[str, Any]], ...] = (
         (Step.ACCEPT, {}),
         (Step.SCHEDULE_CALL, {"call_at": NOON + dt.timedelta(days=2)}),
         (Step.HOLD_CALL, {}),
-    ):
+    )
+    for step, extra in steps:
         handover = advance_handover(handover=handover, step=step, by=by, today=TODAY, **extra)
     return handover
 
@@ -331,7 +336,7 @@ def test_completing_needs_the_intro_to_be_sent():
     account = ready_account(tam())
     handover = walk_to_call_held(proposed(account, csm()), manager())
     with pytest.raises(ValidationError, match="introduction"):
-        advance_handover(handover=handover, step=Step.COMPLETE, by=account.owner, today=TODAY)
+        advance_handover(handover=handover, step=Step.COMPLETE, by=owner_of(account), today=TODAY)
 
 
 def test_steps_out_of_order_are_refused():
@@ -352,7 +357,7 @@ def test_push_back_needs_reasons_and_the_outgoing_owner_can_resubmit():
         handover=handover, step=Step.PUSH_BACK, by=handover.to_owner, today=TODAY, note="3 flags"
     )
     assert (pushed.state, pushed.pushback_reasons) == (HandoverState.PUSHED_BACK, "3 flags")
-    again = advance_handover(handover=pushed, step=Step.RESUBMIT, by=account.owner, today=TODAY)
+    again = advance_handover(handover=pushed, step=Step.RESUBMIT, by=owner_of(account), today=TODAY)
     assert again.state == HandoverState.PROPOSED
 
 
@@ -360,7 +365,7 @@ def test_the_outgoing_owner_cannot_accept_their_own_handover():
     account = ready_account(tam())
     handover = proposed(account, csm())
     with pytest.raises(PermissionDenied):
-        advance_handover(handover=handover, step=Step.ACCEPT, by=account.owner, today=TODAY)
+        advance_handover(handover=handover, step=Step.ACCEPT, by=owner_of(account), today=TODAY)
 
 
 def test_the_incoming_owners_team_lead_may_accept_but_an_outsider_may_not():
@@ -433,6 +438,7 @@ def test_a_tam_managed_book_removal_moves_quota_attribution_at_quarter_end():
         dt.date(2026, 6, 30),
         dt.date(2026, 7, 1),
     )
+    assert done.ownership_change is not None
     assert done.ownership_change.effective_on == dt.date(2026, 7, 1)
 
 
@@ -446,6 +452,7 @@ def test_a_tae_handover_takes_effect_immediately():
         handover=handover, step=Step.COMPLETE, by=manager(), today=TODAY, intro_sent=True
     )
     assert (done.quarter_end, done.attribution_moves_on) == (None, TODAY)
+    assert done.ownership_change is not None
     assert done.ownership_change.effective_on == TODAY
 
 

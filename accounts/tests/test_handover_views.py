@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -152,12 +153,13 @@ def test_proposing_creates_the_handover_and_redirects_to_it(client):
 
 def test_the_account_page_shows_the_handover_in_its_ownership_history(client, handover):
     boss = manager()
-    for step, extra in (
+    steps: tuple[tuple[str, dict[str, Any]], ...] = (
         (Step.ACCEPT, {}),
         (Step.SCHEDULE_CALL, {"call_at": NOON}),
         (Step.HOLD_CALL, {}),
         (Step.COMPLETE, {"intro_sent": True}),
-    ):
+    )
+    for step, extra in steps:
         advance_handover(handover=handover, step=step, by=boss, today=TODAY, **extra)
     client.force_login(boss)
     page = client.get(reverse("accounts:account", args=[handover.account_id])).content.decode()
