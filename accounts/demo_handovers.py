@@ -38,9 +38,11 @@ _SCENARIOS: tuple[tuple[str, tuple[str, ...], str], ...] = (
 
 
 def _target_role(from_role: str) -> str:
-    return {OwnerRole.TAE: OwnerRole.TAM, OwnerRole.TAM: OwnerRole.CSM}.get(
-        from_role, OwnerRole.TAM
-    )
+    if from_role == OwnerRole.TAE:
+        return OwnerRole.TAM
+    if from_role == OwnerRole.TAM:
+        return OwnerRole.CSM
+    return OwnerRole.TAM
 
 
 @transaction.atomic
