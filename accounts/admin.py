@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from .api import issue_integration_token
 from .models import (
     Account,
+    AccountPlan,
     AccountSnapshot,
     Activity,
     Contact,
@@ -168,3 +169,13 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
         # Shown once: only the digest is kept.
         messages.warning(request, f"Copy this token now, it will not be shown again: {raw}")
+
+
+@admin.register(AccountPlan)
+class AccountPlanAdmin(admin.ModelAdmin):
+    list_display = ("title", "account", "quarter_start", "author", "updated_at")
+    list_filter = ("quarter_start", "no_viable_levers", "plan_above_20k")
+    search_fields = ("title", "account__name", "account__organization_id")
+    list_select_related = ("account", "author")
+    autocomplete_fields = ("account", "author")
+    show_full_result_count = False

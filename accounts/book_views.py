@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -22,11 +22,13 @@ from billing.models import MonthlyRevenue
 from .books import (
     Queue,
     Removal,
+    annotate_for_book,
     assign_account,
     book_accounts,
     book_totals,
     can_edit_account,
     plan_books,
+    set_book_state,
     set_new_owner_trait,
     viewable_book_owners,
     visible_accounts,
@@ -102,11 +104,10 @@ def _book_owner(request: HttpRequest, owner_id: int | None) -> User:
 
 def _book_rows(request: HttpRequest) -> tuple[User, QuerySet[Account], dict[str, Any]]:
     form = BookFilterForm(request.GET)
-    form.is_valid()
     data = form.cleaned_data if form.is_valid() else {}
     owner = _book_owner(request, data.get("owner"))
     today = timezone.localdate()
-    rows = with_revenue(book_accounts(owner).select_related("owner"), today=today)
+    rows = annotate_for_book(book_accounts(owner), today=today)
     if data.get("q"):
         rows = rows.filter(Q(name__icontains=data["q"]) | Q(domain__icontains=data["q"]))
     if data.get("segment"):
@@ -147,8 +148,7 @@ def my_book(request: HttpRequest) -> HttpResponse:
 
 
 def _sort_links(ctx: dict[str, Any]) -> dict[str, str]:
-    from urllib.parse import urlencode
-
+    """Header links: a second click on the current sort flips its direction."""
     links = {}
     for key in SORTS:
         direction = "asc" if ctx["sort"] == key and ctx["dir"] == "desc" else "desc"
@@ -299,6 +299,30 @@ def account_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, "Note added.")
     if _is_htmx(request):
         return render(request, "accounts/account.html#notes", _account_context(request, account))
+    return redirect("accounts:account", pk=account.pk)
+
+
+class BookStateForm(forms.Form):
+    am_managed = forms.BooleanField(required=False, label="AM managed (counts for quota)")
+    is_lead = forms.BooleanField(
+        required=False, label="Leads (working it, not in the managed book)"
+    )
+
+
+@require_POST
+def account_book_state(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set AM managed (team leads, managers) and the Leads state (the book's owner)."""
+    user: User = request.user  # type: ignore[assignment]
+    account = _editable_account(request, pk)
+    form = BookStateForm(request.POST)
+    form.is_valid()
+    set_book_state(
+        account=account,
+        by=user,
+        am_managed=form.cleaned_data["am_managed"] if user.is_team_lead_or_manager else None,
+        is_lead=form.cleaned_data["is_lead"],
+    )
+    messages.success(request, "Book state saved.")
     return redirect("accounts:account", pk=account.pk)
 
 
@@ -501,6 +525,6 @@ def import_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/import.html",
-        {"form": form, "result": result, "total": Decimal(0)},
+        {"form": form, "result": result},
         status=status,
     )

@@ -12,8 +12,10 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
@@ -41,6 +43,7 @@ from .roles import Role
 from .segments import (
     ARR_20K,
     ARR_50K,
+    add_months,
     latest_complete_month,
     quarter_end,
     quarter_start,
@@ -90,7 +93,7 @@ def viewable_book_owners(user: User) -> QuerySet[User]:
     everyone who owns accounts (managers, RevOps)."""
     people = User.objects.filter(is_active=True)
     if user.is_manager or user.is_revops:
-        return people.filter(Q(owned_accounts__isnull=False) | Q(pk=user.pk)).distinct()
+        return people.filter(Exists(Account.objects.filter(owner=OuterRef("pk"))) | Q(pk=user.pk))
     if user.has_role(Role.TEAM_LEAD):
         return people.filter(Q(team_lead=user) | Q(pk=user.pk))
     return people.filter(pk=user.pk)
@@ -363,6 +366,40 @@ def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
     return rows
 
 
+def set_book_state(
+    *, account: Account, by: User, am_managed: bool | None = None, is_lead: bool | None = None
+) -> Activity | None:
+    """Change whether the account counts for quota (AM managed: team leads and
+    managers only) or sits in the owner's Leads (the owner or a lead/manager).
+    Notes who changed what; returns None when nothing changed (idempotent)."""
+    changes: dict[str, bool] = {}
+    if am_managed is not None and am_managed != account.am_managed:
+        if not by.is_team_lead_or_manager:
+            raise PermissionDenied("Only a team lead or manager sets AM managed.")
+        changes["am_managed"] = am_managed
+    if is_lead is not None and is_lead != account.is_lead:
+        if not can_edit_account(by, account):
+            raise PermissionDenied("Not your book.")
+        changes["is_lead"] = is_lead
+    if not changes:
+        return None
+    words = {
+        "am_managed": ("AM managed", "not AM managed"),
+        "is_lead": ("moved to Leads", "moved into the managed book"),
+    }
+    with transaction.atomic():
+        Account.objects.filter(pk=account.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(account, name, value)
+        return Activity.objects.create(
+            account=account,
+            kind=ActivityKind.NOTE,
+            author=by,
+            occurred_at=timezone.now(),
+            summary="; ".join(words[k][0 if v else 1] for k, v in changes.items()),
+        )
+
+
 def set_new_owner_trait(*, account: Account, trait: str, by: User) -> Activity:
     """Managers decide team and region: set the account's new-owner trait and
     note who did it. Idempotent (setting the same trait again only adds a note)."""
@@ -429,9 +466,22 @@ def assign_account(
     return change
 
 
+GRACE_MONTHS = 3
+
+
 def annotate_for_book(accounts: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
-    """My book's rows: revenue, segments, plan freshness (one query)."""
-    return with_revenue(accounts.select_related("owner"), today=today)
+    """My book's rows: revenue, segments, plan freshness and ``in_grace_period``
+    (the owner took it with no previous owner less than 3 months ago, so a churn
+    does not count against their quota). One query."""
+    grace_start = add_months(today.replace(day=1), -GRACE_MONTHS).replace(day=min(today.day, 28))
+    first_owner = OwnershipChange.objects.filter(
+        account=OuterRef("pk"), new_owner=OuterRef("owner"), previous_owner__isnull=True
+    )
+    return with_revenue(accounts.select_related("owner"), today=today).annotate(
+        in_grace_period=ExpressionWrapper(
+            Exists(first_owner) & Q(owner_since__gt=grace_start), output_field=BooleanField()
+        )
+    )
 
 
 def book_accounts(owner: User) -> QuerySet[Account]:

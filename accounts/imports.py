@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,7 @@ SNAPSHOT_HEADER = (
     "billing_page_visits",
 )
 BATCH_SIZE = 1000
+Progress = Callable[[int, int], None]
 
 # Countries whose accounts the EU team owns (Europe, Africa, Middle East, as the
 # territories' ownership regions); everything else is US.
@@ -199,14 +201,20 @@ def _int(value: str, line: int, column: str, errors: list[RowError]) -> int | No
 
 
 def import_accounts(
-    text: str, *, dry_run: bool, changed_by: User | None, today: dt.date | None = None
+    text: str,
+    *,
+    dry_run: bool,
+    changed_by: User | None,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Validate and upsert an accounts CSV (header ``ACCOUNT_HEADER``).
 
     Any invalid row means nothing is applied. Rows upsert by organization_id;
     an owner change (including to unowned) appends an OwnershipChange with
     source "import", effective on owner_since (default today). Re-running the
-    same file changes nothing and records no new history.
+    same file changes nothing and records no new history. ``progress(done,
+    total)`` is called after each batch of BATCH_SIZE rows is written.
     """
     today = today or timezone.localdate()
     result = ImportResult()
@@ -297,37 +305,62 @@ def import_accounts(
         prepared.append((line, row, values))
     if result.errors or dry_run:
         return result
-    _apply_accounts([v for _, _, v in prepared], changed_by=changed_by, today=today)
+    _apply_accounts(
+        [v for _, _, v in prepared], changed_by=changed_by, today=today, progress=progress
+    )
     result.applied = True
     return result
 
 
 @transaction.atomic
-def _apply_accounts(rows: list[dict[str, Any]], *, changed_by: User | None, today: dt.date) -> None:
+def _apply_accounts(
+    rows: list[dict[str, Any]],
+    *,
+    changed_by: User | None,
+    today: dt.date,
+    progress: Progress | None,
+) -> None:
     now = timezone.now()
-    objs = [Account(**{k: v for k, v in r.items() if not k.startswith("_")}) for r in rows]
-    Account.objects.bulk_create(
-        objs,
-        batch_size=BATCH_SIZE,
-        update_conflicts=True,
-        unique_fields=["organization_id"],
-        update_fields=[
-            "name",
-            "domain",
-            "country",
-            "region",
-            "employee_count",
-            "owner",
-            "owner_role",
-            "owner_since",
-            "am_managed",
-            "plan",
-            "renewal_date",
-            "updated_at",
-        ],
-    )
-    OwnershipChange.objects.bulk_create(
-        [
+    # Lock the accounts being updated and read their owners again, so an owner
+    # change made since validation is still recorded as the previous owner.
+    locked = {
+        org: (owner_id, role)
+        for org, owner_id, role in Account.objects.select_for_update()
+        .filter(organization_id__in=[r["organization_id"] for r in rows])
+        .order_by("pk")
+        .values_list("organization_id", "owner_id", "owner_role")
+    }
+    for row in rows:
+        before = locked.get(row["organization_id"])
+        row["_previous_owner_id"] = before[0] if before else None
+        row["_owner_changed"] = (
+            before != (row["owner_id"], row["owner_role"])
+            if before
+            else row["owner_id"] is not None
+        )
+    for start in range(0, len(rows), BATCH_SIZE):
+        batch = rows[start : start + BATCH_SIZE]
+        objs = [Account(**{k: v for k, v in r.items() if not k.startswith("_")}) for r in batch]
+        Account.objects.bulk_create(
+            objs,
+            update_conflicts=True,
+            unique_fields=["organization_id"],
+            update_fields=[
+                "name",
+                "domain",
+                "country",
+                "region",
+                "employee_count",
+                "owner",
+                "owner_role",
+                "owner_since",
+                "am_managed",
+                "plan",
+                "renewal_date",
+                "updated_at",
+            ],
+        )
+        OwnershipChange.objects.bulk_create(
             OwnershipChange(
                 account_id=obj.pk,
                 previous_owner_id=row["_previous_owner_id"],
@@ -339,11 +372,11 @@ def _apply_accounts(rows: list[dict[str, Any]], *, changed_by: User | None, toda
                 reason="Imported from the accounts CSV.",
                 source="import",
             )
-            for obj, row in zip(objs, rows, strict=True)
+            for obj, row in zip(objs, batch, strict=True)
             if row["_owner_changed"]
-        ],
-        batch_size=BATCH_SIZE,
-    )
+        )
+        if progress is not None:
+            progress(start + len(batch), len(rows))
 
 
 def import_snapshots(text: str, *, dry_run: bool) -> ImportResult:

@@ -28,8 +28,10 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     DecimalField,
     Exists,
@@ -41,12 +43,14 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from billing.models import MonthlyRevenue
 
-from .models import Account, AccountPlan, Plan
+from .models import Account, AccountPlan, Plan, TopAccount
 
 ARR_20K = Decimal(20_000)
 ARR_50K = Decimal(50_000)
@@ -140,6 +144,41 @@ def top_40_account_ids(*, today: dt.date) -> QuerySet[MonthlyRevenue, Any]:
     )
 
 
+def _top_40_expression(*, today: dt.date) -> Case:
+    """Whether the row is in the Top 40: from the cache when the month has been
+    ranked, otherwise ranked live (PostgreSQL evaluates only the branch taken)."""
+    cached = TopAccount.objects.filter(month=latest_complete_month(today))
+    return Case(
+        When(Exists(cached), then=Exists(cached.filter(account=OuterRef("pk")))),
+        default=Q(pk__in=top_40_account_ids(today=today)),
+        output_field=BooleanField(),
+    )
+
+
+@transaction.atomic
+def refresh_top_accounts(*, today: dt.date) -> int:
+    """Store the Top 40 by ARR of ``today``'s latest complete month in the
+    TopAccount cache, replacing that month's ranking. Idempotent; returns the
+    number of ranked accounts. Call after revenue for the month changes."""
+    month = latest_complete_month(today)
+    ranked = list(
+        MonthlyRevenue.objects.filter(month=month)
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .filter(total__gt=0)
+        .order_by("-total", "account")
+        .values_list("account", "total")[:TOP_ACCOUNTS]
+    )
+    TopAccount.objects.filter(month=month).delete()
+    now = timezone.now()
+    TopAccount.objects.bulk_create(
+        TopAccount(month=month, account_id=account_id, rank=rank, arr=total * 12, computed_at=now)
+        for rank, (account_id, total) in enumerate(ranked, start=1)
+    )
+    return len(ranked)
+
+
 def with_mrr(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
     """Annotate only ``mrr`` (latest complete month); cheap enough to aggregate."""
     return queryset.annotate(mrr=_mrr_for(latest_complete_month(today)))
@@ -171,9 +210,7 @@ def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Acc
         has_current_plan=Exists(
             AccountPlan.objects.filter(account=OuterRef("pk"), quarter_start=quarter_start(today))
         ),
-        is_top_40=ExpressionWrapper(
-            Q(pk__in=top_40_account_ids(today=today)), output_field=BooleanField()
-        ),
+        is_top_40=_top_40_expression(today=today),
         seg_startup=ExpressionWrapper(
             credit_live & Q(plan=Plan.STARTUP), output_field=BooleanField()
         ),
@@ -221,13 +258,6 @@ def segments_of(account: Account) -> list[str]:
         Segment.TOP_40: "is_top_40",
     }
     return [key for key, attr in flags.items() if getattr(account, attr, False)]
-
-
-def is_top_40(account: Account, *, today: dt.date) -> bool:
-    """Whether the account is in the Top 40 by ARR today (one query)."""
-    return MonthlyRevenue.objects.filter(
-        account_id__in=top_40_account_ids(today=today), account_id=account.pk
-    ).exists()
 
 
 # --- per-account series (one query each, whatever the number of accounts) ---

@@ -26,6 +26,7 @@ urlpatterns = [
     path("book/import/", book_views.import_page, name="import"),
     path("accounts/<int:pk>/", book_views.account_detail, name="account"),
     path("accounts/<int:pk>/notes/", book_views.account_add_note, name="account_note"),
+    path("accounts/<int:pk>/book-state/", book_views.account_book_state, name="account_book_state"),
     path("accounts/<int:pk>/plans/", book_views.account_start_plan, name="account_plan_start"),
     path("plans/<int:pk>/", book_views.plan_edit, name="plan"),
     # Handovers (issue 7): accounts/handover_views.py

@@ -157,7 +157,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_RESULT_EXPIRES = 24 * 3600
 # Scheduled jobs. Times are in CELERY_TIMEZONE (the company's time zone).
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Re-rank the Top 40 by ARR into its cache (pages rank live when a month
+    # has no cached ranking; this keeps them fast at 100k accounts).
+    "refresh-top-accounts": {
+        "task": "accounts.tasks.refresh_top_accounts",
+        "schedule": 60 * 60,
+    },
+}
 
 # Outbound HTTP (webhooks) never waits longer than this.
 OUTBOUND_HTTP_TIMEOUT_SECONDS = env_int("OUTBOUND_HTTP_TIMEOUT_SECONDS", 10)

@@ -20,11 +20,13 @@ def sparkline(values: Sequence[Decimal] | None, label: str = "MRR, last 12 month
     """An inline SVG polyline of ``values`` (oldest first); no script, CSP-safe."""
     points = list(values or [])
     if not points:
-        return format_html('<span class="muted">no revenue</span>')
-    top = max(points) or Decimal(1)
+        return SafeString('<span class="muted">no revenue</span>')
+    low, high = min(points), max(points)
+    span = (high - low) or Decimal(1)
     step = WIDTH / max(len(points) - 1, 1)
+    # Scaled between the series' own low and high, so a trend shows at any size.
     coords = " ".join(
-        f"{i * step:.1f},{HEIGHT - 2 - float(v / top) * (HEIGHT - 4):.1f}"
+        f"{i * step:.1f},{HEIGHT - 2 - float((v - low) / span) * (HEIGHT - 4):.1f}"
         for i, v in enumerate(points)
     )
     return format_html(

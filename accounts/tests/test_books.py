@@ -289,3 +289,38 @@ def test_visibility_by_role():
     assert set(visible_accounts(revops())) == {mine, theirs, overlay}
     assert can_edit_account(lead, mine) and not can_edit_account(lead, theirs)
     assert can_edit_account(member, overlay) and not can_edit_account(member, theirs)
+
+
+def test_new_accounts_with_no_previous_owner_get_a_three_month_grace_period():
+    from accounts.books import annotate_for_book
+    from accounts.ownership import change_account_owner
+
+    owner, previous = tam(), tam()
+    fresh, old, handed = AccountFactory.create_batch(3)
+    for account, since, before in (
+        (fresh, dt.date(2026, 3, 1), None),
+        (old, dt.date(2026, 2, 14), None),
+        (handed, dt.date(2026, 3, 1), previous),
+    ):
+        if before is not None:
+            change_account_owner(
+                account=account,
+                new_owner=before,
+                new_owner_role="TAM",
+                changed_by=None,
+                reason="first",
+                source="test",
+                effective_on=dt.date(2025, 1, 1),
+            )
+        change_account_owner(
+            account=account,
+            new_owner=owner,
+            new_owner_role="TAM",
+            changed_by=None,
+            reason="assign",
+            source="test",
+            effective_on=since,
+        )
+    rows = annotate_for_book(Account.objects.all(), today=TODAY)
+    graced = {a.pk for a in rows if a.in_grace_period}  # type: ignore[attr-defined]
+    assert graced == {fresh.pk}

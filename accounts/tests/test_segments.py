@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from accounts.models import Account, Plan
+from accounts.models import Account, Plan, TopAccount
 from accounts.segments import (
     Segment,
     churn_risk_account_ids,
     mrr_history,
     paid_core_products,
     quarter_end,
+    refresh_top_accounts,
     register_churn_risk_provider,
     segments_of,
     with_revenue,
@@ -27,7 +29,7 @@ def _today(time_machine):
     freeze_today(time_machine)
 
 
-def annotated(account: Account) -> Account:
+def annotated(account: Account) -> Any:
     return with_revenue(Account.objects.filter(pk=account.pk), today=TODAY).get()
 
 
@@ -112,11 +114,8 @@ def test_top_40_is_the_forty_highest_arr_accounts():
     accounts = AccountFactory.create_batch(41)
     for rank, account in enumerate(accounts):
         give_arr(account, 12 * (1000 + rank))
-    top = set(
-        with_revenue(Account.objects.all(), today=TODAY)
-        .filter(is_top_40=True)
-        .values_list("pk", flat=True)
-    )
+    rows: Any = with_revenue(Account.objects.all(), today=TODAY)
+    top = set(rows.filter(is_top_40=True).values_list("pk", flat=True))
     assert top == {a.pk for a in accounts[1:]}
 
 
@@ -155,3 +154,32 @@ def test_churn_risk_is_empty_until_a_provider_registers():
 def test_quarter_end_is_the_last_day_of_the_quarter():
     assert quarter_end(TODAY) == dt.date(2026, 6, 30)
     assert quarter_end(dt.date(2026, 12, 1)) == dt.date(2026, 12, 31)
+
+
+def test_refreshing_the_top_40_cache_ranks_by_arr_and_is_idempotent():
+    accounts = AccountFactory.create_batch(3)
+    for rank, account in enumerate(accounts):
+        give_arr(account, 12 * (100 + rank))
+    assert refresh_top_accounts(today=TODAY) == 3
+    assert refresh_top_accounts(today=TODAY) == 3
+    ranked = list(TopAccount.objects.filter(month=LAST_MONTH).values_list("account", "rank"))
+    assert ranked == [(accounts[2].pk, 1), (accounts[1].pk, 2), (accounts[0].pk, 3)]
+
+
+def test_pages_read_the_cached_ranking_when_the_month_has_one():
+    cached, live = AccountFactory.create_batch(2)
+    give_arr(cached, 1200)
+    refresh_top_accounts(today=TODAY)
+    give_arr(live, 1200)  # arrives after the ranking; the hourly job picks it up
+    assert annotated(cached).is_top_40
+    assert not annotated(live).is_top_40
+
+
+def test_the_refresh_job_records_its_run():
+    from accounts.tasks import refresh_top_accounts as task
+    from revopsweb.models import JobRun
+
+    give_arr(AccountFactory.create(), 1200)
+    task()
+    run = JobRun.objects.get(job="refresh_top_accounts")
+    assert (run.outcome, run.rows_affected) == (JobRun.Outcome.SUCCEEDED, 1)

@@ -29,5 +29,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         text = options["file"].read_text(encoding="utf-8-sig")
-        result = import_accounts(text, dry_run=options["dry_run"], changed_by=None)
+        result = import_accounts(
+            text,
+            dry_run=options["dry_run"],
+            changed_by=None,
+            progress=lambda done, total: self.stderr.write(f"applied {done}/{total} rows"),
+        )
         report(self, result, dry_run=options["dry_run"])

@@ -1,0 +1,99 @@
+"""Demo data for books: account plans, notes and 12 weeks of health snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from .models import Account, AccountPlan, AccountSnapshot, Activity, ActivityKind, Health
+from .segments import add_months, quarter_number, quarter_start, refresh_top_accounts
+
+WEEKS = 12
+NOTES = (
+    "Quarterly check-in: usage steady, asked about session replay sampling",
+    "Champion intro'd their data team; follow up on warehouse sources",
+    "Shared feature flag cost tips after the spike",
+    "Renewal conversation started; wants multi-year pricing",
+    "Error tracking trial set up with the mobile team",
+)
+
+
+@transaction.atomic
+def seed_books(*, rng: random.Random, today: dt.date) -> int:
+    """Bulk-create plans (this and last quarter for about two thirds of owned
+    accounts), a few notes per owned account and 12 weekly snapshots for every
+    account, then set each account's health and active users from its latest
+    snapshot, and rank the Top 40 cache. Re-running adds notes again but skips
+    existing plans and weeks.
+    Returns the number of rows created."""
+    accounts = list(Account.objects.select_related("owner").order_by("pk"))
+    owned = [a for a in accounts if a.owner_id]
+    this_quarter = quarter_start(today)
+    last_quarter = add_months(this_quarter, -3)
+    plans = [
+        AccountPlan(
+            account=account,
+            quarter_start=start,
+            title=f"Q{quarter_number(start)} Account Plan – {account.name}",
+            overview=f"{account.name} ({account.domain or 'no domain'}), {account.country or '–'}",
+            objectives="Grow into a second core product; secure an annual plan.",
+            stakeholders="Champion: head of product. Economic buyer: CTO.",
+            products_cross_sell="Session replay → error tracking for the mobile team.",
+            risks="Budget review next quarter.",
+            action_items="Book a roadmap call; share the error tracking case study.",
+            plan_above_20k=rng.random() < 0.3,
+            author=account.owner,
+        )
+        for account in owned
+        for start in (last_quarter, this_quarter)
+        if rng.random() < 0.66
+    ]
+    now = timezone.now()
+    notes = [
+        Activity(
+            account=account,
+            kind=ActivityKind.NOTE,
+            author=account.owner,
+            occurred_at=now - dt.timedelta(days=rng.randint(1, 80), hours=rng.randint(0, 8)),
+            summary=rng.choice(NOTES),
+        )
+        for account in owned
+        for _ in range(rng.randint(1, 3))
+    ]
+    monday = today - dt.timedelta(days=today.weekday())
+    levels = [Health.GOOD, Health.FAIR, Health.POOR]
+    snapshots = []
+    for account in accounts:
+        level = rng.choice([0, 0, 1, 1, 2])
+        users = rng.randint(3, 150)
+        for week in range(WEEKS, 0, -1):
+            level = min(2, max(0, level + rng.choice([-1, 0, 0, 0, 1])))
+            users = max(1, users + rng.randint(-5, 5))
+            snapshots.append(
+                AccountSnapshot(
+                    account=account,
+                    week=monday - dt.timedelta(weeks=week),
+                    health=levels[level],
+                    active_users_30d=users,
+                    events=users * rng.randint(500, 5000),
+                    support_tickets=rng.randint(0, 3),
+                    billing_page_visits=rng.randint(0, 2),
+                )
+            )
+    created = len(AccountPlan.objects.bulk_create(plans, ignore_conflicts=True, batch_size=1000))
+    created += len(Activity.objects.bulk_create(notes, batch_size=1000))
+    created += len(
+        AccountSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True, batch_size=2000)
+    )
+    latest = AccountSnapshot.objects.filter(account=OuterRef("pk")).order_by("-week")
+    Account.objects.filter(pk__in=AccountSnapshot.objects.values("account")).update(
+        health=Subquery(latest.values("health")[:1]),
+        active_users_30d=Subquery(latest.values("active_users_30d")[:1]),
+    )
+    # Rank the Top 40 from the demo revenue (run after the billing demo).
+    created += refresh_top_accounts(today=today)
+    return created

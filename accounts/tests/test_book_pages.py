@@ -1,0 +1,469 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import (
+    Account,
+    AccountPlan,
+    AccountSnapshot,
+    Activity,
+    ActivityKind,
+    Health,
+    NewOwnerTrait,
+    OwnerRole,
+    OwnershipChange,
+)
+from accounts.roles import Role
+from accounts.tests.books_factories import (
+    LAST_MONTH,
+    freeze_today,
+    fully_expanded,
+    give_arr,
+    give_revenue,
+    plan_for,
+)
+from accounts.tests.factories import (
+    AccountFactory,
+    manager,
+    revops,
+    tam,
+    team_lead,
+    user_with_role,
+)
+from billing.models import MonthlyRevenue, Product
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _today(time_machine):
+    freeze_today(time_machine)
+
+
+def fill_book(owner, n: int) -> list[Account]:
+    """n accounts in owner's book, each with 13 months of revenue in 2 products,
+    a plan, a note and a snapshot (bulk, so 1,000 stays fast)."""
+    accounts = Account.objects.bulk_create(
+        Account(
+            name=f"Acct {owner.pk}-{i:04d}",
+            organization_id=f"org-{owner.pk}-{i}",
+            owner=owner,
+            owner_role=OwnerRole.TAM,
+            health=Health.GOOD,
+        )
+        for i in range(n)
+    )
+    products = list(Product.objects.filter(key__in=["session_replay", "product_analytics"]))
+    MonthlyRevenue.objects.bulk_create(
+        MonthlyRevenue(
+            account=a,
+            product=p,
+            month=dt.date(2025 + (3 + m) // 12, (3 + m) % 12 + 1, 1),
+            amount=100 * (m + 1),
+        )
+        for a in accounts
+        for p in products
+        for m in range(13)
+    )
+    AccountPlan.objects.bulk_create(
+        AccountPlan(account=a, quarter_start=dt.date(2026, 4, 1), title="Q2") for a in accounts
+    )
+    return accounts
+
+
+# --- My book ------------------------------------------------------------------------
+
+
+def test_my_book_lists_only_my_accounts_with_revenue_and_badges(client):
+    me = tam()
+    mine = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Mine Inc")
+    fully_expanded(mine)
+    AccountFactory.create(owner=tam(), owner_role=OwnerRole.TAM, name="Theirs Inc")
+    client.force_login(me)
+    content = client.get(reverse("accounts:my_book")).content.decode()
+    assert "Mine Inc" in content and "Theirs Inc" not in content
+    assert "$36,000" in content
+    assert "Session Replay" in content and "<svg" in content
+    assert "Missing" in content  # no plan this quarter
+
+
+def test_my_book_htmx_request_returns_only_the_table(client):
+    me = tam()
+    AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    client.force_login(me)
+    content = client.get(reverse("accounts:my_book"), **HTMX).content.decode()
+    assert content.lstrip().startswith('<section id="book-table">')
+    assert "<html" not in content
+
+
+def test_my_book_filters_by_segment_and_sorts_by_arr(client):
+    me = tam()
+    small, big, mid = (
+        AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name=n)
+        for n in ("Small", "Big", "Mid")
+    )
+    give_arr(small, 1_200)
+    give_arr(big, 120_000)
+    give_arr(mid, 30_000)
+    client.force_login(me)
+    url = reverse("accounts:my_book")
+    content = client.get(url, {"sort": "arr", "dir": "asc"}).content.decode()
+    assert content.index("Small") < content.index("Mid") < content.index("Big")
+    content = client.get(url, {"segment": "arr_20k"}).content.decode()
+    assert "Mid" in content and "Big" not in content and "Small" not in content
+
+
+def test_a_tam_cannot_open_another_persons_book(client):
+    client.force_login(tam())
+    assert client.get(reverse("accounts:my_book"), {"owner": tam().pk}).status_code == 404
+
+
+def test_a_team_lead_opens_a_team_members_book(client):
+    lead = team_lead()
+    member = tam(team_lead=lead)
+    AccountFactory.create(owner=member, owner_role=OwnerRole.TAM, name="Team Account")
+    client.force_login(lead)
+    response = client.get(reverse("accounts:my_book"), {"owner": member.pk})
+    assert "Team Account" in response.content.decode()
+
+
+def test_book_export_is_a_csv_of_the_same_rows(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Csv Co")
+    give_revenue(account, session_replay=500)
+    client.force_login(me)
+    response = client.get(reverse("accounts:book_export"))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"] == "text/csv"
+    assert [(r["name"], r["arr"], r["paid_core_products"]) for r in rows] == [
+        ("Csv Co", "6000.00", "Session Replay")
+    ]
+
+
+def test_my_book_wrong_method_is_refused(client):
+    client.force_login(tam())
+    assert client.post(reverse("accounts:my_book")).status_code == 405
+
+
+@pytest.mark.parametrize("sizes", [(10, 100)])
+def test_my_book_query_count_does_not_grow_with_the_book(client, sizes):
+    counts = []
+    for size in sizes:
+        owner = tam()
+        fill_book(owner, size)
+        client.force_login(owner)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("accounts:my_book"))
+        assert response.content.decode().count('data-testid="book-row"') == size
+        counts.append(len(queries))
+    # session, user, roles, viewable owners, rows, sparklines, paid products,
+    # totals (count + revenue sum)
+    assert counts == [counts[0]] * len(sizes)
+    assert counts[0] == 9
+
+
+def test_my_book_query_count_is_the_same_at_a_thousand_accounts(client, django_assert_num_queries):
+    owner = tam()
+    fill_book(owner, 1000)
+    client.force_login(owner)
+    with django_assert_num_queries(9):
+        response = client.get(reverse("accounts:my_book"), {"sort": "mom"})
+    assert response.status_code == 200
+
+
+# --- account page ----------------------------------------------------------------------
+
+
+def test_account_page_shows_revenue_chart_data_owners_and_notes(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Page Co")
+    give_revenue(account, session_replay=400, feature_flags=100)
+    Activity.objects.create(
+        account=account,
+        kind=ActivityKind.NOTE,
+        author=me,
+        occurred_at=dt.datetime.now(dt.UTC),
+        summary="Kickoff call went well",
+    )
+    client.force_login(me)
+    content = client.get(reverse("accounts:account", args=[account.pk])).content.decode()
+    assert 'id="mrr-by-product"' in content and "Feature Flags" in content
+    assert "Kickoff call went well" in content
+    assert "$6,000" in content
+
+
+def test_account_page_of_another_book_is_not_found(client):
+    account = AccountFactory.create(owner=tam(), owner_role=OwnerRole.TAM)
+    client.force_login(tam())
+    assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 404
+
+
+def test_crafted_note_on_another_book_is_refused_and_writes_nothing(client):
+    account = AccountFactory.create(owner=tam(), owner_role=OwnerRole.TAM)
+    client.force_login(tam())
+    response = client.post(reverse("accounts:account_note", args=[account.pk]), {"summary": "x"})
+    assert response.status_code == 404
+    assert not Activity.objects.exists()
+
+
+def test_onboarding_specialist_reads_but_cannot_write(client):
+    specialist = user_with_role(Role.ONBOARDING)
+    account = AccountFactory.create(
+        owner=tam(), owner_role=OwnerRole.TAM, onboarding_specialist=specialist
+    )
+    client.force_login(specialist)
+    assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
+    response = client.post(reverse("accounts:account_note", args=[account.pk]), {"summary": "x"})
+    assert response.status_code == 403
+    assert client.post(reverse("accounts:account_plan_start", args=[account.pk])).status_code == 403
+
+
+def test_adding_a_note_by_htmx_returns_the_notes_region(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    client.force_login(me)
+    response = client.post(
+        reverse("accounts:account_note", args=[account.pk]), {"summary": "Called champion"}, **HTMX
+    )
+    assert response.content.decode().lstrip().startswith('<article id="notes">')
+    note = Activity.objects.get()
+    assert (note.author, note.summary, note.kind) == (me, "Called champion", ActivityKind.NOTE)
+
+
+def test_adding_a_note_as_a_plain_post_redirects(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    client.force_login(me)
+    response = client.post(reverse("accounts:account_note", args=[account.pk]), {"summary": "Hi"})
+    assert response.status_code == 302
+
+
+def test_starting_a_plan_prefills_it_from_the_accounts_data_once_per_quarter(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Plan Co")
+    give_revenue(account, session_replay=1000)
+    plan_for(account, quarter_start=dt.date(2026, 1, 1), stakeholders="Ana, CTO")
+    client.force_login(me)
+    url = reverse("accounts:account_plan_start", args=[account.pk])
+    client.post(url)
+    client.post(url)
+    plan = AccountPlan.objects.get(account=account, quarter_start=dt.date(2026, 4, 1))
+    assert plan.title == "Q2 Account Plan – Plan Co"
+    assert "ARR $12,000" in plan.overview
+    assert "Paid core products: Session Replay" in plan.products_cross_sell
+    assert plan.stakeholders == "Ana, CTO"
+    assert AccountPlan.objects.filter(account=account).count() == 2
+
+
+def test_declaring_no_levers_needs_what_was_tried(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    plan = plan_for(account)
+    client.force_login(me)
+    response = client.post(reverse("accounts:plan", args=[plan.pk]), {"no_viable_levers": "on"})
+    assert response.status_code == 422
+    plan.refresh_from_db()
+    assert not plan.no_viable_levers
+
+
+def test_account_page_query_count_does_not_grow(client):
+    counts = []
+    for size in (2, 20):
+        me = tam()
+        account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+        for p in Product.objects.all()[:size]:
+            amounts: dict[str, Any] = {p.key: 300}
+            give_revenue(account, **amounts)
+        Activity.objects.bulk_create(
+            Activity(
+                account=account,
+                kind=ActivityKind.NOTE,
+                author=me,
+                occurred_at=dt.datetime.now(dt.UTC),
+                summary=f"n{i}",
+            )
+            for i in range(size)
+        )
+        OwnershipChange.objects.bulk_create(
+            OwnershipChange(
+                account=account,
+                new_owner=me,
+                new_owner_role="TAM",
+                changed_by=me,
+                changed_at=dt.datetime.now(dt.UTC),
+                effective_on=LAST_MONTH,
+                reason="r",
+                source="test",
+            )
+            for _ in range(size)
+        )
+        AccountSnapshot.objects.bulk_create(
+            AccountSnapshot(
+                account=account,
+                week=dt.date(2026, 5, 11) - dt.timedelta(weeks=i),
+                health=Health.FAIR,
+            )
+            for i in range(size)
+        )
+        AccountPlan.objects.bulk_create(
+            AccountPlan(
+                account=account, quarter_start=dt.date(2021 + i // 4, 3 * (i % 4) + 1, 1), title="p"
+            )
+            for i in range(size)
+        )
+        client.force_login(me)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
+        counts.append(len(queries))
+    # session, user, roles, account with revenue, chart rows, paid products,
+    # history, notes, plans, snapshots
+    assert counts[0] == counts[1] == 10
+
+
+# --- planning, allocation, import ------------------------------------------------------
+
+
+def test_planning_page_shows_removal_candidates_of_my_book(client):
+    me = tam()
+    AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Churned Co")
+    client.force_login(me)
+    content = client.get(reverse("accounts:planning")).content.decode()
+    assert "Churned Co" in content and "Churned, no documented plan" in content
+    assert "30 Jun 2026" in content
+
+
+def test_allocation_is_refused_to_a_tam(client):
+    client.force_login(tam())
+    assert client.get(reverse("accounts:allocation")).status_code == 403
+    account = AccountFactory.create()
+    response = client.post(
+        reverse("accounts:allocation_trait", args=[account.pk]), {"trait": NewOwnerTrait.US_TAM}
+    )
+    assert response.status_code == 403
+
+
+def test_crafted_trait_post_by_a_team_lead_is_refused(client):
+    account = AccountFactory.create()
+    client.force_login(team_lead())
+    response = client.post(
+        reverse("accounts:allocation_trait", args=[account.pk]), {"trait": NewOwnerTrait.US_TAM}
+    )
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert account.new_owner_trait == ""
+
+
+def test_crafted_assign_of_a_top_40_account_by_a_team_lead_is_refused(client):
+    lead = team_lead()
+    member = tam(team_lead=lead)
+    account = AccountFactory.create()
+    give_arr(account, 240_000)
+    client.force_login(lead)
+    response = client.post(
+        reverse("accounts:allocation_assign", args=[account.pk]),
+        {"owner": member.pk, "reason": "mine now"},
+    )
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert account.owner is None
+
+
+def test_manager_sets_a_trait_and_assigns_through_the_page(client):
+    boss = manager()
+    person = tam()
+    account = AccountFactory.create()
+    give_arr(account, 240_000)
+    client.force_login(boss)
+    assert "Top 40" in client.get(reverse("accounts:allocation")).content.decode()
+    client.post(
+        reverse("accounts:allocation_trait", args=[account.pk]), {"trait": NewOwnerTrait.EU_TAM}
+    )
+    response = client.post(
+        reverse("accounts:allocation_assign", args=[account.pk]),
+        {"owner": person.pk, "reason": "Best fit"},
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.owner, account.owner_role) == (person, "TAM")
+    assert account.ownership_changes.get().changed_by == boss
+
+
+def test_import_page_is_for_revops_and_managers(client):
+    client.force_login(tam())
+    assert client.get(reverse("accounts:import")).status_code == 403
+    client.force_login(revops())
+    assert client.get(reverse("accounts:import")).status_code == 200
+
+
+def test_a_tam_cannot_mark_their_own_account_am_managed_but_can_move_it_to_leads(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    client.force_login(me)
+    url = reverse("accounts:account_book_state", args=[account.pk])
+    client.post(url, {"am_managed": "on", "is_lead": "on"})
+    account.refresh_from_db()
+    assert (account.am_managed, account.is_lead) == (False, True)
+
+
+def test_a_team_lead_marks_a_team_account_am_managed_and_it_is_noted(client):
+    lead = team_lead()
+    account = AccountFactory.create(owner=tam(team_lead=lead), owner_role=OwnerRole.TAM)
+    client.force_login(lead)
+    client.post(reverse("accounts:account_book_state", args=[account.pk]), {"am_managed": "on"})
+    account.refresh_from_db()
+    assert account.am_managed
+    assert Activity.objects.get().summary == "AM managed"
+
+
+def test_planning_and_allocation_query_counts_do_not_grow(client):
+    boss = manager()
+    client.force_login(boss)
+    counts = []
+    for size in (3, 30):
+        fill_book(tam(), size)
+        AccountFactory.create_batch(size, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+        with CaptureQueriesContext(connection) as planning:
+            client.get(reverse("accounts:planning"))
+        with CaptureQueriesContext(connection) as allocation:
+            client.get(reverse("accounts:allocation"))
+        counts.append((len(planning), len(allocation)))
+    assert counts[0] == counts[1]
+
+
+def test_adding_a_note_needs_a_post(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    client.force_login(me)
+    assert client.get(reverse("accounts:account_note", args=[account.pk])).status_code == 405
+
+
+def test_crafted_plan_edit_on_another_book_is_refused(client):
+    plan = plan_for(AccountFactory.create(owner=tam(), owner_role=OwnerRole.TAM))
+    client.force_login(tam())
+    response = client.post(reverse("accounts:plan", args=[plan.pk]), {"objectives": "mine"})
+    assert response.status_code == 404
+    plan.refresh_from_db()
+    assert plan.objectives == ""
+
+
+def test_the_owner_saves_the_plan_sections(client):
+    me = tam()
+    plan = plan_for(AccountFactory.create(owner=me, owner_role=OwnerRole.TAM))
+    client.force_login(me)
+    response = client.post(
+        reverse("accounts:plan", args=[plan.pk]),
+        {"objectives": "Adopt error tracking", "plan_above_20k": "on"},
+    )
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.objectives, plan.plan_above_20k) == ("Adopt error tracking", True)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import NewOwnerTrait, OwnerRole
+from accounts.segments import latest_complete_month
+from accounts.tests.books_factories import give_arr
+from accounts.tests.factories import AccountFactory, manager, tam
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def names(page) -> list[str]:
+    return [
+        row.get_by_role("link").first.inner_text() for row in page.get_by_test_id("book-row").all()
+    ]
+
+
+def test_my_book_sorts_filters_and_opens_an_account(page, login_as):
+    me = tam()
+    month = latest_complete_month(timezone.localdate())
+    for name, arr in (("Alpha", 24_000), ("Bravo", 120_000), ("Charlie", 1_200)):
+        give_arr(
+            AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name=name), arr, month=month
+        )
+    login_as(me)
+    page.goto("/book/")
+    assert names(page) == ["Bravo", "Alpha", "Charlie"]  # ARR, highest first
+
+    page.get_by_role("link", name="Account", exact=True).click()
+    page.wait_for_url("**sort=name**")
+    assert names(page) == ["Alpha", "Bravo", "Charlie"]
+
+    page.get_by_label("Segment").select_option("arr_20k")
+    page.wait_for_url("**segment=arr_20k**")
+    assert "sort=name" in page.url  # the filter keeps the chosen sort
+    page.get_by_test_id("book-row").first.wait_for()
+    assert names(page) == ["Alpha"]
+
+    page.get_by_role("link", name="Alpha").click()
+    page.wait_for_url("**/accounts/*/")
+    assert page.get_by_role("heading", name="Alpha").is_visible()
+    assert page.get_by_test_id("account-arr").inner_text() == "$24,000"
+
+
+def test_manager_sets_the_new_owner_trait_and_assigns_a_person(page, login_as):
+    boss = manager()
+    person = tam(name="Nina New")
+    account = AccountFactory.create(name="Unowned Big", region="EU")
+    give_arr(account, 36_000, month=latest_complete_month(timezone.localdate()))
+    login_as(boss)
+    page.goto("/book/allocation/")
+    row = page.locator(f"#account-{account.pk}")
+    assert "$20k+ ARR without an owner" in row.inner_text()
+    row.get_by_label("New owner trait for Unowned Big").select_option(NewOwnerTrait.EU_TAM)
+    row.get_by_role("button", name="Set").click()
+    page.wait_for_load_state()
+    row = page.locator(f"#account-{account.pk}")
+    row.get_by_label("Assign Unowned Big to").select_option(str(person.pk))
+    row.get_by_label("Reason for Unowned Big").fill("EU expansion fit")
+    row.get_by_role("button", name="Assign").click()
+    page.get_by_text("Unowned Big assigned to Nina New").wait_for()
+    account.refresh_from_db()
+    assert (account.owner, account.owner_role) == (person, "TAM")

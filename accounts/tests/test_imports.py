@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from accounts.imports import ACCOUNT_HEADER, SNAPSHOT_HEADER, import_accounts, import_snapshots
+from accounts.models import Account, AccountSnapshot, OwnershipChange, Region
+from accounts.tests.books_factories import TODAY, freeze_today
+from accounts.tests.factories import AccountFactory, manager, tam
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ",".join(ACCOUNT_HEADER)
+
+
+@pytest.fixture(autouse=True)
+def _today(time_machine):
+    freeze_today(time_machine)
+
+
+def csv_text(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+def test_a_valid_file_creates_accounts_with_owners_and_history():
+    owner = tam(email="ana@example.test")
+    text = csv_text(
+        "org_1,Acme,acme.com,DE,250,ANA@example.test,TAM,2026-02-01,true,annual,2026-12-01",
+        "org_2,Beta,beta.io,US,,,,,false,,",
+    )
+    result = import_accounts(text, dry_run=False, changed_by=None)
+    assert result.ok and result.applied
+    acme = Account.objects.get(organization_id="org_1")
+    assert (acme.owner, acme.owner_role, acme.owner_since, acme.region) == (
+        owner,
+        "TAM",
+        dt.date(2026, 2, 1),
+        Region.EU,
+    )
+    assert acme.am_managed and acme.plan == "annual"
+    change = OwnershipChange.objects.get()
+    assert (change.account, change.new_owner, change.effective_on, change.source) == (
+        acme,
+        owner,
+        dt.date(2026, 2, 1),
+        "import",
+    )
+    assert Account.objects.get(organization_id="org_2").owner is None
+
+
+def test_any_bad_row_applies_nothing_and_reports_line_column_and_reason():
+    tam(email="ana@example.test")
+    text = csv_text(
+        "org_1,Acme,acme.com,DE,250,ana@example.test,TAM,2026-02-01,true,annual,",
+        "org_2,,beta.io,USA,many,ghost@example.test,BOSS,02/01/2026,maybe,gold,tomorrow",
+        "org_1,Again,,,,,,,,,",
+    )
+    result = import_accounts(text, dry_run=False, changed_by=None)
+    assert not result.applied
+    assert not Account.objects.exists()
+    found = {(e.line, e.column) for e in result.errors}
+    assert found == {
+        (3, "name"),
+        (3, "country"),
+        (3, "employee_count"),
+        (3, "owner_email"),
+        (3, "owner_role"),
+        (3, "owner_since"),
+        (3, "am_managed"),
+        (3, "plan"),
+        (3, "renewal_date"),
+        (4, "organization_id"),
+    }
+
+
+def test_a_wrong_header_is_an_error_on_line_one():
+    result = import_accounts("org,name\nx,y\n", dry_run=False, changed_by=None)
+    assert [(e.line, e.column) for e in result.errors] == [(1, "header")]
+
+
+def test_upsert_updates_by_organization_id_and_records_only_real_owner_changes():
+    old, new = tam(email="old@example.test"), tam(email="new@example.test")
+    account = AccountFactory.create(
+        organization_id="org_1", owner=old, owner_role="TAM", owner_since=dt.date(2025, 1, 1)
+    )
+    same = csv_text("org_1,Renamed,acme.com,US,10,old@example.test,TAM,,false,monthly,")
+    assert import_accounts(same, dry_run=False, changed_by=None).ok
+    account.refresh_from_db()
+    assert (account.name, account.owner_since) == ("Renamed", dt.date(2025, 1, 1))
+    assert not OwnershipChange.objects.exists()
+    moved = csv_text("org_1,Renamed,acme.com,US,10,new@example.test,CSM,,false,monthly,")
+    boss = manager()
+    result = import_accounts(moved, dry_run=False, changed_by=boss)
+    assert result.outcomes == [(2, "org_1", "update, owner change")]
+    account.refresh_from_db()
+    assert (account.owner, account.owner_role, account.owner_since) == (new, "CSM", TODAY)
+    change = OwnershipChange.objects.get()
+    assert (change.previous_owner, change.new_owner, change.changed_by) == (old, new, boss)
+    assert Account.objects.count() == 1
+
+
+def test_a_dry_run_shows_outcomes_and_applies_nothing():
+    AccountFactory.create(organization_id="org_1")
+    text = csv_text("org_1,A,,,,,,,,,", "org_2,B,,,,,,,,,")
+    result = import_accounts(text, dry_run=True, changed_by=None)
+    assert result.outcomes == [(2, "org_1", "update"), (3, "org_2", "create")]
+    assert not result.applied
+    assert Account.objects.count() == 1
+
+
+def test_import_accounts_command_fails_loudly_on_bad_rows(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text(csv_text("org_1,,,,,,,,,,"))
+    with pytest.raises(CommandError, match="nothing was applied"):
+        call_command("import_accounts", str(path))
+    path.write_text(csv_text("org_1,Acme,,,,,,,,,"))
+    call_command("import_accounts", str(path), "--dry-run")
+    assert not Account.objects.exists()
+    call_command("import_accounts", str(path))
+    assert Account.objects.get().name == "Acme"
+
+
+def test_snapshots_upsert_by_week_and_refresh_the_accounts_health():
+    account = AccountFactory.create(organization_id="org_1")
+    header = ",".join(SNAPSHOT_HEADER)
+    text = csv_text(
+        "org_1,2026-05-04,fair,10,1000,1,0", "org_1,2026-05-11,good,12,1200,0,2", header=header
+    )
+    assert import_snapshots(text, dry_run=False).ok
+    again = csv_text("org_1,2026-05-11,poor,3,,,", header=header)
+    assert import_snapshots(again, dry_run=False).ok
+    assert AccountSnapshot.objects.count() == 2
+    account.refresh_from_db()
+    assert (account.health, account.active_users_30d) == ("poor", 3)
+
+
+def test_bad_snapshot_rows_apply_nothing():
+    AccountFactory.create(organization_id="org_1")
+    header = ",".join(SNAPSHOT_HEADER)
+    text = csv_text("org_1,2026-05-11,good,1,,,", "org_9,2026-05-12,great,-1,,,", header=header)
+    result = import_snapshots(text, dry_run=False)
+    assert {(e.line, e.column) for e in result.errors} == {
+        (3, "organization_id"),
+        (3, "week"),
+        (3, "health"),
+        (3, "active_users_30d"),
+    }
+    assert not AccountSnapshot.objects.exists()
+
+
+def test_import_page_reports_errors_and_applies_valid_files(client):
+    client.force_login(manager())
+    bad = SimpleUploadedFile("a.csv", csv_text("org_1,,,,,,,,,,").encode())
+    response = client.post(reverse("accounts:import"), {"kind": "accounts", "file": bad})
+    assert response.status_code == 422
+    assert "nothing was applied" in response.content.decode()
+    good = SimpleUploadedFile("a.csv", csv_text("org_1,Acme,,,,,,,,,").encode())
+    response = client.post(reverse("accounts:import"), {"kind": "accounts", "file": good})
+    assert response.status_code == 200
+    assert Account.objects.get().name == "Acme"
+
+
+def test_large_files_apply_in_batches_and_report_progress():
+    rows = [f"org_{i},Company {i},,US,,,,,false,," for i in range(2500)]
+    seen: list[tuple[int, int]] = []
+    result = import_accounts(
+        csv_text(*rows),
+        dry_run=False,
+        changed_by=None,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert result.applied
+    assert seen == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    assert Account.objects.count() == 2500

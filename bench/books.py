@@ -1,0 +1,157 @@
+"""Benchmark: My book and the account page with many accounts in the database.
+
+``run(accounts=100_000)`` fills the configured database inside a transaction
+that is rolled back at the end (nothing is left behind), logs a TAM in with
+the Django test Client, and times each page's server time against re-running
+the very SQL the page issued (captured with CaptureQueriesContext) straight
+on a cursor. The ratio is the Python/template overhead on top of the database.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+BOOK_SIZE = 15
+REPEAT = 15
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _setup_django() -> None:
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revopsweb.settings")
+        django.setup()
+
+
+def _median_ms(work: Callable[[], Any], repeat: int = REPEAT) -> float:
+    work()  # warm up caches and the connection
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _fill(accounts: int) -> tuple[Any, int]:
+    """Insert ``accounts`` accounts, 13 months of revenue each (one product, plus
+    the three core products for the bench TAM's book) with set-based SQL."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import User
+    from accounts.roles import Role, ensure_role_groups
+    from accounts.segments import refresh_top_accounts
+
+    ensure_role_groups()
+    user = User.objects.create_user(
+        email="bench-books@example.test", password=None, name="Bench TAM"
+    )
+    user.groups.add(Group.objects.get(name=Role.TAM))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_account (
+                name, domain, organization_id, country, region, business_type, plan,
+                credit_balance, has_discount_agreement, health, owner_id, owner_role,
+                owner_since, new_owner_trait, am_managed, is_lead, created_at, updated_at,
+                renewal_date, last_contact_at)
+            SELECT 'Bench ' || g, 'bench' || g || '.example.com', 'bench-' || g, 'US', 'US', '',
+                   'monthly', 0, false, (ARRAY['good','fair','poor'])[1 + g %% 3],
+                   CASE WHEN g <= %s THEN %s END, CASE WHEN g <= %s THEN 'TAM' ELSE '' END,
+                   CASE WHEN g <= %s THEN now()::date END, '', g <= %s, false, now(), now(),
+                   now()::date + (g %% 365), now() - (g %% 90) * interval '1 day'
+            FROM generate_series(1, %s) AS g
+            """,
+            [BOOK_SIZE, user.pk, BOOK_SIZE, BOOK_SIZE, BOOK_SIZE, accounts],
+        )
+        cursor.execute(
+            """
+            INSERT INTO billing_monthlyrevenue (account_id, product_id, month, amount)
+            SELECT a.id, p.id, (date_trunc('month', now()) - m * interval '1 month')::date,
+                   round((100 + (a.id %% 5000) + m * 10)::numeric, 2)
+            FROM accounts_account a
+            JOIN billing_product p ON p.key = 'product_analytics'
+                OR (a.owner_id = %s AND p.is_core)
+            CROSS JOIN generate_series(0, 12) AS m
+            WHERE a.organization_id LIKE 'bench-%%'
+            """,
+            [user.pk],
+        )
+        cursor.execute("ANALYZE accounts_account")
+        cursor.execute("ANALYZE billing_monthlyrevenue")
+    # What the hourly job (and a revenue import) leaves behind.
+    refresh_top_accounts(today=timezone.localdate())
+    account = user.owned_accounts.order_by("pk").first()
+    assert account is not None
+    return user, account.pk
+
+
+def _measure(client: Any, url: str) -> dict[str, float]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    statements = [q["sql"] for q in captured.captured_queries]
+
+    def replay() -> None:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+
+    server = _median_ms(lambda: client.get(url))
+    sql = _median_ms(replay)
+    return {"server_ms": server, "sql_ms": sql, "ratio": server / sql, "queries": len(statements)}
+
+
+def run(*, accounts: int = 100_000) -> dict[str, float]:
+    """Time My book and the account page with ``accounts`` accounts in the DB;
+    print and return server time, direct SQL time and their ratio per page."""
+    _setup_django()
+    from django.conf import settings
+    from django.db import transaction
+    from django.test import Client
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    results: dict[str, float] = {}
+    setup_test_environment()
+    try:
+        with transaction.atomic():
+            start = time.perf_counter()
+            user, account_id = _fill(accounts)
+            results["fill_s"] = time.perf_counter() - start
+            client = Client()
+            client.force_login(user)
+            for name, url in (("my_book", "/book/"), ("account_page", f"/accounts/{account_id}/")):
+                for key, value in _measure(client, url).items():
+                    results[f"{name}_{key}"] = value
+            raise _Rollback
+    except _Rollback:
+        pass
+    finally:
+        teardown_test_environment()
+    for key, value in results.items():
+        print(f"{key:28} {value:10.2f}")
+    return results
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(accounts=int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
