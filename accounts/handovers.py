@@ -50,7 +50,6 @@ from .ownership import change_account_owner
 from .roles import Role
 from .segments import (
     PAID_PRODUCT_MIN,
-    is_top_40,
     latest_complete_month,
     mrr_history,
     quarter_end,
@@ -284,6 +283,12 @@ def _revenue(account: Account, *, today: dt.date) -> Account:
     if hasattr(account, "core_paid_count") and hasattr(account, "has_current_plan"):
         return account
     return with_revenue(Account.objects.filter(pk=account.pk), today=today).get()
+
+
+def top_40(account: Account, *, today: dt.date) -> bool:
+    """Whether the account is in the Top 40 by ARR now (the books' segment; one query)."""
+    annotated = with_revenue(Account.objects.filter(pk=account.pk), today=today).get()
+    return bool(getattr(annotated, "is_top_40", False))
 
 
 def _current_plan(account: Account, *, today: dt.date) -> AccountPlan | None:
@@ -890,7 +895,7 @@ def propose_handover(
         )
     if not can_propose(by, account):
         raise PermissionDenied("Only the owner, their team lead or a manager proposes a handover.")
-    if is_top_40(account, today=today) and not by.is_manager:
+    if top_40(account, today=today) and not by.is_manager:
         raise PermissionDenied("Top 40 account: only a manager proposes or approves a handover.")
     if to_owner.pk == account.owner_id:
         raise ValidationError("The incoming owner already owns the account.")
@@ -1050,7 +1055,7 @@ def advance_handover(
         raise ValidationError(
             f"Cannot {Step.LABELS[step].lower()} a handover that is {locked.get_state_display().lower()}."
         )
-    if step == Step.ACCEPT and is_top_40(locked.account, today=today) and not by.is_manager:
+    if step == Step.ACCEPT and top_40(locked.account, today=today) and not by.is_manager:
         raise PermissionDenied("Top 40 account: only a manager approves a handover.")
     override_reason = override_reason.strip()
     failing = blockers(locked, step=step, today=today)
