@@ -989,7 +989,7 @@ def available_steps(user: User, handover: Handover) -> list[str]:
     for step in steps:
         if step in (Step.ACCEPT, Step.PUSH_BACK) and not _incoming_side(user, handover):
             continue
-        if step == Step.RESUBMIT and not _outgoing_side(user, handover):
+        if step in (Step.RESUBMIT, Step.CANCEL) and not _outgoing_side(user, handover):
             continue
         allowed.append(step)
     return allowed

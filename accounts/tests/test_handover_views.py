@@ -192,3 +192,28 @@ def test_the_team_scope_lists_the_team_leads_team_handovers_only(client):
     client.force_login(lead)
     page = client.get(reverse("accounts:handovers") + "?scope=team").content.decode()
     assert page.count('data-testid="handover-row"') == 1 and mine.account.name in page
+
+
+def test_an_htmx_checklist_tick_returns_the_checklists_partial(client, handover):
+    client.force_login(handover.to_owner)
+    response = client.post(
+        reverse("accounts:handover_checklist", args=[handover.pk]),
+        {"key": "prep:billing", "done": "on"},
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert 'id="checklists"' in body and "<html" not in body and 'id="workflow"' not in body
+
+
+def test_notes_are_saved_on_the_handover(client, handover):
+    client.force_login(handover.from_owner)
+    response = client.post(
+        reverse("accounts:handover_notes", args=[handover.pk]), {"notes": "Champion is Priya."}
+    )
+    handover.refresh_from_db()
+    assert (response.status_code, handover.notes) == (302, "Champion is Priya.")
+
+
+def test_the_incoming_owner_cannot_cancel_but_pushes_back_instead(client, handover):
+    client.force_login(handover.to_owner)
+    assert client.post(step_url(handover, Step.CANCEL)).status_code == 403
