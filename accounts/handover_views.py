@@ -36,6 +36,7 @@ from .handovers import (
     blockers,
     can_act,
     can_propose,
+    handover_roles,
     high_potential,
     onboarding_status,
     preconditions,
@@ -119,8 +120,7 @@ def _propose_context(account: Account, form: ProposeForm, user: User) -> dict[st
     reason = form["reason"].value() or ""
     transitions = [
         transition_for(account, from_role=from_role, to_role=role, today=today)
-        for role in (OwnerRole.TAE, OwnerRole.TAM, OwnerRole.CSM)
-        if from_role
+        for role in handover_roles(from_role)
     ]
     effective_on, waited_for = attribution_timing(from_role=from_role, account=account, today=today)
     return {
@@ -147,7 +147,8 @@ def handover_propose(request: HttpRequest, pk: int) -> HttpResponse:
     if account.owner_id is not None:
         people = people.exclude(pk=account.owner_id)
     if request.method == "GET":
-        initial: dict[str, Any] = {}
+        roles = handover_roles(account.owner_role)
+        initial: dict[str, Any] = {"to_role": roles[0] if roles else ""}
         if request.GET.get("to_role") in OwnerRole.values:
             initial["to_role"] = request.GET["to_role"]
         form = ProposeForm(people=people, initial=initial)

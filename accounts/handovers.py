@@ -274,6 +274,18 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+def is_handover_transition(*, from_role: str, to_role: str) -> bool:
+    """A handbook transition or a same-role takeover."""
+    return from_role == to_role or (from_role, to_role) in TRANSITIONS
+
+
+def handover_roles(from_role: str) -> list[str]:
+    """Incoming roles an owner of ``from_role`` may hand to: the handbook's
+    transitions first, then the same-role takeover."""
+    roles = [to for (frm, to) in TRANSITIONS if frm == from_role]
+    return [*roles, from_role] if from_role else []
+
+
 def _months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
 
@@ -665,7 +677,11 @@ def receiving_flags(account: Account, *, today: dt.date) -> list[Check]:
             not one_sided,
             f"No customer reply in the last {ONE_SIDED_TOUCHES} touches."
             if one_sided
-            else f"{sum(touches)} customer message(s) in the last {len(touches)} touches.",
+            else (
+                f"{sum(touches)} customer message(s) in the last {len(touches)} touches."
+                if touches
+                else "No touches recorded yet."
+            ),
         )
     )
 
@@ -901,6 +917,12 @@ def propose_handover(
         raise ValidationError("The incoming owner already owns the account.")
     if to_role not in (OwnerRole.TAE, OwnerRole.TAM, OwnerRole.CSM):
         raise ValidationError("The incoming role must be TAE, TAM or CSM.")
+    if not is_handover_transition(from_role=account.owner_role, to_role=to_role):
+        raise ValidationError(
+            f"{account.owner_role} → {to_role} is not one of the handbook's handovers."
+        )
+    if not to_owner.has_role(to_role):
+        raise ValidationError(f"{to_owner} does not work as a {to_role}.")
     check = reason_check(reason)
     if not check.ok:
         raise ValidationError(check.why)

@@ -487,3 +487,21 @@ def test_below_100k_an_early_overlay_needs_the_expansion_potential_written():
     )
     account.refresh_from_db()
     assert account.tam_overlay is not None
+
+
+def test_a_move_the_handbook_does_not_describe_is_refused():
+    account = ready_account(tam())
+    with pytest.raises(ValidationError, match="not one of the handbook"):
+        proposed(account, tae(), to_role=OwnerRole.TAE)
+
+
+def test_the_incoming_person_must_work_in_the_incoming_role():
+    account = ready_account(tam())
+    with pytest.raises(ValidationError, match="does not work as a CSM"):
+        proposed(account, tam(), to_role=OwnerRole.CSM)
+
+
+def test_another_tam_taking_over_mid_lifecycle_is_a_handover():
+    account = ready_account(tam())
+    handover = proposed(account, tam(), to_role=OwnerRole.TAM)
+    assert handover.transition_label == "TAM → TAM"
