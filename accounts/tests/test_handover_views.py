@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from accounts.handover_models import Handover, HandoverState
 from accounts.handovers import Step, advance_handover
-from accounts.models import OwnerRole
+from accounts.models import NewOwnerTrait, OwnerRole
 from accounts.tests.books_factories import TODAY
 from accounts.tests.factories import AccountFactory, manager, tam, team_lead
-from accounts.tests.handover_factories import csm, fill_top_40, proposed, ready_account
+from accounts.tests.handover_factories import csm, fill_top_40, proposed, ready_account, tae
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +217,34 @@ def test_notes_are_saved_on_the_handover(client, handover):
 def test_the_incoming_owner_cannot_cancel_but_pushes_back_instead(client, handover):
     client.force_login(handover.to_owner)
     assert client.post(step_url(handover, Step.CANCEL)).status_code == 403
+
+
+def test_the_allocation_page_links_to_proposing_a_handover(client):
+    account = ready_account(tam(), new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    client.force_login(manager())
+    page = client.get(reverse("accounts:allocation")).content.decode()
+    assert reverse("accounts:handover_propose", args=[account.pk]) in page
+
+
+def test_a_tae_adds_an_early_tam_overlay_from_the_propose_page(client):
+    seller = tae()
+    account = AccountFactory.create(owner=seller, owner_role=OwnerRole.TAE)
+    helper = tam()
+    client.force_login(seller)
+    response = client.post(
+        reverse("accounts:account_tam_overlay", args=[account.pk]),
+        {"tam": helper.pk, "expansion_note": "Evaluating replay and flags across 4 teams."},
+    )
+    account.refresh_from_db()
+    assert (response.status_code, account.tam_overlay, account.owner) == (302, helper, seller)
+
+
+def test_an_outsider_cannot_add_a_tam_overlay_by_crafted_post(client):
+    account = AccountFactory.create(owner=tae(), owner_role=OwnerRole.TAE)
+    client.force_login(tam())
+    response = client.post(
+        reverse("accounts:account_tam_overlay", args=[account.pk]),
+        {"tam": tam().pk, "expansion_note": "x"},
+    )
+    account.refresh_from_db()
+    assert (response.status_code, account.tam_overlay) == (403, None)
