@@ -507,8 +507,8 @@ class TopAccount(models.Model):
         return f"{self.month:%Y-%m} #{self.rank}: {self.account_id}"
 
 
-# Churn risk (issue 8) lives in its own module; importing it here registers the
-# models with the accounts app.
+# Churn risk (issue 8) and handovers (issue 7) live in their own modules;
+# importing them here registers their models with the accounts app.
 from .churn_models import (  # noqa: E402
     ChurnRetro,
     ChurnRiskFlag,
@@ -516,11 +516,15 @@ from .churn_models import (  # noqa: E402
     Escalation,
     WeeklyStatusUpdate,
 )
+from .handover_models import Handover, HandoverEvent, OnboardingCheck  # noqa: E402
 
 __all__ = [
     "ChurnRetro",
     "ChurnRiskFlag",
     "ChurnSignal",
     "Escalation",
+    "Handover",
+    "HandoverEvent",
+    "OnboardingCheck",
     "WeeklyStatusUpdate",
 ]

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from revopsweb.views import coming_soon
-
-from . import book_views, churn_views
+from . import book_views, churn_views, handover_views
 
 app_name = "accounts"
 
@@ -29,11 +27,37 @@ urlpatterns = [
     path("accounts/<int:pk>/book-state/", book_views.account_book_state, name="account_book_state"),
     path("accounts/<int:pk>/plans/", book_views.account_start_plan, name="account_plan_start"),
     path("plans/<int:pk>/", book_views.plan_edit, name="plan"),
+    # Handovers (issue 7): accounts/handover_views.py
+    path("handovers/", handover_views.handover_list, name="handovers"),
+    path("handovers/<int:pk>/", handover_views.handover_detail, name="handover"),
     path(
-        "handovers/",
-        coming_soon,
-        {"section": "Handovers", "arrives_with": "account handovers"},
-        name="handovers",
+        "handovers/<int:pk>/step/<slug:step>/", handover_views.handover_step, name="handover_step"
+    ),
+    path(
+        "handovers/<int:pk>/checklist/",
+        handover_views.handover_checklist,
+        name="handover_checklist",
+    ),
+    path("handovers/<int:pk>/notes/", handover_views.handover_notes, name="handover_notes"),
+    path(
+        "handovers/<int:pk>/onboarding/",
+        handover_views.handover_onboarding,
+        name="handover_onboarding",
+    ),
+    path(
+        "accounts/<int:pk>/handover/",
+        handover_views.handover_propose,
+        name="handover_propose",
+    ),
+    path(
+        "accounts/<int:pk>/onboarding/",
+        handover_views.account_onboarding,
+        name="account_onboarding",
+    ),
+    path(
+        "accounts/<int:pk>/tam-overlay/",
+        handover_views.account_tam_overlay,
+        name="account_tam_overlay",
     ),
     path("churn/", churn_views.churn_review, name="churn_review"),
     path("churn/review.csv", churn_views.churn_review_csv, name="churn_review_csv"),

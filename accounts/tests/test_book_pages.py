@@ -345,9 +345,8 @@ def test_account_page_query_count_does_not_grow(client):
             assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
         counts.append(len(queries))
     # session, user, roles, account with revenue, chart rows, paid products,
-    # history, notes, plans, snapshots
-    # the ten of the account page, plus its churn-risk flag
-    assert counts[0] == counts[1] == 11
+    # history, notes, plans, snapshots, handovers panel, churn-risk flag
+    assert counts[0] == counts[1] == 12
 
 
 # --- planning, allocation, import ------------------------------------------------------

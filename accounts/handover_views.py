@@ -1,0 +1,363 @@
+"""Handover pages: the list, proposing, the handover page and its steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .handover_forms import (
+    ChecklistItemForm,
+    NotesForm,
+    OnboardingItemForm,
+    OverlayForm,
+    ProposeForm,
+    StepForm,
+    incoming_people,
+)
+from .handover_models import Handover, HandoverReason, HandoverState
+from .handovers import (
+    AGENDA_CHECKLIST,
+    INVALID_REASONS,
+    NEXT_STEP,
+    PREP_CHECKLIST,
+    Step,
+    add_tam_overlay,
+    advance_handover,
+    attribution_timing,
+    available_steps,
+    blockers,
+    can_act,
+    can_propose,
+    handover_roles,
+    high_potential,
+    onboarding_status,
+    preconditions,
+    propose_handover,
+    receiving_flags,
+    recommend_push_back,
+    role_of,
+    save_handover_notes,
+    set_onboarding_item,
+    tick_checklist_item,
+    transition_for,
+    visible_handovers,
+)
+from .models import Account, OwnerRole, User
+from .segments import with_revenue
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# --- list ------------------------------------------------------------------------
+
+SCOPES = {
+    "mine": "Mine",
+    "incoming": "Incoming",
+    "outgoing": "Outgoing",
+    "team": "My team's",
+    "all": "All",
+}
+
+
+@require_GET
+def handover_list(request: HttpRequest) -> HttpResponse:
+    """Handovers with state, age and next step. Queries: session, user, the
+    user's roles, the handovers with their account and people (4, any row count)."""
+    user = _user(request)
+    scope = request.GET.get("scope", "mine")
+    if scope not in SCOPES:
+        scope = "mine"
+    qs = visible_handovers(user).select_related("account", "from_owner", "to_owner")
+    if scope == "mine":
+        qs = qs.filter(Q(from_owner=user) | Q(to_owner=user))
+    elif scope == "incoming":
+        qs = qs.filter(to_owner=user)
+    elif scope == "outgoing":
+        qs = qs.filter(from_owner=user)
+    elif scope == "team":
+        qs = qs.filter(Q(from_owner__team_lead=user) | Q(to_owner__team_lead=user))
+    if request.GET.get("state") in HandoverState.values:
+        qs = qs.filter(state=request.GET["state"])
+    now = timezone.now()
+    rows = [(h, (now - h.proposed_at).days, NEXT_STEP[h.state]) for h in qs[:500]]
+    scopes = {k: v for k, v in SCOPES.items() if k != "all" or user.is_manager}
+    return render(
+        request,
+        "accounts/handover_list.html",
+        {"rows": rows, "scope": scope, "scopes": scopes, "states": HandoverState.choices},
+    )
+
+
+# --- proposing ---------------------------------------------------------------------
+
+
+def _proposable_account(request: HttpRequest, pk: int) -> Account:
+    account = get_object_or_404(
+        with_revenue(Account.objects.select_related("owner"), today=timezone.localdate()), pk=pk
+    )
+    if not can_propose(_user(request), account):
+        raise PermissionDenied("Only the owner, their team lead or a manager proposes a handover.")
+    return account
+
+
+def _propose_context(account: Account, form: ProposeForm, user: User) -> dict[str, Any]:
+    today = timezone.localdate()
+    from_role = account.owner_role
+    reason = form["reason"].value() or ""
+    transitions = [
+        transition_for(account, from_role=from_role, to_role=role, today=today)
+        for role in handover_roles(from_role)
+    ]
+    effective_on, waited_for = attribution_timing(from_role=from_role, account=account, today=today)
+    return {
+        "account": account,
+        "form": form,
+        "transitions": transitions,
+        "preconditions": preconditions(account, reason=str(reason), today=today),
+        "onboarding": onboarding_status(account, today=today),
+        "invalid_reasons": [HandoverReason(r).label for r in sorted(INVALID_REASONS)],
+        "effective_on": effective_on,
+        "waited_for": waited_for,
+        "top_40": account.is_top_40,  # type: ignore[attr-defined]
+        "high_potential": high_potential(account, today=today),
+        "overlay_form": OverlayForm(),
+        "show_overlay": account.owner_role == OwnerRole.TAE,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def handover_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    account = _proposable_account(request, pk)
+    people = incoming_people()
+    if account.owner_id is not None:
+        people = people.exclude(pk=account.owner_id)
+    if request.method == "GET":
+        roles = handover_roles(account.owner_role)
+        initial: dict[str, Any] = {"to_role": roles[0] if roles else ""}
+        if request.GET.get("to_role") in OwnerRole.values:
+            initial["to_role"] = request.GET["to_role"]
+        form = ProposeForm(people=people, initial=initial)
+        return render(
+            request, "accounts/handover_propose.html", _propose_context(account, form, user)
+        )
+    form = ProposeForm(request.POST, people=people)
+    if form.is_valid():
+        try:
+            handover = propose_handover(
+                account=account,
+                to_owner=form.cleaned_data["to_owner"],
+                to_role=form.cleaned_data["to_role"] or role_of(form.cleaned_data["to_owner"]),
+                reason=form.cleaned_data["reason"],
+                reason_detail=form.cleaned_data["reason_detail"],
+                by=user,
+                today=timezone.localdate(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Handover of {account.name} proposed.")
+            return redirect("accounts:handover", pk=handover.pk)
+    return render(
+        request, "accounts/handover_propose.html", _propose_context(account, form, user), status=422
+    )
+
+
+@require_POST
+def account_tam_overlay(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    account = get_object_or_404(Account.objects.select_related("owner"), pk=pk)
+    form = OverlayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a TAM.")
+    else:
+        try:
+            add_tam_overlay(
+                account=account,
+                tam=form.cleaned_data["tam"],
+                by=user,
+                expansion_note=form.cleaned_data["expansion_note"],
+                today=timezone.localdate(),
+            )
+            messages.success(request, f"{form.cleaned_data['tam']} added as TAM overlay.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    return redirect("accounts:account", pk=account.pk)
+
+
+# --- the handover page -----------------------------------------------------------------
+
+
+def _handover_for(request: HttpRequest, pk: int) -> Handover:
+    """The handover if the user is a party, a party's team lead or a manager; 404 otherwise."""
+    handover = get_object_or_404(
+        Handover.objects.select_related(
+            "account", "from_owner", "to_owner", "proposed_by", "ownership_change"
+        ),
+        pk=pk,
+    )
+    if not can_act(_user(request), handover):
+        raise PermissionDenied("Only the parties, their team leads and managers see this handover.")
+    return handover
+
+
+def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> dict[str, Any]:
+    user = _user(request)
+    today = timezone.localdate()
+    account = with_revenue(Account.objects.filter(pk=handover.account_id), today=today).get()
+    handover.account = account
+    flags = receiving_flags(account, today=today) if handover.to_role == OwnerRole.CSM else []
+    prep = [(f"prep:{k}", label, handover.item(f"prep:{k}")) for k, label in PREP_CHECKLIST]
+    agenda = [
+        (title, [(f"agenda:{k}", label, handover.item(f"agenda:{k}")) for k, label in items])
+        for title, items in AGENDA_CHECKLIST
+    ]
+    steps = available_steps(user, handover)
+    ctx = {
+        "handover": handover,
+        "account": account,
+        "transition": transition_for(
+            account, from_role=handover.from_role, to_role=handover.to_role, today=today
+        ),
+        "preconditions": preconditions(account, reason=handover.reason, today=today),
+        "onboarding": onboarding_status(account, today=today),
+        "flags": flags,
+        "flag_count": sum(1 for f in flags if not f.ok),
+        "push_back": recommend_push_back(flags),
+        "prep": prep,
+        "agenda": agenda,
+        "events": handover.events.select_related("actor"),
+        "steps": [(s, Step.LABELS[s], blockers(handover, step=s, today=today)) for s in steps],
+        "next_step": NEXT_STEP[handover.state],
+        "is_manager": user.is_manager,
+        "step_form": StepForm(),
+        "notes_form": NotesForm(initial={"notes": handover.notes}),
+        "timing": attribution_timing(from_role=handover.from_role, account=account, today=today),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+@require_GET
+def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    handover = _handover_for(request, pk)
+    return render(request, "accounts/handover_detail.html", _detail_context(request, handover))
+
+
+def _after_post(request: HttpRequest, handover: Handover, partial: str) -> HttpResponse:
+    if _is_htmx(request):
+        handover = _handover_for(request, handover.pk)
+        return render(
+            request,
+            f"accounts/handover_detail.html#{partial}",
+            _detail_context(request, handover),
+        )
+    return redirect(reverse("accounts:handover", args=[handover.pk]) + f"#{partial}")
+
+
+@require_POST
+def handover_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    handover = _handover_for(request, pk)
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
+        return _after_post(request, handover, "workflow")
+    call_at = form.cleaned_data["call_at"]
+    try:
+        advance_handover(
+            handover=handover,
+            step=step,
+            by=_user(request),
+            today=timezone.localdate(),
+            note=form.cleaned_data["note"],
+            override_reason=form.cleaned_data["override_reason"],
+            call_at=call_at,
+            intro_sent=form.cleaned_data["intro_sent"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        label = Step.LABELS.get(step, step)
+        messages.success(request, f"{label}: done.")
+    return _after_post(request, handover, "workflow")
+
+
+@require_POST
+def handover_checklist(request: HttpRequest, pk: int) -> HttpResponse:
+    handover = _handover_for(request, pk)
+    form = ChecklistItemForm(request.POST)
+    if form.is_valid():
+        try:
+            tick_checklist_item(
+                handover=handover,
+                key=form.cleaned_data["key"],
+                done=form.cleaned_data["done"],
+                note=form.cleaned_data["note"],
+                by=_user(request),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    else:
+        messages.error(request, "Unknown checklist item.")
+    return _after_post(request, handover, "checklists")
+
+
+@require_POST
+def handover_notes(request: HttpRequest, pk: int) -> HttpResponse:
+    handover = _handover_for(request, pk)
+    form = NotesForm(request.POST)
+    if form.is_valid():
+        save_handover_notes(handover=handover, notes=form.cleaned_data["notes"], by=_user(request))
+        messages.success(request, "Notes saved.")
+    return _after_post(request, handover, "checklists")
+
+
+@require_POST
+def handover_onboarding(request: HttpRequest, pk: int) -> HttpResponse:
+    handover = _handover_for(request, pk)
+    form = OnboardingItemForm(request.POST)
+    if form.is_valid():
+        try:
+            set_onboarding_item(
+                account=handover.account,
+                section=form.cleaned_data["section"],
+                item=form.cleaned_data["item"],
+                done=form.cleaned_data["done"],
+                by=_user(request),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    return _after_post(request, handover, "preconditions")
+
+
+@require_POST
+def account_onboarding(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tick an onboarding item from the propose page (owner, their lead, managers)."""
+    account = _proposable_account(request, pk)
+    form = OnboardingItemForm(request.POST)
+    if form.is_valid():
+        try:
+            set_onboarding_item(
+                account=account,
+                section=form.cleaned_data["section"],
+                item=form.cleaned_data["item"],
+                done=form.cleaned_data["done"],
+                by=_user(request),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    return redirect(reverse("accounts:handover_propose", args=[account.pk]) + "#onboarding")
