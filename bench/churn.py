@@ -25,6 +25,8 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
+from bench import BenchOptions, register  # noqa: E402
+
 BATCH = 5_000
 MONTHS = 24
 WEEKS = 104
@@ -148,6 +150,12 @@ def run(*, accounts: int) -> dict[str, float]:
         f"one full scan of billing_monthlyrevenue ({scan:.3f} s)"
     )
     return figures
+
+
+@register("churn")
+def bench_churn(options: BenchOptions) -> None:
+    """The nightly churn-signal job over ``--accounts`` accounts with 24 months of history."""
+    run(accounts=options.accounts)
 
 
 if __name__ == "__main__":

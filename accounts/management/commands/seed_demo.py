@@ -12,6 +12,8 @@ from django.utils import timezone
 from accounts import demo as accounts_demo
 from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoContext, DemoStep
 from accounts.demo_books import seed_books
+from accounts.demo_churn import seed_churn
+from accounts.demo_handovers import seed_handovers
 from accounts.models import Account
 from billing import demo as billing_demo
 
@@ -24,12 +26,19 @@ STEPS: list[DemoStep] = [
     DemoStep("staff", accounts_demo.seed_staff, accounts_demo.reset_staff),
     DemoStep("accounts", accounts_demo.seed_accounts, accounts_demo.reset_accounts),
     DemoStep("revenue", billing_demo.seed_revenue, billing_demo.reset_revenue),
-    # Rows of the steps below hang off accounts, so resetting accounts clears them.
+    # Rows of the steps below hang off accounts, so resetting accounts clears
+    # them. Churn writes its warning-pattern snapshots before books fills the
+    # other accounts' weekly history (both skip weeks that already exist).
+    DemoStep(
+        "churn", lambda ctx: {"churn rows": seed_churn(rng=ctx.rng("churn"), today=ctx.today)}
+    ),
     DemoStep(
         "books",
-        lambda ctx: {
-            "plans, notes and snapshots": seed_books(rng=ctx.rng("books"), today=ctx.today)
-        },
+        lambda ctx: {"plans, notes, snapshots": seed_books(rng=ctx.rng("books"), today=ctx.today)},
+    ),
+    DemoStep(
+        "handovers",
+        lambda ctx: {"handover rows": seed_handovers(rng=ctx.rng("handovers"), today=ctx.today)},
     ),
 ]
 
