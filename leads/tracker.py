@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
@@ -181,11 +181,11 @@ def prefill_adjustment(*, role: str, territories: Iterable[Territory]) -> int:
     instead of being flooded (revops/lead-assignment-tracker: others have 50 →
     add 50). Zero when there is nobody to be level with.
     """
+    in_territories = TrackerMember.objects.filter(territories__in=list(territories)).values("pk")
     counts = list(
         TrackerMember.objects.filter(
-            role=role, is_active=True, territories__in=list(territories), period=_period()
+            role=role, is_active=True, pk__in=in_territories, period=_period()
         )
-        .distinct()
         .annotate(level=F("leads_this_month") + F("manual_adjustment"))
         .values_list("level", flat=True)
     )
@@ -549,6 +549,9 @@ class TrackerRow:
     share: float
     target_share: float
     next_in_line: bool
+    # Filled by the view for editable rows.
+    form: Any = None
+    options: list[tuple[Territory, bool]] = field(default_factory=list)
 
 
 def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
