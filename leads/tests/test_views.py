@@ -180,6 +180,7 @@ def test_touching_a_task_updates_its_last_touched_time_and_history(client):
 
     assert response.status_code == 302
     task.refresh_from_db()
+    assert task.last_touched_at is not None
     assert timezone.now() - task.last_touched_at < dt.timedelta(minutes=1)
     assert TaskEvent.objects.get(task=task, kind="call").actor == user
     assert Activity.objects.get(account=task.account).kind == "call"
