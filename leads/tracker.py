@@ -457,7 +457,7 @@ WITH due AS (
     FROM colleagues col
     JOIN due ON due.time_off_id = col.time_off_id
     LEFT JOIN leads_roundrobinevent e
-      ON e.member_id = col.colleague_id AND e.kind IN %(lead_kinds)s
+      ON e.member_id = col.colleague_id AND e.kind = ANY(%(lead_kinds)s)
      AND e.created_at >= due.deactivated_at AND e.created_at < %(now)s
     GROUP BY col.time_off_id, col.colleague_id
 ), calibration AS (
@@ -526,7 +526,7 @@ def apply_time_off(*, today: dt.date, now: dt.datetime | None = None) -> TimeOff
         "early_days": TimeOff.EARLY_LEAVE_DAYS,
         "activation": LedgerKind.ACTIVATION.value,
         "adjustment": LedgerKind.ADJUSTMENT.value,
-        "lead_kinds": tuple(str(k) for k in LEAD_KINDS),
+        "lead_kinds": [str(k) for k in LEAD_KINDS],
     }
     with connection.cursor() as cursor:
         cursor.execute(_DEACTIVATE_SQL, params)
