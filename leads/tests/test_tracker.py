@@ -189,6 +189,7 @@ def test_on_return_a_member_is_active_and_raised_by_what_colleagues_received():
     with time_machine.travel(MARCH):
         away = member()
         c1, c2 = member(), member()
+        assert c2.leads_this_month == 0
         _off(away, "2026-03-11", "2026-03-12")
         apply_time_off(today=dt.date(2026, 3, 11))
     with time_machine.travel(MARCH + dt.timedelta(days=1)):
