@@ -353,7 +353,9 @@ def _owner_role(user_role: str) -> str:
     return OWNER_ROLE_FOR.get(user_role, OwnerRole.TAE)
 
 
-@transaction.atomic
+# savepoint=False: inside intake's transaction a savepoint would only add two
+# round trips; any error aborts the whole intake anyway.
+@transaction.atomic(savepoint=False)
 def assign_task(
     *, task: Task, author: User | None = None, now: dt.datetime | None = None
 ) -> Decision:

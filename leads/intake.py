@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Region, User
@@ -112,8 +113,12 @@ def _account_for(lead: Lead) -> Account:
     if lead.organization_id:
         account = Account.objects.filter(organization_id=lead.organization_id).first()
     else:
+        # Lower(domain) matches the account_domain_lower index; iexact would not.
         account = (
-            Account.objects.filter(domain__iexact=lead.email_domain).order_by("pk").first()
+            Account.objects.alias(domain_lower=Lower("domain"))
+            .filter(domain_lower=lead.email_domain.lower())
+            .order_by("pk")
+            .first()
             if lead.email_domain
             else None
         )
