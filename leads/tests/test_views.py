@@ -469,3 +469,45 @@ def test_unassigned_queue_shows_the_reason_and_a_lead_can_rerun_the_round_robin(
 
     task.refresh_from_db()
     assert task.assignee == picked.user
+
+
+def test_contact_form_page_is_public(client):
+    response = client.get(reverse("leads:contact"))
+
+    assert response.status_code == 200
+    assert "Work email" in response.content.decode()
+
+
+def test_preview_without_htmx_renders_the_whole_tracker_page(client):
+    _login(client, team_lead())
+    a = member()
+    member()
+    prefix = f"m{a.pk}"
+
+    response = client.get(
+        reverse("leads:member_preview", args=[a.pk]),
+        {
+            "territory": "europe-africa",
+            f"{prefix}-priority": "2",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": territory().pk,
+        },
+    )
+
+    body = response.content.decode()
+    assert "<html" in body
+    assert 'data-testid="preview-proposed"' in body
+    assert response.context["preview"]["proposed"].count(a.user.name) == 7
+
+
+def test_a_tam_cannot_preview_or_add_members(client):
+    _login(client, tam())
+    target = member()
+
+    assert client.get(reverse("leads:member_preview", args=[target.pk])).status_code == 403
+    assert client.post(reverse("leads:member_add"), {}).status_code == 403
+    assert (
+        client.post(reverse("leads:queue_assign", args=[TaskFactory.create().pk])).status_code
+        == 403
+    )
