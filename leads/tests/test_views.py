@@ -511,3 +511,35 @@ def test_a_tam_cannot_preview_or_add_members(client):
         client.post(reverse("leads:queue_assign", args=[TaskFactory.create().pk])).status_code
         == 403
     )
+
+
+def test_plain_form_fallbacks_pass_csrf_checks():
+    from django.test import Client
+
+    lead = team_lead()
+    target = member()
+    task = TaskFactory.create(assignee=lead)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(lead)
+
+    tracker_page = client.get(reverse("leads:tracker"), {"territory": "europe-africa"})
+    task_page = client.get(reverse("leads:task", args=[task.pk]))
+    token = tracker_page.context["csrf_token"]
+    prefix = f"m{target.pk}"
+    saved = client.post(
+        reverse("leads:member_update", args=[target.pk]),
+        {
+            "csrfmiddlewaretoken": token,
+            f"{prefix}-priority": "2",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-territories": [territory().pk],
+        },
+    )
+
+    assert saved.status_code == 302
+    member_form = (
+        tracker_page.content.decode().split(f'id="member-form-{target.pk}"')[1].split("</form>")[0]
+    )
+    assert "csrfmiddlewaretoken" in member_form
+    task_work = task_page.content.decode().split('id="task-work"')[1]
+    assert task_work.count('name="csrfmiddlewaretoken"') == 3
