@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Region
 
@@ -24,3 +31,515 @@ class Territory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def month_start(day: dt.date) -> dt.date:
+    """The ledger period a day belongs to: the first day of its month."""
+    return day.replace(day=1)
+
+
+def current_period() -> dt.date:
+    return month_start(timezone.localdate())
+
+
+class TrackerRole(models.TextChoices):
+    TAE = "TAE", "TAE"
+    TAM = "TAM", "TAM"
+    ONBOARDING = "onboarding", "Onboarding specialist"
+
+
+class LeadType(models.TextChoices):
+    """What kind of lead a task is; decides which tracker role receives it."""
+
+    NEW_BUSINESS = "new_business", "New business"
+    PRODUCT_LED = "product_led", "Product-led / expansion"
+    ONBOARDING = "onboarding", "Onboarding"
+
+
+LEAD_TYPE_ROLE: dict[str, str] = {
+    LeadType.NEW_BUSINESS: TrackerRole.TAE,
+    LeadType.PRODUCT_LED: TrackerRole.TAM,
+    LeadType.ONBOARDING: TrackerRole.ONBOARDING,
+}
+
+
+class TrackerMember(models.Model):
+    """One person in the round robin (the Lead Assignment Tracker row).
+
+    ``leads_this_month`` and ``manual_adjustment`` are cached counters of the
+    ledger (RoundRobinEvent) for ``period``: the sum of the lead deltas and of
+    the adjustment deltas of that period's events. They are only written in the
+    same transaction as the event that changes them (leads.tracker and
+    leads.assignment), and ``leads.tracker.reconcile_counters`` proves they agree.
+    The monthly reset is one UPDATE (counters to 0, period to the new month,
+    ``WHERE period < new``) plus an INSERT … SELECT of RESET events.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracker_member"
+    )
+    role = models.CharField(max_length=10, choices=TrackerRole.choices)
+    territories = models.ManyToManyField(Territory, related_name="tracker_members", blank=True)
+    priority = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Higher means fewer leads: priority 3 gets one lead per three of a priority-1 colleague.",
+    )
+    manual_adjustment = models.IntegerField(
+        "manual leads adjustment",
+        default=0,
+        help_text="Added to this month's count; lets a mid-month joiner start level. May be negative.",
+    )
+    is_active = models.BooleanField(default=True)
+    leads_this_month = models.IntegerField(default=0, editable=False)
+    period = models.DateField(
+        default=current_period,
+        help_text="First day of the month the counters belong to (the open ledger period).",
+    )
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("user__name",)
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=models.Q(priority__gte=1), name="tracker_priority_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period__day=1), name="tracker_period_first_of_month"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["role", "is_active"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    @property
+    def load(self) -> int:
+        """The round robin's load: (leads this month + manual adjustment) × priority."""
+        return (self.leads_this_month + self.manual_adjustment) * self.priority
+
+
+class TimeOff(models.Model):
+    """A planned absence. ``leads.tracker.apply_time_off`` toggles the member.
+
+    ``starts_on`` is the first day away and ``ends_on`` the last; the member is
+    inactive from ``leave_on`` (two days earlier for absences over five days)
+    and active again on ``ends_on + 1``. ``deactivated_at``/``reactivated_at``
+    mark which steps the daily job has applied, so it is idempotent; it only
+    reactivates members it deactivated (``deactivated_member``).
+    """
+
+    member = models.ForeignKey(TrackerMember, on_delete=models.CASCADE, related_name="time_off")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deactivated_member = models.BooleanField(
+        default=False, editable=False, help_text="The job switched the member off for this absence."
+    )
+    reactivated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    calibration = models.IntegerField(
+        null=True, blank=True, editable=False, help_text="Adjustment added on return."
+    )
+
+    LONG_ABSENCE_DAYS: ClassVar[int] = 5
+    EARLY_LEAVE_DAYS: ClassVar[int] = 2
+
+    class Meta:
+        ordering = ("-starts_on",)
+        verbose_name_plural = "time off"
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="time_off_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.starts_on} – {self.ends_on}"
+
+    @property
+    def days(self) -> int:
+        return (self.ends_on - self.starts_on).days + 1
+
+    @property
+    def leave_on(self) -> dt.date:
+        early = self.EARLY_LEAVE_DAYS if self.days > self.LONG_ABSENCE_DAYS else 0
+        return self.starts_on - dt.timedelta(days=early)
+
+    @property
+    def return_on(self) -> dt.date:
+        return self.ends_on + dt.timedelta(days=1)
+
+
+class LedgerKind(models.TextChoices):
+    ASSIGNMENT = "assignment", "Assignment"
+    REASSIGNMENT = "reassignment", "Reassignment"
+    COMPENSATION = "compensation", "Compensation (undo)"
+    ADJUSTMENT = "adjustment", "Manual adjustment"
+    RESET = "reset", "Monthly reset (new period)"
+    WEIGHT = "weight", "Priority change"
+    ACTIVATION = "activation", "Active toggled"
+    TERRITORIES = "territories", "Territories changed"
+    JOINED = "joined", "Added to the round robin"
+
+
+# Kinds whose delta counts towards leads this month; ADJUSTMENT deltas add to
+# the manual adjustment; the rest carry delta 0 and old → new values.
+LEAD_KINDS = (LedgerKind.ASSIGNMENT, LedgerKind.REASSIGNMENT, LedgerKind.COMPENSATION)
+
+
+class RoundRobinEvent(models.Model):
+    """Append-only ledger of the round robin. Never updated or deleted.
+
+    For a member and a period, the sum of ``delta`` over LEAD_KINDS is the
+    member's leads that month and the sum over ADJUSTMENT its manual adjustment.
+    Undoing an event is a COMPENSATION event with the negated delta pointing at
+    it (``compensates`` is unique, so an event is undone at most once).
+    """
+
+    member = models.ForeignKey(TrackerMember, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=14, choices=LedgerKind.choices)
+    task = models.ForeignKey(
+        "Task", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    delta = models.IntegerField(default=0)
+    period = models.DateField(help_text="First day of the month the event counts in.")
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the round robin or a scheduled job made the change.",
+    )
+    reason = models.TextField()
+    compensates = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="compensated_by"
+    )
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["member", "period", "kind"]),
+            models.Index(fields=["period", "kind"]),
+        ]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=models.Q(period__day=1), name="ledger_period_first_of_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_kind_display()} {self.delta:+d} for {self.member_id} ({self.period:%Y-%m})"
+        )
+
+
+class TaskSource(models.TextChoices):
+    CONTACT_FORM = "contact_form", "Contact form"
+    SALES_EMAIL = "sales_email", "Sales email"
+    PRODUCT_SIGNUP = "product_signup", "Product signup"
+    PRODUCT_LED = "product_led", "Product-led signal"
+    ONBOARDING_REFERRAL = "onboarding_referral", "Onboarding referral"
+    MANUAL = "manual", "Manual"
+    SUPPORT_TICKET = "support_ticket", "Support ticket tagged for sales"
+
+
+class TaskStatus(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    NURTURING = "nurturing", "Nurturing"
+    CONVERTED = "converted", "Converted"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+OPEN_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.NURTURING)
+
+
+class DisqualificationCategory(models.TextChoices):
+    AUTO = "auto", "Auto-dispositioned"
+    REROUTE = "reroute", "Re-route"
+    NOT_A_LEAD = "not_a_lead", "Not a lead"
+    UNREACHABLE = "unreachable", "Unreachable"
+    FIT = "fit", "Fit"
+    TIMING = "timing", "Timing / Economics"
+    OTHER = "other", "Other"
+
+
+class DisqualificationReason(models.TextChoices):
+    """The disqualification picklist of sales/overview; CATEGORY maps each to its bucket."""
+
+    BELOW_THRESHOLD_AUTO = "below_threshold_auto", "Below Threshold – Auto"
+    STALE_AUTOCLOSED = "stale_autoclosed", "Stale – Autoclosed"
+    SUPPORT_REQUEST = "support_request", "Support Request"
+    BILLING_SUPPORT_REQUEST = "billing_support_request", "Billing Support Request"
+    EXISTING_CUSTOMER_INQUIRY = "existing_customer_inquiry", "Existing Customer Inquiry"
+    EVENT_REQUEST = "event_request", "Event Request"
+    PARTNERSHIP_REQUEST = "partnership_request", "Partnership Request"
+    SPAM = "spam", "Spam"
+    DUPLICATE_LEAD = "duplicate_lead", "Duplicate Lead"
+    NON_COMMERCIAL = "non_commercial", "Non-Commercial"
+    STARTUP_PLAN = "startup_plan", "Startup Plan / YC"
+    SELF_HOSTED = "self_hosted", "Self-Hosted Requirement"
+    BUSINESS_CLOSED = "business_closed", "Business Closed"
+    FEEDBACK = "feedback", "Feedback"
+    BAA_DPA = "baa_dpa", "BAA / DPA Request"
+    NO_RESPONSE_PASS = "no_response_pass", "No Response – Pass"
+    NO_RESPONSE_PROSPECT = "no_response_prospect", "No Response – Prospect"
+    INVALID_CONTACT = "invalid_contact", "Invalid Contact Info"
+    BELOW_ASSIST_PASS = "below_assist_pass", "Below Sales Assist Threshold – Pass"
+    BELOW_ASSIST_PROSPECT = "below_assist_prospect", "Below Sales Assist Threshold – Prospect"
+    NOT_A_GOOD_FIT = "not_a_good_fit", "Not a Good Fit"
+    NO_TECHNICAL_RESOURCE = "no_technical_resource", "No Technical Resource"
+    NO_PRODUCT_FIT = "no_product_fit", "No Product Fit"
+    USING_COMPETITOR = "using_competitor", "Using Competitor / Unsolicited RFP"
+    NO_BUDGET = "no_budget", "No Budget"
+    NO_CURRENT_NEED = "no_current_need", "No Current Need"
+    RESOURCE_CONSTRAINTS = "resource_constraints", "Resource Constraints"
+    OTHER = "other", "Other"
+
+
+_R = DisqualificationReason
+_C = DisqualificationCategory
+DISQUALIFICATION_CATEGORY: dict[str, str] = {
+    **dict.fromkeys((_R.BELOW_THRESHOLD_AUTO, _R.STALE_AUTOCLOSED), _C.AUTO),
+    **dict.fromkeys(
+        (
+            _R.SUPPORT_REQUEST,
+            _R.BILLING_SUPPORT_REQUEST,
+            _R.EXISTING_CUSTOMER_INQUIRY,
+            _R.EVENT_REQUEST,
+            _R.PARTNERSHIP_REQUEST,
+        ),
+        _C.REROUTE,
+    ),
+    **dict.fromkeys(
+        (
+            _R.SPAM,
+            _R.DUPLICATE_LEAD,
+            _R.NON_COMMERCIAL,
+            _R.STARTUP_PLAN,
+            _R.SELF_HOSTED,
+            _R.BUSINESS_CLOSED,
+            _R.FEEDBACK,
+            _R.BAA_DPA,
+        ),
+        _C.NOT_A_LEAD,
+    ),
+    **dict.fromkeys(
+        (_R.NO_RESPONSE_PASS, _R.NO_RESPONSE_PROSPECT, _R.INVALID_CONTACT), _C.UNREACHABLE
+    ),
+    **dict.fromkeys(
+        (
+            _R.BELOW_ASSIST_PASS,
+            _R.BELOW_ASSIST_PROSPECT,
+            _R.NOT_A_GOOD_FIT,
+            _R.NO_TECHNICAL_RESOURCE,
+            _R.NO_PRODUCT_FIT,
+            _R.USING_COMPETITOR,
+        ),
+        _C.FIT,
+    ),
+    **dict.fromkeys((_R.NO_BUDGET, _R.NO_CURRENT_NEED, _R.RESOURCE_CONSTRAINTS), _C.TIMING),
+    _R.OTHER: _C.OTHER,
+}
+
+
+class TaskQuerySet(models.QuerySet["Task"]):
+    def open(self) -> TaskQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def unassigned(self) -> TaskQuerySet:
+        return self.open().filter(assignee__isnull=True)
+
+
+class Task(models.Model):
+    """A unit of inbound work on an account and a contact.
+
+    ``last_touched_at`` is set on assignment and on every touch; the stale job
+    (issue 5) reassigns open tasks untouched for 10 days once
+    (``reassignment_count``) and then disqualifies them as Stale – Autoclosed.
+    ``explanation`` and ``pool`` record the last assignment decision;
+    ``unassigned_reason`` says why a task waits in the team leads' queue.
+    """
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="tasks")
+    contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    source = models.CharField(max_length=20, choices=TaskSource.choices)
+    lead_type = models.CharField(max_length=12, choices=LeadType.choices)
+    territory = models.ForeignKey(
+        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+    )
+    message = models.TextField(blank=True)
+    score = models.PositiveSmallIntegerField("lead score", default=0, help_text="Out of 70.")
+    score_breakdown = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lead_tasks",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    last_touched_at = models.DateTimeField(null=True, blank=True)
+    reassignment_count = models.PositiveSmallIntegerField(default=0)
+    explanation = models.TextField(blank=True)
+    pool = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Each candidate at decision time and why it was passed over.",
+    )
+    unassigned_reason = models.TextField(blank=True)
+    disqualification_reason = models.CharField(
+        max_length=30, choices=DisqualificationReason.choices, blank=True
+    )
+    disqualification_comment = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["assignee", "status", "created_at"]),
+            models.Index(fields=["status", "last_touched_at"]),
+            models.Index(fields=["territory", "status"]),
+        ]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=~models.Q(status=TaskStatus.DISQUALIFIED)
+                | ~models.Q(disqualification_reason=""),
+                name="task_disqualified_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.pk} on {self.account_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_stale(self, now: dt.datetime, *, days: int = 10) -> bool:
+        touched = self.last_touched_at or self.assigned_at
+        return bool(
+            self.is_open and self.assignee_id and touched and now - touched >= dt.timedelta(days)
+        )
+
+    @property
+    def disqualification_category(self) -> str:
+        category = DISQUALIFICATION_CATEGORY.get(self.disqualification_reason, "")
+        return DisqualificationCategory(category).label if category else ""
+
+
+class TaskEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    ASSIGNED = "assigned", "Assigned"
+    REASSIGNED = "reassigned", "Reassigned"
+    UNASSIGNED = "unassigned", "Left unassigned"
+    STATUS = "status", "Status changed"
+    NOTE = "note", "Note"
+    CALL = "call", "Call logged"
+    EMAIL = "email", "Email logged"
+    DISQUALIFIED = "disqualified", "Disqualified"
+    CONVERTED = "converted", "Converted to opportunity"
+
+
+class TaskEvent(models.Model):
+    """Append-only history of a task: who, when, what, why."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=TaskEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the round robin or a scheduled job acted.",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    summary = models.TextField()
+    reason = models.TextField(blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-occurred_at", "-id")
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["task", "-occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary}"
+
+
+class OpportunityRecordType(models.TextChoices):
+    NEW_REVENUE = "new_revenue", "New Revenue"
+    NEW_REVENUE_EXISTING = "new_revenue_existing", "New Revenue – Existing Customer"
+    CONVERT_TO_ANNUAL = "convert_to_annual", "Existing – Convert to Annual"
+    RENEWAL = "renewal", "Renewal"
+
+
+class OpportunityType(models.TextChoices):
+    ANNUAL = "annual", "Annual Plan"
+    MONTHLY = "monthly", "Monthly Plan"
+
+
+class Opportunity(models.Model):
+    """A qualified deal created by converting a task."""
+
+    task = models.OneToOneField(Task, on_delete=models.PROTECT, related_name="opportunity")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.PROTECT, related_name="opportunities"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    record_type = models.CharField(max_length=22, choices=OpportunityRecordType.choices)
+    type = models.CharField(max_length=10, choices=OpportunityType.choices)
+    amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Dollars.",
+    )
+    close_date = models.DateField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name_plural = "opportunities"
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="opportunity_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_record_type_display()} {self.amount} for {self.account_id}"

@@ -1,0 +1,260 @@
+"""Inbound interest becomes a task: find or create the account and contact,
+score the lead, pick the territory, create the task and assign it.
+
+The contact form, the "new task" form and ``POST /api/intake/tasks`` all call
+``intake_task``; the benchmark calls it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.models import Account, Contact, Region, User
+
+from .assignment import Decision, assign_new_task
+from .models import LeadType, Task, TaskSource, Territory
+from .scoring import score_lead
+
+# sales/overview lists the territories, not the map from a country to one;
+# these sets are the obvious reading and RevOps can move accounts by hand.
+US_WEST_STATES = frozenset(
+    {"AK", "AZ", "CA", "CO", "HI", "ID", "MT", "NM", "NV", "OR", "UT", "WA", "WY"}
+)
+US_STATES = US_WEST_STATES | frozenset(
+    {
+        "AL", "AR", "CT", "DC", "DE", "FL", "GA", "IA", "IL", "IN", "KS", "KY", "LA", "MA",
+        "MD", "ME", "MI", "MN", "MO", "MS", "NC", "ND", "NE", "NH", "NJ", "NY", "OH", "OK",
+        "PA", "RI", "SC", "SD", "TN", "TX", "VA", "VT", "WI", "WV",
+    }
+)  # fmt: skip
+EUROPE_AFRICA = frozenset(
+    {
+        "AD", "AL", "AT", "BA", "BE", "BG", "BY", "CH", "CY", "CZ", "DE", "DK", "EE", "ES",
+        "FI", "FR", "GB", "GG", "GR", "HR", "HU", "IE", "IM", "IS", "IT", "JE", "LI", "LT",
+        "LU", "LV", "MC", "MD", "ME", "MK", "MT", "NL", "NO", "PL", "PT", "RO", "RS", "SE",
+        "SI", "SK", "SM", "UA", "VA", "XK",
+        "AO", "BF", "BJ", "BW", "CD", "CI", "CM", "DZ", "EG", "ET", "GH", "KE", "MA", "MG",
+        "MU", "MZ", "NA", "NG", "RW", "SN", "TN", "TZ", "UG", "ZA", "ZM", "ZW",
+    }
+)  # fmt: skip
+ASIA_MIDDLE_EAST = frozenset(
+    {
+        "AE", "AM", "AZ", "BD", "BH", "CN", "GE", "HK", "ID", "IL", "IN", "IQ", "IR", "JO",
+        "JP", "KR", "KW", "KZ", "LB", "LK", "MY", "NP", "OM", "PH", "PK", "QA", "SA", "SG",
+        "TH", "TR", "TW", "UZ", "VN",
+    }
+)  # fmt: skip
+ANZ = frozenset({"AU", "NZ"})
+
+# A lost race to insert the same new account is retried once.
+INTAKE_ATTEMPTS = 2
+
+DEFAULT_LEAD_TYPE: dict[str, str] = {
+    TaskSource.PRODUCT_LED: LeadType.PRODUCT_LED,
+    TaskSource.ONBOARDING_REFERRAL: LeadType.NEW_BUSINESS,
+}
+
+
+def territory_slug_for(*, country: str, state: str = "") -> str:
+    """The territory a lead from ``country`` (ISO alpha-2) and U.S. ``state`` belongs to."""
+    country = country.strip().upper()
+    state = state.strip().upper()
+    if country == "US":
+        if state in US_WEST_STATES:
+            return "us-west"
+        return "us-east" if state in US_STATES else "territory-1"
+    if country in EUROPE_AFRICA:
+        return "europe-africa"
+    if country in ASIA_MIDDLE_EAST:
+        return "asia-middle-east"
+    if country in ANZ:
+        return "australia-new-zealand"
+    return "territory-3"
+
+
+def region_for(country: str) -> str:
+    return Region.EU if country.strip().upper() in EUROPE_AFRICA else Region.US
+
+
+@dataclass(frozen=True)
+class Lead:
+    """What intake knows about the person and company (validated by IntakeForm)."""
+
+    name: str
+    email: str
+    company: str
+    domain: str = ""
+    role: str = ""
+    sub_role: str = ""
+    country: str = ""
+    state: str = ""
+    employees: int | None = None
+    estimated_revenue: Decimal | None = None
+    monthly_active_users: int | None = None
+    message: str = ""
+    organization_id: str = ""
+
+    @property
+    def email_domain(self) -> str:
+        return (self.domain or self.email.rsplit("@", 1)[-1]).strip().lower()
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    task: Task
+    created: bool
+    decision: Decision | None
+
+
+def _locked_account(lead: Lead) -> tuple[Account, Territory | None, bool]:
+    """The lead's account, locked by this transaction; (account, territory, created).
+
+    An existing account is read with SELECT … FOR UPDATE (by organization id,
+    else by email domain through the lower(domain) index). A new one is
+    inserted, which locks it too; if another intake inserted the same
+    organization id first, the insert fails and ``intake_task`` retries.
+    """
+    accounts = Account.objects.select_for_update(of=("self",)).select_related("owner", "territory")
+    if lead.organization_id:
+        account = accounts.filter(organization_id=lead.organization_id).first()
+    elif lead.email_domain:
+        account = (
+            accounts.alias(domain_lower=Lower("domain"))
+            .filter(domain_lower=lead.email_domain)
+            .order_by("pk")
+            .first()
+        )
+    else:
+        account = None
+    if account is not None:
+        territory = account.territory
+        if territory is None and (lead.country or account.country):
+            territory = _territory(lead.country or account.country, lead.state)
+        return account, territory, False
+    country = lead.country.strip().upper()
+    territory = _territory(country, lead.state)
+    account = Account.objects.create(
+        organization_id=lead.organization_id or f"domain:{lead.email_domain}",
+        name=lead.company or lead.email_domain,
+        domain=lead.email_domain,
+        country=country,
+        region=region_for(country) if country else "",
+        territory=territory,
+        employee_count=lead.employees,
+    )
+    return account, territory, True
+
+
+def _territory(country: str, state: str) -> Territory | None:
+    return Territory.objects.filter(slug=territory_slug_for(country=country, state=state)).first()
+
+
+def _contact_for(account: Account, lead: Lead, *, new_account: bool) -> Contact:
+    if not new_account:
+        contact = Contact.objects.filter(account=account, email__iexact=lead.email).first()
+        if contact is not None:
+            return contact
+    return Contact.objects.create(
+        account=account, name=lead.name, email=lead.email.lower(), title=lead.role
+    )
+
+
+def intake_task(
+    *,
+    lead: Lead,
+    source: str,
+    lead_type: str = "",
+    created_by: User | None = None,
+    idempotency_key: str | None = None,
+    now: dt.datetime | None = None,
+) -> IntakeResult:
+    """Create the task for an inbound lead and assign it; return the task and decision.
+
+    One transaction: lock or create the account, add the contact, score,
+    decide by the assignment rule and insert the assigned task with its
+    history. Idempotent on ``idempotency_key``: a repeated key returns the
+    first task (``created=False``) and writes nothing, also when both
+    requests race (the unique key makes the loser roll back and read the
+    winner's task). A lost race to create the same new account is retried
+    once and then finds the winner's account (and its new owner).
+    """
+    now = now or timezone.now()
+    if idempotency_key:
+        existing = Task.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return IntakeResult(task=existing, created=False, decision=None)
+    for attempt in range(INTAKE_ATTEMPTS):
+        try:
+            return _intake_once(
+                lead=lead,
+                source=source,
+                lead_type=lead_type,
+                created_by=created_by,
+                idempotency_key=idempotency_key,
+                now=now,
+            )
+        except IntegrityError:
+            if idempotency_key:
+                existing = Task.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return IntakeResult(task=existing, created=False, decision=None)
+            if attempt == INTAKE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _intake_once(
+    *,
+    lead: Lead,
+    source: str,
+    lead_type: str,
+    created_by: User | None,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> IntakeResult:
+    account, territory, created = _locked_account(lead)
+    contact = _contact_for(account, lead, new_account=created)
+    score = score_lead(
+        employees=lead.employees if lead.employees is not None else account.employee_count,
+        estimated_revenue=lead.estimated_revenue,
+        role=lead.role,
+        sub_role=lead.sub_role,
+        country=lead.country or account.country,
+    )
+    task = Task(
+        account=account,
+        contact=contact,
+        source=source,
+        lead_type=lead_type or DEFAULT_LEAD_TYPE.get(source, LeadType.NEW_BUSINESS),
+        message=_message(lead),
+        score=score.total,
+        score_breakdown=score.breakdown,
+        idempotency_key=idempotency_key or None,
+        created_by=created_by,
+        created_at=now,
+    )
+    decision = assign_new_task(
+        task=task,
+        account=account,
+        territory=territory,
+        author=created_by,
+        now=now,
+        created_summary=(f"Created from {TaskSource(source).label} by {lead.name} <{lead.email}>"),
+    )
+    return IntakeResult(task=task, created=True, decision=decision)
+
+
+def _message(lead: Lead) -> str:
+    extra = (
+        f"\n\nMonthly active users / events: {lead.monthly_active_users:,}"
+        if (lead.monthly_active_users is not None)
+        else ""
+    )
+    return f"{lead.message}{extra}".strip()

@@ -1,0 +1,108 @@
+"""The round robin under real concurrency: threads with their own PostgreSQL connections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from accounts.models import Account, OwnershipChange
+from leads.assignment import Candidate, pick_next
+from leads.intake import Lead, intake_task
+from leads.models import LedgerKind, RoundRobinEvent, Task, TaskSource
+from leads.tests.factories import member
+from leads.tracker import reconcile_counters
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
+
+
+def _run_together(work: list[Callable[[], Any]]) -> list[BaseException]:
+    """Start every callable at the same moment, each thread on its own connection."""
+    barrier = threading.Barrier(len(work))
+    errors: list[BaseException] = []
+
+    def run(job: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            job()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return errors
+
+
+def _lead(n: int, domain: str | None = None) -> Lead:
+    domain = domain or f"company{n}.example.de"
+    return Lead(name=f"Person {n}", email=f"p{n}@{domain}", company=f"Company {n}", country="DE")
+
+
+def _intake(n: int, domain: str | None = None) -> None:
+    intake_task(lead=_lead(n, domain), source=TaskSource.CONTACT_FORM)
+
+
+def _sequential(members: list[Any], n: int) -> Counter[int]:
+    candidates = [
+        Candidate(
+            member_id=m.pk,
+            name="",
+            leads=0,
+            adjustment=0,
+            priority=m.priority,
+            last_assigned_at=None,
+        )
+        for m in members
+    ]
+    got: Counter[int] = Counter()
+    for step in range(n):
+        chosen = pick_next(candidates)
+        assert chosen is not None
+        got[chosen.member_id] += 1
+        chosen.leads += 1
+        chosen.last_assigned_at = dt.datetime(2026, 1, 1, 0, 0, step, tzinfo=dt.UTC)
+    return got
+
+
+def test_fifty_tasks_at_once_are_each_assigned_once_and_split_by_the_rule(postgres_only):
+    members = [member(priority=1), member(priority=1), member(priority=3), member(priority=2)]
+
+    errors = _run_together([partial(_intake, n) for n in range(50)])
+
+    assert errors == []
+    assert Task.objects.count() == 50
+    assert Task.objects.filter(assignee__isnull=True).count() == 0
+    events = RoundRobinEvent.objects.filter(kind=LedgerKind.ASSIGNMENT)
+    assert events.count() == 50
+    assert events.values("task").distinct().count() == 50
+    assert reconcile_counters() == []
+    expected = _sequential(members, 50)
+    for m in members:
+        m.refresh_from_db()
+        assert abs(m.leads_this_month - expected[m.pk]) <= 1, (m.priority, m.leads_this_month)
+    assert sum(m.leads_this_month for m in members) == 50
+
+
+def test_two_tasks_for_the_same_new_account_arriving_together_end_with_one_owner(postgres_only):
+    member()
+    member()
+
+    errors = _run_together([partial(_intake, n, "same.example.de") for n in range(2)])
+
+    assert errors == []
+    account = Account.objects.get()
+    assert account.owner is not None
+    assert set(Task.objects.values_list("assignee", flat=True)) == {account.owner_id}
+    assert OwnershipChange.objects.count() == 1
+    assert RoundRobinEvent.objects.count() == 1
