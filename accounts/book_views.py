@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.models import MonthlyRevenue
+from leads.models import Task
 
 from .books import (
     Queue,
@@ -237,6 +238,10 @@ class NoteForm(forms.Form):
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+# The account page lists the latest tasks; older ones are on the team task view.
+ACCOUNT_PAGE_TASKS = 20
+
+
 @require_GET
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = _visible_account(request, pk)
@@ -274,6 +279,9 @@ def _account_context(request: HttpRequest, account: Account, **extra: Any) -> di
         .select_related("author")
         .order_by("-occurred_at", "-id")[:50],
         "plans": AccountPlan.objects.filter(account=account).select_related("author"),
+        "tasks": Task.objects.filter(account=account)
+        .select_related("assignee")
+        .order_by("-created_at")[:ACCOUNT_PAGE_TASKS],
         "health_history": account.snapshots.order_by("-week")[:12],
         "can_edit": can_edit_account(request.user, account),  # type: ignore[arg-type]
         "note_form": NoteForm(),

@@ -6,6 +6,7 @@ sales/how-we-work, sales/team-leads).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -184,17 +185,47 @@ def book_totals(owner: User, *, today: dt.date) -> BookTotals:
     )
 
 
+def full_book_reasons(owner_ids: Sequence[int], *, today: dt.date) -> dict[int, str]:
+    """Why the product-led round robin skips each of ``owner_ids`` (absent: not skipped).
+
+    An AM-managed book of 15 accounts or $1.5m ARR (12 × the latest complete
+    month) is full (sales/team-leads). Two queries, whatever the number of owners.
+    """
+    if not owner_ids:
+        return {}
+    counts = dict(
+        Account.objects.filter(owner_id__in=owner_ids, am_managed=True)
+        .values("owner_id")
+        .annotate(n=Count("pk"))
+        .values_list("owner_id", "n")
+    )
+    mrr = dict(
+        MonthlyRevenue.objects.filter(
+            account__owner_id__in=owner_ids,
+            account__am_managed=True,
+            month=latest_complete_month(today),
+        )
+        .values("account__owner_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account__owner_id", "total")
+    )
+    reasons: dict[int, str] = {}
+    for owner_id in owner_ids:
+        accounts, arr = counts.get(owner_id, 0), (mrr.get(owner_id) or Decimal(0)) * 12
+        if accounts >= TAM_MAX_ACCOUNTS:
+            reasons[owner_id] = (
+                f"Book full: {accounts} AM-managed accounts (limit {TAM_MAX_ACCOUNTS})."
+            )
+        elif arr >= BOOK_TARGET_ARR:
+            reasons[owner_id] = (
+                f"Book full: ${arr:,.0f} AM-managed ARR (limit ${BOOK_TARGET_ARR:,.0f})."
+            )
+    return reasons
+
+
 def full_book_reason(owner: User, *, today: dt.date) -> str:
-    """Why the product-led round robin skips ``owner``, or "" if it does not:
-    an AM-managed book of 15 accounts or $1.5m ARR is full (sales/team-leads)."""
-    figures = Account.objects.filter(owner=owner, am_managed=True).aggregate(accounts=Count("pk"))
-    figures["mrr"] = _mrr_total(Q(account__owner=owner, account__am_managed=True), today=today)
-    arr = figures["mrr"] * 12
-    if figures["accounts"] >= TAM_MAX_ACCOUNTS:
-        return f"Book full: {figures['accounts']} AM-managed accounts (limit {TAM_MAX_ACCOUNTS})."
-    if arr >= BOOK_TARGET_ARR:
-        return f"Book full: ${arr:,.0f} AM-managed ARR (limit ${BOOK_TARGET_ARR:,.0f})."
-    return ""
+    """Why the product-led round robin skips ``owner``, or "" if it does not."""
+    return full_book_reasons([owner.pk], today=today).get(owner.pk, "")
 
 
 # --- quarterly book planning -------------------------------------------------

@@ -23,13 +23,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from accounts.books import full_book_reasons
 from accounts.models import Account, OwnerRole, OwnershipChange, User
 from accounts.ownership import change_account_owner
 
@@ -51,8 +51,6 @@ from .models import (
 ROUND_ROBIN_SOURCE = "round robin"
 # sales/product-led-lead-qualification: TAMs have a soft cap of 15 managed
 # accounts; issue 6 adds the $1.5m ARR ceiling for the product-led round robin.
-TAM_BOOK_MAX_ACCOUNTS = 15
-TAM_BOOK_MAX_ARR = Decimal("1500000")
 
 OWNER_ROLE_FOR: dict[str, str] = {
     TrackerRole.TAE: OwnerRole.TAE,
@@ -142,42 +140,6 @@ def explain_pool(
     return rows
 
 
-def _tam_books_over_cap(user_ids: Sequence[int]) -> dict[int, str]:
-    """TAMs whose AM-managed book has reached 15 accounts or $1.5m ARR.
-
-    ARR is the latest month's MonthlyRevenue × 12. Two queries.
-    """
-    from billing.models import MonthlyRevenue
-
-    if not user_ids:
-        return {}
-    reasons: dict[int, str] = {}
-    counts: dict[int, int] = {}
-    for owner_id in Account.objects.filter(owner_id__in=user_ids, am_managed=True).values_list(
-        "owner_id", flat=True
-    ):
-        if owner_id is not None:
-            counts[owner_id] = counts.get(owner_id, 0) + 1
-    latest = MonthlyRevenue.objects.order_by("-month").values_list("month", flat=True).first()
-    arr: dict[int, Decimal] = {}
-    if latest is not None:
-        for owner_id, total in (
-            MonthlyRevenue.objects.filter(
-                month=latest, account__owner_id__in=user_ids, account__am_managed=True
-            )
-            .values("account__owner_id")
-            .annotate(total=Sum("amount"))
-            .values_list("account__owner_id", "total")
-        ):
-            arr[owner_id] = total * 12
-    for user_id in user_ids:
-        if counts.get(user_id, 0) >= TAM_BOOK_MAX_ACCOUNTS:
-            reasons[user_id] = f"book full ({counts[user_id]} AM-managed accounts)"
-        elif arr.get(user_id, Decimal(0)) >= TAM_BOOK_MAX_ARR:
-            reasons[user_id] = f"book full (${arr[user_id]:,.0f} ARR)"
-    return reasons
-
-
 def lock_candidates(*, territory: Territory, role: str) -> list[tuple[TrackerMember, bool]]:
     """Lock the territory's members of ``role`` in id order; flag who is on time off."""
     on_leave = TimeOff.objects.filter(
@@ -206,7 +168,9 @@ def build_candidates(
     """Turn locked member rows into candidates with their skip reasons."""
     book_reasons: dict[int, str] = {}
     if check_books and lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
-        book_reasons = _tam_books_over_cap([m.user_id for m, _ in members if m.is_active])
+        book_reasons = full_book_reasons(
+            [m.user_id for m, _ in members if m.is_active], today=timezone.localdate()
+        )
     candidates = []
     for member, on_leave in members:
         if member.user_id in exclude_user_ids:

@@ -41,6 +41,7 @@ from accounts.tests.factories import (
     user_with_role,
 )
 from billing.models import MonthlyRevenue, Product
+from leads.tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -340,13 +341,14 @@ def test_account_page_query_count_does_not_grow(client):
             )
             for i in range(size)
         )
+        TaskFactory.create_batch(size, account=account, assignee=tam())
         client.force_login(me)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
         counts.append(len(queries))
     # session, user, roles, account with revenue, chart rows, paid products,
-    # history, notes, plans, snapshots, handovers panel, churn-risk flag
-    assert counts[0] == counts[1] == 12
+    # history, notes, plans, tasks, snapshots, handovers panel, churn-risk flag
+    assert counts[0] == counts[1] == 13
 
 
 # --- planning, allocation, import ------------------------------------------------------

@@ -59,9 +59,10 @@ def test_seed_creates_the_accounts_staff_owners_and_revenue_asked_for():
     owned = Account.objects.filter(owner__isnull=False)
     assert 0 < owned.count() < ACCOUNTS
     assert not owned.filter(owner_role="").exists()
-    # One seeded history row per owned account; the latest change (a demo
-    # handover may have moved one since) names the account's owner.
-    assert OwnershipChange.objects.filter(source=DEMO_SOURCE).count() == owned.count()
+    # At most one seeded history row per account (later demo steps, the round
+    # robin and a handover, move some more); the latest change names the owner.
+    seeded = OwnershipChange.objects.filter(source=DEMO_SOURCE)
+    assert seeded.count() == seeded.values("account").distinct().count() > 0
     for account in owned:
         change = account.ownership_changes.first()
         assert change is not None

@@ -201,7 +201,7 @@ def test_product_led_leads_skip_a_tam_whose_book_is_full():
 
     assert task.assignee_id == free.user_id
     skipped = next(row for row in decision.pool if row["member_id"] == full.pk)
-    assert skipped["reason"] == "book full (15 AM-managed accounts)"
+    assert skipped["reason"] == "Book full: 15 AM-managed accounts (limit 15)."
 
 
 def test_assigning_an_assigned_task_again_changes_nothing():

@@ -28,10 +28,12 @@ def _page_names() -> Iterator[str]:
         if not isinstance(entry, URLResolver) or entry.namespace not in APP_NAMESPACES:
             continue
         for pattern in entry.url_patterns:
+            # Token-authenticated JSON APIs are for integrations, not pages.
             if (
                 isinstance(pattern, URLPattern)
                 and pattern.name
                 and not pattern.pattern.regex.groups
+                and not str(pattern.pattern).startswith("api/")
             ):
                 yield f"{entry.namespace}:{pattern.name}"
 

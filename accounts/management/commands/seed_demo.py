@@ -16,6 +16,7 @@ from accounts.demo_churn import seed_churn
 from accounts.demo_handovers import seed_handovers
 from accounts.models import Account
 from billing import demo as billing_demo
+from leads import demo_tasks
 
 # The seeding steps, in order. A feature adds its demo data by appending one
 # entry (e.g. DemoStep("tasks", leads.demo.seed_tasks, leads.demo.reset_tasks));
@@ -36,6 +37,7 @@ STEPS: list[DemoStep] = [
         "books",
         lambda ctx: {"plans, notes, snapshots": seed_books(rng=ctx.rng("books"), today=ctx.today)},
     ),
+    DemoStep("tasks", demo_tasks.seed_tasks_step, demo_tasks.reset_tasks),
     DemoStep(
         "handovers",
         lambda ctx: {"handover rows": seed_handovers(rng=ctx.rng("handovers"), today=ctx.today)},
