@@ -50,7 +50,12 @@ def _lead(n: int, domain: str | None = None) -> Lead:
 def _sequential(members: list[Any], n: int) -> Counter[int]:
     candidates = [
         Candidate(
-            member_id=m.pk, name="", leads=0, adjustment=0, priority=m.priority, last_assigned_at=None
+            member_id=m.pk,
+            name="",
+            leads=0,
+            adjustment=0,
+            priority=m.priority,
+            last_assigned_at=None,
         )
         for m in members
     ]
@@ -94,7 +99,11 @@ def test_two_tasks_for_the_same_new_account_arriving_together_end_with_one_owner
 
     errors = _run_together(
         [
-            (lambda n=n: intake_task(lead=_lead(n, "same.example.de"), source=TaskSource.CONTACT_FORM))
+            (
+                lambda n=n: intake_task(
+                    lead=_lead(n, "same.example.de"), source=TaskSource.CONTACT_FORM
+                )
+            )
             for n in range(2)
         ]
     )

@@ -1,0 +1,43 @@
+"""The leads app's scheduled jobs, as Celery tasks and management commands call them.
+
+Each entry point runs its set-based, idempotent function under
+``revopsweb.jobs.run_job`` (advisory lock, one JobRun row per run).
+"""
+
+from __future__ import annotations
+
+from revopsweb.jobs import run_job
+from revopsweb.models import JobRun
+
+from .reset import company_today, reset_month
+from .stale import process_stale_tasks
+from .tracker import apply_time_off
+
+STALE_JOB = "leads.stale_tasks"
+RESET_JOB = "leads.monthly_reset"
+TIME_OFF_JOB = "leads.time_off"
+
+
+def run_stale_tasks_job() -> JobRun:
+    """Autoclose twice-stale tasks and reassign stale ones (leads.stale)."""
+    return run_job(STALE_JOB, lambda: process_stale_tasks().rows)
+
+
+def run_monthly_reset_job() -> JobRun:
+    """Open the company's current month in the round-robin ledger (leads.reset)."""
+    return run_job(RESET_JOB, reset_month)
+
+
+def _time_off() -> int:
+    result = apply_time_off(today=company_today())
+    return result.deactivated + result.reactivated
+
+
+def run_time_off_job() -> JobRun:
+    """Switch members off/on by their time off, calibrating returners (leads.tracker)."""
+    return run_job(TIME_OFF_JOB, _time_off)
+
+
+def summary(run: JobRun) -> dict[str, object]:
+    """A small JSON value for a Celery result or a command's output."""
+    return {"job": run.job, "outcome": run.outcome, "rows": run.rows_affected, "id": run.pk}
