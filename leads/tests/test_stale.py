@@ -345,7 +345,7 @@ def test_a_run_killed_after_its_first_batch_finishes_the_same_when_run_again(mon
     stuck = member()
     member(priority=1)
     member(priority=3)
-    member(leads_this_month=4)
+    member(priority=2)
     for days in range(10, 35):
         _task(stuck, untouched_days=days)
 
