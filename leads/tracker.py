@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
@@ -181,11 +181,11 @@ def prefill_adjustment(*, role: str, territories: Iterable[Territory]) -> int:
     instead of being flooded (revops/lead-assignment-tracker: others have 50 →
     add 50). Zero when there is nobody to be level with.
     """
+    in_territories = TrackerMember.objects.filter(territories__in=list(territories)).values("pk")
     counts = list(
         TrackerMember.objects.filter(
-            role=role, is_active=True, territories__in=list(territories), period=_period()
+            role=role, is_active=True, pk__in=in_territories, period=_period()
         )
-        .distinct()
         .annotate(level=F("leads_this_month") + F("manual_adjustment"))
         .values_list("level", flat=True)
     )
@@ -457,7 +457,7 @@ WITH due AS (
     FROM colleagues col
     JOIN due ON due.time_off_id = col.time_off_id
     LEFT JOIN leads_roundrobinevent e
-      ON e.member_id = col.colleague_id AND e.kind IN %(lead_kinds)s
+      ON e.member_id = col.colleague_id AND e.kind = ANY(%(lead_kinds)s)
      AND e.created_at >= due.deactivated_at AND e.created_at < %(now)s
     GROUP BY col.time_off_id, col.colleague_id
 ), calibration AS (
@@ -526,7 +526,7 @@ def apply_time_off(*, today: dt.date, now: dt.datetime | None = None) -> TimeOff
         "early_days": TimeOff.EARLY_LEAVE_DAYS,
         "activation": LedgerKind.ACTIVATION.value,
         "adjustment": LedgerKind.ADJUSTMENT.value,
-        "lead_kinds": tuple(str(k) for k in LEAD_KINDS),
+        "lead_kinds": [str(k) for k in LEAD_KINDS],
     }
     with connection.cursor() as cursor:
         cursor.execute(_DEACTIVATE_SQL, params)
@@ -549,6 +549,9 @@ class TrackerRow:
     share: float
     target_share: float
     next_in_line: bool
+    # Filled by the view for editable rows.
+    form: Any = None
+    options: list[tuple[Territory, bool]] = field(default_factory=list)
 
 
 def tracker_rows(*, territory: Territory) -> list[TrackerRow]:

@@ -2,21 +2,25 @@ from __future__ import annotations
 
 from django.urls import path
 
-from revopsweb.views import coming_soon
+from . import api, views
 
 app_name = "leads"
 
 urlpatterns = [
-    path(
-        "tasks/",
-        coming_soon,
-        {"section": "Tasks", "arrives_with": "lead intake and the round robin"},
-        name="my_tasks",
-    ),
-    path(
-        "tracker/",
-        coming_soon,
-        {"section": "Round robin tracker", "arrives_with": "lead intake and the round robin"},
-        name="tracker",
-    ),
+    path("contact/", views.contact, name="contact"),
+    path("tasks/", views.my_tasks, name="my_tasks"),
+    path("tasks/new/", views.new_task, name="new_task"),
+    path("tasks/team/", views.team_tasks, name="team_tasks"),
+    path("tasks/<int:pk>/", views.task_detail, name="task"),
+    path("tasks/<int:pk>/touch/", views.task_touch, name="task_touch"),
+    path("tasks/<int:pk>/disqualify/", views.task_disqualify, name="task_disqualify"),
+    path("tasks/<int:pk>/convert/", views.task_convert, name="task_convert"),
+    path("tracker/", views.tracker, name="tracker"),
+    path("tracker/members/add/", views.member_add, name="member_add"),
+    path("tracker/members/prefill/", views.member_prefill, name="member_prefill"),
+    path("tracker/members/<int:pk>/", views.member_update, name="member_update"),
+    path("tracker/members/<int:pk>/preview/", views.member_preview, name="member_preview"),
+    path("tracker/time-off/", views.time_off_add, name="time_off_add"),
+    path("tracker/queue/<int:pk>/assign/", views.queue_assign, name="queue_assign"),
+    path("api/intake/tasks", api.intake_tasks, name="api_intake_tasks"),
 ]

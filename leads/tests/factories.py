@@ -53,6 +53,7 @@ class TaskFactory(factory.django.DjangoModelFactory[Task]):
         model = Task
 
     account = factory.SubFactory(AccountFactory, territory=factory.LazyFunction(territory))
+    territory = factory.LazyAttribute(lambda t: t.account.territory)
     source = TaskSource.CONTACT_FORM
     lead_type = LeadType.NEW_BUSINESS
     created_at = factory.LazyFunction(timezone.now)

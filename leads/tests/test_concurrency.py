@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -47,6 +49,10 @@ def _lead(n: int, domain: str | None = None) -> Lead:
     return Lead(name=f"Person {n}", email=f"p{n}@{domain}", company=f"Company {n}", country="DE")
 
 
+def _intake(n: int, domain: str | None = None) -> None:
+    intake_task(lead=_lead(n, domain), source=TaskSource.CONTACT_FORM)
+
+
 def _sequential(members: list[Any], n: int) -> Counter[int]:
     candidates = [
         Candidate(
@@ -65,19 +71,14 @@ def _sequential(members: list[Any], n: int) -> Counter[int]:
         assert chosen is not None
         got[chosen.member_id] += 1
         chosen.leads += 1
-        chosen.last_assigned_at = __import__("datetime").datetime(2026, 1, 1, 0, 0, step)
+        chosen.last_assigned_at = dt.datetime(2026, 1, 1, 0, 0, step, tzinfo=dt.UTC)
     return got
 
 
 def test_fifty_tasks_at_once_are_each_assigned_once_and_split_by_the_rule(postgres_only):
     members = [member(priority=1), member(priority=1), member(priority=3), member(priority=2)]
 
-    errors = _run_together(
-        [
-            (lambda n=n: intake_task(lead=_lead(n), source=TaskSource.CONTACT_FORM))
-            for n in range(50)
-        ]
-    )
+    errors = _run_together([partial(_intake, n) for n in range(50)])
 
     assert errors == []
     assert Task.objects.count() == 50
@@ -97,16 +98,7 @@ def test_two_tasks_for_the_same_new_account_arriving_together_end_with_one_owner
     member()
     member()
 
-    errors = _run_together(
-        [
-            (
-                lambda n=n: intake_task(
-                    lead=_lead(n, "same.example.de"), source=TaskSource.CONTACT_FORM
-                )
-            )
-            for n in range(2)
-        ]
-    )
+    errors = _run_together([partial(_intake, n, "same.example.de") for n in range(2)])
 
     assert errors == []
     account = Account.objects.get()

@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.validators import MinValueValidator
+
+from accounts.models import User
+
+from .intake import Lead
+from .models import (
+    DisqualificationReason,
+    LeadType,
+    Opportunity,
+    TaskEventKind,
+    TaskSource,
+    TaskStatus,
+    Territory,
+    TimeOff,
+    TrackerMember,
+    TrackerRole,
+)
+
+ROLE_CHOICES = [
+    ("", "—"),
+    ("engineering", "Engineering"),
+    ("product", "Product"),
+    ("leadership/founder", "Leadership / founder"),
+    ("marketing", "Marketing"),
+    ("other", "Other"),
+]
+SUB_ROLE_CHOICES = [
+    ("", "—"),
+    ("software_engineer", "Software engineer"),
+    ("web_engineer", "Web engineer"),
+    ("data_science_engineer", "Data science engineer"),
+    ("project_engineer", "Project engineer"),
+    ("founder/ceo", "Founder / CEO"),
+    ("other", "Other"),
+]
+
+
+class IntakeForm(forms.Form):
+    """The fields every intake path shares (contact form, new task form, JSON API)."""
+
+    name = forms.CharField(max_length=150)
+    email = forms.EmailField(label="Work email")
+    company = forms.CharField(max_length=200)
+    domain = forms.CharField(max_length=200, required=False, help_text="Defaults to the email's.")
+    role = forms.ChoiceField(choices=ROLE_CHOICES, required=False)
+    sub_role = forms.ChoiceField(choices=SUB_ROLE_CHOICES, required=False)
+    country = forms.RegexField(
+        regex=r"^[A-Za-z]{2}$",
+        required=False,
+        max_length=2,
+        help_text="Two-letter country code.",
+        error_messages={"invalid": "Use a two-letter country code such as DE or US."},
+    )
+    state = forms.CharField(max_length=2, required=False, label="U.S. state")
+    employees = forms.IntegerField(required=False, min_value=0)
+    estimated_revenue = forms.DecimalField(
+        required=False, min_value=Decimal(0), max_digits=16, decimal_places=2
+    )
+    monthly_active_users = forms.IntegerField(
+        required=False, min_value=0, label="Monthly active users / events"
+    )
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def clean_domain(self) -> str:
+        domain = str(self.cleaned_data.get("domain") or "").strip().lower()
+        return domain.removeprefix("https://").removeprefix("http://").removeprefix("www.")
+
+    def to_lead(self, *, organization_id: str = "") -> Lead:
+        data = self.cleaned_data
+        return Lead(
+            name=data["name"],
+            email=data["email"],
+            company=data["company"],
+            domain=data["domain"],
+            role=data["role"],
+            sub_role=data["sub_role"],
+            country=(data["country"] or "").upper(),
+            state=(data["state"] or "").upper(),
+            employees=data["employees"],
+            estimated_revenue=data["estimated_revenue"],
+            monthly_active_users=data["monthly_active_users"],
+            message=data["message"],
+            organization_id=organization_id,
+        )
+
+
+class NewTaskForm(IntakeForm):
+    """Manual entry by a logged-in person."""
+
+    source = forms.ChoiceField(choices=TaskSource.choices, initial=TaskSource.MANUAL)
+    lead_type = forms.ChoiceField(choices=LeadType.choices, initial=LeadType.NEW_BUSINESS)
+
+
+class ApiIntakeForm(NewTaskForm):
+    """The JSON intake payload; the idempotency key may also come as a header."""
+
+    lead_type = forms.ChoiceField(choices=[("", ""), *LeadType.choices], required=False)
+    organization_id = forms.CharField(max_length=64, required=False)
+    idempotency_key = forms.CharField(max_length=200, required=False)
+
+
+class TouchForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[
+            (TaskEventKind.STATUS, "Status change"),
+            (TaskEventKind.NOTE, "Note"),
+            (TaskEventKind.CALL, "Call"),
+            (TaskEventKind.EMAIL, "Email"),
+        ]
+    )
+    status = forms.ChoiceField(
+        choices=[
+            ("", "—"),
+            (TaskStatus.NEW, TaskStatus.NEW.label),
+            (TaskStatus.IN_PROGRESS, TaskStatus.IN_PROGRESS.label),
+            (TaskStatus.NURTURING, TaskStatus.NURTURING.label),
+        ],
+        required=False,
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == TaskEventKind.STATUS and not data.get("status"):
+            self.add_error("status", "Pick the new status.")
+        if (
+            data.get("kind") in (TaskEventKind.NOTE, TaskEventKind.CALL, TaskEventKind.EMAIL)
+            and not (data.get("note") or "").strip()
+        ):
+            self.add_error("note", "Say what happened.")
+        return data
+
+
+class DisqualifyForm(forms.Form):
+    reason = forms.ChoiceField(choices=[("", "—"), *DisqualificationReason.choices])
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            data.get("reason") == DisqualificationReason.OTHER
+            and not (data.get("comment") or "").strip()
+        ):
+            self.add_error("comment", "“Other” needs a comment.")
+        return data
+
+
+class ConvertForm(forms.ModelForm):
+    class Meta:
+        model = Opportunity
+        fields = ("record_type", "type", "amount", "close_date")
+        widgets = {"close_date": forms.DateInput(attrs={"type": "date"})}  # noqa: RUF012
+
+
+class TeamFilterForm(forms.Form):
+    territory = forms.ModelChoiceField(queryset=Territory.objects.all(), required=False)
+    status = forms.ChoiceField(choices=[("", "Any"), *TaskStatus.choices], required=False)
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.filter(tracker_member__isnull=False), required=False
+    )
+    source = forms.ChoiceField(choices=[("", "Any"), *TaskSource.choices], required=False)
+
+
+class MemberForm(forms.Form):
+    """Inline edit of one tracker row."""
+
+    priority = forms.IntegerField(min_value=1, validators=[MinValueValidator(1)])
+    manual_adjustment = forms.IntegerField()
+    is_active = forms.BooleanField(required=False)
+    territories = forms.ModelMultipleChoiceField(queryset=Territory.objects.all())
+    reason = forms.CharField(max_length=200, required=False)
+
+    @classmethod
+    def for_member(cls, member: TrackerMember, data: Any = None) -> MemberForm:
+        return cls(
+            data,
+            prefix=f"m{member.pk}",
+            initial={
+                "priority": member.priority,
+                "manual_adjustment": member.manual_adjustment,
+                "is_active": member.is_active,
+                "territories": list(member.territories.all()),
+            },
+        )
+
+
+class AddMemberForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.filter(tracker_member__isnull=True))
+    role = forms.ChoiceField(choices=TrackerRole.choices)
+    territories = forms.ModelMultipleChoiceField(queryset=Territory.objects.all())
+    priority = forms.IntegerField(min_value=1, initial=1)
+    manual_adjustment = forms.IntegerField(
+        required=False, help_text="Leave empty to start level with the territory's active members."
+    )
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class TimeOffForm(forms.ModelForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["member"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = TrackerMember.objects.select_related("user")
+
+    class Meta:
+        model = TimeOff
+        fields = ("member", "starts_on", "ends_on", "note")
+        widgets = {  # noqa: RUF012
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", "The last day off is on or after the first.")
+        return data

@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.tests.factories import team_lead
+from leads.assignment import assign_task
+from leads.models import LedgerKind, RoundRobinEvent, TimeOff, TrackerRole
+from leads.tests.factories import TaskFactory, member, territory
+from leads.tracker import (
+    apply_time_off,
+    ledger_totals,
+    open_period,
+    prefill_adjustment,
+    preview_next,
+    reconcile_counters,
+    undo_assignment,
+    update_member,
+)
+
+pytestmark = pytest.mark.django_db
+
+MARCH = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
+
+
+def _assign(n: int) -> list:
+    tasks = []
+    for _ in range(n):
+        task = TaskFactory.create()
+        assign_task(task=task)
+        tasks.append(task)
+    return tasks
+
+
+def test_monthly_reset_opens_a_new_period_and_keeps_history():
+    with time_machine.travel(MARCH):
+        a = member(manual_adjustment=0)
+        update_member(member=a, author=None, reason="joined late", manual_adjustment=7)
+        _assign(3)
+
+        reset = open_period(period=dt.date(2026, 4, 1))
+
+    a.refresh_from_db()
+    assert reset == 1
+    assert (a.leads_this_month, a.manual_adjustment, a.period) == (0, 0, dt.date(2026, 4, 1))
+    assert (
+        RoundRobinEvent.objects.filter(
+            kind=LedgerKind.ASSIGNMENT, period=dt.date(2026, 3, 1)
+        ).count()
+        == 3
+    )
+    event = RoundRobinEvent.objects.get(kind=LedgerKind.RESET)
+    assert event.old_value == "leads 3, adjustment 7 (2026-03)"
+    assert reconcile_counters() == []
+
+
+def test_running_the_reset_twice_changes_nothing_the_second_time():
+    with time_machine.travel(MARCH):
+        member()
+        open_period(period=dt.date(2026, 4, 1))
+
+        assert open_period(period=dt.date(2026, 4, 1)) == 0
+
+    assert RoundRobinEvent.objects.filter(kind=LedgerKind.RESET).count() == 1
+
+
+def test_cached_counters_agree_with_the_ledger_after_mixed_changes():
+    lead = team_lead()
+    a, b = member(), member(priority=2)
+    tasks = _assign(7)
+    update_member(member=b, author=lead, reason="calibrate", manual_adjustment=-2)
+    event = RoundRobinEvent.objects.filter(kind=LedgerKind.ASSIGNMENT, task=tasks[0]).get()
+    undo_assignment(event=event, author=lead, reason="wrong territory")
+
+    assert reconcile_counters() == []
+    totals = ledger_totals()
+    a.refresh_from_db()
+    assert totals[a.pk] == (a.leads_this_month, a.manual_adjustment)
+
+
+def test_undo_is_a_compensating_event_and_sends_the_task_back_to_the_queue():
+    lead = team_lead()
+    a = member()
+    (task,) = _assign(1)
+    event = RoundRobinEvent.objects.get(kind=LedgerKind.ASSIGNMENT)
+
+    compensation = undo_assignment(event=event, author=lead, reason="duplicate")
+
+    a.refresh_from_db()
+    task.refresh_from_db()
+    assert compensation.delta == -1
+    assert a.leads_this_month == 0
+    assert task.assignee is None
+    assert "duplicate" in task.unassigned_reason
+    assert RoundRobinEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_an_assignment_cannot_be_undone_twice():
+    member()
+    _assign(1)
+    event = RoundRobinEvent.objects.get(kind=LedgerKind.ASSIGNMENT)
+    undo_assignment(event=event, author=None, reason="x")
+
+    with pytest.raises(Exception):  # noqa: B017 - the unique constraint refuses it
+        undo_assignment(event=event, author=None, reason="x")
+
+
+def test_preview_matches_what_the_round_robin_then_does():
+    a, b, c = member(priority=1), member(priority=2), member(leads_this_month=3)
+
+    preview = preview_next(territory=territory(), role=TrackerRole.TAE, count=12)
+    tasks = _assign(12)
+
+    names = {m.user_id: m.user.name for m in (a, b, c)}
+    assert [names[t.assignee_id] for t in tasks] == preview
+
+
+def test_preview_with_an_unsaved_priority_changes_the_order_but_not_the_data():
+    a, b = member(), member()
+
+    preview = preview_next(
+        territory=territory(), role=TrackerRole.TAE, overrides={a.pk: {"priority": 4}}
+    )
+
+    assert preview.count(a.user.name) == 4
+    assert preview.count(b.user.name) == 16
+    a.refresh_from_db()
+    assert a.priority == 1
+
+
+def test_prefill_is_the_level_of_the_active_colleagues():
+    member(leads_this_month=48)
+    member(leads_this_month=50, manual_adjustment=4)
+    member(leads_this_month=90, is_active=False)
+    member(role=TrackerRole.TAM, leads_this_month=5)
+
+    assert prefill_adjustment(role=TrackerRole.TAE, territories=[territory()]) == 51
+
+
+# --- Time off -------------------------------------------------------------------
+
+
+def _off(m, starts: str, ends: str) -> TimeOff:
+    return TimeOff.objects.create(
+        member=m, starts_on=dt.date.fromisoformat(starts), ends_on=dt.date.fromisoformat(ends)
+    )
+
+
+def test_short_absence_switches_off_on_the_day_they_leave():
+    m = member()
+    _off(m, "2026-03-10", "2026-03-12")
+
+    apply_time_off(today=dt.date(2026, 3, 9))
+    m.refresh_from_db()
+    assert m.is_active
+
+    result = apply_time_off(today=dt.date(2026, 3, 10))
+    m.refresh_from_db()
+    assert not m.is_active
+    assert result.deactivated == 1
+
+
+def test_absence_longer_than_five_days_switches_off_two_days_before():
+    m = member()
+    _off(m, "2026-03-10", "2026-03-15")
+
+    apply_time_off(today=dt.date(2026, 3, 7))
+    m.refresh_from_db()
+    assert m.is_active
+
+    apply_time_off(today=dt.date(2026, 3, 8))
+    m.refresh_from_db()
+    assert not m.is_active
+
+
+def test_five_day_absence_is_not_long():
+    m = member()
+    _off(m, "2026-03-10", "2026-03-14")
+
+    apply_time_off(today=dt.date(2026, 3, 8))
+    m.refresh_from_db()
+    assert m.is_active
+
+
+def test_on_return_a_member_is_active_and_raised_by_what_colleagues_received():
+    with time_machine.travel(MARCH):
+        away = member()
+        c1, c2 = member(), member()
+        assert c2.leads_this_month == 0
+        _off(away, "2026-03-11", "2026-03-12")
+        apply_time_off(today=dt.date(2026, 3, 11))
+    with time_machine.travel(MARCH + dt.timedelta(days=1)):
+        _assign(6)  # 3 each to c1, c2
+    with time_machine.travel(MARCH + dt.timedelta(days=3)):
+        still_away = apply_time_off(today=dt.date(2026, 3, 12))
+        back = apply_time_off(today=dt.date(2026, 3, 13))
+
+    away.refresh_from_db()
+    c1.refresh_from_db()
+    assert still_away.reactivated == 0
+    assert back.reactivated == 1
+    assert away.is_active
+    assert away.manual_adjustment == 3 == c1.leads_this_month
+    adjustment = RoundRobinEvent.objects.get(member=away, kind=LedgerKind.ADJUSTMENT)
+    assert adjustment.delta == 3
+    assert "back from time off" in adjustment.reason
+    assert reconcile_counters() == []
+
+
+def test_applying_time_off_twice_a_day_changes_nothing():
+    m = member()
+    _off(m, "2026-03-10", "2026-03-10")
+    apply_time_off(today=dt.date(2026, 3, 10))
+    apply_time_off(today=dt.date(2026, 3, 10))
+    apply_time_off(today=dt.date(2026, 3, 11))
+
+    again = apply_time_off(today=dt.date(2026, 3, 11))
+
+    assert again.reactivated == 0 and again.deactivated == 0
+    assert RoundRobinEvent.objects.filter(member=m, kind=LedgerKind.ACTIVATION).count() == 2
+
+
+def test_a_member_switched_off_by_hand_is_not_switched_back_on_by_time_off():
+    m = member(is_active=False)
+    _off(m, "2026-03-10", "2026-03-10")
+
+    apply_time_off(today=dt.date(2026, 3, 10))
+    apply_time_off(today=dt.date(2026, 3, 11))
+
+    m.refresh_from_db()
+    assert not m.is_active
+
+
+def test_time_off_rule_uses_a_fixed_number_of_queries(django_assert_num_queries):
+    # savepoint, switch-off statement, switch-on statement, release
+    for _ in range(5):
+        _off(member(), "2026-03-10", "2026-03-20")
+    with django_assert_num_queries(4):
+        apply_time_off(today=dt.date(2026, 3, 9))
+    for _ in range(20):
+        _off(member(), "2026-03-10", "2026-03-20")
+    with django_assert_num_queries(4):
+        apply_time_off(today=dt.date(2026, 3, 21))
+
+
+def test_member_on_time_off_is_passed_over_as_on_time_off():
+    away = member()
+    other = member(leads_this_month=9)
+    _off(away, timezone.localdate().isoformat(), timezone.localdate().isoformat())
+    apply_time_off(today=timezone.localdate())
+    task = TaskFactory.create()
+
+    decision = assign_task(task=task)
+
+    assert task.assignee_id == other.user_id
+    row = next(r for r in decision.pool if r["member_id"] == away.pk)
+    assert row["reason"] == "on time off"

@@ -1,0 +1,466 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+
+from .assignment import assign_task
+from .forms import (
+    AddMemberForm,
+    ConvertForm,
+    DisqualifyForm,
+    IntakeForm,
+    MemberForm,
+    NewTaskForm,
+    TeamFilterForm,
+    TimeOffForm,
+    TouchForm,
+)
+from .intake import intake_task
+from .models import (
+    Task,
+    TaskSource,
+    Territory,
+    TimeOff,
+    TrackerMember,
+    TrackerRole,
+)
+from .task_actions import TaskClosedError, convert_task, disqualify_task, touch_task
+from .tracker import (
+    add_member,
+    history,
+    prefill_adjustment,
+    preview_next,
+    tracker_rows,
+    update_member,
+)
+
+TEAM_PAGE_SIZE = 200
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _task_list() -> Any:
+    # One query per list: everything a row shows is joined.
+    return Task.objects.select_related("account", "contact", "assignee", "territory")
+
+
+# --- Intake -------------------------------------------------------------------
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def contact(request: HttpRequest) -> HttpResponse:
+    """The public contact form; a submission becomes a task and is assigned at once."""
+    form = IntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        intake_task(lead=form.to_lead(), source=TaskSource.CONTACT_FORM)
+        return redirect(f"{reverse('leads:contact')}?sent=1")
+    return render(request, "leads/contact.html", {"form": form, "sent": "sent" in request.GET})
+
+
+@require_http_methods(["GET", "POST"])
+def new_task(request: HttpRequest) -> HttpResponse:
+    """Manual entry of a lead by a logged-in person."""
+    form = NewTaskForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = intake_task(
+            lead=form.to_lead(),
+            source=form.cleaned_data["source"],
+            lead_type=form.cleaned_data["lead_type"],
+            created_by=_user(request),
+        )
+        messages.success(request, f"Task created: {result.task.explanation}")
+        return redirect("leads:task", pk=result.task.pk)
+    return render(request, "leads/new_task.html", {"form": form})
+
+
+# --- Task lists -----------------------------------------------------------------
+
+
+@require_GET
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    """The assignee's open queue, oldest first."""
+    tasks = list(_task_list().open().filter(assignee=_user(request)).order_by("created_at", "id"))
+    return render(request, "leads/my_tasks.html", {"tasks": tasks})
+
+
+@require_GET
+def team_tasks(request: HttpRequest) -> HttpResponse:
+    """All tasks for team leads and managers, filtered by territory, status, assignee, source."""
+    if not _user(request).is_team_lead_or_manager:
+        raise PermissionDenied("The team view is for team leads and managers.")
+    form = TeamFilterForm(request.GET or None)
+    tasks = _task_list().order_by("-created_at", "-id")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["territory"]:
+            tasks = tasks.filter(territory=data["territory"])
+        if data["status"]:
+            tasks = tasks.filter(status=data["status"])
+        if data["assignee"]:
+            tasks = tasks.filter(assignee=data["assignee"])
+        if data["source"]:
+            tasks = tasks.filter(source=data["source"])
+    rows = list(tasks[:TEAM_PAGE_SIZE])
+    return render(
+        request,
+        "leads/team_tasks.html",
+        {"form": form, "tasks": rows, "truncated": len(rows) == TEAM_PAGE_SIZE},
+    )
+
+
+# --- One task -------------------------------------------------------------------
+
+
+def _get_task_for_user(request: HttpRequest, pk: int) -> Task:
+    """The task if the user works it or leads a team; 404 otherwise."""
+    user = _user(request)
+    tasks = _task_list()
+    if not user.is_team_lead_or_manager:
+        tasks = tasks.filter(assignee=user)
+    return get_object_or_404(tasks, pk=pk)
+
+
+def _task_context(task: Task, **forms: Any) -> dict[str, Any]:
+    return {
+        "task": task,
+        "events": list(task.events.select_related("actor", "assignee")),
+        "touch_form": forms.get("touch_form") or TouchForm(),
+        "disqualify_form": forms.get("disqualify_form") or DisqualifyForm(),
+        "convert_form": forms.get("convert_form") or ConvertForm(),
+        "opportunity": getattr(task, "opportunity", None) if not task.is_open else None,
+    }
+
+
+@require_GET
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _get_task_for_user(request, pk)
+    return render(request, "leads/task.html", _task_context(task))
+
+
+def _after_action(request: HttpRequest, task: Task, message: str) -> HttpResponse:
+    messages.success(request, message)
+    if _is_htmx(request):
+        task = _get_task_for_user(request, task.pk)
+        return render(request, "leads/task.html#task-work", _task_context(task))
+    return redirect("leads:task", pk=task.pk)
+
+
+def _invalid(request: HttpRequest, task: Task, **forms: Any) -> HttpResponse:
+    template = "leads/task.html#task-work" if _is_htmx(request) else "leads/task.html"
+    return render(request, template, _task_context(task, **forms), status=400)
+
+
+@require_POST
+def task_touch(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _get_task_for_user(request, pk)
+    form = TouchForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, task, touch_form=form)
+    try:
+        touch_task(
+            task=task,
+            actor=_user(request),
+            kind=form.cleaned_data["kind"],
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+        )
+    except TaskClosedError as exc:
+        form.add_error(None, str(exc))
+        return _invalid(request, task, touch_form=form)
+    return _after_action(request, task, "Task updated.")
+
+
+@require_POST
+def task_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _get_task_for_user(request, pk)
+    form = DisqualifyForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, task, disqualify_form=form)
+    try:
+        disqualify_task(
+            task=task,
+            actor=_user(request),
+            reason=form.cleaned_data["reason"],
+            comment=form.cleaned_data["comment"],
+        )
+    except TaskClosedError as exc:
+        form.add_error(None, str(exc))
+        return _invalid(request, task, disqualify_form=form)
+    return _after_action(request, task, "Task disqualified.")
+
+
+@require_POST
+def task_convert(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _get_task_for_user(request, pk)
+    form = ConvertForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, task, convert_form=form)
+    try:
+        convert_task(
+            task=task,
+            actor=_user(request),
+            record_type=form.cleaned_data["record_type"],
+            opportunity_type=form.cleaned_data["type"],
+            amount=form.cleaned_data["amount"],
+            close_date=form.cleaned_data["close_date"],
+        )
+    except TaskClosedError as exc:
+        form.add_error(None, str(exc))
+        return _invalid(request, task, convert_form=form)
+    return _after_action(request, task, "Opportunity created.")
+
+
+# --- Tracker --------------------------------------------------------------------
+
+
+def _require_lead(request: HttpRequest) -> User:
+    user = _user(request)
+    if not user.is_team_lead_or_manager:
+        raise PermissionDenied("Only team leads and managers change the round robin.")
+    return user
+
+
+def _territory_from(request: HttpRequest) -> Territory:
+    slug = request.GET.get("territory") or request.POST.get("territory") or ""
+    territories = Territory.objects.all()
+    territory = territories.filter(slug=slug).first() if slug else None
+    if territory is None:
+        territory = territories.filter(tracker_members__isnull=False).first() or territories.first()
+    if territory is None:
+        raise Http404("No territories yet.")
+    return territory
+
+
+def _tracker_url(territory: Territory) -> str:
+    return f"{reverse('leads:tracker')}?territory={territory.slug}"
+
+
+def _row_context(request: HttpRequest, territory: Territory, **extra: Any) -> dict[str, Any]:
+    can_edit = _user(request).is_team_lead_or_manager
+    rows = tracker_rows(territory=territory)
+    forms = extra.pop("forms", {})
+    all_territories = list(Territory.objects.all()) if can_edit else []
+    for row in rows:
+        form = forms.get(row.member.pk) or (MemberForm.for_member(row.member) if can_edit else None)
+        row.form = form
+        if form is not None:
+            chosen = {str(getattr(t, "pk", t)) for t in (form["territories"].value() or [])}
+            row.options = [(t, str(t.pk) in chosen) for t in all_territories]
+    return {"territory": territory, "rows": rows, "can_edit": can_edit, **extra}
+
+
+def _tracker_context(request: HttpRequest, territory: Territory, **extra: Any) -> dict[str, Any]:
+    user = _user(request)
+    can_edit = user.is_team_lead_or_manager
+    add_form = extra.pop("add_form", None)
+    if add_form is None and can_edit:
+        add_form = AddMemberForm(
+            initial={
+                "territories": [territory],
+                "role": TrackerRole.TAE,
+                "manual_adjustment": prefill_adjustment(
+                    role=TrackerRole.TAE, territories=[territory]
+                ),
+            }
+        )
+    time_off_form = extra.pop("time_off_form", None) or TimeOffForm(
+        initial={"member": getattr(user, "tracker_member", None)}
+    )
+    if not can_edit:
+        _own_member_only(time_off_form, user)
+    return {
+        **_row_context(request, territory, **extra),
+        "territories": list(Territory.objects.all()),
+        "add_form": add_form,
+        "time_off_form": time_off_form,
+        "history": history(territory=territory),
+        "queue": list(
+            _task_list()
+            .unassigned()
+            .filter(Q(territory=territory) | Q(territory__isnull=True))
+            .order_by("created_at")[:100]
+        ),
+        "time_off": list(
+            TimeOff.objects.filter(
+                member__territories=territory, ends_on__gte=timezone.localdate()
+            ).select_related("member__user")
+        ),
+    }
+
+
+def _own_member_only(form: TimeOffForm, user: User) -> None:
+    field = form.fields["member"]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = TrackerMember.objects.filter(user=user).select_related("user")
+
+
+@require_GET
+def tracker(request: HttpRequest) -> HttpResponse:
+    """The Lead Assignment Tracker: editable by team leads, read-only for everyone else."""
+    territory = _territory_from(request)
+    return render(request, "leads/tracker.html", _tracker_context(request, territory))
+
+
+@require_POST
+def member_update(request: HttpRequest, pk: int) -> HttpResponse:
+    author = _require_lead(request)
+    member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
+    territory = _territory_from(request)
+    form = MemberForm.for_member(member, request.POST)
+    if not form.is_valid():
+        ctx = _row_context(request, territory, forms={member.pk: form})
+        if _is_htmx(request):
+            return render(request, "leads/tracker.html#member-rows", ctx, status=400)
+        full = _tracker_context(request, territory, forms={member.pk: form})
+        return render(request, "leads/tracker.html", full, status=400)
+    data = form.cleaned_data
+    events = update_member(
+        member=member,
+        author=author,
+        reason=data["reason"] or "changed on the tracker page",
+        priority=data["priority"],
+        manual_adjustment=data["manual_adjustment"],
+        is_active=data["is_active"],
+        territories=list(data["territories"]),
+    )
+    messages.success(
+        request,
+        f"{member.user}: "
+        + (
+            ", ".join(f"{e.get_kind_display()} {e.old_value} → {e.new_value}" for e in events)
+            or "nothing changed"
+        ),
+    )
+    if _is_htmx(request):
+        return render(request, "leads/tracker.html#member-rows", _row_context(request, territory))
+    return redirect(_tracker_url(territory))
+
+
+@require_GET
+def member_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who gets the next 20 tasks if the unsaved values of this row were saved."""
+    _require_lead(request)
+    member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
+    territory = _territory_from(request)
+    form = MemberForm.for_member(member, request.GET)
+    overrides: dict[int, dict[str, Any]] = {}
+    if form.is_valid():
+        overrides[member.pk] = {
+            "priority": form.cleaned_data["priority"],
+            "manual_adjustment": form.cleaned_data["manual_adjustment"],
+            "is_active": form.cleaned_data["is_active"],
+        }
+    preview = {
+        "member": member,
+        "role": TrackerRole(member.role).label,
+        "valid": form.is_valid(),
+        "current": preview_next(territory=territory, role=member.role),
+        "proposed": preview_next(territory=territory, role=member.role, overrides=overrides),
+    }
+    if _is_htmx(request):
+        return render(
+            request, "leads/tracker.html#preview", {"preview": preview, "territory": territory}
+        )
+    ctx = _tracker_context(request, territory, forms={member.pk: form}, preview=preview)
+    return render(request, "leads/tracker.html", ctx)
+
+
+@require_GET
+def member_prefill(request: HttpRequest) -> HttpResponse:
+    """The mid-month adjustment for the add-member form's role and territories."""
+    _require_lead(request)
+    role = request.GET.get("role", TrackerRole.TAE)
+    territories = Territory.objects.filter(pk__in=request.GET.getlist("territories"))
+    value = prefill_adjustment(role=role, territories=territories)
+    return render(request, "leads/tracker.html#prefill", {"prefill": value})
+
+
+@require_POST
+def member_add(request: HttpRequest) -> HttpResponse:
+    author = _require_lead(request)
+    territory = _territory_from(request)
+    form = AddMemberForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "leads/tracker.html",
+            _tracker_context(request, territory, add_form=form),
+            status=400,
+        )
+    data = form.cleaned_data
+    territories = list(data["territories"])
+    adjustment = data["manual_adjustment"]
+    if adjustment is None:
+        adjustment = prefill_adjustment(role=data["role"], territories=territories)
+    member = add_member(
+        user=data["user"],
+        role=data["role"],
+        territories=territories,
+        priority=data["priority"],
+        manual_adjustment=adjustment,
+        author=author,
+        reason=data["reason"],
+    )
+    messages.success(request, f"{member.user} joined the round robin with adjustment {adjustment}.")
+    return redirect(_tracker_url(territory))
+
+
+@require_POST
+def time_off_add(request: HttpRequest) -> HttpResponse:
+    """Members record their own time off; team leads record anyone's."""
+    user = _user(request)
+    territory = _territory_from(request)
+    form = TimeOffForm(request.POST)
+    if not user.is_team_lead_or_manager:
+        _own_member_only(form, user)
+    if not form.is_valid():
+        return render(
+            request,
+            "leads/tracker.html",
+            _tracker_context(request, territory, time_off_form=form),
+            status=400,
+        )
+    time_off = form.save(commit=False)
+    time_off.created_by = user
+    time_off.save()
+    messages.success(
+        request,
+        f"Time off recorded for {time_off.member.user}: off from {time_off.leave_on:%d %b}, "
+        f"back on {time_off.return_on:%d %b}.",
+    )
+    return redirect(_tracker_url(territory))
+
+
+@require_POST
+def queue_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run the round robin again for a task waiting in the unassigned queue."""
+    author = _require_lead(request)
+    task = get_object_or_404(Task.objects.unassigned(), pk=pk)
+    territory = _territory_from(request)
+    decision = assign_task(task=task, author=author)
+    if decision.assignee is None:
+        messages.warning(request, f"Still unassigned: {decision.unassigned_reason}")
+    else:
+        messages.success(request, f"Assigned to {decision.assignee}: {decision.explanation}")
+    return redirect(_tracker_url(territory))
