@@ -268,7 +268,7 @@ def _lock_pools(
     on_leave = TimeOff.objects.filter(
         member=OuterRef("pk"), deactivated_at__isnull=False, reactivated_at__isnull=True
     )
-    members = {
+    members: dict[int, TrackerMember] = {
         m.pk: m
         for m in TrackerMember.objects.filter(
             role__in=roles,

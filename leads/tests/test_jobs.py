@@ -107,5 +107,5 @@ def test_the_stale_job_runs_on_a_real_celery_worker(celery_worker):
     assert result["outcome"] == JobRun.Outcome.SUCCEEDED
     assert result["rows"] == 4
     assert not Task.objects.filter(assignee=stuck.user).exists()
-    assert JobRun.objects.get(pk=result["id"]).rows_affected == 4
+    assert JobRun.objects.get(job=jobs.STALE_JOB).rows_affected == 4
     assert Task.objects.filter(status=TaskStatus.NEW, reassignment_count=1).count() == 4
