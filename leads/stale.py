@@ -50,9 +50,7 @@ from .models import (
     DisqualificationReason,
     LeadType,
     LedgerKind,
-    RoundRobinEvent,
     Task,
-    TaskEvent,
     TaskEventKind,
     TaskStatus,
     Territory,
@@ -70,10 +68,10 @@ STALE_BATCH_SIZE = 2000
 STALE_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS)
 # Upper bound of the statements one reassignment batch issues, whatever its
 # size: claim, lock accounts, lock members, open the period (new month before
-# the reset ran), two for TAM book caps, member territories, update tasks,
-# insert task events, insert ledger events, update members, update account
-# owners, insert ownership changes, update onboarding specialists.
-BATCH_QUERIES = 14
+# the reset ran), two for TAM book caps, member territories, write tasks +
+# history + ledger, update members, update account owners, insert ownership
+# changes, update onboarding specialists.
+BATCH_QUERIES = 12
 
 
 def stale_days() -> int:
@@ -383,20 +381,48 @@ class _Clock:
         return self.now + dt.timedelta(microseconds=self.step)
 
 
-_UPDATE_TASKS_SQL = """
-UPDATE leads_task t
-SET assignee_id = v.assignee_id,
-    explanation = v.explanation,
-    pool = v.pool::jsonb,
-    unassigned_reason = '',
-    assigned_at = %(now)s,
-    last_touched_at = %(now)s,
-    reassignment_count = t.reassignment_count + 1,
-    territory_id = COALESCE(t.territory_id, v.territory_id)
-FROM unnest(%(ids)s::bigint[], %(assignees)s::bigint[], %(explanations)s::text[],
-            %(pools)s::text[], %(territories)s::bigint[])
-     AS v(id, assignee_id, explanation, pool, territory_id)
-WHERE t.id = v.id
+# One statement writes a whole batch: the tasks, their history rows and the
+# ledger events, from arrays (one round trip, whatever the batch size).
+_WRITE_BATCH_SQL = """
+WITH v AS (
+    SELECT * FROM unnest(
+        %(ids)s::bigint[], %(assignees)s::bigint[], %(previous)s::bigint[],
+        %(members)s::bigint[], %(periods)s::date[], %(explanations)s::text[],
+        %(pools)s::text[], %(territories)s::bigint[]
+    ) AS v(task_id, assignee_id, previous_id, member_id, period, explanation, pool, territory_id)
+), tasks AS (
+    UPDATE leads_task t
+    SET assignee_id = v.assignee_id,
+        explanation = v.explanation,
+        pool = v.pool::jsonb,
+        unassigned_reason = '',
+        assigned_at = %(now)s,
+        last_touched_at = %(now)s,
+        reassignment_count = t.reassignment_count + 1,
+        territory_id = COALESCE(t.territory_id, v.territory_id)
+    FROM v WHERE t.id = v.task_id
+    RETURNING t.id
+), history AS (
+    INSERT INTO leads_taskevent
+        (task_id, kind, actor_id, assignee_id, old_value, new_value, summary, reason, occurred_at)
+    SELECT v.task_id, %(event_kind)s, NULL, v.assignee_id, old.label, new.label,
+           'Reassigned from ' || old.label || ' to ' || new.label, v.explanation, %(now)s
+    FROM v
+    JOIN (SELECT id, COALESCE(NULLIF(name, ''), email) AS label FROM accounts_user) old
+      ON old.id = v.previous_id
+    JOIN (SELECT id, COALESCE(NULLIF(name, ''), email) AS label FROM accounts_user) new
+      ON new.id = v.assignee_id
+    RETURNING task_id
+), ledger AS (
+    INSERT INTO leads_roundrobinevent
+        (member_id, kind, task_id, delta, period, old_value, new_value, author_id, reason,
+         compensates_id, created_at)
+    SELECT v.member_id, %(ledger_kind)s, v.task_id, 1, v.period, '', '', NULL,
+           'stale task ' || v.task_id || ': ' || %(reason)s, NULL, %(now)s
+    FROM v
+    RETURNING task_id
+)
+SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM history), (SELECT count(*) FROM ledger)
 """
 
 
@@ -430,8 +456,9 @@ def _reassign_batch(
     explanations: list[str] = []
     pool_json: list[str] = []
     filled: list[int | None] = []
-    task_events: list[TaskEvent] = []
-    ledger: list[RoundRobinEvent] = []
+    previous: list[int] = []
+    member_ids: list[int] = []
+    periods: list[dt.date] = []
     touched: dict[int, TrackerMember] = {}
     owner_moves: list[Account] = []
     specialist_moves: list[Account] = []
@@ -477,31 +504,9 @@ def _reassign_batch(
         explanations.append(explanation)
         pool_json.append(json.dumps(rows))
         filled.append(c.territory_id if c.fill_territory else None)
-        task_events.append(
-            TaskEvent(
-                task_id=c.id,
-                kind=TaskEventKind.REASSIGNED,
-                actor=None,
-                assignee_id=chosen.user_id,
-                old_value=c.assignee_name,
-                new_value=chosen.name,
-                summary=f"Reassigned from {c.assignee_name} to {chosen.name}",
-                reason=explanation,
-                occurred_at=now,
-            )
-        )
-        ledger.append(
-            RoundRobinEvent(
-                member_id=member.pk,
-                kind=LedgerKind.REASSIGNMENT,
-                task_id=c.id,
-                delta=1,
-                period=member.period,
-                author=None,
-                reason=f"stale task {c.id}: {reason}",
-                created_at=now,
-            )
-        )
+        previous.append(c.assignee_id)
+        member_ids.append(member.pk)
+        periods.append(member.period)
         # Ownership follows only when the round robin gave the account to the
         # current assignee with this task (it was unowned before), checked
         # again under the account lock.
@@ -541,18 +546,22 @@ def _reassign_batch(
     if ids:
         with connection.cursor() as cursor:
             cursor.execute(
-                _UPDATE_TASKS_SQL,
+                _WRITE_BATCH_SQL,
                 {
                     "now": now,
                     "ids": ids,
                     "assignees": assignees,
+                    "previous": previous,
+                    "members": member_ids,
+                    "periods": periods,
                     "explanations": explanations,
                     "pools": pool_json,
                     "territories": filled,
+                    "event_kind": TaskEventKind.REASSIGNED.value,
+                    "ledger_kind": LedgerKind.REASSIGNMENT.value,
+                    "reason": reason,
                 },
             )
-        TaskEvent.objects.bulk_create(task_events)
-        RoundRobinEvent.objects.bulk_create(ledger)
         TrackerMember.objects.bulk_update(
             list(touched.values()), ["leads_this_month", "last_assigned_at"]
         )
