@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, F, OuterRef, Q, Value
@@ -42,7 +44,6 @@ from .assignment import (
     ROUND_ROBIN_SOURCE,
     Candidate,
     _tam_books_over_cap,
-    explain_pool,
     pick_next,
 )
 from .models import (
@@ -386,9 +387,9 @@ class _Clock:
 _WRITE_BATCH_SQL = """
 WITH v AS (
     SELECT * FROM unnest(
-        %(ids)s::bigint[], %(assignees)s::bigint[], %(previous)s::bigint[],
-        %(members)s::bigint[], %(periods)s::date[], %(explanations)s::text[],
-        %(pools)s::text[], %(territories)s::bigint[]
+        %(ids)b::bigint[], %(assignees)b::bigint[], %(previous)b::bigint[],
+        %(members)b::bigint[], %(periods)b::date[], %(explanations)b::text[],
+        %(pools)b::text[], %(territories)b::bigint[]
     ) AS v(task_id, assignee_id, previous_id, member_id, period, explanation, pool, territory_id)
 ), tasks AS (
     UPDATE leads_task t
@@ -424,6 +425,53 @@ WITH v AS (
 )
 SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM history), (SELECT count(*) FROM ledger)
 """
+
+
+def _pool_rows(candidates: Sequence[Candidate], chosen: Candidate | None) -> list[dict[str, Any]]:
+    """The pool at decision time, as the task page shows it (compact ``explain_pool``)."""
+    rows = []
+    for c in sorted(candidates, key=Candidate.sort_key):
+        if c is chosen:
+            outcome, why = "chosen", "lowest load"
+        elif c.skip_reason:
+            outcome, why = "passed over", c.skip_reason
+        elif chosen is not None and c.load > chosen.load:
+            outcome, why = "passed over", f"higher load ({c.load} vs {chosen.load})"
+        else:
+            outcome, why = "passed over", "same load, assigned more recently"
+        rows.append(
+            {
+                "member_id": c.member_id,
+                "name": c.name,
+                "load": c.load,
+                "priority": c.priority,
+                "outcome": outcome,
+                "reason": why,
+            }
+        )
+    return rows
+
+
+@contextmanager
+def _binary_cursor() -> Iterator[Any]:
+    """A cursor with server-side binding on Django's connection.
+
+    ``%(name)b`` parameters then travel in binary, so a batch's thousands of
+    JSON and text values are not quoted into the SQL in Python (the largest
+    cost of a batch otherwise). It goes through Django's cursor wrapper, so
+    execute wrappers and query-count assertions still see the statement.
+    """
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    cursor = (
+        connection.make_debug_cursor(raw)  # type: ignore[arg-type]
+        if connection.queries_logged
+        else connection.make_cursor(raw)  # type: ignore[arg-type]
+    )
+    try:
+        yield cursor
+    finally:
+        raw.close()
 
 
 def _reassign_batch(
@@ -479,7 +527,7 @@ def _reassign_batch(
             if cand.user_id == c.assignee_id:
                 cand.skip_reason = "current assignee (reassigning away)"
         chosen = pick_next(pool.candidates)
-        rows = explain_pool(candidates=pool.candidates, chosen=chosen, others=())
+        rows = _pool_rows(pool.candidates, chosen)
         eligible = [cand for cand in pool.candidates if not cand.skip_reason]
         for cand, skip in saved:
             cand.skip_reason = skip
@@ -544,7 +592,7 @@ def _reassign_batch(
             )
 
     if ids:
-        with connection.cursor() as cursor:
+        with _binary_cursor() as cursor:
             cursor.execute(
                 _WRITE_BATCH_SQL,
                 {
