@@ -27,6 +27,9 @@ class TrackerMemberAdmin(admin.ModelAdmin):
     )
     list_filter = ("role", "is_active", "territories")
 
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 

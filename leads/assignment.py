@@ -285,13 +285,17 @@ def decide_round_robin(
     """Lock the pool and decide (must run inside a transaction)."""
     role = LEAD_TYPE_ROLE[lead_type]
     role_label = TrackerRole(role).label
+    # Read before locking: it only feeds the explanation, and the member locks
+    # are the round robin's bottleneck.
+    others = _others_in_view(territory=territory, role=role, exclude=())
     members = lock_candidates(territory=territory, role=role)
+    locked_ids = {m.pk for m, _ in members}
+    others = [row for row in others if row["member_id"] not in locked_ids]
     _refresh_period(members, today=today)
     candidates = build_candidates(
         members=members, role=role, lead_type=lead_type, exclude_user_ids=exclude_user_ids
     )
     chosen = pick_next(candidates)
-    others = _others_in_view(territory=territory, role=role, exclude=[m.pk for m, _ in members])
     pool = explain_pool(candidates=candidates, chosen=chosen, others=others)
     if chosen is None:
         reason = f"no eligible {role_label} in {territory.name}: " + (
@@ -353,7 +357,58 @@ def _owner_role(user_role: str) -> str:
     return OWNER_ROLE_FOR.get(user_role, OwnerRole.TAE)
 
 
-@transaction.atomic
+def decide_for_account(
+    *,
+    account: Account,
+    territory: Territory | None,
+    lead_type: str,
+    today: dt.date,
+) -> Decision:
+    """Steps 1-4 for a locked account: its owner, else the territory's round robin.
+
+    Must run inside a transaction that holds the account row lock; it takes
+    the territory's member locks for the round robin.
+    """
+    if account.owner_id is not None:
+        owner = account.owner
+        assert owner is not None
+        return Decision(
+            assignee=owner, member=None, explanation=f"account owner ({owner.name})", pool=[]
+        )
+    if territory is None:
+        reason = "no territory: the account's country and state are unknown"
+        return Decision(
+            assignee=None,
+            member=None,
+            explanation=f"unassigned: {reason}",
+            unassigned_reason=reason,
+        )
+    _, decision = decide_round_robin(territory=territory, lead_type=lead_type, today=today)
+    return decision
+
+
+def _apply(
+    *, task: Task, account: Account, decision: Decision, author: User | None, now: dt.datetime
+) -> None:
+    """The round robin's writes for a decision: counter, ledger event, account owner."""
+    if decision.member is None:
+        return
+    _record_assignment(
+        task=task, decision=decision, kind=LedgerKind.ASSIGNMENT, author=author, reason="", now=now
+    )
+    _give_account(
+        account=account,
+        member=decision.member,
+        task=task,
+        explanation=decision.explanation,
+        author=author,
+        now=now,
+    )
+
+
+# savepoint=False: inside intake's transaction a savepoint would only add two
+# round trips; any error aborts the whole intake anyway.
+@transaction.atomic(savepoint=False)
 def assign_task(
     *, task: Task, author: User | None = None, now: dt.datetime | None = None
 ) -> Decision:
@@ -364,55 +419,89 @@ def assign_task(
     the territory's member locks; safe to call from many connections at once.
     """
     now = now or timezone.now()
-    today = timezone.localdate(now)
     caller, task = task, Task.objects.select_for_update(of=("self",)).get(pk=task.pk)
     if task.assignee_id is not None or not task.is_open:
         return Decision(
             assignee=task.assignee, member=None, explanation=task.explanation, pool=task.pool
         )
-    account = Account.objects.select_for_update().get(pk=task.account_id)
-    if account.owner_id is not None:
-        owner = User.objects.get(pk=account.owner_id)
-        decision = Decision(
-            assignee=owner, member=None, explanation=f"account owner ({owner.name})", pool=[]
-        )
-    else:
-        territory = task.territory or (
-            Territory.objects.get(pk=account.territory_id) if account.territory_id else None
-        )
-        if territory is None:
-            reason = "no territory: the account's country and state are unknown"
-            decision = Decision(
-                assignee=None,
-                member=None,
-                explanation=f"unassigned: {reason}",
-                unassigned_reason=reason,
-            )
-        else:
-            if task.territory_id is None:
-                task.territory = territory
-            member, decision = decide_round_robin(
-                territory=territory, lead_type=task.lead_type, today=today
-            )
-            _record_assignment(
-                task=task,
-                decision=decision,
-                kind=LedgerKind.ASSIGNMENT,
-                author=author,
-                reason="",
-                now=now,
-            )
-            if member is not None:
-                _give_account(
-                    account=account,
-                    member=member,
-                    task=task,
-                    explanation=decision.explanation,
-                    author=author,
-                    now=now,
-                )
+    account = (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .get(pk=task.account_id)
+    )
+    territory_id = task.territory_id or account.territory_id
+    territory = Territory.objects.get(pk=territory_id) if territory_id else None
+    task.territory = territory
+    decision = decide_for_account(
+        account=account,
+        territory=territory,
+        lead_type=task.lead_type,
+        today=timezone.localdate(now),
+    )
+    _apply(task=task, account=account, decision=decision, author=author, now=now)
     _store_decision(task=task, decision=decision, author=author, now=now, reassigned=False)
     _copy_assignment(task, caller)
+    return decision
+
+
+def assign_new_task(
+    *,
+    task: Task,
+    account: Account,
+    territory: Territory | None,
+    author: User | None,
+    now: dt.datetime,
+    created_summary: str,
+) -> Decision:
+    """Decide, then insert the unsaved ``task`` already assigned, with its history.
+
+    For intake, inside its transaction, with ``account`` locked by that
+    transaction (found with SELECT … FOR UPDATE, or inserted by it). Fewer
+    round trips than creating the task and then calling ``assign_task``:
+    the member locks are held only for the task insert and the writes that
+    follow.
+    """
+    decision = decide_for_account(
+        account=account,
+        territory=territory,
+        lead_type=task.lead_type,
+        today=timezone.localdate(now),
+    )
+    task.territory = territory
+    task.assignee = decision.assignee
+    task.explanation = decision.explanation
+    task.pool = decision.pool
+    task.unassigned_reason = decision.unassigned_reason
+    if decision.assignee is not None:
+        task.assigned_at = now
+        task.last_touched_at = now
+    task.save(force_insert=True)
+    _apply(task=task, account=account, decision=decision, author=author, now=now)
+    TaskEvent.objects.bulk_create(
+        [
+            TaskEvent(
+                task=task,
+                kind=TaskEventKind.CREATED,
+                actor=author,
+                summary=created_summary,
+                occurred_at=now,
+            ),
+            TaskEvent(
+                task=task,
+                kind=TaskEventKind.ASSIGNED if decision.assignee else TaskEventKind.UNASSIGNED,
+                actor=author,
+                assignee=decision.assignee,
+                new_value=str(decision.assignee or ""),
+                summary=(
+                    f"Assigned to {decision.assignee}"
+                    if decision.assignee
+                    else "Left in the unassigned queue"
+                ),
+                reason=decision.explanation,
+                occurred_at=now,
+            ),
+        ]
+    )
     return decision
 
 

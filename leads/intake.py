@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Region, User
 
-from .assignment import Decision, assign_task
-from .models import LeadType, Task, TaskEvent, TaskEventKind, TaskSource, Territory
+from .assignment import Decision, assign_new_task
+from .models import LeadType, Task, TaskSource, Territory
 from .scoring import score_lead
 
 # sales/overview lists the territories, not the map from a country to one;
@@ -50,6 +51,9 @@ ASIA_MIDDLE_EAST = frozenset(
     }
 )  # fmt: skip
 ANZ = frozenset({"AU", "NZ"})
+
+# A lost race to insert the same new account is retried once.
+INTAKE_ATTEMPTS = 2
 
 DEFAULT_LEAD_TYPE: dict[str, str] = {
     TaskSource.PRODUCT_LED: LeadType.PRODUCT_LED,
@@ -108,48 +112,57 @@ class IntakeResult:
     decision: Decision | None
 
 
-def _account_for(lead: Lead) -> Account:
+def _locked_account(lead: Lead) -> tuple[Account, Territory | None, bool]:
+    """The lead's account, locked by this transaction; (account, territory, created).
+
+    An existing account is read with SELECT … FOR UPDATE (by organization id,
+    else by email domain through the lower(domain) index). A new one is
+    inserted, which locks it too; if another intake inserted the same
+    organization id first, the insert fails and ``intake_task`` retries.
+    """
+    accounts = Account.objects.select_for_update(of=("self",)).select_related("owner", "territory")
     if lead.organization_id:
-        account = Account.objects.filter(organization_id=lead.organization_id).first()
-    else:
+        account = accounts.filter(organization_id=lead.organization_id).first()
+    elif lead.email_domain:
         account = (
-            Account.objects.filter(domain__iexact=lead.email_domain).order_by("pk").first()
-            if lead.email_domain
-            else None
+            accounts.alias(domain_lower=Lower("domain"))
+            .filter(domain_lower=lead.email_domain)
+            .order_by("pk")
+            .first()
         )
+    else:
+        account = None
     if account is not None:
-        return account
+        territory = account.territory
+        if territory is None and (lead.country or account.country):
+            territory = _territory(lead.country or account.country, lead.state)
+        return account, territory, False
     country = lead.country.strip().upper()
-    territory = Territory.objects.filter(
-        slug=territory_slug_for(country=country, state=lead.state)
-    ).first()
-    # get_or_create on the unique organization id: two intakes for the same new
-    # company arriving together create one account (the loser re-reads it).
-    account, _ = Account.objects.get_or_create(
+    territory = _territory(country, lead.state)
+    account = Account.objects.create(
         organization_id=lead.organization_id or f"domain:{lead.email_domain}",
-        defaults={
-            "name": lead.company or lead.email_domain,
-            "domain": lead.email_domain,
-            "country": country,
-            "region": region_for(country) if country else "",
-            "territory": territory,
-            "employee_count": lead.employees,
-        },
+        name=lead.company or lead.email_domain,
+        domain=lead.email_domain,
+        country=country,
+        region=region_for(country) if country else "",
+        territory=territory,
+        employee_count=lead.employees,
     )
-    return account
+    return account, territory, True
 
 
-def _contact_for(account: Account, lead: Lead) -> Contact:
-    contact = Contact.objects.filter(account=account, email__iexact=lead.email).first()
-    if contact is not None:
-        return contact
-    try:
-        with transaction.atomic():
-            return Contact.objects.create(
-                account=account, name=lead.name, email=lead.email.lower(), title=lead.role
-            )
-    except IntegrityError:
-        return Contact.objects.get(account=account, email__iexact=lead.email)
+def _territory(country: str, state: str) -> Territory | None:
+    return Territory.objects.filter(slug=territory_slug_for(country=country, state=state)).first()
+
+
+def _contact_for(account: Account, lead: Lead, *, new_account: bool) -> Contact:
+    if not new_account:
+        contact = Contact.objects.filter(account=account, email__iexact=lead.email).first()
+        if contact is not None:
+            return contact
+    return Contact.objects.create(
+        account=account, name=lead.name, email=lead.email.lower(), title=lead.role
+    )
 
 
 def intake_task(
@@ -163,59 +176,78 @@ def intake_task(
 ) -> IntakeResult:
     """Create the task for an inbound lead and assign it; return the task and decision.
 
-    Idempotent on ``idempotency_key``: a repeated key returns the first task
-    (``created=False``) and writes nothing, also when both requests race (the
-    unique key makes the loser roll back and read the winner's task).
+    One transaction: lock or create the account, add the contact, score,
+    decide by the assignment rule and insert the assigned task with its
+    history. Idempotent on ``idempotency_key``: a repeated key returns the
+    first task (``created=False``) and writes nothing, also when both
+    requests race (the unique key makes the loser roll back and read the
+    winner's task). A lost race to create the same new account is retried
+    once and then finds the winner's account (and its new owner).
     """
     now = now or timezone.now()
     if idempotency_key:
         existing = Task.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return IntakeResult(task=existing, created=False, decision=None)
-    try:
-        with transaction.atomic():
-            account = _account_for(lead)
-            contact = _contact_for(account, lead)
-            territory_id = account.territory_id
-            if territory_id is None:
-                slug = territory_slug_for(country=lead.country or account.country, state=lead.state)
-                territory_id = (
-                    Territory.objects.filter(slug=slug).values_list("pk", flat=True).first()
-                )
-            score = score_lead(
-                employees=lead.employees if lead.employees is not None else account.employee_count,
-                estimated_revenue=lead.estimated_revenue,
-                role=lead.role,
-                sub_role=lead.sub_role,
-                country=lead.country or account.country,
-            )
-            task = Task.objects.create(
-                account=account,
-                contact=contact,
+    for attempt in range(INTAKE_ATTEMPTS):
+        try:
+            return _intake_once(
+                lead=lead,
                 source=source,
-                lead_type=lead_type or DEFAULT_LEAD_TYPE.get(source, LeadType.NEW_BUSINESS),
-                territory_id=territory_id,
-                message=_message(lead),
-                score=score.total,
-                score_breakdown=score.breakdown,
-                idempotency_key=idempotency_key or None,
+                lead_type=lead_type,
                 created_by=created_by,
-                created_at=now,
+                idempotency_key=idempotency_key,
+                now=now,
             )
-            TaskEvent.objects.create(
-                task=task,
-                kind=TaskEventKind.CREATED,
-                actor=created_by,
-                summary=f"Created from {task.get_source_display()} by {lead.name} <{lead.email}>",
-                occurred_at=now,
-            )
-            decision = assign_task(task=task, author=created_by, now=now)
-    except IntegrityError:
-        if idempotency_key:
-            existing = Task.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return IntakeResult(task=existing, created=False, decision=None)
-        raise
+        except IntegrityError:
+            if idempotency_key:
+                existing = Task.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return IntakeResult(task=existing, created=False, decision=None)
+            if attempt == INTAKE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _intake_once(
+    *,
+    lead: Lead,
+    source: str,
+    lead_type: str,
+    created_by: User | None,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> IntakeResult:
+    account, territory, created = _locked_account(lead)
+    contact = _contact_for(account, lead, new_account=created)
+    score = score_lead(
+        employees=lead.employees if lead.employees is not None else account.employee_count,
+        estimated_revenue=lead.estimated_revenue,
+        role=lead.role,
+        sub_role=lead.sub_role,
+        country=lead.country or account.country,
+    )
+    task = Task(
+        account=account,
+        contact=contact,
+        source=source,
+        lead_type=lead_type or DEFAULT_LEAD_TYPE.get(source, LeadType.NEW_BUSINESS),
+        message=_message(lead),
+        score=score.total,
+        score_breakdown=score.breakdown,
+        idempotency_key=idempotency_key or None,
+        created_by=created_by,
+        created_at=now,
+    )
+    decision = assign_new_task(
+        task=task,
+        account=account,
+        territory=territory,
+        author=created_by,
+        now=now,
+        created_summary=(f"Created from {TaskSource(source).label} by {lead.name} <{lead.email}>"),
+    )
     return IntakeResult(task=task, created=True, decision=decision)
 
 

@@ -469,3 +469,77 @@ def test_unassigned_queue_shows_the_reason_and_a_lead_can_rerun_the_round_robin(
 
     task.refresh_from_db()
     assert task.assignee == picked.user
+
+
+def test_contact_form_page_is_public(client):
+    response = client.get(reverse("leads:contact"))
+
+    assert response.status_code == 200
+    assert "Work email" in response.content.decode()
+
+
+def test_preview_without_htmx_renders_the_whole_tracker_page(client):
+    _login(client, team_lead())
+    a = member()
+    member()
+    prefix = f"m{a.pk}"
+
+    response = client.get(
+        reverse("leads:member_preview", args=[a.pk]),
+        {
+            "territory": "europe-africa",
+            f"{prefix}-priority": "2",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": territory().pk,
+        },
+    )
+
+    body = response.content.decode()
+    assert "<html" in body
+    assert 'data-testid="preview-proposed"' in body
+    assert response.context["preview"]["proposed"].count(a.user.name) == 7
+
+
+def test_a_tam_cannot_preview_or_add_members(client):
+    _login(client, tam())
+    target = member()
+
+    assert client.get(reverse("leads:member_preview", args=[target.pk])).status_code == 403
+    assert client.post(reverse("leads:member_add"), {}).status_code == 403
+    assert (
+        client.post(reverse("leads:queue_assign", args=[TaskFactory.create().pk])).status_code
+        == 403
+    )
+
+
+def test_plain_form_fallbacks_pass_csrf_checks():
+    from django.test import Client
+
+    lead = team_lead()
+    target = member()
+    task = TaskFactory.create(assignee=lead)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(lead)
+
+    tracker_page = client.get(reverse("leads:tracker"), {"territory": "europe-africa"})
+    task_page = client.get(reverse("leads:task", args=[task.pk]))
+    token = tracker_page.context["csrf_token"]
+    prefix = f"m{target.pk}"
+    saved = client.post(
+        reverse("leads:member_update", args=[target.pk]),
+        {
+            "csrfmiddlewaretoken": token,
+            f"{prefix}-priority": "2",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-territories": [territory().pk],
+        },
+    )
+
+    assert saved.status_code == 302
+    member_form = (
+        tracker_page.content.decode().split(f'id="member-form-{target.pk}"')[1].split("</form>")[0]
+    )
+    assert "csrfmiddlewaretoken" in member_form
+    task_work = task_page.content.decode().split('id="task-work"')[1]
+    assert task_work.count('name="csrfmiddlewaretoken"') == 3

@@ -1,0 +1,230 @@
+"""Round-robin assignment throughput against the database's own ceiling.
+
+``run(accounts=N)`` sends N inbound leads (each a new, unowned company, spread
+over four territories) through ``leads.intake.intake_task`` — the function
+behind ``POST /api/intake/tasks`` — from 8 concurrent worker threads, each on
+its own database connection, and measures assignments per second. In the
+same run it measures pgbench's built-in ``simple-update`` script (8 clients,
+2 threads, 10 s) on a scratch database of the same PostgreSQL server, and
+reports the ratio (target ≥ 0.5).
+
+It writes tracker members, accounts and tasks into the configured database,
+so point DATABASE_URL at a scratch database. Needs PostgreSQL and pgbench.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from typing import Any
+
+WORKERS = 8
+PGBENCH_SECONDS = 10
+# (country, state) of the leads, round-robin over four territories.
+PLACES = (("DE", ""), ("US", "CA"), ("US", "NY"), ("AU", ""))
+MEMBERS_PER_TERRITORY = 4
+MAX_LEADS = 2_000
+
+
+def _pgbench_binary() -> str:
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    for candidate in ("/usr/lib/postgresql/15/bin/pgbench", "/usr/lib/postgresql/16/bin/pgbench"):
+        if os.path.exists(candidate):
+            return candidate
+    raise RuntimeError(
+        "pgbench is not installed (apt-get install postgresql-contrib or postgresql-client)."
+    )
+
+
+def _pg_args(db: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    args = ["-h", str(db.get("HOST") or "127.0.0.1"), "-p", str(db.get("PORT") or 5432)]
+    if db.get("USER"):
+        args += ["-U", str(db["USER"])]
+    env = dict(os.environ)
+    if db.get("PASSWORD"):
+        env["PGPASSWORD"] = str(db["PASSWORD"])
+    return args, env
+
+
+def pgbench_tps(*, seconds: int = PGBENCH_SECONDS) -> float:
+    """pgbench simple-update tps (8 clients, 2 threads) on a scratch database."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    binary = _pgbench_binary()
+    args, env = _pg_args(db)
+    scratch = f"{db['NAME']}_pgbench"
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+        cursor.execute(f'CREATE DATABASE "{scratch}"')
+    try:
+        subprocess.run(
+            [binary, *args, "-i", "-q", scratch], env=env, check=True, capture_output=True
+        )
+        out = subprocess.run(
+            [
+                binary,
+                *args,
+                "-c",
+                str(WORKERS),
+                "-j",
+                "2",
+                "-T",
+                str(seconds),
+                "-b",
+                "simple-update",
+                scratch,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out) or re.search(
+        r"tps = ([0-9.]+)", out
+    )
+    if not match:
+        raise RuntimeError(f"Could not read pgbench's tps from:\n{out}")
+    return float(match.group(1))
+
+
+def _seed_members(run_id: str) -> None:
+    from accounts.models import User
+    from leads.intake import territory_slug_for
+    from leads.models import Territory, TrackerMember, TrackerRole
+    from leads.tracker import add_member
+
+    slugs = {territory_slug_for(country=c, state=s) for c, s in PLACES}
+    for slug in sorted(slugs):
+        territory = Territory.objects.get(slug=slug)
+        for n in range(MEMBERS_PER_TERRITORY):
+            user = User.objects.create_user(
+                email=f"bench-{run_id}-{slug}-{n}@example.test", name=f"Bench {slug} {n}"
+            )
+            add_member(
+                user=user,
+                role=TrackerRole.TAE,
+                territories=[territory],
+                author=None,
+                priority=1 + n % 3,
+                reason="benchmark",
+            )
+    assert TrackerMember.objects.filter(user__email__startswith=f"bench-{run_id}").exists()
+
+
+def assignments_per_second(*, accounts: int) -> tuple[float, int]:
+    """Intake ``accounts`` new leads from 8 threads; (assignments/s, assigned count)."""
+    from django.db import connection
+
+    from leads.intake import Lead, intake_task
+    from leads.models import Task, TaskSource
+
+    run_id = uuid.uuid4().hex[:8]
+    _seed_members(run_id)
+    work: queue.SimpleQueue[Lead | None] = queue.SimpleQueue()
+    for n in range(accounts):
+        country, state = PLACES[n % len(PLACES)]
+        domain = f"b{run_id}-{n}.example.com"
+        work.put(
+            Lead(
+                name=f"Lead {n}",
+                email=f"lead{n}@{domain}",
+                company=f"Company {n}",
+                country=country,
+                state=state,
+                role="engineering",
+                employees=200,
+            )
+        )
+    for _ in range(WORKERS):
+        work.put(None)
+    errors: list[BaseException] = []
+    start = threading.Barrier(WORKERS + 1)
+
+    def worker() -> None:
+        try:
+            connection.ensure_connection()
+            start.wait()
+            while (lead := work.get()) is not None:
+                intake_task(lead=lead, source=TaskSource.CONTACT_FORM)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise RuntimeError(f"{len(errors)} intake workers failed: {errors[0]!r}")
+    assigned = Task.objects.filter(
+        account__domain__startswith=f"b{run_id}-", assignee__isnull=False
+    ).count()
+    return assigned / elapsed, assigned
+
+
+def run(*, accounts: int) -> dict[str, float]:
+    """Assignments per second with 8 intake workers, as a ratio of pgbench simple-update tps.
+
+    ``accounts`` new leads are sent, at most MAX_LEADS (the runner's default
+    scale is 100,000 accounts; 2,000 leads give a stable rate). Query logging
+    is switched off while measuring, as in production (the runner sets DEBUG).
+    """
+    from django.conf import settings
+
+    debug, settings.DEBUG = settings.DEBUG, False
+    try:
+        rate, assigned = assignments_per_second(accounts=min(accounts, MAX_LEADS))
+    finally:
+        settings.DEBUG = debug
+    tps = pgbench_tps()
+    ratio = rate / tps if tps else 0.0
+    print(
+        f"assignment: {assigned} leads assigned at {rate:.1f}/s with {WORKERS} workers; "
+        f"pgbench simple-update {tps:.1f} tps; ratio {ratio:.2f} (target ≥ 0.5)"
+    )
+    return {
+        "assignments_per_second": rate,
+        "pgbench_tps": tps,
+        "ratio_to_pgbench": ratio,
+        "assigned": float(assigned),
+    }
+
+
+def _register_with_runner() -> None:
+    """Register as ``assignment`` when the ``python -m bench`` runner is present."""
+    try:
+        from bench import BenchOptions, register  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return
+
+    @register("assignment")
+    def assignment(options: BenchOptions) -> None:
+        run(accounts=options.accounts)
+
+
+_register_with_runner()
+
+
+if __name__ == "__main__":
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revopsweb.settings")
+    django.setup()
+    run(accounts=int(os.environ.get("BENCH_ACCOUNTS", "2000")))
