@@ -373,3 +373,20 @@ def test_a_run_killed_after_its_first_batch_finishes_the_same_when_run_again(mon
 
     assert _state() == uninterrupted
     assert reconcile_counters() == []
+
+
+def test_a_stale_run_before_the_monthly_reset_counts_in_the_new_month():
+    october = dt.date(2026, 10, 1)
+    first = member(period=october)
+    second = member(period=october)
+    task = _task(first, untouched_days=12)
+
+    process_stale_tasks(now=NOW)
+
+    second.refresh_from_db()
+    task.refresh_from_db()
+    assert task.assignee_id == second.user_id
+    assert (second.period, second.leads_this_month) == (NOW.date().replace(day=1), 1)
+    event = RoundRobinEvent.objects.get(kind=LedgerKind.REASSIGNMENT)
+    assert event.period == dt.date(2026, 11, 1)
+    assert reconcile_counters() == []
