@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 
 from leads import jobs
+from leads.assignment import assign_task
 from leads.models import LedgerKind, RoundRobinEvent, Task, TaskEvent, TaskEventKind
 from leads.reset import reset_month
 from leads.stale import StaleResult, process_stale_tasks
@@ -73,6 +74,34 @@ def test_two_concurrent_stale_runs_process_every_task_exactly_once():
     assert TaskEvent.objects.filter(kind=TaskEventKind.REASSIGNED).count() == 40
     assert set(Task.objects.values_list("reassignment_count", flat=True)) == {1}
     assert not Task.objects.filter(assignee=stuck.user).exists()
+    assert reconcile_counters() == []
+
+
+def test_the_stale_job_and_live_assignments_run_together_without_deadlock_or_lost_counts():
+    stuck = member()
+    member()
+    member(priority=2)
+    at = NOW - dt.timedelta(days=12)
+    for _ in range(30):
+        TaskFactory.create(assignee=stuck.user, assigned_at=at, last_touched_at=at)
+    fresh = [TaskFactory.create() for _ in range(12)]
+
+    def assign_all(tasks: list[Task]) -> int:
+        for task in tasks:
+            assign_task(task=task, now=NOW)
+        return len(tasks)
+
+    _together(
+        [
+            lambda: process_stale_tasks(now=NOW, batch_size=4),
+            lambda: assign_all(fresh[:6]),
+            lambda: assign_all(fresh[6:]),
+        ]
+    )
+
+    assert RoundRobinEvent.objects.filter(kind=LedgerKind.REASSIGNMENT).count() == 30
+    assert RoundRobinEvent.objects.filter(kind=LedgerKind.ASSIGNMENT).count() == 12
+    assert not Task.objects.filter(assignee__isnull=True).exists()
     assert reconcile_counters() == []
 
 
