@@ -6,6 +6,11 @@ Each entry point runs its set-based, idempotent function under
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
 from revopsweb.jobs import run_job
 from revopsweb.models import JobRun
 
@@ -18,14 +23,35 @@ RESET_JOB = "leads.monthly_reset"
 TIME_OFF_JOB = "leads.time_off"
 
 
+def _on_postgresql(work: Callable[[], int]) -> Callable[[], int]:
+    """The jobs' SQL (SKIP LOCKED, arrays, data-modifying CTEs) needs PostgreSQL.
+
+    On the SQLite quick start a run fails with this message (recorded on its
+    JobRun) instead of a syntax error.
+    """
+
+    def checked() -> int:
+        if connection.vendor != "postgresql":
+            raise ImproperlyConfigured(
+                "The leads scheduled jobs need PostgreSQL; set DATABASE_URL to a PostgreSQL URL."
+            )
+        return work()
+
+    return checked
+
+
+def _stale() -> int:
+    return process_stale_tasks().rows
+
+
 def run_stale_tasks_job() -> JobRun:
     """Autoclose twice-stale tasks and reassign stale ones (leads.stale)."""
-    return run_job(STALE_JOB, lambda: process_stale_tasks().rows)
+    return run_job(STALE_JOB, _on_postgresql(_stale))
 
 
 def run_monthly_reset_job() -> JobRun:
     """Open the company's current month in the round-robin ledger (leads.reset)."""
-    return run_job(RESET_JOB, reset_month)
+    return run_job(RESET_JOB, _on_postgresql(lambda: reset_month()))
 
 
 def _time_off() -> int:
@@ -35,7 +61,7 @@ def _time_off() -> int:
 
 def run_time_off_job() -> JobRun:
     """Switch members off/on by their time off, calibrating returners (leads.tracker)."""
-    return run_job(TIME_OFF_JOB, _time_off)
+    return run_job(TIME_OFF_JOB, _on_postgresql(_time_off))
 
 
 def summary(run: JobRun) -> dict[str, object]:

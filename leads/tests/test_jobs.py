@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -52,6 +53,20 @@ def test_a_failing_run_is_recorded_as_failed(monkeypatch):
     run = JobRun.objects.get(job=jobs.RESET_JOB)
     assert run.outcome == JobRun.Outcome.FAILED
     assert "database went away" in run.detail
+
+
+@pytest.mark.django_db
+def test_on_a_database_other_than_postgresql_a_run_fails_with_a_clear_reason(monkeypatch):
+    from django.db import connection
+
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+
+    with pytest.raises(ImproperlyConfigured):
+        jobs.run_stale_tasks_job()
+
+    run = JobRun.objects.get(job=jobs.STALE_JOB)
+    assert run.outcome == JobRun.Outcome.FAILED
+    assert "need PostgreSQL" in run.detail
 
 
 @pytest.mark.django_db
