@@ -170,7 +170,31 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "accounts.tasks.detect_churn_signals",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Time off first, early in the morning: members leaving today are off
+    # before the day's leads arrive, returners are back and calibrated.
+    "leads-time-off": {
+        "task": "leads.tasks.apply_tracker_time_off",
+        "schedule": crontab(minute=0, hour=5),
+    },
+    # Daily: reassign tasks untouched for STALE_TASK_DAYS, autoclose those
+    # still untouched after their reassignment.
+    "leads-stale-tasks": {
+        "task": "leads.tasks.reassign_stale_tasks",
+        "schedule": crontab(minute=30, hour=5),
+    },
+    # The monthly reset opens the new ledger period just after midnight on the
+    # 1st. It runs every day because it only acts on the first run of a month:
+    # if beat or the worker was down on the 1st, the next day's run resets
+    # once, for the right month.
+    "leads-monthly-reset": {
+        "task": "leads.tasks.reset_tracker_month",
+        "schedule": crontab(minute=5, hour=0),
+    },
 }
+
+# Days a task may sit untouched before the stale job reassigns it (and, after
+# a reassignment, autocloses it). sales/overview: 10.
+STALE_TASK_DAYS = env_int("STALE_TASK_DAYS", 10)
 
 # Outbound HTTP (webhooks) never waits longer than this.
 OUTBOUND_HTTP_TIMEOUT_SECONDS = env_int("OUTBOUND_HTTP_TIMEOUT_SECONDS", 10)

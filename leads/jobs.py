@@ -1,0 +1,69 @@
+"""The leads app's scheduled jobs, as Celery tasks and management commands call them.
+
+Each entry point runs its set-based, idempotent function under
+``revopsweb.jobs.run_job`` (advisory lock, one JobRun row per run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from revopsweb.jobs import run_job
+from revopsweb.models import JobRun
+
+from .reset import company_today, reset_month
+from .stale import process_stale_tasks
+from .tracker import apply_time_off
+
+STALE_JOB = "leads.stale_tasks"
+RESET_JOB = "leads.monthly_reset"
+TIME_OFF_JOB = "leads.time_off"
+
+
+def _on_postgresql(work: Callable[[], int]) -> Callable[[], int]:
+    """The jobs' SQL (SKIP LOCKED, arrays, data-modifying CTEs) needs PostgreSQL.
+
+    On the SQLite quick start a run fails with this message (recorded on its
+    JobRun) instead of a syntax error.
+    """
+
+    def checked() -> int:
+        if connection.vendor != "postgresql":
+            raise ImproperlyConfigured(
+                "The leads scheduled jobs need PostgreSQL; set DATABASE_URL to a PostgreSQL URL."
+            )
+        return work()
+
+    return checked
+
+
+def _stale() -> int:
+    return process_stale_tasks().rows
+
+
+def run_stale_tasks_job() -> JobRun:
+    """Autoclose twice-stale tasks and reassign stale ones (leads.stale)."""
+    return run_job(STALE_JOB, _on_postgresql(_stale))
+
+
+def run_monthly_reset_job() -> JobRun:
+    """Open the company's current month in the round-robin ledger (leads.reset)."""
+    return run_job(RESET_JOB, _on_postgresql(lambda: reset_month()))
+
+
+def _time_off() -> int:
+    result = apply_time_off(today=company_today())
+    return result.deactivated + result.reactivated
+
+
+def run_time_off_job() -> JobRun:
+    """Switch members off/on by their time off, calibrating returners (leads.tracker)."""
+    return run_job(TIME_OFF_JOB, _on_postgresql(_time_off))
+
+
+def summary(run: JobRun) -> dict[str, object]:
+    """A small JSON value for a Celery result or a command's output."""
+    return {"job": run.job, "outcome": run.outcome, "rows": run.rows_affected, "id": run.pk}

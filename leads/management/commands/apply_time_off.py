@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from leads import jobs
+
+
+class Command(BaseCommand):
+    help = "Deactivate members leaving today (2 days early for absences over 5 days), reactivate and calibrate returners. Safe to run twice; records a JobRun."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # A failure raises (after recording the JobRun), so the exit status is non-zero.
+        run = jobs.run_time_off_job()
+        self.stdout.write(f"{run.job}: {run.get_outcome_display()}, {run.rows_affected} rows")
