@@ -69,3 +69,24 @@ def test_revops_uses_the_admin_without_superuser_rights(client, demo_company):
     for url_name in ("admin:accounts_account_changelist", "admin:revopsweb_jobrun_changelist"):
         response = client.get(reverse(url_name), {"q": "a"})
         assert response.status_code == 200, url_name
+
+
+def test_every_detail_page_renders_for_a_manager(client, demo_company):
+    from accounts.models import Account, AccountPlan, Handover
+    from leads.models import Task
+
+    client.force_login(User.objects.get(email="manager@demo.revopsweb.test"))
+    account = Account.objects.filter(owner__isnull=False).order_by("pk").first()
+    task = Task.objects.order_by("pk").first()
+    handover = Handover.objects.order_by("pk").first()
+    plan = AccountPlan.objects.order_by("pk").first()
+    assert account and task and handover and plan, "the demo company seeds each kind"
+    urls = [
+        reverse("accounts:account", args=[account.pk]),
+        reverse("accounts:churn_flag", args=[account.pk]),
+        reverse("accounts:plan", args=[plan.pk]),
+        reverse("accounts:handover", args=[handover.pk]),
+        reverse("leads:task", args=[task.pk]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
