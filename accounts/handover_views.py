@@ -326,21 +326,27 @@ def handover_notes(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_post(request, handover, "checklists")
 
 
+def _tick_onboarding_item(request: HttpRequest, account: Account) -> None:
+    """Save one onboarding checklist tick from the posted form; errors become messages."""
+    form = OnboardingItemForm(request.POST)
+    if not form.is_valid():
+        return
+    try:
+        set_onboarding_item(
+            account=account,
+            section=form.cleaned_data["section"],
+            item=form.cleaned_data["item"],
+            done=form.cleaned_data["done"],
+            by=_user(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+
+
 @require_POST
 def handover_onboarding(request: HttpRequest, pk: int) -> HttpResponse:
     handover = _handover_for(request, pk)
-    form = OnboardingItemForm(request.POST)
-    if form.is_valid():
-        try:
-            set_onboarding_item(
-                account=handover.account,
-                section=form.cleaned_data["section"],
-                item=form.cleaned_data["item"],
-                done=form.cleaned_data["done"],
-                by=_user(request),
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+    _tick_onboarding_item(request, handover.account)
     return _after_post(request, handover, "preconditions")
 
 
@@ -348,16 +354,5 @@ def handover_onboarding(request: HttpRequest, pk: int) -> HttpResponse:
 def account_onboarding(request: HttpRequest, pk: int) -> HttpResponse:
     """Tick an onboarding item from the propose page (owner, their lead, managers)."""
     account = _proposable_account(request, pk)
-    form = OnboardingItemForm(request.POST)
-    if form.is_valid():
-        try:
-            set_onboarding_item(
-                account=account,
-                section=form.cleaned_data["section"],
-                item=form.cleaned_data["item"],
-                done=form.cleaned_data["done"],
-                by=_user(request),
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+    _tick_onboarding_item(request, account)
     return redirect(reverse("accounts:handover_propose", args=[account.pk]) + "#onboarding")
