@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import Invoice, MonthlyRevenue, Product
+from .models import Consolidation, Invoice, MonthlyRevenue, OneTimeCredit, Product
 
 
 @admin.register(Product)
@@ -34,3 +34,20 @@ class InvoiceAdmin(admin.ModelAdmin):
     autocomplete_fields = ("account",)
     date_hierarchy = "issued_on"
     show_full_result_count = False
+
+
+@admin.register(Consolidation)
+class ConsolidationAdmin(admin.ModelAdmin):
+    list_display = ("account", "customer", "reason", "created_at")
+    search_fields = ("account__name", "customer__name", "account__organization_id")
+    list_select_related = ("account", "customer")
+    autocomplete_fields = ("account", "customer")
+
+
+@admin.register(OneTimeCredit)
+class OneTimeCreditAdmin(admin.ModelAdmin):
+    list_display = ("account", "month", "amount", "reason", "created_at")
+    list_filter = ("reason", "month")
+    search_fields = ("account__name", "account__organization_id")
+    list_select_related = ("account",)
+    autocomplete_fields = ("account",)
