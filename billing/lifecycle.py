@@ -225,7 +225,9 @@ def customer_stages(
         rows = cursor.fetchall()
     result = {}
     for customer_id, month, amount, prev, stage in rows:
-        item = CustomerMonth(int(customer_id), _as_date(month), to_money(amount), to_money(prev), stage)
+        item = CustomerMonth(
+            int(customer_id), _as_date(month), to_money(amount), to_money(prev), stage
+        )
         result[(item.customer_id, item.month)] = item
     return result
 

@@ -180,7 +180,9 @@ class OneTimeCredit(models.Model):
             models.CheckConstraint(
                 condition=models.Q(month__day=1), name="one_time_credit_first_of_month"
             ),
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="one_time_credit_positive"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="one_time_credit_positive"
+            ),
         ]
         indexes: ClassVar[list[models.Index]] = [models.Index(fields=["month"])]
 

@@ -80,7 +80,9 @@ def test_spike_in_the_latest_month_is_not_adjusted_before_the_next_month_exists(
 
 
 def _credit(account, n, amount, reason=CreditReason.INCIDENT):
-    OneTimeCredit.objects.create(account=account, month=month(n), amount=Decimal(amount), reason=reason)
+    OneTimeCredit.objects.create(
+        account=account, month=month(n), amount=Decimal(amount), reason=reason
+    )
 
 
 @pytest.mark.parametrize(("credit", "expected"), [("1000.00", "2000.00"), ("999.99", "0.00")])

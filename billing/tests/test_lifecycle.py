@@ -15,8 +15,10 @@ pytestmark = pytest.mark.django_db
 
 def _stages(account, last):
     stages = customer_stages(first_month=month(0), last_month=month(last), adjusted=False)
-    return [stages[(account.id, month(n))].stage if (account.id, month(n)) in stages else None
-            for n in range(last + 1)]
+    return [
+        stages[(account.id, month(n))].stage if (account.id, month(n)) in stages else None
+        for n in range(last + 1)
+    ]
 
 
 def test_stages_walk_through_new_growing_flat_shrinking_churned():
@@ -50,7 +52,9 @@ def test_components_follow_the_handbook_formulas_and_add_up_to_the_total():
     assert row.baseline == Decimal("3300.00")  # previous month's total
     assert row.new == Decimal("200.00")
     assert row.reactivated == Decimal("600.00")
-    assert row.retained == Decimal("1000.00") + Decimal("1000.00") + Decimal("400.00")  # prev for grow/shrink
+    assert row.retained == Decimal("1000.00") + Decimal("1000.00") + Decimal(
+        "400.00"
+    )  # prev for grow/shrink
     assert row.expansion == Decimal("500.00")
     assert row.contraction == Decimal("-300.00")
     assert row.churned == Decimal("-900.00")

@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import Account
 from accounts.ownership import change_account_owner
-from accounts.tests.factories import AccountFactory, tam
+from accounts.tests.factories import AccountFactory, UserFactory, tam
 from billing.models import MonthlyRevenue
 from billing.quota import (
     MonthInvoice,
@@ -17,7 +17,6 @@ from billing.quota import (
     tam_quotas,
     team_quota,
 )
-from accounts.tests.factories import UserFactory
 from billing.tests.factories import product
 from billing.tests.helpers import month, series
 
@@ -34,15 +33,17 @@ def _invoice(account: Account, n: int, amounts: dict[str, str]) -> None:
 
 def _handbook_customer(owner) -> Account:
     """The invoice history of the handbook's quota example (sales/how-we-work)."""
-    account = AccountFactory.create(owner=owner, owner_role="TAM", am_managed=True,
-                                    owner_since=dt.date(2025, 6, 1))
+    account = AccountFactory.create(
+        owner=owner, owner_role="TAM", am_managed=True, owner_since=dt.date(2025, 6, 1)
+    )
     _invoice(account, 0, {"product_analytics": "2300"})
     _invoice(account, 1, {"product_analytics": "2200"})
     _invoice(account, 2, {"product_analytics": "2500"})
     _invoice(account, 3, {"product_analytics": "2400", "session_replay": "300"})
     _invoice(account, 4, {"product_analytics": "2800"})
-    _invoice(account, 5, {"product_analytics": "2400", "session_replay": "300",
-                          "feature_flags": "300"})
+    _invoice(
+        account, 5, {"product_analytics": "2400", "session_replay": "300", "feature_flags": "300"}
+    )
     return account
 
 
@@ -55,7 +56,9 @@ def test_handbook_quota_example_adds_11160_to_attainment():
     assert row.attainment == Decimal("11160.00")
 
 
-@pytest.mark.parametrize(("paid", "multiplier"), [(0, "0.7"), (1, "0.7"), (2, "0.9"), (3, "1.1"), (11, "2.7")])
+@pytest.mark.parametrize(
+    ("paid", "multiplier"), [(0, "0.7"), (1, "0.7"), (2, "0.9"), (3, "1.1"), (11, "2.7")]
+)
 def test_cross_sell_multiplier_starts_at_point_seven_and_adds_point_two(paid, multiplier):
     assert cross_sell_multiplier(paid) == Decimal(multiplier)
 
@@ -64,8 +67,11 @@ def test_a_product_counts_as_paid_only_over_two_hundred_dollars():
     owner = tam()
     account = AccountFactory.create(owner=owner, owner_role="TAM", am_managed=True)
     for n in (3, 4, 5):
-        _invoice(account, n, {"product_analytics": "1000", "session_replay": "200",
-                              "feature_flags": "200.01"})
+        _invoice(
+            account,
+            n,
+            {"product_analytics": "1000", "session_replay": "200", "feature_flags": "200.01"},
+        )
     [row] = tam_quotas(quarter=Q2, tams=[owner])
     assert [i.paid_products for i in row.accounts[0].end_invoices] == [2, 2, 2]
 
@@ -80,7 +86,10 @@ def test_add_on_products_do_not_count_for_the_multiplier():
 
 
 def _months(*amounts):
-    return [MonthInvoice(month=month(i), amount=Decimal(a), paid_products=1) for i, a in enumerate(amounts)]
+    return [
+        MonthInvoice(month=month(i), amount=Decimal(a), paid_products=1)
+        for i, a in enumerate(amounts)
+    ]
 
 
 def test_one_invoiced_month_is_annualised_times_twelve():
@@ -104,9 +113,18 @@ def test_only_am_managed_accounts_count():
 
 
 def _churning_new_account(owner, *, previous_owner=None, since=dt.date(2026, 5, 1)):
-    account = AccountFactory.create(owner=previous_owner, owner_role="TAM" if previous_owner else "")
-    change_account_owner(account=account, new_owner=owner, new_owner_role="TAM", changed_by=None,
-                         reason="assigned", source="test", effective_on=since)
+    account = AccountFactory.create(
+        owner=previous_owner, owner_role="TAM" if previous_owner else ""
+    )
+    change_account_owner(
+        account=account,
+        new_owner=owner,
+        new_owner_role="TAM",
+        changed_by=None,
+        reason="assigned",
+        source="test",
+        effective_on=since,
+    )
     Account.objects.filter(pk=account.pk).update(am_managed=True)
     series(account, [1000, 1000, 1000, 1000, 0, 0])
     return account
@@ -149,8 +167,10 @@ def test_quota_report_queries_do_not_grow_with_the_book(django_assert_num_querie
 
 def test_handbook_team_quota_example_is_875000():
     quarter = dt.date(2026, 4, 1)
-    ramped = [UserFactory.create(quarterly_quota=Decimal("250000"), started_on=dt.date(2025, 1, 5))
-              for _ in range(3)]
+    ramped = [
+        UserFactory.create(quarterly_quota=Decimal("250000"), started_on=dt.date(2025, 1, 5))
+        for _ in range(3)
+    ]
     ramping = UserFactory.create(quarterly_quota=Decimal("250000"), started_on=dt.date(2026, 2, 1))
     assert team_quota(members=[*ramped, ramping], quarter=quarter) == Decimal("875000.00")
 
