@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -12,7 +13,7 @@ from billing.tests.helpers import series
 pytestmark = pytest.mark.django_db
 
 
-def _run(*args) -> object:
+def _run(*args) -> Any:
     from io import StringIO
 
     out = StringIO()
