@@ -18,6 +18,7 @@ from django.db import transaction
 
 from accounts.models import Account
 
+from .cache import bump_revenue_data_version
 from .models import MonthlyRevenue, Product
 from .months import parse_month
 
@@ -159,6 +160,7 @@ def import_mrr_records(
             unique_fields=["account", "month", "product"],
             update_fields=["amount"],
         )
+        transaction.on_commit(bump_revenue_data_version)
     result.applied = True
     return result
 

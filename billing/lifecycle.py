@@ -60,7 +60,9 @@ def _life_cte(
         last_month=last_month,
         adjusted=adjusted,
         by_product=by_product,
-        lookback=max(RETENTION_BASES) + 2,
+        # Retention needs 12 months of bases and the adjustments two more; per
+        # product only the previous month matters (retention is company-wide).
+        lookback=1 if by_product else max(RETENTION_BASES) + 2,
     )
     cte += f""",
     lagged AS (
@@ -142,7 +144,8 @@ def lifecycle_components(
     """Components for the ``months`` months ending with ``through``, oldest first.
 
     At total level (``product_id == 0``) or per product (one row per product
-    and month that has any revenue movement). One query; read-only.
+    and month that has any revenue movement; no retention sums per product).
+    One query; read-only.
     """
     first_month = add_months(through, -(months - 1))
     cte, params = _life_cte(

@@ -159,3 +159,16 @@ def test_import_page_is_refused_to_a_tam(client):
     client.force_login(tam())
     upload = SimpleUploadedFile("mrr.csv", b"organization_id,product,month,amount\n")
     assert client.post(reverse("billing:import_mrr"), {"file": upload}).status_code == 403
+
+
+def test_an_applied_import_refreshes_the_cached_revenue_numbers(
+    client, django_capture_on_commit_callbacks
+):
+    from billing.imports import import_mrr_csv
+
+    AccountFactory.create(organization_id="org_1")
+    client.force_login(revops())
+    assert client.get(reverse("billing:revenue")).context["current"].total == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        import_mrr_csv(text="organization_id,product,month,amount\norg_1,logs,2026-06,75\n")
+    assert client.get(reverse("billing:revenue")).context["current"].total == Decimal("75.00")
