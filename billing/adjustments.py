@@ -35,6 +35,8 @@ from typing import Any
 
 from django.db import connection
 
+from accounts.models import Plan
+
 from .models import OVERRIDE_CREDIT_REASONS
 from .months import add_months, month_range
 
@@ -82,7 +84,7 @@ def revenue_cte(
     if adjusted:
         customer = "COALESCE(c.customer_id, mr.account_id)"
         amount = (
-            "CASE WHEN a.plan = 'trial' THEN 0 "
+            f"CASE WHEN a.plan = '{Plan.TRIAL.value}' THEN 0 "
             "WHEN a.annual_discount > 0 AND a.annual_discount < 1 "
             "THEN mr.amount / (1 - a.annual_discount) ELSE mr.amount END"
         )

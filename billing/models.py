@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -134,6 +135,21 @@ class Consolidation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} → {self.customer_id}"
+
+    def clean(self) -> None:
+        # One level only: the adjusted revenue folds an account into its
+        # customer once, so a customer must not itself be folded elsewhere.
+        if self.customer_id and Consolidation.objects.filter(account_id=self.customer_id).exists():
+            raise ValidationError({"customer": "That account is itself consolidated into another."})
+        if (
+            self.account_id
+            and Consolidation.objects.filter(customer_id=self.account_id)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {"account": "Other accounts are consolidated into this one; move those first."}
+            )
 
 
 class CreditReason(models.TextChoices):

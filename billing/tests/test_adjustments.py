@@ -124,3 +124,12 @@ def test_a_first_month_followed_by_a_drop_is_not_a_spike():
     account = AccountFactory.create()
     series(account, ["5000", "1000"])
     assert _adjusted(account.id, 0) == Decimal("5000.00")
+
+
+def test_a_consolidation_cannot_chain_into_an_account_that_is_itself_consolidated():
+    from django.core.exceptions import ValidationError
+
+    first, second, third = AccountFactory.create_batch(3)
+    Consolidation.objects.create(account=second, customer=third, reason="move")
+    with pytest.raises(ValidationError):
+        Consolidation(account=first, customer=second, reason="chain").full_clean()
