@@ -63,6 +63,7 @@ def revenue_cte(
     adjusted: bool,
     by_product: bool = False,
     lookback: int = 2,
+    history: bool = True,
 ) -> tuple[str, Params]:
     """SQL ``WITH`` clauses ending in a relation ``adj`` and the params to run it.
 
@@ -97,6 +98,15 @@ def revenue_cte(
         account_join = ""
     product = "mr.product_id" if by_product else str(TOTAL_LEVEL)
 
+    earlier = (
+        f"""
+        SELECT {customer} AS customer_id, {product} AS product_id, 1 AS paid_earlier
+        FROM billing_monthlyrevenue mr {account_join} {consolidation_join}
+        WHERE mr.month < %s AND {amount} > 0
+        GROUP BY 1, 2"""
+        if history
+        else "SELECT 0 AS customer_id, 0 AS product_id, 0 AS paid_earlier WHERE 1 = 0"
+    )
     values = ", ".join(["(%s)"] * len(months))
     params.extend(months)
     sql = f"""
@@ -108,12 +118,7 @@ def revenue_cte(
         WHERE mr.month >= %s AND mr.month <= %s
         GROUP BY 1, 2, 3
     ),
-    earlier AS (
-        SELECT {customer} AS customer_id, {product} AS product_id, 1 AS paid_earlier
-        FROM billing_monthlyrevenue mr {account_join} {consolidation_join}
-        WHERE mr.month < %s AND {amount} > 0
-        GROUP BY 1, 2
-    ),
+    earlier AS ({earlier}),
     first_keys AS (
         SELECT customer_id, product_id, MIN(month) AS first_month
         FROM raw WHERE amount > 0 GROUP BY 1, 2
@@ -128,7 +133,7 @@ def revenue_cte(
         LEFT JOIN earlier e ON e.customer_id = k.customer_id AND e.product_id = k.product_id
     ),
     """
-    params.extend([grid_first, grid_last, grid_first])
+    params.extend([grid_first, grid_last, *([grid_first] if history else [])])
 
     if adjusted and not by_product:
         reasons = sorted(str(r) for r in OVERRIDE_CREDIT_REASONS)

@@ -254,7 +254,9 @@ def biggest_movers(
     *, month: dt.date, adjusted: bool, limit: int = MOVERS_LIMIT
 ) -> tuple[list[Mover], list[Mover]]:
     """The ``limit`` biggest gainers and losers of ``month`` with their owners. One query."""
-    cte, params = revenue_cte(first_month=month, last_month=month, adjusted=adjusted, lookback=1)
+    cte, params = revenue_cte(
+        first_month=month, last_month=month, adjusted=adjusted, lookback=1, history=False
+    )
     sql = (
         cte
         + """,
