@@ -4,7 +4,6 @@ import csv
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django import forms
@@ -18,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import User
 from accounts.roles import Role
 
-from .cache import cached
+from .cache import page_components, page_movers, page_products
 from .imports import HEADER, import_mrr_csv
-from .lifecycle import MonthComponents, biggest_movers, lifecycle_components
+from .lifecycle import MonthComponents
 from .models import Product
 from .months import (
     add_months,
@@ -58,32 +57,17 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _components(*, through: dt.date, adjusted: bool) -> list[MonthComponents]:
-    """The page's 18 + 1 months of components, cached until the next import."""
-    return cached(
-        f"components:{through}:{adjusted}",
-        partial(lifecycle_components, through=through, adjusted=adjusted),
-    )
-
-
 def _revenue_context(*, through: dt.date, adjusted: bool) -> dict[str, Any]:
-    totals = _components(through=through, adjusted=adjusted)
+    totals = page_components(through=through, adjusted=adjusted)
     retention = [retention_from(c) for c in totals]
     products = {p.pk: p for p in Product.objects.all()}
     per_product: list[tuple[Product, MonthComponents]] = [
         (products[row.product_id], row)
-        for row in cached(
-            f"products:{through}:{adjusted}",
-            partial(
-                lifecycle_components, through=through, months=1, adjusted=adjusted, by_product=True
-            ),
-        )
+        for row in page_products(through=through, adjusted=adjusted)
         if row.product_id in products
     ]
     product_rows = sorted(per_product, key=lambda item: -item[1].total)
-    gainers, losers = cached(
-        f"movers:{through}:{adjusted}", partial(biggest_movers, month=through, adjusted=adjusted)
-    )
+    gainers, losers = page_movers(through=through, adjusted=adjusted)
     chart = {
         "labels": [f"{c.month:%Y-%m}" for c in totals],
         "components": {name: [_number(getattr(c, name)) for c in totals] for name in COMPONENTS},
@@ -122,7 +106,7 @@ def revenue_csv(request: HttpRequest) -> HttpResponse:
     if not _can_see_revenue(request.user):  # type: ignore[arg-type]
         raise PermissionDenied
     through, adjusted = _through(request), _basis(request)
-    totals = _components(through=through, adjusted=adjusted)
+    totals = page_components(through=through, adjusted=adjusted)
     basis = "adjusted" if adjusted else "unadjusted"
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="revenue-{basis}-{through:%Y-%m}.csv"'

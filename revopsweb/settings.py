@@ -157,7 +157,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_RESULT_EXPIRES = 24 * 3600
 # Scheduled jobs. Times are in CELERY_TIMEZONE (the company's time zone).
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Revenue page: new data version and the current month computed ahead of
+    # visitors (lifecycle + NDR/GDR take seconds at 100k accounts).
+    "billing-refresh-revenue-cache": {
+        "task": "billing.tasks.refresh_revenue_cache",
+        "schedule": 60 * 60,
+    },
+}
 
 # Outbound HTTP (webhooks) never waits longer than this.
 OUTBOUND_HTTP_TIMEOUT_SECONDS = env_int("OUTBOUND_HTTP_TIMEOUT_SECONDS", 10)

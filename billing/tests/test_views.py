@@ -172,3 +172,17 @@ def test_an_applied_import_refreshes_the_cached_revenue_numbers(
     with django_capture_on_commit_callbacks(execute=True):
         import_mrr_csv(text="organization_id,product,month,amount\norg_1,logs,2026-06,75\n")
     assert client.get(reverse("billing:revenue")).context["current"].total == Decimal("75.00")
+
+
+def test_refresh_job_computes_the_current_month_ahead_of_visitors(
+    client, django_assert_num_queries
+):
+    from billing.tasks import refresh_revenue_cache
+
+    _customers(3)
+    assert refresh_revenue_cache()["outcome"] == "succeeded"
+    client.force_login(revops())
+    # session, user, roles, products: the lifecycle queries come from the cache
+    with django_assert_num_queries(4):
+        response = client.get(reverse("billing:revenue"))
+    assert response.context["current"].total > 0
