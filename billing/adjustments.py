@@ -10,7 +10,8 @@ The rules, in the order they are applied:
    or a bug (the "promo, outage or billing correction" reasons of
    revops/credits) totalling ≥ 0.5 × the prior month's revenue, and the next
    month's revenue ≥ the average of the two months before the credit month,
-   the month is set to the prior month's revenue.
+   the month is set to the prior month's revenue (only when there was prior
+   revenue: a new customer's credited first month is left as billed).
 5. Spike: a month more than 2 × the average of the two previous months, at
    least $1,000 above the previous month, and followed by a month at least 50%
    lower is replaced by the average of the two previous months (the handbook
@@ -70,11 +71,14 @@ def revenue_cte(
     ``adj`` has one row per customer (and product when ``by_product``, else
     ``product_id = 0``) per month from ``first_month - lookback`` (but not
     before the customer's first revenue) through ``last_month``:
-    ``customer_id, product_id, month, raw_amount, amount, paid_earlier``.
+    ``customer_id, product_id, month, raw_amount, amount, paid_before``.
     Customers whose last revenue was before the grid do not appear.
     ``amount`` is the adjusted revenue when ``adjusted`` (else equal to
-    ``raw_amount``), ``paid_earlier`` is 1 when the customer had revenue
-    before the grid started. Read-only; same input gives the same rows.
+    ``raw_amount``), ``paid_before`` is 1 when the customer had revenue in
+    an earlier month: within the grid (a customer's grid starts at its first
+    month with revenue, so every later row has it) or, with ``history``,
+    before the grid (without it the scan of all older revenue is saved where
+    new vs reactivated does not matter). Read-only; same input, same rows.
     """
     grid_first = add_months(first_month, -lookback)
     # One month past the end, so rules 4 and 5 can look at "the following month".
@@ -125,7 +129,8 @@ def revenue_cte(
     ),
     grid AS (
         SELECT k.customer_id, k.product_id, m.month, COALESCE(r.amount, 0) AS amount,
-               COALESCE(e.paid_earlier, 0) AS paid_earlier
+               CASE WHEN m.month > k.first_month OR e.paid_earlier = 1 THEN 1 ELSE 0 END
+                   AS paid_before
         FROM first_keys k
         JOIN months m ON m.month >= k.first_month
         LEFT JOIN raw r ON r.customer_id = k.customer_id AND r.product_id = k.product_id
@@ -147,7 +152,7 @@ def revenue_cte(
         GROUP BY 1, 2
     ),
     win AS (
-        SELECT g.customer_id, g.product_id, g.month, g.amount, g.paid_earlier, cr.credit,
+        SELECT g.customer_id, g.product_id, g.month, g.amount, g.paid_before, cr.credit,
                LAG(g.amount, 1, 0) OVER w AS p1,
                LAG(g.amount, 2, 0) OVER w AS p2,
                CASE WHEN g.month < (SELECT MAX(month) FROM billing_monthlyrevenue)
@@ -157,10 +162,10 @@ def revenue_cte(
         WINDOW w AS (PARTITION BY g.customer_id, g.product_id ORDER BY g.month)
     ),
     adj AS (
-        SELECT customer_id, product_id, month, paid_earlier,
+        SELECT customer_id, product_id, month, paid_before,
                ROUND(amount, 2) AS raw_amount,
                ROUND(CASE
-                   WHEN credit IS NOT NULL AND n1 IS NOT NULL
+                   WHEN credit IS NOT NULL AND n1 IS NOT NULL AND p1 > 0
                         AND credit >= 0.5 * p1 AND n1 >= (p1 + p2) / 2.0
                    THEN p1
                    WHEN n1 IS NOT NULL AND p1 + p2 > 0 AND amount > 2 * ((p1 + p2) / 2.0)
@@ -176,7 +181,7 @@ def revenue_cte(
     else:
         sql += """
     adj AS (
-        SELECT customer_id, product_id, month, paid_earlier,
+        SELECT customer_id, product_id, month, paid_before,
                ROUND(amount, 2) AS raw_amount, ROUND(amount, 2) AS amount
         FROM grid WHERE month <= %s
     )

@@ -40,8 +40,7 @@ MOVERS_LIMIT = 10
 
 STAGE_SQL = """
     CASE
-        WHEN amount > 0 AND prev = 0 AND paid_earlier = 0 AND COALESCE(paid_in_grid, 0) = 0
-            THEN 'new'
+        WHEN amount > 0 AND prev = 0 AND paid_before = 0 THEN 'new'
         WHEN amount > 0 AND prev = 0 THEN 'reactivated'
         WHEN amount > 0 AND amount = prev THEN 'flat'
         WHEN amount > prev AND prev > 0 THEN 'growing'
@@ -66,12 +65,8 @@ def _life_cte(
     )
     cte += f""",
     lagged AS (
-        SELECT customer_id, product_id, month, raw_amount, amount, paid_earlier,
+        SELECT customer_id, product_id, month, raw_amount, amount, paid_before,
                LAG(amount, 1, 0) OVER w AS prev,
-               MAX(CASE WHEN amount > 0 THEN 1 ELSE 0 END) OVER (
-                   PARTITION BY customer_id, product_id ORDER BY month
-                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-               ) AS paid_in_grid,
                LAG(amount, 3, 0) OVER w AS base_3,
                LAG(amount, 6, 0) OVER w AS base_6,
                LAG(amount, 12, 0) OVER w AS base_12

@@ -133,3 +133,10 @@ def test_a_consolidation_cannot_chain_into_an_account_that_is_itself_consolidate
     Consolidation.objects.create(account=second, customer=third, reason="move")
     with pytest.raises(ValidationError):
         Consolidation(account=first, customer=second, reason="chain").full_clean()
+
+
+def test_a_credit_on_a_new_customers_first_month_leaves_the_month_as_billed():
+    account = AccountFactory.create()
+    series(account, ["500", "2000"])
+    _credit(account, 0, "400", CreditReason.PROMO)
+    assert _adjusted(account.id, 0) == Decimal("500.00")
