@@ -124,6 +124,7 @@ def _ensure_data(accounts: int) -> None:
         )
         cursor.execute(GENERATE_ACCOUNTS_SQL, {"missing": missing})
         cursor.execute(GENERATE_REVENUE_SQL, {"first": first, "months": MONTHS})
+        cursor.execute("ANALYZE accounts_account")
         cursor.execute("ANALYZE billing_monthlyrevenue")
 
 
