@@ -72,6 +72,12 @@
   function drawQuota() {
     const data = readData("quota-chart-data");
     if (!data) return;
+    const canvas = document.getElementById("quota-chart");
+    if (canvas) {
+      // Bars of a readable thickness whatever the number of TAMs.
+      canvas.parentNode.style.position = "relative";
+      canvas.parentNode.style.height = 60 + data.labels.length * 44 + "px";
+    }
     draw("quota-chart", {
       type: "bar",
       data: {
@@ -81,7 +87,7 @@
           { label: "Quota", data: data.quota, backgroundColor: "#b0bec5" },
         ],
       },
-      options: { animation: false, indexAxis: "y", scales: { x: { ticks: { callback: (v) => dollars(v) } } } },
+      options: { animation: false, maintainAspectRatio: false, indexAxis: "y", scales: { x: { ticks: { callback: (v) => dollars(v) } } } },
     });
   }
 
