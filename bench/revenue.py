@@ -84,7 +84,11 @@ INSERT INTO accounts_account (name, domain, organization_id, country, region, pl
     owner_role, health, business_type, created_at, updated_at)
 SELECT 'Bench ' || n, '', 'bench_rev_' || n, 'US', 'US', 'monthly', 0, false, false, false,
        '', '', '', '', now(), now()
-FROM generate_series(1, %(missing)s) AS n
+FROM generate_series(
+    (SELECT COUNT(*) FROM accounts_account WHERE organization_id LIKE 'bench_rev_%%') + 1,
+    (SELECT COUNT(*) FROM accounts_account WHERE organization_id LIKE 'bench_rev_%%')
+        + %(missing)s
+) AS n
 ON CONFLICT (organization_id) DO NOTHING
 """
 
