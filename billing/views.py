@@ -149,7 +149,11 @@ def quota(request: HttpRequest) -> HttpResponse:
     quarter = _quarter(request)
     current = quarter_start(timezone.localdate())
     tams = (
-        list(User.objects.filter(groups__name=Role.TAM, is_active=True).order_by("name"))
+        list(
+            User.objects.filter(groups__name=Role.TAM, is_active=True)
+            .select_related("team_lead")
+            .order_by("name")
+        )
         if sees_all
         else [user]
     )

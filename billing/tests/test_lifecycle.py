@@ -40,6 +40,7 @@ def test_a_customer_paying_before_the_analysed_window_is_reactivated_not_new():
     assert _stages(account, 0) == ["reactivated"]
 
 
+@pytest.mark.smoke
 def test_components_follow_the_handbook_formulas_and_add_up_to_the_total():
     new, grower, shrinker, flat, churner, back = AccountFactory.create_batch(6)
     series(grower, [None, 1000, 1500])

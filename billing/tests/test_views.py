@@ -31,6 +31,7 @@ def _customers(count: int, owner=None) -> None:
         series(account, [1000 + i, 1200, 0 if i % 3 == 0 else 1500, 1500, 900 + i, 2000])
 
 
+@pytest.mark.smoke
 def test_revenue_page_shows_components_charts_data_and_movers_with_owners(client):
     owner = tam(name="Tess Owner")
     _customers(3, owner)
@@ -124,11 +125,15 @@ def test_team_lead_sees_every_tam_and_team_totals(client):
 def test_quota_page_query_count_does_not_grow_with_the_book(
     client, django_assert_num_queries, count
 ):
-    owners = [tam(quarterly_quota=Decimal("1000")) for _ in range(2)]
+    lead = team_lead()
+    owners = [
+        tam(quarterly_quota=Decimal("1000"), team_lead=lead if i else None)
+        for i in range(count // 2)
+    ]
     for owner in owners:
-        _customers(count // 2, owner)
+        _customers(2, owner)
     client.force_login(manager())
-    # session, user, roles, TAMs, book with previous-owner flag, invoices
+    # session, user, roles, TAMs with their leads, book with previous-owner flag, invoices
     with django_assert_num_queries(6):
         client.get(reverse("billing:quota"))
 
