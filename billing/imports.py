@@ -21,6 +21,7 @@ from accounts.models import Account
 from .cache import bump_revenue_data_version
 from .models import MonthlyRevenue, Product
 from .months import parse_month
+from .tasks import refresh_revenue_cache
 
 HEADER = ("organization_id", "product", "month", "amount")
 MAX_AMOUNT = Decimal("9999999999.99")  # max_digits=12, decimal_places=2
@@ -160,7 +161,9 @@ def import_mrr_records(
             unique_fields=["account", "month", "product"],
             update_fields=["amount"],
         )
+        # New numbers: drop the cached ones now, recompute in the background.
         transaction.on_commit(bump_revenue_data_version)
+        transaction.on_commit(refresh_revenue_cache.delay)
     result.applied = True
     return result
 

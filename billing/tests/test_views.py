@@ -167,16 +167,20 @@ def test_import_page_is_refused_to_a_tam(client):
 
 
 def test_an_applied_import_refreshes_the_cached_revenue_numbers(
-    client, django_capture_on_commit_callbacks
+    client, django_capture_on_commit_callbacks, monkeypatch
 ):
+    from billing import tasks
     from billing.imports import import_mrr_csv
 
+    queued = []
+    monkeypatch.setattr(tasks.refresh_revenue_cache, "delay", lambda: queued.append(1))
     AccountFactory.create(organization_id="org_1")
     client.force_login(revops())
     assert client.get(reverse("billing:revenue")).context["current"].total == 0
     with django_capture_on_commit_callbacks(execute=True):
         import_mrr_csv(text="organization_id,product,month,amount\norg_1,logs,2026-06,75\n")
     assert client.get(reverse("billing:revenue")).context["current"].total == Decimal("75.00")
+    assert queued == [1]  # the refresh job recomputes the page in the background
 
 
 def test_refresh_job_computes_the_current_month_ahead_of_visitors(
