@@ -10,7 +10,8 @@ For each account in a TAM's AM-managed book and a quarter:
   counts at the 0.7 base;
 - quarterly ARR = 4 × the sum of the quarter's quota invoices; with only two
   invoiced months 6 ×, with one 12 ×; no revenue in the quarter's final month
-  means the customer churned and the quarter counts $0;
+  means the customer churned and the quarter counts $0. A quarter in progress
+  counts the months imported so far (so one month × 12, two × 6);
 - the account's contribution = end ARR (this quarter) − start ARR (previous
   quarter), except that an account taken over with no previous owner that
   churns within three months of ``owner_since`` contributes nothing (the grace
@@ -33,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
@@ -72,14 +73,16 @@ class MonthInvoice:
 
 
 def quarter_arr(invoices: list[MonthInvoice]) -> Decimal:
-    """Annualised ARR of one quarter's three monthly invoices (oldest first).
+    """Annualised ARR of a quarter's monthly invoices (oldest first).
 
-    $0 when the final month has no revenue (churned); otherwise the quota
-    invoices' sum × 4, 6 or 12 for 3, 2 or 1 invoiced months.
+    Three months for a closed quarter; one or two for the quarter so far. $0
+    when the latest month has no revenue (churned) or there is no month;
+    otherwise the quota invoices' sum × 4, 6 or 12 for 3, 2 or 1 invoiced
+    months.
     """
-    if len(invoices) != 3:
-        raise ValueError("A quarter has three monthly invoices.")
-    if invoices[-1].amount <= 0:
+    if len(invoices) > 3:
+        raise ValueError("A quarter has at most three monthly invoices.")
+    if not invoices or invoices[-1].amount <= 0:
         return ZERO
     invoiced = [i for i in invoices if i.amount > 0]
     total = sum((i.quota_amount for i in invoiced), ZERO)
@@ -155,19 +158,31 @@ def monthly_invoices(
 
 
 def _quarter_invoices(
-    by_month: dict[dt.date, MonthInvoice], first_month: dt.date
+    by_month: dict[dt.date, MonthInvoice], first_month: dt.date, through: dt.date
 ) -> list[MonthInvoice]:
     months = [add_months(first_month, i) for i in range(3)]
-    return [by_month.get(m, MonthInvoice(month=m, amount=ZERO, paid_products=0)) for m in months]
+    return [
+        by_month.get(m, MonthInvoice(month=m, amount=ZERO, paid_products=0))
+        for m in months
+        if m <= through
+    ]
+
+
+def latest_revenue_month() -> dt.date | None:
+    """The latest month with any imported revenue: the quarter so far ends there."""
+    latest: dt.date | None = MonthlyRevenue.objects.aggregate(latest=Max("month"))["latest"]
+    return latest
 
 
 def in_grace_period(
-    *, owner_since: dt.date | None, had_previous_owner: bool, quarter: dt.date, end_arr: Decimal
+    *, owner_since: dt.date | None, had_previous_owner: bool, churn_month: dt.date, end_arr: Decimal
 ) -> bool:
-    """A new account (no previous owner) that churned within three months of takeover."""
+    """A new account (no previous owner) that churned within three months of takeover.
+
+    ``churn_month`` is the quarter's last month counted: churn shows as $0 there.
+    """
     if had_previous_owner or owner_since is None or end_arr > 0:
         return False
-    churn_month = add_months(quarter, 2)  # churn shows as $0 in the quarter's final month
     return churn_month < add_months(owner_since.replace(day=1), GRACE_MONTHS)
 
 
@@ -184,12 +199,20 @@ def book_for_quota(tams: Iterable[User]) -> QuerySet[Account]:
     )
 
 
-def tam_quotas(*, quarter: dt.date, tams: Iterable[User] | None = None) -> list[TamQuota]:
+def tam_quotas(
+    *, quarter: dt.date, tams: Iterable[User] | None = None, through: dt.date | None = None
+) -> list[TamQuota]:
     """Quota attainment for ``quarter`` (its first month) per TAM, by TAM name.
 
-    ``tams`` defaults to every active user with the TAM role. Three queries
-    whatever the number of TAMs and accounts; read-only.
+    ``tams`` defaults to every active user with the TAM role. The quarter
+    counts its months up to ``through`` (default: the latest month with any
+    revenue), so a quarter in progress is measured so far rather than as
+    churned. At most four queries whatever the number of TAMs and accounts;
+    read-only.
     """
+    if through is None:
+        through = latest_revenue_month() or add_months(quarter, 2)
+    churn_month = min(add_months(quarter, 2), through)
     if tams is None:
         tams = User.objects.filter(groups__name=Role.TAM, is_active=True).order_by("name")
     tam_list = list(tams)
@@ -200,8 +223,8 @@ def tam_quotas(*, quarter: dt.date, tams: Iterable[User] | None = None) -> list[
     per_owner: dict[int, list[AccountQuota]] = defaultdict(list)
     for account in accounts:
         by_month = invoices.get(account.pk, {})
-        start = _quarter_invoices(by_month, previous)
-        end = _quarter_invoices(by_month, quarter)
+        start = _quarter_invoices(by_month, previous, through)
+        end = _quarter_invoices(by_month, quarter, through)
         end_arr = quarter_arr(end)
         per_owner[account.owner_id or 0].append(
             AccountQuota(
@@ -215,7 +238,7 @@ def tam_quotas(*, quarter: dt.date, tams: Iterable[User] | None = None) -> list[
                 in_grace=in_grace_period(
                     owner_since=account.owner_since,
                     had_previous_owner=account.had_previous_owner,  # type: ignore[attr-defined]
-                    quarter=quarter,
+                    churn_month=churn_month,
                     end_arr=end_arr,
                 ),
             )

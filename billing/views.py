@@ -29,7 +29,7 @@ from .months import (
     quarter_label,
     quarter_start,
 )
-from .quota import TamQuota, tam_quotas, team_quota
+from .quota import TamQuota, latest_revenue_month, tam_quotas, team_quota
 from .retention import Retention, retention_from
 
 COMPONENTS = ("new", "reactivated", "expansion", "contraction", "churned")
@@ -157,7 +157,8 @@ def quota(request: HttpRequest) -> HttpResponse:
         if sees_all
         else [user]
     )
-    rows = tam_quotas(quarter=quarter, tams=tams)
+    through = latest_revenue_month() or add_months(quarter, 2)
+    rows = tam_quotas(quarter=quarter, tams=tams, through=through)
     teams = _teams(rows, quarter) if sees_all else []
     quarters = [quarter_label(add_months(current, -3 * i)) for i in range(PAST_QUARTERS + 1)]
     chart = {
@@ -172,6 +173,8 @@ def quota(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "teams": teams,
             "quarter": quarter_label(quarter),
+            "to_date": through < add_months(quarter, 2),
+            "through": through,
             "quarters": quarters,
             "sees_all": sees_all,
             "chart": chart,

@@ -156,12 +156,12 @@ def test_quota_report_queries_do_not_grow_with_the_book(django_assert_num_querie
     owners = [tam() for _ in range(2)]
     for owner in owners:
         _handbook_customer(owner)
-    with django_assert_num_queries(2):  # book with previous-owner flag, invoices
+    with django_assert_num_queries(3):  # latest month, book with previous-owner flag, invoices
         tam_quotas(quarter=Q2, tams=owners)
     for owner in owners:
         for _ in range(5):
             _handbook_customer(owner)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         tam_quotas(quarter=Q2, tams=owners)
 
 
@@ -187,3 +187,17 @@ def test_handbook_team_quota_example_is_875000():
 )
 def test_team_quota_share_ramps_over_the_first_three_months(started_on, share):
     assert quota_share(started_on=started_on, quarter=dt.date(2026, 4, 1)) == Decimal(share)
+
+
+def test_a_quarter_in_progress_counts_the_months_imported_so_far():
+    owner = tam()
+    account = AccountFactory.create(owner=owner, owner_role="TAM", am_managed=True)
+    series(account, [1000, 1000, 1000, 1200])  # Q2 has only April so far
+    [row] = tam_quotas(quarter=Q2, tams=[owner])
+    assert row.start_arr == Decimal("8400.00")  # 4 × 3 × 1000 × 0.7
+    assert row.end_arr == Decimal("10080.00")  # 12 × 1200 × 0.7, not churned
+    assert row.attainment == Decimal("1680.00")
+
+
+def test_no_month_of_the_quarter_yet_counts_zero():
+    assert quarter_arr([]) == Decimal("0.00")

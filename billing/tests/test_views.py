@@ -133,8 +133,9 @@ def test_quota_page_query_count_does_not_grow_with_the_book(
     for owner in owners:
         _customers(2, owner)
     client.force_login(manager())
-    # session, user, roles, TAMs with their leads, book with previous-owner flag, invoices
-    with django_assert_num_queries(6):
+    # session, user, roles, latest revenue month, TAMs with their leads, book with
+    # previous-owner flag, invoices
+    with django_assert_num_queries(7):
         client.get(reverse("billing:quota"))
 
 
