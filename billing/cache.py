@@ -19,6 +19,7 @@ from django.core.cache import cache
 
 from .lifecycle import MonthComponents, Mover, biggest_movers, lifecycle_components
 from .months import month_start
+from .quota import latest_revenue_month
 
 VERSION_KEY = "billing:revenue:version"
 TIMEOUT_SECONDS = 2 * 60 * 60  # the hourly refresh replaces entries well before this
@@ -71,12 +72,12 @@ def page_movers(*, through: dt.date, adjusted: bool) -> tuple[list[Mover], list[
 
 
 def warm_revenue_cache(*, today: dt.date) -> int:
-    """Start a new data version and compute the current month's page, both bases.
+    """Start a new data version and compute the latest month's page, both bases.
 
     Idempotent; returns the number of computations cached (6).
     """
     bump_revenue_data_version()
-    through = month_start(today)
+    through = latest_revenue_month() or month_start(today)  # what the page shows by default
     for adjusted in (True, False):
         page_components(through=through, adjusted=adjusted)
         page_products(through=through, adjusted=adjusted)

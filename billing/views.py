@@ -47,10 +47,12 @@ def _basis(request: HttpRequest) -> bool:
 
 
 def _through(request: HttpRequest) -> dt.date:
+    """The month asked for, else the latest imported month (the current month's
+    revenue arrives when it is invoiced; until then it would look like churn)."""
     try:
         return parse_month(request.GET.get("month", ""))
     except ValueError:
-        return month_start(timezone.localdate())
+        return latest_revenue_month() or month_start(timezone.localdate())
 
 
 def _number(value: Decimal | None) -> float | None:

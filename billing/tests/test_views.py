@@ -93,8 +93,9 @@ def test_revenue_page_query_count_does_not_grow_with_the_data(
 ):
     _customers(count, tam())
     client.force_login(revops())
-    # session, user, roles, components, per-product components, products, movers
-    with django_assert_num_queries(7):
+    # session, user, roles, latest month, components, per-product components,
+    # products, movers
+    with django_assert_num_queries(8):
         client.get(reverse("billing:revenue"))
 
 
@@ -192,7 +193,15 @@ def test_refresh_job_computes_the_current_month_ahead_of_visitors(
     _customers(3)
     assert refresh_revenue_cache()["outcome"] == "succeeded"
     client.force_login(revops())
-    # session, user, roles, products: the lifecycle queries come from the cache
-    with django_assert_num_queries(4):
+    # session, user, roles, latest month, products: lifecycle comes from the cache
+    with django_assert_num_queries(5):
         response = client.get(reverse("billing:revenue"))
     assert response.context["current"].total > 0
+
+
+def test_revenue_page_defaults_to_the_latest_imported_month(client):
+    _customers(1)  # revenue through June
+    with time_machine.travel(dt.datetime(2026, 7, 3, 9, tzinfo=dt.UTC), tick=False):
+        client.force_login(revops())
+        response = client.get(reverse("billing:revenue"))
+    assert response.context["current"].month == month(5)
