@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from .models import Invoice, MonthlyRevenue, Product
+from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
+
+from .cache import bump_revenue_data_version
+from .models import Consolidation, Invoice, MonthlyRevenue, OneTimeCredit, Product
 
 
 @admin.register(Product)
@@ -34,3 +39,36 @@ class InvoiceAdmin(admin.ModelAdmin):
     autocomplete_fields = ("account",)
     date_hierarchy = "issued_on"
     show_full_result_count = False
+
+
+class _InvalidatesRevenueCache(admin.ModelAdmin):
+    """Adjustment inputs edited here change the cached revenue numbers."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(bump_revenue_data_version)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(bump_revenue_data_version)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(bump_revenue_data_version)
+
+
+@admin.register(Consolidation)
+class ConsolidationAdmin(_InvalidatesRevenueCache):
+    list_display = ("account", "customer", "reason", "created_at")
+    search_fields = ("account__name", "customer__name", "account__organization_id")
+    list_select_related = ("account", "customer")
+    autocomplete_fields = ("account", "customer")
+
+
+@admin.register(OneTimeCredit)
+class OneTimeCreditAdmin(_InvalidatesRevenueCache):
+    list_display = ("account", "month", "amount", "reason", "created_at")
+    list_filter = ("reason", "month")
+    search_fields = ("account__name", "account__organization_id")
+    list_select_related = ("account",)
+    autocomplete_fields = ("account",)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -95,3 +97,110 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} ({self.get_status_display()})"
+
+
+class Consolidation(models.Model):
+    """One account whose revenue belongs to another customer account.
+
+    Used by the adjusted revenue (revops/revenue-adjustments, "Account
+    consolidations"): an EU → US move or a second team of the same organization
+    is counted as the surviving ``customer`` account, so the move is not churn.
+    """
+
+    account = models.OneToOneField(
+        "accounts.Account",
+        on_delete=models.CASCADE,
+        related_name="consolidation",
+        help_text="The account whose revenue is folded into the customer.",
+    )
+    customer = models.ForeignKey(
+        "accounts.Account",
+        on_delete=models.CASCADE,
+        related_name="consolidated_accounts",
+        help_text="The account that stands for the whole customer.",
+    )
+    reason = models.CharField(max_length=200, help_text="e.g. moved from EU to US cloud.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=~models.Q(account=models.F("customer")),
+                name="consolidation_not_into_itself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} → {self.customer_id}"
+
+    def clean(self) -> None:
+        # One level only: the adjusted revenue folds an account into its
+        # customer once, so a customer must not itself be folded elsewhere.
+        if self.customer_id and Consolidation.objects.filter(account_id=self.customer_id).exists():
+            raise ValidationError({"customer": "That account is itself consolidated into another."})
+        if (
+            self.account_id
+            and Consolidation.objects.filter(customer_id=self.account_id)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {"account": "Other accounts are consolidated into this one; move those first."}
+            )
+
+
+class CreditReason(models.TextChoices):
+    """Reasons offered in Billing Admin → Credits (revops/credits)."""
+
+    FIRST_BIG_BILL = "first_big_bill", "First Big Bill"
+    UNWANTED_SPIKE = "unwanted_spike", "Unwanted Spike"
+    TRIAL_ACCOMMODATION = "trial_accommodation", "Trial Accommodation"
+    PROMO = "promo", "Promo Credit"
+    INCIDENT = "incident", "Incident Credit"
+    BUG = "bug", "Bug Credit"
+    OTHER = "other", "Other"
+
+
+# "credit is issued for a promo, outage, or a billing correction" (revenue
+# adjustments): the reasons that can trigger the one-time credit override.
+OVERRIDE_CREDIT_REASONS = frozenset({CreditReason.PROMO, CreditReason.INCIDENT, CreditReason.BUG})
+
+
+class OneTimeCredit(models.Model):
+    """A one-time credit applied to an account's invoice for ``month``."""
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="one_time_credits"
+    )
+    month = models.DateField(help_text="First day of the month whose invoice the credit covers.")
+    amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Dollars.",
+    )
+    reason = models.CharField(max_length=20, choices=CreditReason.choices)
+    notes = models.TextField(blank=True)
+    reference_url = models.URLField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("account", "month")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="one_time_credit_first_of_month"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="one_time_credit_positive"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.month:%Y-%m} {self.get_reason_display()}: {self.amount}"

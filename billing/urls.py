@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from revopsweb.views import coming_soon
+from . import api, views
 
 app_name = "billing"
 
 urlpatterns = [
-    path(
-        "revenue/",
-        coming_soon,
-        {"section": "Revenue", "arrives_with": "revenue analytics"},
-        name="revenue",
-    ),
+    path("revenue/", views.revenue, name="revenue"),
+    path("revenue/export.csv", views.revenue_csv, name="revenue_csv"),
+    path("revenue/quota/", views.quota, name="quota"),
+    path("revenue/import/", views.import_mrr, name="import_mrr"),
+    path("api/revenue/monthly/", api.monthly_revenue, name="api_monthly_revenue"),
 ]

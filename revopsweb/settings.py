@@ -190,6 +190,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "leads.tasks.reset_tracker_month",
         "schedule": crontab(minute=5, hour=0),
     },
+    # Revenue page: new data version and the current month computed ahead of
+    # visitors (lifecycle + NDR/GDR take seconds at 100k accounts).
+    "billing-refresh-revenue-cache": {
+        "task": "billing.tasks.refresh_revenue_cache",
+        "schedule": 60 * 60,
+    },
 }
 
 # Days a task may sit untouched before the stale job reassigns it (and, after

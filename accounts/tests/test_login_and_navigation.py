@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.context_processors import NAVIGATION
-from accounts.tests.factories import TEST_PASSWORD, UserFactory, revops, tam
+from accounts.tests.factories import TEST_PASSWORD, UserFactory, revops, tam, team_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +66,10 @@ def test_pages_carry_the_csrf_header_for_htmx(client):
     content = client.get(reverse("accounts:my_book")).content.decode()
     assert 'hx-headers=\'{"x-csrftoken": "' in content
     assert "/static/django_htmx/htmx-2.min.js" in content
+
+
+def test_the_current_section_is_marked_on_its_sub_pages(client):
+    client.force_login(team_lead())
+    content = client.get(reverse("leads:team_tasks")).content.decode()
+    assert f'<a href="{reverse("leads:my_tasks")}" aria-current="page">Tasks</a>' in content
+    assert content.count('aria-current="page"') == 1

@@ -16,6 +16,7 @@ from accounts.demo_churn import seed_churn
 from accounts.demo_handovers import seed_handovers
 from accounts.models import Account
 from billing import demo as billing_demo
+from billing.demo_adjustments import seed_adjustments
 from leads import demo_tasks
 
 # The seeding steps, in order. A feature adds its demo data by appending one
@@ -27,6 +28,14 @@ STEPS: list[DemoStep] = [
     DemoStep("staff", accounts_demo.seed_staff, accounts_demo.reset_staff),
     DemoStep("accounts", accounts_demo.seed_accounts, accounts_demo.reset_accounts),
     DemoStep("revenue", billing_demo.seed_revenue, billing_demo.reset_revenue),
+    DemoStep(
+        "adjustments",
+        lambda ctx: {
+            "credits and consolidations": seed_adjustments(
+                rng=ctx.rng("adjustments"), today=ctx.today
+            )
+        },
+    ),
     # Rows of the steps below hang off accounts, so resetting accounts clears
     # them. Churn writes its warning-pattern snapshots before books fills the
     # other accounts' weekly history (both skip weeks that already exist).

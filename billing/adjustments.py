@@ -1,0 +1,217 @@
+"""Adjusted revenue (revops/revenue-adjustments), computed set-based in SQL.
+
+The rules, in the order they are applied:
+
+1. Trial: accounts on the trial plan (``Account.plan == "trial"``) count $0.
+2. Annual plan: ``mrr / (1 - Account.annual_discount)`` when a discount is set.
+3. Consolidation: an account with a ``Consolidation`` counts as its customer
+   account, so the revenue of both is one series (an EU → US move is no churn).
+4. One-time credit override: in a month with credits for a promo, an incident
+   or a bug (the "promo, outage or billing correction" reasons of
+   revops/credits) totalling ≥ 0.5 × the prior month's revenue, and the next
+   month's revenue ≥ the average of the two months before the credit month,
+   the month is set to the prior month's revenue (only when there was prior
+   revenue: a new customer's credited first month is left as billed).
+5. Spike: a month more than 2 × the average of the two previous months, at
+   least $1,000 above the previous month, and followed by a month at least 50%
+   lower is replaced by the average of the two previous months (the handbook
+   says the spike is removed; the level it had before is what stays). An
+   increase needs a level to rise from: with $0 in both previous months (a
+   new customer) nothing is a spike.
+
+Rules 4 and 5 need the following month, so the latest month that has any
+revenue data is never overridden. Missing months count as $0. Rules 1–3 are linear and also apply at
+product level; 4 and 5 are defined on a customer's whole bill and apply at the
+total level only.
+
+The SQL is portable between PostgreSQL and SQLite (both have window
+functions); the quick start runs it on SQLite unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from accounts.models import Plan
+
+from .models import OVERRIDE_CREDIT_REASONS
+from .months import add_months, month_range
+
+CENT = Decimal("0.01")
+SPIKE_MIN_INCREASE = 1000
+TOTAL_LEVEL = 0  # product_id used for the all-products level
+
+Params = list[Any]
+
+
+def to_money(value: Any) -> Decimal:
+    """A SQL amount (Decimal on PostgreSQL, int/float on SQLite) as cents-exact Decimal."""
+    if value is None:
+        return Decimal("0.00")
+    if isinstance(value, Decimal):
+        return value.quantize(CENT)
+    return Decimal(str(round(float(value), 2))).quantize(CENT)
+
+
+def revenue_cte(
+    *,
+    first_month: dt.date,
+    last_month: dt.date,
+    adjusted: bool,
+    by_product: bool = False,
+    lookback: int = 2,
+    history: bool = True,
+) -> tuple[str, Params]:
+    """SQL ``WITH`` clauses ending in a relation ``adj`` and the params to run it.
+
+    ``adj`` has one row per customer (and product when ``by_product``, else
+    ``product_id = 0``) per month from ``first_month - lookback`` (but not
+    before the customer's first revenue) through ``last_month``:
+    ``customer_id, product_id, month, raw_amount, amount, paid_before``.
+    Customers whose last revenue was before the grid do not appear.
+    ``amount`` is the adjusted revenue when ``adjusted`` (else equal to
+    ``raw_amount``), ``paid_before`` is 1 when the customer had revenue in
+    an earlier month: within the grid (a customer's grid starts at its first
+    month with revenue, so every later row has it) or, with ``history``,
+    before the grid (without it the scan of all older revenue is saved where
+    new vs reactivated does not matter). Read-only; same input, same rows.
+    """
+    grid_first = add_months(first_month, -lookback)
+    # One month past the end, so rules 4 and 5 can look at "the following month".
+    grid_last = add_months(last_month, 1)
+    months = month_range(grid_first, grid_last)
+    params: Params = []
+
+    if adjusted:
+        customer = "COALESCE(c.customer_id, mr.account_id)"
+        amount = (
+            f"CASE WHEN a.plan = '{Plan.TRIAL.value}' THEN 0 "
+            "WHEN a.annual_discount > 0 AND a.annual_discount < 1 "
+            "THEN mr.amount / (1 - a.annual_discount) ELSE mr.amount END"
+        )
+        consolidation_join = "LEFT JOIN billing_consolidation c ON c.account_id = mr.account_id"
+        account_join = "JOIN accounts_account a ON a.id = mr.account_id"
+    else:
+        customer = "mr.account_id"
+        amount = "mr.amount"
+        consolidation_join = ""
+        account_join = ""
+    product = "mr.product_id" if by_product else str(TOTAL_LEVEL)
+
+    earlier = (
+        f"""
+        SELECT {customer} AS customer_id, {product} AS product_id, 1 AS paid_earlier
+        FROM billing_monthlyrevenue mr {account_join} {consolidation_join}
+        WHERE mr.month < %s AND {amount} > 0
+        GROUP BY 1, 2"""
+        if history
+        else "SELECT 0 AS customer_id, 0 AS product_id, 0 AS paid_earlier WHERE 1 = 0"
+    )
+    values = ", ".join(["(%s)"] * len(months))
+    params.extend(months)
+    sql = f"""
+    WITH months(month) AS (VALUES {values}),
+    raw AS (
+        SELECT {customer} AS customer_id, {product} AS product_id, mr.month AS month,
+               SUM({amount}) AS amount
+        FROM billing_monthlyrevenue mr {account_join} {consolidation_join}
+        WHERE mr.month >= %s AND mr.month <= %s
+        GROUP BY 1, 2, 3
+    ),
+    earlier AS ({earlier}),
+    first_keys AS (
+        SELECT customer_id, product_id, MIN(month) AS first_month
+        FROM raw WHERE amount > 0 GROUP BY 1, 2
+    ),
+    grid AS (
+        SELECT k.customer_id, k.product_id, m.month, COALESCE(r.amount, 0) AS amount,
+               CASE WHEN m.month > k.first_month OR e.paid_earlier = 1 THEN 1 ELSE 0 END
+                   AS paid_before
+        FROM first_keys k
+        JOIN months m ON m.month >= k.first_month
+        LEFT JOIN raw r ON r.customer_id = k.customer_id AND r.product_id = k.product_id
+                       AND r.month = m.month
+        LEFT JOIN earlier e ON e.customer_id = k.customer_id AND e.product_id = k.product_id
+    ),
+    """
+    params.extend([grid_first, grid_last, *([grid_first] if history else [])])
+
+    if adjusted and not by_product:
+        reasons = sorted(str(r) for r in OVERRIDE_CREDIT_REASONS)
+        sql += f"""
+    credits AS (
+        SELECT COALESCE(c.customer_id, oc.account_id) AS customer_id, oc.month AS month,
+               SUM(oc.amount) AS credit
+        FROM billing_onetimecredit oc
+        LEFT JOIN billing_consolidation c ON c.account_id = oc.account_id
+        WHERE oc.month >= %s AND oc.month <= %s AND oc.reason IN ({", ".join(["%s"] * len(reasons))})
+        GROUP BY 1, 2
+    ),
+    win AS (
+        SELECT g.customer_id, g.product_id, g.month, g.amount, g.paid_before, cr.credit,
+               LAG(g.amount, 1, 0) OVER w AS p1,
+               LAG(g.amount, 2, 0) OVER w AS p2,
+               CASE WHEN g.month < (SELECT MAX(month) FROM billing_monthlyrevenue)
+                    THEN LEAD(g.amount, 1, 0) OVER w END AS n1
+        FROM grid g
+        LEFT JOIN credits cr ON cr.customer_id = g.customer_id AND cr.month = g.month
+        WINDOW w AS (PARTITION BY g.customer_id, g.product_id ORDER BY g.month)
+    ),
+    adj AS (
+        SELECT customer_id, product_id, month, paid_before,
+               ROUND(amount, 2) AS raw_amount,
+               ROUND(CASE
+                   WHEN credit IS NOT NULL AND n1 IS NOT NULL AND p1 > 0
+                        AND credit >= 0.5 * p1 AND n1 >= (p1 + p2) / 2.0
+                   THEN p1
+                   WHEN n1 IS NOT NULL AND p1 + p2 > 0 AND amount > 2 * ((p1 + p2) / 2.0)
+                        AND amount - p1 >= {SPIKE_MIN_INCREASE} AND n1 <= 0.5 * amount
+                   THEN (p1 + p2) / 2.0
+                   ELSE amount
+               END, 2) AS amount
+        FROM win
+        WHERE month <= %s
+    )
+    """
+        params.extend([grid_first, grid_last, *reasons, last_month])
+    else:
+        sql += """
+    adj AS (
+        SELECT customer_id, product_id, month, paid_before,
+               ROUND(amount, 2) AS raw_amount, ROUND(amount, 2) AS amount
+        FROM grid WHERE month <= %s
+    )
+    """
+        params.append(last_month)
+    return sql, params
+
+
+def adjusted_revenue(
+    *, first_month: dt.date, last_month: dt.date, adjusted: bool = True
+) -> dict[tuple[int, dt.date], Decimal]:
+    """Revenue per (customer account id, month) for the months asked, all products.
+
+    With ``adjusted`` the five rules above apply and consolidated accounts are
+    keyed by their customer account. Months with no revenue after a customer's
+    first appear as $0. One query; read-only.
+    """
+    cte, params = revenue_cte(first_month=first_month, last_month=last_month, adjusted=adjusted)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            cte + "SELECT customer_id, month, amount FROM adj WHERE month >= %s",
+            [*params, first_month],
+        )
+        rows = cursor.fetchall()
+    return {(int(c), _as_date(m)): to_money(a) for c, m, a in rows}
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from billing.months import parse_quarter
+from billing.reports import quota_report
+
+
+class Command(BaseCommand):
+    help = "TAM quota attainment for one quarter."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--quarter", required=True, help="YYYYQn, e.g. 2026Q2")
+        parser.add_argument("--json", action="store_true", help="Print JSON (stable keys).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            quarter = parse_quarter(options["quarter"])
+        except ValueError as exc:
+            raise CommandError(f"--quarter: {exc}") from exc
+        report = quota_report(quarter=quarter)
+        if options["json"]:
+            self.stdout.write(json.dumps(report))
+            return
+        for row in report:
+            self.stdout.write(
+                f"{row['email']}: quota {row['quota']}, start {row['start_arr']}, "
+                f"end {row['end_arr']}, attainment {row['attainment']}"
+            )

@@ -1,0 +1,269 @@
+"""TAM quota attainment and team quota (sales/how-we-work).
+
+For each account in a TAM's AM-managed book and a quarter:
+
+- each month's quota invoice = the month's invoice (all products) × the
+  cross-sell multiplier: 0.7 with one paid product, +0.2 per further paid
+  product (3 paid products = 1.1); a product is paid when that product's
+  invoice that month is over $200 and it counts for the cross-sell multiplier
+  (``Product.counts_for_cross_sell``). A month with no paid product still
+  counts at the 0.7 base;
+- quarterly ARR = 4 × the sum of the quarter's quota invoices; with only two
+  invoiced months 6 ×, with one 12 ×; no revenue in the quarter's final month
+  means the customer churned and the quarter counts $0. A quarter in progress
+  counts the months imported so far (so one month × 12, two × 6);
+- the account's contribution = end ARR (this quarter) − start ARR (previous
+  quarter), except that an account taken over with no previous owner that
+  churns within three months of ``owner_since`` contributes nothing (the grace
+  period);
+- attainment = the sum of contributions, against ``User.quarterly_quota``.
+
+The book is the TAM's accounts as they are now (``owner`` and ``am_managed``):
+the handbook keeps accounts in the book until the quarter's calculation is done.
+
+Team quota: 100% of each ramped member's quota plus 50% for members who begin
+the quarter in their first three months; people who join during the quarter
+do not change the team target.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+
+from accounts.models import Account, OwnershipChange, User
+from accounts.roles import Role
+
+from .models import MonthlyRevenue
+from .months import add_months
+
+BASE_MULTIPLIER = Decimal("0.7")
+EXTRA_PRODUCT_MULTIPLIER = Decimal("0.2")
+PAID_PRODUCT_OVER = Decimal("200")
+ANNUALISE = {3: 4, 2: 6, 1: 12}  # invoiced months in the quarter → factor
+GRACE_MONTHS = 3
+RAMP_MONTHS = 3
+RAMPING_SHARE = Decimal("0.5")
+ZERO = Decimal("0.00")
+
+
+def cross_sell_multiplier(paid_products: int) -> Decimal:
+    """0.7 for one (or no) paid product, plus 0.2 for each further one."""
+    return BASE_MULTIPLIER + EXTRA_PRODUCT_MULTIPLIER * max(paid_products - 1, 0)
+
+
+@dataclass(frozen=True)
+class MonthInvoice:
+    month: dt.date
+    amount: Decimal
+    paid_products: int
+
+    @property
+    def multiplier(self) -> Decimal:
+        return cross_sell_multiplier(self.paid_products)
+
+    @property
+    def quota_amount(self) -> Decimal:
+        return self.amount * self.multiplier
+
+
+def quarter_arr(invoices: list[MonthInvoice]) -> Decimal:
+    """Annualised ARR of a quarter's monthly invoices (oldest first).
+
+    Three months for a closed quarter; one or two for the quarter so far. $0
+    when the latest month has no revenue (churned) or there is no month;
+    otherwise the quota invoices' sum × 4, 6 or 12 for 3, 2 or 1 invoiced
+    months.
+    """
+    if len(invoices) > 3:
+        raise ValueError("A quarter has at most three monthly invoices.")
+    if not invoices or invoices[-1].amount <= 0:
+        return ZERO
+    invoiced = [i for i in invoices if i.amount > 0]
+    total = sum((i.quota_amount for i in invoiced), ZERO)
+    return (total * ANNUALISE[len(invoiced)]).quantize(Decimal("0.01"))
+
+
+@dataclass(frozen=True)
+class AccountQuota:
+    account_id: int
+    organization_id: str
+    name: str
+    start_invoices: list[MonthInvoice]
+    end_invoices: list[MonthInvoice]
+    start_arr: Decimal
+    end_arr: Decimal
+    in_grace: bool
+
+    @property
+    def contribution(self) -> Decimal:
+        return ZERO if self.in_grace else self.end_arr - self.start_arr
+
+
+@dataclass(frozen=True)
+class TamQuota:
+    user: User
+    quota: Decimal
+    accounts: list[AccountQuota]
+
+    @property
+    def counted(self) -> list[AccountQuota]:
+        return [a for a in self.accounts if not a.in_grace]
+
+    @property
+    def start_arr(self) -> Decimal:
+        return sum((a.start_arr for a in self.counted), ZERO)
+
+    @property
+    def end_arr(self) -> Decimal:
+        return sum((a.end_arr for a in self.counted), ZERO)
+
+    @property
+    def attainment(self) -> Decimal:
+        return self.end_arr - self.start_arr
+
+    @property
+    def attainment_percent(self) -> Decimal | None:
+        if not self.quota:
+            return None
+        return (self.attainment / self.quota * 100).quantize(Decimal("0.1"))
+
+
+def monthly_invoices(
+    *, account_ids: Iterable[int], months: list[dt.date]
+) -> dict[int, dict[dt.date, MonthInvoice]]:
+    """Invoice total and paid cross-sell products per account and month. One query."""
+    rows = (
+        MonthlyRevenue.objects.filter(account_id__in=list(account_ids), month__in=months)
+        .values("account_id", "month")
+        .annotate(
+            total=Sum("amount"),
+            paid=Count(
+                "id", filter=Q(product__counts_for_cross_sell=True, amount__gt=PAID_PRODUCT_OVER)
+            ),
+        )
+        .order_by()
+    )
+    result: dict[int, dict[dt.date, MonthInvoice]] = defaultdict(dict)
+    for row in rows:
+        result[row["account_id"]][row["month"]] = MonthInvoice(
+            month=row["month"], amount=row["total"], paid_products=row["paid"]
+        )
+    return result
+
+
+def _quarter_invoices(
+    by_month: dict[dt.date, MonthInvoice], first_month: dt.date, through: dt.date
+) -> list[MonthInvoice]:
+    months = [add_months(first_month, i) for i in range(3)]
+    return [
+        by_month.get(m, MonthInvoice(month=m, amount=ZERO, paid_products=0))
+        for m in months
+        if m <= through
+    ]
+
+
+def latest_revenue_month() -> dt.date | None:
+    """The latest month with any imported revenue: the quarter so far ends there."""
+    latest: dt.date | None = MonthlyRevenue.objects.aggregate(latest=Max("month"))["latest"]
+    return latest
+
+
+def in_grace_period(
+    *, owner_since: dt.date | None, had_previous_owner: bool, churn_month: dt.date, end_arr: Decimal
+) -> bool:
+    """A new account (no previous owner) that churned within three months of takeover.
+
+    ``churn_month`` is the quarter's last month counted: churn shows as $0 there.
+    """
+    if had_previous_owner or owner_since is None or end_arr > 0:
+        return False
+    return churn_month < add_months(owner_since.replace(day=1), GRACE_MONTHS)
+
+
+def book_for_quota(tams: Iterable[User]) -> QuerySet[Account]:
+    """AM-managed accounts owned by ``tams``, flagged when they ever had a previous owner."""
+    return (
+        Account.objects.filter(owner__in=list(tams), am_managed=True)
+        .annotate(
+            had_previous_owner=Exists(
+                OwnershipChange.objects.filter(account=OuterRef("pk"), previous_owner__isnull=False)
+            )
+        )
+        .order_by("name")
+    )
+
+
+def tam_quotas(
+    *, quarter: dt.date, tams: Iterable[User] | None = None, through: dt.date | None = None
+) -> list[TamQuota]:
+    """Quota attainment for ``quarter`` (its first month) per TAM, by TAM name.
+
+    ``tams`` defaults to every active user with the TAM role. The quarter
+    counts its months up to ``through`` (default: the latest month with any
+    revenue), so a quarter in progress is measured so far rather than as
+    churned. At most four queries whatever the number of TAMs and accounts;
+    read-only.
+    """
+    if through is None:
+        through = latest_revenue_month() or add_months(quarter, 2)
+    churn_month = min(add_months(quarter, 2), through)
+    if tams is None:
+        tams = User.objects.filter(groups__name=Role.TAM, is_active=True).order_by("name")
+    tam_list = list(tams)
+    previous = add_months(quarter, -3)
+    months = [add_months(previous, i) for i in range(6)]
+    accounts = list(book_for_quota(tam_list))
+    invoices = monthly_invoices(account_ids=[a.pk for a in accounts], months=months)
+    per_owner: dict[int, list[AccountQuota]] = defaultdict(list)
+    for account in accounts:
+        by_month = invoices.get(account.pk, {})
+        start = _quarter_invoices(by_month, previous, through)
+        end = _quarter_invoices(by_month, quarter, through)
+        end_arr = quarter_arr(end)
+        per_owner[account.owner_id or 0].append(
+            AccountQuota(
+                account_id=account.pk,
+                organization_id=account.organization_id,
+                name=account.name,
+                start_invoices=start,
+                end_invoices=end,
+                start_arr=quarter_arr(start),
+                end_arr=end_arr,
+                in_grace=in_grace_period(
+                    owner_since=account.owner_since,
+                    had_previous_owner=account.had_previous_owner,  # type: ignore[attr-defined]
+                    churn_month=churn_month,
+                    end_arr=end_arr,
+                ),
+            )
+        )
+    return [
+        TamQuota(user=u, quota=u.quarterly_quota or ZERO, accounts=per_owner.get(u.pk, []))
+        for u in tam_list
+    ]
+
+
+def quota_share(*, started_on: dt.date | None, quarter: dt.date) -> Decimal:
+    """Share of a member's quota in the team quota: 1, 0.5 while ramping, 0 if joining later."""
+    if started_on is None or started_on <= add_months(quarter, -RAMP_MONTHS):
+        return Decimal(1)
+    if started_on <= quarter:
+        return RAMPING_SHARE
+    return Decimal(0)
+
+
+def team_quota(*, members: Iterable[User], quarter: dt.date) -> Decimal:
+    """100% of ramped members' quotas plus 50% for those in their first three months."""
+    return sum(
+        (
+            (m.quarterly_quota or ZERO) * quota_share(started_on=m.started_on, quarter=quarter)
+            for m in members
+        ),
+        ZERO,
+    ).quantize(Decimal("0.01"))

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from revopsweb.jobs import run_job
+
+from .cache import warm_revenue_cache
+
+
+@shared_task
+def refresh_revenue_cache() -> dict[str, object]:
+    """Hourly: new revenue data version, current month's page computed ahead of visitors."""
+    run = run_job(
+        "billing.refresh_revenue_cache",
+        lambda: warm_revenue_cache(today=timezone.localdate()),
+    )
+    return {"outcome": run.outcome, "rows": run.rows_affected}

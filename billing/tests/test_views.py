@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.roles import Role
+from accounts.tests.factories import AccountFactory, manager, revops, tam, team_lead, user_with_role
+from billing.models import MonthlyRevenue
+from billing.tests.helpers import month, series
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def _customers(count: int, owner=None) -> None:
+    for i in range(count):
+        account = AccountFactory.create(
+            owner=owner, owner_role="TAM" if owner else "", am_managed=owner is not None
+        )
+        series(account, [1000 + i, 1200, 0 if i % 3 == 0 else 1500, 1500, 900 + i, 2000])
+
+
+@pytest.mark.smoke
+def test_revenue_page_shows_components_charts_data_and_movers_with_owners(client):
+    owner = tam(name="Tess Owner")
+    _customers(3, owner)
+    client.force_login(revops())
+    response = client.get(reverse("billing:revenue"))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="revenue-chart-data"' in content and "revenue.js" in content
+    assert "Tess Owner" in content
+    assert response.context["current"].month == month(5)
+    assert response.context["adjusted"] is True
+
+
+def test_revenue_toggle_over_htmx_returns_only_the_body_partial(client):
+    _customers(2)
+    client.force_login(manager())
+    response = client.get(
+        reverse("billing:revenue") + "?basis=unadjusted", headers={"HX-Request": "true"}
+    )
+    content = response.content.decode()
+    assert content.lstrip().startswith('<section id="revenue-body">')
+    assert "<html" not in content and response.context["adjusted"] is False
+
+
+def test_revenue_toggle_works_as_a_plain_get(client):
+    _customers(2)
+    client.force_login(team_lead())
+    response = client.get(reverse("billing:revenue") + "?basis=unadjusted&month=2026-04")
+    assert "<html" in response.content.decode()
+    assert response.context["current"].month == month(3)
+
+
+@pytest.mark.parametrize("role", [Role.TAE, Role.CSM, Role.BDR])
+def test_revenue_page_is_refused_to_other_roles(client, role):
+    client.force_login(user_with_role(role))
+    assert client.get(reverse("billing:revenue")).status_code == 403
+    assert client.get(reverse("billing:revenue_csv")).status_code == 403
+    assert client.get(reverse("billing:quota")).status_code == 403
+
+
+def test_revenue_page_refuses_post(client):
+    client.force_login(revops())
+    assert client.post(reverse("billing:revenue")).status_code == 405
+
+
+def test_revenue_csv_export_has_a_row_per_month(client):
+    _customers(2)
+    client.force_login(tam())
+    response = client.get(reverse("billing:revenue_csv") + "?month=2026-06")
+    lines = response.content.decode().strip().splitlines()
+    assert response["Content-Type"] == "text/csv"
+    assert lines[0].startswith("month,total,baseline,new")
+    assert len(lines) == 1 + 19 and lines[-1].startswith("2026-06,")
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_revenue_page_query_count_does_not_grow_with_the_data(
+    client, django_assert_num_queries, count
+):
+    _customers(count, tam())
+    client.force_login(revops())
+    # session, user, roles, latest month, components, per-product components,
+    # products, movers
+    with django_assert_num_queries(8):
+        client.get(reverse("billing:revenue"))
+
+
+def test_tam_sees_only_their_own_quota_row(client):
+    me = tam(name="Me Tam", quarterly_quota=Decimal("100000"))
+    other = tam(name="Other Tam")
+    _customers(1, me)
+    _customers(1, other)
+    client.force_login(me)
+    response = client.get(reverse("billing:quota") + "?quarter=2026Q2")
+    assert [r.user for r in response.context["rows"]] == [me]
+    assert "Other Tam" not in response.content.decode()
+
+
+def test_team_lead_sees_every_tam_and_team_totals(client):
+    lead = team_lead(name="Lead", quarterly_quota=Decimal("50000"))
+    first = tam(team_lead=lead, quarterly_quota=Decimal("250000"))
+    second = tam(team_lead=lead, quarterly_quota=Decimal("250000"))
+    _customers(2, first)
+    client.force_login(lead)
+    response = client.get(reverse("billing:quota") + "?quarter=2026Q2")
+    assert {r.user for r in response.context["rows"]} == {first, second}
+    [team] = response.context["teams"]
+    assert team["quota"] == Decimal("500000.00") and team["lead"] == lead
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_quota_page_query_count_does_not_grow_with_the_book(
+    client, django_assert_num_queries, count
+):
+    lead = team_lead()
+    owners = [
+        tam(quarterly_quota=Decimal("1000"), team_lead=lead if i else None)
+        for i in range(count // 2)
+    ]
+    for owner in owners:
+        _customers(2, owner)
+    client.force_login(manager())
+    # session, user, roles, latest revenue month, TAMs with their leads, book with
+    # previous-owner flag, invoices
+    with django_assert_num_queries(7):
+        client.get(reverse("billing:quota"))
+
+
+def test_revops_imports_a_csv_through_the_page(client):
+    AccountFactory.create(organization_id="org_1")
+    client.force_login(revops())
+    upload = SimpleUploadedFile(
+        "mrr.csv", b"organization_id,product,month,amount\norg_1,logs,2026-05,50\n"
+    )
+    response = client.post(reverse("billing:import_mrr"), {"file": upload})
+    assert response.status_code == 302
+    assert MonthlyRevenue.objects.get().amount == Decimal("50.00")
+
+
+def test_import_page_lists_bad_rows_and_imports_nothing(client):
+    client.force_login(revops())
+    upload = SimpleUploadedFile(
+        "mrr.csv", b"organization_id,product,month,amount\norg_9,logs,2026-05,50\n"
+    )
+    response = client.post(reverse("billing:import_mrr"), {"file": upload})
+    assert response.status_code == 200
+    assert "No account" in response.content.decode()
+    assert not MonthlyRevenue.objects.exists()
+
+
+def test_import_page_is_refused_to_a_tam(client):
+    client.force_login(tam())
+    upload = SimpleUploadedFile("mrr.csv", b"organization_id,product,month,amount\n")
+    assert client.post(reverse("billing:import_mrr"), {"file": upload}).status_code == 403
+
+
+def test_an_applied_import_refreshes_the_cached_revenue_numbers(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
+    from billing import tasks
+    from billing.imports import import_mrr_csv
+
+    queued = []
+    monkeypatch.setattr(tasks.refresh_revenue_cache, "delay", lambda: queued.append(1))
+    AccountFactory.create(organization_id="org_1")
+    client.force_login(revops())
+    assert client.get(reverse("billing:revenue")).context["current"].total == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        import_mrr_csv(text="organization_id,product,month,amount\norg_1,logs,2026-06,75\n")
+    assert client.get(reverse("billing:revenue")).context["current"].total == Decimal("75.00")
+    assert queued == [1]  # the refresh job recomputes the page in the background
+
+
+def test_refresh_job_computes_the_current_month_ahead_of_visitors(
+    client, django_assert_num_queries
+):
+    from billing.tasks import refresh_revenue_cache
+
+    _customers(3)
+    assert refresh_revenue_cache()["outcome"] == "succeeded"
+    client.force_login(revops())
+    # session, user, roles, latest month, products: lifecycle comes from the cache
+    with django_assert_num_queries(5):
+        response = client.get(reverse("billing:revenue"))
+    assert response.context["current"].total > 0
+
+
+def test_revenue_page_defaults_to_the_latest_imported_month(client):
+    _customers(1)  # revenue through June
+    with time_machine.travel(dt.datetime(2026, 7, 3, 9, tzinfo=dt.UTC), tick=False):
+        client.force_login(revops())
+        response = client.get(reverse("billing:revenue"))
+    assert response.context["current"].month == month(5)

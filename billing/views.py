@@ -1,0 +1,245 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import User
+from accounts.roles import Role
+
+from .cache import page_components, page_movers, page_products
+from .imports import HEADER, import_mrr_csv
+from .lifecycle import MonthComponents
+from .models import Product
+from .months import (
+    add_months,
+    month_start,
+    parse_month,
+    parse_quarter,
+    quarter_label,
+    quarter_start,
+)
+from .quota import TamQuota, latest_revenue_month, tam_quotas, team_quota
+from .retention import Retention, retention_from
+
+COMPONENTS = ("new", "reactivated", "expansion", "contraction", "churned")
+PAST_QUARTERS = 4
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+def _can_see_revenue(user: User) -> bool:
+    return user.is_team_lead_or_manager or user.has_role(Role.TAM)
+
+
+def _basis(request: HttpRequest) -> bool:
+    """Adjusted revenue unless ``?basis=unadjusted`` (lifecycle and retention use adjusted)."""
+    return request.GET.get("basis", "adjusted") != "unadjusted"
+
+
+def _through(request: HttpRequest) -> dt.date:
+    """The month asked for, else the latest imported month (the current month's
+    revenue arrives when it is invoiced; until then it would look like churn)."""
+    try:
+        return parse_month(request.GET.get("month", ""))
+    except ValueError:
+        return latest_revenue_month() or month_start(timezone.localdate())
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _revenue_context(*, through: dt.date, adjusted: bool) -> dict[str, Any]:
+    totals = page_components(through=through, adjusted=adjusted)
+    retention = [retention_from(c) for c in totals]
+    products = {p.pk: p for p in Product.objects.all()}
+    per_product: list[tuple[Product, MonthComponents]] = [
+        (products[row.product_id], row)
+        for row in page_products(through=through, adjusted=adjusted)
+        if row.product_id in products
+    ]
+    product_rows = sorted(per_product, key=lambda item: -item[1].total)
+    gainers, losers = page_movers(through=through, adjusted=adjusted)
+    chart = {
+        "labels": [f"{c.month:%Y-%m}" for c in totals],
+        "components": {name: [_number(getattr(c, name)) for c in totals] for name in COMPONENTS},
+        "ndr": {str(b): [_number(r.ndr[b]) for r in retention] for b in (3, 6, 12)},
+        "gdr": {str(b): [_number(r.gdr[b]) for r in retention] for b in (3, 6, 12)},
+    }
+    return {
+        "rows": list(zip(totals, retention, strict=True)),
+        "current": totals[-1],
+        "current_retention": retention[-1],
+        "product_rows": product_rows,
+        "gainers": gainers,
+        "losers": losers,
+        "chart": chart,
+        "adjusted": adjusted,
+        "through": through,
+        "month_param": f"{through:%Y-%m}",
+        "previous_month": f"{add_months(through, -1):%Y-%m}",
+        "next_month": f"{add_months(through, 1):%Y-%m}",
+    }
+
+
+@require_GET
+def revenue(request: HttpRequest) -> HttpResponse:
+    """Waterfall, NDR/GDR, per-product breakdown and movers; htmx swaps the body."""
+    if not _can_see_revenue(request.user):  # type: ignore[arg-type]
+        raise PermissionDenied
+    context = _revenue_context(through=_through(request), adjusted=_basis(request))
+    template = "billing/revenue.html#revenue-body" if request.htmx else "billing/revenue.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@require_GET
+def revenue_csv(request: HttpRequest) -> HttpResponse:
+    """The monthly components and NDR/GDR of the page as CSV."""
+    if not _can_see_revenue(request.user):  # type: ignore[arg-type]
+        raise PermissionDenied
+    through, adjusted = _through(request), _basis(request)
+    totals = page_components(through=through, adjusted=adjusted)
+    basis = "adjusted" if adjusted else "unadjusted"
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="revenue-{basis}-{through:%Y-%m}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "month", "total", "baseline", "new", "reactivated", "retained", "expansion",
+            "contraction", "churned", "new_rate", "expansion_rate", "contraction_rate",
+            "churn_rate", "ndr_3", "ndr_6", "ndr_12", "gdr_3", "gdr_6", "gdr_12",
+        ]
+    )  # fmt: skip
+    for c in totals:
+        r: Retention = retention_from(c)
+        rates = c.rates
+        writer.writerow(
+            [
+                f"{c.month:%Y-%m}", c.total, c.baseline, c.new, c.reactivated, c.retained,
+                c.expansion, c.contraction, c.churned, rates["new"], rates["expansion"],
+                rates["contraction"], rates["churn"], r.ndr[3], r.ndr[6], r.ndr[12],
+                r.gdr[3], r.gdr[6], r.gdr[12],
+            ]
+        )  # fmt: skip
+    return response
+
+
+def _quarter(request: HttpRequest) -> dt.date:
+    try:
+        return parse_quarter(request.GET.get("quarter", ""))
+    except ValueError:
+        return quarter_start(timezone.localdate())
+
+
+@require_GET
+def quota(request: HttpRequest) -> HttpResponse:
+    """Per TAM start/end ARR and attainment; TAMs see only their own row."""
+    user: User = request.user  # type: ignore[assignment]
+    sees_all = user.is_team_lead_or_manager
+    if not sees_all and not user.has_role(Role.TAM):
+        raise PermissionDenied
+    quarter = _quarter(request)
+    current = quarter_start(timezone.localdate())
+    tams = (
+        list(
+            User.objects.filter(groups__name=Role.TAM, is_active=True)
+            .select_related("team_lead")
+            .order_by("name")
+        )
+        if sees_all
+        else [user]
+    )
+    through = latest_revenue_month() or add_months(quarter, 2)
+    rows = tam_quotas(quarter=quarter, tams=tams, through=through)
+    teams = _teams(rows, quarter) if sees_all else []
+    quarters = [quarter_label(add_months(current, -3 * i)) for i in range(PAST_QUARTERS + 1)]
+    chart = {
+        "labels": [r.user.name for r in rows],
+        "attainment": [_number(r.attainment) for r in rows],
+        "quota": [_number(r.quota) for r in rows],
+    }
+    return render(
+        request,
+        "billing/quota.html",
+        {
+            "rows": rows,
+            "teams": teams,
+            "quarter": quarter_label(quarter),
+            "to_date": through < add_months(quarter, 2),
+            "through": through,
+            "quarters": quarters,
+            "sees_all": sees_all,
+            "chart": chart,
+        },
+    )
+
+
+def _teams(rows: list[TamQuota], quarter: dt.date) -> list[dict[str, Any]]:
+    """Team totals by team lead: members' attainment against the prorated team quota."""
+    by_lead: dict[int, list[TamQuota]] = defaultdict(list)
+    by_user = {r.user.pk: r for r in rows}
+    for r in rows:
+        lead_id = r.user.team_lead_id or r.user.pk
+        by_lead[lead_id].append(r)
+    teams = []
+    for lead_id, members in by_lead.items():
+        if lead_id in by_user and by_user[lead_id] not in members:
+            members.append(by_user[lead_id])
+        lead = by_user[lead_id].user if lead_id in by_user else members[0].user.team_lead
+        quota_total = team_quota(members=[m.user for m in members], quarter=quarter)
+        attainment = sum((m.attainment for m in members), Decimal(0))
+        teams.append(
+            {
+                "lead": lead,
+                "members": len(members),
+                "quota": quota_total,
+                "attainment": attainment,
+                "percent": (attainment / quota_total * 100).quantize(Decimal("0.1"))
+                if quota_total
+                else None,
+            }
+        )
+    return sorted(teams, key=lambda t: str(t["lead"]))
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text=f"CSV with the header {','.join(HEADER)}")
+    dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (check only)")
+
+
+@require_http_methods(["GET", "POST"])
+def import_mrr(request: HttpRequest) -> HttpResponse:
+    """RevOps upload of monthly revenue; every bad row is listed and nothing applied."""
+    if not request.user.is_revops:  # type: ignore[union-attr]
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            form.add_error("file", "The file is larger than 10 MB.")
+        else:
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                form.add_error("file", "The file is not UTF-8 text.")
+            else:
+                result = import_mrr_csv(text=text, dry_run=form.cleaned_data["dry_run"])
+                if result.applied:
+                    messages.success(
+                        request,
+                        f"Imported {result.rows} rows: {result.created} new, "
+                        f"{result.updated} updated.",
+                    )
+                    return redirect("billing:import_mrr")
+    return render(request, "billing/import_mrr.html", {"form": form, "result": result})
