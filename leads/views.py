@@ -35,7 +35,9 @@ from .models import (
     TimeOff,
     TrackerMember,
     TrackerRole,
+    month_start,
 )
+from .reset import company_today, last_period_figures, previous_period
 from .task_actions import TaskClosedError, convert_task, disqualify_task, touch_task
 from .tracker import (
     add_member,
@@ -289,8 +291,16 @@ def _tracker_context(request: HttpRequest, territory: Territory, **extra: Any) -
     )
     if not can_edit:
         _own_member_only(time_off_form, user)
+    rows = _row_context(request, territory, **extra)
+    in_territory = {row.member.pk for row in rows["rows"]}
+    today = company_today()
     return {
-        **_row_context(request, territory, **extra),
+        **rows,
+        # Last month's final figures stay visible after the monthly reset.
+        "last_month": previous_period(month_start(today)),
+        "last_month_figures": [
+            f for f in last_period_figures(today=today) if f.member_id in in_territory
+        ],
         "territories": list(Territory.objects.all()),
         "add_form": add_form,
         "time_off_form": time_off_form,

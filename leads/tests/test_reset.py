@@ -10,7 +10,7 @@ import time_machine
 from leads.assignment import assign_task
 from leads.models import LedgerKind, RoundRobinEvent, TrackerMember
 from leads.reset import last_period_figures, period_figures, reset_month
-from leads.tests.factories import TaskFactory, member
+from leads.tests.factories import TaskFactory, member, territory
 from leads.tracker import reconcile_counters, update_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres_only")]
@@ -114,3 +114,21 @@ def test_the_reset_is_one_statement_whatever_the_team_size(size, django_assert_n
         reset = reset_month(now=FIRST_MINUTE_OF_DECEMBER)
 
     assert reset == size
+
+
+def test_the_tracker_page_shows_last_months_final_figures_after_the_reset(client):
+    from django.urls import reverse
+
+    from accounts.tests.factories import team_lead
+
+    _november_team()
+    reset_month(now=FIRST_MINUTE_OF_DECEMBER)
+    client.force_login(team_lead())
+    with time_machine.travel(dt.datetime(2026, 12, 2, 15, tzinfo=dt.UTC)):
+        response = client.get(reverse("leads:tracker"), {"territory": territory().slug})
+
+    assert response.context["last_month"] == NOVEMBER
+    shown = {f.member_id: (f.leads, f.adjustment) for f in response.context["last_month_figures"]}
+    assert shown == {f.member_id: (f.leads, f.adjustment) for f in period_figures(period=NOVEMBER)}
+    assert sum(leads for leads, _ in shown.values()) == 5
+    assert "November 2026" in response.content.decode()
