@@ -51,6 +51,7 @@ from .handovers import (
     visible_handovers,
 )
 from .models import Account, OwnerRole, User
+from .roles import Role
 from .segments import with_revenue
 
 
@@ -73,14 +74,23 @@ SCOPES = {
 }
 
 
+def _default_scope(user: User) -> str:
+    """Managers run every handover, team leads their team's, everyone else their own."""
+    if user.is_manager:
+        return "all"
+    if user.has_role(Role.TEAM_LEAD):
+        return "team"
+    return "mine"
+
+
 @require_GET
 def handover_list(request: HttpRequest) -> HttpResponse:
     """Handovers with state, age and next step. Queries: session, user, the
     user's roles, the handovers with their account and people (4, any row count)."""
     user = _user(request)
-    scope = request.GET.get("scope", "mine")
+    scope = request.GET.get("scope", "")
     if scope not in SCOPES:
-        scope = "mine"
+        scope = _default_scope(user)
     qs = visible_handovers(user).select_related("account", "from_owner", "to_owner")
     if scope == "mine":
         qs = qs.filter(Q(from_owner=user) | Q(to_owner=user))

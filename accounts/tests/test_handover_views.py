@@ -248,3 +248,11 @@ def test_an_outsider_cannot_add_a_tam_overlay_by_crafted_post(client):
     )
     account.refresh_from_db()
     assert (response.status_code, account.tam_overlay) == (403, None)
+
+
+@pytest.mark.parametrize(
+    ("make_user", "expected"), [(manager, "all"), (team_lead, "team"), (tam, "mine")]
+)
+def test_the_list_opens_on_the_scope_each_role_works_in(client, make_user, expected):
+    client.force_login(make_user())
+    assert client.get(reverse("accounts:handovers")).context["scope"] == expected
