@@ -478,7 +478,12 @@ def _give_account(
     author: User | None,
     now: dt.datetime,
 ) -> None:
-    """The round robin's pick also takes the unowned account."""
+    """The round robin's pick also takes the unowned account.
+
+    Every caller holds ``account``'s row lock in its transaction (intake read
+    it FOR UPDATE or inserted it; assign/reassign read it FOR UPDATE), so the
+    ownership change does not lock it again.
+    """
     if member.role == TrackerRole.ONBOARDING:
         Account.objects.filter(pk=account.pk).update(
             onboarding_specialist=member.user, updated_at=now
@@ -492,6 +497,7 @@ def _give_account(
         reason=f"Round robin with task {task.pk}: {explanation}",
         source=ROUND_ROBIN_SOURCE,
         effective_on=timezone.localdate(now),
+        already_locked=True,
     )
 
 
