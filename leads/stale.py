@@ -44,6 +44,7 @@ from .assignment import (
     OWNER_ROLE_FOR,
     ROUND_ROBIN_SOURCE,
     Candidate,
+    explain_pool,
     pick_next,
 )
 from .models import (
@@ -428,31 +429,6 @@ SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM history), (SELECT cou
 """
 
 
-def _pool_rows(candidates: Sequence[Candidate], chosen: Candidate | None) -> list[dict[str, Any]]:
-    """The pool at decision time, as the task page shows it (compact ``explain_pool``)."""
-    rows = []
-    for c in sorted(candidates, key=Candidate.sort_key):
-        if c is chosen:
-            outcome, why = "chosen", "lowest load"
-        elif c.skip_reason:
-            outcome, why = "passed over", c.skip_reason
-        elif chosen is not None and c.load > chosen.load:
-            outcome, why = "passed over", f"higher load ({c.load} vs {chosen.load})"
-        else:
-            outcome, why = "passed over", "same load, assigned more recently"
-        rows.append(
-            {
-                "member_id": c.member_id,
-                "name": c.name,
-                "load": c.load,
-                "priority": c.priority,
-                "outcome": outcome,
-                "reason": why,
-            }
-        )
-    return rows
-
-
 @contextmanager
 def _binary_cursor() -> Iterator[Any]:
     """A cursor with server-side binding on Django's connection.
@@ -528,7 +504,7 @@ def _reassign_batch(
             if cand.user_id == c.assignee_id:
                 cand.skip_reason = "current assignee (reassigning away)"
         chosen = pick_next(pool.candidates)
-        rows = _pool_rows(pool.candidates, chosen)
+        rows = explain_pool(candidates=pool.candidates, chosen=chosen, others=())
         eligible = [cand for cand in pool.candidates if not cand.skip_reason]
         for cand, skip in saved:
             cand.skip_reason = skip
