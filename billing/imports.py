@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
+from accounts.imports import RowError
 from accounts.models import Account
 
 from .cache import bump_revenue_data_version
@@ -26,16 +27,6 @@ from .tasks import refresh_revenue_cache
 HEADER = ("organization_id", "product", "month", "amount")
 MAX_AMOUNT = Decimal("9999999999.99")  # max_digits=12, decimal_places=2
 BATCH_SIZE = 2000
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}, {self.column}: {self.message}"
 
 
 @dataclass
@@ -53,7 +44,7 @@ class ImportResult:
             "updated": self.updated,
             "applied": self.applied,
             "errors": [
-                {"line": e.line, "column": e.column, "message": e.message} for e in self.errors
+                {"line": e.line, "column": e.column, "message": e.reason} for e in self.errors
             ],
         }
 
