@@ -79,9 +79,9 @@ def _change_locked(
     """The history insert and owner update for an account row this transaction has locked."""
     now = timezone.now()
     effective_on = effective_on or timezone.localdate(now)
-    if locked.owner_id == (new_owner.pk if new_owner else None) and locked.owner_role == (
-        new_owner_role if new_owner else ""
-    ):
+    # An unowned account has no owner role.
+    role = new_owner_role if new_owner else ""
+    if locked.owner_id == (new_owner.pk if new_owner else None) and locked.owner_role == role:
         last = locked.ownership_changes.first()
         if last is not None:
             return last
@@ -89,7 +89,7 @@ def _change_locked(
         account=locked,
         previous_owner_id=locked.owner_id,
         new_owner=new_owner,
-        new_owner_role=new_owner_role if new_owner else "",
+        new_owner_role=role,
         changed_by=changed_by,
         changed_at=now,
         effective_on=effective_on,
@@ -97,7 +97,7 @@ def _change_locked(
         source=source,
     )
     locked.owner = new_owner
-    locked.owner_role = new_owner_role if new_owner else ""
+    locked.owner_role = role
     locked.owner_since = effective_on if new_owner else None
     Account.objects.filter(pk=locked.pk).update(
         owner=new_owner,
