@@ -35,10 +35,12 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
+    return _port_open(parsed.hostname or "127.0.0.1", parsed.port or default_port)
+
+
+def _port_open(host: str, port: int) -> bool:
     try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
-        ):
+        with socket.create_connection((host, port), timeout=2):
             return True
     except OSError:
         return False
@@ -55,11 +57,10 @@ def _missing_service(message: str) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("postgresql") and not _reachable(
-        f"postgres://{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}", 5432
-    ):
+    host, port = db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)
+    if db["ENGINE"].endswith("postgresql") and not _port_open(host, port):
         pytest.exit(
-            f"PostgreSQL is not reachable at {db.get('HOST')}:{db.get('PORT')}. "
+            f"PostgreSQL is not reachable at {host}:{port}. "
             "Start it (see README, 'Tests') or set DATABASE_URL.",
             returncode=3,
         )
@@ -73,10 +74,21 @@ def redis_url() -> str:
     return url
 
 
-@pytest.fixture
-def postgres_only() -> None:
+def _skip_unless_postgres() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # The postgres_only marker skips by itself, so a test file can mark its
+    # tests without also requesting the fixture.
+    if item.get_closest_marker("postgres_only") is not None:
+        _skip_unless_postgres()
+
+
+@pytest.fixture
+def postgres_only() -> None:
+    _skip_unless_postgres()
 
 
 @pytest.fixture

@@ -25,3 +25,27 @@ def test_an_unreachable_port_is_reported_as_missing():
     # Port 9 (discard) is closed on these machines: nothing listens there.
     assert not conftest._reachable("redis://127.0.0.1:9/0", 6379)
     assert conftest._reachable("redis://127.0.0.1:6379/0", 6379)
+
+
+class _Item:
+    def __init__(self, marked: bool) -> None:
+        self.marked = marked
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return object() if self.marked and name == "postgres_only" else None
+
+
+def test_the_postgres_only_marker_skips_by_itself_off_postgresql(monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(conftest, "connection", SimpleNamespace(vendor="sqlite"))
+    with pytest.raises(pytest.skip.Exception):
+        conftest.pytest_runtest_setup(_Item(marked=True))  # type: ignore[arg-type]
+    conftest.pytest_runtest_setup(_Item(marked=False))  # type: ignore[arg-type]
+
+
+def test_the_postgres_only_marker_runs_on_postgresql(monkeypatch):
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(conftest, "connection", SimpleNamespace(vendor="postgresql"))
+    conftest.pytest_runtest_setup(_Item(marked=True))  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ def _page_names() -> Iterator[str]:
 
 
 @pytest.fixture
-def demo_company(django_db_blocker: object) -> None:
+def demo_company() -> None:
     call_command("seed_demo", accounts=40, months=4, seed=7, verbosity=0)
 
 
