@@ -140,6 +140,20 @@ def explain_pool(
     return rows
 
 
+def explain_pick(
+    *, territory: Territory, role: str, chosen: Candidate, candidates: Sequence[Candidate]
+) -> str:
+    """The one-line why of a round-robin pick, as stored on the task."""
+    eligible = [c for c in candidates if not c.skip_reason]
+    explanation = (
+        f"round robin, {territory.name}, {TrackerRole(role).label}: load {chosen.count} × "
+        f"{chosen.priority} lowest of {len(eligible)} active"
+    )
+    if any(c.member_id != chosen.member_id and c.load == chosen.load for c in eligible):
+        explanation += " (tie: oldest last assignment)"
+    return explanation
+
+
 def lock_candidates(*, territory: Territory, role: str) -> list[tuple[TrackerMember, bool]]:
     """Lock the territory's members of ``role`` in id order; flag who is on time off."""
     on_leave = TimeOff.objects.filter(
@@ -275,16 +289,7 @@ def decide_round_robin(
             unassigned_reason=reason,
         )
     member = next(m for m, _ in members if m.pk == chosen.member_id)
-    eligible = sum(1 for c in candidates if not c.skip_reason)
-    explanation = (
-        f"round robin, {territory.name}, {role_label}: load {chosen.count} × {chosen.priority} "
-        f"lowest of {eligible} active"
-    )
-    if any(
-        c.member_id != chosen.member_id and not c.skip_reason and c.load == chosen.load
-        for c in candidates
-    ):
-        explanation += " (tie: oldest last assignment)"
+    explanation = explain_pick(territory=territory, role=role, chosen=chosen, candidates=candidates)
     return member, Decision(assignee=member.user, member=member, explanation=explanation, pool=pool)
 
 

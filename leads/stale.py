@@ -44,6 +44,7 @@ from .assignment import (
     OWNER_ROLE_FOR,
     ROUND_ROBIN_SOURCE,
     Candidate,
+    explain_pick,
     explain_pool,
     pick_next,
 )
@@ -505,18 +506,15 @@ def _reassign_batch(
                 cand.skip_reason = "current assignee (reassigning away)"
         chosen = pick_next(pool.candidates)
         rows = explain_pool(candidates=pool.candidates, chosen=chosen, others=())
-        eligible = [cand for cand in pool.candidates if not cand.skip_reason]
+        if chosen is not None:
+            explanation = f"reassigned ({reason}): " + explain_pick(
+                territory=pool.territory, role=role, chosen=chosen, candidates=pool.candidates
+            )
         for cand, skip in saved:
             cand.skip_reason = skip
         if chosen is None:
             left[c.id] = f"no other eligible {role_label} in {pool.territory.name}"
             continue
-        explanation = (
-            f"reassigned ({reason}): round robin, {pool.territory.name}, {role_label}: "
-            f"load {chosen.count} × {chosen.priority} lowest of {len(eligible)} active"
-        )
-        if any(o.member_id != chosen.member_id and o.load == chosen.load for o in eligible):
-            explanation += " (tie: oldest last assignment)"
         chosen.leads += 1
         chosen.last_assigned_at = clock.tick()
         member = members[chosen.member_id]
