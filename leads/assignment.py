@@ -199,11 +199,10 @@ def build_candidates(
     role: str,
     lead_type: str,
     exclude_user_ids: Sequence[int] = (),
-    check_books: bool = True,
 ) -> list[Candidate]:
     """Turn locked member rows into candidates with their skip reasons."""
     book_reasons: dict[int, str] = {}
-    if check_books and lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
+    if lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
         book_reasons = full_book_reasons(
             [m.user_id for m, _ in members if m.is_active], today=timezone.localdate()
         )
