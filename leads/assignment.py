@@ -140,21 +140,57 @@ def explain_pool(
     return rows
 
 
+def explain_pick(
+    *, territory: Territory, role: str, chosen: Candidate, candidates: Sequence[Candidate]
+) -> str:
+    """The one-line why of a round-robin pick, as stored on the task."""
+    eligible = [c for c in candidates if not c.skip_reason]
+    explanation = (
+        f"round robin, {territory.name}, {TrackerRole(role).label}: load {chosen.count} × "
+        f"{chosen.priority} lowest of {len(eligible)} active"
+    )
+    if any(c.member_id != chosen.member_id and c.load == chosen.load for c in eligible):
+        explanation += " (tie: oldest last assignment)"
+    return explanation
+
+
+def on_time_off() -> Exists:
+    """Annotation: the member (``pk``) is deactivated by a time off not yet ended."""
+    return Exists(
+        TimeOff.objects.filter(
+            member=OuterRef("pk"),
+            deactivated_at__isnull=False,
+            reactivated_at__isnull=True,
+        )
+    )
+
+
 def lock_candidates(*, territory: Territory, role: str) -> list[tuple[TrackerMember, bool]]:
     """Lock the territory's members of ``role`` in id order; flag who is on time off."""
-    on_leave = TimeOff.objects.filter(
-        member=OuterRef("pk"),
-        deactivated_at__isnull=False,
-        reactivated_at__isnull=True,
-    )
     members = list(
         TrackerMember.objects.filter(territories=territory, role=role)
         .select_related("user")
-        .annotate(on_time_off=Exists(on_leave))
+        .annotate(on_time_off=on_time_off())
         .select_for_update(of=("self",))
         .order_by("pk")
     )
     return [(m, bool(m.on_time_off)) for m in members]
+
+
+def to_candidate(member: TrackerMember, *, on_leave: bool, book_reason: str = "") -> Candidate:
+    """A member's candidate: inactive ones skip (time off or not), active ones for ``book_reason``."""
+    skip = book_reason if member.is_active else ("on time off" if on_leave else "inactive")
+    return Candidate(
+        member_id=member.pk,
+        user_id=member.user_id,
+        name=member.user.name,
+        leads=member.leads_this_month,
+        adjustment=member.manual_adjustment,
+        priority=member.priority,
+        last_assigned_at=member.last_assigned_at,
+        is_active=member.is_active,
+        skip_reason=skip,
+    )
 
 
 def build_candidates(
@@ -163,35 +199,21 @@ def build_candidates(
     role: str,
     lead_type: str,
     exclude_user_ids: Sequence[int] = (),
-    check_books: bool = True,
 ) -> list[Candidate]:
     """Turn locked member rows into candidates with their skip reasons."""
     book_reasons: dict[int, str] = {}
-    if check_books and lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
+    if lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
         book_reasons = full_book_reasons(
             [m.user_id for m, _ in members if m.is_active], today=timezone.localdate()
         )
     candidates = []
     for member, on_leave in members:
-        if member.user_id in exclude_user_ids:
-            skip = "current assignee (reassigning away)"
-        elif not member.is_active:
-            skip = "on time off" if on_leave else "inactive"
-        else:
-            skip = book_reasons.get(member.user_id, "")
-        candidates.append(
-            Candidate(
-                member_id=member.pk,
-                user_id=member.user_id,
-                name=member.user.name,
-                leads=member.leads_this_month,
-                adjustment=member.manual_adjustment,
-                priority=member.priority,
-                last_assigned_at=member.last_assigned_at,
-                is_active=member.is_active,
-                skip_reason=skip,
-            )
+        candidate = to_candidate(
+            member, on_leave=on_leave, book_reason=book_reasons.get(member.user_id, "")
         )
+        if member.user_id in exclude_user_ids:
+            candidate.skip_reason = "current assignee (reassigning away)"
+        candidates.append(candidate)
     return candidates
 
 
@@ -219,24 +241,23 @@ def _others_in_view(
     ]
 
 
-def _refresh_period(members: Sequence[tuple[TrackerMember, bool]], *, today: dt.date) -> None:
-    """Open this month's period for members still counting last month's leads.
+def refresh_period(members: Iterable[TrackerMember], *, today: dt.date) -> None:
+    """Open this month's period for locked members still counting last month's leads.
 
     The monthly reset job does this for everyone at the start of the month;
     doing it here too means a task arriving before the job ran is still
-    counted in the right month.
+    counted in the right month. One statement when any member is behind.
     """
     period = month_start(today)
-    stale = [m.pk for m, _ in members if m.period < period]
-    if stale:
+    behind = [m for m in members if m.period < period]
+    if behind:
         from .tracker import open_period
 
-        open_period(period=period, member_ids=stale)
-        for member, _ in members:
-            if member.pk in stale:
-                member.leads_this_month = 0
-                member.manual_adjustment = 0
-                member.period = period
+        open_period(period=period, member_ids=[m.pk for m in behind])
+        for member in behind:
+            member.leads_this_month = 0
+            member.manual_adjustment = 0
+            member.period = period
 
 
 def decide_round_robin(
@@ -255,7 +276,7 @@ def decide_round_robin(
     members = lock_candidates(territory=territory, role=role)
     locked_ids = {m.pk for m, _ in members}
     others = [row for row in others if row["member_id"] not in locked_ids]
-    _refresh_period(members, today=today)
+    refresh_period([m for m, _ in members], today=today)
     candidates = build_candidates(
         members=members, role=role, lead_type=lead_type, exclude_user_ids=exclude_user_ids
     )
@@ -275,16 +296,7 @@ def decide_round_robin(
             unassigned_reason=reason,
         )
     member = next(m for m, _ in members if m.pk == chosen.member_id)
-    eligible = sum(1 for c in candidates if not c.skip_reason)
-    explanation = (
-        f"round robin, {territory.name}, {role_label}: load {chosen.count} × {chosen.priority} "
-        f"lowest of {eligible} active"
-    )
-    if any(
-        c.member_id != chosen.member_id and not c.skip_reason and c.load == chosen.load
-        for c in candidates
-    ):
-        explanation += " (tie: oldest last assignment)"
+    explanation = explain_pick(territory=territory, role=role, chosen=chosen, candidates=candidates)
     return member, Decision(assignee=member.user, member=member, explanation=explanation, pool=pool)
 
 

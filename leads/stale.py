@@ -44,8 +44,12 @@ from .assignment import (
     OWNER_ROLE_FOR,
     ROUND_ROBIN_SOURCE,
     Candidate,
+    explain_pick,
     explain_pool,
+    on_time_off,
     pick_next,
+    refresh_period,
+    to_candidate,
 )
 from .models import (
     LEAD_TYPE_ROLE,
@@ -56,10 +60,8 @@ from .models import (
     TaskEventKind,
     TaskStatus,
     Territory,
-    TimeOff,
     TrackerMember,
     TrackerRole,
-    month_start,
 )
 
 # Rows claimed and written per transaction: large enough that a million tasks
@@ -265,9 +267,6 @@ def _lock_pools(
     territory_ids = sorted({c.territory_id for c in claimed if c.territory_id is not None})
     roles = sorted({LEAD_TYPE_ROLE[c.lead_type] for c in claimed})
     through = TrackerMember.territories.through
-    on_leave = TimeOff.objects.filter(
-        member=OuterRef("pk"), deactivated_at__isnull=False, reactivated_at__isnull=True
-    )
     members: dict[int, TrackerMember] = {
         m.pk: m
         for m in TrackerMember.objects.filter(
@@ -277,22 +276,13 @@ def _lock_pools(
             ),
         )
         .select_related("user")
-        .annotate(on_time_off=Exists(on_leave))
+        .annotate(on_time_off=on_time_off())
         .select_for_update(of=("self",))
         .order_by("pk")
     }
-    period = month_start(today)
-    behind = [m.pk for m in members.values() if m.period < period]
-    if behind:
-        # A new month the reset job has not opened yet: open it for these
-        # members first, as live assignment does.
-        from .tracker import open_period
-
-        open_period(period=period, member_ids=behind)
-        for pk in behind:
-            members[pk].leads_this_month = 0
-            members[pk].manual_adjustment = 0
-            members[pk].period = period
+    # A new month the reset job has not opened yet: open it for these members
+    # first, as live assignment does.
+    refresh_period(members.values(), today=today)
     book_reasons: dict[int, str] = {}
     if any(c.lead_type == LeadType.PRODUCT_LED for c in claimed):
         book_reasons = full_book_reasons(
@@ -300,24 +290,16 @@ def _lock_pools(
             today=today,
         )
     # One Candidate per member shared by every pool it belongs to, so a lead
-    # it takes in one territory raises its load in the others too.
-    shared: dict[int, Candidate] = {}
-    for m in members.values():
-        if not m.is_active:
-            skip = "on time off" if getattr(m, "on_time_off", False) else "inactive"
-        else:
-            skip = book_reasons.get(m.user_id, "") if m.role == TrackerRole.TAM else ""
-        shared[m.pk] = Candidate(
-            member_id=m.pk,
-            user_id=m.user_id,
-            name=m.user.name,
-            leads=m.leads_this_month,
-            adjustment=m.manual_adjustment,
-            priority=m.priority,
-            last_assigned_at=m.last_assigned_at,
-            is_active=m.is_active,
-            skip_reason=skip,
+    # it takes in one territory raises its load in the others too. Book
+    # reasons are only TAMs' (a member is one user).
+    shared = {
+        m.pk: to_candidate(
+            m,
+            on_leave=getattr(m, "on_time_off", False),
+            book_reason=book_reasons.get(m.user_id, ""),
         )
+        for m in members.values()
+    }
     pools: dict[tuple[int, str], _Pool] = {}
     links = through.objects.filter(
         trackermember_id__in=list(members), territory_id__in=territory_ids
@@ -505,18 +487,15 @@ def _reassign_batch(
                 cand.skip_reason = "current assignee (reassigning away)"
         chosen = pick_next(pool.candidates)
         rows = explain_pool(candidates=pool.candidates, chosen=chosen, others=())
-        eligible = [cand for cand in pool.candidates if not cand.skip_reason]
+        if chosen is not None:
+            explanation = f"reassigned ({reason}): " + explain_pick(
+                territory=pool.territory, role=role, chosen=chosen, candidates=pool.candidates
+            )
         for cand, skip in saved:
             cand.skip_reason = skip
         if chosen is None:
             left[c.id] = f"no other eligible {role_label} in {pool.territory.name}"
             continue
-        explanation = (
-            f"reassigned ({reason}): round robin, {pool.territory.name}, {role_label}: "
-            f"load {chosen.count} × {chosen.priority} lowest of {len(eligible)} active"
-        )
-        if any(o.member_id != chosen.member_id and o.load == chosen.load for o in eligible):
-            explanation += " (tie: oldest last assignment)"
         chosen.leads += 1
         chosen.last_assigned_at = clock.tick()
         member = members[chosen.member_id]

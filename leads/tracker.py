@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
 
-from .assignment import Candidate, pick_next
+from .assignment import Candidate, on_time_off, pick_next
 from .models import (
     LEAD_KINDS,
     LedgerKind,
@@ -600,14 +600,11 @@ def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
     Target share is 1/priority over the sum of 1/priority of the active members
     of the same role. Two queries (members with territories prefetched).
     """
-    on_leave = TimeOff.objects.filter(
-        member=OuterRef("pk"), deactivated_at__isnull=False, reactivated_at__isnull=True
-    )
     members = list(
         TrackerMember.objects.filter(territories=territory)
         .select_related("user")
         .prefetch_related("territories")
-        .annotate(on_time_off=Exists(on_leave))
+        .annotate(on_time_off=on_time_off())
         .order_by("role", "user__name")
     )
     by_role: dict[str, list[Any]] = defaultdict(list)

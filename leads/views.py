@@ -258,11 +258,20 @@ def _tracker_url(territory: Territory) -> str:
     return f"{reverse('leads:tracker')}?territory={territory.slug}"
 
 
-def _row_context(request: HttpRequest, territory: Territory, **extra: Any) -> dict[str, Any]:
+def _row_context(
+    request: HttpRequest,
+    territory: Territory,
+    *,
+    territories: list[Territory] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The member rows; ``territories`` (all of them) spares the query when the caller has it."""
     can_edit = _user(request).is_team_lead_or_manager
     rows = tracker_rows(territory=territory)
     forms = extra.pop("forms", {})
-    all_territories = list(Territory.objects.all()) if can_edit else []
+    all_territories: list[Territory] = []
+    if can_edit:
+        all_territories = territories if territories is not None else list(Territory.objects.all())
     for row in rows:
         form = forms.get(row.member.pk) or (MemberForm.for_member(row.member) if can_edit else None)
         row.form = form
@@ -291,7 +300,8 @@ def _tracker_context(request: HttpRequest, territory: Territory, **extra: Any) -
     )
     if not can_edit:
         _own_member_only(time_off_form, user)
-    rows = _row_context(request, territory, **extra)
+    territories = list(Territory.objects.all())
+    rows = _row_context(request, territory, territories=territories, **extra)
     in_territory = {row.member.pk for row in rows["rows"]}
     today = company_today()
     return {
@@ -301,7 +311,7 @@ def _tracker_context(request: HttpRequest, territory: Territory, **extra: Any) -
         "last_month_figures": [
             f for f in last_period_figures(today=today) if f.member_id in in_territory
         ],
-        "territories": list(Territory.objects.all()),
+        "territories": territories,
         "add_form": add_form,
         "time_off_form": time_off_form,
         "history": history(territory=territory),
