@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from billing.models import MonthlyRevenue
+from billing.months import add_months
 
 from .churn_models import (
     ChurnRetro,
@@ -39,6 +40,7 @@ from .churn_models import (
 )
 from .churn_signals import detect_churn_signals
 from .models import Account, Activity, ActivityKind, User
+from .segments import latest_complete_month
 
 __all__ = [
     "ChurnError",
@@ -99,10 +101,11 @@ def account_arr(account: Account, *, today: dt.date) -> Decimal:
     The current month is still being invoiced, so it is left out; an account
     with no revenue in the three months before it has no ARR (0).
     """
-    this_month = today.replace(day=1)
-    earliest = (this_month - dt.timedelta(days=80)).replace(day=1)
+    latest_month = latest_complete_month(today)
     rows = (
-        MonthlyRevenue.objects.filter(account=account, month__gte=earliest, month__lt=this_month)
+        MonthlyRevenue.objects.filter(
+            account=account, month__gte=add_months(latest_month, -2), month__lte=latest_month
+        )
         .values("month")
         .annotate(total=Sum("amount"))
         .order_by("-month")[:1]
