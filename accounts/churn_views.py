@@ -209,9 +209,7 @@ def churn_status(request: HttpRequest, flag_id: int) -> HttpResponse:
     form = StatusForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        if request.htmx:  # type: ignore[attr-defined]
-            return _row_or_redirect(request, flag)
-        return redirect(_review_url(flag))
+        return _row_or_redirect(request, flag)
     try:
         churn.post_weekly_status(flag=flag, by=_user(request), **form.cleaned_data)
     except churn.ChurnError as exc:
