@@ -82,17 +82,24 @@ def monday(day: dt.date) -> dt.date:
 # --- the segment -----------------------------------------------------------
 
 
+def _flagged() -> Exists:
+    return Exists(ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN))
+
+
+def _suggested(queryset: QuerySet[Account]) -> QuerySet[Account]:
+    """The accounts of ``queryset`` with an open signal but no open flag."""
+    signals = ChurnSignal.objects.filter(account=OuterRef("pk"), cleared_on__isnull=True)
+    return queryset.filter(Exists(signals), ~_flagged())
+
+
 def churn_risk_account_ids(queryset: QuerySet[Account]) -> set[int]:
     """Ids of the accounts in ``queryset`` that are in the churn-risk segment (one query)."""
-    flagged = ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN)
-    return set(queryset.filter(Exists(flagged)).values_list("pk", flat=True))
+    return set(queryset.filter(_flagged()).values_list("pk", flat=True))
 
 
 def suggested_account_ids(queryset: QuerySet[Account]) -> set[int]:
     """Ids of accounts in ``queryset`` with an open signal but no open flag (one query)."""
-    signals = ChurnSignal.objects.filter(account=OuterRef("pk"), cleared_on__isnull=True)
-    flagged = ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN)
-    return set(queryset.filter(Exists(signals), ~Exists(flagged)).values_list("pk", flat=True))
+    return set(_suggested(queryset).values_list("pk", flat=True))
 
 
 def account_arr(account: Account, *, today: dt.date) -> Decimal:
@@ -455,13 +462,7 @@ def suggested_accounts(*, user: User) -> QuerySet[Account]:
     accounts = Account.objects.all()
     if not user.is_team_lead_or_manager:
         accounts = accounts.filter(owner=user)
-    signals = ChurnSignal.objects.filter(account=OuterRef("pk"), cleared_on__isnull=True)
-    flagged = ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN)
-    return (
-        accounts.filter(Exists(signals), ~Exists(flagged))
-        .select_related("owner")
-        .order_by("owner__name", "name")
-    )
+    return _suggested(accounts).select_related("owner").order_by("owner__name", "name")
 
 
 @dataclass
