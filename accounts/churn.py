@@ -563,8 +563,3 @@ def deliver_flag_webhook(*, flag_id: int) -> str:
 
 def _note_webhook_error(flag_id: int, error: str) -> None:
     ChurnRiskFlag.objects.filter(pk=flag_id).update(webhook_error=error[:300])
-
-
-def signal_labels(kinds: Iterable[str]) -> list[str]:
-    labels = dict(SignalKind.choices)
-    return [str(labels.get(kind, kind)) for kind in kinds]
