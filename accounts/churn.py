@@ -148,13 +148,19 @@ def _require(user: User, account: Account) -> None:
 # --- flag ------------------------------------------------------------------
 
 
+def _open_signal_kinds(account: Account) -> list[str]:
+    """The kinds of the account's open signals, in kind order (one query)."""
+    return list(
+        ChurnSignal.objects.filter(account=account, cleared_on__isnull=True)
+        .order_by("kind")
+        .values_list("kind", flat=True)
+    )
+
+
 def default_triggers(account: Account) -> str:
     """The open signals of the account as a sentence, to prefill the flag form."""
     labels = dict(SignalKind.choices)
-    kinds = ChurnSignal.objects.filter(account=account, cleared_on__isnull=True).values_list(
-        "kind", flat=True
-    )
-    return "; ".join(str(labels.get(kind, kind)) for kind in kinds)
+    return "; ".join(str(labels.get(kind, kind)) for kind in _open_signal_kinds(account))
 
 
 def flag_account(
@@ -184,17 +190,12 @@ def flag_account(
         Account.objects.select_for_update().filter(pk=account.pk).first()
         if ChurnRiskFlag.objects.filter(account=account, status=FlagStatus.OPEN).exists():
             raise ChurnError("This account is already flagged at risk.")
-        kinds = sorted(
-            ChurnSignal.objects.filter(account=account, cleared_on__isnull=True).values_list(
-                "kind", flat=True
-            )
-        )
         flag = ChurnRiskFlag.objects.create(
             account=account,
             raised_by=by,
             raised_at=now,
             arr_at_flag=account_arr(account, today=timezone.localdate(now)),
-            signal_kinds=kinds,
+            signal_kinds=_open_signal_kinds(account),
             triggers=triggers,
             known=known,
             help_needed=help_needed,
