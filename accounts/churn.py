@@ -353,6 +353,12 @@ def overdue_retro_flags(
 # --- the weekly review -------------------------------------------------------
 
 
+def review_accounts(user: User) -> QuerySet[Account]:
+    """Accounts the churn pages show the user: team leads and managers all; others their own."""
+    accounts = Account.objects.all()
+    return accounts if user.is_team_lead_or_manager else accounts.filter(owner=user)
+
+
 def visible_flags(user: User) -> QuerySet[ChurnRiskFlag]:
     """Flags the user sees: team leads and managers see all; others their own accounts."""
     flags = ChurnRiskFlag.objects.all()
@@ -460,10 +466,7 @@ def review_groups(
 
 def suggested_accounts(*, user: User) -> QuerySet[Account]:
     """Accounts with an open signal and no flag, scoped like the review (one query)."""
-    accounts = Account.objects.all()
-    if not user.is_team_lead_or_manager:
-        accounts = accounts.filter(owner=user)
-    return _suggested(accounts).select_related("owner").order_by("owner__name", "name")
+    return _suggested(review_accounts(user)).select_related("owner").order_by("owner__name", "name")
 
 
 @dataclass

@@ -158,10 +158,7 @@ def churn_review_csv(request: HttpRequest) -> HttpResponse:
 def churn_flag(request: HttpRequest, account_id: int) -> HttpResponse:
     """Flag an account at risk: a form prefilled with its open signals."""
     user = _user(request)
-    accounts = Account.objects.select_related("owner")
-    if not user.is_team_lead_or_manager:
-        accounts = accounts.filter(owner=user)
-    account = get_object_or_404(accounts, pk=account_id)
+    account = get_object_or_404(churn.review_accounts(user).select_related("owner"), pk=account_id)
     if not churn.can_manage_account(user, account):
         raise PermissionDenied("Only the owner, their team lead or a manager can flag it.")
     form = FlagForm(request.POST or None, initial={"triggers": churn.default_triggers(account)})
