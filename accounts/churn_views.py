@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -321,16 +321,11 @@ def snapshot_api(request: HttpRequest, organization_id: str) -> HttpResponse:
             week=data["week"],
             defaults={k: v for k, v in data.items() if k != "week"},
         )
-        newest = (
-            AccountSnapshot.objects.filter(account=account)
-            .order_by("-week")
-            .values_list("week", flat=True)
-            .first()
+        # Only the newest week speaks for the account now (one UPDATE, no read first).
+        newer = AccountSnapshot.objects.filter(account=account, week__gt=snapshot.week)
+        Account.objects.filter(~Exists(newer), pk=account.pk).update(
+            health=snapshot.health, active_users_30d=snapshot.active_users_30d
         )
-        if newest == snapshot.week:
-            Account.objects.filter(pk=account.pk).update(
-                health=snapshot.health, active_users_30d=snapshot.active_users_30d
-            )
     return JsonResponse(
         {"account": organization_id, "week": snapshot.week.isoformat(), "created": created},
         status=201 if created else 200,
