@@ -24,6 +24,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from billing.models import MonthlyRevenue
+from billing.months import add_months
 
 from .churn_models import (
     ChurnRetro,
@@ -39,6 +40,7 @@ from .churn_models import (
 )
 from .churn_signals import detect_churn_signals
 from .models import Account, Activity, ActivityKind, User
+from .segments import latest_complete_month
 
 __all__ = [
     "ChurnError",
@@ -80,17 +82,24 @@ def monday(day: dt.date) -> dt.date:
 # --- the segment -----------------------------------------------------------
 
 
+def _flagged() -> Exists:
+    return Exists(ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN))
+
+
+def _suggested(queryset: QuerySet[Account]) -> QuerySet[Account]:
+    """The accounts of ``queryset`` with an open signal but no open flag."""
+    signals = ChurnSignal.objects.filter(account=OuterRef("pk"), cleared_on__isnull=True)
+    return queryset.filter(Exists(signals), ~_flagged())
+
+
 def churn_risk_account_ids(queryset: QuerySet[Account]) -> set[int]:
     """Ids of the accounts in ``queryset`` that are in the churn-risk segment (one query)."""
-    flagged = ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN)
-    return set(queryset.filter(Exists(flagged)).values_list("pk", flat=True))
+    return set(queryset.filter(_flagged()).values_list("pk", flat=True))
 
 
 def suggested_account_ids(queryset: QuerySet[Account]) -> set[int]:
     """Ids of accounts in ``queryset`` with an open signal but no open flag (one query)."""
-    signals = ChurnSignal.objects.filter(account=OuterRef("pk"), cleared_on__isnull=True)
-    flagged = ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN)
-    return set(queryset.filter(Exists(signals), ~Exists(flagged)).values_list("pk", flat=True))
+    return set(_suggested(queryset).values_list("pk", flat=True))
 
 
 def account_arr(account: Account, *, today: dt.date) -> Decimal:
@@ -99,10 +108,11 @@ def account_arr(account: Account, *, today: dt.date) -> Decimal:
     The current month is still being invoiced, so it is left out; an account
     with no revenue in the three months before it has no ARR (0).
     """
-    this_month = today.replace(day=1)
-    earliest = (this_month - dt.timedelta(days=80)).replace(day=1)
+    latest_month = latest_complete_month(today)
     rows = (
-        MonthlyRevenue.objects.filter(account=account, month__gte=earliest, month__lt=this_month)
+        MonthlyRevenue.objects.filter(
+            account=account, month__gte=add_months(latest_month, -2), month__lte=latest_month
+        )
         .values("month")
         .annotate(total=Sum("amount"))
         .order_by("-month")[:1]
@@ -138,13 +148,19 @@ def _require(user: User, account: Account) -> None:
 # --- flag ------------------------------------------------------------------
 
 
+def _open_signal_kinds(account: Account) -> list[str]:
+    """The kinds of the account's open signals, in kind order (one query)."""
+    return list(
+        ChurnSignal.objects.filter(account=account, cleared_on__isnull=True)
+        .order_by("kind")
+        .values_list("kind", flat=True)
+    )
+
+
 def default_triggers(account: Account) -> str:
     """The open signals of the account as a sentence, to prefill the flag form."""
     labels = dict(SignalKind.choices)
-    kinds = ChurnSignal.objects.filter(account=account, cleared_on__isnull=True).values_list(
-        "kind", flat=True
-    )
-    return "; ".join(str(labels.get(kind, kind)) for kind in kinds)
+    return "; ".join(str(labels.get(kind, kind)) for kind in _open_signal_kinds(account))
 
 
 def flag_account(
@@ -174,17 +190,12 @@ def flag_account(
         Account.objects.select_for_update().filter(pk=account.pk).first()
         if ChurnRiskFlag.objects.filter(account=account, status=FlagStatus.OPEN).exists():
             raise ChurnError("This account is already flagged at risk.")
-        kinds = sorted(
-            ChurnSignal.objects.filter(account=account, cleared_on__isnull=True).values_list(
-                "kind", flat=True
-            )
-        )
         flag = ChurnRiskFlag.objects.create(
             account=account,
             raised_by=by,
             raised_at=now,
             arr_at_flag=account_arr(account, today=timezone.localdate(now)),
-            signal_kinds=kinds,
+            signal_kinds=_open_signal_kinds(account),
             triggers=triggers,
             known=known,
             help_needed=help_needed,
@@ -342,6 +353,12 @@ def overdue_retro_flags(
 # --- the weekly review -------------------------------------------------------
 
 
+def review_accounts(user: User) -> QuerySet[Account]:
+    """Accounts the churn pages show the user: team leads and managers all; others their own."""
+    accounts = Account.objects.all()
+    return accounts if user.is_team_lead_or_manager else accounts.filter(owner=user)
+
+
 def visible_flags(user: User) -> QuerySet[ChurnRiskFlag]:
     """Flags the user sees: team leads and managers see all; others their own accounts."""
     flags = ChurnRiskFlag.objects.all()
@@ -449,16 +466,7 @@ def review_groups(
 
 def suggested_accounts(*, user: User) -> QuerySet[Account]:
     """Accounts with an open signal and no flag, scoped like the review (one query)."""
-    accounts = Account.objects.all()
-    if not user.is_team_lead_or_manager:
-        accounts = accounts.filter(owner=user)
-    signals = ChurnSignal.objects.filter(account=OuterRef("pk"), cleared_on__isnull=True)
-    flagged = ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN)
-    return (
-        accounts.filter(Exists(signals), ~Exists(flagged))
-        .select_related("owner")
-        .order_by("owner__name", "name")
-    )
+    return _suggested(review_accounts(user)).select_related("owner").order_by("owner__name", "name")
 
 
 @dataclass
@@ -559,8 +567,3 @@ def deliver_flag_webhook(*, flag_id: int) -> str:
 
 def _note_webhook_error(flag_id: int, error: str) -> None:
     ChurnRiskFlag.objects.filter(pk=flag_id).update(webhook_error=error[:300])
-
-
-def signal_labels(kinds: Iterable[str]) -> list[str]:
-    labels = dict(SignalKind.choices)
-    return [str(labels.get(kind, kind)) for kind in kinds]

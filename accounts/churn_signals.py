@@ -37,6 +37,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from billing.months import add_months, month_start
+
 USAGE_DROP = Decimal("0.30")
 HEALTH_POOR_WEEKS = 4
 RENEWAL_WINDOW_DAYS = 90
@@ -305,24 +307,20 @@ WHERE NOT EXISTS (
 """
 
 
-def _month_start(day: dt.date, months_back: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 - months_back
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def _params(now: dt.datetime, today: dt.date) -> dict[str, dt.date | Decimal | int]:
     # The usage months start at most 92 days back (the first of the month
     # before last), within SNAPSHOT_RECENT_DAYS.
+    this_month = month_start(today)
     return {
         "today": today,
         "now": now,
         # The last complete month, the month before, and both a year earlier.
-        "next": _month_start(today, 0),
-        "m": _month_start(today, 1),
-        "p": _month_start(today, 2),
-        "lyn": _month_start(today, 12),
-        "ly": _month_start(today, 13),
-        "lyp": _month_start(today, 14),
+        "next": this_month,
+        "m": add_months(this_month, -1),
+        "p": add_months(this_month, -2),
+        "lyn": add_months(this_month, -12),
+        "ly": add_months(this_month, -13),
+        "lyp": add_months(this_month, -14),
         "drop": USAGE_DROP,
         "poor_weeks": HEALTH_POOR_WEEKS,
         "fresh": SNAPSHOT_FRESH_DAYS,

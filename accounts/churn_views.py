@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -158,10 +158,7 @@ def churn_review_csv(request: HttpRequest) -> HttpResponse:
 def churn_flag(request: HttpRequest, account_id: int) -> HttpResponse:
     """Flag an account at risk: a form prefilled with its open signals."""
     user = _user(request)
-    accounts = Account.objects.select_related("owner")
-    if not user.is_team_lead_or_manager:
-        accounts = accounts.filter(owner=user)
-    account = get_object_or_404(accounts, pk=account_id)
+    account = get_object_or_404(churn.review_accounts(user).select_related("owner"), pk=account_id)
     if not churn.can_manage_account(user, account):
         raise PermissionDenied("Only the owner, their team lead or a manager can flag it.")
     form = FlagForm(request.POST or None, initial={"triggers": churn.default_triggers(account)})
@@ -209,9 +206,7 @@ def churn_status(request: HttpRequest, flag_id: int) -> HttpResponse:
     form = StatusForm(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
-        if request.htmx:  # type: ignore[attr-defined]
-            return _row_or_redirect(request, flag)
-        return redirect(_review_url(flag))
+        return _row_or_redirect(request, flag)
     try:
         churn.post_weekly_status(flag=flag, by=_user(request), **form.cleaned_data)
     except churn.ChurnError as exc:
@@ -326,16 +321,11 @@ def snapshot_api(request: HttpRequest, organization_id: str) -> HttpResponse:
             week=data["week"],
             defaults={k: v for k, v in data.items() if k != "week"},
         )
-        newest = (
-            AccountSnapshot.objects.filter(account=account)
-            .order_by("-week")
-            .values_list("week", flat=True)
-            .first()
+        # Only the newest week speaks for the account now (one UPDATE, no read first).
+        newer = AccountSnapshot.objects.filter(account=account, week__gt=snapshot.week)
+        Account.objects.filter(~Exists(newer), pk=account.pk).update(
+            health=snapshot.health, active_users_30d=snapshot.active_users_30d
         )
-        if newest == snapshot.week:
-            Account.objects.filter(pk=account.pk).update(
-                health=snapshot.health, active_users_30d=snapshot.active_users_30d
-            )
     return JsonResponse(
         {"account": organization_id, "week": snapshot.week.isoformat(), "created": created},
         status=201 if created else 200,

@@ -29,6 +29,7 @@ from .churn_models import (
     WeeklyStatusUpdate,
 )
 from .models import Account, AccountSnapshot, Activity, ActivityKind, Health
+from .segments import latest_complete_month
 
 SNAPSHOT_WEEKS = 12
 OPEN_FLAGS = 8
@@ -98,9 +99,8 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
     created += len(AccountSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True))
 
     flagged = accounts[60 : 60 + OPEN_FLAGS + CLOSED_FLAGS]
-    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     mrr = dict(
-        MonthlyRevenue.objects.filter(account__in=flagged, month=last_month)
+        MonthlyRevenue.objects.filter(account__in=flagged, month=latest_complete_month(today))
         .values("account")
         .annotate(total=Sum("amount"))
         .values_list("account", "total")
