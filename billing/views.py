@@ -30,6 +30,7 @@ from .months import (
     quarter_start,
 )
 from .quota import TamQuota, latest_revenue_month, tam_quotas, team_quota
+from .reports import number
 from .retention import Retention, retention_from
 
 COMPONENTS = ("new", "reactivated", "expansion", "contraction", "churned")
@@ -55,10 +56,6 @@ def _through(request: HttpRequest) -> dt.date:
         return latest_revenue_month() or month_start(timezone.localdate())
 
 
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def _revenue_context(*, through: dt.date, adjusted: bool) -> dict[str, Any]:
     totals = page_components(through=through, adjusted=adjusted)
     retention = [retention_from(c) for c in totals]
@@ -72,9 +69,9 @@ def _revenue_context(*, through: dt.date, adjusted: bool) -> dict[str, Any]:
     gainers, losers = page_movers(through=through, adjusted=adjusted)
     chart = {
         "labels": [f"{c.month:%Y-%m}" for c in totals],
-        "components": {name: [_number(getattr(c, name)) for c in totals] for name in COMPONENTS},
-        "ndr": {str(b): [_number(r.ndr[b]) for r in retention] for b in (3, 6, 12)},
-        "gdr": {str(b): [_number(r.gdr[b]) for r in retention] for b in (3, 6, 12)},
+        "components": {name: [number(getattr(c, name)) for c in totals] for name in COMPONENTS},
+        "ndr": {str(b): [number(r.ndr[b]) for r in retention] for b in (3, 6, 12)},
+        "gdr": {str(b): [number(r.gdr[b]) for r in retention] for b in (3, 6, 12)},
     }
     return {
         "rows": list(zip(totals, retention, strict=True)),
@@ -165,8 +162,8 @@ def quota(request: HttpRequest) -> HttpResponse:
     quarters = [quarter_label(add_months(current, -3 * i)) for i in range(PAST_QUARTERS + 1)]
     chart = {
         "labels": [r.user.name for r in rows],
-        "attainment": [_number(r.attainment) for r in rows],
-        "quota": [_number(r.quota) for r in rows],
+        "attainment": [number(r.attainment) for r in rows],
+        "quota": [number(r.quota) for r in rows],
     }
     return render(
         request,
