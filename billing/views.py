@@ -147,17 +147,9 @@ def quota(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     quarter = _quarter(request)
     current = quarter_start(timezone.localdate())
-    tams = (
-        list(
-            User.objects.filter(groups__name=Role.TAM, is_active=True)
-            .select_related("team_lead")
-            .order_by("name")
-        )
-        if sees_all
-        else [user]
-    )
     through = latest_revenue_month() or add_months(quarter, 2)
-    rows = tam_quotas(quarter=quarter, tams=tams, through=through)
+    # Leads and managers see every active TAM (tam_quotas' default), others their own row.
+    rows = tam_quotas(quarter=quarter, tams=None if sees_all else [user], through=through)
     teams = _teams(rows, quarter) if sees_all else []
     quarters = [quarter_label(add_months(current, -3 * i)) for i in range(PAST_QUARTERS + 1)]
     chart = {
