@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import os
 
-import django
+from bench import BenchOptions, register
+from bench._common import best_seconds, seconds, setup_django
 
 if not os.environ.get("DJANGO_SETTINGS_MODULE"):
     os.environ.setdefault("DEBUG", "true")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "revopsweb.settings"
-django.setup()
+setup_django()
 
 from django.db import connection, transaction  # noqa: E402
-
-from bench import BenchOptions, register  # noqa: E402
-from bench._common import best_seconds, seconds  # noqa: E402
 
 BATCH = 5_000
 MONTHS = 24
