@@ -27,6 +27,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from billing.months import add_months, month_range
 from leads.models import Territory
 from leads.territories import ensure_territories
 
@@ -108,9 +109,7 @@ class DemoContext:
     def months(self) -> list[dt.date]:
         """First days of the seeded months, oldest first, ending with the current month."""
         current = self.today.replace(day=1)
-        return [
-            add_months(current, offset - self.month_count + 1) for offset in range(self.month_count)
-        ]
+        return month_range(add_months(current, 1 - self.month_count), current)
 
     def rng(self, step: str) -> random.Random:
         """A generator of its own per step, so steps never shift each other's draws."""
@@ -128,12 +127,6 @@ class DemoStep:
     name: str
     run: Callable[[DemoContext], dict[str, int]]
     reset: Callable[[], None] | None = None
-
-
-def add_months(month: dt.date, count: int) -> dt.date:
-    """The first day of the month ``count`` months after ``month``'s month."""
-    index = month.year * 12 + month.month - 1 + count
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 # --- Bulk writes -------------------------------------------------------------

@@ -9,13 +9,13 @@ on a cursor. The ratio is the Python/template overhead on top of the database.
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
 from bench import BenchOptions, register
+from bench._common import seconds, setup_django
 
 BOOK_SIZE = 15
 REPEAT = 15
@@ -25,23 +25,9 @@ class _Rollback(Exception):
     pass
 
 
-def _setup_django() -> None:
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revopsweb.settings")
-        django.setup()
-
-
 def _median_ms(work: Callable[[], Any], repeat: int = REPEAT) -> float:
     work()  # warm up caches and the connection
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+    return statistics.median(seconds(work) * 1000 for _ in range(repeat))
 
 
 def _fill(accounts: int) -> tuple[Any, int]:
@@ -123,7 +109,7 @@ def _measure(client: Any, url: str) -> dict[str, float]:
 def run(*, accounts: int = 100_000) -> dict[str, float]:
     """Time My book and the account page with ``accounts`` accounts in the DB;
     print and return server time, direct SQL time and their ratio per page."""
-    _setup_django()
+    setup_django()
     from django.conf import settings
     from django.db import transaction
     from django.test import Client

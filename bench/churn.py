@@ -13,19 +13,15 @@ and reports the job's time as a ratio to that scan.
 from __future__ import annotations
 
 import os
-import time
-from typing import Any
 
-import django
+from bench import BenchOptions, register
+from bench._common import best_seconds, seconds, setup_django
 
 if not os.environ.get("DJANGO_SETTINGS_MODULE"):
     os.environ.setdefault("DEBUG", "true")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "revopsweb.settings"
-django.setup()
+setup_django()
 
 from django.db import connection, transaction  # noqa: E402
-
-from bench import BenchOptions, register  # noqa: E402
 
 BATCH = 5_000
 MONTHS = 24
@@ -106,12 +102,6 @@ def _top_up(accounts: int) -> int:
     return missing
 
 
-def _timed(fn: Any) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
-
-
 def _full_scan() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*), sum(amount) FROM billing_monthlyrevenue")
@@ -131,9 +121,9 @@ def run(*, accounts: int) -> dict[str, float]:
         "snapshot_rows": AccountSnapshot.objects.count(),
     }
     _full_scan()  # warm the cache so both measurements read from memory alike
-    scan = min(_timed(_full_scan) for _ in range(3))
-    first = _timed(detect_churn_signals)
-    rerun = _timed(detect_churn_signals)
+    scan = best_seconds(_full_scan, repeat=3)
+    first = seconds(detect_churn_signals)
+    rerun = seconds(detect_churn_signals)
     figures = {
         **{k: float(v) for k, v in counts.items()},
         "synthetic_accounts_added": float(added),

@@ -14,7 +14,6 @@ generate_series`` (organization ids ``bench_rev_*``).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -28,6 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from bench import BenchOptions, register
+from bench._common import best_seconds
 from billing.adjustments import to_money
 from billing.cache import bump_revenue_data_version
 from billing.lifecycle import lifecycle_components
@@ -108,12 +108,7 @@ ON CONFLICT DO NOTHING
 
 
 def _best(work: Callable[[], Any]) -> float:
-    times = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
+    return best_seconds(work, repeat=REPEATS)
 
 
 def _ensure_data(accounts: int) -> None:

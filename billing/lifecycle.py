@@ -31,7 +31,7 @@ from typing import Any
 from django.db import connection
 
 from .adjustments import Params, _as_date, revenue_cte, to_money
-from .months import add_months
+from .months import add_months, month_range
 
 HISTORY_MONTHS = 18  # "last 18 months of historical data" plus the current month
 RETENTION_BASES = (3, 6, 12)
@@ -170,15 +170,11 @@ def lifecycle_components(
         rows = cursor.fetchall()
     by_key = {(_as_date(row[0]), int(row[1])): row for row in rows}
     result = []
-    keys = sorted(by_key) if by_product else [(m, 0) for m in _months(first_month, months)]
+    keys = sorted(by_key) if by_product else [(m, 0) for m in month_range(first_month, through)]
     for key in keys:
         row = by_key.get(key)
         result.append(_components(key, row))
     return result
-
-
-def _months(first_month: dt.date, count: int) -> list[dt.date]:
-    return [add_months(first_month, i) for i in range(count)]
 
 
 def _components(key: tuple[dt.date, int], row: tuple[Any, ...] | None) -> MonthComponents:

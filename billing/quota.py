@@ -204,7 +204,7 @@ def tam_quotas(
 ) -> list[TamQuota]:
     """Quota attainment for ``quarter`` (its first month) per TAM, by TAM name.
 
-    ``tams`` defaults to every active user with the TAM role. The quarter
+    ``tams`` defaults to every active user with the TAM role (team lead joined). The quarter
     counts its months up to ``through`` (default: the latest month with any
     revenue), so a quarter in progress is measured so far rather than as
     churned. At most four queries whatever the number of TAMs and accounts;
@@ -214,7 +214,11 @@ def tam_quotas(
         through = latest_revenue_month() or add_months(quarter, 2)
     churn_month = min(add_months(quarter, 2), through)
     if tams is None:
-        tams = User.objects.filter(groups__name=Role.TAM, is_active=True).order_by("name")
+        tams = (
+            User.objects.filter(groups__name=Role.TAM, is_active=True)
+            .select_related("team_lead")
+            .order_by("name")
+        )
     tam_list = list(tams)
     previous = add_months(quarter, -3)
     months = [add_months(previous, i) for i in range(6)]

@@ -10,22 +10,6 @@ from .lifecycle import lifecycle_components
 from .quota import tam_quotas
 from .retention import retention_from
 
-REVENUE_REPORT_KEYS = (
-    "month",
-    "baseline",
-    "new",
-    "reactivated",
-    "retained",
-    "expansion",
-    "contraction",
-    "churned",
-    "rates",
-    "ndr",
-    "gdr",
-)
-QUOTA_REPORT_KEYS = ("email", "quota", "start_arr", "end_arr", "attainment", "accounts")
-QUOTA_ACCOUNT_KEYS = ("organization_id", "start_arr", "end_arr")
-
 
 def number(value: Decimal | None) -> float | None:
     """A Decimal of dollars or percent as a JSON number (already rounded to cents)."""

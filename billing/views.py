@@ -30,6 +30,7 @@ from .months import (
     quarter_start,
 )
 from .quota import TamQuota, latest_revenue_month, tam_quotas, team_quota
+from .reports import number
 from .retention import Retention, retention_from
 
 COMPONENTS = ("new", "reactivated", "expansion", "contraction", "churned")
@@ -55,10 +56,6 @@ def _through(request: HttpRequest) -> dt.date:
         return latest_revenue_month() or month_start(timezone.localdate())
 
 
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
 def _revenue_context(*, through: dt.date, adjusted: bool) -> dict[str, Any]:
     totals = page_components(through=through, adjusted=adjusted)
     retention = [retention_from(c) for c in totals]
@@ -72,9 +69,9 @@ def _revenue_context(*, through: dt.date, adjusted: bool) -> dict[str, Any]:
     gainers, losers = page_movers(through=through, adjusted=adjusted)
     chart = {
         "labels": [f"{c.month:%Y-%m}" for c in totals],
-        "components": {name: [_number(getattr(c, name)) for c in totals] for name in COMPONENTS},
-        "ndr": {str(b): [_number(r.ndr[b]) for r in retention] for b in (3, 6, 12)},
-        "gdr": {str(b): [_number(r.gdr[b]) for r in retention] for b in (3, 6, 12)},
+        "components": {name: [number(getattr(c, name)) for c in totals] for name in COMPONENTS},
+        "ndr": {str(b): [number(r.ndr[b]) for r in retention] for b in (3, 6, 12)},
+        "gdr": {str(b): [number(r.gdr[b]) for r in retention] for b in (3, 6, 12)},
     }
     return {
         "rows": list(zip(totals, retention, strict=True)),
@@ -150,23 +147,15 @@ def quota(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     quarter = _quarter(request)
     current = quarter_start(timezone.localdate())
-    tams = (
-        list(
-            User.objects.filter(groups__name=Role.TAM, is_active=True)
-            .select_related("team_lead")
-            .order_by("name")
-        )
-        if sees_all
-        else [user]
-    )
     through = latest_revenue_month() or add_months(quarter, 2)
-    rows = tam_quotas(quarter=quarter, tams=tams, through=through)
+    # Leads and managers see every active TAM (tam_quotas' default), others their own row.
+    rows = tam_quotas(quarter=quarter, tams=None if sees_all else [user], through=through)
     teams = _teams(rows, quarter) if sees_all else []
     quarters = [quarter_label(add_months(current, -3 * i)) for i in range(PAST_QUARTERS + 1)]
     chart = {
         "labels": [r.user.name for r in rows],
-        "attainment": [_number(r.attainment) for r in rows],
-        "quota": [_number(r.quota) for r in rows],
+        "attainment": [number(r.attainment) for r in rows],
+        "quota": [number(r.quota) for r in rows],
     }
     return render(
         request,

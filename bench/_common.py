@@ -1,0 +1,30 @@
+"""Helpers shared by the benchmarks (not a benchmark: the runner skips ``_`` modules)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def seconds(work: Callable[[], Any]) -> float:
+    """Wall-clock seconds of one call of ``work``."""
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def best_seconds(work: Callable[[], Any], *, repeat: int) -> float:
+    """The fastest of ``repeat`` calls of ``work``, in seconds."""
+    return min(seconds(work) for _ in range(repeat))
+
+
+def setup_django() -> None:
+    """Set Django up for a benchmark run on its own (``python -c ...``); a no-op under the runner."""
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revopsweb.settings")
+        django.setup()
