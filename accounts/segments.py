@@ -49,6 +49,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import MonthlyRevenue
+from billing.months import add_months, month_start, quarter_start
 
 from .models import Account, AccountPlan, Plan, TopAccount
 
@@ -90,22 +91,9 @@ class Segment:
 # --- dates ---------------------------------------------------------------
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def latest_complete_month(today: dt.date) -> dt.date:
     """First day of the month before ``today``'s: the last month fully invoiced."""
     return add_months(month_start(today), -1)
-
-
-def quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def quarter_end(day: dt.date) -> dt.date:
@@ -177,11 +165,6 @@ def refresh_top_accounts(*, today: dt.date) -> int:
         for rank, (account_id, total) in enumerate(ranked, start=1)
     )
     return len(ranked)
-
-
-def with_mrr(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
-    """Annotate only ``mrr`` (latest complete month); cheap enough to aggregate."""
-    return queryset.annotate(mrr=_mrr_for(latest_complete_month(today)))
 
 
 def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
