@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from billing.models import Invoice, MonthlyRevenue
 
+from .books import CORE_PRODUCTS
 from .handover_models import (
     OPEN_STATES,
     Handover,
@@ -57,7 +58,6 @@ from .segments import (
     with_revenue,
 )
 
-CORE_PRODUCTS = 3
 HIGH_POTENTIAL_ARR = Decimal(100_000)
 # TAE handovers: typically 3 months after the initial credit purchase.
 TAE_ONBOARDED_MONTHS = 3
@@ -298,9 +298,9 @@ def _revenue(account: Account, *, today: dt.date) -> Account:
 
 
 def top_40(account: Account, *, today: dt.date) -> bool:
-    """Whether the account is in the Top 40 by ARR now (the books' segment; one query)."""
-    annotated = with_revenue(Account.objects.filter(pk=account.pk), today=today).get()
-    return bool(getattr(annotated, "is_top_40", False))
+    """Whether the account is in the Top 40 by ARR now (the books' segment; one
+    query, none when ``account`` already carries the ``with_revenue`` annotations)."""
+    return bool(getattr(_revenue(account, today=today), "is_top_40", False))
 
 
 def _current_plan(account: Account, *, today: dt.date) -> AccountPlan | None:
