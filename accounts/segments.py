@@ -119,17 +119,21 @@ def _mrr_for(month: dt.date) -> Coalesce:
     return Coalesce(Subquery(total, output_field=MONEY), Value(Decimal(0)), output_field=MONEY)
 
 
-def top_40_account_ids(*, today: dt.date) -> QuerySet[MonthlyRevenue, Any]:
-    """A subquery of the Top 40 account ids by ARR (positive ARR only, ties by id)."""
+def _ranked_by_mrr(month: dt.date) -> QuerySet[MonthlyRevenue, Any]:
+    """Accounts with positive MRR in ``month`` with their ``total``, highest first (ties by id)."""
     return (
-        MonthlyRevenue.objects.filter(month=latest_complete_month(today))
+        MonthlyRevenue.objects.filter(month=month)
         .order_by()
         .values("account")
         .annotate(total=Sum("amount"))
         .filter(total__gt=0)
         .order_by("-total", "account")
-        .values("account")[:TOP_ACCOUNTS]
     )
+
+
+def top_40_account_ids(*, today: dt.date) -> QuerySet[MonthlyRevenue, Any]:
+    """A subquery of the Top 40 account ids by ARR (positive ARR only, ties by id)."""
+    return _ranked_by_mrr(latest_complete_month(today)).values("account")[:TOP_ACCOUNTS]
 
 
 def _top_40_expression(*, today: dt.date) -> Case:
@@ -150,13 +154,7 @@ def refresh_top_accounts(*, today: dt.date) -> int:
     number of ranked accounts. Call after revenue for the month changes."""
     month = latest_complete_month(today)
     ranked = list(
-        MonthlyRevenue.objects.filter(month=month)
-        .order_by()
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .filter(total__gt=0)
-        .order_by("-total", "account")
-        .values_list("account", "total")[:TOP_ACCOUNTS]
+        _ranked_by_mrr(month).values_list("account", "total")[:TOP_ACCOUNTS]  # type: ignore[misc]
     )
     TopAccount.objects.filter(month=month).delete()
     now = timezone.now()
