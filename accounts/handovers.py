@@ -1017,23 +1017,40 @@ def available_steps(user: User, handover: Handover) -> list[str]:
     return allowed
 
 
-def blockers(handover: Handover, *, step: str, today: dt.date) -> list[Check]:
+BLOCKABLE_STEPS = (Step.ACCEPT, Step.COMPLETE)
+
+
+def failing_checks(
+    step: str, *, transition_checks: list[Check], conditions: list[Check]
+) -> list[Check]:
     """The failing checks that block ``step``: accepting needs the transition's
-    conditions and every precondition; completing needs the preconditions."""
-    if step not in (Step.ACCEPT, Step.COMPLETE):
+    conditions and every precondition; completing needs the preconditions.
+    Pure: give it what ``transition_for`` and ``preconditions`` returned."""
+    if step not in BLOCKABLE_STEPS:
         return []
-    checks = preconditions(handover.account, reason=handover.reason, today=today)
-    if step == Step.ACCEPT:
-        checks = (
-            transition_for(
-                handover.account,
-                from_role=handover.from_role,
-                to_role=handover.to_role,
-                today=today,
-            ).checks
-            + checks
-        )
+    checks = [*transition_checks, *conditions] if step == Step.ACCEPT else conditions
     return [c for c in checks if not c.ok]
+
+
+def blockers(handover: Handover, *, step: str, today: dt.date) -> list[Check]:
+    """``failing_checks`` for ``step``, computing only the checks the step needs."""
+    if step not in BLOCKABLE_STEPS:
+        return []
+    transition_checks = (
+        transition_for(
+            handover.account,
+            from_role=handover.from_role,
+            to_role=handover.to_role,
+            today=today,
+        ).checks
+        if step == Step.ACCEPT
+        else []
+    )
+    return failing_checks(
+        step,
+        transition_checks=transition_checks,
+        conditions=preconditions(handover.account, reason=handover.reason, today=today),
+    )
 
 
 @transaction.atomic
