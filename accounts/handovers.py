@@ -823,10 +823,6 @@ def _leads_of(handover: Handover) -> set[int]:
     }
 
 
-def can_view(user: User, handover: Handover) -> bool:
-    return can_act(user, handover)
-
-
 def can_act(user: User, handover: Handover) -> bool:
     """Only the parties, their team leads and managers act on a handover."""
     return (
