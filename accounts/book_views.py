@@ -51,7 +51,7 @@ from .plans import add_note, start_quarter_plan
 from .segments import (
     SEGMENT_FILTERS,
     Segment,
-    add_months,
+    complete_months,
     latest_complete_month,
     mrr_history,
     paid_core_products,
@@ -250,8 +250,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _account_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
     today = timezone.localdate()
-    last = latest_complete_month(today)
-    months = [add_months(last, -i) for i in range(11, -1, -1)]
+    months = complete_months(today)
+    last = months[-1]
     by_product: dict[str, dict[str, str]] = defaultdict(dict)
     for month, name, amount in (
         MonthlyRevenue.objects.filter(account=account, month__gte=months[0], month__lte=last)

@@ -51,6 +51,7 @@ from .ownership import change_account_owner
 from .roles import Role
 from .segments import (
     PAID_PRODUCT_MIN,
+    SPARKLINE_MONTHS,
     latest_complete_month,
     mrr_history,
     quarter_end,
@@ -572,7 +573,7 @@ def receiving_flags(account: Account, *, today: dt.date) -> list[Check]:
     ).count()
     flags.append(Check("invoices", "Open invoices", unpaid == 0, f"{unpaid} unpaid invoice(s)."))
 
-    series = mrr_history([account.pk], today=today).get(account.pk, [Decimal(0)] * 12)
+    series = mrr_history([account.pk], today=today).get(account.pk, [Decimal(0)] * SPARKLINE_MONTHS)
     window = series[-MRR_WINDOW_MONTHS:]
     first, last = window[0], window[-1]
     declining = first > 0 and last <= first * (1 - MRR_DECLINE)

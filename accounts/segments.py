@@ -244,15 +244,20 @@ def segments_of(account: Account) -> list[str]:
 # --- per-account series (one query each, whatever the number of accounts) ---
 
 
+def complete_months(today: dt.date) -> list[dt.date]:
+    """The last 12 complete months (the sparkline's and the revenue chart's), oldest first."""
+    last = latest_complete_month(today)
+    return [add_months(last, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
+
+
 def mrr_history(
     account_ids: Iterable[int] | QuerySet[Account, Any], *, today: dt.date
 ) -> dict[int, list[Decimal]]:
     """The last 12 complete months of MRR per account, oldest first, zeros filled."""
-    last = latest_complete_month(today)
-    months = [add_months(last, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
+    months = complete_months(today)
     rows = (
         MonthlyRevenue.objects.filter(
-            account__in=account_ids, month__gte=months[0], month__lte=last
+            account__in=account_ids, month__gte=months[0], month__lte=months[-1]
         )
         .order_by()
         .values_list("account", "month")
