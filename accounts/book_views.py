@@ -51,7 +51,7 @@ from .plans import add_note, start_quarter_plan
 from .segments import (
     SEGMENT_FILTERS,
     Segment,
-    add_months,
+    complete_months,
     latest_complete_month,
     mrr_history,
     paid_core_products,
@@ -250,8 +250,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _account_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
     today = timezone.localdate()
-    last = latest_complete_month(today)
-    months = [add_months(last, -i) for i in range(11, -1, -1)]
+    months = complete_months(today)
+    last = months[-1]
     by_product: dict[str, dict[str, str]] = defaultdict(dict)
     for month, name, amount in (
         MonthlyRevenue.objects.filter(account=account, month__gte=months[0], month__lte=last)
@@ -267,7 +267,6 @@ def _account_context(request: HttpRequest, account: Account, **extra: Any) -> di
         ],
     }
     ctx = {
-        "account": account,
         "segments": [Segment.LABELS[s] for s in segments_of(account)],
         "paid": paid_core_products([account.pk], today=today).get(account.pk, []),
         "churn_risk": account.pk in churn_risk_account_ids(Account.objects.filter(pk=account.pk)),
@@ -275,17 +274,26 @@ def _account_context(request: HttpRequest, account: Account, **extra: Any) -> di
         "history": account.ownership_changes.select_related(
             "previous_owner", "new_owner", "changed_by"
         ),
-        "notes": Activity.objects.filter(account=account)
-        .select_related("author")
-        .order_by("-occurred_at", "-id")[:50],
         "plans": AccountPlan.objects.filter(account=account).select_related("author"),
         "tasks": Task.objects.filter(account=account)
         .select_related("assignee")
         .order_by("-created_at")[:ACCOUNT_PAGE_TASKS],
         "health_history": account.snapshots.order_by("-week")[:12],
+        "month": last,
+    }
+    ctx.update(_notes_context(request, account, **extra))
+    return ctx
+
+
+def _notes_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
+    """What the account page's ``notes`` partial needs, and no more (htmx swaps)."""
+    ctx = {
+        "account": account,
+        "notes": Activity.objects.filter(account=account)
+        .select_related("author")
+        .order_by("-occurred_at", "-id")[:50],
         "can_edit": can_edit_account(request.user, account),  # type: ignore[arg-type]
         "note_form": NoteForm(),
-        "month": last,
     }
     ctx.update(extra)
     return ctx
@@ -296,9 +304,11 @@ def account_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     account = _editable_account(request, pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
+        if _is_htmx(request):
+            ctx = _notes_context(request, account, note_form=form)
+            return render(request, "accounts/account.html#notes", ctx, status=422)
         ctx = _account_context(request, account, note_form=form)
-        template = "accounts/account.html#notes" if _is_htmx(request) else "accounts/account.html"
-        return render(request, template, ctx, status=422)
+        return render(request, "accounts/account.html", ctx, status=422)
     add_note(
         account=account,
         author=request.user,  # type: ignore[arg-type]
@@ -307,7 +317,7 @@ def account_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     )
     messages.success(request, "Note added.")
     if _is_htmx(request):
-        return render(request, "accounts/account.html#notes", _account_context(request, account))
+        return render(request, "accounts/account.html#notes", _notes_context(request, account))
     return redirect("accounts:account", pk=account.pk)
 
 

@@ -126,26 +126,31 @@ def book_role(user: User) -> str:
     return OwnerRole.CSM if user.has_role(Role.CSM) and not user.has_role(Role.TAM) else "TAM"
 
 
-def _mrr_total(accounts: Q, *, today: dt.date) -> Decimal:
-    """Total MRR of the latest complete month over the accounts matched by ``accounts``."""
-    total = MonthlyRevenue.objects.filter(accounts, month=latest_complete_month(today)).aggregate(
-        total=Sum("amount")
-    )["total"]
-    return total or Decimal(0)
+def _mrr_by_owner(owner_ids: Sequence[int], accounts: Q, *, today: dt.date) -> dict[int, Decimal]:
+    """Total MRR of the latest complete month per owner over their accounts matched
+    by ``accounts`` (a Q on MonthlyRevenue). Owners without revenue are absent. One query."""
+    return dict(
+        MonthlyRevenue.objects.filter(
+            accounts, account__owner_id__in=owner_ids, month=latest_complete_month(today)
+        )
+        .values("account__owner_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account__owner_id", "total")
+    )
 
 
 def book_totals(owner: User, *, today: dt.date) -> BookTotals:
-    """Totals of ``owner``'s book (one query) with warnings against the targets:
+    """Totals of ``owner``'s book (two queries) with warnings against the targets:
     TAM 10–15 accounts and about $1.5m ARR, at most 15 at quarter start, hard cap
     25 including leads; CSM about 30 accounts and $1.5m."""
     figures = Account.objects.filter(owner=owner).aggregate(
         accounts=Count("pk", filter=Q(is_lead=False)),
         leads=Count("pk", filter=Q(is_lead=True)),
     )
-    figures["mrr"] = _mrr_total(Q(account__owner=owner, account__is_lead=False), today=today)
+    mrr = _mrr_by_owner([owner.pk], Q(account__is_lead=False), today=today).get(owner.pk)
     role = book_role(owner)
     accounts, leads = figures["accounts"], figures["leads"]
-    arr = figures["mrr"] * 12
+    arr = (mrr or Decimal(0)) * 12
     warnings: list[str] = []
     if role == "TAM":
         if accounts > TAM_MAX_ACCOUNTS:
@@ -199,16 +204,7 @@ def full_book_reasons(owner_ids: Sequence[int], *, today: dt.date) -> dict[int, 
         .annotate(n=Count("pk"))
         .values_list("owner_id", "n")
     )
-    mrr = dict(
-        MonthlyRevenue.objects.filter(
-            account__owner_id__in=owner_ids,
-            account__am_managed=True,
-            month=latest_complete_month(today),
-        )
-        .values("account__owner_id")
-        .annotate(total=Sum("amount"))
-        .values_list("account__owner_id", "total")
-    )
+    mrr = _mrr_by_owner(owner_ids, Q(account__am_managed=True), today=today)
     reasons: dict[int, str] = {}
     for owner_id in owner_ids:
         accounts, arr = counts.get(owner_id, 0), (mrr.get(owner_id) or Decimal(0)) * 12

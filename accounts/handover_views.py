@@ -33,9 +33,9 @@ from .handovers import (
     advance_handover,
     attribution_timing,
     available_steps,
-    blockers,
     can_act,
     can_propose,
+    failing_checks,
     handover_roles,
     high_potential,
     onboarding_status,
@@ -237,13 +237,15 @@ def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> d
         for title, items in AGENDA_CHECKLIST
     ]
     steps = available_steps(user, handover)
+    transition = transition_for(
+        account, from_role=handover.from_role, to_role=handover.to_role, today=today
+    )
+    conditions = preconditions(account, reason=handover.reason, today=today)
     ctx = {
         "handover": handover,
         "account": account,
-        "transition": transition_for(
-            account, from_role=handover.from_role, to_role=handover.to_role, today=today
-        ),
-        "preconditions": preconditions(account, reason=handover.reason, today=today),
+        "transition": transition,
+        "preconditions": conditions,
         "onboarding": onboarding_status(account, today=today),
         "flags": flags,
         "flag_count": sum(1 for f in flags if not f.ok),
@@ -251,7 +253,14 @@ def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> d
         "prep": prep,
         "agenda": agenda,
         "events": handover.events.select_related("actor"),
-        "steps": [(s, Step.LABELS[s], blockers(handover, step=s, today=today)) for s in steps],
+        "steps": [
+            (
+                s,
+                Step.LABELS[s],
+                failing_checks(s, transition_checks=transition.checks, conditions=conditions),
+            )
+            for s in steps
+        ],
         "next_step": NEXT_STEP[handover.state],
         "is_manager": user.is_manager,
         "step_form": StepForm(),

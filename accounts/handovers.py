@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from billing.models import Invoice, MonthlyRevenue
 
+from .books import CORE_PRODUCTS
 from .handover_models import (
     OPEN_STATES,
     Handover,
@@ -50,6 +51,7 @@ from .ownership import change_account_owner
 from .roles import Role
 from .segments import (
     PAID_PRODUCT_MIN,
+    SPARKLINE_MONTHS,
     latest_complete_month,
     mrr_history,
     quarter_end,
@@ -57,7 +59,6 @@ from .segments import (
     with_revenue,
 )
 
-CORE_PRODUCTS = 3
 HIGH_POTENTIAL_ARR = Decimal(100_000)
 # TAE handovers: typically 3 months after the initial credit purchase.
 TAE_ONBOARDED_MONTHS = 3
@@ -298,9 +299,9 @@ def _revenue(account: Account, *, today: dt.date) -> Account:
 
 
 def top_40(account: Account, *, today: dt.date) -> bool:
-    """Whether the account is in the Top 40 by ARR now (the books' segment; one query)."""
-    annotated = with_revenue(Account.objects.filter(pk=account.pk), today=today).get()
-    return bool(getattr(annotated, "is_top_40", False))
+    """Whether the account is in the Top 40 by ARR now (the books' segment; one
+    query, none when ``account`` already carries the ``with_revenue`` annotations)."""
+    return bool(getattr(_revenue(account, today=today), "is_top_40", False))
 
 
 def _current_plan(account: Account, *, today: dt.date) -> AccountPlan | None:
@@ -572,7 +573,7 @@ def receiving_flags(account: Account, *, today: dt.date) -> list[Check]:
     ).count()
     flags.append(Check("invoices", "Open invoices", unpaid == 0, f"{unpaid} unpaid invoice(s)."))
 
-    series = mrr_history([account.pk], today=today).get(account.pk, [Decimal(0)] * 12)
+    series = mrr_history([account.pk], today=today).get(account.pk, [Decimal(0)] * SPARKLINE_MONTHS)
     window = series[-MRR_WINDOW_MONTHS:]
     first, last = window[0], window[-1]
     declining = first > 0 and last <= first * (1 - MRR_DECLINE)
@@ -823,10 +824,6 @@ def _leads_of(handover: Handover) -> set[int]:
     }
 
 
-def can_view(user: User, handover: Handover) -> bool:
-    return can_act(user, handover)
-
-
 def can_act(user: User, handover: Handover) -> bool:
     """Only the parties, their team leads and managers act on a handover."""
     return (
@@ -1017,23 +1014,40 @@ def available_steps(user: User, handover: Handover) -> list[str]:
     return allowed
 
 
-def blockers(handover: Handover, *, step: str, today: dt.date) -> list[Check]:
+BLOCKABLE_STEPS = (Step.ACCEPT, Step.COMPLETE)
+
+
+def failing_checks(
+    step: str, *, transition_checks: list[Check], conditions: list[Check]
+) -> list[Check]:
     """The failing checks that block ``step``: accepting needs the transition's
-    conditions and every precondition; completing needs the preconditions."""
-    if step not in (Step.ACCEPT, Step.COMPLETE):
+    conditions and every precondition; completing needs the preconditions.
+    Pure: give it what ``transition_for`` and ``preconditions`` returned."""
+    if step not in BLOCKABLE_STEPS:
         return []
-    checks = preconditions(handover.account, reason=handover.reason, today=today)
-    if step == Step.ACCEPT:
-        checks = (
-            transition_for(
-                handover.account,
-                from_role=handover.from_role,
-                to_role=handover.to_role,
-                today=today,
-            ).checks
-            + checks
-        )
+    checks = [*transition_checks, *conditions] if step == Step.ACCEPT else conditions
     return [c for c in checks if not c.ok]
+
+
+def blockers(handover: Handover, *, step: str, today: dt.date) -> list[Check]:
+    """``failing_checks`` for ``step``, computing only the checks the step needs."""
+    if step not in BLOCKABLE_STEPS:
+        return []
+    transition_checks = (
+        transition_for(
+            handover.account,
+            from_role=handover.from_role,
+            to_role=handover.to_role,
+            today=today,
+        ).checks
+        if step == Step.ACCEPT
+        else []
+    )
+    return failing_checks(
+        step,
+        transition_checks=transition_checks,
+        conditions=preconditions(handover.account, reason=handover.reason, today=today),
+    )
 
 
 @transaction.atomic

@@ -49,6 +49,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import MonthlyRevenue
+from billing.months import add_months, month_start, quarter_start
 
 from .models import Account, AccountPlan, Plan, TopAccount
 
@@ -90,22 +91,9 @@ class Segment:
 # --- dates ---------------------------------------------------------------
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def latest_complete_month(today: dt.date) -> dt.date:
     """First day of the month before ``today``'s: the last month fully invoiced."""
     return add_months(month_start(today), -1)
-
-
-def quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
 def quarter_end(day: dt.date) -> dt.date:
@@ -131,17 +119,21 @@ def _mrr_for(month: dt.date) -> Coalesce:
     return Coalesce(Subquery(total, output_field=MONEY), Value(Decimal(0)), output_field=MONEY)
 
 
-def top_40_account_ids(*, today: dt.date) -> QuerySet[MonthlyRevenue, Any]:
-    """A subquery of the Top 40 account ids by ARR (positive ARR only, ties by id)."""
+def _ranked_by_mrr(month: dt.date) -> QuerySet[MonthlyRevenue, Any]:
+    """Accounts with positive MRR in ``month`` with their ``total``, highest first (ties by id)."""
     return (
-        MonthlyRevenue.objects.filter(month=latest_complete_month(today))
+        MonthlyRevenue.objects.filter(month=month)
         .order_by()
         .values("account")
         .annotate(total=Sum("amount"))
         .filter(total__gt=0)
         .order_by("-total", "account")
-        .values("account")[:TOP_ACCOUNTS]
     )
+
+
+def top_40_account_ids(*, today: dt.date) -> QuerySet[MonthlyRevenue, Any]:
+    """A subquery of the Top 40 account ids by ARR (positive ARR only, ties by id)."""
+    return _ranked_by_mrr(latest_complete_month(today)).values("account")[:TOP_ACCOUNTS]
 
 
 def _top_40_expression(*, today: dt.date) -> Case:
@@ -162,13 +154,7 @@ def refresh_top_accounts(*, today: dt.date) -> int:
     number of ranked accounts. Call after revenue for the month changes."""
     month = latest_complete_month(today)
     ranked = list(
-        MonthlyRevenue.objects.filter(month=month)
-        .order_by()
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .filter(total__gt=0)
-        .order_by("-total", "account")
-        .values_list("account", "total")[:TOP_ACCOUNTS]
+        _ranked_by_mrr(month).values_list("account", "total")[:TOP_ACCOUNTS]  # type: ignore[misc]
     )
     TopAccount.objects.filter(month=month).delete()
     now = timezone.now()
@@ -177,11 +163,6 @@ def refresh_top_accounts(*, today: dt.date) -> int:
         for rank, (account_id, total) in enumerate(ranked, start=1)
     )
     return len(ranked)
-
-
-def with_mrr(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
-    """Annotate only ``mrr`` (latest complete month); cheap enough to aggregate."""
-    return queryset.annotate(mrr=_mrr_for(latest_complete_month(today)))
 
 
 def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
@@ -263,15 +244,20 @@ def segments_of(account: Account) -> list[str]:
 # --- per-account series (one query each, whatever the number of accounts) ---
 
 
+def complete_months(today: dt.date) -> list[dt.date]:
+    """The last 12 complete months (the sparkline's and the revenue chart's), oldest first."""
+    last = latest_complete_month(today)
+    return [add_months(last, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
+
+
 def mrr_history(
     account_ids: Iterable[int] | QuerySet[Account, Any], *, today: dt.date
 ) -> dict[int, list[Decimal]]:
     """The last 12 complete months of MRR per account, oldest first, zeros filled."""
-    last = latest_complete_month(today)
-    months = [add_months(last, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
+    months = complete_months(today)
     rows = (
         MonthlyRevenue.objects.filter(
-            account__in=account_ids, month__gte=months[0], month__lte=last
+            account__in=account_ids, month__gte=months[0], month__lte=months[-1]
         )
         .order_by()
         .values_list("account", "month")
