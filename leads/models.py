@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Region
+from billing.months import month_start  # a ledger period is a calendar month
 
 
 class Territory(models.Model):
@@ -31,11 +32,6 @@ class Territory(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-def month_start(day: dt.date) -> dt.date:
-    """The ledger period a day belongs to: the first day of its month."""
-    return day.replace(day=1)
 
 
 def current_period() -> dt.date:
