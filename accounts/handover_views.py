@@ -133,12 +133,15 @@ def _propose_context(account: Account, form: ProposeForm, user: User) -> dict[st
         for role in handover_roles(from_role)
     ]
     effective_on, waited_for = attribution_timing(from_role=from_role, account=account, today=today)
+    onboarding = onboarding_status(account, today=today)
     return {
         "account": account,
         "form": form,
         "transitions": transitions,
-        "preconditions": preconditions(account, reason=str(reason), today=today),
-        "onboarding": onboarding_status(account, today=today),
+        "preconditions": preconditions(
+            account, reason=str(reason), today=today, onboarding=onboarding
+        ),
+        "onboarding": onboarding,
         "invalid_reasons": [HandoverReason(r).label for r in sorted(INVALID_REASONS)],
         "effective_on": effective_on,
         "waited_for": waited_for,
@@ -240,13 +243,14 @@ def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> d
     transition = transition_for(
         account, from_role=handover.from_role, to_role=handover.to_role, today=today
     )
-    conditions = preconditions(account, reason=handover.reason, today=today)
+    onboarding = onboarding_status(account, today=today)
+    conditions = preconditions(account, reason=handover.reason, today=today, onboarding=onboarding)
     ctx = {
         "handover": handover,
         "account": account,
         "transition": transition,
         "preconditions": conditions,
-        "onboarding": onboarding_status(account, today=today),
+        "onboarding": onboarding,
         "flags": flags,
         "flag_count": sum(1 for f in flags if not f.ok),
         "push_back": recommend_push_back(flags),

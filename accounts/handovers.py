@@ -479,10 +479,17 @@ def onboarding_status(account: Account, *, today: dt.date) -> list[dict[str, obj
     return result
 
 
-def preconditions(account: Account, *, reason: str, today: dt.date) -> list[Check]:
+def preconditions(
+    account: Account,
+    *,
+    reason: str,
+    today: dt.date,
+    onboarding: list[dict[str, object]] | None = None,
+) -> list[Check]:
     """The handover preconditions, each pass/fail with why: a current account
     plan, no open invoices, onboarding complete for every paid product, a valid
-    reason. Read-only; a fixed number of queries."""
+    reason. Read-only; a fixed number of queries. ``onboarding`` is the
+    account's ``onboarding_status`` when the caller already has it."""
     plan = _current_plan(account, today=today)
     latest = AccountPlan.objects.filter(account=account).order_by("-quarter_start").first()
     checks = [
@@ -514,7 +521,7 @@ def preconditions(account: Account, *, reason: str, today: dt.date) -> list[Chec
             else f"Unpaid: {', '.join(unpaid)}. Chase them before handing over.",
         )
     )
-    status = onboarding_status(account, today=today)
+    status = onboarding if onboarding is not None else onboarding_status(account, today=today)
     missing = [str(s["title"]) for s in status if not s["done"]]
     checks.append(
         Check(
