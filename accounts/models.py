@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
 
 from .roles import LEAD_ROLES, MANAGER_ROLES, Role
@@ -242,7 +243,10 @@ class Account(models.Model):
         ordering = ("name",)
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["owner", "name"]),
-            models.Index(Lower("domain"), name="account_domain_lower"),
+            # The id lets intake's "lowest id with this domain" lookup stop at
+            # the first index entry; on lower(domain) alone PostgreSQL may
+            # walk the primary key and filter, a scan of every account.
+            models.Index(Lower("domain"), F("id"), name="account_domain_lower"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(

