@@ -16,6 +16,10 @@ database connection, and measures assignments per second, twice:
 In the same run it measures pgbench's built-in ``simple-update`` script
 (8 clients, 2 threads, 10 s) on a scratch database of the same PostgreSQL
 server, and reports each rate as a ratio of pgbench's tps (target ≥ 0.5).
+Beside them, three ceilings with no Python at all, from pgbench's C client:
+one real intake's SQL replayed as separate statements and as one DO block
+(``bench._replay``), and the minimal write set as one SQL function
+(``bench/sql/minimal_intake.sql``).
 Query logging (DEBUG) is off while measuring, as in production.
 
 It writes tracker members, accounts and tasks into the configured database,
@@ -24,6 +28,7 @@ so point DATABASE_URL at a scratch database. Needs PostgreSQL and pgbench.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import queue
@@ -33,6 +38,7 @@ import subprocess
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 WORKERS = 8
@@ -102,11 +108,108 @@ def pgbench_tps(*, seconds: int = PGBENCH_SECONDS) -> float:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out) or re.search(
-        r"tps = ([0-9.]+)", out
-    )
+    return _tps(out)
+
+
+def replay_tps(*, seconds: int = PGBENCH_SECONDS) -> dict[str, float]:
+    """tps of one real intake per territory, replayed by pgbench (see ``bench._replay``).
+
+    ``{"statements": …, "one_call": …}``: the captured statements as separate
+    round trips, and all of them in one DO block. 8 clients, 2 threads, the
+    four territories' scripts in equal shares, against the benchmark database
+    (they lock the real member rows).
+    """
+    import tempfile
+
+    from django.db import connection
+
+    from bench._replay import capture, one_call_script, statements_script
+    from leads.intake import intake_task
+    from leads.models import TaskSource
+
+    run_id = uuid.uuid4().hex[:8]
+    captured = []
+    for lead in _leads(run_id, len(PLACES)):
+        captured.append(
+            capture(
+                functools.partial(intake_task, lead=lead, source=TaskSource.CONTACT_FORM),
+                domain=lead.company_domain,
+            )
+        )
+    db = connection.settings_dict
+    args, env = _pg_args(db)
+    rates = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for shape, script in (("statements", statements_script), ("one_call", one_call_script)):
+            files = []
+            for n, statements in enumerate(captured):
+                path = os.path.join(folder, f"{shape}-{n}.sql")
+                with open(path, "w") as handle:
+                    handle.write(script(statements))
+                files += ["-f", f"{path}@1"]
+            out = subprocess.run(
+                [_pgbench_binary(), *args, "-n", "-c", str(WORKERS), "-j", "2"]
+                + ["-T", str(seconds), *files, str(db["NAME"])],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            rates[shape] = _tps(out)
+    return rates
+
+
+MINIMAL_INTAKE_SQL = Path(__file__).with_name("sql") / "minimal_intake.sql"
+
+
+def minimal_tps(*, seconds: int = PGBENCH_SECONDS) -> float:
+    """tps of ``bench/sql/minimal_intake.sql``: the required rows, one server-side call.
+
+    A lower bound on the database work of any implementation of the rule
+    (8 clients, 2 threads, leads spread over the benchmark's territories).
+    """
+    import tempfile
+
+    from django.db import connection
+
+    from leads.intake import territory_slug_for
+    from leads.models import Territory
+
+    slugs = {territory_slug_for(country=c, state=s) for c, s in PLACES}
+    territory_ids = sorted(Territory.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(MINIMAL_INTAKE_SQL.read_text())
+    db = connection.settings_dict
+    args, env = _pg_args(db)
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+            script.write(
+                "\\set n random(1, 1000000000000)\n"
+                f"\\set t random(1, {len(territory_ids)})\n"
+                "SELECT bench_minimal_intake(:n, "
+                f"(ARRAY[{', '.join(map(str, territory_ids))}])[:t]);\n"
+            )
+            script.flush()
+            out = subprocess.run(
+                [_pgbench_binary(), *args, "-n", "-c", str(WORKERS), "-j", "2"]
+                + ["-T", str(seconds), "-f", script.name, str(db["NAME"])],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP FUNCTION IF EXISTS bench_minimal_intake(bigint, bigint)")
+    return _tps(out)
+
+
+def _tps(pgbench_output: str) -> float:
+    match = re.search(
+        r"tps = ([0-9.]+) \(without initial connection time\)", pgbench_output
+    ) or re.search(r"tps = ([0-9.]+)", pgbench_output)
     if not match:
-        raise RuntimeError(f"Could not read pgbench's tps from:\n{out}")
+        raise RuntimeError(f"Could not read pgbench's tps from:\n{pgbench_output}")
     return float(match.group(1))
 
 
@@ -297,10 +400,23 @@ def run(*, accounts: int, modes: tuple[str, ...] = ("processes", "threads")) -> 
                 assignments_per_second_processes if mode == "processes" else assignments_per_second
             )
             rates[mode] = measure(accounts=count)
+        replay = replay_tps()
+        replay["minimal"] = minimal_tps()
     finally:
         settings.DEBUG = debug
     tps = pgbench_tps()
     figures: dict[str, float] = {"pgbench_tps": tps}
+    for shape, label in (
+        ("statements", "one intake's own SQL replayed by pgbench as separate statements"),
+        ("one_call", "one intake's own SQL replayed by pgbench in one DO block"),
+        ("minimal", "the required rows written by one minimal SQL function (bench/sql)"),
+    ):
+        figures[f"replay_{shape}_tps"] = replay[shape]
+        figures[f"replay_{shape}_ratio"] = replay[shape] / tps if tps else 0.0
+        print(
+            f"ceiling: {label}: {replay[shape]:.1f} tps; "
+            f"ratio {figures[f'replay_{shape}_ratio']:.3f} (C client, no Python)"
+        )
     for mode, (rate, assigned) in rates.items():
         ratio = rate / tps if tps else 0.0
         print(

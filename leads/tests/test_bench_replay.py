@@ -1,0 +1,85 @@
+"""The assignment benchmark's ceiling replays one real intake's SQL correctly."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+
+import pytest
+from django.db import connection
+
+from accounts.models import Account, OwnershipChange
+from leads.intake import Lead, intake_task
+from leads.models import RoundRobinEvent, Task, TaskEvent, TaskSource
+from leads.tests.factories import member
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+
+DOMAIN = "replay.example.com"
+
+
+@pytest.fixture(autouse=True)
+def _restore_sequences():
+    # Sequences ignore the test's rollback; put back what capture() moved so
+    # later tests keep ordinary ids.
+    tables = importlib.import_module("bench._replay").REFERENCED_TABLES
+    with connection.cursor() as cursor:
+        saved = []
+        for table in tables:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = cursor.fetchone()[0]
+            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
+            saved.append((sequence, *cursor.fetchone()))
+    yield
+    with connection.cursor() as cursor:
+        for sequence, value, called in saved:
+            cursor.execute("SELECT setval(%s, %s, %s)", [sequence, value, called])
+
+
+def _captured() -> list[str]:
+    replay = importlib.import_module("bench._replay")
+    lead = Lead(name="Ada", email=f"ada@{DOMAIN}", company="Replay", country="DE")
+    intake = functools.partial(intake_task, lead=lead, source=TaskSource.CONTACT_FORM)
+    return replay.capture(intake, domain=DOMAIN)
+
+
+def _run(script: str, n: int) -> None:
+    # What pgbench does with the script: set :n, send each SQL line.
+    with connection.cursor() as cursor:
+        for line in script.replace(":n.", f"{n}.").splitlines():
+            if line.startswith("\\") or line in {"BEGIN;", "COMMIT;"}:
+                continue
+            cursor.execute(line.replace("%", "%%"))
+
+
+def test_each_replay_writes_a_whole_new_assignment(postgres_only):
+    member()
+    replay = importlib.import_module("bench._replay")
+    statements = _captured()
+
+    _run(replay.statements_script(statements), 1)
+
+    task = Task.objects.get(account__domain=f"replay-r1.{DOMAIN.split('.', 1)[1]}")
+    assert task.assignee is not None
+    assert task.account.owner == task.assignee
+    assert task.contact.account == task.account
+    assert TaskEvent.objects.filter(task=task).count() == 2
+    assert RoundRobinEvent.objects.filter(task=task).count() == 1
+    assert OwnershipChange.objects.get(account=task.account).reason.startswith(
+        f"Round robin with task {task.pk}:"
+    )
+
+
+def test_the_one_call_shape_writes_the_same_rows(postgres_only):
+    member()
+    replay = importlib.import_module("bench._replay")
+    statements = _captured()
+    before = (Account.objects.count(), Task.objects.count(), TaskEvent.objects.count())
+
+    script = replay.one_call_script(statements)
+    with connection.cursor() as cursor:
+        body = script.split("\n", 1)[1].replace(":n.", "2.")
+        cursor.execute(body.replace("%", "%%"))
+
+    after = (Account.objects.count(), Task.objects.count(), TaskEvent.objects.count())
+    assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 2]
