@@ -62,6 +62,7 @@ def test_each_replay_writes_a_whole_new_assignment(postgres_only):
     task = Task.objects.get(account__domain=f"replay-r1.{DOMAIN.split('.', 1)[1]}")
     assert task.assignee is not None
     assert task.account.owner == task.assignee
+    assert task.contact is not None
     assert task.contact.account == task.account
     assert TaskEvent.objects.filter(task=task).count() == 2
     assert RoundRobinEvent.objects.filter(task=task).count() == 1
