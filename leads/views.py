@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -12,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from accounts.models import User
 
@@ -68,12 +70,33 @@ def _task_list() -> Any:
 
 # --- Intake -------------------------------------------------------------------
 
+TOO_MANY_SUBMISSIONS = (
+    "Too many messages from your network in the last hour. "
+    "Please try again later; nothing was sent this time."
+)
+
+
+def _contact_form_rate(group: str, request: HttpRequest) -> str:
+    # Read per request so the setting (and a test's override) applies live.
+    return str(settings.CONTACT_FORM_RATE)
+
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=_contact_form_rate, method="POST", block=False)
 def contact(request: HttpRequest) -> HttpResponse:
-    """The public contact form; a submission becomes a task and is assigned at once."""
+    """The public contact form; a submission becomes a task and is assigned at once.
+
+    Submissions are limited per client IP (``CONTACT_FORM_RATE``): each one
+    takes a place in a territory's round robin, so a flood would skew who
+    gets the next real lead. Over the limit, the form comes back as typed,
+    with the reason, and nothing is created.
+    """
     form = IntakeForm(request.POST or None)
+    if request.method == "POST" and getattr(request, "limited", False):
+        form.is_valid()
+        form.add_error(None, TOO_MANY_SUBMISSIONS)
+        return render(request, "leads/contact.html", {"form": form, "sent": False}, status=429)
     if request.method == "POST" and form.is_valid():
         intake_task(lead=form.to_lead(), source=TaskSource.CONTACT_FORM)
         return redirect(f"{reverse('leads:contact')}?sent=1")

@@ -142,6 +142,15 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The public contact form: submissions per client IP, in django-ratelimit's
+# syntax. Behind a proxy, RATELIMIT_IP_META_KEY names the header carrying the
+# client address (e.g. HTTP_X_FORWARDED_FOR); unset, REMOTE_ADDR is used.
+# django_ratelimit is not an installed app: its system checks flag Django's
+# own RedisCache as unsupported, though its incr() is atomic.
+CONTACT_FORM_RATE = env_str("CONTACT_FORM_RATE", "20/h")
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
+
 # Celery. Without a broker (the quick start) tasks run inline, and every
 # scheduled job is also a management command.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")

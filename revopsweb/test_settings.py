@@ -13,6 +13,9 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/revops
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 os.environ.setdefault("AXES_ENABLED", "false")
+# Counters live in Redis across runs; the rate-limit test turns it on with its
+# own key prefix.
+os.environ.setdefault("RATELIMIT_ENABLE", "false")
 
 from .settings import *  # noqa: E402,F403
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -61,6 +62,22 @@ def test_contact_form_with_bad_fields_reports_each_and_creates_nothing(client):
     errors = response.context["form"].errors
     assert set(errors) == {"email", "country"}
     assert not Task.objects.exists()
+
+
+def test_contact_form_over_its_rate_keeps_the_entry_and_creates_nothing(client, settings):
+    settings.RATELIMIT_ENABLE = True
+    settings.RATELIMIT_CACHE_PREFIX = f"rl-test-{uuid.uuid4().hex}:"
+    settings.CONTACT_FORM_RATE = "2/h"
+    member()
+    for _ in range(2):
+        assert client.post(reverse("leads:contact"), CONTACT).status_code == 302
+
+    response = client.post(reverse("leads:contact"), CONTACT)
+
+    assert response.status_code == 429
+    assert "Too many messages" in response.content.decode()
+    assert response.context["form"]["email"].value() == CONTACT["email"]
+    assert Task.objects.count() == 2
 
 
 def test_new_task_form_records_the_creator(client):
