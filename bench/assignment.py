@@ -71,6 +71,22 @@ def _pg_args(db: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
+def _pgbench_run(script_args: list[str], *, database: str, seconds: int) -> float:
+    """tps of one pgbench run: 8 clients, 2 threads, ``seconds`` long."""
+    from django.db import connection
+
+    args, env = _pg_args(connection.settings_dict)
+    out = subprocess.run(
+        [_pgbench_binary(), *args, "-c", str(WORKERS), "-j", "2", "-T", str(seconds)]
+        + [*script_args, database],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return _tps(out)
+
+
 def pgbench_tps(*, seconds: int = PGBENCH_SECONDS) -> float:
     """pgbench simple-update tps (8 clients, 2 threads) on a scratch database."""
     from django.db import connection
@@ -86,29 +102,10 @@ def pgbench_tps(*, seconds: int = PGBENCH_SECONDS) -> float:
         subprocess.run(
             [binary, *args, "-i", "-q", scratch], env=env, check=True, capture_output=True
         )
-        out = subprocess.run(
-            [
-                binary,
-                *args,
-                "-c",
-                str(WORKERS),
-                "-j",
-                "2",
-                "-T",
-                str(seconds),
-                "-b",
-                "simple-update",
-                scratch,
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        return _pgbench_run(["-b", "simple-update"], database=scratch, seconds=seconds)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
-    return _tps(out)
 
 
 def replay_tps(*, seconds: int = PGBENCH_SECONDS) -> dict[str, float]:
@@ -136,8 +133,7 @@ def replay_tps(*, seconds: int = PGBENCH_SECONDS) -> dict[str, float]:
                 domain=lead.company_domain,
             )
         )
-    db = connection.settings_dict
-    args, env = _pg_args(db)
+    database = str(connection.settings_dict["NAME"])
     rates = {}
     with tempfile.TemporaryDirectory() as folder:
         for shape, script in (("statements", statements_script), ("one_call", one_call_script)):
@@ -147,15 +143,7 @@ def replay_tps(*, seconds: int = PGBENCH_SECONDS) -> dict[str, float]:
                 with open(path, "w") as handle:
                     handle.write(script(statements))
                 files += ["-f", f"{path}@1"]
-            out = subprocess.run(
-                [_pgbench_binary(), *args, "-n", "-c", str(WORKERS), "-j", "2"]
-                + ["-T", str(seconds), *files, str(db["NAME"])],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            rates[shape] = _tps(out)
+            rates[shape] = _pgbench_run(["-n", *files], database=database, seconds=seconds)
     return rates
 
 
@@ -179,8 +167,6 @@ def minimal_tps(*, seconds: int = PGBENCH_SECONDS) -> float:
     territory_ids = sorted(Territory.objects.filter(slug__in=slugs).values_list("pk", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(MINIMAL_INTAKE_SQL.read_text())
-    db = connection.settings_dict
-    args, env = _pg_args(db)
     try:
         with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
             script.write(
@@ -190,18 +176,14 @@ def minimal_tps(*, seconds: int = PGBENCH_SECONDS) -> float:
                 f"(ARRAY[{', '.join(map(str, territory_ids))}])[:t]);\n"
             )
             script.flush()
-            out = subprocess.run(
-                [_pgbench_binary(), *args, "-n", "-c", str(WORKERS), "-j", "2"]
-                + ["-T", str(seconds), "-f", script.name, str(db["NAME"])],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
+            return _pgbench_run(
+                ["-n", "-f", script.name],
+                database=str(connection.settings_dict["NAME"]),
+                seconds=seconds,
+            )
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP FUNCTION IF EXISTS bench_minimal_intake(bigint, bigint)")
-    return _tps(out)
 
 
 def _tps(pgbench_output: str) -> float:
