@@ -586,6 +586,10 @@ class TrackerRow:
     member: TrackerMember
     on_time_off: bool
     load: int
+    # Leads this member received in this territory this period, and their
+    # share of the role's leads here (a member covering several territories
+    # counts only this one's).
+    leads_here: int
     share: float
     target_share: float
     next_in_line: bool
@@ -597,8 +601,10 @@ class TrackerRow:
 def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
     """The territory's members with load, share of leads vs target share, next in line.
 
-    Target share is 1/priority over the sum of 1/priority of the active members
-    of the same role. Two queries (members with territories prefetched).
+    The share counts the ledger's lead events of each member's current period
+    whose task is in this territory. Target share is 1/priority over the sum
+    of 1/priority of the active members of the same role. Three queries
+    (members with territories prefetched, then the ledger sums).
     """
     members = list(
         TrackerMember.objects.filter(territories=territory)
@@ -607,27 +613,47 @@ def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
         .annotate(on_time_off=on_time_off())
         .order_by("role", "user__name")
     )
+    leads_here = territory_leads(territory=territory, member_ids=[m.pk for m in members])
     by_role: dict[str, list[Any]] = defaultdict(list)
     for m in members:
         by_role[m.role].append(m)
     rows = []
     for role_members in by_role.values():
         active = [m for m in role_members if m.is_active]
-        total_leads = sum(m.leads_this_month for m in role_members)
+        total_leads = sum(leads_here.get(m.pk, 0) for m in role_members)
         weight = sum(1 / m.priority for m in active)
         chosen = pick_next([_candidate(m) for m in role_members])
         for m in role_members:
+            here = leads_here.get(m.pk, 0)
             rows.append(
                 TrackerRow(
                     member=m,
                     on_time_off=bool(m.on_time_off),
                     load=m.load,
-                    share=m.leads_this_month / total_leads if total_leads else 0.0,
+                    leads_here=here,
+                    share=here / total_leads if total_leads else 0.0,
                     target_share=(1 / m.priority) / weight if m.is_active and weight else 0.0,
                     next_in_line=chosen is not None and chosen.member_id == m.pk,
                 )
             )
     return rows
+
+
+def territory_leads(*, territory: Territory, member_ids: Sequence[int]) -> dict[int, int]:
+    """Leads each member received in ``territory`` in their current period, from the ledger."""
+    if not member_ids:
+        return {}
+    return dict(
+        RoundRobinEvent.objects.filter(
+            member_id__in=member_ids,
+            kind__in=LEAD_KINDS,
+            period=F("member__period"),
+            task__territory=territory,
+        )
+        .values("member_id")
+        .annotate(leads=Sum("delta"))
+        .values_list("member_id", "leads")
+    )
 
 
 def _candidate(m: TrackerMember, **overrides: Any) -> Candidate:

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.tests.factories import team_lead
+from accounts.tests.factories import AccountFactory, team_lead
 from leads.assignment import assign_task
 from leads.models import LedgerKind, RoundRobinEvent, TimeOff, TrackerRole
 from leads.tests.factories import TaskFactory, member, territory
@@ -17,6 +17,7 @@ from leads.tracker import (
     prefill_adjustment,
     preview_next,
     reconcile_counters,
+    tracker_rows,
     undo_assignment,
     update_member,
 )
@@ -258,3 +259,23 @@ def test_member_on_time_off_is_passed_over_as_on_time_off():
     assert task.assignee_id == other.user_id
     row = next(r for r in decision.pool if r["member_id"] == away.pk)
     assert row["reason"] == "on time off"
+
+
+def _assign_in(slug: str, n: int) -> None:
+    for _ in range(n):
+        account = AccountFactory.create(territory=territory(slug))
+        assign_task(task=TaskFactory.create(account=account))
+
+
+def test_share_counts_only_the_leads_received_in_this_territory():
+    europe, anz = territory("europe-africa"), territory("australia-new-zealand")
+    both = member(territories=[europe, anz])
+    only_europe = member(territories=[europe])
+    _assign_in("australia-new-zealand", 3)  # all to `both`, the only member there
+    _assign_in("europe-africa", 2)  # both to `only_europe`: `both` already has 3
+
+    rows = {row.member.pk: row for row in tracker_rows(territory=europe)}
+
+    assert rows[both.pk].member.leads_this_month == 3
+    assert (rows[both.pk].leads_here, rows[only_europe.pk].leads_here) == (0, 2)
+    assert (rows[both.pk].share, rows[only_europe.pk].share) == (0.0, 1.0)
