@@ -193,7 +193,13 @@ def _territory(country: str, state: str) -> Territory | None:
 
 def _contact_for(account: Account, lead: Lead, *, new_account: bool) -> Contact:
     if not new_account:
-        contact = Contact.objects.filter(account=account, email__iexact=lead.email).first()
+        # lower(email), as the unique (lower(email), account) index is built:
+        # iexact compiles to UPPER() and would scan the account's contacts.
+        contact = (
+            Contact.objects.alias(email_lower=Lower("email"))
+            .filter(account=account, email_lower=lead.email.strip().lower())
+            .first()
+        )
         if contact is not None:
             return contact
     return Contact.objects.create(
