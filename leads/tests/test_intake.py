@@ -52,6 +52,15 @@ def test_leads_from_one_company_domain_share_its_account():
     assert first.domain == "acme.example.com"
 
 
+def test_the_same_person_writing_twice_stays_one_contact():
+    member()
+
+    first = _intake("Ada@acme.example.com")
+    _intake("ada@ACME.example.com")
+
+    assert list(first.contacts.values_list("email", flat=True)) == ["ada@acme.example.com"]
+
+
 def test_leads_from_a_free_mail_provider_get_their_own_accounts():
     member()
 
