@@ -165,21 +165,49 @@ def on_time_off() -> Exists:
     )
 
 
-def lock_candidates(*, territory: Territory, role: str) -> list[tuple[TrackerMember, bool]]:
-    """Lock the territory's members of ``role`` in id order; flag who is on time off."""
+def time_off_due(today: dt.date) -> Exists:
+    """Annotation: a time off of the member covers ``today`` but the daily job
+    has not switched them off yet (it runs at 05:00, or is late)."""
+    return Exists(
+        TimeOff.objects.filter(
+            member=OuterRef("pk"),
+            deactivated_at__isnull=True,
+            leave_on__lte=today,
+            ends_on__gte=today,
+        )
+    )
+
+
+def time_off_annotations(today: dt.date) -> dict[str, Exists]:
+    """Both time-off annotations, read by ``away``."""
+    return {"on_time_off": on_time_off(), "time_off_due": time_off_due(today)}
+
+
+def away(member: TrackerMember) -> bool:
+    """Skipped for time off: within its dates before the daily job switched the
+    member off, or switched off by it. A team lead who switches them back on
+    by hand wins over the job's switch."""
+    due = bool(getattr(member, "time_off_due", False))
+    return due or (bool(getattr(member, "on_time_off", False)) and not member.is_active)
+
+
+def lock_candidates(
+    *, territory: Territory, role: str, today: dt.date
+) -> list[tuple[TrackerMember, bool]]:
+    """Lock the territory's members of ``role`` in id order; flag who is away on time off."""
     members = list(
         TrackerMember.objects.filter(territories=territory, role=role)
         .select_related("user")
-        .annotate(on_time_off=on_time_off())
+        .annotate(**time_off_annotations(today))
         .select_for_update(of=("self",))
         .order_by("pk")
     )
-    return [(m, bool(m.on_time_off)) for m in members]
+    return [(m, away(m)) for m in members]
 
 
 def to_candidate(member: TrackerMember, *, on_leave: bool, book_reason: str = "") -> Candidate:
-    """A member's candidate: inactive ones skip (time off or not), active ones for ``book_reason``."""
-    skip = book_reason if member.is_active else ("on time off" if on_leave else "inactive")
+    """A member's candidate: away on time off or inactive ones skip, active ones for ``book_reason``."""
+    skip = "on time off" if on_leave else (book_reason if member.is_active else "inactive")
     return Candidate(
         member_id=member.pk,
         user_id=member.user_id,
@@ -273,7 +301,7 @@ def decide_round_robin(
     # Read before locking: it only feeds the explanation, and the member locks
     # are the round robin's bottleneck.
     others = _others_in_view(territory=territory, role=role, exclude=())
-    members = lock_candidates(territory=territory, role=role)
+    members = lock_candidates(territory=territory, role=role, today=today)
     locked_ids = {m.pk for m, _ in members}
     others = [row for row in others if row["member_id"] not in locked_ids]
     refresh_period([m for m, _ in members], today=today)

@@ -310,14 +310,19 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
     Account.objects.bulk_update([a for a, *_ in moves], ["owner", "owner_role", "owner_since"])
 
     away = [m for m in members if m.is_active][:2]
+    holidays = [
+        (m, today + dt.timedelta(days=7 + 7 * i), today + dt.timedelta(days=9 + 7 * i))
+        for i, m in enumerate(away)
+    ]
     TimeOff.objects.bulk_create(
         TimeOff(
             member=m,
-            starts_on=today + dt.timedelta(days=7 + 7 * i),
-            ends_on=today + dt.timedelta(days=9 + 7 * i),
+            starts_on=starts,
+            ends_on=ends,
+            leave_on=TimeOff.leave_on_for(starts, ends),
             note="Demo holiday",
         )
-        for i, m in enumerate(away)
+        for m, starts, ends in holidays
     )
     return len(tasks)
 

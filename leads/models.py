@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -129,6 +129,9 @@ class TimeOff(models.Model):
     member = models.ForeignKey(TrackerMember, on_delete=models.CASCADE, related_name="time_off")
     starts_on = models.DateField()
     ends_on = models.DateField()
+    # Stored (set on save from the dates) so the round robin can skip a member
+    # from this day in SQL, before the daily job has switched them off.
+    leave_on = models.DateField(editable=False)
     note = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -159,14 +162,23 @@ class TimeOff(models.Model):
     def __str__(self) -> str:
         return f"{self.member}: {self.starts_on} – {self.ends_on}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.leave_on = self.leave_on_for(self.starts_on, self.ends_on)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"starts_on", "ends_on"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "leave_on"}
+        super().save(*args, **kwargs)
+
     @property
     def days(self) -> int:
         return (self.ends_on - self.starts_on).days + 1
 
-    @property
-    def leave_on(self) -> dt.date:
-        early = self.EARLY_LEAVE_DAYS if self.days > self.LONG_ABSENCE_DAYS else 0
-        return self.starts_on - dt.timedelta(days=early)
+    @classmethod
+    def leave_on_for(cls, starts_on: dt.date, ends_on: dt.date) -> dt.date:
+        """The first inactive day: two days early for absences over five days."""
+        days = (ends_on - starts_on).days + 1
+        early = cls.EARLY_LEAVE_DAYS if days > cls.LONG_ABSENCE_DAYS else 0
+        return starts_on - dt.timedelta(days=early)
 
     @property
     def return_on(self) -> dt.date:

@@ -44,11 +44,12 @@ from .assignment import (
     OWNER_ROLE_FOR,
     ROUND_ROBIN_SOURCE,
     Candidate,
+    away,
     explain_pick,
     explain_pool,
-    on_time_off,
     pick_next,
     refresh_period,
+    time_off_annotations,
     to_candidate,
 )
 from .models import (
@@ -276,7 +277,7 @@ def _lock_pools(
             ),
         )
         .select_related("user")
-        .annotate(on_time_off=on_time_off())
+        .annotate(**time_off_annotations(today))
         .select_for_update(of=("self",))
         .order_by("pk")
     }
@@ -295,7 +296,7 @@ def _lock_pools(
     shared = {
         m.pk: to_candidate(
             m,
-            on_leave=getattr(m, "on_time_off", False),
+            on_leave=away(m),
             book_reason=book_reasons.get(m.user_id, ""),
         )
         for m in members.values()

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .assignment import Candidate, on_time_off, pick_next
+from .assignment import Candidate, pick_next, time_off_annotations, time_off_due
 from .models import (
     LEAD_KINDS,
     LedgerKind,
@@ -30,7 +30,6 @@ from .models import (
     TaskEvent,
     TaskEventKind,
     Territory,
-    TimeOff,
     TrackerMember,
     month_start,
 )
@@ -445,8 +444,7 @@ WITH due AS (
     FROM leads_timeoff t JOIN leads_trackermember m ON m.id = t.member_id
     WHERE t.deactivated_at IS NULL
       AND t.ends_on >= %(today)s
-      AND (CASE WHEN t.ends_on - t.starts_on + 1 > %(long_days)s
-                THEN t.starts_on - %(early_days)s ELSE t.starts_on END) <= %(today)s
+      AND t.leave_on <= %(today)s
     ORDER BY t.member_id, t.id
     FOR UPDATE OF t, m
 ), marked AS (
@@ -546,8 +544,10 @@ SELECT count(DISTINCT member_id) FROM ins
 def apply_time_off(*, today: dt.date, now: dt.datetime | None = None) -> TimeOffResult:
     """Switch members off and on by their recorded time off. Set-based, idempotent.
 
-    - A member is inactive from the day they leave: ``starts_on``, or two days
-      earlier when the absence is longer than five days.
+    - A member is inactive from the day they leave (``TimeOff.leave_on``:
+      ``starts_on``, or two days earlier when the absence is longer than five
+      days). The round robin already skips them from that day
+      (``assignment.time_off_due``); this makes it visible as inactive.
     - On the day they return (``ends_on + 1``) they are active again and their
       manual adjustment rises by the leads their territory colleagues (same
       role, sharing a territory) received meanwhile, on average, so they are
@@ -562,8 +562,6 @@ def apply_time_off(*, today: dt.date, now: dt.datetime | None = None) -> TimeOff
     params: dict[str, Any] = {
         "today": today,
         "now": now,
-        "long_days": TimeOff.LONG_ABSENCE_DAYS,
-        "early_days": TimeOff.EARLY_LEAVE_DAYS,
         "activation": LedgerKind.ACTIVATION.value,
         "adjustment": LedgerKind.ADJUSTMENT.value,
         "lead_kinds": [str(k) for k in LEAD_KINDS],
@@ -610,7 +608,7 @@ def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
         TrackerMember.objects.filter(territories=territory)
         .select_related("user")
         .prefetch_related("territories")
-        .annotate(on_time_off=on_time_off())
+        .annotate(**time_off_annotations(timezone.localdate()))
         .order_by("role", "user__name")
     )
     leads_here = territory_leads(territory=territory, member_ids=[m.pk for m in members])
@@ -628,7 +626,7 @@ def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
             rows.append(
                 TrackerRow(
                     member=m,
-                    on_time_off=bool(m.on_time_off),
+                    on_time_off=bool(m.on_time_off or m.time_off_due),
                     load=m.load,
                     leads_here=here,
                     share=here / total_leads if total_leads else 0.0,
@@ -658,6 +656,10 @@ def territory_leads(*, territory: Territory, member_ids: Sequence[int]) -> dict[
 
 def _candidate(m: TrackerMember, **overrides: Any) -> Candidate:
     is_active = overrides.get("is_active", m.is_active)
+    if getattr(m, "time_off_due", False):
+        skip_reason = "on time off"
+    else:
+        skip_reason = "" if is_active else "inactive"
     return Candidate(
         member_id=m.pk,
         user_id=m.user_id,
@@ -667,7 +669,7 @@ def _candidate(m: TrackerMember, **overrides: Any) -> Candidate:
         priority=overrides.get("priority", m.priority),
         last_assigned_at=m.last_assigned_at,
         is_active=is_active,
-        skip_reason="" if is_active else "inactive",
+        skip_reason=skip_reason,
     )
 
 
@@ -689,7 +691,9 @@ def preview_next(
     overrides = overrides or {}
     now = now or timezone.now()
     members = list(
-        TrackerMember.objects.filter(territories=territory, role=role).select_related("user")
+        TrackerMember.objects.filter(territories=territory, role=role)
+        .select_related("user")
+        .annotate(time_off_due=time_off_due(timezone.localdate(now)))
     )
     candidates = [_candidate(m, **overrides.get(m.pk, {})) for m in members]
     names: list[str] = []

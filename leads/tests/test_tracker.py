@@ -279,3 +279,53 @@ def test_share_counts_only_the_leads_received_in_this_territory():
     assert rows[both.pk].member.leads_this_month == 3
     assert (rows[both.pk].leads_here, rows[only_europe.pk].leads_here) == (0, 2)
     assert (rows[both.pk].share, rows[only_europe.pk].share) == (0.0, 1.0)
+
+
+def _assign_one() -> dict:
+    task = TaskFactory.create()
+    decision = assign_task(task=task)
+    return {"assignee": task.assignee_id, "pool": {r["member_id"]: r for r in decision.pool}}
+
+
+def test_time_off_starting_today_is_honoured_before_the_daily_job_runs():
+    away, other = member(), member(leads_this_month=9)
+    _off(away, "2026-03-10", "2026-03-10")
+
+    with time_machine.travel(MARCH):  # 10 March, the job has not run
+        result = _assign_one()
+
+    assert result["assignee"] == other.user_id
+    assert result["pool"][away.pk]["reason"] == "on time off"
+
+
+def test_a_long_absence_is_honoured_two_days_early_before_the_daily_job_runs():
+    away, other = member(), member(leads_this_month=9)
+    _off(away, "2026-03-12", "2026-03-19")
+
+    with time_machine.travel(MARCH):  # 10 March: two days before the first day off
+        assert _assign_one()["assignee"] == other.user_id
+    with time_machine.travel(MARCH - dt.timedelta(days=1)):
+        assert _assign_one()["assignee"] == away.user_id
+
+
+def test_a_team_lead_switching_a_member_back_on_wins_over_the_job():
+    away = member()
+    member(leads_this_month=9)  # a colleague further ahead
+    _off(away, "2026-03-10", "2026-03-12")
+    apply_time_off(today=dt.date(2026, 3, 10))
+    update_member(member=away, author=team_lead(), is_active=True, reason="back early")
+
+    with time_machine.travel(MARCH):
+        assert _assign_one()["assignee"] == away.user_id
+
+
+def test_preview_and_tracker_page_show_a_due_time_off_before_the_job():
+    away, other = member(), member(leads_this_month=9)
+    _off(away, "2026-03-10", "2026-03-10")
+
+    with time_machine.travel(MARCH):
+        names = preview_next(territory=territory(), role=TrackerRole.TAE, count=2)
+        rows = {row.member.pk: row for row in tracker_rows(territory=territory())}
+
+    assert names == [other.user.name, other.user.name]
+    assert rows[away.pk].on_time_off and not rows[other.pk].on_time_off
