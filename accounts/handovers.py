@@ -219,12 +219,12 @@ AGENDA_CHECKLIST: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
-def checklist_keys() -> frozenset[str]:
-    """Every key a handover's checklist may hold ("prep:…" and "agenda:…")."""
-    keys = {f"prep:{key}" for key, _ in PREP_CHECKLIST}
+def checklist_labels() -> dict[str, str]:
+    """Each key a handover's checklist may hold ("prep:…" and "agenda:…") with its label."""
+    labels = {f"prep:{key}": label for key, label in PREP_CHECKLIST}
     for _, items in AGENDA_CHECKLIST:
-        keys.update(f"agenda:{key}" for key, _ in items)
-    return frozenset(keys)
+        labels.update({f"agenda:{key}": label for key, label in items})
+    return labels
 
 
 # --- results ------------------------------------------------------------------
@@ -1171,8 +1171,13 @@ def advance_handover(
 def tick_checklist_item(
     *, handover: Handover, key: str, done: bool, note: str, by: User
 ) -> Handover:
-    """Tick or untick one preparation/agenda item and save its note. Idempotent."""
-    if key not in checklist_keys():
+    """Tick or untick one preparation/agenda item and save its note.
+
+    A change goes on the handover's timeline (who ticked what, when); saving
+    the same tick and note again changes nothing and records nothing.
+    """
+    labels = checklist_labels()
+    if key not in labels:
         raise ValidationError(f"Unknown checklist item {key!r}.")
     locked = (
         Handover.objects.select_for_update()
@@ -1183,10 +1188,22 @@ def tick_checklist_item(
         raise PermissionDenied(
             "Only the parties, their team leads and managers edit the checklist."
         )
-    checklist = dict(locked.checklist)
-    checklist[key] = {"done": done, "note": note.strip()[:1000]}
-    locked.checklist = checklist
+    entry = {"done": done, "note": note.strip()[:1000]}
+    previous = locked.checklist.get(key, {"done": False, "note": ""})
+    if previous == entry:
+        return locked
+    locked.checklist = {**locked.checklist, key: entry}
     locked.save(update_fields=["checklist"])
+    what = "Ticked" if done else "Unticked"
+    if previous.get("done") == done:
+        what = "Note on"
+    HandoverEvent.objects.create(
+        handover=locked,
+        action="checklist",
+        actor=by,
+        at=timezone.now(),
+        note=f"{what} “{labels[key]}”" + (f": {entry['note']}" if entry["note"] else ""),
+    )
     return locked
 
 

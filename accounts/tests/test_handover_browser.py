@@ -60,6 +60,7 @@ def test_a_tam_hands_an_account_to_a_csm_from_proposal_to_completion(page, login
     assert (account.owner, account.owner_role) == (incoming, OwnerRole.CSM)
     assert [e.action for e in handover.events.all()] == [
         "propose",
+        "checklist",
         "accept",
         "schedule_call",
         "hold_call",

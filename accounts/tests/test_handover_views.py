@@ -117,6 +117,20 @@ def test_a_checklist_item_is_saved_with_its_note(client, handover):
     assert handover.checklist["agenda:champion"] == {"done": True, "note": "Priya, VP Eng"}
 
 
+def test_checklist_changes_go_on_the_timeline_once(client, handover):
+    client.force_login(handover.to_owner)
+    url = reverse("accounts:handover_checklist", args=[handover.pk])
+    tick = {"key": "agenda:champion", "done": "on", "note": "Priya"}
+    client.post(url, tick)
+    client.post(url, tick)  # the same again: nothing new to record
+    client.post(url, {"key": "agenda:champion", "note": "Priya"})
+
+    notes = list(handover.events.filter(action="checklist").values_list("actor", "note"))
+    assert [actor for actor, _ in notes] == [handover.to_owner.pk] * 2
+    assert notes[0][1].startswith("Ticked “") and notes[0][1].endswith(": Priya")
+    assert notes[1][1].startswith("Unticked “")
+
+
 def test_proposing_with_an_invalid_reason_shows_the_handbooks_explanation(client):
     account = ready_account(tam())
     client.force_login(account.owner)
