@@ -39,6 +39,7 @@ from .handovers import (
     handover_roles,
     high_potential,
     onboarding_status,
+    plan_and_invoices,
     preconditions,
     propose_handover,
     receiving_flags,
@@ -233,7 +234,12 @@ def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> d
     today = timezone.localdate()
     account = with_revenue(Account.objects.filter(pk=handover.account_id), today=today).get()
     handover.account = account
-    flags = receiving_flags(account, today=today) if handover.to_role == OwnerRole.CSM else []
+    facts = plan_and_invoices(account)
+    flags = (
+        receiving_flags(account, today=today, facts=facts)
+        if handover.to_role == OwnerRole.CSM
+        else []
+    )
     prep = [(f"prep:{k}", label, handover.item(f"prep:{k}")) for k, label in PREP_CHECKLIST]
     agenda = [
         (title, [(f"agenda:{k}", label, handover.item(f"agenda:{k}")) for k, label in items])
@@ -244,7 +250,9 @@ def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> d
         account, from_role=handover.from_role, to_role=handover.to_role, today=today
     )
     onboarding = onboarding_status(account, today=today)
-    conditions = preconditions(account, reason=handover.reason, today=today, onboarding=onboarding)
+    conditions = preconditions(
+        account, reason=handover.reason, today=today, onboarding=onboarding, facts=facts
+    )
     ctx = {
         "handover": handover,
         "account": account,

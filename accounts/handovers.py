@@ -479,19 +479,41 @@ def onboarding_status(account: Account, *, today: dt.date) -> list[dict[str, obj
     return result
 
 
+@dataclass(frozen=True)
+class PlanAndInvoices:
+    """What both the preconditions and the receiving flags read: the account's
+    latest plan and its unpaid invoice numbers (two queries, read once)."""
+
+    latest_plan: AccountPlan | None
+    unpaid: list[str]
+
+
+def plan_and_invoices(account: Account) -> PlanAndInvoices:
+    return PlanAndInvoices(
+        latest_plan=AccountPlan.objects.filter(account=account).order_by("-quarter_start").first(),
+        unpaid=list(
+            Invoice.objects.filter(
+                account=account, status__in=[Invoice.Status.OPEN, Invoice.Status.FAILED]
+            ).values_list("number", flat=True)
+        ),
+    )
+
+
 def preconditions(
     account: Account,
     *,
     reason: str,
     today: dt.date,
     onboarding: list[dict[str, object]] | None = None,
+    facts: PlanAndInvoices | None = None,
 ) -> list[Check]:
     """The handover preconditions, each pass/fail with why: a current account
     plan, no open invoices, onboarding complete for every paid product, a valid
-    reason. Read-only; a fixed number of queries. ``onboarding`` is the
-    account's ``onboarding_status`` when the caller already has it."""
+    reason. Read-only; a fixed number of queries. ``onboarding`` (the account's
+    ``onboarding_status``) and ``facts`` are passed when the caller has them."""
+    facts = facts or plan_and_invoices(account)
     plan = _current_plan(account, today=today)
-    latest = AccountPlan.objects.filter(account=account).order_by("-quarter_start").first()
+    latest = facts.latest_plan
     checks = [
         Check(
             "plan",
@@ -506,11 +528,7 @@ def preconditions(
             ),
         )
     ]
-    unpaid = list(
-        Invoice.objects.filter(
-            account=account, status__in=[Invoice.Status.OPEN, Invoice.Status.FAILED]
-        ).values_list("number", flat=True)
-    )
+    unpaid = facts.unpaid
     checks.append(
         Check(
             "invoices",
@@ -569,15 +587,16 @@ def standard_discount_max(arr: Decimal) -> Decimal:
     return Decimal(0)
 
 
-def receiving_flags(account: Account, *, today: dt.date) -> list[Check]:
+def receiving_flags(
+    account: Account, *, today: dt.date, facts: PlanAndInvoices | None = None
+) -> list[Check]:
     """What a receiving CSM should dig into, computed from data; ``ok=False`` is a
     raised flag. A fixed number of queries. Read-only."""
+    facts = facts or plan_and_invoices(account)
     figures = _revenue(account, today=today)
     flags: list[Check] = []
 
-    unpaid = Invoice.objects.filter(
-        account=account, status__in=[Invoice.Status.OPEN, Invoice.Status.FAILED]
-    ).count()
+    unpaid = len(facts.unpaid)
     flags.append(Check("invoices", "Open invoices", unpaid == 0, f"{unpaid} unpaid invoice(s)."))
 
     series = mrr_history([account.pk], today=today).get(account.pk, [Decimal(0)] * SPARKLINE_MONTHS)
@@ -642,7 +661,7 @@ def receiving_flags(account: Account, *, today: dt.date) -> list[Check]:
     )
 
     core: int = figures.core_paid_count  # type: ignore[attr-defined]
-    latest = AccountPlan.objects.filter(account=account).order_by("-quarter_start").first()
+    latest = facts.latest_plan
     documented = bool(latest and latest.no_viable_levers and latest.levers_tried.strip())
     flags.append(
         Check(

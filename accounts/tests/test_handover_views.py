@@ -4,6 +4,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.handover_models import Handover, HandoverState
@@ -99,6 +101,17 @@ def test_the_handover_page_shows_preconditions_flags_and_checklists(client, hand
         "Account overview",
     ):
         assert text in page
+
+
+def test_the_handover_page_reads_invoices_and_the_latest_plan_once(client, handover):
+    client.force_login(handover.to_owner)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("accounts:handover", args=[handover.pk]))
+
+    sql = [q["sql"] for q in queries.captured_queries]
+    latest_plan = 'ORDER BY "accounts_accountplan"."quarter_start" DESC'
+    assert sum('FROM "billing_invoice"' in q for q in sql) == 1
+    assert sum(latest_plan in q for q in sql) == 1
 
 
 def test_an_htmx_step_returns_the_workflow_partial(client, handover):
