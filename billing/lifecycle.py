@@ -173,14 +173,26 @@ def lifecycle_components(
     keys = sorted(by_key) if by_product else [(m, 0) for m in month_range(first_month, through)]
     for key in keys:
         row = by_key.get(key)
-        result.append(_components(key, row))
+        result.append(_components(key, row, retention=not by_product))
     return result
 
 
-def _components(key: tuple[dt.date, int], row: tuple[Any, ...] | None) -> MonthComponents:
+def empty_components(month: dt.date) -> MonthComponents:
+    """Company-total components of a month without revenue movement: all zero."""
+    return _components((month, 0), None)
+
+
+def _components(
+    key: tuple[dt.date, int], row: tuple[Any, ...] | None, *, retention: bool = True
+) -> MonthComponents:
     values = [to_money(v) for v in row[2:]] if row else [Decimal("0.00")] * (8 + 9)
+    zero = Decimal("0.00")
+    # Per product there are no retention sums: the query looks back only one
+    # month there, so they would depend on the window asked for.
     sums = {
         base: (values[8 + 3 * i], values[9 + 3 * i], values[10 + 3 * i])
+        if retention
+        else (zero, zero, zero)
         for i, base in enumerate(RETENTION_BASES)
     }
     return MonthComponents(

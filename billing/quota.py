@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
@@ -166,6 +166,12 @@ def _quarter_invoices(
         for m in months
         if m <= through
     ]
+
+
+def first_revenue_month() -> dt.date | None:
+    """The earliest month with any imported revenue."""
+    first: dt.date | None = MonthlyRevenue.objects.aggregate(first=Min("month"))["first"]
+    return first
 
 
 def latest_revenue_month() -> dt.date | None:

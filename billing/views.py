@@ -47,22 +47,22 @@ def _basis(request: HttpRequest) -> bool:
     return request.GET.get("basis", "adjusted") != "unadjusted"
 
 
-def _through(request: HttpRequest) -> dt.date:
+def _through(request: HttpRequest, *, latest: dt.date | None) -> dt.date:
     """The month asked for, else the latest imported month (the current month's
     revenue arrives when it is invoiced; until then it would look like churn)."""
     try:
         return parse_month(request.GET.get("month", ""))
     except ValueError:
-        return latest_revenue_month() or month_start(timezone.localdate())
+        return latest or month_start(timezone.localdate())
 
 
-def _revenue_context(*, through: dt.date, adjusted: bool) -> dict[str, Any]:
-    totals = page_components(through=through, adjusted=adjusted)
+def _revenue_context(*, through: dt.date, adjusted: bool, latest: dt.date | None) -> dict[str, Any]:
+    totals = page_components(through=through, adjusted=adjusted, latest=latest)
     retention = [retention_from(c) for c in totals]
     products = {p.pk: p for p in Product.objects.all()}
     per_product: list[tuple[Product, MonthComponents]] = [
         (products[row.product_id], row)
-        for row in page_products(through=through, adjusted=adjusted)
+        for row in page_products(through=through, adjusted=adjusted, latest=latest)
         if row.product_id in products
     ]
     product_rows = sorted(per_product, key=lambda item: -item[1].total)
@@ -94,7 +94,10 @@ def revenue(request: HttpRequest) -> HttpResponse:
     """Waterfall, NDR/GDR, per-product breakdown and movers; htmx swaps the body."""
     if not _can_see_revenue(request.user):  # type: ignore[arg-type]
         raise PermissionDenied
-    context = _revenue_context(through=_through(request), adjusted=_basis(request))
+    latest = latest_revenue_month()
+    context = _revenue_context(
+        through=_through(request, latest=latest), adjusted=_basis(request), latest=latest
+    )
     template = "billing/revenue.html#revenue-body" if request.htmx else "billing/revenue.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -104,8 +107,9 @@ def revenue_csv(request: HttpRequest) -> HttpResponse:
     """The monthly components and NDR/GDR of the page as CSV."""
     if not _can_see_revenue(request.user):  # type: ignore[arg-type]
         raise PermissionDenied
-    through, adjusted = _through(request), _basis(request)
-    totals = page_components(through=through, adjusted=adjusted)
+    latest = latest_revenue_month()
+    through, adjusted = _through(request, latest=latest), _basis(request)
+    totals = page_components(through=through, adjusted=adjusted, latest=latest)
     basis = "adjusted" if adjusted else "unadjusted"
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="revenue-{basis}-{through:%Y-%m}.csv"'

@@ -93,9 +93,9 @@ def test_revenue_page_query_count_does_not_grow_with_the_data(
 ):
     _customers(count, tam())
     client.force_login(revops())
-    # session, user, roles, latest month, components, per-product components,
-    # products, movers
-    with django_assert_num_queries(8):
+    # session, user, roles, latest month, first month and history (cold cache),
+    # per-product components, products, movers
+    with django_assert_num_queries(9):
         client.get(reverse("billing:revenue"))
 
 
@@ -196,6 +196,21 @@ def test_refresh_job_computes_the_current_month_ahead_of_visitors(
     # session, user, roles, latest month, products: lifecycle comes from the cache
     with django_assert_num_queries(5):
         response = client.get(reverse("billing:revenue"))
+    assert response.context["current"].total > 0
+
+
+def test_after_the_refresh_an_earlier_month_needs_only_its_movers(
+    client, django_assert_num_queries
+):
+    from billing.tasks import refresh_revenue_cache
+
+    _customers(3)
+    assert refresh_revenue_cache()["outcome"] == "succeeded"
+    client.force_login(revops())
+    # session, user, roles, latest month, products, movers of March
+    with django_assert_num_queries(6):
+        response = client.get(reverse("billing:revenue") + "?month=2026-03")
+    assert response.context["current"].month == month(2)
     assert response.context["current"].total > 0
 
 

@@ -1,0 +1,95 @@
+"""The revenue page's cached history gives every month exactly what computing it alone gives."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.tests.factories import AccountFactory
+from billing.cache import history, page_components, page_products, warm_revenue_cache
+from billing.lifecycle import lifecycle_components
+from billing.months import add_months
+from billing.quota import latest_revenue_month
+from billing.tests.helpers import month, series
+
+pytestmark = pytest.mark.django_db
+
+# 30 months from January 2026 back-dated: customers who start, grow, churn,
+# come back and cross-sell, so new, reactivated, churned and the 3/6/12-month
+# retention bases all appear somewhere.
+START = -24
+
+
+def _history_of_customers() -> None:
+    shapes = [
+        [100, 200, 200, 0, 0, 300, 300, 900] * 4,
+        [None] * 6 + [5000, 5200, 5100, 0, 0, 0, 4000] * 3,
+        [700] * 30,
+        [None] * 20 + [50, 60, 70, 80, 90, 100, 0, 10, 10, 10],
+    ]
+    for shape in shapes:
+        account = AccountFactory.create()
+        series(account, shape[:30], start=START)
+        series(account, [None] * 12 + [400] * 18, start=START, key="session_replay")
+
+
+@pytest.mark.parametrize("adjusted", [True, False])
+def test_each_months_page_is_a_slice_equal_to_computing_it_alone(adjusted):
+    _history_of_customers()
+    latest = latest_revenue_month()
+    assert latest is not None
+    for back in (0, 1, 6, 17, 18, 25, 29):
+        through = add_months(latest, -back)
+
+        sliced = page_components(through=through, adjusted=adjusted, latest=latest)
+
+        assert sliced == lifecycle_components(through=through, adjusted=adjusted), back
+
+
+@pytest.mark.parametrize("adjusted", [True, False])
+def test_per_product_rows_from_the_warmed_history_equal_one_months_computation(adjusted):
+    _history_of_customers()
+    warm_revenue_cache(today=month(6))
+    latest = latest_revenue_month()
+    assert latest is not None
+    for back in (0, 5, 20):
+        through = add_months(latest, -back)
+
+        rows = page_products(through=through, adjusted=adjusted, latest=latest)
+
+        alone = lifecycle_components(through=through, months=1, adjusted=adjusted, by_product=True)
+        assert rows == alone, back
+
+
+def test_the_refresh_warms_the_whole_history_of_both_kinds(django_assert_num_queries):
+    _history_of_customers()
+    warm_revenue_cache(today=month(6))
+    latest = latest_revenue_month()
+    assert latest is not None
+
+    with django_assert_num_queries(0):
+        months = history(kind="components", latest=latest, adjusted=True)
+        history(kind="products", latest=latest, adjusted=False)
+
+    assert months[0].month == month(START) and months[-1].month == latest
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(amounts=st.lists(st.sampled_from([None, 0, 100, 250, 6000]), min_size=20, max_size=26))
+def test_any_revenue_history_slices_the_same_as_computing_alone(amounts):
+    # Hypothesis reuses the test's transaction: start each example from no revenue.
+    from django.core.cache import cache
+
+    from billing.models import MonthlyRevenue
+
+    MonthlyRevenue.objects.all().delete()
+    cache.clear()
+    series(AccountFactory.create(), amounts, start=START)
+    latest = latest_revenue_month()
+    if latest is None:
+        return
+    through = add_months(latest, -3)
+    assert page_components(through=through, adjusted=True, latest=latest) == (
+        lifecycle_components(through=through, adjusted=True)
+    )
