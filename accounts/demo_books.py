@@ -9,10 +9,20 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from .demo import insert_rows
 from .models import Account, AccountPlan, AccountSnapshot, Activity, ActivityKind, Health
 from .segments import add_months, quarter_number, quarter_start, refresh_top_accounts
 
 WEEKS = 12
+SNAPSHOT_FIELDS = (
+    "account_id",
+    "week",
+    "health",
+    "active_users_30d",
+    "events",
+    "support_tickets",
+    "billing_page_visits",
+)
 NOTES = (
     "Quarterly check-in: usage steady, asked about session replay sampling",
     "Champion intro'd their data team; follow up on warehouse sources",
@@ -74,20 +84,25 @@ def seed_books(*, rng: random.Random, today: dt.date) -> int:
             level = min(2, max(0, level + rng.choice([-1, 0, 0, 0, 1])))
             users = max(1, users + rng.randint(-5, 5))
             snapshots.append(
-                AccountSnapshot(
-                    account=account,
-                    week=monday - dt.timedelta(weeks=week),
-                    health=levels[level],
-                    active_users_30d=users,
-                    events=users * rng.randint(500, 5000),
-                    support_tickets=rng.randint(0, 3),
-                    billing_page_visits=rng.randint(0, 2),
+                (
+                    account.pk,
+                    monday - dt.timedelta(weeks=week),
+                    levels[level],
+                    users,
+                    users * rng.randint(500, 5000),
+                    rng.randint(0, 3),
+                    rng.randint(0, 2),
                 )
             )
     created = len(AccountPlan.objects.bulk_create(plans, ignore_conflicts=True, batch_size=1000))
     created += len(Activity.objects.bulk_create(notes, batch_size=1000))
-    created += len(
-        AccountSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True, batch_size=2000)
+    # Weeks the churn step (or an earlier run) already wrote are skipped here,
+    # so the million-odd rows can go through COPY, which cannot skip conflicts.
+    existing = set(AccountSnapshot.objects.values_list("account_id", "week"))
+    created += insert_rows(
+        model=AccountSnapshot,
+        fields=SNAPSHOT_FIELDS,
+        rows=(row for row in snapshots if (row[0], row[1]) not in existing),
     )
     latest = AccountSnapshot.objects.filter(account=OuterRef("pk")).order_by("-week")
     Account.objects.filter(pk__in=AccountSnapshot.objects.values("account")).update(
