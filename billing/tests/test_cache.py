@@ -75,7 +75,9 @@ def test_the_refresh_warms_the_whole_history_of_both_kinds(django_assert_num_que
     assert months[0].month == month(START) and months[-1].month == latest
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(amounts=st.lists(st.sampled_from([None, 0, 100, 250, 6000]), min_size=20, max_size=26))
 def test_any_revenue_history_slices_the_same_as_computing_alone(amounts):
     # Hypothesis reuses the test's transaction: start each example from no revenue.
