@@ -22,7 +22,7 @@ START = -24
 
 
 def _history_of_customers() -> None:
-    shapes = [
+    shapes: list[list[int | None]] = [
         [100, 200, 200, 0, 0, 300, 300, 900] * 4,
         [None] * 6 + [5000, 5200, 5100, 0, 0, 0, 4000] * 3,
         [700] * 30,
