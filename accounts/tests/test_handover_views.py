@@ -230,6 +230,8 @@ def test_an_htmx_checklist_tick_returns_the_checklists_partial(client, handover)
     )
     body = response.content.decode()
     assert 'id="checklists"' in body and "<html" not in body and 'id="workflow"' not in body
+    assert 'id="timeline" data-testid="timeline" hx-swap-oob="true"' in body
+    assert "Ticked “" in body
 
 
 def test_notes_are_saved_on_the_handover(client, handover):
