@@ -75,14 +75,7 @@ class SnapshotForm(forms.ModelForm):
 
     class Meta:
         model = AccountSnapshot
-        fields = (
-            "week",
-            "health",
-            "active_users_30d",
-            "events",
-            "support_tickets",
-            "billing_page_visits",
-        )
+        fields = ("week", *AccountSnapshot.MEASURES)
 
     def clean_week(self) -> Any:
         week = self.cleaned_data["week"]

@@ -14,15 +14,7 @@ from .models import Account, AccountPlan, AccountSnapshot, Activity, ActivityKin
 from .segments import add_months, quarter_number, quarter_start, refresh_top_accounts
 
 WEEKS = 12
-SNAPSHOT_FIELDS = (
-    "account_id",
-    "week",
-    "health",
-    "active_users_30d",
-    "events",
-    "support_tickets",
-    "billing_page_visits",
-)
+SNAPSHOT_FIELDS = ("account_id", "week", *AccountSnapshot.MEASURES)
 NOTES = (
     "Quarterly check-in: usage steady, asked about session replay sampling",
     "Champion intro'd their data team; follow up on warehouse sources",

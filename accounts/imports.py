@@ -42,15 +42,7 @@ ACCOUNT_HEADER = (
     "plan",
     "renewal_date",
 )
-SNAPSHOT_HEADER = (
-    "organization_id",
-    "week",
-    "health",
-    "active_users_30d",
-    "events",
-    "support_tickets",
-    "billing_page_visits",
-)
+SNAPSHOT_HEADER = ("organization_id", "week", *AccountSnapshot.MEASURES)
 BATCH_SIZE = 1000
 Progress = Callable[[int, int], None]
 

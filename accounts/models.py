@@ -382,6 +382,15 @@ class AccountSnapshot(models.Model):
     support_tickets = models.PositiveIntegerField(null=True, blank=True)
     billing_page_visits = models.PositiveIntegerField(null=True, blank=True)
 
+    # What a snapshot measures, in the order imports, the API form and the demo use.
+    MEASURES: ClassVar[tuple[str, ...]] = (
+        "health",
+        "active_users_30d",
+        "events",
+        "support_tickets",
+        "billing_page_visits",
+    )
+
     class Meta:
         ordering = ("account", "-week")
         get_latest_by = "week"
