@@ -1,4 +1,5 @@
-"""The assignment benchmark's ceiling replays one real intake's SQL correctly."""
+"""The assignment benchmark's ceilings: the replay of one real intake's SQL, and the
+minimal SQL function, each write a whole assignment against today's schema."""
 
 from __future__ import annotations
 
@@ -84,3 +85,20 @@ def test_the_one_call_shape_writes_the_same_rows(postgres_only):
 
     after = (Account.objects.count(), Task.objects.count(), TaskEvent.objects.count())
     assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 2]
+
+
+def test_the_minimal_function_writes_one_whole_assignment(postgres_only):
+    picked = member()
+    sql = importlib.import_module("bench.assignment").MINIMAL_INTAKE_SQL.read_text()
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        cursor.execute("SELECT bench_minimal_intake(%s, %s)", [42, picked.territories.get().pk])
+        (task_id,) = cursor.fetchone()
+
+    task = Task.objects.get(pk=task_id)
+    picked.refresh_from_db()
+    assert task.assignee == picked.user == task.account.owner
+    assert picked.leads_this_month == 1
+    assert TaskEvent.objects.filter(task=task).count() == 2
+    assert RoundRobinEvent.objects.filter(task=task, member=picked).count() == 1
+    assert OwnershipChange.objects.filter(account=task.account).count() == 1
