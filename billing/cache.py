@@ -45,9 +45,14 @@ def bump_revenue_data_version() -> None:
         cache.set(VERSION_KEY, 2, timeout=None)
 
 
+def _key(name: str) -> str:
+    """``name`` under the current data version (a bumped version misses every old entry)."""
+    return f"billing:revenue:{revenue_data_version()}:{name}"
+
+
 def cached[T](name: str, compute: Callable[[], T]) -> T:
     """``compute()``, cached for ``TIMEOUT_SECONDS`` under ``name`` and the data version."""
-    key = f"billing:revenue:{revenue_data_version()}:{name}"
+    key = _key(name)
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -57,7 +62,7 @@ def cached[T](name: str, compute: Callable[[], T]) -> T:
 
 def cached_only[T](name: str) -> T | None:
     """What ``cached(name, …)`` holds under the current data version, without computing."""
-    value: T | None = cache.get(f"billing:revenue:{revenue_data_version()}:{name}")
+    value: T | None = cache.get(_key(name))
     return value
 
 
