@@ -31,7 +31,8 @@ from bench._common import best_seconds, seconds
 from billing.adjustments import to_money
 from billing.cache import bump_revenue_data_version, warm_revenue_cache
 from billing.lifecycle import lifecycle_components
-from billing.months import add_months
+from billing.months import add_months, month_start
+from billing.quota import latest_revenue_month
 
 MONTHS = 24
 REPEATS = 2
@@ -122,18 +123,12 @@ def _ensure_data(accounts: int) -> None:
         first = (
             add_months(last, -(MONTHS - 1))
             if last
-            else add_months(timezone.localdate().replace(day=1), -MONTHS)
+            else add_months(month_start(timezone.localdate()), -MONTHS)
         )
         cursor.execute(GENERATE_ACCOUNTS_SQL, {"missing": missing})
         cursor.execute(GENERATE_REVENUE_SQL, {"first": first, "months": MONTHS})
         cursor.execute("ANALYZE accounts_account")
         cursor.execute("ANALYZE billing_monthlyrevenue")
-
-
-def _through() -> Any:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT MAX(month) FROM billing_monthlyrevenue")
-        return cursor.fetchone()[0]
 
 
 def _page_user() -> User:
@@ -149,7 +144,8 @@ def _page_user() -> User:
 def run(*, accounts: int) -> dict[str, float]:
     """Print and return the figures: ratios to the hand-written query and page seconds."""
     _ensure_data(accounts)
-    through = _through()
+    through = latest_revenue_month()
+    assert through is not None  # _ensure_data has written revenue
     first = add_months(through, -(MONTHS - 1))
     params = {"first": first, "through": through, "grid_first": add_months(first, -14)}
 

@@ -45,9 +45,14 @@ def bump_revenue_data_version() -> None:
         cache.set(VERSION_KEY, 2, timeout=None)
 
 
+def _key(name: str) -> str:
+    """``name`` under the current data version (a bumped version misses every old entry)."""
+    return f"billing:revenue:{revenue_data_version()}:{name}"
+
+
 def cached[T](name: str, compute: Callable[[], T]) -> T:
     """``compute()``, cached for ``TIMEOUT_SECONDS`` under ``name`` and the data version."""
-    key = f"billing:revenue:{revenue_data_version()}:{name}"
+    key = _key(name)
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -57,7 +62,7 @@ def cached[T](name: str, compute: Callable[[], T]) -> T:
 
 def cached_only[T](name: str) -> T | None:
     """What ``cached(name, …)`` holds under the current data version, without computing."""
-    value: T | None = cache.get(f"billing:revenue:{revenue_data_version()}:{name}")
+    value: T | None = cache.get(_key(name))
     return value
 
 
@@ -99,16 +104,12 @@ def page_components(
     """
     if latest is not None and through <= latest:
         months = history(kind="components", latest=latest, adjusted=adjusted)
-        end = next((i for i, c in enumerate(months) if c.month == through), None)
-        if end is not None:
-            # Before the first month with revenue every component is zero.
-            first = months[0].month
-            before = [
-                empty_components(m)
-                for m in month_range(add_months(through, 1 - PAGE_MONTHS), first)
-                if m < first
-            ]
-            return (before + months[: end + 1])[-PAGE_MONTHS:]
+        by_month = {c.month: c for c in months}
+        # Before the first month with revenue every component is zero.
+        return [
+            by_month.get(m) or empty_components(m)
+            for m in month_range(add_months(through, 1 - PAGE_MONTHS), through)
+        ]
     return cached(
         f"components:{through}:{adjusted}",
         partial(lifecycle_components, through=through, adjusted=adjusted),
@@ -124,7 +125,8 @@ def page_products(
         products: list[MonthComponents] | None = cached_only(
             _history_name("products", latest=latest, adjusted=adjusted)
         )
-        if products is not None and products and products[0].month <= through <= latest:
+        if products is not None and through <= latest:
+            # Before the first month with revenue no product has a row.
             return [row for row in products if row.month == through]
     return cached(
         f"products:{through}:{adjusted}",

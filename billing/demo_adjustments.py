@@ -15,7 +15,7 @@ from django.db.models import Sum
 from accounts.models import Account, Region
 
 from .models import Consolidation, CreditReason, MonthlyRevenue, OneTimeCredit
-from .months import add_months
+from .months import add_months, month_start
 
 CREDIT_SHARE = 0.01  # of accounts with revenue
 CONSOLIDATION_SHARE = 0.002
@@ -30,7 +30,7 @@ def seed_adjustments(*, rng: random.Random, today: dt.date) -> int:
     idempotent on its own: ``seed_demo --reset`` empties the tables first
     (credits and consolidations cascade with their accounts).
     """
-    current = today.replace(day=1)
+    current = month_start(today)
     paying = list(
         MonthlyRevenue.objects.filter(month__gte=add_months(current, -CREDIT_MONTHS))
         .values_list("account_id", flat=True)

@@ -139,13 +139,17 @@ def lifecycle_components(
     """Components for the ``months`` months ending with ``through``, oldest first.
 
     At total level (``product_id == 0``) or per product (one row per product
-    and month that has any revenue movement; no retention sums per product).
-    One query; read-only.
+    and month with revenue in it or the month before; no retention sums per
+    product). One query; read-only.
     """
     first_month = add_months(through, -(months - 1))
     cte, params = _life_cte(
         first_month=first_month, last_month=through, adjusted=adjusted, by_product=by_product
     )
+    # A product whose customers all stopped paying before the previous month
+    # still has grid rows (all $0) when the window reaches back to when they
+    # paid; without this the rows of a month would depend on the window asked for.
+    having = "HAVING SUM(amount) > 0 OR SUM(prev) > 0" if by_product else ""
     sql = (
         cte
         + f"""
@@ -162,6 +166,7 @@ def lifecycle_components(
         {_retention_select()}
     FROM life
     GROUP BY month, product_id
+    {having}
     ORDER BY month, product_id
     """
     )

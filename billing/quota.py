@@ -40,7 +40,7 @@ from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
 
 from .models import MonthlyRevenue
-from .months import add_months
+from .months import add_months, month_range, month_start
 
 BASE_MULTIPLIER = Decimal("0.7")
 EXTRA_PRODUCT_MULTIPLIER = Decimal("0.2")
@@ -160,11 +160,10 @@ def monthly_invoices(
 def _quarter_invoices(
     by_month: dict[dt.date, MonthInvoice], first_month: dt.date, through: dt.date
 ) -> list[MonthInvoice]:
-    months = [add_months(first_month, i) for i in range(3)]
+    last = min(add_months(first_month, 2), through)
     return [
         by_month.get(m, MonthInvoice(month=m, amount=ZERO, paid_products=0))
-        for m in months
-        if m <= through
+        for m in month_range(first_month, last)
     ]
 
 
@@ -180,6 +179,12 @@ def latest_revenue_month() -> dt.date | None:
     return latest
 
 
+def counted_through(quarter: dt.date) -> dt.date:
+    """The month ``quarter`` is counted up to: the latest month with any revenue
+    (a quarter in progress is measured so far), else the quarter's last month."""
+    return latest_revenue_month() or add_months(quarter, 2)
+
+
 def in_grace_period(
     *, owner_since: dt.date | None, had_previous_owner: bool, churn_month: dt.date, end_arr: Decimal
 ) -> bool:
@@ -189,7 +194,7 @@ def in_grace_period(
     """
     if had_previous_owner or owner_since is None or end_arr > 0:
         return False
-    return churn_month < add_months(owner_since.replace(day=1), GRACE_MONTHS)
+    return churn_month < add_months(month_start(owner_since), GRACE_MONTHS)
 
 
 def book_for_quota(tams: Iterable[User]) -> QuerySet[Account]:
@@ -211,14 +216,14 @@ def tam_quotas(
     """Quota attainment for ``quarter`` (its first month) per TAM, by TAM name.
 
     ``tams`` defaults to every active user with the TAM role (team lead joined). The quarter
-    counts its months up to ``through`` (default: the latest month with any
-    revenue), so a quarter in progress is measured so far rather than as
-    churned. At most four queries whatever the number of TAMs and accounts;
-    read-only.
+    counts its months up to ``through`` (default: ``counted_through``), so a
+    quarter in progress is measured so far rather than as churned. At most
+    four queries whatever the number of TAMs and accounts; read-only.
     """
+    last = add_months(quarter, 2)
     if through is None:
-        through = latest_revenue_month() or add_months(quarter, 2)
-    churn_month = min(add_months(quarter, 2), through)
+        through = counted_through(quarter)
+    churn_month = min(last, through)
     if tams is None:
         tams = (
             User.objects.filter(groups__name=Role.TAM, is_active=True)
@@ -227,9 +232,10 @@ def tam_quotas(
         )
     tam_list = list(tams)
     previous = add_months(quarter, -3)
-    months = [add_months(previous, i) for i in range(6)]
     accounts = list(book_for_quota(tam_list))
-    invoices = monthly_invoices(account_ids=[a.pk for a in accounts], months=months)
+    invoices = monthly_invoices(
+        account_ids=[a.pk for a in accounts], months=month_range(previous, last)
+    )
     per_owner: dict[int, list[AccountQuota]] = defaultdict(list)
     for account in accounts:
         by_month = invoices.get(account.pk, {})

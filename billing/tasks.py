@@ -10,7 +10,7 @@ from .cache import warm_revenue_cache
 
 @shared_task
 def refresh_revenue_cache() -> dict[str, object]:
-    """Hourly: new revenue data version, current month's page computed ahead of visitors."""
+    """Hourly: new revenue data version, the whole revenue history computed ahead of visitors."""
     run = run_job(
         "billing.refresh_revenue_cache",
         lambda: warm_revenue_cache(today=timezone.localdate()),

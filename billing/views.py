@@ -29,7 +29,7 @@ from .months import (
     quarter_label,
     quarter_start,
 )
-from .quota import TamQuota, latest_revenue_month, tam_quotas, team_quota
+from .quota import TamQuota, counted_through, latest_revenue_month, tam_quotas, team_quota
 from .reports import number
 from .retention import Retention, retention_from
 
@@ -151,7 +151,7 @@ def quota(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     quarter = _quarter(request)
     current = quarter_start(timezone.localdate())
-    through = latest_revenue_month() or add_months(quarter, 2)
+    through = counted_through(quarter)
     # Leads and managers see every active TAM (tam_quotas' default), others their own row.
     rows = tam_quotas(quarter=quarter, tams=None if sees_all else [user], through=through)
     teams = _teams(rows, quarter) if sees_all else []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -95,3 +97,38 @@ def test_any_revenue_history_slices_the_same_as_computing_alone(amounts):
     assert page_components(through=through, adjusted=True, latest=latest) == (
         lifecycle_components(through=through, adjusted=True)
     )
+
+
+@pytest.mark.parametrize("adjusted", [True, False])
+def test_months_before_the_first_revenue_are_zeros_from_the_history_without_a_query(
+    adjusted, django_assert_num_queries
+):
+    _history_of_customers()
+    warm_revenue_cache(today=month(6))
+    latest = latest_revenue_month()
+    assert latest is not None
+    for back in (30, 31, 40):
+        through = add_months(latest, -back)
+
+        with django_assert_num_queries(0):
+            totals = page_components(through=through, adjusted=adjusted, latest=latest)
+            products = page_products(through=through, adjusted=adjusted, latest=latest)
+
+        assert totals == lifecycle_components(through=through, adjusted=adjusted), back
+        assert products == lifecycle_components(
+            through=through, months=1, adjusted=adjusted, by_product=True
+        )
+
+
+def test_a_product_nobody_pays_for_any_more_has_no_row_from_the_warmed_history_either():
+    account = AccountFactory.create()
+    series(account, [100, 100, None, None, None, None], key="logs")
+    series(account, [100] * 6)
+    warm_revenue_cache(today=month(6))
+    latest = latest_revenue_month()
+    assert latest is not None
+
+    rows = page_products(through=latest, adjusted=False, latest=latest)
+
+    assert rows == lifecycle_components(through=latest, months=1, adjusted=False, by_product=True)
+    assert [row.total for row in rows] == [Decimal("100.00")]
