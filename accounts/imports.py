@@ -403,7 +403,8 @@ def import_snapshots(text: str, *, dry_run: bool) -> ImportResult:
             errors.append(RowError(line, "health", "one of good, fair, poor or empty"))
         numbers = {
             column: _int(row[column], line, column, errors)
-            for column in ("active_users_30d", "events", "support_tickets", "billing_page_visits")
+            for column in AccountSnapshot.MEASURES
+            if column != "health"
         }
         if errors:
             result.errors.extend(errors)
@@ -422,13 +423,7 @@ def import_snapshots(text: str, *, dry_run: bool) -> ImportResult:
             batch_size=BATCH_SIZE,
             update_conflicts=True,
             unique_fields=["account", "week"],
-            update_fields=[
-                "health",
-                "active_users_30d",
-                "events",
-                "support_tickets",
-                "billing_page_visits",
-            ],
+            update_fields=AccountSnapshot.MEASURES,
         )
         latest = AccountSnapshot.objects.filter(account=OuterRef("pk")).order_by("-week")
         Account.objects.filter(pk__in={o.account_id for o in objs}).update(
