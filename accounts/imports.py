@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from .models import (
@@ -425,10 +425,16 @@ def import_snapshots(text: str, *, dry_run: bool) -> ImportResult:
             unique_fields=["account", "week"],
             update_fields=AccountSnapshot.MEASURES,
         )
-        latest = AccountSnapshot.objects.filter(account=OuterRef("pk")).order_by("-week")
-        Account.objects.filter(pk__in={o.account_id for o in objs}).update(
-            health=Subquery(latest.values("health")[:1]),
-            active_users_30d=Subquery(latest.values("active_users_30d")[:1]),
-        )
+        set_health_from_latest_snapshot(Account.objects.filter(pk__in={o.account_id for o in objs}))
     result.applied = True
     return result
+
+
+def set_health_from_latest_snapshot(accounts: QuerySet[Account]) -> int:
+    """Set each of ``accounts``' current health and active users from its latest
+    weekly snapshot, in one UPDATE. Idempotent; returns the rows updated."""
+    latest = AccountSnapshot.objects.filter(account=OuterRef("pk")).order_by("-week")
+    return accounts.update(
+        health=Subquery(latest.values("health")[:1]),
+        active_users_30d=Subquery(latest.values("active_users_30d")[:1]),
+    )
