@@ -11,7 +11,8 @@ from django.utils import timezone
 from .demo import insert_rows
 from .imports import set_health_from_latest_snapshot
 from .models import Account, AccountPlan, AccountSnapshot, Activity, ActivityKind, Health
-from .segments import add_months, quarter_number, quarter_start, refresh_top_accounts
+from .plans import plan_title
+from .segments import add_months, quarter_start, refresh_top_accounts
 
 WEEKS = 12
 SNAPSHOT_FIELDS = ("account_id", "week", *AccountSnapshot.MEASURES)
@@ -40,7 +41,7 @@ def seed_books(*, rng: random.Random, today: dt.date) -> int:
         AccountPlan(
             account=account,
             quarter_start=start,
-            title=f"Q{quarter_number(start)} Account Plan – {account.name}",
+            title=plan_title(account, day=start),
             overview=f"{account.name} ({account.domain or 'no domain'}), {account.country or '–'}",
             objectives="Grow into a second core product; secure an annual plan.",
             stakeholders="Champion: head of product. Economic buyer: CTO.",
