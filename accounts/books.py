@@ -23,7 +23,6 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.utils import timezone
 
 from billing.models import MonthlyRevenue
 
@@ -31,7 +30,6 @@ from .models import (
     Account,
     AccountPlan,
     Activity,
-    ActivityKind,
     NewOwnerTrait,
     OwnerRole,
     OwnershipChange,
@@ -40,6 +38,7 @@ from .models import (
     User,
 )
 from .ownership import change_account_owner
+from .plans import add_note
 from .roles import Role
 from .segments import (
     ARR_20K,
@@ -418,11 +417,9 @@ def set_book_state(
         Account.objects.filter(pk=account.pk).update(**changes)
         for name, value in changes.items():
             setattr(account, name, value)
-        return Activity.objects.create(
+        return add_note(
             account=account,
-            kind=ActivityKind.NOTE,
             author=by,
-            occurred_at=timezone.now(),
             summary="; ".join(words[k][0 if v else 1] for k, v in changes.items()),
         )
 
@@ -438,13 +435,7 @@ def set_new_owner_trait(*, account: Account, trait: str, by: User) -> Activity:
         Account.objects.filter(pk=account.pk).update(new_owner_trait=trait)
         account.new_owner_trait = trait
         label = NewOwnerTrait(trait).label if trait else "(cleared)"
-        return Activity.objects.create(
-            account=account,
-            kind=ActivityKind.NOTE,
-            author=by,
-            occurred_at=timezone.now(),
-            summary=f"New owner trait set to {label}",
-        )
+        return add_note(account=account, author=by, summary=f"New owner trait set to {label}")
 
 
 def assign_account(
