@@ -350,13 +350,14 @@ def suggested_trait(*, region: str, core_paid_count: int) -> str:
 def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
     """Accounts the managers review at allocation, each with its queue reasons and
     suggested trait. Two queries whatever the number of accounts."""
-    over_15_owners = (
+    # Read once: the queue's filter and each row's reasons both need it.
+    over_15 = set(
         Account.objects.filter(owner_role=OwnerRole.TAM, is_lead=False, owner__isnull=False)
         .order_by()
         .values("owner")
         .annotate(n=Count("pk"))
         .filter(n__gt=TAM_MAX_ACCOUNTS)
-        .values("owner")
+        .values_list("owner", flat=True)
     )
     accounts = (
         with_revenue(
@@ -366,12 +367,11 @@ def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
         .filter(
             Q(owner__isnull=True, arr__gte=ARR_20K)  # type: ignore[misc]
             | ~Q(new_owner_trait="")
-            | Q(owner__in=over_15_owners, owner_role=OwnerRole.TAM, is_lead=False)
+            | Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
             | Q(owner_role=OwnerRole.CSM, core_paid_count__lt=CORE_PRODUCTS)
         )
         .order_by("-arr", "name")
     )
-    over_15 = set(over_15_owners.values_list("owner", flat=True))
     rows: list[tuple[Account, list[str], str]] = []
     for account in accounts:
         reasons: list[str] = []
