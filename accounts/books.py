@@ -151,7 +151,11 @@ def book_totals(owner: User, *, today: dt.date) -> BookTotals:
     accounts, leads = figures["accounts"], figures["leads"]
     arr = (mrr or Decimal(0)) * 12
     warnings: list[str] = []
+    max_accounts: int | None = None
+    hard_cap: int | None = None
     if role == "TAM":
+        target_accounts = f"{TAM_TARGET_MIN_ACCOUNTS}–{TAM_MAX_ACCOUNTS}"
+        max_accounts, hard_cap = TAM_MAX_ACCOUNTS, TAM_HARD_CAP
         if accounts > TAM_MAX_ACCOUNTS:
             warnings.append(
                 f"{accounts} accounts: over the maximum of {TAM_MAX_ACCOUNTS}; "
@@ -162,29 +166,20 @@ def book_totals(owner: User, *, today: dt.date) -> BookTotals:
                 f"{accounts + leads} accounts including leads: over the hard cap of {TAM_HARD_CAP}."
             )
         if accounts < TAM_TARGET_MIN_ACCOUNTS:
-            warnings.append(f"Below the target of {TAM_TARGET_MIN_ACCOUNTS}–{TAM_MAX_ACCOUNTS}.")
-        return BookTotals(
-            role=role,
-            accounts=accounts,
-            leads=leads,
-            arr=arr,
-            target_accounts=f"{TAM_TARGET_MIN_ACCOUNTS}–{TAM_MAX_ACCOUNTS}",
-            target_arr=BOOK_TARGET_ARR,
-            max_accounts=TAM_MAX_ACCOUNTS,
-            hard_cap=TAM_HARD_CAP,
-            warnings=warnings,
-        )
-    if accounts > CSM_TARGET_ACCOUNTS:
-        warnings.append(f"{accounts} accounts: over the target of about {CSM_TARGET_ACCOUNTS}.")
+            warnings.append(f"Below the target of {target_accounts}.")
+    else:
+        target_accounts = f"about {CSM_TARGET_ACCOUNTS}"
+        if accounts > CSM_TARGET_ACCOUNTS:
+            warnings.append(f"{accounts} accounts: over the target of {target_accounts}.")
     return BookTotals(
         role=role,
         accounts=accounts,
         leads=leads,
         arr=arr,
-        target_accounts=f"about {CSM_TARGET_ACCOUNTS}",
+        target_accounts=target_accounts,
         target_arr=BOOK_TARGET_ARR,
-        max_accounts=None,
-        hard_cap=None,
+        max_accounts=max_accounts,
+        hard_cap=hard_cap,
         warnings=warnings,
     )
 
