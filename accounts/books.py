@@ -25,6 +25,7 @@ from django.db.models import (
 )
 
 from billing.models import MonthlyRevenue
+from billing.quota import GRACE_MONTHS
 
 from .models import (
     Account,
@@ -479,13 +480,10 @@ def assign_account(
     return change
 
 
-GRACE_MONTHS = 3
-
-
 def annotate_for_book(accounts: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
     """My book's rows: revenue, segments, plan freshness and ``in_grace_period``
     (the owner took it with no previous owner less than 3 months ago, so a churn
-    does not count against their quota). One query."""
+    does not count against their quota: billing.quota's grace period). One query."""
     grace_start = add_months(today.replace(day=1), -GRACE_MONTHS).replace(day=min(today.day, 28))
     first_owner = OwnershipChange.objects.filter(
         account=OuterRef("pk"), new_owner=OuterRef("owner"), previous_owner__isnull=True
