@@ -23,15 +23,14 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.utils import timezone
 
 from billing.models import MonthlyRevenue
+from billing.quota import GRACE_MONTHS
 
 from .models import (
     Account,
     AccountPlan,
     Activity,
-    ActivityKind,
     NewOwnerTrait,
     OwnerRole,
     OwnershipChange,
@@ -40,6 +39,7 @@ from .models import (
     User,
 )
 from .ownership import change_account_owner
+from .plans import add_note
 from .roles import Role
 from .segments import (
     ARR_20K,
@@ -152,7 +152,11 @@ def book_totals(owner: User, *, today: dt.date) -> BookTotals:
     accounts, leads = figures["accounts"], figures["leads"]
     arr = (mrr or Decimal(0)) * 12
     warnings: list[str] = []
+    max_accounts: int | None = None
+    hard_cap: int | None = None
     if role == "TAM":
+        target_accounts = f"{TAM_TARGET_MIN_ACCOUNTS}–{TAM_MAX_ACCOUNTS}"
+        max_accounts, hard_cap = TAM_MAX_ACCOUNTS, TAM_HARD_CAP
         if accounts > TAM_MAX_ACCOUNTS:
             warnings.append(
                 f"{accounts} accounts: over the maximum of {TAM_MAX_ACCOUNTS}; "
@@ -163,29 +167,20 @@ def book_totals(owner: User, *, today: dt.date) -> BookTotals:
                 f"{accounts + leads} accounts including leads: over the hard cap of {TAM_HARD_CAP}."
             )
         if accounts < TAM_TARGET_MIN_ACCOUNTS:
-            warnings.append(f"Below the target of {TAM_TARGET_MIN_ACCOUNTS}–{TAM_MAX_ACCOUNTS}.")
-        return BookTotals(
-            role=role,
-            accounts=accounts,
-            leads=leads,
-            arr=arr,
-            target_accounts=f"{TAM_TARGET_MIN_ACCOUNTS}–{TAM_MAX_ACCOUNTS}",
-            target_arr=BOOK_TARGET_ARR,
-            max_accounts=TAM_MAX_ACCOUNTS,
-            hard_cap=TAM_HARD_CAP,
-            warnings=warnings,
-        )
-    if accounts > CSM_TARGET_ACCOUNTS:
-        warnings.append(f"{accounts} accounts: over the target of about {CSM_TARGET_ACCOUNTS}.")
+            warnings.append(f"Below the target of {target_accounts}.")
+    else:
+        target_accounts = f"about {CSM_TARGET_ACCOUNTS}"
+        if accounts > CSM_TARGET_ACCOUNTS:
+            warnings.append(f"{accounts} accounts: over the target of {target_accounts}.")
     return BookTotals(
         role=role,
         accounts=accounts,
         leads=leads,
         arr=arr,
-        target_accounts=f"about {CSM_TARGET_ACCOUNTS}",
+        target_accounts=target_accounts,
         target_arr=BOOK_TARGET_ARR,
-        max_accounts=None,
-        hard_cap=None,
+        max_accounts=max_accounts,
+        hard_cap=hard_cap,
         warnings=warnings,
     )
 
@@ -351,13 +346,14 @@ def suggested_trait(*, region: str, core_paid_count: int) -> str:
 def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
     """Accounts the managers review at allocation, each with its queue reasons and
     suggested trait. Two queries whatever the number of accounts."""
-    over_15_owners = (
+    # Read once: the queue's filter and each row's reasons both need it.
+    over_15 = set(
         Account.objects.filter(owner_role=OwnerRole.TAM, is_lead=False, owner__isnull=False)
         .order_by()
         .values("owner")
         .annotate(n=Count("pk"))
         .filter(n__gt=TAM_MAX_ACCOUNTS)
-        .values("owner")
+        .values_list("owner", flat=True)
     )
     accounts = (
         with_revenue(
@@ -367,12 +363,11 @@ def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
         .filter(
             Q(owner__isnull=True, arr__gte=ARR_20K)  # type: ignore[misc]
             | ~Q(new_owner_trait="")
-            | Q(owner__in=over_15_owners, owner_role=OwnerRole.TAM, is_lead=False)
+            | Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
             | Q(owner_role=OwnerRole.CSM, core_paid_count__lt=CORE_PRODUCTS)
         )
         .order_by("-arr", "name")
     )
-    over_15 = set(over_15_owners.values_list("owner", flat=True))
     rows: list[tuple[Account, list[str], str]] = []
     for account in accounts:
         reasons: list[str] = []
@@ -418,11 +413,9 @@ def set_book_state(
         Account.objects.filter(pk=account.pk).update(**changes)
         for name, value in changes.items():
             setattr(account, name, value)
-        return Activity.objects.create(
+        return add_note(
             account=account,
-            kind=ActivityKind.NOTE,
             author=by,
-            occurred_at=timezone.now(),
             summary="; ".join(words[k][0 if v else 1] for k, v in changes.items()),
         )
 
@@ -438,13 +431,7 @@ def set_new_owner_trait(*, account: Account, trait: str, by: User) -> Activity:
         Account.objects.filter(pk=account.pk).update(new_owner_trait=trait)
         account.new_owner_trait = trait
         label = NewOwnerTrait(trait).label if trait else "(cleared)"
-        return Activity.objects.create(
-            account=account,
-            kind=ActivityKind.NOTE,
-            author=by,
-            occurred_at=timezone.now(),
-            summary=f"New owner trait set to {label}",
-        )
+        return add_note(account=account, author=by, summary=f"New owner trait set to {label}")
 
 
 def assign_account(
@@ -493,13 +480,10 @@ def assign_account(
     return change
 
 
-GRACE_MONTHS = 3
-
-
 def annotate_for_book(accounts: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
     """My book's rows: revenue, segments, plan freshness and ``in_grace_period``
     (the owner took it with no previous owner less than 3 months ago, so a churn
-    does not count against their quota). One query."""
+    does not count against their quota: billing.quota's grace period). One query."""
     grace_start = add_months(today.replace(day=1), -GRACE_MONTHS).replace(day=min(today.day, 28))
     first_owner = OwnershipChange.objects.filter(
         account=OuterRef("pk"), new_owner=OuterRef("owner"), previous_owner__isnull=True

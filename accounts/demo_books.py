@@ -6,12 +6,13 @@ import datetime as dt
 import random
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from .demo import insert_rows
+from .imports import set_health_from_latest_snapshot
 from .models import Account, AccountPlan, AccountSnapshot, Activity, ActivityKind, Health
-from .segments import add_months, quarter_number, quarter_start, refresh_top_accounts
+from .plans import plan_title
+from .segments import add_months, quarter_start, refresh_top_accounts
 
 WEEKS = 12
 SNAPSHOT_FIELDS = ("account_id", "week", *AccountSnapshot.MEASURES)
@@ -40,7 +41,7 @@ def seed_books(*, rng: random.Random, today: dt.date) -> int:
         AccountPlan(
             account=account,
             quarter_start=start,
-            title=f"Q{quarter_number(start)} Account Plan – {account.name}",
+            title=plan_title(account, day=start),
             overview=f"{account.name} ({account.domain or 'no domain'}), {account.country or '–'}",
             objectives="Grow into a second core product; secure an annual plan.",
             stakeholders="Champion: head of product. Economic buyer: CTO.",
@@ -96,10 +97,8 @@ def seed_books(*, rng: random.Random, today: dt.date) -> int:
         fields=SNAPSHOT_FIELDS,
         rows=(row for row in snapshots if (row[0], row[1]) not in existing),
     )
-    latest = AccountSnapshot.objects.filter(account=OuterRef("pk")).order_by("-week")
-    Account.objects.filter(pk__in=AccountSnapshot.objects.values("account")).update(
-        health=Subquery(latest.values("health")[:1]),
-        active_users_30d=Subquery(latest.values("active_users_30d")[:1]),
+    set_health_from_latest_snapshot(
+        Account.objects.filter(pk__in=AccountSnapshot.objects.values("account"))
     )
     # Rank the Top 40 from the demo revenue (run after the billing demo).
     created += refresh_top_accounts(today=today)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from .models import (
@@ -221,7 +221,7 @@ def import_accounts(
         )
     }
     seen: dict[str, int] = {}
-    prepared: list[tuple[int, dict[str, str], dict[str, Any]]] = []
+    prepared: list[dict[str, Any]] = []
     for line, row in enumerate(rows, start=2):
         errors: list[RowError] = []
         org = row["organization_id"]
@@ -287,19 +287,15 @@ def import_accounts(
             "am_managed": flag in TRUE,
             "plan": plan,
             "renewal_date": renewal,
-            "_owner_changed": owner_changed,
-            "_previous_owner_id": before["owner_id"] if before else None,
         }
         outcome = "update" if before else "create"
         if owner_changed:
             outcome += ", owner change"
         result.outcomes.append((line, org, outcome))
-        prepared.append((line, row, values))
+        prepared.append(values)
     if result.errors or dry_run:
         return result
-    _apply_accounts(
-        [v for _, _, v in prepared], changed_by=changed_by, today=today, progress=progress
-    )
+    _apply_accounts(prepared, changed_by=changed_by, today=today, progress=progress)
     result.applied = True
     return result
 
@@ -322,17 +318,9 @@ def _apply_accounts(
         .order_by("pk")
         .values_list("organization_id", "owner_id", "owner_role")
     }
-    for row in rows:
-        before = locked.get(row["organization_id"])
-        row["_previous_owner_id"] = before[0] if before else None
-        row["_owner_changed"] = (
-            before != (row["owner_id"], row["owner_role"])
-            if before
-            else row["owner_id"] is not None
-        )
     for start in range(0, len(rows), BATCH_SIZE):
         batch = rows[start : start + BATCH_SIZE]
-        objs = [Account(**{k: v for k, v in r.items() if not k.startswith("_")}) for r in batch]
+        objs = [Account(**row) for row in batch]
         Account.objects.bulk_create(
             objs,
             update_conflicts=True,
@@ -352,21 +340,26 @@ def _apply_accounts(
                 "updated_at",
             ],
         )
-        OwnershipChange.objects.bulk_create(
-            OwnershipChange(
-                account_id=obj.pk,
-                previous_owner_id=row["_previous_owner_id"],
-                new_owner_id=row["owner_id"],
-                new_owner_role=row["owner_role"],
-                changed_by=changed_by,
-                changed_at=now,
-                effective_on=row["owner_since"] or today,
-                reason="Imported from the accounts CSV.",
-                source="import",
+        changes = []
+        for obj, row in zip(objs, batch, strict=True):
+            # A new account counts as unowned before.
+            previous = locked.get(row["organization_id"], (None, ""))
+            if previous == (row["owner_id"], row["owner_role"]):
+                continue
+            changes.append(
+                OwnershipChange(
+                    account_id=obj.pk,
+                    previous_owner_id=previous[0],
+                    new_owner_id=row["owner_id"],
+                    new_owner_role=row["owner_role"],
+                    changed_by=changed_by,
+                    changed_at=now,
+                    effective_on=row["owner_since"] or today,
+                    reason="Imported from the accounts CSV.",
+                    source="import",
+                )
             )
-            for obj, row in zip(objs, batch, strict=True)
-            if row["_owner_changed"]
-        )
+        OwnershipChange.objects.bulk_create(changes)
         if progress is not None:
             progress(start + len(batch), len(rows))
 
@@ -410,7 +403,8 @@ def import_snapshots(text: str, *, dry_run: bool) -> ImportResult:
             errors.append(RowError(line, "health", "one of good, fair, poor or empty"))
         numbers = {
             column: _int(row[column], line, column, errors)
-            for column in ("active_users_30d", "events", "support_tickets", "billing_page_visits")
+            for column in AccountSnapshot.MEASURES
+            if column != "health"
         }
         if errors:
             result.errors.extend(errors)
@@ -429,18 +423,18 @@ def import_snapshots(text: str, *, dry_run: bool) -> ImportResult:
             batch_size=BATCH_SIZE,
             update_conflicts=True,
             unique_fields=["account", "week"],
-            update_fields=[
-                "health",
-                "active_users_30d",
-                "events",
-                "support_tickets",
-                "billing_page_visits",
-            ],
+            update_fields=AccountSnapshot.MEASURES,
         )
-        latest = AccountSnapshot.objects.filter(account=OuterRef("pk")).order_by("-week")
-        Account.objects.filter(pk__in={o.account_id for o in objs}).update(
-            health=Subquery(latest.values("health")[:1]),
-            active_users_30d=Subquery(latest.values("active_users_30d")[:1]),
-        )
+        set_health_from_latest_snapshot(Account.objects.filter(pk__in={o.account_id for o in objs}))
     result.applied = True
     return result
+
+
+def set_health_from_latest_snapshot(accounts: QuerySet[Account]) -> int:
+    """Set each of ``accounts``' current health and active users from its latest
+    weekly snapshot, in one UPDATE. Idempotent; returns the rows updated."""
+    latest = AccountSnapshot.objects.filter(account=OuterRef("pk")).order_by("-week")
+    return accounts.update(
+        health=Subquery(latest.values("health")[:1]),
+        active_users_30d=Subquery(latest.values("active_users_30d")[:1]),
+    )

@@ -138,14 +138,6 @@ class NewOwnerTrait(models.TextChoices):
     READY_TO_MOVE = "ready_to_move", "Ready to move"
 
 
-class AccountQuerySet(models.QuerySet["Account"]):
-    def owned_by(self, user: User) -> AccountQuerySet:
-        return self.filter(owner=user)
-
-    def unowned(self) -> AccountQuerySet:
-        return self.filter(owner__isnull=True)
-
-
 class Account(models.Model):
     """A customer account (one PostHog organization)."""
 
@@ -236,8 +228,6 @@ class Account(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = AccountQuerySet.as_manager()
 
     class Meta:
         ordering = ("name",)

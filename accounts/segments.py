@@ -215,30 +215,23 @@ def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Acc
     )
 
 
-# Filter on a queryset that went through ``with_revenue``.
-SEGMENT_FILTERS: dict[str, Q] = {
-    Segment.ARR_20K: Q(seg_20k=True),
-    Segment.ARR_60K: Q(seg_60k=True),
-    Segment.STARTUP: Q(seg_startup=True),
-    Segment.ANNUAL: Q(seg_annual=True),
-    Segment.TRIAL: Q(seg_trial=True),
-    Segment.FIRST_PAYMENT: Q(seg_first_payment=True),
-    Segment.TOP_40: Q(is_top_40=True),
+# The boolean annotation ``with_revenue`` sets for each segment, in display order.
+SEGMENT_FLAGS: dict[str, str] = {
+    Segment.ARR_20K: "seg_20k",
+    Segment.ARR_60K: "seg_60k",
+    Segment.STARTUP: "seg_startup",
+    Segment.ANNUAL: "seg_annual",
+    Segment.TRIAL: "seg_trial",
+    Segment.FIRST_PAYMENT: "seg_first_payment",
+    Segment.TOP_40: "is_top_40",
 }
+# Filter on a queryset that went through ``with_revenue``.
+SEGMENT_FILTERS: dict[str, Q] = {key: Q(**{flag: True}) for key, flag in SEGMENT_FLAGS.items()}
 
 
 def segments_of(account: Account) -> list[str]:
     """Segment keys of one account annotated by ``with_revenue``, in display order."""
-    flags = {
-        Segment.ARR_20K: "seg_20k",
-        Segment.ARR_60K: "seg_60k",
-        Segment.STARTUP: "seg_startup",
-        Segment.ANNUAL: "seg_annual",
-        Segment.TRIAL: "seg_trial",
-        Segment.FIRST_PAYMENT: "seg_first_payment",
-        Segment.TOP_40: "is_top_40",
-    }
-    return [key for key, attr in flags.items() if getattr(account, attr, False)]
+    return [key for key, attr in SEGMENT_FLAGS.items() if getattr(account, attr, False)]
 
 
 # --- per-account series (one query each, whatever the number of accounts) ---
