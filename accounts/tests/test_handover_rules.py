@@ -14,6 +14,7 @@ from accounts.handovers import (
     Step,
     add_tam_overlay,
     advance_handover,
+    plan_and_invoices,
     preconditions,
     propose_handover,
     set_onboarding_item,
@@ -160,6 +161,22 @@ def test_plan_precondition_needs_this_quarters_plan():
     assert (stale.ok, "Q1" in stale.why) == (False, True)
     plan_for(account)
     assert checks_by_key(preconditions(account, reason="fully_expanded", today=TODAY))["plan"]
+
+
+def test_a_plan_already_written_for_next_quarter_neither_hides_nor_replaces_this_quarters():
+    account = AccountFactory.create()
+    plan_for(account, quarter_start=dt.date(2026, 7, 1), title="Q3 Account Plan – X")
+    early = preconditions(account, reason="fully_expanded", today=TODAY)[0]
+    assert (early.ok, "Q3" in early.why) == (False, True)
+    plan_for(account, title="Q2 Account Plan – X", no_viable_levers=True, levers_tried="tried")
+    facts = plan_and_invoices(account, today=TODAY)
+    assert (facts.current_plan.title, facts.latest_plan.title) == (  # type: ignore[union-attr]
+        "Q2 Account Plan – X",
+        "Q3 Account Plan – X",
+    )
+    assert preconditions(account, reason="fully_expanded", today=TODAY)[0].ok
+    levers = transition_for(account, from_role=OwnerRole.TAM, to_role=OwnerRole.CSM, today=TODAY)
+    assert checks_by_key(levers.checks)["levers"] is True
 
 
 @pytest.mark.parametrize(
