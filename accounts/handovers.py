@@ -1141,8 +1141,11 @@ def advance_handover(
         raise ValidationError(
             f"Cannot {Step.LABELS[step].lower()} a handover that is {locked.get_state_display().lower()}."
         )
-    if step == Step.ACCEPT and top_40(locked.account, today=today) and not by.is_manager:
-        raise PermissionDenied("Top 40 account: only a manager approves a handover.")
+    if step == Step.ACCEPT:
+        # One revenue read serves the Top 40 rule here and the transition's conditions below.
+        locked.account = _revenue(locked.account, today=today)
+        if top_40(locked.account, today=today) and not by.is_manager:
+            raise PermissionDenied("Top 40 account: only a manager approves a handover.")
     override_reason = override_reason.strip()
     failing = blockers(locked, step=step, today=today)
     if failing:

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.handover_models import HandoverReason, HandoverState
 from accounts.handovers import (
@@ -437,6 +439,14 @@ def test_only_a_manager_approves_a_handover_of_a_top_40_account():
         advance_handover(handover=handover, step=Step.ACCEPT, by=manager(), today=TODAY).state
         == "accepted"
     )
+
+
+def test_accepting_reads_the_accounts_revenue_once():
+    """The Top 40 rule and the transition's conditions share one revenue read."""
+    handover = proposed(ready_account(tam()), csm())
+    with CaptureQueriesContext(connection) as queries:
+        advance_handover(handover=handover, step=Step.ACCEPT, by=manager(), today=TODAY)
+    assert sum('AS "is_top_40"' in q["sql"] for q in queries.captured_queries) == 1
 
 
 # --- timing ---------------------------------------------------------------------------
