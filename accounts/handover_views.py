@@ -228,7 +228,7 @@ def _handover_for(request: HttpRequest, pk: int) -> Handover:
     return handover
 
 
-def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> dict[str, Any]:
+def _detail_context(request: HttpRequest, handover: Handover) -> dict[str, Any]:
     user = _user(request)
     today = timezone.localdate()
     account = with_revenue(Account.objects.filter(pk=handover.account_id), today=today).get()
@@ -252,7 +252,7 @@ def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> d
     conditions = preconditions(
         account, reason=handover.reason, today=today, onboarding=onboarding, facts=facts
     )
-    ctx = {
+    return {
         "handover": handover,
         "account": account,
         "transition": transition,
@@ -274,12 +274,8 @@ def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> d
         ],
         "next_step": NEXT_STEP[handover.state],
         "is_manager": user.is_manager,
-        "step_form": StepForm(),
-        "notes_form": NotesForm(initial={"notes": handover.notes}),
         "timing": attribution_timing(from_role=handover.from_role, account=account, today=today),
     }
-    ctx.update(extra)
-    return ctx
 
 
 @require_GET
