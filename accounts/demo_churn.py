@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from billing.models import MonthlyRevenue
 
-from .churn import detect_churn_signals, monday
+from .churn import LEADERSHIP_ARR, detect_churn_signals, monday
 from .churn_models import (
     ChurnRetro,
     ChurnRiskFlag,
@@ -128,7 +128,7 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
                 arr_at_flag=arr,
                 triggers=rng.choice(_TRIGGERS),
                 known="Customer mentioned budget review in the last call.",
-                help_needed="An exec sponsor call" if arr > 50_000 else "",
+                help_needed="An exec sponsor call" if arr > LEADERSHIP_ARR else "",
                 owner_actions="Booked a recovery call; preparing an optimisation plan.",
                 severity=Severity.SERIOUS if index % 3 == 0 else Severity.ELEVATED,
                 status=status,
@@ -173,9 +173,9 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
                 Escalation(
                     flag=flag,
                     team=EscalationTeam.LEADERSHIP
-                    if flag.arr_at_flag > 50_000
+                    if flag.arr_at_flag > LEADERSHIP_ARR
                     else EscalationTeam.PRODUCT,
-                    person="Simon" if flag.arr_at_flag > 50_000 else "Replay PM",
+                    person="Simon" if flag.arr_at_flag > LEADERSHIP_ARR else "Replay PM",
                     escalated_by=flag.raised_by,
                     escalated_at=flag.raised_at + dt.timedelta(days=3),
                     note="Joined the customer call.",

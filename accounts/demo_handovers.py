@@ -15,7 +15,7 @@ from .handover_models import (
     HandoverState,
     OnboardingCheck,
 )
-from .handovers import AGENDA_CHECKLIST, ONBOARDING_CHECKLIST, PREP_CHECKLIST
+from .handovers import MOVES, ONBOARDING_CHECKLIST, checklist_labels
 from .models import Account, OwnerRole, User
 from .ownership import change_account_owner
 from .roles import Role
@@ -65,9 +65,7 @@ def seed_handovers(*, rng: random.Random, today: dt.date) -> int:
     )
     rng.shuffle(candidates)
     now = timezone.now()
-    keys = [f"prep:{k}" for k, _ in PREP_CHECKLIST] + [
-        f"agenda:{k}" for _, items in AGENDA_CHECKLIST for k, _ in items
-    ]
+    keys = list(checklist_labels())
     handovers: list[Handover] = []
     plans: list[tuple[Handover, tuple[str, ...]]] = []
     for (state, steps, reason), account in zip(_SCENARIOS, candidates, strict=False):
@@ -112,14 +110,7 @@ def seed_handovers(*, rng: random.Random, today: dt.date) -> int:
         )
         state = HandoverState.PROPOSED
         for i, step in enumerate(steps, start=1):
-            to_state = {
-                "accept": HandoverState.ACCEPTED,
-                "push_back": HandoverState.PUSHED_BACK,
-                "schedule_call": HandoverState.CALL_SCHEDULED,
-                "hold_call": HandoverState.CALL_HELD,
-                "complete": HandoverState.COMPLETED,
-                "cancel": HandoverState.CANCELLED,
-            }[step]
+            to_state = MOVES[step][1]
             actor = handover.to_owner if step in ("accept", "push_back") else handover.from_owner
             events.append(
                 HandoverEvent(

@@ -125,12 +125,13 @@ def _proposable_account(request: HttpRequest, pk: int) -> Account:
     return account
 
 
-def _propose_context(account: Account, form: ProposeForm, user: User) -> dict[str, Any]:
+def _propose_context(account: Account, form: ProposeForm) -> dict[str, Any]:
     today = timezone.localdate()
     from_role = account.owner_role
     reason = form["reason"].value() or ""
+    facts = plan_and_invoices(account, today=today)
     transitions = [
-        transition_for(account, from_role=from_role, to_role=role, today=today)
+        transition_for(account, from_role=from_role, to_role=role, today=today, facts=facts)
         for role in handover_roles(from_role)
     ]
     effective_on, waited_for = attribution_timing(from_role=from_role, account=account, today=today)
@@ -140,7 +141,7 @@ def _propose_context(account: Account, form: ProposeForm, user: User) -> dict[st
         "form": form,
         "transitions": transitions,
         "preconditions": preconditions(
-            account, reason=str(reason), today=today, onboarding=onboarding
+            account, reason=str(reason), today=today, onboarding=onboarding, facts=facts
         ),
         "onboarding": onboarding,
         "invalid_reasons": [HandoverReason(r).label for r in sorted(INVALID_REASONS)],
@@ -166,9 +167,7 @@ def handover_propose(request: HttpRequest, pk: int) -> HttpResponse:
         if request.GET.get("to_role") in OwnerRole.values:
             initial["to_role"] = request.GET["to_role"]
         form = ProposeForm(people=people, initial=initial)
-        return render(
-            request, "accounts/handover_propose.html", _propose_context(account, form, user)
-        )
+        return render(request, "accounts/handover_propose.html", _propose_context(account, form))
     form = ProposeForm(request.POST, people=people)
     if form.is_valid():
         try:
@@ -187,7 +186,7 @@ def handover_propose(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Handover of {account.name} proposed.")
             return redirect("accounts:handover", pk=handover.pk)
     return render(
-        request, "accounts/handover_propose.html", _propose_context(account, form, user), status=422
+        request, "accounts/handover_propose.html", _propose_context(account, form), status=422
     )
 
 
@@ -229,12 +228,12 @@ def _handover_for(request: HttpRequest, pk: int) -> Handover:
     return handover
 
 
-def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> dict[str, Any]:
+def _detail_context(request: HttpRequest, handover: Handover) -> dict[str, Any]:
     user = _user(request)
     today = timezone.localdate()
     account = with_revenue(Account.objects.filter(pk=handover.account_id), today=today).get()
     handover.account = account
-    facts = plan_and_invoices(account)
+    facts = plan_and_invoices(account, today=today)
     flags = (
         receiving_flags(account, today=today, facts=facts)
         if handover.to_role == OwnerRole.CSM
@@ -247,13 +246,13 @@ def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> d
     ]
     steps = available_steps(user, handover)
     transition = transition_for(
-        account, from_role=handover.from_role, to_role=handover.to_role, today=today
+        account, from_role=handover.from_role, to_role=handover.to_role, today=today, facts=facts
     )
     onboarding = onboarding_status(account, today=today)
     conditions = preconditions(
         account, reason=handover.reason, today=today, onboarding=onboarding, facts=facts
     )
-    ctx = {
+    return {
         "handover": handover,
         "account": account,
         "transition": transition,
@@ -275,12 +274,8 @@ def _detail_context(request: HttpRequest, handover: Handover, **extra: Any) -> d
         ],
         "next_step": NEXT_STEP[handover.state],
         "is_manager": user.is_manager,
-        "step_form": StepForm(),
-        "notes_form": NotesForm(initial={"notes": handover.notes}),
         "timing": attribution_timing(from_role=handover.from_role, account=account, today=today),
     }
-    ctx.update(extra)
-    return ctx
 
 
 @require_GET

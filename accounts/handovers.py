@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from billing.models import Invoice, MonthlyRevenue
@@ -304,14 +304,18 @@ def top_40(account: Account, *, today: dt.date) -> bool:
     return bool(getattr(_revenue(account, today=today), "is_top_40", False))
 
 
-def _current_plan(account: Account, *, today: dt.date) -> AccountPlan | None:
-    return AccountPlan.objects.filter(account=account, quarter_start=quarter_start(today)).first()
-
-
-def transition_for(account: Account, *, from_role: str, to_role: str, today: dt.date) -> Transition:
+def transition_for(
+    account: Account,
+    *,
+    from_role: str,
+    to_role: str,
+    today: dt.date,
+    facts: PlanAndInvoices | None = None,
+) -> Transition:
     """The transition ``from_role → to_role`` for this account with its conditions
     checked from data. Same-role moves (another TAM or TAE taking over
-    mid-lifecycle) have no conditions beyond the preconditions. Read-only."""
+    mid-lifecycle) have no conditions beyond the preconditions. Read-only;
+    ``facts`` (this quarter's plan) is passed when the caller has them."""
     figures = _revenue(account, today=today)
     core: int = figures.core_paid_count  # type: ignore[attr-defined]
     checks: list[Check] = []
@@ -385,7 +389,7 @@ def transition_for(account: Account, *, from_role: str, to_role: str, today: dt.
                 )
             )
     elif from_role == OwnerRole.TAM:
-        plan = _current_plan(account, today=today)
+        plan = (facts or plan_and_invoices(account, today=today)).current_plan
         checks += [
             Check(
                 "core",
@@ -411,7 +415,7 @@ def transition_for(account: Account, *, from_role: str, to_role: str, today: dt.
             ),
         ]
     else:  # CSM → TAM
-        plan = _current_plan(account, today=today)
+        plan = (facts or plan_and_invoices(account, today=today)).current_plan
         growth = bool(plan and not plan.no_viable_levers and plan.objectives.strip())
         checks += [
             Check(
@@ -481,16 +485,32 @@ def onboarding_status(account: Account, *, today: dt.date) -> list[dict[str, obj
 
 @dataclass(frozen=True)
 class PlanAndInvoices:
-    """What both the preconditions and the receiving flags read: the account's
-    latest plan and its unpaid invoice numbers (two queries, read once)."""
+    """What the transition conditions, the preconditions and the receiving flags
+    read: this quarter's plan, the account's latest plan and its unpaid invoice
+    numbers (two queries, read once)."""
 
+    current_plan: AccountPlan | None
     latest_plan: AccountPlan | None
     unpaid: list[str]
 
 
-def plan_and_invoices(account: Account) -> PlanAndInvoices:
+def plan_and_invoices(account: Account, *, today: dt.date) -> PlanAndInvoices:
+    this_quarter = quarter_start(today)
+    newest = (
+        AccountPlan.objects.filter(account=account)
+        .order_by("-quarter_start")
+        .values("quarter_start")[:1]
+    )
+    # This quarter's plan and the newest plan in one query: one row when they
+    # are the same, two when a later quarter's plan was already written.
+    plans = list(
+        AccountPlan.objects.filter(account=account)
+        .filter(Q(quarter_start=this_quarter) | Q(quarter_start=Subquery(newest)))
+        .order_by("-quarter_start")
+    )
     return PlanAndInvoices(
-        latest_plan=AccountPlan.objects.filter(account=account).order_by("-quarter_start").first(),
+        current_plan=next((p for p in plans if p.quarter_start == this_quarter), None),
+        latest_plan=plans[0] if plans else None,
         unpaid=list(
             Invoice.objects.filter(
                 account=account, status__in=[Invoice.Status.OPEN, Invoice.Status.FAILED]
@@ -511,8 +531,8 @@ def preconditions(
     plan, no open invoices, onboarding complete for every paid product, a valid
     reason. Read-only; a fixed number of queries. ``onboarding`` (the account's
     ``onboarding_status``) and ``facts`` are passed when the caller has them."""
-    facts = facts or plan_and_invoices(account)
-    plan = _current_plan(account, today=today)
+    facts = facts or plan_and_invoices(account, today=today)
+    plan = facts.current_plan
     latest = facts.latest_plan
     checks = [
         Check(
@@ -592,7 +612,7 @@ def receiving_flags(
 ) -> list[Check]:
     """What a receiving CSM should dig into, computed from data; ``ok=False`` is a
     raised flag. A fixed number of queries. Read-only."""
-    facts = facts or plan_and_invoices(account)
+    facts = facts or plan_and_invoices(account, today=today)
     figures = _revenue(account, today=today)
     flags: list[Check] = []
 
@@ -1059,12 +1079,14 @@ def blockers(handover: Handover, *, step: str, today: dt.date) -> list[Check]:
     """``failing_checks`` for ``step``, computing only the checks the step needs."""
     if step not in BLOCKABLE_STEPS:
         return []
+    facts = plan_and_invoices(handover.account, today=today)
     transition_checks = (
         transition_for(
             handover.account,
             from_role=handover.from_role,
             to_role=handover.to_role,
             today=today,
+            facts=facts,
         ).checks
         if step == Step.ACCEPT
         else []
@@ -1072,7 +1094,9 @@ def blockers(handover: Handover, *, step: str, today: dt.date) -> list[Check]:
     return failing_checks(
         step,
         transition_checks=transition_checks,
-        conditions=preconditions(handover.account, reason=handover.reason, today=today),
+        conditions=preconditions(
+            handover.account, reason=handover.reason, today=today, facts=facts
+        ),
     )
 
 
@@ -1117,8 +1141,11 @@ def advance_handover(
         raise ValidationError(
             f"Cannot {Step.LABELS[step].lower()} a handover that is {locked.get_state_display().lower()}."
         )
-    if step == Step.ACCEPT and top_40(locked.account, today=today) and not by.is_manager:
-        raise PermissionDenied("Top 40 account: only a manager approves a handover.")
+    if step == Step.ACCEPT:
+        # One revenue read serves the Top 40 rule here and the transition's conditions below.
+        locked.account = _revenue(locked.account, today=today)
+        if top_40(locked.account, today=today) and not by.is_manager:
+            raise PermissionDenied("Top 40 account: only a manager approves a handover.")
     override_reason = override_reason.strip()
     failing = blockers(locked, step=step, today=today)
     if failing:

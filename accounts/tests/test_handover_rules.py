@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.handover_models import HandoverReason, HandoverState
 from accounts.handovers import (
@@ -14,6 +16,7 @@ from accounts.handovers import (
     Step,
     add_tam_overlay,
     advance_handover,
+    plan_and_invoices,
     preconditions,
     propose_handover,
     set_onboarding_item,
@@ -160,6 +163,22 @@ def test_plan_precondition_needs_this_quarters_plan():
     assert (stale.ok, "Q1" in stale.why) == (False, True)
     plan_for(account)
     assert checks_by_key(preconditions(account, reason="fully_expanded", today=TODAY))["plan"]
+
+
+def test_a_plan_already_written_for_next_quarter_neither_hides_nor_replaces_this_quarters():
+    account = AccountFactory.create()
+    plan_for(account, quarter_start=dt.date(2026, 7, 1), title="Q3 Account Plan – X")
+    early = preconditions(account, reason="fully_expanded", today=TODAY)[0]
+    assert (early.ok, "Q3" in early.why) == (False, True)
+    plan_for(account, title="Q2 Account Plan – X", no_viable_levers=True, levers_tried="tried")
+    facts = plan_and_invoices(account, today=TODAY)
+    assert (facts.current_plan.title, facts.latest_plan.title) == (  # type: ignore[union-attr]
+        "Q2 Account Plan – X",
+        "Q3 Account Plan – X",
+    )
+    assert preconditions(account, reason="fully_expanded", today=TODAY)[0].ok
+    levers = transition_for(account, from_role=OwnerRole.TAM, to_role=OwnerRole.CSM, today=TODAY)
+    assert checks_by_key(levers.checks)["levers"] is True
 
 
 @pytest.mark.parametrize(
@@ -420,6 +439,14 @@ def test_only_a_manager_approves_a_handover_of_a_top_40_account():
         advance_handover(handover=handover, step=Step.ACCEPT, by=manager(), today=TODAY).state
         == "accepted"
     )
+
+
+def test_accepting_reads_the_accounts_revenue_once():
+    """The Top 40 rule and the transition's conditions share one revenue read."""
+    handover = proposed(ready_account(tam()), csm())
+    with CaptureQueriesContext(connection) as queries:
+        advance_handover(handover=handover, step=Step.ACCEPT, by=manager(), today=TODAY)
+    assert sum('AS "is_top_40"' in q["sql"] for q in queries.captured_queries) == 1
 
 
 # --- timing ---------------------------------------------------------------------------

@@ -114,6 +114,17 @@ def test_the_handover_page_reads_invoices_and_the_latest_plan_once(client, hando
     assert sum(latest_plan in q for q in sql) == 1
 
 
+def test_the_handover_page_reads_the_accounts_plans_in_one_query(client, handover):
+    """This quarter's plan (transition, preconditions) and the latest plan (why
+    texts) come from one query shared by the whole page."""
+    client.force_login(handover.to_owner)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("accounts:handover", args=[handover.pk]))
+
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum(q.startswith('SELECT "accounts_accountplan"."id"') for q in sql) == 1
+
+
 def test_an_htmx_step_returns_the_workflow_partial(client, handover):
     client.force_login(handover.to_owner)
     response = client.post(step_url(handover, Step.ACCEPT), headers={"HX-Request": "true"})
