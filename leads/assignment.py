@@ -69,7 +69,6 @@ class Candidate:
     priority: int
     last_assigned_at: dt.datetime | None
     user_id: int = 0
-    is_active: bool = True
     skip_reason: str = ""
 
     @property
@@ -191,23 +190,22 @@ def away(member: TrackerMember) -> bool:
     return due or (bool(getattr(member, "on_time_off", False)) and not member.is_active)
 
 
-def lock_candidates(
-    *, territory: Territory, role: str, today: dt.date
-) -> list[tuple[TrackerMember, bool]]:
-    """Lock the territory's members of ``role`` in id order; flag who is away on time off."""
-    members = list(
+def lock_candidates(*, territory: Territory, role: str, today: dt.date) -> list[TrackerMember]:
+    """Lock the territory's members of ``role`` in id order, with the time-off annotations."""
+    return list(
         TrackerMember.objects.filter(territories=territory, role=role)
         .select_related("user")
         .annotate(**time_off_annotations(today))
         .select_for_update(of=("self",))
         .order_by("pk")
     )
-    return [(m, away(m)) for m in members]
 
 
-def to_candidate(member: TrackerMember, *, on_leave: bool, book_reason: str = "") -> Candidate:
-    """A member's candidate: away on time off or inactive ones skip, active ones for ``book_reason``."""
-    skip = "on time off" if on_leave else (book_reason if member.is_active else "inactive")
+def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
+    """A member's candidate: away on time off (``away``) or inactive ones skip, active
+    ones for ``book_reason``. The round robin, the stale job, the tracker page and
+    the preview all build candidates here, so they skip the same members."""
+    skip = "on time off" if away(member) else (book_reason if member.is_active else "inactive")
     return Candidate(
         member_id=member.pk,
         user_id=member.user_id,
@@ -216,14 +214,13 @@ def to_candidate(member: TrackerMember, *, on_leave: bool, book_reason: str = ""
         adjustment=member.manual_adjustment,
         priority=member.priority,
         last_assigned_at=member.last_assigned_at,
-        is_active=member.is_active,
         skip_reason=skip,
     )
 
 
 def build_candidates(
     *,
-    members: Sequence[tuple[TrackerMember, bool]],
+    members: Sequence[TrackerMember],
     role: str,
     lead_type: str,
     exclude_user_ids: Sequence[int] = (),
@@ -232,13 +229,11 @@ def build_candidates(
     book_reasons: dict[int, str] = {}
     if lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
         book_reasons = full_book_reasons(
-            [m.user_id for m, _ in members if m.is_active], today=timezone.localdate()
+            [m.user_id for m in members if m.is_active], today=timezone.localdate()
         )
     candidates = []
-    for member, on_leave in members:
-        candidate = to_candidate(
-            member, on_leave=on_leave, book_reason=book_reasons.get(member.user_id, "")
-        )
+    for member in members:
+        candidate = to_candidate(member, book_reason=book_reasons.get(member.user_id, ""))
         if member.user_id in exclude_user_ids:
             candidate.skip_reason = "current assignee (reassigning away)"
         candidates.append(candidate)
@@ -302,9 +297,9 @@ def decide_round_robin(
     # are the round robin's bottleneck.
     others = _others_in_view(territory=territory, role=role, exclude=())
     members = lock_candidates(territory=territory, role=role, today=today)
-    locked_ids = {m.pk for m, _ in members}
+    locked_ids = {m.pk for m in members}
     others = [row for row in others if row["member_id"] not in locked_ids]
-    refresh_period([m for m, _ in members], today=today)
+    refresh_period(members, today=today)
     candidates = build_candidates(
         members=members, role=role, lead_type=lead_type, exclude_user_ids=exclude_user_ids
     )
@@ -323,7 +318,7 @@ def decide_round_robin(
             pool=pool,
             unassigned_reason=reason,
         )
-    member = next(m for m, _ in members if m.pk == chosen.member_id)
+    member = next(m for m in members if m.pk == chosen.member_id)
     explanation = explain_pick(territory=territory, role=role, chosen=chosen, candidates=candidates)
     return member, Decision(assignee=member.user, member=member, explanation=explanation, pool=pool)
 

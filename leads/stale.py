@@ -44,7 +44,6 @@ from .assignment import (
     OWNER_ROLE_FOR,
     ROUND_ROBIN_SOURCE,
     Candidate,
-    away,
     explain_pick,
     explain_pool,
     pick_next,
@@ -294,12 +293,7 @@ def _lock_pools(
     # it takes in one territory raises its load in the others too. Book
     # reasons are only TAMs' (a member is one user).
     shared = {
-        m.pk: to_candidate(
-            m,
-            on_leave=away(m),
-            book_reason=book_reasons.get(m.user_id, ""),
-        )
-        for m in members.values()
+        m.pk: to_candidate(m, book_reason=book_reasons.get(m.user_id, "")) for m in members.values()
     }
     pools: dict[tuple[int, str], _Pool] = {}
     links = through.objects.filter(
