@@ -670,13 +670,43 @@ def preview_next(
     change before saving it. Runs the same pick as ``assign_task`` on a copy;
     writes nothing. One query.
     """
-    overrides = overrides or {}
+    return preview_change(
+        territory=territory, role=role, overrides=overrides or {}, count=count, now=now
+    )[1]
+
+
+def preview_change(
+    *,
+    territory: Territory,
+    role: str,
+    overrides: dict[int, dict[str, Any]],
+    count: int = PREVIEW_SIZE,
+    now: dt.datetime | None = None,
+) -> tuple[list[str], list[str]]:
+    """``preview_next`` as things stand and with ``overrides``: (current, proposed).
+
+    The tracker's preview shows both, from one query.
+    """
     now = now or timezone.now()
     members = list(
         TrackerMember.objects.filter(territories=territory, role=role)
         .select_related("user")
         .annotate(time_off_due=time_off_due(timezone.localdate(now)))
     )
+    return (
+        _next_names(members, overrides={}, count=count, now=now),
+        _next_names(members, overrides=overrides, count=count, now=now),
+    )
+
+
+def _next_names(
+    members: Sequence[TrackerMember],
+    *,
+    overrides: dict[int, dict[str, Any]],
+    count: int,
+    now: dt.datetime,
+) -> list[str]:
+    """Replay ``count`` picks on candidates of ``members`` (with their unsaved values)."""
     candidates = [to_candidate(_with_values(m, overrides.get(m.pk))) for m in members]
     names: list[str] = []
     for step in range(count):
