@@ -467,13 +467,7 @@ def assign_new_task(
         today=timezone.localdate(now),
     )
     task.territory = territory
-    task.assignee = decision.assignee
-    task.explanation = decision.explanation
-    task.pool = decision.pool
-    task.unassigned_reason = decision.unassigned_reason
-    if decision.assignee is not None:
-        task.assigned_at = now
-        task.last_touched_at = now
+    _take_decision(task, decision, now=now)
     task.save(force_insert=True)
     _apply(task=task, account=account, decision=decision, author=author, now=now)
     TaskEvent.objects.bulk_create(
@@ -485,20 +479,7 @@ def assign_new_task(
                 summary=created_summary,
                 occurred_at=now,
             ),
-            TaskEvent(
-                task=task,
-                kind=TaskEventKind.ASSIGNED if decision.assignee else TaskEventKind.UNASSIGNED,
-                actor=author,
-                assignee=decision.assignee,
-                new_value=str(decision.assignee or ""),
-                summary=(
-                    f"Assigned to {decision.assignee}"
-                    if decision.assignee
-                    else "Left in the unassigned queue"
-                ),
-                reason=decision.explanation,
-                occurred_at=now,
-            ),
+            _decision_event(task=task, decision=decision, author=author, now=now),
         ]
     )
     return decision
@@ -553,10 +534,8 @@ def _copy_assignment(src: Task, dst: Task) -> None:
         setattr(dst, name, getattr(src, name))
 
 
-def _store_decision(
-    *, task: Task, decision: Decision, author: User | None, now: dt.datetime, reassigned: bool
-) -> None:
-    previous = task.assignee
+def _take_decision(task: Task, decision: Decision, *, now: dt.datetime) -> None:
+    """Put ``decision`` on the task's fields (not saved)."""
     task.assignee = decision.assignee
     task.explanation = decision.explanation
     task.pool = decision.pool
@@ -564,8 +543,45 @@ def _store_decision(
     if decision.assignee is not None:
         task.assigned_at = now
         task.last_touched_at = now
-        if reassigned:
-            task.reassignment_count += 1
+
+
+def _decision_event(
+    *,
+    task: Task,
+    decision: Decision,
+    author: User | None,
+    now: dt.datetime,
+    previous: User | None = None,
+    reassigned: bool = False,
+) -> TaskEvent:
+    """The task history row of a decision (not saved): assigned, reassigned or left unassigned."""
+    if decision.assignee is None:
+        kind, summary = TaskEventKind.UNASSIGNED, "Left in the unassigned queue"
+    elif reassigned:
+        kind = TaskEventKind.REASSIGNED
+        summary = f"Reassigned from {previous} to {decision.assignee}"
+    else:
+        kind, summary = TaskEventKind.ASSIGNED, f"Assigned to {decision.assignee}"
+    return TaskEvent(
+        task=task,
+        kind=kind,
+        actor=author,
+        assignee=decision.assignee,
+        old_value=str(previous or ""),
+        new_value=str(decision.assignee or ""),
+        summary=summary,
+        reason=decision.explanation,
+        occurred_at=now,
+    )
+
+
+def _store_decision(
+    *, task: Task, decision: Decision, author: User | None, now: dt.datetime, reassigned: bool
+) -> None:
+    previous = task.assignee
+    _take_decision(task, decision, now=now)
+    if reassigned and decision.assignee is not None:
+        task.reassignment_count += 1
     task.save(
         update_fields=[
             "assignee",
@@ -578,24 +594,14 @@ def _store_decision(
             "territory",
         ]
     )
-    if decision.assignee is None:
-        kind, summary = TaskEventKind.UNASSIGNED, "Left in the unassigned queue"
-    elif reassigned:
-        kind = TaskEventKind.REASSIGNED
-        summary = f"Reassigned from {previous} to {decision.assignee}"
-    else:
-        kind, summary = TaskEventKind.ASSIGNED, f"Assigned to {decision.assignee}"
-    TaskEvent.objects.create(
+    _decision_event(
         task=task,
-        kind=kind,
-        actor=author,
-        assignee=decision.assignee,
-        old_value=str(previous or ""),
-        new_value=str(decision.assignee or ""),
-        summary=summary,
-        reason=decision.explanation,
-        occurred_at=now,
-    )
+        decision=decision,
+        author=author,
+        now=now,
+        previous=previous,
+        reassigned=reassigned,
+    ).save(force_insert=True)
 
 
 @transaction.atomic
