@@ -240,13 +240,14 @@ def build_candidates(
     return candidates
 
 
-def _others_in_view(
-    *, territory: Territory, role: str, exclude: Sequence[int]
-) -> list[dict[str, Any]]:
-    """Members outside the pool: right territory, wrong role, or right role elsewhere."""
+def _others_in_view(*, territory: Territory, role: str) -> list[dict[str, Any]]:
+    """Members outside the pool: right territory, wrong role, or right role elsewhere.
+
+    Also returns the pool's own members; the caller drops them once it has
+    locked the pool.
+    """
     rows = (
         TrackerMember.objects.filter(Q(role=role) | Q(territories=territory))
-        .exclude(pk__in=exclude)
         .values("pk", "user__name", "role")
         .distinct()
         .order_by("pk")
@@ -295,7 +296,7 @@ def decide_round_robin(
     role_label = TrackerRole(role).label
     # Read before locking: it only feeds the explanation, and the member locks
     # are the round robin's bottleneck.
-    others = _others_in_view(territory=territory, role=role, exclude=())
+    others = _others_in_view(territory=territory, role=role)
     members = lock_candidates(territory=territory, role=role, today=today)
     locked_ids = {m.pk for m in members}
     others = [row for row in others if row["member_id"] not in locked_ids]
