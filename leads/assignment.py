@@ -49,6 +49,7 @@ from .models import (
 )
 
 ROUND_ROBIN_SOURCE = "round robin"
+NO_TERRITORY_REASON = "no territory: the account's country and state are unknown"
 # sales/product-led-lead-qualification: TAMs have a soft cap of 15 managed
 # accounts; issue 6 adds the $1.5m ARR ceiling for the product-led round robin.
 
@@ -137,6 +138,15 @@ def explain_pool(
         )
     rows.extend(others)
     return rows
+
+
+def explain_no_pick(*, territory: Territory, role: str, candidates: Sequence[Candidate]) -> str:
+    """Why the round robin picked nobody, as stored on the task left unassigned."""
+    return f"no eligible {TrackerRole(role).label} in {territory.name}: " + (
+        "; ".join(f"{c.name} {c.skip_reason}" for c in candidates)
+        if candidates
+        else "nobody with that role covers the territory"
+    )
 
 
 def explain_pick(
@@ -293,7 +303,6 @@ def decide_round_robin(
 ) -> tuple[TrackerMember | None, Decision]:
     """Lock the pool and decide (must run inside a transaction)."""
     role = LEAD_TYPE_ROLE[lead_type]
-    role_label = TrackerRole(role).label
     # Read before locking: it only feeds the explanation, and the member locks
     # are the round robin's bottleneck.
     others = _others_in_view(territory=territory, role=role)
@@ -307,11 +316,7 @@ def decide_round_robin(
     chosen = pick_next(candidates)
     pool = explain_pool(candidates=candidates, chosen=chosen, others=others)
     if chosen is None:
-        reason = f"no eligible {role_label} in {territory.name}: " + (
-            "; ".join(f"{c.name} {c.skip_reason}" for c in candidates)
-            if candidates
-            else "nobody with that role covers the territory"
-        )
+        reason = explain_no_pick(territory=territory, role=role, candidates=candidates)
         return None, Decision(
             assignee=None,
             member=None,
@@ -376,12 +381,11 @@ def decide_for_account(
             assignee=owner, member=None, explanation=f"account owner ({owner.name})", pool=[]
         )
     if territory is None:
-        reason = "no territory: the account's country and state are unknown"
         return Decision(
             assignee=None,
             member=None,
-            explanation=f"unassigned: {reason}",
-            unassigned_reason=reason,
+            explanation=f"unassigned: {NO_TERRITORY_REASON}",
+            unassigned_reason=NO_TERRITORY_REASON,
         )
     _, decision = decide_round_robin(territory=territory, lead_type=lead_type, today=today)
     return decision

@@ -41,6 +41,7 @@ from accounts.books import full_book_reasons
 from accounts.models import Account, OwnerRole, OwnershipChange
 
 from .assignment import (
+    NO_TERRITORY_REASON,
     OWNER_ROLE_FOR,
     ROUND_ROBIN_SOURCE,
     Candidate,
@@ -467,7 +468,7 @@ def _reassign_batch(
     ownership_changes: list[OwnershipChange] = []
     for c in claimed:
         if c.territory_id is None:
-            left[c.id] = "no territory: the account's country and state are unknown"
+            left[c.id] = NO_TERRITORY_REASON
             continue
         role = LEAD_TYPE_ROLE[c.lead_type]
         role_label = TrackerRole(role).label
