@@ -41,6 +41,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench import BenchOptions, register
+from bench._common import setup_django
+
 WORKERS = 8
 PGBENCH_SECONDS = 10
 # (country, state) of the leads, round-robin over four territories.
@@ -294,13 +297,9 @@ def _process_worker(
     leads: list[Any], start: Any, errors: Any
 ) -> None:  # pragma: no cover - runs in a child process
     """One intake worker process: its own connection, the same ``intake_task``."""
-    import django
-    from django.apps import apps
+    setup_django()  # a spawned child starts without Django
     from django.conf import settings
 
-    if not apps.ready:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revopsweb.settings")
-        django.setup()
     settings.DEBUG = False
     from django.db import connection
 
@@ -415,24 +414,12 @@ def run(*, accounts: int, modes: tuple[str, ...] = ("processes", "threads")) -> 
     return figures
 
 
-def _register_with_runner() -> None:
-    """Register as ``assignment`` when the ``python -m bench`` runner is present."""
-    try:
-        from bench import BenchOptions, register  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
-
-    @register("assignment")
-    def assignment(options: BenchOptions) -> None:
-        run(accounts=options.accounts)
-
-
-_register_with_runner()
+@register("assignment")
+def bench_assignment(options: BenchOptions) -> None:
+    """Intake + assignment throughput from 8 workers vs pgbench (leads capped at MAX_LEADS)."""
+    run(accounts=options.accounts)
 
 
 if __name__ == "__main__":
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revopsweb.settings")
-    django.setup()
+    setup_django()
     run(accounts=int(os.environ.get("BENCH_ACCOUNTS", "2000")))

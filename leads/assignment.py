@@ -49,6 +49,7 @@ from .models import (
 )
 
 ROUND_ROBIN_SOURCE = "round robin"
+NO_TERRITORY_REASON = "no territory: the account's country and state are unknown"
 # sales/product-led-lead-qualification: TAMs have a soft cap of 15 managed
 # accounts; issue 6 adds the $1.5m ARR ceiling for the product-led round robin.
 
@@ -69,7 +70,6 @@ class Candidate:
     priority: int
     last_assigned_at: dt.datetime | None
     user_id: int = 0
-    is_active: bool = True
     skip_reason: str = ""
 
     @property
@@ -140,6 +140,15 @@ def explain_pool(
     return rows
 
 
+def explain_no_pick(*, territory: Territory, role: str, candidates: Sequence[Candidate]) -> str:
+    """Why the round robin picked nobody, as stored on the task left unassigned."""
+    return f"no eligible {TrackerRole(role).label} in {territory.name}: " + (
+        "; ".join(f"{c.name} {c.skip_reason}" for c in candidates)
+        if candidates
+        else "nobody with that role covers the territory"
+    )
+
+
 def explain_pick(
     *, territory: Territory, role: str, chosen: Candidate, candidates: Sequence[Candidate]
 ) -> str:
@@ -191,23 +200,22 @@ def away(member: TrackerMember) -> bool:
     return due or (bool(getattr(member, "on_time_off", False)) and not member.is_active)
 
 
-def lock_candidates(
-    *, territory: Territory, role: str, today: dt.date
-) -> list[tuple[TrackerMember, bool]]:
-    """Lock the territory's members of ``role`` in id order; flag who is away on time off."""
-    members = list(
+def lock_candidates(*, territory: Territory, role: str, today: dt.date) -> list[TrackerMember]:
+    """Lock the territory's members of ``role`` in id order, with the time-off annotations."""
+    return list(
         TrackerMember.objects.filter(territories=territory, role=role)
         .select_related("user")
         .annotate(**time_off_annotations(today))
         .select_for_update(of=("self",))
         .order_by("pk")
     )
-    return [(m, away(m)) for m in members]
 
 
-def to_candidate(member: TrackerMember, *, on_leave: bool, book_reason: str = "") -> Candidate:
-    """A member's candidate: away on time off or inactive ones skip, active ones for ``book_reason``."""
-    skip = "on time off" if on_leave else (book_reason if member.is_active else "inactive")
+def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
+    """A member's candidate: away on time off (``away``) or inactive ones skip, active
+    ones for ``book_reason``. The round robin, the stale job, the tracker page and
+    the preview all build candidates here, so they skip the same members."""
+    skip = "on time off" if away(member) else (book_reason if member.is_active else "inactive")
     return Candidate(
         member_id=member.pk,
         user_id=member.user_id,
@@ -216,14 +224,13 @@ def to_candidate(member: TrackerMember, *, on_leave: bool, book_reason: str = ""
         adjustment=member.manual_adjustment,
         priority=member.priority,
         last_assigned_at=member.last_assigned_at,
-        is_active=member.is_active,
         skip_reason=skip,
     )
 
 
 def build_candidates(
     *,
-    members: Sequence[tuple[TrackerMember, bool]],
+    members: Sequence[TrackerMember],
     role: str,
     lead_type: str,
     exclude_user_ids: Sequence[int] = (),
@@ -232,26 +239,25 @@ def build_candidates(
     book_reasons: dict[int, str] = {}
     if lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
         book_reasons = full_book_reasons(
-            [m.user_id for m, _ in members if m.is_active], today=timezone.localdate()
+            [m.user_id for m in members if m.is_active], today=timezone.localdate()
         )
     candidates = []
-    for member, on_leave in members:
-        candidate = to_candidate(
-            member, on_leave=on_leave, book_reason=book_reasons.get(member.user_id, "")
-        )
+    for member in members:
+        candidate = to_candidate(member, book_reason=book_reasons.get(member.user_id, ""))
         if member.user_id in exclude_user_ids:
             candidate.skip_reason = "current assignee (reassigning away)"
         candidates.append(candidate)
     return candidates
 
 
-def _others_in_view(
-    *, territory: Territory, role: str, exclude: Sequence[int]
-) -> list[dict[str, Any]]:
-    """Members outside the pool: right territory, wrong role, or right role elsewhere."""
+def _others_in_view(*, territory: Territory, role: str) -> list[dict[str, Any]]:
+    """Members outside the pool: right territory, wrong role, or right role elsewhere.
+
+    Also returns the pool's own members; the caller drops them once it has
+    locked the pool.
+    """
     rows = (
         TrackerMember.objects.filter(Q(role=role) | Q(territories=territory))
-        .exclude(pk__in=exclude)
         .values("pk", "user__name", "role")
         .distinct()
         .order_by("pk")
@@ -297,25 +303,20 @@ def decide_round_robin(
 ) -> tuple[TrackerMember | None, Decision]:
     """Lock the pool and decide (must run inside a transaction)."""
     role = LEAD_TYPE_ROLE[lead_type]
-    role_label = TrackerRole(role).label
     # Read before locking: it only feeds the explanation, and the member locks
     # are the round robin's bottleneck.
-    others = _others_in_view(territory=territory, role=role, exclude=())
+    others = _others_in_view(territory=territory, role=role)
     members = lock_candidates(territory=territory, role=role, today=today)
-    locked_ids = {m.pk for m, _ in members}
+    locked_ids = {m.pk for m in members}
     others = [row for row in others if row["member_id"] not in locked_ids]
-    refresh_period([m for m, _ in members], today=today)
+    refresh_period(members, today=today)
     candidates = build_candidates(
         members=members, role=role, lead_type=lead_type, exclude_user_ids=exclude_user_ids
     )
     chosen = pick_next(candidates)
     pool = explain_pool(candidates=candidates, chosen=chosen, others=others)
     if chosen is None:
-        reason = f"no eligible {role_label} in {territory.name}: " + (
-            "; ".join(f"{c.name} {c.skip_reason}" for c in candidates)
-            if candidates
-            else "nobody with that role covers the territory"
-        )
+        reason = explain_no_pick(territory=territory, role=role, candidates=candidates)
         return None, Decision(
             assignee=None,
             member=None,
@@ -323,7 +324,7 @@ def decide_round_robin(
             pool=pool,
             unassigned_reason=reason,
         )
-    member = next(m for m, _ in members if m.pk == chosen.member_id)
+    member = next(m for m in members if m.pk == chosen.member_id)
     explanation = explain_pick(territory=territory, role=role, chosen=chosen, candidates=candidates)
     return member, Decision(assignee=member.user, member=member, explanation=explanation, pool=pool)
 
@@ -380,12 +381,11 @@ def decide_for_account(
             assignee=owner, member=None, explanation=f"account owner ({owner.name})", pool=[]
         )
     if territory is None:
-        reason = "no territory: the account's country and state are unknown"
         return Decision(
             assignee=None,
             member=None,
-            explanation=f"unassigned: {reason}",
-            unassigned_reason=reason,
+            explanation=f"unassigned: {NO_TERRITORY_REASON}",
+            unassigned_reason=NO_TERRITORY_REASON,
         )
     _, decision = decide_round_robin(territory=territory, lead_type=lead_type, today=today)
     return decision
@@ -472,13 +472,7 @@ def assign_new_task(
         today=timezone.localdate(now),
     )
     task.territory = territory
-    task.assignee = decision.assignee
-    task.explanation = decision.explanation
-    task.pool = decision.pool
-    task.unassigned_reason = decision.unassigned_reason
-    if decision.assignee is not None:
-        task.assigned_at = now
-        task.last_touched_at = now
+    _take_decision(task, decision, now=now)
     task.save(force_insert=True)
     _apply(task=task, account=account, decision=decision, author=author, now=now)
     TaskEvent.objects.bulk_create(
@@ -490,20 +484,7 @@ def assign_new_task(
                 summary=created_summary,
                 occurred_at=now,
             ),
-            TaskEvent(
-                task=task,
-                kind=TaskEventKind.ASSIGNED if decision.assignee else TaskEventKind.UNASSIGNED,
-                actor=author,
-                assignee=decision.assignee,
-                new_value=str(decision.assignee or ""),
-                summary=(
-                    f"Assigned to {decision.assignee}"
-                    if decision.assignee
-                    else "Left in the unassigned queue"
-                ),
-                reason=decision.explanation,
-                occurred_at=now,
-            ),
+            _decision_event(task=task, decision=decision, author=author, now=now),
         ]
     )
     return decision
@@ -558,10 +539,8 @@ def _copy_assignment(src: Task, dst: Task) -> None:
         setattr(dst, name, getattr(src, name))
 
 
-def _store_decision(
-    *, task: Task, decision: Decision, author: User | None, now: dt.datetime, reassigned: bool
-) -> None:
-    previous = task.assignee
+def _take_decision(task: Task, decision: Decision, *, now: dt.datetime) -> None:
+    """Put ``decision`` on the task's fields (not saved)."""
     task.assignee = decision.assignee
     task.explanation = decision.explanation
     task.pool = decision.pool
@@ -569,8 +548,45 @@ def _store_decision(
     if decision.assignee is not None:
         task.assigned_at = now
         task.last_touched_at = now
-        if reassigned:
-            task.reassignment_count += 1
+
+
+def _decision_event(
+    *,
+    task: Task,
+    decision: Decision,
+    author: User | None,
+    now: dt.datetime,
+    previous: User | None = None,
+    reassigned: bool = False,
+) -> TaskEvent:
+    """The task history row of a decision (not saved): assigned, reassigned or left unassigned."""
+    if decision.assignee is None:
+        kind, summary = TaskEventKind.UNASSIGNED, "Left in the unassigned queue"
+    elif reassigned:
+        kind = TaskEventKind.REASSIGNED
+        summary = f"Reassigned from {previous} to {decision.assignee}"
+    else:
+        kind, summary = TaskEventKind.ASSIGNED, f"Assigned to {decision.assignee}"
+    return TaskEvent(
+        task=task,
+        kind=kind,
+        actor=author,
+        assignee=decision.assignee,
+        old_value=str(previous or ""),
+        new_value=str(decision.assignee or ""),
+        summary=summary,
+        reason=decision.explanation,
+        occurred_at=now,
+    )
+
+
+def _store_decision(
+    *, task: Task, decision: Decision, author: User | None, now: dt.datetime, reassigned: bool
+) -> None:
+    previous = task.assignee
+    _take_decision(task, decision, now=now)
+    if reassigned and decision.assignee is not None:
+        task.reassignment_count += 1
     task.save(
         update_fields=[
             "assignee",
@@ -583,24 +599,14 @@ def _store_decision(
             "territory",
         ]
     )
-    if decision.assignee is None:
-        kind, summary = TaskEventKind.UNASSIGNED, "Left in the unassigned queue"
-    elif reassigned:
-        kind = TaskEventKind.REASSIGNED
-        summary = f"Reassigned from {previous} to {decision.assignee}"
-    else:
-        kind, summary = TaskEventKind.ASSIGNED, f"Assigned to {decision.assignee}"
-    TaskEvent.objects.create(
+    _decision_event(
         task=task,
-        kind=kind,
-        actor=author,
-        assignee=decision.assignee,
-        old_value=str(previous or ""),
-        new_value=str(decision.assignee or ""),
-        summary=summary,
-        reason=decision.explanation,
-        occurred_at=now,
-    )
+        decision=decision,
+        author=author,
+        now=now,
+        previous=previous,
+        reassigned=reassigned,
+    ).save(force_insert=True)
 
 
 @transaction.atomic

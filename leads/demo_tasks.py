@@ -21,7 +21,15 @@ from django.utils import timezone
 from accounts.models import Account, Contact, OwnershipChange, Region, User
 from accounts.roles import Role
 
-from .assignment import OWNER_ROLE_FOR, ROUND_ROBIN_SOURCE, Candidate, explain_pool, pick_next
+from .assignment import (
+    NO_TERRITORY_REASON,
+    OWNER_ROLE_FOR,
+    ROUND_ROBIN_SOURCE,
+    Candidate,
+    explain_no_pick,
+    explain_pool,
+    pick_next,
+)
 from .models import (
     LEAD_TYPE_ROLE,
     LeadType,
@@ -196,12 +204,8 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
             chosen = pick_next(pool)
             territory = by_id[account.territory_id]
             if chosen is None:
-                task.unassigned_reason = (
-                    f"no eligible {TrackerRole(role).label} in {territory.name}: "
-                    + (
-                        "; ".join(f"{c.name} {c.skip_reason}" for c in pool)
-                        or "nobody with that role covers the territory"
-                    )
+                task.unassigned_reason = explain_no_pick(
+                    territory=territory, role=role, candidates=pool
                 )
                 task.explanation = f"unassigned: {task.unassigned_reason}"
                 status = TaskStatus.NEW
@@ -220,7 +224,7 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
                 if member.role in OWNER_ROLE_FOR:
                     moves.append((account, member, created, task.explanation, index))
         else:
-            task.unassigned_reason = "no territory: the account's country and state are unknown"
+            task.unassigned_reason = NO_TERRITORY_REASON
             task.explanation = f"unassigned: {task.unassigned_reason}"
         if task.assignee is not None:
             task.assigned_at = created

@@ -41,10 +41,10 @@ from accounts.books import full_book_reasons
 from accounts.models import Account, OwnerRole, OwnershipChange
 
 from .assignment import (
+    NO_TERRITORY_REASON,
     OWNER_ROLE_FOR,
     ROUND_ROBIN_SOURCE,
     Candidate,
-    away,
     explain_pick,
     explain_pool,
     pick_next,
@@ -294,12 +294,7 @@ def _lock_pools(
     # it takes in one territory raises its load in the others too. Book
     # reasons are only TAMs' (a member is one user).
     shared = {
-        m.pk: to_candidate(
-            m,
-            on_leave=away(m),
-            book_reason=book_reasons.get(m.user_id, ""),
-        )
-        for m in members.values()
+        m.pk: to_candidate(m, book_reason=book_reasons.get(m.user_id, "")) for m in members.values()
     }
     pools: dict[tuple[int, str], _Pool] = {}
     links = through.objects.filter(
@@ -473,7 +468,7 @@ def _reassign_batch(
     ownership_changes: list[OwnershipChange] = []
     for c in claimed:
         if c.territory_id is None:
-            left[c.id] = "no territory: the account's country and state are unknown"
+            left[c.id] = NO_TERRITORY_REASON
             continue
         role = LEAD_TYPE_ROLE[c.lead_type]
         role_label = TrackerRole(role).label

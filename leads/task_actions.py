@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Activity, ActivityKind, User
 
 from .models import (
+    OPEN_STATUSES,
     DisqualificationReason,
     Opportunity,
     Task,
@@ -60,7 +61,7 @@ def touch_task(
     locked = _locked_open(task)
     old = ""
     if kind == TaskEventKind.STATUS:
-        if status not in (TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.NURTURING):
+        if status not in OPEN_STATUSES:
             raise ValueError("Use disqualify or convert to close a task.")
         old, locked.status = locked.get_status_display(), status
         summary = f"Status {old} → {locked.get_status_display()}"

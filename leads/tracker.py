@@ -8,6 +8,7 @@ TrackerMember always equal what the current period's events add up to
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .assignment import Candidate, pick_next, time_off_annotations, time_off_due
+from .assignment import pick_next, time_off_annotations, time_off_due, to_candidate
 from .models import (
     LEAD_KINDS,
     LedgerKind,
@@ -620,7 +621,7 @@ def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
         active = [m for m in role_members if m.is_active]
         total_leads = sum(leads_here.get(m.pk, 0) for m in role_members)
         weight = sum(1 / m.priority for m in active)
-        chosen = pick_next([_candidate(m) for m in role_members])
+        chosen = pick_next([to_candidate(m) for m in role_members])
         for m in role_members:
             here = leads_here.get(m.pk, 0)
             rows.append(
@@ -654,25 +655,6 @@ def territory_leads(*, territory: Territory, member_ids: Sequence[int]) -> dict[
     )
 
 
-def _candidate(m: TrackerMember, **overrides: Any) -> Candidate:
-    is_active = overrides.get("is_active", m.is_active)
-    if getattr(m, "time_off_due", False):
-        skip_reason = "on time off"
-    else:
-        skip_reason = "" if is_active else "inactive"
-    return Candidate(
-        member_id=m.pk,
-        user_id=m.user_id,
-        name=m.user.name,
-        leads=m.leads_this_month,
-        adjustment=overrides.get("manual_adjustment", m.manual_adjustment),
-        priority=overrides.get("priority", m.priority),
-        last_assigned_at=m.last_assigned_at,
-        is_active=is_active,
-        skip_reason=skip_reason,
-    )
-
-
 def preview_next(
     *,
     territory: Territory,
@@ -688,14 +670,44 @@ def preview_next(
     change before saving it. Runs the same pick as ``assign_task`` on a copy;
     writes nothing. One query.
     """
-    overrides = overrides or {}
+    return preview_change(
+        territory=territory, role=role, overrides=overrides or {}, count=count, now=now
+    )[1]
+
+
+def preview_change(
+    *,
+    territory: Territory,
+    role: str,
+    overrides: dict[int, dict[str, Any]],
+    count: int = PREVIEW_SIZE,
+    now: dt.datetime | None = None,
+) -> tuple[list[str], list[str]]:
+    """``preview_next`` as things stand and with ``overrides``: (current, proposed).
+
+    The tracker's preview shows both, from one query.
+    """
     now = now or timezone.now()
     members = list(
         TrackerMember.objects.filter(territories=territory, role=role)
         .select_related("user")
         .annotate(time_off_due=time_off_due(timezone.localdate(now)))
     )
-    candidates = [_candidate(m, **overrides.get(m.pk, {})) for m in members]
+    return (
+        _next_names(members, overrides={}, count=count, now=now),
+        _next_names(members, overrides=overrides, count=count, now=now),
+    )
+
+
+def _next_names(
+    members: Sequence[TrackerMember],
+    *,
+    overrides: dict[int, dict[str, Any]],
+    count: int,
+    now: dt.datetime,
+) -> list[str]:
+    """Replay ``count`` picks on candidates of ``members`` (with their unsaved values)."""
+    candidates = [to_candidate(_with_values(m, overrides.get(m.pk))) for m in members]
     names: list[str] = []
     for step in range(count):
         chosen = pick_next(candidates)
@@ -705,6 +717,16 @@ def preview_next(
         chosen.leads += 1
         chosen.last_assigned_at = now + dt.timedelta(microseconds=step + 1)
     return names
+
+
+def _with_values(member: TrackerMember, values: dict[str, Any] | None) -> TrackerMember:
+    """An unsaved copy of ``member`` with ``values`` set (the member itself when none)."""
+    if not values:
+        return member
+    changed = copy.copy(member)
+    for name, value in values.items():
+        setattr(changed, name, value)
+    return changed
 
 
 def history(*, territory: Territory | None = None, limit: int = 50) -> list[RoundRobinEvent]:

@@ -45,7 +45,7 @@ from .tracker import (
     add_member,
     history,
     prefill_adjustment,
-    preview_next,
+    preview_change,
     tracker_rows,
     update_member,
 )
@@ -414,12 +414,13 @@ def member_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "manual_adjustment": form.cleaned_data["manual_adjustment"],
             "is_active": form.cleaned_data["is_active"],
         }
+    current, proposed = preview_change(territory=territory, role=member.role, overrides=overrides)
     preview = {
         "member": member,
         "role": TrackerRole(member.role).label,
         "valid": form.is_valid(),
-        "current": preview_next(territory=territory, role=member.role),
-        "proposed": preview_next(territory=territory, role=member.role, overrides=overrides),
+        "current": current,
+        "proposed": proposed,
     }
     if _is_htmx(request):
         return render(

@@ -20,6 +20,7 @@ from leads.models import (
     TrackerMember,
 )
 from leads.tests.factories import TaskFactory, member, territory
+from leads.tracker import preview_next
 
 pytestmark = pytest.mark.django_db
 
@@ -399,6 +400,33 @@ def test_preview_shows_the_next_twenty_under_unsaved_settings(client):
     assert proposed.count(b.user.name) == 15
     a.refresh_from_db()
     assert a.priority == 1
+
+
+def test_preview_reads_the_members_once_for_both_lists(client, django_assert_num_queries):
+    _login(client, team_lead())
+    a = member()
+    member()
+    prefix = f"m{a.pk}"
+    data = {
+        "territory": "europe-africa",
+        f"{prefix}-priority": "3",
+        f"{prefix}-manual_adjustment": "0",
+        f"{prefix}-is_active": "on",
+        f"{prefix}-territories": territory().pk,
+    }
+    url = reverse("leads:member_preview", args=[a.pk])
+
+    # session, user, user's groups, the member, the territory, the member's
+    # territories (form initial), the form's territories (choice check), then
+    # the preview's members once for both lists.
+    with django_assert_num_queries(8):
+        response = client.get(url, data, headers={"HX-Request": "true"})
+
+    preview = response.context["preview"]
+    assert preview["current"] == preview_next(territory=territory(), role=a.role)
+    assert preview["proposed"] == preview_next(
+        territory=territory(), role=a.role, overrides={a.pk: {"priority": 3}}
+    )
 
 
 def test_tracker_page_queries_do_not_grow_with_members(client, django_assert_max_num_queries):
