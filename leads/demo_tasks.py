@@ -27,6 +27,7 @@ from .assignment import (
     ROUND_ROBIN_SOURCE,
     Candidate,
     explain_no_pick,
+    explain_pick,
     explain_pool,
     pick_next,
 )
@@ -211,10 +212,8 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
                 status = TaskStatus.NEW
             else:
                 task.pool = explain_pool(candidates=pool, chosen=chosen, others=[])
-                eligible = sum(1 for c in pool if not c.skip_reason)
-                task.explanation = (
-                    f"round robin, {territory.name}, {TrackerRole(role).label}: load {chosen.count} × "
-                    f"{chosen.priority} lowest of {eligible} active"
+                task.explanation = explain_pick(
+                    territory=territory, role=role, chosen=chosen, candidates=pool
                 )
                 member = member_by_id[chosen.member_id]
                 task.assignee = member.user
