@@ -233,14 +233,13 @@ def build_candidates(
     members: Sequence[TrackerMember],
     role: str,
     lead_type: str,
+    today: dt.date,
     exclude_user_ids: Sequence[int] = (),
 ) -> list[Candidate]:
-    """Turn locked member rows into candidates with their skip reasons."""
+    """Turn locked member rows into candidates with their skip reasons (books as of ``today``)."""
     book_reasons: dict[int, str] = {}
     if lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
-        book_reasons = full_book_reasons(
-            [m.user_id for m in members if m.is_active], today=timezone.localdate()
-        )
+        book_reasons = full_book_reasons([m.user_id for m in members if m.is_active], today=today)
     candidates = []
     for member in members:
         candidate = to_candidate(member, book_reason=book_reasons.get(member.user_id, ""))
@@ -311,7 +310,11 @@ def decide_round_robin(
     others = [row for row in others if row["member_id"] not in locked_ids]
     refresh_period(members, today=today)
     candidates = build_candidates(
-        members=members, role=role, lead_type=lead_type, exclude_user_ids=exclude_user_ids
+        members=members,
+        role=role,
+        lead_type=lead_type,
+        today=today,
+        exclude_user_ids=exclude_user_ids,
     )
     chosen = pick_next(candidates)
     pool = explain_pool(candidates=candidates, chosen=chosen, others=others)

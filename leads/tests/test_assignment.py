@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import OwnershipChange
 from accounts.tests.factories import AccountFactory, tam
+from billing.tests.helpers import series
 from leads.assignment import assign_task, reassign_task
 from leads.models import (
     LeadType,
@@ -202,6 +203,18 @@ def test_product_led_leads_skip_a_tam_whose_book_is_full():
     assert task.assignee_id == free.user_id
     skipped = next(row for row in decision.pool if row["member_id"] == full.pk)
     assert skipped["reason"] == "Book full: 15 AM-managed accounts (limit 15)."
+
+
+def test_a_full_book_is_judged_on_the_day_of_the_assignment():
+    full = member(role=TrackerRole.TAM)
+    account = AccountFactory.create(owner=full.user, owner_role="TAM", am_managed=True)
+    series(account, [130_000] * 3)  # January to March 2026: $1.56m ARR, then nothing
+    free = member(role=TrackerRole.TAM, leads_this_month=4)
+    task = TaskFactory.create(lead_type=LeadType.PRODUCT_LED)
+
+    assign_task(task=task, now=dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC))
+
+    assert task.assignee_id == free.user_id
 
 
 def test_assigning_an_assigned_task_again_changes_nothing():
