@@ -28,6 +28,7 @@ so point DATABASE_URL at a scratch database. Needs PostgreSQL and pgbench.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import multiprocessing
 import os
@@ -294,23 +295,27 @@ def assignments_per_second(*, accounts: int, run_id: str | None = None) -> tuple
 
 
 def _process_worker(
-    leads: list[Any], start: Any, errors: Any
+    leads: list[dict[str, Any]], start: Any, errors: Any
 ) -> None:  # pragma: no cover - runs in a child process
-    """One intake worker process: its own connection, the same ``intake_task``."""
+    """One intake worker process: its own connection, the same ``intake_task``.
+
+    ``leads`` arrive as plain dicts: a spawned child unpickles its arguments
+    before Django is set up, so they must not be model-module objects.
+    """
     setup_django()  # a spawned child starts without Django
     from django.conf import settings
 
     settings.DEBUG = False
     from django.db import connection
 
-    from leads.intake import intake_task
+    from leads.intake import Lead, intake_task
     from leads.models import TaskSource
 
     try:
         connection.ensure_connection()
         start.wait()
-        for lead in leads:
-            intake_task(lead=lead, source=TaskSource.CONTACT_FORM)
+        for fields in leads:
+            intake_task(lead=Lead(**fields), source=TaskSource.CONTACT_FORM)
     except BaseException as exc:  # noqa: BLE001 - reported by the parent
         errors.put(repr(exc))
     finally:
@@ -337,7 +342,10 @@ def assignments_per_second_processes(
     errors = ctx.Queue()
     connections.close_all()
     procs = [
-        ctx.Process(target=_process_worker, args=(leads[n::WORKERS], start, errors))
+        ctx.Process(
+            target=_process_worker,
+            args=([dataclasses.asdict(lead) for lead in leads[n::WORKERS]], start, errors),
+        )
         for n in range(WORKERS)
     ]
     for proc in procs:
