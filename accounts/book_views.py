@@ -11,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +38,7 @@ from .books import (
     allocation_queue as build_allocation_queue,
 )
 from .churn import churn_risk_account_ids, suggested_account_ids
+from .http import StaffRequest
 from .imports import import_accounts, import_snapshots
 from .models import (
     Account,
@@ -59,11 +60,6 @@ from .segments import (
     segments_of,
     with_revenue,
 )
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
 
 SORTS: dict[str, Any] = {
     "name": F("name"),
@@ -93,8 +89,8 @@ class BookFilterForm(forms.Form):
     owner = forms.IntegerField(required=False)
 
 
-def _book_owner(request: HttpRequest, owner_id: int | None) -> User:
-    user: User = request.user  # type: ignore[assignment]
+def _book_owner(request: StaffRequest, owner_id: int | None) -> User:
+    user = request.user
     if owner_id is None or owner_id == user.pk:
         return user
     owner = viewable_book_owners(user).filter(pk=owner_id).first()
@@ -103,7 +99,7 @@ def _book_owner(request: HttpRequest, owner_id: int | None) -> User:
     return owner
 
 
-def _book_rows(request: HttpRequest) -> tuple[User, QuerySet[Account], dict[str, Any]]:
+def _book_rows(request: StaffRequest) -> tuple[User, QuerySet[Account], dict[str, Any]]:
     form = BookFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     owner = _book_owner(request, data.get("owner"))
@@ -125,7 +121,7 @@ def _book_rows(request: HttpRequest) -> tuple[User, QuerySet[Account], dict[str,
 
 
 @require_GET
-def my_book(request: HttpRequest) -> HttpResponse:
+def my_book(request: StaffRequest) -> HttpResponse:
     """The signed-in person's book (or a team member's, for leads and managers)."""
     owner, rows, ctx = _book_rows(request)
     today = timezone.localdate()
@@ -139,12 +135,12 @@ def my_book(request: HttpRequest) -> HttpResponse:
         churn_risk=churn_risk_account_ids(Account.objects.filter(pk__in=ids)),
         churn_suggested=suggested_account_ids(Account.objects.filter(pk__in=ids)),
         totals=book_totals(owner, today=today),
-        owners=viewable_book_owners(request.user),  # type: ignore[arg-type]
+        owners=viewable_book_owners(request.user),
         month=latest_complete_month(today),
         current_quarter_end=quarter_end(today),
         sort_links=_sort_links(ctx),
     )
-    if _is_htmx(request):
+    if request.htmx:
         return render(request, "accounts/my_book.html#book-table", ctx)
     return render(request, "accounts/my_book.html", ctx)
 
@@ -162,7 +158,7 @@ def _sort_links(ctx: dict[str, Any]) -> dict[str, str]:
 
 
 @require_GET
-def book_export(request: HttpRequest) -> HttpResponse:
+def book_export(request: StaffRequest) -> HttpResponse:
     """The filtered, sorted book as CSV (same rows as the page)."""
     owner, rows, _ = _book_rows(request)
     today = timezone.localdate()
@@ -214,10 +210,10 @@ def book_export(request: HttpRequest) -> HttpResponse:
 # --- account page ------------------------------------------------------------
 
 
-def _visible_account(request: HttpRequest, pk: int) -> Account:
+def _visible_account(request: StaffRequest, pk: int) -> Account:
     return get_object_or_404(
         with_revenue(
-            visible_accounts(request.user).select_related(  # type: ignore[arg-type]
+            visible_accounts(request.user).select_related(
                 "owner", "tam_overlay", "onboarding_specialist", "territory"
             ),
             today=timezone.localdate(),
@@ -226,9 +222,9 @@ def _visible_account(request: HttpRequest, pk: int) -> Account:
     )
 
 
-def _editable_account(request: HttpRequest, pk: int) -> Account:
+def _editable_account(request: StaffRequest, pk: int) -> Account:
     account = _visible_account(request, pk)
-    if not can_edit_account(request.user, account):  # type: ignore[arg-type]
+    if not can_edit_account(request.user, account):
         raise PermissionDenied("Not your book.")
     return account
 
@@ -243,12 +239,12 @@ ACCOUNT_PAGE_TASKS = 20
 
 
 @require_GET
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def account_detail(request: StaffRequest, pk: int) -> HttpResponse:
     account = _visible_account(request, pk)
     return render(request, "accounts/account.html", _account_context(request, account))
 
 
-def _account_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
+def _account_context(request: StaffRequest, account: Account, **extra: Any) -> dict[str, Any]:
     today = timezone.localdate()
     months = complete_months(today)
     last = months[-1]
@@ -285,14 +281,14 @@ def _account_context(request: HttpRequest, account: Account, **extra: Any) -> di
     return ctx
 
 
-def _notes_context(request: HttpRequest, account: Account, **extra: Any) -> dict[str, Any]:
+def _notes_context(request: StaffRequest, account: Account, **extra: Any) -> dict[str, Any]:
     """What the account page's ``notes`` partial needs, and no more (htmx swaps)."""
     ctx = {
         "account": account,
         "notes": Activity.objects.filter(account=account)
         .select_related("author")
         .order_by("-occurred_at", "-id")[:50],
-        "can_edit": can_edit_account(request.user, account),  # type: ignore[arg-type]
+        "can_edit": can_edit_account(request.user, account),
         "note_form": NoteForm(),
     }
     ctx.update(extra)
@@ -300,23 +296,23 @@ def _notes_context(request: HttpRequest, account: Account, **extra: Any) -> dict
 
 
 @require_POST
-def account_add_note(request: HttpRequest, pk: int) -> HttpResponse:
+def account_add_note(request: StaffRequest, pk: int) -> HttpResponse:
     account = _editable_account(request, pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        if _is_htmx(request):
+        if request.htmx:
             ctx = _notes_context(request, account, note_form=form)
             return render(request, "accounts/account.html#notes", ctx, status=422)
         ctx = _account_context(request, account, note_form=form)
         return render(request, "accounts/account.html", ctx, status=422)
     add_note(
         account=account,
-        author=request.user,  # type: ignore[arg-type]
+        author=request.user,
         summary=form.cleaned_data["summary"],
         body=form.cleaned_data["body"],
     )
     messages.success(request, "Note added.")
-    if _is_htmx(request):
+    if request.htmx:
         return render(request, "accounts/account.html#notes", _notes_context(request, account))
     return redirect("accounts:account", pk=account.pk)
 
@@ -329,9 +325,9 @@ class BookStateForm(forms.Form):
 
 
 @require_POST
-def account_book_state(request: HttpRequest, pk: int) -> HttpResponse:
+def account_book_state(request: StaffRequest, pk: int) -> HttpResponse:
     """Set AM managed (team leads, managers) and the Leads state (the book's owner)."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     account = _editable_account(request, pk)
     form = BookStateForm(request.POST)
     form.is_valid()
@@ -346,11 +342,11 @@ def account_book_state(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def account_start_plan(request: HttpRequest, pk: int) -> HttpResponse:
+def account_start_plan(request: StaffRequest, pk: int) -> HttpResponse:
     account = _editable_account(request, pk)
     plan = start_quarter_plan(
         account=account,
-        author=request.user,  # type: ignore[arg-type]
+        author=request.user,
         today=timezone.localdate(),
     )
     return redirect("accounts:plan", pk=plan.pk)
@@ -391,13 +387,13 @@ class PlanForm(forms.ModelForm):
 
 
 @require_http_methods(["GET", "POST"])
-def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_edit(request: StaffRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(
         AccountPlan.objects.select_related("account"),
         pk=pk,
-        account__in=visible_accounts(request.user),  # type: ignore[arg-type]
+        account__in=visible_accounts(request.user),
     )
-    editable = can_edit_account(request.user, plan.account)  # type: ignore[arg-type]
+    editable = can_edit_account(request.user, plan.account)
     form = PlanForm(request.POST or None, instance=plan)
     if request.method == "POST":
         if not editable:
@@ -418,10 +414,10 @@ def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def planning(request: HttpRequest) -> HttpResponse:
+def planning(request: StaffRequest) -> HttpResponse:
     """Quarterly book planning for the books the user may see."""
     today = timezone.localdate()
-    books = plan_books(viewable_book_owners(request.user), today=today)  # type: ignore[arg-type]
+    books = plan_books(viewable_book_owners(request.user), today=today)
     return render(
         request,
         "accounts/planning.html",
@@ -433,8 +429,8 @@ def planning(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _require_lead(request: HttpRequest) -> User:
-    user: User = request.user  # type: ignore[assignment]
+def _require_lead(request: StaffRequest) -> User:
+    user = request.user
     if not user.is_team_lead_or_manager:
         raise PermissionDenied("Allocation is for team leads and managers.")
     return user
@@ -457,7 +453,7 @@ def _assignable_people(user: User) -> QuerySet[User]:
 
 
 @require_GET
-def allocation(request: HttpRequest) -> HttpResponse:
+def allocation(request: StaffRequest) -> HttpResponse:
     user = _require_lead(request)
     today = timezone.localdate()
     return render(
@@ -474,7 +470,7 @@ def allocation(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def allocation_set_trait(request: HttpRequest, pk: int) -> HttpResponse:
+def allocation_set_trait(request: StaffRequest, pk: int) -> HttpResponse:
     user = _require_lead(request)
     account = get_object_or_404(Account, pk=pk)
     form = TraitForm(request.POST)
@@ -486,7 +482,7 @@ def allocation_set_trait(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def allocation_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def allocation_assign(request: StaffRequest, pk: int) -> HttpResponse:
     user = _require_lead(request)
     today = timezone.localdate()
     account = get_object_or_404(with_revenue(Account.objects.all(), today=today), pk=pk)
@@ -520,9 +516,9 @@ class ImportForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: StaffRequest) -> HttpResponse:
     """Upload an accounts or snapshots CSV; RevOps and managers only."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if not (user.is_manager or user.is_revops):
         raise PermissionDenied("Imports are for RevOps and managers.")
     form = ImportForm(request.POST or None, request.FILES or None)

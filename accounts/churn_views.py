@@ -21,20 +21,15 @@ from . import churn
 from .api import token_required
 from .churn_forms import CloseForm, EscalationForm, FlagForm, RetroForm, SnapshotForm, StatusForm
 from .churn_models import ChurnRiskFlag, ChurnSignal, FlagStatus
-from .models import Account, AccountSnapshot, IntegrationToken, User
+from .http import StaffRequest
+from .models import Account, AccountSnapshot, IntegrationToken
 
 TEMPLATE = "accounts/churn_review.html"
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _manageable_flag(request: HttpRequest, flag_id: int) -> ChurnRiskFlag:
+def _manageable_flag(request: StaffRequest, flag_id: int) -> ChurnRiskFlag:
     """A flag the user sees (else 404) and may work (else 403)."""
-    user = _user(request)
+    user = request.user
     flag = get_object_or_404(churn.visible_flags(user).select_related("account__owner"), pk=flag_id)
     if not churn.can_manage_account(user, flag.account):
         raise PermissionDenied("Only the owner, their team lead or a manager can do that.")
@@ -47,9 +42,9 @@ def _review_url(flag: ChurnRiskFlag | None = None) -> str:
 
 
 @require_GET
-def churn_review(request: HttpRequest) -> HttpResponse:
+def churn_review(request: StaffRequest) -> HttpResponse:
     """The weekly at-risk review: flagged accounts by owner, suggestions, retros, trend."""
-    user = _user(request)
+    user = request.user
     now = timezone.now()
     groups = churn.review_groups(user=user, now=now)
     suggested = churn.suggested_accounts(user=user).prefetch_related(
@@ -96,9 +91,9 @@ def churn_review(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def churn_review_csv(request: HttpRequest) -> HttpResponse:
+def churn_review_csv(request: StaffRequest) -> HttpResponse:
     """The review as CSV, one row per flagged account, in the page's order."""
-    groups = churn.review_groups(user=_user(request), now=timezone.now())
+    groups = churn.review_groups(user=request.user, now=timezone.now())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="churn-review.csv"'
     writer = csv.writer(response)
@@ -155,9 +150,9 @@ def churn_review_csv(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def churn_flag(request: HttpRequest, account_id: int) -> HttpResponse:
+def churn_flag(request: StaffRequest, account_id: int) -> HttpResponse:
     """Flag an account at risk: a form prefilled with its open signals."""
-    user = _user(request)
+    user = request.user
     account = get_object_or_404(churn.review_accounts(user).select_related("owner"), pk=account_id)
     if not churn.can_manage_account(user, account):
         raise PermissionDenied("Only the owner, their team lead or a manager can flag it.")
@@ -173,11 +168,11 @@ def churn_flag(request: HttpRequest, account_id: int) -> HttpResponse:
     return render(request, "accounts/churn_flag.html", {"account": account, "form": form})
 
 
-def _row_or_redirect(request: HttpRequest, flag: ChurnRiskFlag) -> HttpResponse:
+def _row_or_redirect(request: StaffRequest, flag: ChurnRiskFlag) -> HttpResponse:
     """htmx gets the re-rendered flag card; a plain post is redirected to the review."""
-    if not request.htmx:  # type: ignore[attr-defined]
+    if not request.htmx:
         return redirect(_review_url(flag))
-    groups = churn.review_groups(user=_user(request), now=timezone.now(), flag_ids=[flag.pk])
+    groups = churn.review_groups(user=request.user, now=timezone.now(), flag_ids=[flag.pk])
     rows = [row for group in groups for row in group.rows]
     if not rows:  # the flag closed: the card goes away
         return HttpResponse("")
@@ -193,14 +188,14 @@ def _row_or_redirect(request: HttpRequest, flag: ChurnRiskFlag) -> HttpResponse:
     )
 
 
-def _form_errors(request: HttpRequest, form: Any) -> None:
+def _form_errors(request: StaffRequest, form: Any) -> None:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else "Form"
         messages.error(request, f"{label}: {' '.join(errors)}")
 
 
 @require_POST
-def churn_status(request: HttpRequest, flag_id: int) -> HttpResponse:
+def churn_status(request: StaffRequest, flag_id: int) -> HttpResponse:
     """Post this week's 60-second status on a flagged account."""
     flag = _manageable_flag(request, flag_id)
     form = StatusForm(request.POST)
@@ -208,7 +203,7 @@ def churn_status(request: HttpRequest, flag_id: int) -> HttpResponse:
         _form_errors(request, form)
         return _row_or_redirect(request, flag)
     try:
-        churn.post_weekly_status(flag=flag, by=_user(request), **form.cleaned_data)
+        churn.post_weekly_status(flag=flag, by=request.user, **form.cleaned_data)
     except churn.ChurnError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -217,7 +212,7 @@ def churn_status(request: HttpRequest, flag_id: int) -> HttpResponse:
 
 
 @require_POST
-def churn_escalate(request: HttpRequest, flag_id: int) -> HttpResponse:
+def churn_escalate(request: StaffRequest, flag_id: int) -> HttpResponse:
     """Record an escalation (engineering, product, leadership); the owner stays the owner."""
     flag = _manageable_flag(request, flag_id)
     form = EscalationForm(request.POST)
@@ -225,7 +220,7 @@ def churn_escalate(request: HttpRequest, flag_id: int) -> HttpResponse:
         _form_errors(request, form)
         return _row_or_redirect(request, flag)
     try:
-        churn.escalate_flag(flag=flag, by=_user(request), **form.cleaned_data)
+        churn.escalate_flag(flag=flag, by=request.user, **form.cleaned_data)
     except churn.ChurnError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -234,7 +229,7 @@ def churn_escalate(request: HttpRequest, flag_id: int) -> HttpResponse:
 
 
 @require_POST
-def churn_close(request: HttpRequest, flag_id: int) -> HttpResponse:
+def churn_close(request: StaffRequest, flag_id: int) -> HttpResponse:
     """Close a flag: resolved, churned (a retro is then due) or removed."""
     flag = _manageable_flag(request, flag_id)
     form = CloseForm(request.POST)
@@ -244,7 +239,7 @@ def churn_close(request: HttpRequest, flag_id: int) -> HttpResponse:
     try:
         churn.close_flag(
             flag=flag,
-            by=_user(request),
+            by=request.user,
             status=form.cleaned_data["status"],
             note=form.cleaned_data["note"],
         )
@@ -253,7 +248,7 @@ def churn_close(request: HttpRequest, flag_id: int) -> HttpResponse:
         return _row_or_redirect(request, flag)
     if flag.status == FlagStatus.CHURNED:
         messages.warning(request, f"{flag.account.name} churned: write the retro within a week.")
-        if request.htmx:  # type: ignore[attr-defined]
+        if request.htmx:
             response = HttpResponse("")
             response["HX-Redirect"] = reverse("accounts:churn_retro", args=[flag.pk])
             return response
@@ -263,7 +258,7 @@ def churn_close(request: HttpRequest, flag_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def churn_retro(request: HttpRequest, flag_id: int) -> HttpResponse:
+def churn_retro(request: StaffRequest, flag_id: int) -> HttpResponse:
     """Write the retro of a churned account."""
     flag = _manageable_flag(request, flag_id)
     if flag.status != FlagStatus.CHURNED:
@@ -272,7 +267,7 @@ def churn_retro(request: HttpRequest, flag_id: int) -> HttpResponse:
     existing = getattr(flag, "retro", None)
     form = RetroForm(request.POST or None, instance=existing)
     if request.method == "POST" and form.is_valid():
-        churn.write_retro(flag=flag, by=_user(request), **form.cleaned_data)
+        churn.write_retro(flag=flag, by=request.user, **form.cleaned_data)
         messages.success(request, f"Retro for {flag.account.name} saved.")
         return redirect(_review_url())
     return render(

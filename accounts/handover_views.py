@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -51,18 +51,10 @@ from .handovers import (
     transition_for,
     visible_handovers,
 )
+from .http import StaffRequest
 from .models import Account, OwnerRole, User
 from .roles import Role
 from .segments import with_revenue
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
 
 # --- list ------------------------------------------------------------------------
 
@@ -85,10 +77,10 @@ def _default_scope(user: User) -> str:
 
 
 @require_GET
-def handover_list(request: HttpRequest) -> HttpResponse:
+def handover_list(request: StaffRequest) -> HttpResponse:
     """Handovers with state, age and next step. Queries: session, user, the
     user's roles, the handovers with their account and people (4, any row count)."""
-    user = _user(request)
+    user = request.user
     scope = request.GET.get("scope", "")
     if scope not in SCOPES:
         scope = _default_scope(user)
@@ -116,11 +108,11 @@ def handover_list(request: HttpRequest) -> HttpResponse:
 # --- proposing ---------------------------------------------------------------------
 
 
-def _proposable_account(request: HttpRequest, pk: int) -> Account:
+def _proposable_account(request: StaffRequest, pk: int) -> Account:
     account = get_object_or_404(
         with_revenue(Account.objects.select_related("owner"), today=timezone.localdate()), pk=pk
     )
-    if not can_propose(_user(request), account):
+    if not can_propose(request.user, account):
         raise PermissionDenied("Only the owner, their team lead or a manager proposes a handover.")
     return account
 
@@ -155,8 +147,8 @@ def _propose_context(account: Account, form: ProposeForm) -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "POST"])
-def handover_propose(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def handover_propose(request: StaffRequest, pk: int) -> HttpResponse:
+    user = request.user
     account = _proposable_account(request, pk)
     people = incoming_people()
     if account.owner_id is not None:
@@ -191,8 +183,8 @@ def handover_propose(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def account_tam_overlay(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+def account_tam_overlay(request: StaffRequest, pk: int) -> HttpResponse:
+    user = request.user
     account = get_object_or_404(Account.objects.select_related("owner"), pk=pk)
     form = OverlayForm(request.POST)
     if not form.is_valid():
@@ -215,7 +207,7 @@ def account_tam_overlay(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the handover page -----------------------------------------------------------------
 
 
-def _handover_for(request: HttpRequest, pk: int) -> Handover:
+def _handover_for(request: StaffRequest, pk: int) -> Handover:
     """The handover if the user is a party, a party's team lead or a manager; 404 otherwise."""
     handover = get_object_or_404(
         Handover.objects.select_related(
@@ -223,13 +215,13 @@ def _handover_for(request: HttpRequest, pk: int) -> Handover:
         ),
         pk=pk,
     )
-    if not can_act(_user(request), handover):
+    if not can_act(request.user, handover):
         raise PermissionDenied("Only the parties, their team leads and managers see this handover.")
     return handover
 
 
-def _detail_context(request: HttpRequest, handover: Handover) -> dict[str, Any]:
-    user = _user(request)
+def _detail_context(request: StaffRequest, handover: Handover) -> dict[str, Any]:
+    user = request.user
     today = timezone.localdate()
     account = with_revenue(Account.objects.filter(pk=handover.account_id), today=today).get()
     handover.account = account
@@ -279,13 +271,13 @@ def _detail_context(request: HttpRequest, handover: Handover) -> dict[str, Any]:
 
 
 @require_GET
-def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def handover_detail(request: StaffRequest, pk: int) -> HttpResponse:
     handover = _handover_for(request, pk)
     return render(request, "accounts/handover_detail.html", _detail_context(request, handover))
 
 
-def _after_post(request: HttpRequest, handover: Handover, partial: str) -> HttpResponse:
-    if _is_htmx(request):
+def _after_post(request: StaffRequest, handover: Handover, partial: str) -> HttpResponse:
+    if request.htmx:
         handover = _handover_for(request, handover.pk)
         return render(
             request,
@@ -296,7 +288,7 @@ def _after_post(request: HttpRequest, handover: Handover, partial: str) -> HttpR
 
 
 @require_POST
-def handover_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+def handover_step(request: StaffRequest, pk: int, step: str) -> HttpResponse:
     handover = _handover_for(request, pk)
     form = StepForm(request.POST)
     if not form.is_valid():
@@ -307,7 +299,7 @@ def handover_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         advance_handover(
             handover=handover,
             step=step,
-            by=_user(request),
+            by=request.user,
             today=timezone.localdate(),
             note=form.cleaned_data["note"],
             override_reason=form.cleaned_data["override_reason"],
@@ -323,7 +315,7 @@ def handover_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 
 
 @require_POST
-def handover_checklist(request: HttpRequest, pk: int) -> HttpResponse:
+def handover_checklist(request: StaffRequest, pk: int) -> HttpResponse:
     handover = _handover_for(request, pk)
     form = ChecklistItemForm(request.POST)
     if form.is_valid():
@@ -333,7 +325,7 @@ def handover_checklist(request: HttpRequest, pk: int) -> HttpResponse:
                 key=form.cleaned_data["key"],
                 done=form.cleaned_data["done"],
                 note=form.cleaned_data["note"],
-                by=_user(request),
+                by=request.user,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -343,16 +335,16 @@ def handover_checklist(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def handover_notes(request: HttpRequest, pk: int) -> HttpResponse:
+def handover_notes(request: StaffRequest, pk: int) -> HttpResponse:
     handover = _handover_for(request, pk)
     form = NotesForm(request.POST)
     if form.is_valid():
-        save_handover_notes(handover=handover, notes=form.cleaned_data["notes"], by=_user(request))
+        save_handover_notes(handover=handover, notes=form.cleaned_data["notes"], by=request.user)
         messages.success(request, "Notes saved.")
     return _after_post(request, handover, "checklists")
 
 
-def _tick_onboarding_item(request: HttpRequest, account: Account) -> None:
+def _tick_onboarding_item(request: StaffRequest, account: Account) -> None:
     """Save one onboarding checklist tick from the posted form; errors become messages."""
     form = OnboardingItemForm(request.POST)
     if not form.is_valid():
@@ -363,21 +355,21 @@ def _tick_onboarding_item(request: HttpRequest, account: Account) -> None:
             section=form.cleaned_data["section"],
             item=form.cleaned_data["item"],
             done=form.cleaned_data["done"],
-            by=_user(request),
+            by=request.user,
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
 
 
 @require_POST
-def handover_onboarding(request: HttpRequest, pk: int) -> HttpResponse:
+def handover_onboarding(request: StaffRequest, pk: int) -> HttpResponse:
     handover = _handover_for(request, pk)
     _tick_onboarding_item(request, handover.account)
     return _after_post(request, handover, "preconditions")
 
 
 @require_POST
-def account_onboarding(request: HttpRequest, pk: int) -> HttpResponse:
+def account_onboarding(request: StaffRequest, pk: int) -> HttpResponse:
     """Tick an onboarding item from the propose page (owner, their lead, managers)."""
     account = _proposable_account(request, pk)
     _tick_onboarding_item(request, account)

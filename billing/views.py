@@ -9,11 +9,12 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import StaffRequest
 from accounts.models import User
 from accounts.roles import Role
 
@@ -42,12 +43,12 @@ def _can_see_revenue(user: User) -> bool:
     return user.is_team_lead_or_manager or user.has_role(Role.TAM)
 
 
-def _basis(request: HttpRequest) -> bool:
+def _basis(request: StaffRequest) -> bool:
     """Adjusted revenue unless ``?basis=unadjusted`` (lifecycle and retention use adjusted)."""
     return request.GET.get("basis", "adjusted") != "unadjusted"
 
 
-def _through(request: HttpRequest, *, latest: dt.date | None) -> dt.date:
+def _through(request: StaffRequest, *, latest: dt.date | None) -> dt.date:
     """The month asked for, else the latest imported month (the current month's
     revenue arrives when it is invoiced; until then it would look like churn)."""
     try:
@@ -90,22 +91,22 @@ def _revenue_context(*, through: dt.date, adjusted: bool, latest: dt.date | None
 
 
 @require_GET
-def revenue(request: HttpRequest) -> HttpResponse:
+def revenue(request: StaffRequest) -> HttpResponse:
     """Waterfall, NDR/GDR, per-product breakdown and movers; htmx swaps the body."""
-    if not _can_see_revenue(request.user):  # type: ignore[arg-type]
+    if not _can_see_revenue(request.user):
         raise PermissionDenied
     latest = latest_revenue_month()
     context = _revenue_context(
         through=_through(request, latest=latest), adjusted=_basis(request), latest=latest
     )
-    template = "billing/revenue.html#revenue-body" if request.htmx else "billing/revenue.html"  # type: ignore[attr-defined]
+    template = "billing/revenue.html#revenue-body" if request.htmx else "billing/revenue.html"
     return render(request, template, context)
 
 
 @require_GET
-def revenue_csv(request: HttpRequest) -> HttpResponse:
+def revenue_csv(request: StaffRequest) -> HttpResponse:
     """The monthly components and NDR/GDR of the page as CSV."""
-    if not _can_see_revenue(request.user):  # type: ignore[arg-type]
+    if not _can_see_revenue(request.user):
         raise PermissionDenied
     latest = latest_revenue_month()
     through, adjusted = _through(request, latest=latest), _basis(request)
@@ -135,7 +136,7 @@ def revenue_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _quarter(request: HttpRequest) -> dt.date:
+def _quarter(request: StaffRequest) -> dt.date:
     try:
         return parse_quarter(request.GET.get("quarter", ""))
     except ValueError:
@@ -143,9 +144,9 @@ def _quarter(request: HttpRequest) -> dt.date:
 
 
 @require_GET
-def quota(request: HttpRequest) -> HttpResponse:
+def quota(request: StaffRequest) -> HttpResponse:
     """Per TAM start/end ARR and attainment; TAMs see only their own row."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     sees_all = user.is_team_lead_or_manager
     if not sees_all and not user.has_role(Role.TAM):
         raise PermissionDenied
@@ -211,9 +212,9 @@ class ImportForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def import_mrr(request: HttpRequest) -> HttpResponse:
+def import_mrr(request: StaffRequest) -> HttpResponse:
     """RevOps upload of monthly revenue; every bad row is listed and nothing applied."""
-    if not request.user.is_revops:  # type: ignore[union-attr]
+    if not request.user.is_revops:
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None

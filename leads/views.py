@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from accounts.http import StaffRequest
 from accounts.models import User
 
 from .assignment import assign_task
@@ -51,16 +52,6 @@ from .tracker import (
 )
 
 TEAM_PAGE_SIZE = 200
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _task_list() -> Any:
@@ -104,7 +95,7 @@ def contact(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def new_task(request: HttpRequest) -> HttpResponse:
+def new_task(request: StaffRequest) -> HttpResponse:
     """Manual entry of a lead by a logged-in person."""
     form = NewTaskForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -112,7 +103,7 @@ def new_task(request: HttpRequest) -> HttpResponse:
             lead=form.to_lead(),
             source=form.cleaned_data["source"],
             lead_type=form.cleaned_data["lead_type"],
-            created_by=_user(request),
+            created_by=request.user,
         )
         messages.success(request, f"Task created: {result.task.explanation}")
         return redirect("leads:task", pk=result.task.pk)
@@ -123,16 +114,16 @@ def new_task(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def my_tasks(request: HttpRequest) -> HttpResponse:
+def my_tasks(request: StaffRequest) -> HttpResponse:
     """The assignee's open queue, oldest first."""
-    tasks = list(_task_list().open().filter(assignee=_user(request)).order_by("created_at", "id"))
+    tasks = list(_task_list().open().filter(assignee=request.user).order_by("created_at", "id"))
     return render(request, "leads/my_tasks.html", {"tasks": tasks})
 
 
 @require_GET
-def team_tasks(request: HttpRequest) -> HttpResponse:
+def team_tasks(request: StaffRequest) -> HttpResponse:
     """All tasks for team leads and managers, filtered by territory, status, assignee, source."""
-    if not _user(request).is_team_lead_or_manager:
+    if not request.user.is_team_lead_or_manager:
         raise PermissionDenied("The team view is for team leads and managers.")
     form = TeamFilterForm(request.GET or None)
     tasks = _task_list().order_by("-created_at", "-id")
@@ -157,9 +148,9 @@ def team_tasks(request: HttpRequest) -> HttpResponse:
 # --- One task -------------------------------------------------------------------
 
 
-def _get_task_for_user(request: HttpRequest, pk: int) -> Task:
+def _get_task_for_user(request: StaffRequest, pk: int) -> Task:
     """The task if the user works it or leads a team; 404 otherwise."""
-    user = _user(request)
+    user = request.user
     tasks = _task_list()
     if not user.is_team_lead_or_manager:
         tasks = tasks.filter(assignee=user)
@@ -178,26 +169,26 @@ def _task_context(task: Task, **forms: Any) -> dict[str, Any]:
 
 
 @require_GET
-def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def task_detail(request: StaffRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
     return render(request, "leads/task.html", _task_context(task))
 
 
-def _after_action(request: HttpRequest, task: Task, message: str) -> HttpResponse:
+def _after_action(request: StaffRequest, task: Task, message: str) -> HttpResponse:
     messages.success(request, message)
-    if _is_htmx(request):
+    if request.htmx:
         task = _get_task_for_user(request, task.pk)
         return render(request, "leads/task.html#task-work", _task_context(task))
     return redirect("leads:task", pk=task.pk)
 
 
-def _invalid(request: HttpRequest, task: Task, **forms: Any) -> HttpResponse:
-    template = "leads/task.html#task-work" if _is_htmx(request) else "leads/task.html"
+def _invalid(request: StaffRequest, task: Task, **forms: Any) -> HttpResponse:
+    template = "leads/task.html#task-work" if request.htmx else "leads/task.html"
     return render(request, template, _task_context(task, **forms), status=400)
 
 
 @require_POST
-def task_touch(request: HttpRequest, pk: int) -> HttpResponse:
+def task_touch(request: StaffRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
     form = TouchForm(request.POST)
     if not form.is_valid():
@@ -205,7 +196,7 @@ def task_touch(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         touch_task(
             task=task,
-            actor=_user(request),
+            actor=request.user,
             kind=form.cleaned_data["kind"],
             status=form.cleaned_data["status"],
             note=form.cleaned_data["note"],
@@ -217,7 +208,7 @@ def task_touch(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def task_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
+def task_disqualify(request: StaffRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
     form = DisqualifyForm(request.POST)
     if not form.is_valid():
@@ -225,7 +216,7 @@ def task_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         disqualify_task(
             task=task,
-            actor=_user(request),
+            actor=request.user,
             reason=form.cleaned_data["reason"],
             comment=form.cleaned_data["comment"],
         )
@@ -236,7 +227,7 @@ def task_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def task_convert(request: HttpRequest, pk: int) -> HttpResponse:
+def task_convert(request: StaffRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
     form = ConvertForm(request.POST)
     if not form.is_valid():
@@ -244,7 +235,7 @@ def task_convert(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         convert_task(
             task=task,
-            actor=_user(request),
+            actor=request.user,
             record_type=form.cleaned_data["record_type"],
             opportunity_type=form.cleaned_data["type"],
             amount=form.cleaned_data["amount"],
@@ -259,14 +250,14 @@ def task_convert(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Tracker --------------------------------------------------------------------
 
 
-def _require_lead(request: HttpRequest) -> User:
-    user = _user(request)
+def _require_lead(request: StaffRequest) -> User:
+    user = request.user
     if not user.is_team_lead_or_manager:
         raise PermissionDenied("Only team leads and managers change the round robin.")
     return user
 
 
-def _territory_from(request: HttpRequest) -> Territory:
+def _territory_from(request: StaffRequest) -> Territory:
     slug = request.GET.get("territory") or request.POST.get("territory") or ""
     territories = Territory.objects.all()
     territory = territories.filter(slug=slug).first() if slug else None
@@ -282,14 +273,14 @@ def _tracker_url(territory: Territory) -> str:
 
 
 def _row_context(
-    request: HttpRequest,
+    request: StaffRequest,
     territory: Territory,
     *,
     territories: list[Territory] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """The member rows; ``territories`` (all of them) spares the query when the caller has it."""
-    can_edit = _user(request).is_team_lead_or_manager
+    can_edit = request.user.is_team_lead_or_manager
     rows = tracker_rows(territory=territory)
     forms = extra.pop("forms", {})
     all_territories: list[Territory] = []
@@ -304,8 +295,8 @@ def _row_context(
     return {"territory": territory, "rows": rows, "can_edit": can_edit, **extra}
 
 
-def _tracker_context(request: HttpRequest, territory: Territory, **extra: Any) -> dict[str, Any]:
-    user = _user(request)
+def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) -> dict[str, Any]:
+    user = request.user
     can_edit = user.is_team_lead_or_manager
     add_form = extra.pop("add_form", None)
     if add_form is None and can_edit:
@@ -359,21 +350,21 @@ def _own_member_only(form: TimeOffForm, user: User) -> None:
 
 
 @require_GET
-def tracker(request: HttpRequest) -> HttpResponse:
+def tracker(request: StaffRequest) -> HttpResponse:
     """The Lead Assignment Tracker: editable by team leads, read-only for everyone else."""
     territory = _territory_from(request)
     return render(request, "leads/tracker.html", _tracker_context(request, territory))
 
 
 @require_POST
-def member_update(request: HttpRequest, pk: int) -> HttpResponse:
+def member_update(request: StaffRequest, pk: int) -> HttpResponse:
     author = _require_lead(request)
     member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
     territory = _territory_from(request)
     form = MemberForm.for_member(member, request.POST)
     if not form.is_valid():
         ctx = _row_context(request, territory, forms={member.pk: form})
-        if _is_htmx(request):
+        if request.htmx:
             return render(request, "leads/tracker.html#member-rows", ctx, status=400)
         full = _tracker_context(request, territory, forms={member.pk: form})
         return render(request, "leads/tracker.html", full, status=400)
@@ -395,13 +386,13 @@ def member_update(request: HttpRequest, pk: int) -> HttpResponse:
             or "nothing changed"
         ),
     )
-    if _is_htmx(request):
+    if request.htmx:
         return render(request, "leads/tracker.html#member-rows", _row_context(request, territory))
     return redirect(_tracker_url(territory))
 
 
 @require_GET
-def member_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def member_preview(request: StaffRequest, pk: int) -> HttpResponse:
     """Who gets the next 20 tasks if the unsaved values of this row were saved."""
     _require_lead(request)
     member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
@@ -422,7 +413,7 @@ def member_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "current": current,
         "proposed": proposed,
     }
-    if _is_htmx(request):
+    if request.htmx:
         return render(
             request, "leads/tracker.html#preview", {"preview": preview, "territory": territory}
         )
@@ -431,7 +422,7 @@ def member_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def member_prefill(request: HttpRequest) -> HttpResponse:
+def member_prefill(request: StaffRequest) -> HttpResponse:
     """The mid-month adjustment for the add-member form's role and territories."""
     _require_lead(request)
     role = request.GET.get("role", TrackerRole.TAE)
@@ -441,7 +432,7 @@ def member_prefill(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def member_add(request: HttpRequest) -> HttpResponse:
+def member_add(request: StaffRequest) -> HttpResponse:
     author = _require_lead(request)
     territory = _territory_from(request)
     form = AddMemberForm(request.POST)
@@ -471,9 +462,9 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def time_off_add(request: HttpRequest) -> HttpResponse:
+def time_off_add(request: StaffRequest) -> HttpResponse:
     """Members record their own time off; team leads record anyone's."""
-    user = _user(request)
+    user = request.user
     territory = _territory_from(request)
     form = TimeOffForm(request.POST)
     if not user.is_team_lead_or_manager:
@@ -497,7 +488,7 @@ def time_off_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def queue_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def queue_assign(request: StaffRequest, pk: int) -> HttpResponse:
     """Run the round robin again for a task waiting in the unassigned queue."""
     author = _require_lead(request)
     task = get_object_or_404(Task.objects.unassigned(), pk=pk)
