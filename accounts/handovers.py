@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
-from billing.models import Invoice, MonthlyRevenue
+from billing.models import PAID_PRODUCT_MIN, Invoice, MonthlyRevenue
 
 from .books import CORE_PRODUCTS
 from .handover_models import (
@@ -50,7 +50,6 @@ from .models import (
 from .ownership import change_account_owner
 from .roles import Role
 from .segments import (
-    PAID_PRODUCT_MIN,
     SPARKLINE_MONTHS,
     latest_complete_month,
     mrr_history,

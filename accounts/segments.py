@@ -48,7 +48,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import MonthlyRevenue
+from billing.models import PAID_PRODUCT_MIN, MonthlyRevenue
 from billing.months import add_months, month_start, quarter_start
 
 from .models import Account, AccountPlan, Plan, TopAccount
@@ -57,8 +57,6 @@ ARR_20K = Decimal(20_000)
 ARR_50K = Decimal(50_000)
 ARR_60K = Decimal(60_000)
 TOP_ACCOUNTS = 40
-# A product counts as paid when its monthly invoice exceeds this (issue 6).
-PAID_PRODUCT_MIN = Decimal(200)
 FIRST_PAYMENT_MIN_FORECAST = Decimal(1)
 SPARKLINE_MONTHS = 12
 

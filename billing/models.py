@@ -8,6 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+# A product counts as paid in a month when its revenue that month exceeds this:
+# for segments, books and handovers (paid products) and for quota's
+# cross-sell multiplier alike.
+PAID_PRODUCT_MIN = Decimal(200)
+
 
 class Product(models.Model):
     """A row of the product catalog, edited by RevOps."""

@@ -39,12 +39,11 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
 
-from .models import MonthlyRevenue
+from .models import PAID_PRODUCT_MIN, MonthlyRevenue
 from .months import add_months, month_range, month_start
 
 BASE_MULTIPLIER = Decimal("0.7")
 EXTRA_PRODUCT_MULTIPLIER = Decimal("0.2")
-PAID_PRODUCT_OVER = Decimal("200")
 ANNUALISE = {3: 4, 2: 6, 1: 12}  # invoiced months in the quarter → factor
 GRACE_MONTHS = 3
 RAMP_MONTHS = 3
@@ -144,7 +143,7 @@ def monthly_invoices(
         .annotate(
             total=Sum("amount"),
             paid=Count(
-                "id", filter=Q(product__counts_for_cross_sell=True, amount__gt=PAID_PRODUCT_OVER)
+                "id", filter=Q(product__counts_for_cross_sell=True, amount__gt=PAID_PRODUCT_MIN)
             ),
         )
         .order_by()
