@@ -75,6 +75,18 @@ def visible_accounts(user: User) -> QuerySet[Account]:
     return accounts.filter(mine)
 
 
+def is_owner_lead_or_manager(user: User, account: Account) -> bool:
+    """The account's owner, the owner's team lead, or a manager: who may flag its
+    churn risk, propose its handover or add a TAM overlay.
+
+    Expects ``account.owner`` loaded (select_related) to avoid a query.
+    """
+    owner = account.owner
+    return user.is_manager or (
+        owner is not None and (user.pk == owner.pk or owner.team_lead_id == user.pk)
+    )
+
+
 def can_edit_account(user: User, account: Account) -> bool:
     """TAM/CSM edit their own book (owner or TAM overlay); team leads their team's;
     managers and RevOps all."""

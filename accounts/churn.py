@@ -26,6 +26,7 @@ from django.utils import timezone
 from billing.models import MonthlyRevenue
 from billing.months import add_months
 
+from .books import is_owner_lead_or_manager
 from .churn_models import (
     ChurnRetro,
     ChurnRiskFlag,
@@ -45,7 +46,6 @@ from .segments import latest_complete_month
 __all__ = [
     "ChurnError",
     "TransientWebhookError",
-    "can_manage_account",
     "churn_risk_account_ids",
     "close_flag",
     "deliver_flag_webhook",
@@ -124,22 +124,8 @@ def account_arr(account: Account, *, today: dt.date) -> Decimal:
 # --- permissions -----------------------------------------------------------
 
 
-def can_manage_account(user: User, account: Account) -> bool:
-    """The owner, the owner's team lead, or a manager may flag and work the account.
-
-    Expects ``account.owner`` loaded (select_related) to avoid a query.
-    """
-    if user.is_manager:
-        return True
-    if account.owner_id is None:
-        return False
-    return account.owner_id == user.pk or (
-        account.owner is not None and account.owner.team_lead_id == user.pk
-    )
-
-
 def _require(user: User, account: Account) -> None:
-    if not can_manage_account(user, account):
+    if not is_owner_lead_or_manager(user, account):
         raise PermissionDenied(
             "Only the owner, their team lead or a manager can change this account's churn risk."
         )
@@ -457,7 +443,7 @@ def review_groups(
             escalate_or_accept=weeks >= NO_IMPROVEMENT_WEEKS and not improving,
             leadership_marker=leadership,
             escalations=escalations,
-            can_manage=can_manage_account(user, flag.account),
+            can_manage=is_owner_lead_or_manager(user, flag.account),
         )
         owner_id = flag.account.owner_id
         groups.setdefault(owner_id, OwnerGroup(owner=flag.account.owner)).rows.append(row)

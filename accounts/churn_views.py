@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import churn
 from .api import token_required
+from .books import is_owner_lead_or_manager
 from .churn_forms import CloseForm, EscalationForm, FlagForm, RetroForm, SnapshotForm, StatusForm
 from .churn_models import ChurnRiskFlag, ChurnSignal, FlagStatus
 from .http import StaffRequest
@@ -31,7 +32,7 @@ def _manageable_flag(request: StaffRequest, flag_id: int) -> ChurnRiskFlag:
     """A flag the user sees (else 404) and may work (else 403)."""
     user = request.user
     flag = get_object_or_404(churn.visible_flags(user).select_related("account__owner"), pk=flag_id)
-    if not churn.can_manage_account(user, flag.account):
+    if not is_owner_lead_or_manager(user, flag.account):
         raise PermissionDenied("Only the owner, their team lead or a manager can do that.")
     return flag
 
@@ -154,7 +155,7 @@ def churn_flag(request: StaffRequest, account_id: int) -> HttpResponse:
     """Flag an account at risk: a form prefilled with its open signals."""
     user = request.user
     account = get_object_or_404(churn.review_accounts(user).select_related("owner"), pk=account_id)
-    if not churn.can_manage_account(user, account):
+    if not is_owner_lead_or_manager(user, account):
         raise PermissionDenied("Only the owner, their team lead or a manager can flag it.")
     form = FlagForm(request.POST or None, initial={"triggers": churn.default_triggers(account)})
     if request.method == "POST" and form.is_valid():

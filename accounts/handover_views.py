@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .books import is_owner_lead_or_manager
 from .handover_forms import (
     ChecklistItemForm,
     NotesForm,
@@ -34,7 +35,6 @@ from .handovers import (
     attribution_timing,
     available_steps,
     can_act,
-    can_propose,
     failing_checks,
     handover_roles,
     high_potential,
@@ -112,7 +112,7 @@ def _proposable_account(request: StaffRequest, pk: int) -> Account:
     account = get_object_or_404(
         with_revenue(Account.objects.select_related("owner"), today=timezone.localdate()), pk=pk
     )
-    if not can_propose(request.user, account):
+    if not is_owner_lead_or_manager(request.user, account):
         raise PermissionDenied("Only the owner, their team lead or a manager proposes a handover.")
     return account
 

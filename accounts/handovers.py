@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from billing.models import PAID_PRODUCT_MIN, Invoice, MonthlyRevenue
 
-from .books import CORE_PRODUCTS
+from .books import CORE_PRODUCTS, is_owner_lead_or_manager
 from .handover_models import (
     OPEN_STATES,
     Handover,
@@ -835,12 +835,7 @@ def add_tam_overlay(
         raise ValidationError("An early TAM overlay is for TAE-led accounts.")
     if not tam.has_role(Role.TAM):
         raise ValidationError(f"{tam} is not a TAM.")
-    owner = account.owner
-    if not (
-        by.is_manager
-        or by.pk == account.owner_id
-        or (owner is not None and owner.team_lead_id == by.pk)
-    ):
+    if not is_owner_lead_or_manager(by, account):
         raise PermissionDenied("Only the TAE owner, their team lead or a manager adds an overlay.")
     if not high_potential(account, today=today).ok and not expansion_note.strip():
         raise ValidationError(
@@ -912,14 +907,6 @@ def _outgoing_side(user: User, handover: Handover) -> bool:
 # --- proposing ---------------------------------------------------------------------
 
 
-def can_propose(user: User, account: Account) -> bool:
-    """The owner, their team lead or a manager proposes a handover."""
-    owner = account.owner
-    return user.is_manager or (
-        owner is not None and (user.pk == owner.pk or owner.team_lead_id == user.pk)
-    )
-
-
 def role_of(user: User) -> str:
     """The role a person takes an account in (TAE, TAM or CSM)."""
     for role in (OwnerRole.TAM, OwnerRole.CSM, OwnerRole.TAE):
@@ -951,7 +938,7 @@ def propose_handover(
         raise ValidationError(
             "This account has no owner: it is assigned at allocation, not handed over."
         )
-    if not can_propose(by, account):
+    if not is_owner_lead_or_manager(by, account):
         raise PermissionDenied("Only the owner, their team lead or a manager proposes a handover.")
     if top_40(account, today=today) and not by.is_manager:
         raise PermissionDenied("Top 40 account: only a manager proposes or approves a handover.")
