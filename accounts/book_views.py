@@ -14,11 +14,11 @@ from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.models import MonthlyRevenue
 from leads.models import Task
+from revopsweb.dates import company_today, latest_complete_month, quarter_end
 
 from .books import (
     Queue,
@@ -53,10 +53,8 @@ from .segments import (
     SEGMENT_FILTERS,
     Segment,
     complete_months,
-    latest_complete_month,
     mrr_history,
     paid_core_products,
-    quarter_end,
     segments_of,
     with_revenue,
 )
@@ -103,7 +101,7 @@ def _book_rows(request: StaffRequest) -> tuple[User, QuerySet[Account], dict[str
     form = BookFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     owner = _book_owner(request, data.get("owner"))
-    today = timezone.localdate()
+    today = company_today()
     rows = annotate_for_book(book_accounts(owner), today=today)
     if data.get("q"):
         rows = rows.filter(Q(name__icontains=data["q"]) | Q(domain__icontains=data["q"]))
@@ -124,7 +122,7 @@ def _book_rows(request: StaffRequest) -> tuple[User, QuerySet[Account], dict[str
 def my_book(request: StaffRequest) -> HttpResponse:
     """The signed-in person's book (or a team member's, for leads and managers)."""
     owner, rows, ctx = _book_rows(request)
-    today = timezone.localdate()
+    today = company_today()
     accounts = list(rows)
     ids = [a.pk for a in accounts]
     ctx.update(
@@ -161,7 +159,7 @@ def _sort_links(ctx: dict[str, Any]) -> dict[str, str]:
 def book_export(request: StaffRequest) -> HttpResponse:
     """The filtered, sorted book as CSV (same rows as the page)."""
     owner, rows, _ = _book_rows(request)
-    today = timezone.localdate()
+    today = company_today()
     accounts = list(rows)
     ids = [a.pk for a in accounts]
     paid = paid_core_products(ids, today=today)
@@ -216,7 +214,7 @@ def _visible_account(request: StaffRequest, pk: int) -> Account:
             visible_accounts(request.user).select_related(
                 "owner", "tam_overlay", "onboarding_specialist", "territory"
             ),
-            today=timezone.localdate(),
+            today=company_today(),
         ),
         pk=pk,
     )
@@ -245,7 +243,7 @@ def account_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 
 def _account_context(request: StaffRequest, account: Account, **extra: Any) -> dict[str, Any]:
-    today = timezone.localdate()
+    today = company_today()
     months = complete_months(today)
     last = months[-1]
     by_product: dict[str, dict[str, str]] = defaultdict(dict)
@@ -347,7 +345,7 @@ def account_start_plan(request: StaffRequest, pk: int) -> HttpResponse:
     plan = start_quarter_plan(
         account=account,
         author=request.user,
-        today=timezone.localdate(),
+        today=company_today(),
     )
     return redirect("accounts:plan", pk=plan.pk)
 
@@ -416,7 +414,7 @@ def plan_edit(request: StaffRequest, pk: int) -> HttpResponse:
 @require_GET
 def planning(request: StaffRequest) -> HttpResponse:
     """Quarterly book planning for the books the user may see."""
-    today = timezone.localdate()
+    today = company_today()
     books = plan_books(viewable_book_owners(request.user), today=today)
     return render(
         request,
@@ -455,7 +453,7 @@ def _assignable_people(user: User) -> QuerySet[User]:
 @require_GET
 def allocation(request: StaffRequest) -> HttpResponse:
     user = _require_lead(request)
-    today = timezone.localdate()
+    today = company_today()
     return render(
         request,
         "accounts/allocation.html",
@@ -484,7 +482,7 @@ def allocation_set_trait(request: StaffRequest, pk: int) -> HttpResponse:
 @require_POST
 def allocation_assign(request: StaffRequest, pk: int) -> HttpResponse:
     user = _require_lead(request)
-    today = timezone.localdate()
+    today = company_today()
     account = get_object_or_404(with_revenue(Account.objects.all(), today=today), pk=pk)
     form = AssignForm(request.POST)
     form.fields["owner"].queryset = _assignable_people(user)  # type: ignore[attr-defined]

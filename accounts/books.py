@@ -26,6 +26,7 @@ from django.db.models import (
 
 from billing.models import MonthlyRevenue
 from billing.quota import GRACE_MONTHS
+from revopsweb.dates import add_months, latest_complete_month, quarter_end, quarter_start
 
 from .models import (
     Account,
@@ -41,15 +42,7 @@ from .models import (
 from .ownership import change_account_owner
 from .plans import add_note
 from .roles import Role
-from .segments import (
-    ARR_20K,
-    ARR_50K,
-    add_months,
-    latest_complete_month,
-    quarter_end,
-    quarter_start,
-    with_revenue,
-)
+from .segments import ARR_20K, ARR_50K, with_revenue
 
 # Book targets (sales/account-allocation, sales/how-we-work, sales/team-leads).
 TAM_TARGET_MIN_ACCOUNTS = 10
@@ -496,7 +489,7 @@ def annotate_for_book(accounts: QuerySet[Account], *, today: dt.date) -> QuerySe
     """My book's rows: revenue, segments, plan freshness and ``in_grace_period``
     (the owner took it with no previous owner less than 3 months ago, so a churn
     does not count against their quota: billing.quota's grace period). One query."""
-    grace_start = add_months(today.replace(day=1), -GRACE_MONTHS).replace(day=min(today.day, 28))
+    grace_start = add_months(today, -GRACE_MONTHS).replace(day=min(today.day, 28))
     first_owner = OwnershipChange.objects.filter(
         account=OuterRef("pk"), new_owner=OuterRef("owner"), previous_owner__isnull=True
     )

@@ -27,9 +27,9 @@ from django.contrib.auth.models import Group
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from billing.months import add_months, month_range
 from leads.models import Territory
 from leads.territories import ensure_territories
+from revopsweb.dates import add_months, company_today, month_range, month_start
 
 from .models import Account, Health, OwnerRole, OwnershipChange, Plan, Region, User
 from .roles import Role, ensure_role_groups
@@ -108,7 +108,7 @@ class DemoContext:
     @property
     def months(self) -> list[dt.date]:
         """First days of the seeded months, oldest first, ending with the current month."""
-        current = self.today.replace(day=1)
+        current = month_start(self.today)
         return month_range(add_months(current, 1 - self.month_count), current)
 
     def rng(self, step: str) -> random.Random:
@@ -205,7 +205,7 @@ def _is_auto_time(f: models.Field[Any, Any]) -> bool:
 
 def _default_value(f: models.Field[Any, Any]) -> Any:
     if _is_auto_time(f):
-        return timezone.now() if isinstance(f, models.DateTimeField) else timezone.localdate()
+        return timezone.now() if isinstance(f, models.DateTimeField) else company_today()
     return f.get_default()
 
 

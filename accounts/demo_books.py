@@ -8,11 +8,13 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from revopsweb.dates import add_months, quarter_start, week_start
+
 from .demo import insert_rows
 from .imports import set_health_from_latest_snapshot
 from .models import Account, AccountPlan, AccountSnapshot, Activity, ActivityKind, Health
 from .plans import plan_title
-from .segments import add_months, quarter_start, refresh_top_accounts
+from .segments import refresh_top_accounts
 
 WEEKS = 12
 SNAPSHOT_FIELDS = ("account_id", "week", *AccountSnapshot.MEASURES)
@@ -67,7 +69,7 @@ def seed_books(*, rng: random.Random, today: dt.date) -> int:
         for account in owned
         for _ in range(rng.randint(1, 3))
     ]
-    monday = today - dt.timedelta(days=today.weekday())
+    monday = week_start(today)
     levels = [Health.GOOD, Health.FAIR, Health.POOR]
     snapshots = []
     for account in accounts:

@@ -18,6 +18,8 @@ from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from revopsweb.dates import company_today
+
 from .models import (
     Account,
     AccountSnapshot,
@@ -208,7 +210,7 @@ def import_accounts(
     same file changes nothing and records no new history. ``progress(done,
     total)`` is called after each batch of BATCH_SIZE rows is written.
     """
-    today = today or timezone.localdate()
+    today = today or company_today()
     result = ImportResult()
     rows = _reader(text, ACCOUNT_HEADER, result)
     emails = {r["owner_email"].lower() for r in rows if r["owner_email"]}

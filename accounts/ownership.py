@@ -7,6 +7,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from revopsweb.dates import company_today
+
 from .models import Account, OwnershipChange, User
 
 
@@ -78,7 +80,7 @@ def _change_locked(
 ) -> OwnershipChange:
     """The history insert and owner update for an account row this transaction has locked."""
     now = timezone.now()
-    effective_on = effective_on or timezone.localdate(now)
+    effective_on = effective_on or company_today(now=now)
     # An unowned account has no owner role.
     role = new_owner_role if new_owner else ""
     if locked.owner_id == (new_owner.pk if new_owner else None) and locked.owner_role == role:

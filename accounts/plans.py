@@ -7,8 +7,10 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from revopsweb.dates import quarter_number, quarter_start
+
 from .models import Account, AccountPlan, Activity, ActivityKind, User
-from .segments import paid_core_products, quarter_number, quarter_start, with_revenue
+from .segments import paid_core_products, with_revenue
 
 
 def plan_title(account: Account, *, day: dt.date) -> str:

@@ -49,7 +49,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import PAID_PRODUCT_MIN, MonthlyRevenue
-from billing.months import add_months, month_start, quarter_start
+from revopsweb.dates import add_months, latest_complete_month, quarter_start
+
+# Handovers and churn still import these from here until they move into their
+# own apps (issue 13); then they import revopsweb.dates and this goes.
+from revopsweb.dates import quarter_end as quarter_end
 
 from .models import Account, AccountPlan, Plan, TopAccount
 
@@ -84,23 +88,6 @@ class Segment:
         FIRST_PAYMENT: "First payment forecasted this month",
         TOP_40: "Top 40 by ARR",
     }
-
-
-# --- dates ---------------------------------------------------------------
-
-
-def latest_complete_month(today: dt.date) -> dt.date:
-    """First day of the month before ``today``'s: the last month fully invoiced."""
-    return add_months(month_start(today), -1)
-
-
-def quarter_end(day: dt.date) -> dt.date:
-    """Last day of ``day``'s quarter: when book removals take effect."""
-    return add_months(quarter_start(day), 3) - dt.timedelta(days=1)
-
-
-def quarter_number(day: dt.date) -> int:
-    return (day.month - 1) // 3 + 1
 
 
 # --- annotations -----------------------------------------------------------

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.utils import timezone
 
+from revopsweb.dates import company_today
 from revopsweb.jobs import run_job
 
 from . import churn
@@ -25,7 +25,7 @@ def ping() -> dict[str, int]:
 @shared_task
 def refresh_top_accounts() -> dict[str, int]:
     """Hourly: re-rank the Top 40 by ARR into the cache (see accounts.segments)."""
-    run = run_job("refresh_top_accounts", lambda: refresh(today=timezone.localdate()))
+    run = run_job("refresh_top_accounts", lambda: refresh(today=company_today()))
     return {"job_run": run.pk}
 
 

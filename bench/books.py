@@ -16,6 +16,7 @@ from typing import Any
 
 from bench import BenchOptions, register
 from bench._common import seconds, setup_django
+from revopsweb.dates import company_today
 
 BOOK_SIZE = 15
 REPEAT = 15
@@ -35,7 +36,6 @@ def _fill(accounts: int) -> tuple[Any, int]:
     the three core products for the bench TAM's book) with set-based SQL."""
     from django.contrib.auth.models import Group
     from django.db import connection
-    from django.utils import timezone
 
     from accounts.models import User
     from accounts.roles import Role, ensure_role_groups
@@ -79,7 +79,7 @@ def _fill(accounts: int) -> tuple[Any, int]:
         cursor.execute("ANALYZE accounts_account")
         cursor.execute("ANALYZE billing_monthlyrevenue")
     # What the hourly job (and a revenue import) leaves behind.
-    refresh_top_accounts(today=timezone.localdate())
+    refresh_top_accounts(today=company_today())
     account = user.owned_accounts.order_by("pk").first()
     assert account is not None
     return user, account.pk

@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from leads import stale
-from leads.models import Territory, TrackerMember, TrackerRole, month_start
-from leads.reset import previous_period, reset_month
+from leads.models import Territory, TrackerMember, TrackerRole
+from leads.reset import reset_month
+from revopsweb.dates import company_today, latest_complete_month, month_start
 
 from . import BenchOptions, register
 
@@ -80,7 +81,7 @@ def seed(*, accounts: int, tasks: int, now: dt.datetime) -> None:
     """Members, accounts and tasks, set-based. Accounts are unowned (no account moves)."""
     _clear()
     territories = list(Territory.objects.order_by("pk"))
-    period = month_start(timezone.localdate(now))
+    period = month_start(company_today(now=now))
     users = User.objects.filter(email__endswith="@" + EMAIL_DOMAIN)
     wanted = len(territories) * (TAES_PER_TERRITORY + TAMS_PER_TERRITORY)
     if users.count() < wanted:
@@ -218,7 +219,7 @@ def run(*, accounts: int, tasks: int = TASKS) -> dict[str, float]:
             again_seconds = time.perf_counter() - started
 
         # The reset: every member still in last month's period.
-        TrackerMember.objects.update(period=previous_period(month_start(timezone.localdate(now))))
+        TrackerMember.objects.update(period=latest_complete_month(company_today(now=now)))
         with _count_queries() as reset_queries:
             started = time.perf_counter()
             reset = reset_month(now=now)

@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
@@ -31,8 +30,8 @@ from bench._common import best_seconds, seconds
 from billing.adjustments import to_money
 from billing.cache import bump_revenue_data_version, warm_revenue_cache
 from billing.lifecycle import lifecycle_components
-from billing.months import add_months, month_start
 from billing.quota import latest_revenue_month
+from revopsweb.dates import add_months, company_today, month_start
 
 MONTHS = 24
 REPEATS = 2
@@ -123,7 +122,7 @@ def _ensure_data(accounts: int) -> None:
         first = (
             add_months(last, -(MONTHS - 1))
             if last
-            else add_months(month_start(timezone.localdate()), -MONTHS)
+            else add_months(month_start(company_today()), -MONTHS)
         )
         cursor.execute(GENERATE_ACCOUNTS_SQL, {"missing": missing})
         cursor.execute(GENERATE_REVENUE_SQL, {"first": first, "months": MONTHS})
@@ -213,7 +212,7 @@ def run(*, accounts: int) -> dict[str, float]:
 
     # The hourly refresh computes the whole history; then any month's page
     # needs only its movers (measured once: a second visit is cached).
-    figures["refresh_job_s"] = seconds(lambda: warm_revenue_cache(today=timezone.localdate()))
+    figures["refresh_job_s"] = seconds(lambda: warm_revenue_cache(today=company_today()))
     earlier = add_months(through, -6)
     figures["page_earlier_month_after_refresh_s"] = seconds(
         lambda: client.get(reverse("billing:revenue") + f"?month={earlier:%Y-%m}")

@@ -37,9 +37,9 @@ from typing import Any
 from django.db import connection
 
 from accounts.models import Plan
+from revopsweb.dates import add_months, month_range
 
 from .models import OVERRIDE_CREDIT_REASONS
-from .months import add_months, month_range
 
 CENT = Decimal("0.01")
 SPIKE_MIN_INCREASE = 1000

@@ -15,9 +15,9 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.api import token_required
 from accounts.models import IntegrationToken
+from revopsweb.dates import parse_month
 
 from .imports import import_mrr_records
-from .months import parse_month
 from .reports import revenue_report
 
 MAX_ROWS = 10_000

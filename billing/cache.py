@@ -17,6 +17,8 @@ from functools import partial
 
 from django.core.cache import cache
 
+from revopsweb.dates import add_months, month_range, month_start
+
 from .lifecycle import (
     HISTORY_MONTHS,
     MonthComponents,
@@ -25,7 +27,6 @@ from .lifecycle import (
     empty_components,
     lifecycle_components,
 )
-from .months import add_months, month_range, month_start
 from .quota import first_revenue_month, latest_revenue_month
 
 VERSION_KEY = "billing:revenue:version"

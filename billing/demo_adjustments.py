@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import Sum
 
 from accounts.models import Account, Region
+from revopsweb.dates import add_months, month_start
 
 from .models import Consolidation, CreditReason, MonthlyRevenue, OneTimeCredit
-from .months import add_months, month_start
 
 CREDIT_SHARE = 0.01  # of accounts with revenue
 CONSOLIDATION_SHARE = 0.002

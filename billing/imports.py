@@ -18,10 +18,10 @@ from django.db import transaction
 
 from accounts.imports import RowError
 from accounts.models import Account
+from revopsweb.dates import parse_month
 
 from .cache import bump_revenue_data_version
 from .models import MonthlyRevenue, Product
-from .months import parse_month
 from .tasks import refresh_revenue_cache
 
 HEADER = ("organization_id", "product", "month", "amount")

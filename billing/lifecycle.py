@@ -30,8 +30,9 @@ from typing import Any
 
 from django.db import connection
 
+from revopsweb.dates import add_months, month_range
+
 from .adjustments import Params, _as_date, revenue_cte, to_money
-from .months import add_months, month_range
 
 HISTORY_MONTHS = 18  # "last 18 months of historical data" plus the current month
 RETENTION_BASES = (3, 6, 12)

@@ -38,9 +38,9 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
+from revopsweb.dates import add_months, month_range, month_start
 
 from .models import PAID_PRODUCT_MIN, MonthlyRevenue
-from .months import add_months, month_range, month_start
 
 BASE_MULTIPLIER = Decimal("0.7")
 EXTRA_PRODUCT_MULTIPLIER = Decimal("0.2")

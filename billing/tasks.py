@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
+from revopsweb.dates import company_today
 from revopsweb.jobs import run_job
 
 from .cache import warm_revenue_cache
@@ -13,6 +13,6 @@ def refresh_revenue_cache() -> dict[str, object]:
     """Hourly: new revenue data version, the whole revenue history computed ahead of visitors."""
     run = run_job(
         "billing.refresh_revenue_cache",
-        lambda: warm_revenue_cache(today=timezone.localdate()),
+        lambda: warm_revenue_cache(today=company_today()),
     )
     return {"outcome": run.outcome, "rows": run.rows_affected}

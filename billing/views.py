@@ -11,25 +11,25 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import StaffRequest
 from accounts.models import User
 from accounts.roles import Role
-
-from .cache import page_components, page_movers, page_products
-from .imports import HEADER, import_mrr_csv
-from .lifecycle import MonthComponents
-from .models import Product
-from .months import (
+from revopsweb.dates import (
     add_months,
+    company_today,
     month_start,
     parse_month,
     parse_quarter,
     quarter_label,
     quarter_start,
 )
+
+from .cache import page_components, page_movers, page_products
+from .imports import HEADER, import_mrr_csv
+from .lifecycle import MonthComponents
+from .models import Product
 from .quota import TamQuota, counted_through, latest_revenue_month, tam_quotas, team_quota
 from .reports import number
 from .retention import Retention, retention_from
@@ -54,7 +54,7 @@ def _through(request: StaffRequest, *, latest: dt.date | None) -> dt.date:
     try:
         return parse_month(request.GET.get("month", ""))
     except ValueError:
-        return latest or month_start(timezone.localdate())
+        return latest or month_start(company_today())
 
 
 def _revenue_context(*, through: dt.date, adjusted: bool, latest: dt.date | None) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def _quarter(request: StaffRequest) -> dt.date:
     try:
         return parse_quarter(request.GET.get("quarter", ""))
     except ValueError:
-        return quarter_start(timezone.localdate())
+        return quarter_start(company_today())
 
 
 @require_GET
@@ -151,7 +151,7 @@ def quota(request: StaffRequest) -> HttpResponse:
     if not sees_all and not user.has_role(Role.TAM):
         raise PermissionDenied
     quarter = _quarter(request)
-    current = quarter_start(timezone.localdate())
+    current = quarter_start(company_today())
     through = counted_through(quarter)
     # Leads and managers see every active TAM (tam_quotas' default), others their own row.
     rows = tam_quotas(quarter=quarter, tams=None if sees_all else [user], through=through)

@@ -32,7 +32,9 @@ from django.utils import timezone
 from accounts.books import full_book_reasons
 from accounts.models import Account, OwnerRole, OwnershipChange, User
 from accounts.ownership import change_account_owner
+from revopsweb.dates import company_today, month_start
 
+from .ledger import open_period
 from .models import (
     LEAD_TYPE_ROLE,
     LeadType,
@@ -45,7 +47,6 @@ from .models import (
     TimeOff,
     TrackerMember,
     TrackerRole,
-    month_start,
 )
 
 ROUND_ROBIN_SOURCE = "round robin"
@@ -284,8 +285,6 @@ def refresh_period(members: Iterable[TrackerMember], *, today: dt.date) -> None:
     period = month_start(today)
     behind = [m for m in members if m.period < period]
     if behind:
-        from .tracker import open_period
-
         open_period(period=period, member_ids=[m.pk for m in behind])
         for member in behind:
             member.leads_this_month = 0
@@ -443,7 +442,7 @@ def assign_task(
         account=account,
         territory=territory,
         lead_type=task.lead_type,
-        today=timezone.localdate(now),
+        today=company_today(now=now),
     )
     _apply(task=task, account=account, decision=decision, author=author, now=now)
     _store_decision(task=task, decision=decision, author=author, now=now, reassigned=False)
@@ -472,7 +471,7 @@ def assign_new_task(
         account=account,
         territory=territory,
         lead_type=task.lead_type,
-        today=timezone.localdate(now),
+        today=company_today(now=now),
     )
     task.territory = territory
     _take_decision(task, decision, now=now)
@@ -520,7 +519,7 @@ def _give_account(
         changed_by=author,
         reason=f"Round robin with task {task.pk}: {explanation}",
         source=ROUND_ROBIN_SOURCE,
-        effective_on=timezone.localdate(now),
+        effective_on=company_today(now=now),
         already_locked=True,
     )
 
@@ -626,7 +625,7 @@ def reassign_task(
     ``assignee=None`` and the reason (nothing is written).
     """
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = company_today(now=now)
     caller = task
     task = Task.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=task.pk)
     account = Account.objects.select_for_update().get(pk=task.account_id)

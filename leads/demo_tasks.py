@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Contact, OwnershipChange, Region, User
 from accounts.roles import Role
+from revopsweb.dates import month_start
 
 from .assignment import (
     NO_TERRITORY_REASON,
@@ -45,7 +46,6 @@ from .models import (
     TimeOff,
     TrackerMember,
     TrackerRole,
-    month_start,
 )
 from .scoring import score_lead
 

@@ -11,12 +11,13 @@ from collections.abc import Callable
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
+from revopsweb.dates import company_today
 from revopsweb.jobs import run_job
 from revopsweb.models import JobRun
 
-from .reset import company_today, reset_month
+from .reset import reset_month
 from .stale import process_stale_tasks
-from .tracker import apply_time_off
+from .time_off import apply_time_off
 
 STALE_JOB = "leads.stale_tasks"
 RESET_JOB = "leads.monthly_reset"
@@ -60,7 +61,7 @@ def _time_off() -> int:
 
 
 def run_time_off_job() -> JobRun:
-    """Switch members off/on by their time off, calibrating returners (leads.tracker)."""
+    """Switch members off/on by their time off, calibrating returners (leads.time_off)."""
     return run_job(TIME_OFF_JOB, _on_postgresql(_time_off))
 
 

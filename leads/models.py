@@ -7,10 +7,9 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils import timezone
 
 from accounts.models import Region
-from billing.months import month_start  # a ledger period is a calendar month
+from revopsweb.dates import current_month
 
 
 class Territory(models.Model):
@@ -32,10 +31,6 @@ class Territory(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-def current_period() -> dt.date:
-    return month_start(timezone.localdate())
 
 
 class TrackerRole(models.TextChoices):
@@ -65,8 +60,8 @@ class TrackerMember(models.Model):
     ``leads_this_month`` and ``manual_adjustment`` are cached counters of the
     ledger (RoundRobinEvent) for ``period``: the sum of the lead deltas and of
     the adjustment deltas of that period's events. They are only written in the
-    same transaction as the event that changes them (leads.tracker and
-    leads.assignment), and ``leads.tracker.reconcile_counters`` proves they agree.
+    same transaction as the event that changes them (leads.ledger, leads.tracker and
+    leads.assignment), and ``leads.ledger.reconcile_counters`` proves they agree.
     The monthly reset is one UPDATE (counters to 0, period to the new month,
     ``WHERE period < new``) plus an INSERT … SELECT of RESET events.
     """
@@ -89,7 +84,7 @@ class TrackerMember(models.Model):
     is_active = models.BooleanField(default=True)
     leads_this_month = models.IntegerField(default=0, editable=False)
     period = models.DateField(
-        default=current_period,
+        default=current_month,
         help_text="First day of the month the counters belong to (the open ledger period).",
     )
     last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -117,7 +112,7 @@ class TrackerMember(models.Model):
 
 
 class TimeOff(models.Model):
-    """A planned absence. ``leads.tracker.apply_time_off`` toggles the member.
+    """A planned absence. ``leads.time_off.apply_time_off`` toggles the member.
 
     ``starts_on`` is the first day away and ``ends_on`` the last; the member is
     inactive from ``leave_on`` (two days earlier for absences over five days)

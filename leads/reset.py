@@ -2,7 +2,7 @@
 
 The new month starts with every tracker member's leads this month and manual
 adjustment at 0. It is a new period of the round-robin ledger, not a delete:
-``leads.tracker.open_period`` zeroes the cached counters and moves every
+``leads.ledger.open_period`` zeroes the cached counters and moves every
 member's period forward in one statement and appends one RESET event per
 member with the old figures, so last month's final figures stay readable
 (``period_figures``). The month is the company's (settings.TIME_ZONE).
@@ -17,13 +17,10 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, month_start
-from .tracker import open_period
+from revopsweb.dates import company_today, current_month, latest_complete_month
 
-
-def company_today(now: dt.datetime | None = None) -> dt.date:
-    """The date in the company's time zone (settings.TIME_ZONE), whatever the worker's."""
-    return timezone.localdate(now or timezone.now(), timezone=timezone.get_default_timezone())
+from .ledger import open_period
+from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent
 
 
 def reset_month(*, now: dt.datetime | None = None) -> int:
@@ -36,7 +33,7 @@ def reset_month(*, now: dt.datetime | None = None) -> int:
     whole months jumps straight to the current one. Returns members reset.
     """
     now = now or timezone.now()
-    return open_period(period=month_start(company_today(now)), now=now)
+    return open_period(period=current_month(now=now), now=now)
 
 
 @dataclass(frozen=True)
@@ -51,10 +48,6 @@ class PeriodFigures:
     @property
     def total(self) -> int:
         return self.leads + self.adjustment
-
-
-def previous_period(period: dt.date) -> dt.date:
-    return month_start(period - dt.timedelta(days=1))
 
 
 def period_figures(*, period: dt.date) -> list[PeriodFigures]:
@@ -85,4 +78,4 @@ def period_figures(*, period: dt.date) -> list[PeriodFigures]:
 
 def last_period_figures(*, today: dt.date | None = None) -> list[PeriodFigures]:
     """Last month's final figures (the month before ``today``'s, company time zone)."""
-    return period_figures(period=previous_period(month_start(today or company_today())))
+    return period_figures(period=latest_complete_month(today or company_today()))

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from accounts.books import full_book_reasons
 from accounts.models import Account, OwnerRole, OwnershipChange
+from revopsweb.dates import company_today
 
 from .assignment import (
     NO_TERRITORY_REASON,
@@ -438,7 +439,7 @@ def _reassign_batch(
     clock: _Clock,
 ) -> tuple[int, dict[int, str]]:
     """Decide and write one claimed batch; returns (reassigned, {task id: why left})."""
-    today = timezone.localdate(now)
+    today = company_today(now=now)
     reason = stale_reason(days)
     # Account locks before member locks, the order assign_task uses.
     movers = sorted({c.account_id for c in claimed if c.moves_account})

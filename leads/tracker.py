@@ -1,9 +1,7 @@
-"""The Lead Assignment Tracker: members, weights, ledger periods, time off, preview.
+"""The Lead Assignment Tracker page: member edits, rows, preview of the next picks, history.
 
-Every change here writes RoundRobinEvent rows (who, when, old → new, why) in
-the same transaction as the counter it changes, so the cached counters on
-TrackerMember always equal what the current period's events add up to
-(``reconcile_counters`` checks it).
+Every member edit writes ledger events (``leads.ledger``) in the same
+transaction as the change. Time off lives in ``leads.time_off``.
 """
 
 from __future__ import annotations
@@ -15,202 +13,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db import transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from revopsweb.dates import company_today, current_month
 
 from .assignment import pick_next, time_off_annotations, time_off_due, to_candidate
-from .models import (
-    LEAD_KINDS,
-    LedgerKind,
-    RoundRobinEvent,
-    Task,
-    TaskEvent,
-    TaskEventKind,
-    Territory,
-    TrackerMember,
-    month_start,
-)
+from .ledger import ledger_event, open_period
+from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, Territory, TrackerMember
 
 PREVIEW_SIZE = 20
 
-_EVENT_COLUMNS = (
-    "member_id, kind, task_id, delta, period, old_value, new_value, author_id, reason, "
-    "compensates_id, created_at"
-)
-
-
-# --- Ledger periods -------------------------------------------------------
-
-
-def open_period(
-    *,
-    period: dt.date,
-    member_ids: Sequence[int] | None = None,
-    author: User | None = None,
-    reason: str = "monthly reset: new ledger period",
-    now: dt.datetime | None = None,
-) -> int:
-    """Start ``period`` for every member (or ``member_ids``) still in an older one.
-
-    One statement: an UPDATE that zeroes leads this month and the manual
-    adjustment and moves ``period`` forward, plus an INSERT … SELECT of one
-    RESET event per member recording the old values. Members already in
-    ``period`` are untouched, so running it twice changes nothing. Returns the
-    number of members reset.
-    """
-    if period.day != 1:
-        raise ValueError("A ledger period starts on the first day of a month.")
-    now = now or timezone.now()
-    if connection.vendor != "postgresql":
-        return _open_period_portable(
-            period=period, member_ids=member_ids, author=author, reason=reason, now=now
-        )
-    only = "AND id = ANY(%(ids)s)" if member_ids is not None else ""
-    sql = f"""
-        WITH old AS (
-            SELECT id, leads_this_month, manual_adjustment, period
-            FROM leads_trackermember
-            WHERE period < %(period)s {only}
-            ORDER BY id
-            FOR UPDATE
-        ), reset AS (
-            UPDATE leads_trackermember m
-            SET leads_this_month = 0, manual_adjustment = 0, period = %(period)s
-            FROM old WHERE m.id = old.id
-            RETURNING m.id, old.leads_this_month AS leads, old.manual_adjustment AS adj,
-                      old.period AS old_period
-        ), ins AS (
-            INSERT INTO leads_roundrobinevent ({_EVENT_COLUMNS})
-            SELECT id, %(kind)s, NULL, 0, %(period)s,
-                   'leads ' || leads || ', adjustment ' || adj || ' (' || to_char(old_period, 'YYYY-MM') || ')',
-                   'leads 0, adjustment 0', %(author)s, %(reason)s, NULL, %(now)s
-            FROM reset
-            RETURNING member_id
-        )
-        SELECT count(*) FROM ins
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "period": period,
-                "ids": list(member_ids or []),
-                "kind": LedgerKind.RESET.value,
-                "author": author.pk if author else None,
-                "reason": reason,
-                "now": now,
-            },
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-@transaction.atomic
-def _open_period_portable(
-    *,
-    period: dt.date,
-    member_ids: Sequence[int] | None,
-    author: User | None,
-    reason: str,
-    now: dt.datetime,
-) -> int:
-    """``open_period`` for the SQLite quick start: three statements in one
-    transaction, which SQLite's IMMEDIATE mode runs alone, instead of one
-    data-modifying WITH (PostgreSQL only)."""
-    behind = TrackerMember.objects.filter(period__lt=period)
-    if member_ids is not None:
-        behind = behind.filter(pk__in=member_ids)
-    rows = list(behind.values_list("pk", "leads_this_month", "manual_adjustment", "period"))
-    RoundRobinEvent.objects.bulk_create(
-        RoundRobinEvent(
-            member_id=pk,
-            kind=LedgerKind.RESET,
-            delta=0,
-            period=period,
-            old_value=f"leads {leads}, adjustment {adjustment} ({old:%Y-%m})",
-            new_value="leads 0, adjustment 0",
-            author=author,
-            reason=reason,
-            created_at=now,
-        )
-        for pk, leads, adjustment, old in rows
-    )
-    TrackerMember.objects.filter(pk__in=[row[0] for row in rows]).update(
-        leads_this_month=0, manual_adjustment=0, period=period
-    )
-    return len(rows)
-
-
-def ledger_totals(member_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
-    """Per member, (leads, adjustment) as the member's open period's events add up."""
-    events = RoundRobinEvent.objects.filter(member=OuterRef("pk"), period=OuterRef("period"))
-    leads = (
-        events.filter(kind__in=LEAD_KINDS)
-        .values("member")
-        .annotate(total=Sum("delta"))
-        .values("total")
-    )
-    adjustment = (
-        events.filter(kind=LedgerKind.ADJUSTMENT)
-        .values("member")
-        .annotate(total=Sum("delta"))
-        .values("total")
-    )
-    members = TrackerMember.objects.all()
-    if member_ids is not None:
-        members = members.filter(pk__in=list(member_ids))
-    rows = members.annotate(
-        ledger_leads=Coalesce(Subquery(leads, output_field=IntegerField()), Value(0)),
-        ledger_adjustment=Coalesce(Subquery(adjustment, output_field=IntegerField()), Value(0)),
-    ).values_list("pk", "ledger_leads", "ledger_adjustment")
-    return {pk: (leads_total, adj) for pk, leads_total, adj in rows}
-
-
-def reconcile_counters() -> list[str]:
-    """Members whose cached counters differ from the ledger (empty when all agree)."""
-    totals = ledger_totals()
-    problems = []
-    for member in TrackerMember.objects.select_related("user"):
-        leads, adjustment = totals.get(member.pk, (0, 0))
-        if (leads, adjustment) != (member.leads_this_month, member.manual_adjustment):
-            problems.append(
-                f"{member.user}: cached {member.leads_this_month}/{member.manual_adjustment}, "
-                f"ledger {leads}/{adjustment}"
-            )
-    return problems
-
 
 # --- Members ----------------------------------------------------------------
-
-
-def _event(
-    *,
-    member: TrackerMember,
-    kind: str,
-    author: User | None,
-    reason: str,
-    now: dt.datetime,
-    old: object = "",
-    new: object = "",
-    delta: int = 0,
-    task: Task | None = None,
-) -> RoundRobinEvent:
-    return RoundRobinEvent(
-        member=member,
-        kind=kind,
-        task=task,
-        delta=delta,
-        period=member.period,
-        old_value=str(old),
-        new_value=str(new),
-        author=author,
-        reason=reason,
-        created_at=now,
-    )
 
 
 def prefill_adjustment(*, role: str, territories: Iterable[Territory]) -> int:
@@ -224,16 +41,12 @@ def prefill_adjustment(*, role: str, territories: Iterable[Territory]) -> int:
     in_territories = TrackerMember.objects.filter(territories__in=list(territories)).values("pk")
     counts = list(
         TrackerMember.objects.filter(
-            role=role, is_active=True, pk__in=in_territories, period=_period()
+            role=role, is_active=True, pk__in=in_territories, period=current_month()
         )
         .annotate(level=F("leads_this_month") + F("manual_adjustment"))
         .values_list("level", flat=True)
     )
     return round(sum(counts) / len(counts)) if counts else 0
-
-
-def _period(now: dt.datetime | None = None) -> dt.date:
-    return month_start(timezone.localdate(now or timezone.now()))
 
 
 @transaction.atomic
@@ -255,13 +68,13 @@ def add_member(
         role=role,
         priority=priority,
         manual_adjustment=manual_adjustment,
-        period=_period(now),
+        period=current_month(now=now),
     )
     member.territories.set(territories)
     names = ", ".join(t.name for t in territories)
     why = reason or "added on the tracker page"
     events = [
-        _event(
+        ledger_event(
             member=member,
             kind=LedgerKind.JOINED,
             author=author,
@@ -272,7 +85,7 @@ def add_member(
     ]
     if manual_adjustment:
         events.append(
-            _event(
+            ledger_event(
                 member=member,
                 kind=LedgerKind.ADJUSTMENT,
                 author=author,
@@ -306,8 +119,8 @@ def update_member(
     """
     now = now or timezone.now()
     locked = TrackerMember.objects.select_for_update().get(pk=member.pk)
-    if locked.period < _period(now):
-        open_period(period=_period(now), member_ids=[locked.pk], now=now)
+    if locked.period < current_month(now=now):
+        open_period(period=current_month(now=now), member_ids=[locked.pk], now=now)
         locked.refresh_from_db()
     events: list[RoundRobinEvent] = []
     fields: list[str] = []
@@ -315,7 +128,7 @@ def update_member(
         if priority < 1:
             raise ValueError("Priority is at least 1.")
         events.append(
-            _event(
+            ledger_event(
                 member=locked,
                 kind=LedgerKind.WEIGHT,
                 author=author,
@@ -329,7 +142,7 @@ def update_member(
         fields.append("priority")
     if manual_adjustment is not None and manual_adjustment != locked.manual_adjustment:
         events.append(
-            _event(
+            ledger_event(
                 member=locked,
                 kind=LedgerKind.ADJUSTMENT,
                 author=author,
@@ -344,7 +157,7 @@ def update_member(
         fields.append("manual_adjustment")
     if is_active is not None and is_active != locked.is_active:
         events.append(
-            _event(
+            ledger_event(
                 member=locked,
                 kind=LedgerKind.ACTIVATION,
                 author=author,
@@ -362,7 +175,7 @@ def update_member(
         if old != new:
             locked.territories.set(territories)
             events.append(
-                _event(
+                ledger_event(
                     member=locked,
                     kind=LedgerKind.TERRITORIES,
                     author=author,
@@ -378,203 +191,6 @@ def update_member(
     for name in ("priority", "manual_adjustment", "is_active"):
         setattr(member, name, getattr(locked, name))
     return events
-
-
-@transaction.atomic
-def undo_assignment(
-    *, event: RoundRobinEvent, author: User | None, reason: str, now: dt.datetime | None = None
-) -> RoundRobinEvent:
-    """Undo a wrong assignment with a COMPENSATION event (-1) and unassign the task.
-
-    The original event stays; ``compensates`` is unique, so undoing twice
-    fails rather than taking two leads off. The task returns to the
-    unassigned queue with the reason.
-    """
-    now = now or timezone.now()
-    if event.kind not in (LedgerKind.ASSIGNMENT, LedgerKind.REASSIGNMENT):
-        raise ValueError("Only assignments can be undone.")
-    member = TrackerMember.objects.select_for_update().get(pk=event.member_id)
-    compensation = RoundRobinEvent.objects.create(
-        member=member,
-        kind=LedgerKind.COMPENSATION,
-        task_id=event.task_id,
-        delta=-event.delta,
-        period=member.period,
-        author=author,
-        reason=reason,
-        compensates=event,
-        created_at=now,
-    )
-    # The compensation counts in the open period (even when the wrong lead
-    # was in a closed one), and so does the counter.
-    TrackerMember.objects.filter(pk=member.pk).update(
-        leads_this_month=F("leads_this_month") - event.delta
-    )
-    if event.task_id is not None:
-        task = Task.objects.select_for_update().get(pk=event.task_id)
-        if task.assignee_id == member.user_id and task.is_open:
-            previous = task.assignee
-            task.assignee = None
-            task.unassigned_reason = f"assignment undone by {author}: {reason}"
-            task.explanation = task.unassigned_reason
-            task.save(update_fields=["assignee", "unassigned_reason", "explanation"])
-            TaskEvent.objects.create(
-                task=task,
-                kind=TaskEventKind.UNASSIGNED,
-                actor=author,
-                old_value=str(previous),
-                summary=f"Assignment to {previous} undone",
-                reason=reason,
-                occurred_at=now,
-            )
-    return compensation
-
-
-# --- Time off ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimeOffResult:
-    deactivated: int
-    reactivated: int
-
-
-_DEACTIVATE_SQL = f"""
-WITH due AS (
-    SELECT t.id AS time_off_id, t.member_id, m.is_active, m.period, t.starts_on, t.ends_on
-    FROM leads_timeoff t JOIN leads_trackermember m ON m.id = t.member_id
-    WHERE t.deactivated_at IS NULL
-      AND t.ends_on >= %(today)s
-      AND t.leave_on <= %(today)s
-    ORDER BY t.member_id, t.id
-    FOR UPDATE OF t, m
-), marked AS (
-    UPDATE leads_timeoff t
-    SET deactivated_at = %(now)s, deactivated_member = due.is_active
-    FROM due WHERE t.id = due.time_off_id
-    RETURNING t.id, t.member_id, t.deactivated_member
-), switched AS (
-    UPDATE leads_trackermember m SET is_active = false
-    FROM (SELECT DISTINCT member_id FROM marked WHERE deactivated_member) d
-    WHERE m.id = d.member_id
-    RETURNING m.id
-), ins AS (
-    INSERT INTO leads_roundrobinevent ({_EVENT_COLUMNS})
-    SELECT due.member_id, %(activation)s, NULL, 0, due.period, 'active', 'inactive', NULL,
-           'time off ' || due.starts_on || ' – ' || due.ends_on || ': off from today', NULL,
-           %(now)s
-    FROM due JOIN marked ON marked.id = due.time_off_id
-    WHERE marked.deactivated_member
-    RETURNING member_id
-)
-SELECT count(DISTINCT member_id) FROM ins
-"""
-
-_REACTIVATE_SQL = f"""
-WITH due AS (
-    SELECT t.id AS time_off_id, t.member_id, t.deactivated_at, t.starts_on, t.ends_on,
-           t.deactivated_member AND NOT m.is_active AS switch_back,
-           m.period, m.role, m.manual_adjustment
-    FROM leads_timeoff t JOIN leads_trackermember m ON m.id = t.member_id
-    WHERE t.deactivated_at IS NOT NULL AND t.reactivated_at IS NULL AND t.ends_on < %(today)s
-      AND NOT EXISTS (
-          SELECT 1 FROM leads_timeoff o
-          WHERE o.member_id = t.member_id AND o.id <> t.id AND o.deactivated_at IS NOT NULL
-            AND o.reactivated_at IS NULL AND o.ends_on >= %(today)s)
-    ORDER BY t.member_id, t.id
-    FOR UPDATE OF t, m
-), colleagues AS (
-    SELECT DISTINCT due.time_off_id, c.id AS colleague_id
-    FROM due
-    JOIN leads_trackermember_territories mt ON mt.trackermember_id = due.member_id
-    JOIN leads_trackermember_territories ct
-      ON ct.territory_id = mt.territory_id AND ct.trackermember_id <> due.member_id
-    JOIN leads_trackermember c ON c.id = ct.trackermember_id AND c.role = due.role
-    WHERE due.switch_back
-), received AS (
-    SELECT col.time_off_id, col.colleague_id, COALESCE(SUM(e.delta), 0) AS leads
-    FROM colleagues col
-    JOIN due ON due.time_off_id = col.time_off_id
-    LEFT JOIN leads_roundrobinevent e
-      ON e.member_id = col.colleague_id AND e.kind = ANY(%(lead_kinds)s)
-     AND e.created_at >= due.deactivated_at AND e.created_at < %(now)s
-    GROUP BY col.time_off_id, col.colleague_id
-), calibration AS (
-    SELECT due.time_off_id,
-           CASE WHEN due.switch_back
-                THEN COALESCE((SELECT ROUND(AVG(r.leads))::int FROM received r
-                               WHERE r.time_off_id = due.time_off_id), 0)
-           END AS leads
-    FROM due
-), marked AS (
-    UPDATE leads_timeoff t SET reactivated_at = %(now)s, calibration = cal.leads
-    FROM calibration cal WHERE t.id = cal.time_off_id
-    RETURNING t.id, t.member_id, t.calibration
-), back AS (
-    UPDATE leads_trackermember m
-    SET is_active = true, manual_adjustment = m.manual_adjustment + marked.calibration
-    FROM marked WHERE m.id = marked.member_id AND marked.calibration IS NOT NULL
-    RETURNING m.id
-), ins AS (
-    INSERT INTO leads_roundrobinevent ({_EVENT_COLUMNS})
-    SELECT due.member_id, k.kind, NULL,
-           CASE WHEN k.kind = %(adjustment)s THEN marked.calibration ELSE 0 END,
-           due.period,
-           CASE WHEN k.kind = %(adjustment)s THEN due.manual_adjustment::text ELSE 'inactive' END,
-           CASE WHEN k.kind = %(adjustment)s
-                THEN (due.manual_adjustment + marked.calibration)::text ELSE 'active' END,
-           NULL,
-           'back from time off ' || due.starts_on || ' – ' || due.ends_on
-             || CASE WHEN k.kind = %(adjustment)s
-                     THEN ': +' || marked.calibration
-                          || ', the average leads territory colleagues received meanwhile'
-                     ELSE '' END,
-           NULL, %(now)s
-    FROM due
-    JOIN marked ON marked.id = due.time_off_id
-    CROSS JOIN (VALUES (%(activation)s), (%(adjustment)s)) AS k(kind)
-    WHERE marked.calibration IS NOT NULL
-      AND (k.kind = %(activation)s OR marked.calibration <> 0)
-    RETURNING member_id
-)
-SELECT count(DISTINCT member_id) FROM ins
-"""
-
-
-@transaction.atomic
-def apply_time_off(*, today: dt.date, now: dt.datetime | None = None) -> TimeOffResult:
-    """Switch members off and on by their recorded time off. Set-based, idempotent.
-
-    - A member is inactive from the day they leave (``TimeOff.leave_on``:
-      ``starts_on``, or two days earlier when the absence is longer than five
-      days). The round robin already skips them from that day
-      (``assignment.time_off_due``); this makes it visible as inactive.
-    - On the day they return (``ends_on + 1``) they are active again and their
-      manual adjustment rises by the leads their territory colleagues (same
-      role, sharing a territory) received meanwhile, on average, so they are
-      not flooded.
-    - Only members the job switched off are switched back on; a member who was
-      already inactive stays as the team lead left them. Each step is marked
-      on the TimeOff row, so running twice in a day changes nothing.
-
-    Issue 5 schedules it daily. Two statements whatever the number of members.
-    """
-    now = now or timezone.now()
-    params: dict[str, Any] = {
-        "today": today,
-        "now": now,
-        "activation": LedgerKind.ACTIVATION.value,
-        "adjustment": LedgerKind.ADJUSTMENT.value,
-        "lead_kinds": [str(k) for k in LEAD_KINDS],
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_DEACTIVATE_SQL, params)
-        off = cursor.fetchone()
-        cursor.execute(_REACTIVATE_SQL, params)
-        back = cursor.fetchone()
-    return TimeOffResult(
-        deactivated=int(off[0]) if off else 0, reactivated=int(back[0]) if back else 0
-    )
 
 
 # --- Tracker page -------------------------------------------------------------
@@ -609,7 +225,7 @@ def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
         TrackerMember.objects.filter(territories=territory)
         .select_related("user")
         .prefetch_related("territories")
-        .annotate(**time_off_annotations(timezone.localdate()))
+        .annotate(**time_off_annotations(company_today()))
         .order_by("role", "user__name")
     )
     leads_here = territory_leads(territory=territory, member_ids=[m.pk for m in members])
@@ -691,7 +307,7 @@ def preview_change(
     members = list(
         TrackerMember.objects.filter(territories=territory, role=role)
         .select_related("user")
-        .annotate(time_off_due=time_off_due(timezone.localdate(now)))
+        .annotate(time_off_due=time_off_due(company_today(now=now)))
     )
     return (
         _next_names(members, overrides={}, count=count, now=now),

@@ -11,12 +11,12 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from accounts.http import StaffRequest
 from accounts.models import User
+from revopsweb.dates import company_today, latest_complete_month
 
 from .assignment import assign_task
 from .forms import (
@@ -31,16 +31,8 @@ from .forms import (
     TouchForm,
 )
 from .intake import intake_task
-from .models import (
-    Task,
-    TaskSource,
-    Territory,
-    TimeOff,
-    TrackerMember,
-    TrackerRole,
-    month_start,
-)
-from .reset import company_today, last_period_figures, previous_period
+from .models import Task, TaskSource, Territory, TimeOff, TrackerMember, TrackerRole
+from .reset import last_period_figures
 from .task_actions import TaskClosedError, convert_task, disqualify_task, touch_task
 from .tracker import (
     add_member,
@@ -321,7 +313,7 @@ def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) 
     return {
         **rows,
         # Last month's final figures stay visible after the monthly reset.
-        "last_month": previous_period(month_start(today)),
+        "last_month": latest_complete_month(today),
         "last_month_figures": [
             f for f in last_period_figures(today=today) if f.member_id in in_territory
         ],
@@ -337,7 +329,7 @@ def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) 
         ),
         "time_off": list(
             TimeOff.objects.filter(
-                member__territories=territory, ends_on__gte=timezone.localdate()
+                member__territories=territory, ends_on__gte=company_today()
             ).select_related("member__user")
         ),
     }

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from accounts.models import NewOwnerTrait, OwnerRole
-from accounts.segments import latest_complete_month
 from accounts.tests.books_factories import give_arr
 from accounts.tests.factories import AccountFactory, manager, tam
+from revopsweb.dates import company_today, latest_complete_month
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +18,7 @@ def names(page) -> list[str]:
 
 def test_my_book_sorts_filters_and_opens_an_account(page, login_as):
     me = tam()
-    month = latest_complete_month(timezone.localdate())
+    month = latest_complete_month(company_today())
     for name, arr in (("Alpha", 24_000), ("Bravo", 120_000), ("Charlie", 1_200)):
         give_arr(
             AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name=name), arr, month=month
@@ -48,7 +47,7 @@ def test_manager_sets_the_new_owner_trait_and_assigns_a_person(page, login_as):
     boss = manager()
     person = tam(name="Nina New")
     account = AccountFactory.create(name="Unowned Big", region="EU")
-    give_arr(account, 36_000, month=latest_complete_month(timezone.localdate()))
+    give_arr(account, 36_000, month=latest_complete_month(company_today()))
     login_as(boss)
     page.goto("/book/allocation/")
     row = page.locator(f"#account-{account.pk}")

@@ -10,12 +10,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Min, Sum
 from django.test import RequestFactory
-from django.utils import timezone
 
 from accounts.demo import DEMO_EMAIL_DOMAIN, DEMO_LOGINS, DEMO_PASSWORD, DEMO_SOURCE
 from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
 from billing.models import MonthlyRevenue
+from revopsweb.dates import company_today
 
 ACCOUNTS = 60
 MONTHS = 6
@@ -92,7 +92,7 @@ def test_revenue_months_are_first_days_ending_this_month_with_non_negative_amoun
     months = sorted(set(MonthlyRevenue.objects.values_list("month", flat=True)))
     assert all(month.day == 1 for month in months)
     assert len(months) <= MONTHS
-    assert months[-1] == timezone.localdate().replace(day=1)
+    assert months[-1] == company_today().replace(day=1)
     amounts = list(MonthlyRevenue.objects.values_list("amount", flat=True))
     assert all(isinstance(amount, Decimal) and amount >= 0 for amount in amounts)
     # Every account with revenue has a first paid month no later than its first revenue.

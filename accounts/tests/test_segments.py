@@ -11,7 +11,6 @@ from accounts.segments import (
     Segment,
     mrr_history,
     paid_core_products,
-    quarter_end,
     refresh_top_accounts,
     segments_of,
     with_revenue,
@@ -136,11 +135,6 @@ def test_mrr_history_covers_twelve_months_oldest_first_with_gaps_as_zero():
     assert series[0] == Decimal(100)
     assert series[-1] == Decimal(300)
     assert sum(series) == Decimal(400)
-
-
-def test_quarter_end_is_the_last_day_of_the_quarter():
-    assert quarter_end(TODAY) == dt.date(2026, 6, 30)
-    assert quarter_end(dt.date(2026, 12, 1)) == dt.date(2026, 12, 31)
 
 
 def test_refreshing_the_top_40_cache_ranks_by_arr_and_is_idempotent():

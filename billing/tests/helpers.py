@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from accounts.models import Account
 from billing.models import MonthlyRevenue
-from billing.months import add_months
 from billing.tests.factories import product
+from revopsweb.dates import add_months
 
 JAN = dt.date(2026, 1, 1)
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from accounts.tests.factories import AccountFactory
 from billing.cache import history, page_components, page_products, warm_revenue_cache
 from billing.lifecycle import lifecycle_components
-from billing.months import add_months
 from billing.quota import latest_revenue_month
 from billing.tests.helpers import month, series
+from revopsweb.dates import add_months
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import leads.models
+import revopsweb.dates
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
                 ('manual_adjustment', models.IntegerField(default=0, help_text="Added to this month's count; lets a mid-month joiner start level. May be negative.", verbose_name='manual leads adjustment')),
                 ('is_active', models.BooleanField(default=True)),
                 ('leads_this_month', models.IntegerField(default=0, editable=False)),
-                ('period', models.DateField(default=leads.models.current_period, help_text='First day of the month the counters belong to (the open ledger period).')),
+                ('period', models.DateField(default=revopsweb.dates.current_month, help_text='First day of the month the counters belong to (the open ledger period).')),
                 ('last_assigned_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('territories', models.ManyToManyField(blank=True, related_name='tracker_members', to='leads.territory')),

@@ -14,8 +14,8 @@ from leads.models import (
     Territory,
     TrackerMember,
     TrackerRole,
-    current_period,
 )
+from revopsweb.dates import current_month
 
 ROLE_GROUP = {
     TrackerRole.TAE: Role.TAE,
@@ -36,7 +36,7 @@ class TrackerMemberFactory(factory.django.DjangoModelFactory[TrackerMember]):
     user = factory.LazyAttribute(lambda m: user_with_role(ROLE_GROUP[m.role]))
     role = TrackerRole.TAE
     priority = 1
-    period = factory.LazyFunction(current_period)
+    period = factory.LazyFunction(current_month)
 
     @factory.post_generation
     def territories(obj: TrackerMember, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805

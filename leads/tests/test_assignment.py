@@ -11,6 +11,7 @@ from accounts.models import OwnershipChange
 from accounts.tests.factories import AccountFactory, tam
 from billing.tests.helpers import series
 from leads.assignment import assign_task, reassign_task
+from leads.ledger import reconcile_counters
 from leads.models import (
     LeadType,
     LedgerKind,
@@ -20,7 +21,6 @@ from leads.models import (
     TrackerRole,
 )
 from leads.tests.factories import TaskFactory, member, territory
-from leads.tracker import reconcile_counters
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from django.db import connection
 from accounts.models import Account, OwnershipChange
 from leads.assignment import Candidate, pick_next
 from leads.intake import Lead, intake_task
+from leads.ledger import reconcile_counters
 from leads.models import LedgerKind, RoundRobinEvent, Task, TaskSource
 from leads.tests.factories import member
-from leads.tracker import reconcile_counters
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
 

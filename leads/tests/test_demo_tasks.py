@@ -9,9 +9,9 @@ from accounts.models import OwnershipChange
 from accounts.roles import Role
 from accounts.tests.factories import AccountFactory, tam, user_with_role
 from leads.demo_tasks import reset_tasks, seed_tasks
+from leads.ledger import reconcile_counters
 from leads.models import RoundRobinEvent, Task, TrackerMember
 from leads.tests.factories import territory
-from leads.tracker import reconcile_counters
 
 pytestmark = pytest.mark.django_db
 

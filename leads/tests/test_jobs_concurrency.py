@@ -13,11 +13,11 @@ from django.db import connection
 
 from leads import jobs
 from leads.assignment import assign_task
+from leads.ledger import reconcile_counters
 from leads.models import LedgerKind, RoundRobinEvent, Task, TaskEvent, TaskEventKind
 from leads.reset import reset_month
 from leads.stale import StaleResult, process_stale_tasks
 from leads.tests.factories import TaskFactory, member
-from leads.tracker import reconcile_counters
 from revopsweb.jobs import advisory_lock
 from revopsweb.models import JobRun
 

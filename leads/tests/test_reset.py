@@ -8,10 +8,11 @@ import pytest
 import time_machine
 
 from leads.assignment import assign_task
+from leads.ledger import reconcile_counters
 from leads.models import LedgerKind, RoundRobinEvent, TrackerMember
 from leads.reset import last_period_figures, period_figures, reset_month
 from leads.tests.factories import TaskFactory, member, territory
-from leads.tracker import reconcile_counters, update_member
+from leads.tracker import update_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres_only")]
 
@@ -135,7 +136,7 @@ def test_the_tracker_page_shows_last_months_final_figures_after_the_reset(client
 
 
 def test_the_portable_period_opening_records_what_the_set_based_one_does():
-    from leads.tracker import _open_period_portable, open_period
+    from leads.ledger import _open_period_portable, open_period
 
     def opened(open_fn) -> list[str]:
         team = _november_team()

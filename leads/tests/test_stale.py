@@ -13,6 +13,7 @@ from accounts.models import OwnerRole, OwnershipChange
 from accounts.tests.factories import AccountFactory, tam
 from leads import stale
 from leads.assignment import assign_task
+from leads.ledger import reconcile_counters
 from leads.models import (
     DisqualificationReason,
     LeadType,
@@ -27,7 +28,6 @@ from leads.models import (
 )
 from leads.stale import process_stale_tasks
 from leads.tests.factories import TaskFactory, member, territory
-from leads.tracker import reconcile_counters
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres_only")]
 

@@ -4,23 +4,15 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.utils import timezone
 
 from accounts.tests.factories import AccountFactory, team_lead
 from leads.assignment import assign_task
+from leads.ledger import ledger_totals, open_period, reconcile_counters, undo_assignment
 from leads.models import LedgerKind, RoundRobinEvent, TimeOff, TrackerRole
 from leads.tests.factories import TaskFactory, member, territory
-from leads.tracker import (
-    apply_time_off,
-    ledger_totals,
-    open_period,
-    prefill_adjustment,
-    preview_next,
-    reconcile_counters,
-    tracker_rows,
-    undo_assignment,
-    update_member,
-)
+from leads.time_off import apply_time_off
+from leads.tracker import prefill_adjustment, preview_next, tracker_rows, update_member
+from revopsweb.dates import company_today
 
 pytestmark = pytest.mark.django_db
 
@@ -250,8 +242,8 @@ def test_time_off_rule_uses_a_fixed_number_of_queries(django_assert_num_queries)
 def test_member_on_time_off_is_passed_over_as_on_time_off():
     away = member()
     other = member(leads_this_month=9)
-    _off(away, timezone.localdate().isoformat(), timezone.localdate().isoformat())
-    apply_time_off(today=timezone.localdate())
+    _off(away, company_today().isoformat(), company_today().isoformat())
+    apply_time_off(today=company_today())
     task = TaskFactory.create()
 
     decision = assign_task(task=task)

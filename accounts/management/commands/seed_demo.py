@@ -18,6 +18,7 @@ from accounts.models import Account
 from billing import demo as billing_demo
 from billing.demo_adjustments import seed_adjustments
 from leads import demo_tasks
+from revopsweb.dates import company_today
 
 # The seeding steps, in order. A feature adds its demo data by appending one
 # entry (e.g. DemoStep("tasks", leads.demo.seed_tasks, leads.demo.reset_tasks));
@@ -123,7 +124,7 @@ class Command(BaseCommand):
                 seed=seed,
                 account_count=accounts,
                 month_count=months,
-                today=timezone.localdate(now),
+                today=company_today(now=now),
                 now=now,
             )
             for step in STEPS:

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.months import parse_quarter
 from billing.reports import quota_report
+from revopsweb.dates import parse_quarter
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.months import parse_month
 from billing.reports import revenue_report
+from revopsweb.dates import parse_month
 
 
 class Command(BaseCommand):

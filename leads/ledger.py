@@ -1,0 +1,255 @@
+"""The round-robin ledger: periods, totals, reconciliation, undo.
+
+Every change to a tracker member's counters writes RoundRobinEvent rows (who,
+when, old → new, why) in the same transaction as the counter it changes, so
+the cached counters on TrackerMember always equal what the current period's
+events add up to (``reconcile_counters`` checks it). A period is a calendar
+month in the company's time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, transaction
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import (
+    LEAD_KINDS,
+    LedgerKind,
+    RoundRobinEvent,
+    Task,
+    TaskEvent,
+    TaskEventKind,
+    TrackerMember,
+)
+
+# The ledger's columns in the order the set-based INSERT … SELECT statements
+# (here and in ``time_off``) write them.
+EVENT_COLUMNS = (
+    "member_id, kind, task_id, delta, period, old_value, new_value, author_id, reason, "
+    "compensates_id, created_at"
+)
+
+
+# --- Ledger periods -------------------------------------------------------
+
+
+def open_period(
+    *,
+    period: dt.date,
+    member_ids: Sequence[int] | None = None,
+    author: User | None = None,
+    reason: str = "monthly reset: new ledger period",
+    now: dt.datetime | None = None,
+) -> int:
+    """Start ``period`` for every member (or ``member_ids``) still in an older one.
+
+    One statement: an UPDATE that zeroes leads this month and the manual
+    adjustment and moves ``period`` forward, plus an INSERT … SELECT of one
+    RESET event per member recording the old values. Members already in
+    ``period`` are untouched, so running it twice changes nothing. Returns the
+    number of members reset.
+    """
+    if period.day != 1:
+        raise ValueError("A ledger period starts on the first day of a month.")
+    now = now or timezone.now()
+    if connection.vendor != "postgresql":
+        return _open_period_portable(
+            period=period, member_ids=member_ids, author=author, reason=reason, now=now
+        )
+    only = "AND id = ANY(%(ids)s)" if member_ids is not None else ""
+    sql = f"""
+        WITH old AS (
+            SELECT id, leads_this_month, manual_adjustment, period
+            FROM leads_trackermember
+            WHERE period < %(period)s {only}
+            ORDER BY id
+            FOR UPDATE
+        ), reset AS (
+            UPDATE leads_trackermember m
+            SET leads_this_month = 0, manual_adjustment = 0, period = %(period)s
+            FROM old WHERE m.id = old.id
+            RETURNING m.id, old.leads_this_month AS leads, old.manual_adjustment AS adj,
+                      old.period AS old_period
+        ), ins AS (
+            INSERT INTO leads_roundrobinevent ({EVENT_COLUMNS})
+            SELECT id, %(kind)s, NULL, 0, %(period)s,
+                   'leads ' || leads || ', adjustment ' || adj || ' (' || to_char(old_period, 'YYYY-MM') || ')',
+                   'leads 0, adjustment 0', %(author)s, %(reason)s, NULL, %(now)s
+            FROM reset
+            RETURNING member_id
+        )
+        SELECT count(*) FROM ins
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "period": period,
+                "ids": list(member_ids or []),
+                "kind": LedgerKind.RESET.value,
+                "author": author.pk if author else None,
+                "reason": reason,
+                "now": now,
+            },
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+@transaction.atomic
+def _open_period_portable(
+    *,
+    period: dt.date,
+    member_ids: Sequence[int] | None,
+    author: User | None,
+    reason: str,
+    now: dt.datetime,
+) -> int:
+    """``open_period`` for the SQLite quick start: three statements in one
+    transaction, which SQLite's IMMEDIATE mode runs alone, instead of one
+    data-modifying WITH (PostgreSQL only)."""
+    behind = TrackerMember.objects.filter(period__lt=period)
+    if member_ids is not None:
+        behind = behind.filter(pk__in=member_ids)
+    rows = list(behind.values_list("pk", "leads_this_month", "manual_adjustment", "period"))
+    RoundRobinEvent.objects.bulk_create(
+        RoundRobinEvent(
+            member_id=pk,
+            kind=LedgerKind.RESET,
+            delta=0,
+            period=period,
+            old_value=f"leads {leads}, adjustment {adjustment} ({old:%Y-%m})",
+            new_value="leads 0, adjustment 0",
+            author=author,
+            reason=reason,
+            created_at=now,
+        )
+        for pk, leads, adjustment, old in rows
+    )
+    TrackerMember.objects.filter(pk__in=[row[0] for row in rows]).update(
+        leads_this_month=0, manual_adjustment=0, period=period
+    )
+    return len(rows)
+
+
+def ledger_totals(member_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
+    """Per member, (leads, adjustment) as the member's open period's events add up."""
+    events = RoundRobinEvent.objects.filter(member=OuterRef("pk"), period=OuterRef("period"))
+    leads = (
+        events.filter(kind__in=LEAD_KINDS)
+        .values("member")
+        .annotate(total=Sum("delta"))
+        .values("total")
+    )
+    adjustment = (
+        events.filter(kind=LedgerKind.ADJUSTMENT)
+        .values("member")
+        .annotate(total=Sum("delta"))
+        .values("total")
+    )
+    members = TrackerMember.objects.all()
+    if member_ids is not None:
+        members = members.filter(pk__in=list(member_ids))
+    rows = members.annotate(
+        ledger_leads=Coalesce(Subquery(leads, output_field=IntegerField()), Value(0)),
+        ledger_adjustment=Coalesce(Subquery(adjustment, output_field=IntegerField()), Value(0)),
+    ).values_list("pk", "ledger_leads", "ledger_adjustment")
+    return {pk: (leads_total, adj) for pk, leads_total, adj in rows}
+
+
+def reconcile_counters() -> list[str]:
+    """Members whose cached counters differ from the ledger (empty when all agree)."""
+    totals = ledger_totals()
+    problems = []
+    for member in TrackerMember.objects.select_related("user"):
+        leads, adjustment = totals.get(member.pk, (0, 0))
+        if (leads, adjustment) != (member.leads_this_month, member.manual_adjustment):
+            problems.append(
+                f"{member.user}: cached {member.leads_this_month}/{member.manual_adjustment}, "
+                f"ledger {leads}/{adjustment}"
+            )
+    return problems
+
+
+def ledger_event(
+    *,
+    member: TrackerMember,
+    kind: str,
+    author: User | None,
+    reason: str,
+    now: dt.datetime,
+    old: object = "",
+    new: object = "",
+    delta: int = 0,
+    task: Task | None = None,
+) -> RoundRobinEvent:
+    """One unsaved ledger event of ``member``'s open period (the caller bulk-creates it)."""
+    return RoundRobinEvent(
+        member=member,
+        kind=kind,
+        task=task,
+        delta=delta,
+        period=member.period,
+        old_value=str(old),
+        new_value=str(new),
+        author=author,
+        reason=reason,
+        created_at=now,
+    )
+
+
+@transaction.atomic
+def undo_assignment(
+    *, event: RoundRobinEvent, author: User | None, reason: str, now: dt.datetime | None = None
+) -> RoundRobinEvent:
+    """Undo a wrong assignment with a COMPENSATION event (-1) and unassign the task.
+
+    The original event stays; ``compensates`` is unique, so undoing twice
+    fails rather than taking two leads off. The task returns to the
+    unassigned queue with the reason.
+    """
+    now = now or timezone.now()
+    if event.kind not in (LedgerKind.ASSIGNMENT, LedgerKind.REASSIGNMENT):
+        raise ValueError("Only assignments can be undone.")
+    member = TrackerMember.objects.select_for_update().get(pk=event.member_id)
+    compensation = RoundRobinEvent.objects.create(
+        member=member,
+        kind=LedgerKind.COMPENSATION,
+        task_id=event.task_id,
+        delta=-event.delta,
+        period=member.period,
+        author=author,
+        reason=reason,
+        compensates=event,
+        created_at=now,
+    )
+    # The compensation counts in the open period (even when the wrong lead
+    # was in a closed one), and so does the counter.
+    TrackerMember.objects.filter(pk=member.pk).update(
+        leads_this_month=F("leads_this_month") - event.delta
+    )
+    if event.task_id is not None:
+        task = Task.objects.select_for_update().get(pk=event.task_id)
+        if task.assignee_id == member.user_id and task.is_open:
+            previous = task.assignee
+            task.assignee = None
+            task.unassigned_reason = f"assignment undone by {author}: {reason}"
+            task.explanation = task.unassigned_reason
+            task.save(update_fields=["assignee", "unassigned_reason", "explanation"])
+            TaskEvent.objects.create(
+                task=task,
+                kind=TaskEventKind.UNASSIGNED,
+                actor=author,
+                old_value=str(previous),
+                summary=f"Assignment to {previous} undone",
+                reason=reason,
+                occurred_at=now,
+            )
+    return compensation
