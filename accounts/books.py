@@ -50,6 +50,8 @@ TAM_MAX_ACCOUNTS = 15  # at quarter start; also where the round robin stops
 TAM_HARD_CAP = 25  # existing book plus leads
 CSM_TARGET_ACCOUNTS = 30
 BOOK_TARGET_ARR = Decimal(1_500_000)
+# Only the handover rules still count core products by this number; they move
+# to the catalog's flag (``all_core_paid``) when they move into their own app.
 CORE_PRODUCTS = 3
 
 
@@ -238,7 +240,7 @@ class Removal:
         CHURNED: "Churned, no documented plan",
         BELOW_20K: "Below $20k ARR, no documented plan to get above it",
         YC_PLAN: "YC plan at $20k–$50k ARR → YC role",
-        FULLY_EXPANDED: "Fully expanded (3 core products + discount agreement) → CSM",
+        FULLY_EXPANDED: "Fully expanded (every core product + discount agreement) → CSM",
         NO_LEVERS: "No viable expansion levers",
     }
 
@@ -263,7 +265,7 @@ def removal_reasons(account: Account) -> list[str]:
         reasons.append(Removal.CHURNED if arr <= 0 else Removal.BELOW_20K)
     if account.plan == Plan.STARTUP and ARR_20K <= arr <= ARR_50K:
         reasons.append(Removal.YC_PLAN)
-    if account.core_paid_count >= CORE_PRODUCTS and account.has_discount_agreement:  # type: ignore[attr-defined]
+    if account.all_core_paid and account.has_discount_agreement:  # type: ignore[attr-defined]
         reasons.append(Removal.FULLY_EXPANDED)
     if account.no_levers:  # type: ignore[attr-defined]
         reasons.append(Removal.NO_LEVERS)
@@ -338,10 +340,10 @@ ASSIGNABLE_TRAITS = {
 }
 
 
-def suggested_trait(*, region: str, core_paid_count: int) -> str:
-    """New-owner trait suggested from region and paid core products: all three
-    primary products → CSM, otherwise TAM; "" when the region is unknown."""
-    role = OwnerRole.CSM if core_paid_count >= CORE_PRODUCTS else OwnerRole.TAM
+def suggested_trait(*, region: str, all_core_paid: bool) -> str:
+    """New-owner trait suggested from region and paid core products: every core
+    product of the catalog → CSM, otherwise TAM; "" when the region is unknown."""
+    role = OwnerRole.CSM if all_core_paid else OwnerRole.TAM
     for trait, (trait_region, trait_role) in ASSIGNABLE_TRAITS.items():
         if trait_region == region and trait_role == role:
             return trait
@@ -369,7 +371,7 @@ def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
             Q(owner__isnull=True, arr__gte=ARR_20K)  # type: ignore[misc]
             | ~Q(new_owner_trait="")
             | Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
-            | Q(owner_role=OwnerRole.CSM, core_paid_count__lt=CORE_PRODUCTS)
+            | Q(owner_role=OwnerRole.CSM, all_core_paid=False)
         )
         .order_by("-arr", "name")
     )
@@ -377,7 +379,7 @@ def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
     for account in accounts:
         reasons: list[str] = []
         arr: Decimal = account.arr  # type: ignore[attr-defined]
-        core: int = account.core_paid_count  # type: ignore[attr-defined]
+        all_core: bool = account.all_core_paid  # type: ignore[attr-defined]
         if account.owner_id is None and arr >= ARR_20K:
             reasons.append(Queue.UNOWNED_20K)
         if account.new_owner_trait == NewOwnerTrait.READY_TO_MOVE:
@@ -386,10 +388,10 @@ def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
             reasons.append(Queue.AWAITING_PERSON)
         if account.owner_role == OwnerRole.TAM and account.owner_id in over_15:
             reasons.append(Queue.TAM_OVER_15)
-        if account.owner_role == OwnerRole.CSM and core < CORE_PRODUCTS:
+        if account.owner_role == OwnerRole.CSM and not all_core:
             reasons.append(Queue.CSM_EXPANSION)
         region = account.region or (account.territory.ownership_region if account.territory else "")
-        rows.append((account, reasons, suggested_trait(region=region, core_paid_count=core)))
+        rows.append((account, reasons, suggested_trait(region=region, all_core_paid=all_core)))
     return rows
 
 

@@ -25,11 +25,11 @@ from .models import (
     AccountSnapshot,
     Health,
     OwnerRole,
-    OwnershipChange,
     Plan,
     Region,
     User,
 )
+from .ownership import OwnerMove, change_owners_of_locked_accounts
 
 ACCOUNT_HEADER = (
     "organization_id",
@@ -322,7 +322,12 @@ def _apply_accounts(
     }
     for start in range(0, len(rows), BATCH_SIZE):
         batch = rows[start : start + BATCH_SIZE]
-        objs = [Account(**row) for row in batch]
+        # The owner is written by accounts.ownership below, with its history;
+        # a new account is created unowned and moved there like any other.
+        objs = [
+            Account(**{k: v for k, v in row.items() if k not in ("owner_id", "owner_role")})
+            for row in batch
+        ]
         Account.objects.bulk_create(
             objs,
             update_conflicts=True,
@@ -333,8 +338,6 @@ def _apply_accounts(
                 "country",
                 "region",
                 "employee_count",
-                "owner",
-                "owner_role",
                 "owner_since",
                 "am_managed",
                 "plan",
@@ -342,26 +345,25 @@ def _apply_accounts(
                 "updated_at",
             ],
         )
-        changes = []
+        moves = []
         for obj, row in zip(objs, batch, strict=True):
             # A new account counts as unowned before.
             previous = locked.get(row["organization_id"], (None, ""))
             if previous == (row["owner_id"], row["owner_role"]):
                 continue
-            changes.append(
-                OwnershipChange(
+            moves.append(
+                OwnerMove(
                     account_id=obj.pk,
                     previous_owner_id=previous[0],
                     new_owner_id=row["owner_id"],
                     new_owner_role=row["owner_role"],
-                    changed_by=changed_by,
-                    changed_at=now,
-                    effective_on=row["owner_since"] or today,
                     reason="Imported from the accounts CSV.",
-                    source="import",
+                    effective_on=row["owner_since"] or today,
                 )
             )
-        OwnershipChange.objects.bulk_create(changes)
+        change_owners_of_locked_accounts(
+            moves=moves, changed_by=changed_by, source="import", now=now
+        )
         if progress is not None:
             progress(start + len(batch), len(rows))
 

@@ -274,6 +274,15 @@ class OwnershipChange(models.Model):
     source = models.CharField(
         max_length=40, help_text="What made the change: round robin, handover, import, …"
     )
+    task = models.ForeignKey(
+        "leads.Task",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The round-robin task this change came with (the account follows that task "
+        "when it is reassigned); empty for every other change.",
+    )
 
     class Meta:
         ordering = ("-changed_at", "-id")

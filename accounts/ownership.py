@@ -1,8 +1,17 @@
-"""Moving an account between owners. Every move is recorded in OwnershipChange."""
+"""Moving an account between owners: the only code that writes ``Account.owner``.
+
+Every move writes the owner (with its role and since-date) and appends its
+OwnershipChange (who, when, what, why, source, and the round-robin task when
+one caused it) in the same function: ``change_account_owner`` for one account,
+``change_owners_of_locked_accounts`` for a batch job or import that holds the
+accounts' row locks (two statements whatever the batch size).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,11 +30,15 @@ def change_account_owner(
     reason: str,
     source: str,
     effective_on: dt.date | None = None,
+    task_id: int | None = None,
     already_locked: bool = False,
 ) -> OwnershipChange:
     """Set the account's owner and append the move to its ownership history.
 
     ``changed_by`` is None when a job or the round robin moved the account.
+    ``task_id`` is the round-robin task the account came with (the stale job
+    moves the account along with that task); None for every other move.
+    ``effective_on`` defaults to today in the company's time zone.
     Passing the current owner again records nothing new and returns the last
     change, so callers may retry safely.
 
@@ -50,6 +63,7 @@ def change_account_owner(
             reason=reason,
             source=source,
             effective_on=effective_on,
+            task_id=task_id,
         )
     with transaction.atomic():
         locked = Account.objects.select_for_update().get(pk=account.pk)
@@ -61,6 +75,7 @@ def change_account_owner(
             reason=reason,
             source=source,
             effective_on=effective_on,
+            task_id=task_id,
         )
     account.owner = locked.owner
     account.owner_role = locked.owner_role
@@ -77,6 +92,7 @@ def _change_locked(
     reason: str,
     source: str,
     effective_on: dt.date | None,
+    task_id: int | None,
 ) -> OwnershipChange:
     """The history insert and owner update for an account row this transaction has locked."""
     now = timezone.now()
@@ -97,6 +113,7 @@ def _change_locked(
         effective_on=effective_on,
         reason=reason,
         source=source,
+        task_id=task_id,
     )
     locked.owner = new_owner
     locked.owner_role = role
@@ -109,3 +126,71 @@ def _change_locked(
     )
     locked.updated_at = now
     return change
+
+
+@dataclass(frozen=True)
+class OwnerMove:
+    """One account's move in a batch: from ``previous_owner_id`` (as the caller
+    read it under the row lock) to ``new_owner_id`` (None: unowned)."""
+
+    account_id: int
+    previous_owner_id: int | None
+    new_owner_id: int | None
+    new_owner_role: str
+    reason: str
+    effective_on: dt.date
+    task_id: int | None = None
+    # When the move happened, if not ``now`` (the demo seed replays history).
+    changed_at: dt.datetime | None = None
+
+
+def change_owners_of_locked_accounts(
+    *,
+    moves: Sequence[OwnerMove],
+    changed_by: User | None,
+    source: str,
+    now: dt.datetime,
+) -> list[OwnershipChange]:
+    """``change_account_owner`` for many accounts at once, set-based.
+
+    For batch jobs and imports whose open transaction already holds the row
+    locks of every account in ``moves`` (read FOR UPDATE, or inserted by it)
+    and has decided each move under those locks: callers pass real moves only
+    (a move to the current owner would be recorded). Two statements whatever
+    the number of moves: one UPDATE of the accounts' owner, role, since-date
+    and ``updated_at``, one INSERT of the history rows. Raises RuntimeError
+    outside a transaction and ValueError for a move without a reason.
+    """
+    if not moves:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Moving locked accounts needs the caller's open transaction.")
+    if any(not move.reason.strip() for move in moves):
+        raise ValueError("An ownership change needs a reason.")
+    accounts = [
+        Account(
+            pk=move.account_id,
+            owner_id=move.new_owner_id,
+            # An unowned account has no owner role and no since-date.
+            owner_role=move.new_owner_role if move.new_owner_id else "",
+            owner_since=move.effective_on if move.new_owner_id else None,
+            updated_at=now,
+        )
+        for move in moves
+    ]
+    Account.objects.bulk_update(accounts, ["owner", "owner_role", "owner_since", "updated_at"])
+    return OwnershipChange.objects.bulk_create(
+        OwnershipChange(
+            account_id=move.account_id,
+            previous_owner_id=move.previous_owner_id,
+            new_owner_id=move.new_owner_id,
+            new_owner_role=move.new_owner_role if move.new_owner_id else "",
+            changed_by=changed_by,
+            changed_at=move.changed_at or now,
+            effective_on=move.effective_on,
+            reason=move.reason,
+            source=source,
+            task_id=move.task_id,
+        )
+        for move in moves
+    )

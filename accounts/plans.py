@@ -10,7 +10,7 @@ from django.utils import timezone
 from revopsweb.dates import quarter_number, quarter_start
 
 from .models import Account, AccountPlan, Activity, ActivityKind, User
-from .segments import paid_core_products, with_revenue
+from .segments import core_product_names, paid_core_products, with_revenue
 
 
 def plan_title(account: Account, *, day: dt.date) -> str:
@@ -42,11 +42,11 @@ def start_quarter_plan(*, account: Account, author: User, today: dt.date) -> Acc
             f"active users (30 days): {account.active_users_30d or '–'}",
         ]
     )
-    core_missing = {"Session Replay", "Feature Flags", "Error Tracking"} - set(paid)
+    core_missing = [name for name in core_product_names() if name not in paid]
     products = "\n".join(
         [
             f"Paid core products: {', '.join(paid) or 'none'}",
-            f"Cross-sell candidates: {', '.join(sorted(core_missing)) or 'fully expanded on core'}",
+            f"Cross-sell candidates: {', '.join(core_missing) or 'fully expanded on core'}",
             "Underutilized products & next steps:",
         ]
     )

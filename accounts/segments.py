@@ -48,7 +48,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import PAID_PRODUCT_MIN, MonthlyRevenue
+from billing.models import PAID_PRODUCT_MIN, MonthlyRevenue, Product
 from revopsweb.dates import add_months, latest_complete_month, quarter_start
 
 # Handovers and churn still import these from here until they move into their
@@ -151,7 +151,8 @@ def refresh_top_accounts(*, today: dt.date) -> int:
 
 
 def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
-    """Annotate MRR, previous MRR, ARR, MoM change, paid core products, plan
+    """Annotate MRR, previous MRR, ARR, MoM change, paid core products (and
+    ``all_core_paid``: paid for every product the catalog flags core), plan
     freshness, Top 40 and every data segment. One SQL query; no rows written."""
     month = latest_complete_month(today)
     credit_live = Q(credit_balance__gt=0, credit_expires_on__gt=today)
@@ -173,6 +174,13 @@ def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Acc
         arr=ExpressionWrapper(F("mrr") * 12, output_field=MONEY),
         mom_change=ExpressionWrapper(F("mrr") - F("prev_mrr"), output_field=MONEY),
         core_paid_count=Coalesce(Subquery(core_paid), Value(0)),
+        all_core_paid=ExpressionWrapper(
+            Q(
+                core_paid_count__gte=Coalesce(Subquery(_core_product_total()), Value(0)),
+                core_paid_count__gt=0,
+            ),
+            output_field=BooleanField(),
+        ),
         has_current_plan=Exists(
             AccountPlan.objects.filter(account=OuterRef("pk"), quarter_start=quarter_start(today))
         ),
@@ -246,6 +254,18 @@ def mrr_history(
     for account_id, month, total in rows:
         series[account_id][index[month]] = total
     return dict(series)
+
+
+def _core_product_total() -> QuerySet[Product, Any]:
+    """The number of products the catalog flags core, as a one-value subquery."""
+    return (
+        Product.objects.filter(is_core=True).order_by().values("is_core").annotate(n=Count("pk"))
+    ).values("n")
+
+
+def core_product_names() -> list[str]:
+    """The catalog's core products, in catalog order. One query."""
+    return list(Product.objects.filter(is_core=True).values_list("name", flat=True))
 
 
 def paid_core_products(

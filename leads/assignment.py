@@ -520,6 +520,7 @@ def _give_account(
         reason=f"Round robin with task {task.pk}: {explanation}",
         source=ROUND_ROBIN_SOURCE,
         effective_on=company_today(now=now),
+        task_id=task.pk,
         already_locked=True,
     )
 
@@ -656,10 +657,7 @@ def reassign_task(
         account.owner_id is not None
         and account.owner_id == task.assignee_id
         and OwnershipChange.objects.filter(
-            account=account,
-            new_owner_id=task.assignee_id,
-            source=ROUND_ROBIN_SOURCE,
-            reason__startswith=f"Round robin with task {task.pk}:",
+            account=account, new_owner_id=task.assignee_id, task=task
         ).exists()
     )
     if moved_with_task:

@@ -18,7 +18,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact, OwnershipChange, Region, User
+from accounts.models import Account, Contact, Region, User
+from accounts.ownership import OwnerMove, change_owners_of_locked_accounts
 from accounts.roles import Role
 from revopsweb.dates import month_start
 
@@ -293,24 +294,26 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
         m.last_assigned_at = last.get(m.pk)
     TrackerMember.objects.bulk_update(members, ["leads_this_month", "last_assigned_at"])
 
-    changes = []
-    for account, member, when, explanation, index in moves:
-        changes.append(
-            OwnershipChange(
-                account=account,
-                new_owner=member.user,
+    # Each picked account is unowned and appears once; this transaction
+    # inserted the tasks and holds the seed's writes, so nobody else moves them.
+    change_owners_of_locked_accounts(
+        moves=[
+            OwnerMove(
+                account_id=account.pk,
+                previous_owner_id=None,
+                new_owner_id=member.user_id,
                 new_owner_role=OWNER_ROLE_FOR[member.role],
-                changed_at=when,
-                effective_on=when.date(),
                 reason=f"Round robin with task {tasks[index].pk}: {explanation}",
-                source=ROUND_ROBIN_SOURCE,
+                effective_on=when.date(),
+                task_id=tasks[index].pk,
+                changed_at=when,
             )
-        )
-        account.owner = member.user
-        account.owner_role = OWNER_ROLE_FOR[member.role]
-        account.owner_since = when.date()
-    OwnershipChange.objects.bulk_create(changes)
-    Account.objects.bulk_update([a for a, *_ in moves], ["owner", "owner_role", "owner_since"])
+            for account, member, when, explanation, index in moves
+        ],
+        changed_by=None,
+        source=ROUND_ROBIN_SOURCE,
+        now=now,
+    )
 
     away = [m for m in members if m.is_active][:2]
     holidays = [

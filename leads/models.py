@@ -440,12 +440,6 @@ class Task(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def is_stale(self, now: dt.datetime, *, days: int = 10) -> bool:
-        touched = self.last_touched_at or self.assigned_at
-        return bool(
-            self.is_open and self.assignee_id and touched and now - touched >= dt.timedelta(days)
-        )
-
     @property
     def disqualification_category(self) -> str:
         category = DISQUALIFICATION_CATEGORY.get(self.disqualification_reason, "")

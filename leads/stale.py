@@ -33,12 +33,13 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.books import full_book_reasons
 from accounts.models import Account, OwnerRole, OwnershipChange
+from accounts.ownership import OwnerMove, change_owners_of_locked_accounts
 from revopsweb.dates import company_today
 
 from .assignment import (
@@ -205,16 +206,11 @@ class _Claimed:
 
 def _claim(*, cutoff: dt.datetime, after: int, limit: int) -> list[_Claimed]:
     """Lock the next batch of first-time stale tasks, skipping rows others hold."""
+    # The round robin gave the account to the current assignee with this task.
     brought_account = OwnershipChange.objects.filter(
         account_id=OuterRef("account_id"),
         new_owner_id=OuterRef("assignee_id"),
-        source=ROUND_ROBIN_SOURCE,
-        reason__startswith=Concat(
-            Value("Round robin with task "),
-            Cast(OuterRef("pk"), CharField()),
-            Value(":"),
-            output_field=CharField(),
-        ),
+        task_id=OuterRef("pk"),
     )
     rows = (
         Task.objects.filter(
@@ -464,9 +460,8 @@ def _reassign_batch(
     member_ids: list[int] = []
     periods: list[dt.date] = []
     touched: dict[int, TrackerMember] = {}
-    owner_moves: list[Account] = []
+    owner_moves: list[OwnerMove] = []
     specialist_moves: list[Account] = []
-    ownership_changes: list[OwnershipChange] = []
     for c in claimed:
         if c.territory_id is None:
             left[c.id] = NO_TERRITORY_REASON
@@ -520,27 +515,15 @@ def _reassign_batch(
                     )
                 )
                 continue
-            owner_role = OWNER_ROLE_FOR.get(member.role, OwnerRole.TAE)
             owner_moves.append(
-                Account(
-                    pk=c.account_id,
-                    owner_id=chosen.user_id,
-                    owner_role=owner_role,
-                    owner_since=today,
-                    updated_at=now,
-                )
-            )
-            ownership_changes.append(
-                OwnershipChange(
+                OwnerMove(
                     account_id=c.account_id,
                     previous_owner_id=c.assignee_id,
                     new_owner_id=chosen.user_id,
-                    new_owner_role=owner_role,
-                    changed_by=None,
-                    changed_at=now,
-                    effective_on=today,
+                    new_owner_role=OWNER_ROLE_FOR.get(member.role, OwnerRole.TAE),
                     reason=f"Round robin with task {c.id}: {explanation}",
-                    source=ROUND_ROBIN_SOURCE,
+                    effective_on=today,
+                    task_id=c.id,
                 )
             )
 
@@ -566,11 +549,9 @@ def _reassign_batch(
         TrackerMember.objects.bulk_update(
             list(touched.values()), ["leads_this_month", "last_assigned_at"]
         )
-    if owner_moves:
-        Account.objects.bulk_update(
-            owner_moves, ["owner", "owner_role", "owner_since", "updated_at"]
-        )
-        OwnershipChange.objects.bulk_create(ownership_changes)
+    change_owners_of_locked_accounts(
+        moves=owner_moves, changed_by=None, source=ROUND_ROBIN_SOURCE, now=now
+    )
     if specialist_moves:
         Account.objects.bulk_update(specialist_moves, ["onboarding_specialist", "updated_at"])
     return len(ids), left

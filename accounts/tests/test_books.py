@@ -25,6 +25,7 @@ from accounts.tests.books_factories import (
     TODAY,
     fully_expanded,
     give_arr,
+    give_revenue,
     plan_for,
 )
 from accounts.tests.factories import (
@@ -35,6 +36,7 @@ from accounts.tests.factories import (
     team_lead,
     user_with_role,
 )
+from billing.models import Product
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +155,19 @@ def test_fully_expanded_needs_all_three_core_products_and_a_discount_agreement()
     assert no_discount.pk not in found
 
 
+def test_fully_expanded_follows_the_catalogs_core_flag_not_a_count_of_three():
+    owner = tam()
+    (account,) = book(owner, 1)
+    Account.objects.filter(pk=account.pk).update(has_discount_agreement=True)
+    fully_expanded(account, each=20_000)
+    Product.objects.filter(key="surveys").update(is_core=True)
+
+    assert account.pk not in candidates(owner)
+
+    give_revenue(account, surveys=20_000)
+    assert candidates(owner)[account.pk] == [Removal.FULLY_EXPANDED]
+
+
 def test_no_viable_levers_counts_only_with_what_was_tried():
     owner = tam()
     tried, untried = book(owner, 2, arr=100_000)
@@ -176,17 +191,17 @@ def test_planning_marks_books_over_fifteen():
 
 
 @pytest.mark.parametrize(
-    ("region", "core", "expected"),
+    ("region", "all_core", "expected"),
     [
-        (Region.US, 3, NewOwnerTrait.US_CSM),
-        (Region.US, 2, NewOwnerTrait.US_TAM),
-        (Region.EU, 3, NewOwnerTrait.EU_CSM),
-        (Region.EU, 0, NewOwnerTrait.EU_TAM),
-        ("", 3, ""),
+        (Region.US, True, NewOwnerTrait.US_CSM),
+        (Region.US, False, NewOwnerTrait.US_TAM),
+        (Region.EU, True, NewOwnerTrait.EU_CSM),
+        (Region.EU, False, NewOwnerTrait.EU_TAM),
+        ("", True, ""),
     ],
 )
-def test_new_owner_trait_is_suggested_from_region_and_products(region, core, expected):
-    assert suggested_trait(region=region, core_paid_count=core) == expected
+def test_new_owner_trait_is_suggested_from_region_and_products(region, all_core, expected):
+    assert suggested_trait(region=region, all_core_paid=all_core) == expected
 
 
 def test_allocation_lists_each_queue_once_with_its_reason():

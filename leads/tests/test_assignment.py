@@ -62,6 +62,7 @@ def test_unowned_account_and_task_go_to_the_round_robin_pick():
     change = OwnershipChange.objects.get(account=task.account)
     assert change.source == "round robin"
     assert f"task {task.pk}" in change.reason
+    assert change.task_id == task.pk
 
 
 def test_lowest_load_wins():

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from accounts.models import OwnerRole, OwnershipChange
+from accounts.models import Account, OwnerRole, OwnershipChange
 from accounts.tests.factories import AccountFactory, tam
 from leads import stale
 from leads.assignment import assign_task
@@ -256,6 +256,36 @@ def test_an_account_unowned_before_the_first_assignment_follows_the_task():
     assert change is not None
     assert change.previous_owner_id == first.user_id
     assert change.reason.startswith(f"Round robin with task {task.pk}: reassigned (untouched")
+    assert change.task_id == task.pk
+
+
+def test_the_account_follows_the_task_recorded_on_its_ownership_not_the_reason_text():
+    stuck = member()
+    member()
+    linked = _task(stuck, untouched_days=11, account=AccountFactory.create(territory=territory()))
+    texted = _task(stuck, untouched_days=11, account=AccountFactory.create(territory=territory()))
+    for task, cause in ((linked, linked), (texted, None)):
+        OwnershipChange.objects.create(
+            account=task.account,
+            new_owner=stuck.user,
+            new_owner_role=OwnerRole.TAE,
+            changed_at=NOW,
+            effective_on=NOW.date(),
+            # The linked one says nothing about a task; the other only says it.
+            reason="given with its first lead" if cause else f"Round robin with task {task.pk}: x",
+            source="round robin",
+            task=cause,
+        )
+        Account.objects.filter(pk=task.account_id).update(
+            owner=stuck.user, owner_role=OwnerRole.TAE
+        )
+
+    process_stale_tasks(now=NOW)
+
+    linked.account.refresh_from_db()
+    texted.account.refresh_from_db()
+    assert linked.account.owner_id != stuck.user_id
+    assert texted.account.owner_id == stuck.user_id
 
 
 def test_an_account_owned_before_the_first_assignment_keeps_its_owner():
@@ -318,6 +348,7 @@ def _scenario(size: int) -> None:
             effective_on=NOW.date(),
             reason=f"Round robin with task {moving.pk}: round robin",
             source="round robin",
+            task=moving,
         )
 
 
