@@ -1,11 +1,15 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from revopsweb.imports import RowValidatedModelForm
+
 from .api import issue_integration_token
+from .forms import AccountRowForm, SnapshotRowForm
 from .handover_models import Handover, HandoverEvent, OnboardingCheck
 from .models import (
     Account,
@@ -64,8 +68,28 @@ class OwnershipChangeInline(admin.TabularInline):
         return False
 
 
+class AccountAdminForm(RowValidatedModelForm):
+    """Validated by ``AccountRowForm``, like the accounts CSV (the owner stays read-only here)."""
+
+    row_form = AccountRowForm
+
+    class Meta:
+        model = Account
+        fields = "__all__"  # noqa: DJ007  (the admin decides which fields it shows)
+
+    def row_values(self, data: Mapping[str, Any]) -> dict[str, object]:
+        values: dict[str, object] = {
+            column: data.get(column, getattr(self.instance, column, None))
+            for column in AccountRowForm.base_fields
+        }
+        # The owner is read-only here (it moves through handovers and the round robin).
+        values.update(owner_email="", owner_role="", owner_since=None)
+        return values
+
+
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
+    form = AccountAdminForm
     list_display = (
         "name",
         "organization_id",
@@ -133,8 +157,27 @@ class ActivityAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class AccountSnapshotAdminForm(RowValidatedModelForm):
+    """Validated by ``SnapshotRowForm``, like the snapshots CSV and API."""
+
+    row_form = SnapshotRowForm
+
+    class Meta:
+        model = AccountSnapshot
+        fields = ("account", "week", *AccountSnapshot.MEASURES)
+
+    def row_values(self, data: Mapping[str, Any]) -> dict[str, object]:
+        account = data.get("account")
+        return {
+            **{m: data.get(m) for m in AccountSnapshot.MEASURES},
+            "organization_id": account.organization_id if account else "",
+            "week": data.get("week"),
+        }
+
+
 @admin.register(AccountSnapshot)
 class AccountSnapshotAdmin(admin.ModelAdmin):
+    form = AccountSnapshotAdminForm
     list_display = ("account", "week", "health", "active_users_30d", "events", "support_tickets")
     list_filter = ("health", "week")
     search_fields = ("account__name", "account__organization_id")

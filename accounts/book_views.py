@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.models import MonthlyRevenue
 from leads.models import Task
 from revopsweb.dates import company_today, latest_complete_month, quarter_end
+from revopsweb.imports import UploadForm
 
 from .books import (
     Queue,
@@ -507,10 +508,9 @@ def allocation_assign(request: StaffRequest, pk: int) -> HttpResponse:
 # --- import --------------------------------------------------------------------
 
 
-class ImportForm(forms.Form):
+class ImportForm(UploadForm):
     kind = forms.ChoiceField(choices=[("accounts", "Accounts"), ("snapshots", "Weekly snapshots")])
-    file = forms.FileField()
-    dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (apply nothing)")
+    field_order = ("kind", "file", "dry_run")
 
 
 @require_http_methods(["GET", "POST"])
@@ -522,11 +522,8 @@ def import_page(request: StaffRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        try:
-            text = form.cleaned_data["file"].read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            form.add_error("file", "The file is not UTF-8 text.")
-        else:
+        text = form.text()
+        if not form.errors:
             dry_run = form.cleaned_data["dry_run"]
             if form.cleaned_data["kind"] == "accounts":
                 result = import_accounts(text, dry_run=dry_run, changed_by=user)

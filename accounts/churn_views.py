@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -17,11 +16,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from revopsweb.jsonapi import BodyError, form_errors, read_json_object
+
 from . import churn
 from .api import token_required
 from .books import is_owner_lead_or_manager
-from .churn_forms import CloseForm, EscalationForm, FlagForm, RetroForm, SnapshotForm, StatusForm
+from .churn_forms import CloseForm, EscalationForm, FlagForm, RetroForm, StatusForm
 from .churn_models import ChurnRiskFlag, ChurnSignal, FlagStatus
+from .forms import SnapshotRowForm
 from .http import StaffRequest
 from .models import Account, AccountSnapshot, IntegrationToken
 
@@ -290,32 +292,28 @@ def snapshot_api(request: HttpRequest, organization_id: str) -> HttpResponse:
     """
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    account = Account.objects.filter(organization_id=organization_id).first()
-    if account is None:
+    context = SnapshotRowForm.prefetch([{"organization_id": organization_id}])
+    found = context["accounts"].get(organization_id)
+    if found is None:
         return JsonResponse(
             {"error": f"No account with organization id {organization_id!r}."}, status=404
         )
+    account = Account.objects.get(pk=found["pk"])
     try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"errors": {"__all__": ["The body is not valid JSON."]}}, status=400)
-    if not isinstance(payload, dict):
-        return JsonResponse(
-            {"errors": {"__all__": ["The body must be a JSON object."]}}, status=400
-        )
-    unknown = sorted(set(payload) - set(SnapshotForm.Meta.fields))
-    form = SnapshotForm(payload)
-    if unknown or not form.is_valid():
-        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-        for field in unknown:
-            errors[field] = ["Unknown field."]
+        payload = read_json_object(request)
+    except BodyError as exc:
+        return exc.response
+    form = SnapshotRowForm({**payload, "organization_id": organization_id}, context=context)
+    valid = form.is_valid()
+    errors = form_errors(form, unknown=payload)
+    if not valid or errors:
         return JsonResponse({"errors": errors}, status=400)
     data = form.cleaned_data
     with transaction.atomic():
         snapshot, created = AccountSnapshot.objects.update_or_create(
             account=account,
             week=data["week"],
-            defaults={k: v for k, v in data.items() if k != "week"},
+            defaults={k: data[k] for k in AccountSnapshot.MEASURES},
         )
         # Only the newest week speaks for the account now (one UPDATE, no read first).
         newer = AccountSnapshot.objects.filter(account=account, week__gt=snapshot.week)

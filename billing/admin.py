@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
+from revopsweb.imports import RowValidatedModelForm
+
 from .cache import bump_revenue_data_version
+from .forms import MonthlyRevenueRowForm
 from .models import Consolidation, Invoice, MonthlyRevenue, OneTimeCredit, Product
 
 
@@ -19,8 +23,28 @@ class ProductAdmin(admin.ModelAdmin):
     prepopulated_fields = {"key": ("name",)}  # noqa: RUF012
 
 
+class MonthlyRevenueAdminForm(RowValidatedModelForm):
+    """Validated by ``MonthlyRevenueRowForm``, like the revenue CSV and API."""
+
+    row_form = MonthlyRevenueRowForm
+
+    class Meta:
+        model = MonthlyRevenue
+        fields = ("account", "product", "month", "amount")
+
+    def row_values(self, data: Mapping[str, Any]) -> dict[str, object]:
+        account, product = data.get("account"), data.get("product")
+        return {
+            "organization_id": account.organization_id if account else "",
+            "product": product.key if product else "",
+            "month": data.get("month"),
+            "amount": data.get("amount"),
+        }
+
+
 @admin.register(MonthlyRevenue)
 class MonthlyRevenueAdmin(admin.ModelAdmin):
+    form = MonthlyRevenueAdminForm
     list_display = ("account", "product", "month", "amount")
     list_filter = ("product", "month")
     search_fields = ("account__name", "account__organization_id")

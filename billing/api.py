@@ -2,20 +2,20 @@
 
 ``POST /api/revenue/monthly/`` with ``{"rows": [{"organization_id", "product",
 "month", "amount"}, …], "dry_run": false}`` imports rows exactly like the CSV
-import (all or nothing, upsert). ``GET /api/revenue/monthly/?month=YYYY-MM
+import (same row form, all or nothing, upsert); 400 with row errors, 413 for
+more than ``MAX_ROWS`` rows or a body over ``API_MAX_BODY_BYTES``. ``GET /api/revenue/monthly/?month=YYYY-MM
 [&adjusted=1]`` returns the ``revenue_report`` JSON of that month.
 """
 
 from __future__ import annotations
-
-import json
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
 from accounts.api import token_required
 from accounts.models import IntegrationToken
-from revopsweb.dates import parse_month
+from revopsweb import parsing
+from revopsweb.jsonapi import BodyError, read_json_object
 
 from .imports import import_mrr_records
 from .reports import revenue_report
@@ -23,31 +23,35 @@ from .reports import revenue_report
 MAX_ROWS = 10_000
 
 
+def _error(status: int, field: str, message: str) -> JsonResponse:
+    """This API's error shape: ``{"errors": [{"field", "message"}]}`` (rows: ``line, column``)."""
+    return JsonResponse({"errors": [{"field": field, "message": message}]}, status=status)
+
+
 @token_required(IntegrationToken.Scope.REVENUE)
 @require_http_methods(["GET", "POST"])
 def monthly_revenue(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         try:
-            month = parse_month(request.GET.get("month", ""))
+            month = parsing.parse_month(request.GET.get("month", ""))
         except ValueError as exc:
-            return JsonResponse({"errors": [{"field": "month", "message": str(exc)}]}, status=400)
+            return _error(400, "month", str(exc))
         adjusted = request.GET.get("adjusted", "") in {"1", "true", "yes"}
         return JsonResponse(revenue_report(month=month, adjusted=adjusted))
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"errors": [{"field": "body", "message": "Not JSON."}]}, status=400)
-    rows = body.get("rows") if isinstance(body, dict) else None
+        body = read_json_object(request)
+    except BodyError as exc:
+        return _error(exc.status, exc.field, exc.message)
+    for name in sorted(set(body) - {"rows", "dry_run"}):
+        return _error(400, name, "Unknown field.")
+    rows = body.get("rows")
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        return JsonResponse(
-            {"errors": [{"field": "rows", "message": "A list of row objects is required."}]},
-            status=400,
-        )
+        return _error(400, "rows", "A list of row objects is required.")
     if len(rows) > MAX_ROWS:
-        return JsonResponse(
-            {"errors": [{"field": "rows", "message": f"At most {MAX_ROWS} rows."}]}, status=400
-        )
-    result = import_mrr_records(
-        records=list(enumerate(rows, start=1)), dry_run=bool(body.get("dry_run"))
-    )
+        return _error(413, "rows", f"At most {MAX_ROWS:,} rows per request.")
+    try:
+        dry_run = parsing.parse_boolean(body.get("dry_run", False))
+    except ValueError as exc:
+        return _error(400, "dry_run", str(exc))
+    result = import_mrr_records(records=list(enumerate(rows, start=1)), dry_run=dry_run)
     return JsonResponse(result.as_dict(), status=400 if result.errors else 200)

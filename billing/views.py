@@ -6,7 +6,6 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -20,11 +19,11 @@ from revopsweb.dates import (
     add_months,
     company_today,
     month_start,
-    parse_month,
-    parse_quarter,
     quarter_label,
     quarter_start,
 )
+from revopsweb.imports import UploadForm
+from revopsweb.parsing import parse_month, parse_quarter
 
 from .cache import page_components, page_movers, page_products
 from .imports import HEADER, import_mrr_csv
@@ -36,7 +35,6 @@ from .retention import Retention, retention_from
 
 COMPONENTS = ("new", "reactivated", "expansion", "contraction", "churned")
 PAST_QUARTERS = 4
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 def _can_see_revenue(user: User) -> bool:
@@ -206,9 +204,10 @@ def _teams(rows: list[TamQuota], quarter: dt.date) -> list[dict[str, Any]]:
     return sorted(teams, key=lambda t: str(t["lead"]))
 
 
-class ImportForm(forms.Form):
-    file = forms.FileField(help_text=f"CSV with the header {','.join(HEADER)}")
-    dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (check only)")
+class ImportForm(UploadForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = f"CSV with the header {','.join(HEADER)}"
 
 
 @require_http_methods(["GET", "POST"])
@@ -219,21 +218,13 @@ def import_mrr(request: StaffRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            form.add_error("file", "The file is larger than 10 MB.")
-        else:
-            try:
-                text = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                form.add_error("file", "The file is not UTF-8 text.")
-            else:
-                result = import_mrr_csv(text=text, dry_run=form.cleaned_data["dry_run"])
-                if result.applied:
-                    messages.success(
-                        request,
-                        f"Imported {result.rows} rows: {result.created} new, "
-                        f"{result.updated} updated.",
-                    )
-                    return redirect("billing:import_mrr")
+        text = form.text()
+        if not form.errors:
+            result = import_mrr_csv(text=text, dry_run=form.cleaned_data["dry_run"])
+            if result.applied:
+                messages.success(
+                    request,
+                    f"Imported {result.rows} rows: {result.created} new, {result.updated} updated.",
+                )
+                return redirect("billing:import_mrr")
     return render(request, "billing/import_mrr.html", {"form": form, "result": result})

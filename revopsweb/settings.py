@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "revopsweb.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -215,6 +216,17 @@ STALE_TASK_DAYS = env_int("STALE_TASK_DAYS", 10)
 OUTBOUND_HTTP_TIMEOUT_SECONDS = env_int("OUTBOUND_HTTP_TIMEOUT_SECONDS", 10)
 # Incoming webhook of the #customer-churn channel; empty disables the post.
 CHURN_WEBHOOK_URL = env_str("CHURN_WEBHOOK_URL", "")
+
+# Inputs (revopsweb.imports, revopsweb.jsonapi). Every import page refuses a file
+# over IMPORT_MAX_UPLOAD_BYTES; files over IMPORT_SYNC_MAX_BYTES are checked and
+# applied by a background job with a progress bar (the web request would time
+# out). JSON API bodies over API_MAX_BODY_BYTES are answered 413 unread; it
+# stays under Django's DATA_UPLOAD_MAX_MEMORY_SIZE so that limit never answers
+# an API with an HTML page.
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+IMPORT_SYNC_MAX_BYTES = env_int("IMPORT_SYNC_MAX_BYTES", 256 * 1024)
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2621440)
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)

@@ -177,3 +177,89 @@ def test_large_files_apply_in_batches_and_report_progress():
     assert result.applied
     assert seen == [(1000, 2500), (2000, 2500), (2500, 2500)]
     assert Account.objects.count() == 2500
+
+
+# --- issue 15/16 examples: strict parsing, whole rows, shared validators ------------
+
+
+def snapshot_csv(*rows: str) -> str:
+    return csv_text(*rows, header=",".join(SNAPSHOT_HEADER))
+
+
+def test_a_truncated_accounts_row_is_an_error_and_changes_nothing():
+    owner = tam(email="ana@example.test")
+    AccountFactory.create(
+        organization_id="org_1", owner=owner, owner_role="TAM", am_managed=True, domain="a.com"
+    )
+    result = import_accounts(csv_text("org_1,Acme"), dry_run=False, changed_by=None)
+    assert [(e.line, e.column) for e in result.errors] == [(2, "row")]
+    account = Account.objects.get()
+    assert (account.owner, account.am_managed, account.domain) == (owner, True, "a.com")
+
+
+def test_a_short_snapshot_row_is_an_error_and_blanks_nothing():
+    AccountFactory.create(organization_id="org_1")
+    assert import_snapshots(snapshot_csv("org_1,2026-05-04,good,10,100,1,0"), dry_run=False).ok
+    result = import_snapshots(snapshot_csv("org_1,2026-05-04,good"), dry_run=False)
+    assert [(e.line, e.column) for e in result.errors] == [(2, "row")]
+    assert AccountSnapshot.objects.get().events == 100
+
+
+def test_error_lines_are_physical_after_a_blank_line_and_a_quoted_newline():
+    text = csv_text('org_1,"Acme\nEurope",,,,,,,,,', "", "org_2,,,,,,,,,,")
+    result = import_accounts(text, dry_run=True, changed_by=None)
+    assert [(e.line, e.column) for e in result.errors] == [(5, "name")]
+
+
+def test_a_compact_date_is_refused_and_a_trimmed_key_repeats_the_earlier_line():
+    AccountFactory.create(organization_id="org_1")
+    text = snapshot_csv(
+        "org_1,2026-01-05,good,1,,,", "org_1,20260105,good,1,,,", " org_1 ,2026-01-05,fair,2,,,"
+    )
+    result = import_snapshots(text, dry_run=True)
+    assert [(e.line, e.column, e.reason) for e in result.errors] == [
+        (3, "week", "Use YYYY-MM-DD, e.g. 2026-03-02."),
+        (4, "week", "Repeats line 2."),
+    ]
+
+
+def test_a_snapshot_measure_above_the_column_is_a_row_error_in_the_dry_run_and_the_apply():
+    AccountFactory.create(organization_id="org_1")
+    text = snapshot_csv("org_1,2026-05-04,good,2147483648,,,")
+    for dry_run in (True, False):
+        result = import_snapshots(text, dry_run=dry_run)
+        assert [(e.line, e.column) for e in result.errors] == [(2, "active_users_30d")]
+    assert not AccountSnapshot.objects.exists()
+
+
+def test_an_employee_count_above_the_column_is_a_row_error():
+    result = import_accounts(
+        csv_text("org_1,Acme,,,2147483648,,,,,,"), dry_run=False, changed_by=None
+    )
+    assert [(e.line, e.column) for e in result.errors] == [(2, "employee_count")]
+    assert not Account.objects.exists()
+
+
+def test_a_future_snapshot_week_is_refused():
+    AccountFactory.create(organization_id="org_1")
+    result = import_snapshots(snapshot_csv("org_1,2099-01-05,good,1,,,"), dry_run=False)
+    assert [(e.line, e.column) for e in result.errors] == [(2, "week")]
+    next_week = snapshot_csv("org_1,2026-05-18,good,1,,,")  # TODAY is Friday 2026-05-15
+    assert [e.column for e in import_snapshots(next_week, dry_run=False).errors] == ["week"]
+    assert import_snapshots(snapshot_csv("org_1,2026-05-11,good,1,,,"), dry_run=False).applied
+
+
+def test_nul_bytes_and_overlong_names_are_field_errors():
+    text = csv_text("org_1,Ac\x00me,,,,,,,,,", f"org_2,{'x' * 201},,,,,,,,,")
+    result = import_accounts(text, dry_run=False, changed_by=None)
+    assert [(e.line, e.column) for e in result.errors] == [(2, "name"), (3, "name")]
+
+
+def test_owner_email_matches_a_mixed_case_staff_address_in_either_case():
+    owner = tam(email="First.Last@Example.com")
+    text = csv_text(
+        "org_1,Acme,,,,first.last@example.com,TAM,,,,",
+        "org_2,Beta,,,,FIRST.LAST@EXAMPLE.COM,tam,,,,",
+    )
+    assert import_accounts(text, dry_run=False, changed_by=None).applied
+    assert set(Account.objects.values_list("owner", flat=True)) == {owner.pk}

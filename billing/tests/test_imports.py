@@ -131,3 +131,76 @@ def test_api_get_returns_the_revenue_report_of_a_month():
         headers={"Authorization": f"Bearer {raw}"},
     )
     assert response.status_code == 200 and response.json()["month"] == "2026-02"
+
+
+# --- issue 16 §2 examples: the same strict parsing on the CSV and the API ------------
+
+
+@pytest.mark.parametrize("amount", ["12,50", "1,5"])
+def test_an_ambiguous_decimal_comma_is_a_row_error_in_the_csv(amount):
+    AccountFactory.create(organization_id="org_1")
+    result = import_mrr_csv(text=HEADER + f'org_1,logs,2026-01,"{amount}"\n')
+    assert [(e.line, e.column) for e in result.errors] == [(2, "amount")]
+    assert "Ambiguous decimal separator" in result.errors[0].reason
+    assert not MonthlyRevenue.objects.exists()
+
+
+@pytest.mark.parametrize("amount", ["12,50", "1,5"])
+def test_an_ambiguous_decimal_comma_is_a_row_error_in_the_api(amount):
+    AccountFactory.create(organization_id="org_1")
+    _, raw = issue_integration_token(name="Billing", scope="revenue", created_by=None)
+    row = {"organization_id": "org_1", "product": "logs", "month": "2026-02", "amount": amount}
+    response = _api(Client(), raw, {"rows": [row]})
+    assert response.status_code == 400
+    assert [(e["line"], e["column"]) for e in response.json()["errors"]] == [(1, "amount")]
+    assert not MonthlyRevenue.objects.exists()
+
+
+def test_unambiguous_grouping_is_read_as_thousands():
+    AccountFactory.create(organization_id="org_1")
+    assert import_mrr_csv(text=HEADER + 'org_1,logs,2026-01,"1,250.00"\n').applied
+    assert MonthlyRevenue.objects.get().amount == Decimal("1250.00")
+
+
+@pytest.mark.parametrize("value", ["9999-12", "0001-01", "1999-12"])
+def test_a_month_outside_the_window_is_a_row_error(value):
+    AccountFactory.create(organization_id="org_1")
+    result = import_mrr_csv(text=HEADER + f"org_1,logs,{value},10\n")
+    assert [(e.line, e.column) for e in result.errors] == [(2, "month")]
+
+
+def test_product_keys_are_trimmed_and_lower_cased_before_the_duplicate_check():
+    AccountFactory.create(organization_id="org_1")
+    result = import_mrr_csv(text=HEADER + "org_1,logs,2026-01,10\norg_1, LOGS ,2026-01,11\n")
+    assert [(e.line, e.column, e.reason) for e in result.errors] == [
+        (3, "month", "Repeats line 2.")
+    ]
+
+
+def test_api_reads_the_string_false_as_false_for_dry_run():
+    AccountFactory.create(organization_id="org_1")
+    _, raw = issue_integration_token(name="Billing", scope="revenue", created_by=None)
+    row = {"organization_id": "org_1", "product": "logs", "month": "2026-02", "amount": "5"}
+    response = _api(Client(), raw, {"rows": [row], "dry_run": "false"})
+    assert response.status_code == 200 and response.json()["applied"] is True
+    assert MonthlyRevenue.objects.count() == 1
+
+
+def test_api_refuses_a_dry_run_that_is_no_boolean_and_writes_nothing():
+    AccountFactory.create(organization_id="org_1")
+    _, raw = issue_integration_token(name="Billing", scope="revenue", created_by=None)
+    row = {"organization_id": "org_1", "product": "logs", "month": "2026-02", "amount": "5"}
+    response = _api(Client(), raw, {"rows": [row], "dry_run": "maybe"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "dry_run", "message": "Use true or false."}]
+    assert not MonthlyRevenue.objects.exists()
+
+
+@pytest.mark.parametrize("month_text", ["9999-12", "0001-01"])
+def test_api_get_refuses_a_month_outside_the_window_with_400(month_text):
+    _, raw = issue_integration_token(name="Billing", scope="revenue", created_by=None)
+    response = Client().get(
+        reverse("billing:api_monthly_revenue") + f"?month={month_text}",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "month"
