@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -10,9 +11,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.api import token_required
 from accounts.models import IntegrationToken
+from revopsweb.jsonapi import BodyError, form_errors, read_json_object
 
 from .forms import ApiIntakeForm
-from .intake import IntakeResult, intake_task
+from .intake import IdempotencyKeyReused, IntakeResult, intake_task
 
 
 def _payload(result: IntakeResult) -> dict[str, Any]:
@@ -41,29 +43,49 @@ def intake_tasks(request: HttpRequest) -> JsonResponse:
 
     201 with the task id, assignee and explanation; 200 with the first result
     when the ``Idempotency-Key`` header (or ``idempotency_key`` field) was seen
-    before; 400 with every field error and nothing created for a bad payload.
+    before from the same token with the same lead; 422 when that key came with
+    a different lead; 400 with every field error (413 for a body over
+    ``API_MAX_BODY_BYTES``) and nothing created for a bad payload.
     """
     try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return JsonResponse({"errors": {"__all__": ["The body is not valid JSON."]}}, status=400)
-    if not isinstance(body, dict):
-        return JsonResponse({"errors": {"__all__": ["Send one JSON object."]}}, status=400)
-    form = ApiIntakeForm({k: v for k, v in body.items() if v is not None})
-    unknown = sorted(set(body) - set(form.fields))
+        body = read_json_object(request)
+    except BodyError as exc:
+        return exc.response
+    data = {k: v for k, v in body.items() if v is not None}
+    header_key = request.headers.get("Idempotency-Key")
+    if header_key is not None:
+        # The header wins over the body field, and is validated like it (length, NUL).
+        data["idempotency_key"] = header_key
+    form = ApiIntakeForm(data)
     valid = form.is_valid()
-    errors: dict[str, list[str]] = {
-        field: [e["message"] for e in items] for field, items in form.errors.get_json_data().items()
-    }
-    for name in unknown:
-        errors[name] = ["Unknown field."]
-    if not valid or unknown:
+    errors = form_errors(form, unknown=body)
+    if not valid or errors:
         return JsonResponse({"errors": errors}, status=400)
-    key = request.headers.get("Idempotency-Key", "").strip() or form.cleaned_data["idempotency_key"]
-    result = intake_task(
-        lead=form.to_lead(organization_id=form.cleaned_data["organization_id"]),
-        source=form.cleaned_data["source"],
-        lead_type=form.cleaned_data["lead_type"],
-        idempotency_key=key or None,
-    )
+    token = request.integration_token  # type: ignore[attr-defined]
+    try:
+        result = intake_task(
+            lead=form.to_lead(organization_id=form.cleaned_data["organization_id"]),
+            source=form.cleaned_data["source"],
+            lead_type=form.cleaned_data["lead_type"],
+            idempotency_key=form.cleaned_data["idempotency_key"] or None,
+            idempotency_scope=f"token:{token.pk}",
+            request_digest=request_digest(form.cleaned_data),
+        )
+    except IdempotencyKeyReused:
+        return JsonResponse(
+            {
+                "errors": {
+                    "idempotency_key": [
+                        "This key was already used for a different request; use a new key."
+                    ]
+                }
+            },
+            status=422,
+        )
     return JsonResponse(_payload(result), status=201 if result.created else 200)
+
+
+def request_digest(cleaned: dict[str, Any]) -> str:
+    """A digest of what the request asks for (its cleaned fields, key excluded)."""
+    fields = {k: str(v) for k, v in sorted(cleaned.items()) if k != "idempotency_key"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()

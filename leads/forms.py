@@ -6,13 +6,16 @@ from typing import Any
 from django import forms
 from django.core.validators import MinValueValidator
 
-from accounts.models import User
+from accounts.forms import ORGANIZATION_ID_LENGTH
+from accounts.models import Account, User
+from revopsweb import parsing
 
 from .intake import Lead
 from .models import (
     DisqualificationReason,
     LeadType,
     Opportunity,
+    Task,
     TaskEventKind,
     TaskSource,
     TaskStatus,
@@ -21,6 +24,9 @@ from .models import (
     TrackerMember,
     TrackerRole,
 )
+
+MESSAGE_MAX_LENGTH = 10_000
+IDEMPOTENCY_KEY_LENGTH = Task._meta.get_field("idempotency_key").max_length or 200
 
 ROLE_CHOICES = [
     ("", "—"),
@@ -44,10 +50,10 @@ SUB_ROLE_CHOICES = [
 class IntakeForm(forms.Form):
     """The fields every intake path shares (contact form, new task form, JSON API)."""
 
-    name = forms.CharField(max_length=150)
-    email = forms.EmailField(label="Work email")
-    company = forms.CharField(max_length=200)
-    domain = forms.CharField(max_length=200, required=False, help_text="Defaults to the email's.")
+    name = parsing.TextField(max_length=150)
+    email = parsing.EmailField(label="Work email")
+    company = parsing.TextField(max_length=200)
+    domain = parsing.TextField(max_length=200, required=False, help_text="Defaults to the email's.")
     role = forms.ChoiceField(choices=ROLE_CHOICES, required=False)
     sub_role = forms.ChoiceField(choices=SUB_ROLE_CHOICES, required=False)
     country = forms.RegexField(
@@ -57,15 +63,18 @@ class IntakeForm(forms.Form):
         help_text="Two-letter country code.",
         error_messages={"invalid": "Use a two-letter country code such as DE or US."},
     )
-    state = forms.CharField(max_length=2, required=False, label="U.S. state")
-    employees = forms.IntegerField(required=False, min_value=0)
-    estimated_revenue = forms.DecimalField(
-        required=False, min_value=Decimal(0), max_digits=16, decimal_places=2
+    state = parsing.TextField(max_length=2, required=False, label="U.S. state")
+    # Bounded by the account column the count is stored in (2,147,483,647).
+    employees = parsing.IntegerField.for_column(Account, "employee_count", required=False)
+    estimated_revenue = parsing.AmountField(
+        required=False, max_abs=Decimal("99999999999999.99"), label="Estimated revenue ($)"
     )
-    monthly_active_users = forms.IntegerField(
-        required=False, min_value=0, label="Monthly active users / events"
+    monthly_active_users = parsing.IntegerField(
+        min_value=0, max_value=10**12, required=False, label="Monthly active users / events"
     )
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    message = parsing.TextField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=MESSAGE_MAX_LENGTH
+    )
 
     def clean_domain(self) -> str:
         domain = str(self.cleaned_data.get("domain") or "").strip().lower()
@@ -101,8 +110,8 @@ class ApiIntakeForm(NewTaskForm):
     """The JSON intake payload; the idempotency key may also come as a header."""
 
     lead_type = forms.ChoiceField(choices=[("", ""), *LeadType.choices], required=False)
-    organization_id = forms.CharField(max_length=64, required=False)
-    idempotency_key = forms.CharField(max_length=200, required=False)
+    organization_id = parsing.KeyField(max_length=ORGANIZATION_ID_LENGTH, required=False)
+    idempotency_key = parsing.TextField(max_length=IDEMPOTENCY_KEY_LENGTH, required=False)
 
 
 class TouchForm(forms.Form):

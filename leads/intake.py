@@ -214,23 +214,27 @@ def intake_task(
     lead_type: str = "",
     created_by: User | None = None,
     idempotency_key: str | None = None,
+    idempotency_scope: str = "",
+    request_digest: str = "",
     now: dt.datetime | None = None,
 ) -> IntakeResult:
     """Create the task for an inbound lead and assign it; return the task and decision.
 
     One transaction: lock or create the account, add the contact, score,
     decide by the assignment rule and insert the assigned task with its
-    history. Idempotent on ``idempotency_key``: a repeated key returns the
-    first task (``created=False``) and writes nothing, also when both
-    requests race (the unique key makes the loser roll back and read the
-    winner's task). A lost race to create the same new account is retried
+    history. Idempotent on ``idempotency_key`` within ``idempotency_scope``
+    (an integration token's, so two integrations never share keys): a
+    repeated key returns the first task (``created=False``) and writes
+    nothing, also when both requests race (the unique key makes the loser
+    roll back and read the winner's task). The same key with a different
+    ``request_digest`` raises ``IdempotencyKeyReused`` and writes nothing. A lost race to create the same new account is retried
     once and then finds the winner's account (and its new owner).
     """
     now = now or timezone.now()
     if idempotency_key:
-        existing = Task.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return IntakeResult(task=existing, created=False, decision=None)
+        replay = _replay(idempotency_key, idempotency_scope, request_digest)
+        if replay is not None:
+            return replay
     for attempt in range(INTAKE_ATTEMPTS):
         try:
             return _intake_once(
@@ -239,16 +243,36 @@ def intake_task(
                 lead_type=lead_type,
                 created_by=created_by,
                 idempotency_key=idempotency_key,
+                idempotency_scope=idempotency_scope,
+                request_digest=request_digest,
                 now=now,
             )
         except IntegrityError:
             if idempotency_key:
-                existing = Task.objects.filter(idempotency_key=idempotency_key).first()
-                if existing is not None:
-                    return IntakeResult(task=existing, created=False, decision=None)
+                replay = _replay(idempotency_key, idempotency_scope, request_digest)
+                if replay is not None:
+                    return replay
             if attempt == INTAKE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+class IdempotencyKeyReused(Exception):
+    """An idempotency key already used (in the same scope) for a different request."""
+
+
+def _replay(key: str, scope: str, digest: str) -> IntakeResult | None:
+    """The first result for ``key`` in ``scope``; IdempotencyKeyReused for another request."""
+    existing = (
+        Task.objects.select_related("assignee")
+        .filter(idempotency_scope=scope, idempotency_key=key)
+        .first()
+    )
+    if existing is None:
+        return None
+    if existing.idempotency_digest and digest and existing.idempotency_digest != digest:
+        raise IdempotencyKeyReused(key)
+    return IntakeResult(task=existing, created=False, decision=None)
 
 
 @transaction.atomic
@@ -259,6 +283,8 @@ def _intake_once(
     lead_type: str,
     created_by: User | None,
     idempotency_key: str | None,
+    idempotency_scope: str,
+    request_digest: str,
     now: dt.datetime,
 ) -> IntakeResult:
     account, territory, created = _locked_account(lead)
@@ -279,6 +305,8 @@ def _intake_once(
         score=score.total,
         score_breakdown=score.breakdown,
         idempotency_key=idempotency_key or None,
+        idempotency_scope=idempotency_scope if idempotency_key else "",
+        idempotency_digest=request_digest if idempotency_key else "",
         created_by=created_by,
         created_at=now,
     )

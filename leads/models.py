@@ -409,7 +409,12 @@ class Task(models.Model):
         max_length=30, choices=DisqualificationReason.choices, blank=True
     )
     disqualification_comment = models.TextField(blank=True)
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # An intake integration's Idempotency-Key, unique per token (scope "token:<id>";
+    # "" for keys from before keys were scoped), and a digest of the request it came
+    # with, so the same key with a different lead is refused instead of replayed.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    idempotency_scope = models.CharField(max_length=40, blank=True, default="")
+    idempotency_digest = models.CharField(max_length=64, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -430,6 +435,11 @@ class Task(models.Model):
                 condition=~models.Q(status=TaskStatus.DISQUALIFIED)
                 | ~models.Q(disqualification_reason=""),
                 name="task_disqualified_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_scope", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="task_idempotency_key_per_scope",
             ),
         ]
 
