@@ -58,7 +58,10 @@ def test_logout_is_a_post(client):
 def test_health_check_needs_no_login(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
+    }
 
 
 def test_pages_carry_the_csrf_header_for_htmx(client):
