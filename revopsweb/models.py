@@ -11,6 +11,7 @@ class JobRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (another run held the lock)"
+        DIED = "died", "Died (its process ended before finishing)"
 
     job = models.CharField(max_length=80, db_index=True)
     started_at = models.DateTimeField()
