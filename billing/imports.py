@@ -46,8 +46,10 @@ class MonthlyRevenueImport(ImportKind[MonthlyRevenue]):
 
     def after_apply(self, objs: list[MonthlyRevenue]) -> None:
         # New numbers: drop the cached ones now, recompute in the background.
-        transaction.on_commit(bump_revenue_data_version)
-        transaction.on_commit(refresh_revenue_cache.delay)
+        # robust: with Redis down the rows are committed all the same; the
+        # error is logged and the hourly refresh (a new data version) catches up.
+        transaction.on_commit(bump_revenue_data_version, robust=True)
+        transaction.on_commit(refresh_revenue_cache.delay, robust=True)
 
 
 HEADER = MonthlyRevenueImport.header

@@ -120,7 +120,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -137,9 +137,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # The cache only makes pages faster, so a Redis outage must not make them
+    # fail: django-redis turns a connection error into a logged miss (get
+    # returns the default, set/add/incr do nothing) and the page computes.
+    # Short timeouts keep a page from hanging on an unreachable host.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": env_int("CACHE_TIMEOUT_SECONDS", 1),
+                "SOCKET_TIMEOUT": env_int("CACHE_TIMEOUT_SECONDS", 1),
+            },
+        }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "revopsweb.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -151,6 +165,10 @@ else:
 CONTACT_FORM_RATE = env_str("CONTACT_FORM_RATE", "20/h")
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
+# With the cache (Redis) down the limit cannot count. Open: the form keeps
+# taking leads during the outage (a lost lead costs more than a short flood,
+# and /healthz reports the outage). false: every submission is refused (429).
+RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", default=True)
 
 # Celery. Without a broker (the quick start) tasks run inline, and every
 # scheduled job is also a management command.
@@ -205,6 +223,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "billing-refresh-revenue-cache": {
         "task": "billing.tasks.refresh_revenue_cache",
         "schedule": 60 * 60,
+    },
+    # Job runs left "running" by a killed worker are marked died (each job's
+    # next run does it too; this covers the daily and monthly ones).
+    "revopsweb-sweep-dead-job-runs": {
+        "task": "revopsweb.tasks.sweep_dead_job_runs",
+        "schedule": 10 * 60,
     },
 }
 
