@@ -20,9 +20,17 @@ class BenchOptions:
     accounts: int
     months: int
     seed: int
+    # Tiny sizes and short load runs: proves the harness works end to end
+    # (the test suite runs it); its figures mean nothing.
+    smoke: bool = False
+
+    def size(self, full: int, *, smoke: int) -> int:
+        """``full`` in a real run, ``smoke`` in a smoke run."""
+        return smoke if self.smoke else full
 
 
-Benchmark = Callable[[BenchOptions], None]
+# A benchmark returns its figures (name → number) for the results file.
+Benchmark = Callable[[BenchOptions], dict[str, float] | None]
 BENCHMARKS: dict[str, Benchmark] = {}
 
 

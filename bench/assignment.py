@@ -368,7 +368,12 @@ def assignments_per_second_processes(
     return assigned / elapsed, assigned
 
 
-def run(*, accounts: int, modes: tuple[str, ...] = ("processes", "threads")) -> dict[str, float]:
+def run(
+    *,
+    accounts: int,
+    modes: tuple[str, ...] = ("processes", "threads"),
+    seconds: int = PGBENCH_SECONDS,
+) -> dict[str, float]:
     """Assignments per second with 8 intake workers, as a ratio of pgbench simple-update tps.
 
     ``accounts`` new leads are sent per mode, at most MAX_LEADS (the runner's
@@ -389,11 +394,11 @@ def run(*, accounts: int, modes: tuple[str, ...] = ("processes", "threads")) -> 
                 assignments_per_second_processes if mode == "processes" else assignments_per_second
             )
             rates[mode] = measure(accounts=count)
-        replay = replay_tps()
-        replay["minimal"] = minimal_tps()
+        replay = replay_tps(seconds=seconds)
+        replay["minimal"] = minimal_tps(seconds=seconds)
     finally:
         settings.DEBUG = debug
-    tps = pgbench_tps()
+    tps = pgbench_tps(seconds=seconds)
     figures: dict[str, float] = {"pgbench_tps": tps}
     for shape, label in (
         ("statements", "one intake's own SQL replayed by pgbench as separate statements"),
@@ -423,9 +428,12 @@ def run(*, accounts: int, modes: tuple[str, ...] = ("processes", "threads")) -> 
 
 
 @register("assignment")
-def bench_assignment(options: BenchOptions) -> None:
+def bench_assignment(options: BenchOptions) -> dict[str, float]:
     """Intake + assignment throughput from 8 workers vs pgbench (leads capped at MAX_LEADS)."""
-    run(accounts=options.accounts)
+    return run(
+        accounts=options.size(options.accounts, smoke=40),
+        seconds=options.size(PGBENCH_SECONDS, smoke=1),
+    )
 
 
 if __name__ == "__main__":

@@ -140,9 +140,9 @@ def run(*, accounts: int = 100_000) -> dict[str, float]:
 
 
 @register("books")
-def bench_books(options: BenchOptions) -> None:
+def bench_books(options: BenchOptions) -> dict[str, float]:
     """My book and the account page at ``--accounts`` accounts (own data, rolled back)."""
-    run(accounts=options.accounts)
+    return run(accounts=options.accounts)
 
 
 if __name__ == "__main__":

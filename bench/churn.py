@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 
 from bench import BenchOptions, register
-from bench._common import best_seconds, seconds, setup_django
+from bench._common import best_seconds, seconds, setup_django, vacuum_analyze
 
 if not os.environ.get("DJANGO_SETTINGS_MODULE"):
     os.environ.setdefault("DEBUG", "true")
@@ -98,7 +98,7 @@ def _top_up(accounts: int) -> int:
             FROM bench_new n CROSS JOIN generate_series(1, 6) g
             """
         )
-        cursor.execute("ANALYZE")
+    vacuum_analyze()
     return missing
 
 
@@ -143,9 +143,9 @@ def run(*, accounts: int) -> dict[str, float]:
 
 
 @register("churn")
-def bench_churn(options: BenchOptions) -> None:
+def bench_churn(options: BenchOptions) -> dict[str, float]:
     """The nightly churn-signal job over ``--accounts`` accounts with 24 months of history."""
-    run(accounts=options.accounts)
+    return run(accounts=options.accounts)
 
 
 if __name__ == "__main__":

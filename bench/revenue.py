@@ -26,7 +26,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.roles import Role
 from bench import BenchOptions, register
-from bench._common import best_seconds, seconds
+from bench._common import best_seconds, seconds, vacuum_analyze
 from billing.adjustments import to_money
 from billing.cache import bump_revenue_data_version, warm_revenue_cache
 from billing.lifecycle import lifecycle_components
@@ -98,11 +98,11 @@ ON CONFLICT (organization_id) DO NOTHING
 GENERATE_REVENUE_SQL = """
 INSERT INTO billing_monthlyrevenue (account_id, product_id, month, amount)
 SELECT a.id, p.id, (%(first)s::date + make_interval(months => m))::date,
-       round((100 + (hashint4((a.id * 31 + m)::int) & 4095))::numeric, 2)
+       round((100 + (hashint8(a.id * 31 + m) & 4095))::numeric, 2)
 FROM accounts_account a
 CROSS JOIN generate_series(0, %(months)s - 1) AS m
 JOIN billing_product p ON p.key = 'product_analytics'
-WHERE a.organization_id LIKE 'bench_rev_%%' AND (hashint4((a.id + m * 7)::int) & 15) <> 0
+WHERE a.organization_id LIKE 'bench_rev_%%' AND (hashint8(a.id + m * 7) & 15) <> 0
 ON CONFLICT DO NOTHING
 """
 
@@ -126,8 +126,7 @@ def _ensure_data(accounts: int) -> None:
         )
         cursor.execute(GENERATE_ACCOUNTS_SQL, {"missing": missing})
         cursor.execute(GENERATE_REVENUE_SQL, {"first": first, "months": MONTHS})
-        cursor.execute("ANALYZE accounts_account")
-        cursor.execute("ANALYZE billing_monthlyrevenue")
+    vacuum_analyze()
 
 
 def _page_user() -> User:
@@ -244,6 +243,6 @@ def run(*, accounts: int) -> dict[str, float]:
 
 
 @register("revenue")
-def bench_revenue(options: BenchOptions) -> None:
+def bench_revenue(options: BenchOptions) -> dict[str, float]:
     """Lifecycle + NDR/GDR vs a hand-written window query, and the revenue pages' times."""
-    run(accounts=options.accounts)
+    return run(accounts=options.accounts)
