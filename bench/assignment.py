@@ -80,15 +80,16 @@ def _pgbench_run(script_args: list[str], *, database: str, seconds: int) -> floa
     from django.db import connection
 
     args, env = _pg_args(connection.settings_dict)
-    out = subprocess.run(
+    proc = subprocess.run(
         [_pgbench_binary(), *args, "-c", str(WORKERS), "-j", "2", "-T", str(seconds)]
         + [*script_args, database],
         env=env,
-        check=True,
         capture_output=True,
         text=True,
-    ).stdout
-    return _tps(out)
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"pgbench failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return _tps(proc.stdout)
 
 
 def pgbench_tps(*, seconds: int = PGBENCH_SECONDS) -> float:

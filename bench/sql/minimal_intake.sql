@@ -42,13 +42,13 @@ BEGIN
   INSERT INTO leads_task (source, lead_type, message, score, score_breakdown, status, assigned_at,
       last_touched_at, reassignment_count, explanation, pool, unassigned_reason,
       disqualification_reason, disqualification_comment, created_at, account_id, assignee_id,
-      contact_id, territory_id)
+      contact_id, territory_id, idempotency_scope, idempotency_digest)
     VALUES ('contact_form', 'new_business', '', 30,
       '{"employees": 10, "revenue": 0, "role": 10, "sub_role": 0, "country": 10}', 'new', ts, ts,
       0, why,
       jsonb_build_array(jsonb_build_object('member_id', picked.id, 'outcome', 'chosen',
         'reason', 'lowest load', 'load', picked.count * picked.priority)),
-      '', '', '', ts, account_id, picked.user_id, contact_id, terr)
+      '', '', '', ts, account_id, picked.user_id, contact_id, terr, '', '')
     RETURNING id INTO task_id;
   UPDATE leads_trackermember SET leads_this_month = leads_this_month + 1, last_assigned_at = ts
    WHERE id = picked.id;
