@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -55,10 +55,18 @@ def _missing_service(message: str) -> None:
     pytest.skip(message)
 
 
+def _postgres_reachable(host: str, port: int) -> bool:
+    # A host starting with "/" is a Unix socket directory (the quick start's
+    # embedded server listens on no TCP port).
+    if host.startswith("/"):
+        return Path(host, f".s.PGSQL.{port}").exists()
+    return _port_open(host, port)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     db = settings.DATABASES["default"]
     host, port = db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)
-    if db["ENGINE"].endswith("postgresql") and not _port_open(host, port):
+    if not _postgres_reachable(host, port):
         pytest.exit(
             f"PostgreSQL is not reachable at {host}:{port}. "
             "Start it (see README, 'Tests') or set DATABASE_URL.",
@@ -72,23 +80,6 @@ def redis_url() -> str:
     if not url or not _reachable(url, 6379):
         _missing_service(f"Redis is not reachable at {url or '(REDIS_URL unset)'}")
     return url
-
-
-def _skip_unless_postgres() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    # The postgres_only marker skips by itself, so a test file can mark its
-    # tests without also requesting the fixture.
-    if item.get_closest_marker("postgres_only") is not None:
-        _skip_unless_postgres()
-
-
-@pytest.fixture
-def postgres_only() -> None:
-    _skip_unless_postgres()
 
 
 @pytest.fixture

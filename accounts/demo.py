@@ -48,9 +48,6 @@ DEMO_LOGINS: dict[str, str] = {
 DEFAULT_SEED = 42
 DEFAULT_ACCOUNTS = 2_000
 DEFAULT_MONTHS = 24
-# Rows per INSERT where COPY is not available (SQLite). SQLite allows 32,766
-# bound parameters per statement; Django splits further if a batch has more.
-BULK_CREATE_BATCH_SIZE = 2_000
 DEMO_SOURCE = "demo seed"
 REACTIVATED_LEVEL = 0.7  # accounts that come back after churning spend less
 
@@ -132,9 +129,12 @@ class DemoStep:
 # --- Bulk writes -------------------------------------------------------------
 
 
-def uses_copy() -> bool:
-    """Whether bulk writes go through PostgreSQL's COPY (psycopg 3)."""
-    return connection.vendor == "postgresql"
+def demo_login_lines() -> list[str]:
+    """The demo logins, as seed_demo and the quick start print them (one format)."""
+    return [
+        f"Demo logins (password {DEMO_PASSWORD!r}):",
+        *(f"  {email:<32} {what}" for email, what in DEMO_LOGINS.items()),
+    ]
 
 
 def insert_rows(
@@ -143,9 +143,9 @@ def insert_rows(
     """Insert ``rows`` (values in the order of the ``fields`` attnames); return the count.
 
     Concrete fields left out of ``fields`` get their model default, so a field a
-    later migration adds does not break the seed. On PostgreSQL the rows stream
-    through one COPY, and the table stays locked (ACCESS EXCLUSIVE) until the
-    transaction ends; elsewhere they go through ``bulk_create`` in batches.
+    later migration adds does not break the seed. The rows stream through one
+    COPY (psycopg 3), and the table stays locked (ACCESS EXCLUSIVE) until the
+    transaction ends.
     """
     by_attname = {f.attname: f for f in model._meta.concrete_fields}
     missing = [
@@ -158,44 +158,37 @@ def insert_rows(
     extra_values = tuple(_default_value(f) for f in missing)
     all_fields = [*fields, *(f.attname for f in missing)]
     count = 0
-    if uses_copy():
-        quote = connection.ops.quote_name
-        table_name = str(model._meta.db_table)
-        table = quote(table_name)
-        columns = ", ".join(quote(str(by_attname[name].column)) for name in all_fields)
-        # Atomic: the foreign keys are dropped for the COPY and must come back
-        # even when called outside seed_demo's transaction.
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Django's foreign keys are deferred: each copied row would queue one
-            # trigger per key, checked one by one at commit (about as long as the
-            # COPY itself at millions of rows). Re-adding the constraint checks
-            # every row in one join instead ("Populating a Database" in the
-            # PostgreSQL manual).
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-                " WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-                [table_name],
-            )
-            foreign_keys = cursor.fetchall()
-            if foreign_keys:
-                # A table with pending trigger events cannot be altered: run the
-                # checks queued by earlier steps now.
-                connection.check_constraints()
-            for name, _ in foreign_keys:
-                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                write_row = copy.write_row
-                for row in rows:
-                    write_row((*row, *extra_values) if extra_values else row)
-                    count += 1
-            for name, definition in foreign_keys:
-                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
-        return count
-    for batch in itertools.batched(rows, BULK_CREATE_BATCH_SIZE):
-        model._default_manager.bulk_create(
-            [model(**dict(zip(all_fields, (*row, *extra_values), strict=True))) for row in batch]
+    quote = connection.ops.quote_name
+    table_name = str(model._meta.db_table)
+    table = quote(table_name)
+    columns = ", ".join(quote(str(by_attname[name].column)) for name in all_fields)
+    # Atomic: the foreign keys are dropped for the COPY and must come back
+    # even when called outside seed_demo's transaction.
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Django's foreign keys are deferred: each copied row would queue one
+        # trigger per key, checked one by one at commit (about as long as the
+        # COPY itself at millions of rows). Re-adding the constraint checks
+        # every row in one join instead ("Populating a Database" in the
+        # PostgreSQL manual).
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+            [table_name],
         )
-        count += len(batch)
+        foreign_keys = cursor.fetchall()
+        if foreign_keys:
+            # A table with pending trigger events cannot be altered: run the
+            # checks queued by earlier steps now.
+            connection.check_constraints()
+        for name, _ in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            for row in rows:
+                write_row((*row, *extra_values) if extra_values else row)
+                count += 1
+        for name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
     return count
 
 
@@ -212,21 +205,16 @@ def _default_value(f: models.Field[Any, Any]) -> Any:
 def truncate(*tables: type[models.Model]) -> None:
     """Empty the tables of ``tables`` and everything that references them.
 
-    PostgreSQL: one TRUNCATE ... CASCADE, identities restarted so a reseed gets
-    the same ids. Elsewhere: ORM deletes, which follow on_delete.
+    One TRUNCATE ... CASCADE, identities restarted so a reseed gets the same ids.
     """
-    if uses_copy():
-        names = ", ".join(connection.ops.quote_name(str(m._meta.db_table)) for m in tables)
-        with connection.cursor() as cursor:
-            # Rows inserted earlier in this transaction leave deferred FK checks
-            # pending, and TRUNCATE refuses a table with pending trigger events:
-            # run those checks now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        return
-    for model in tables:
-        model._default_manager.all().delete()
+    names = ", ".join(connection.ops.quote_name(str(m._meta.db_table)) for m in tables)
+    with connection.cursor() as cursor:
+        # Rows inserted earlier in this transaction leave deferred FK checks
+        # pending, and TRUNCATE refuses a table with pending trigger events:
+        # run those checks now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 # --- Staff -----------------------------------------------------------------

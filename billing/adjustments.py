@@ -23,9 +23,6 @@ Rules 4 and 5 need the following month, so the latest month that has any
 revenue data is never overridden. Missing months count as $0. Rules 1–3 are linear and also apply at
 product level; 4 and 5 are defined on a customer's whole bill and apply at the
 total level only.
-
-The SQL is portable between PostgreSQL and SQLite (both have window
-functions); the quick start runs it on SQLite unchanged.
 """
 
 from __future__ import annotations
@@ -49,7 +46,7 @@ Params = list[Any]
 
 
 def to_money(value: Any) -> Decimal:
-    """A SQL amount (Decimal on PostgreSQL, int/float on SQLite) as cents-exact Decimal."""
+    """A SQL amount (Decimal, int or float; None for no rows) as a cents-exact Decimal."""
     if value is None:
         return Decimal("0.00")
     if isinstance(value, Decimal):

@@ -18,7 +18,7 @@ negative). Baseline is the previous month's total, so
 month's total. Rates are components over baseline × 100.
 
 Everything is one SQL query (window functions over the grid of
-``billing.adjustments.revenue_cte``), portable between PostgreSQL and SQLite.
+``billing.adjustments.revenue_cte``).
 """
 
 from __future__ import annotations

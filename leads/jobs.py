@@ -6,11 +6,6 @@ Each entry point runs its set-based, idempotent function under
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
-
 from revopsweb.dates import company_today
 from revopsweb.jobs import run_job
 from revopsweb.models import JobRun
@@ -24,35 +19,18 @@ RESET_JOB = "leads.monthly_reset"
 TIME_OFF_JOB = "leads.time_off"
 
 
-def _on_postgresql(work: Callable[[], int]) -> Callable[[], int]:
-    """The jobs' SQL (SKIP LOCKED, arrays, data-modifying CTEs) needs PostgreSQL.
-
-    On the SQLite quick start a run fails with this message (recorded on its
-    JobRun) instead of a syntax error.
-    """
-
-    def checked() -> int:
-        if connection.vendor != "postgresql":
-            raise ImproperlyConfigured(
-                "The leads scheduled jobs need PostgreSQL; set DATABASE_URL to a PostgreSQL URL."
-            )
-        return work()
-
-    return checked
-
-
 def _stale() -> int:
     return process_stale_tasks().rows
 
 
 def run_stale_tasks_job() -> JobRun:
     """Autoclose twice-stale tasks and reassign stale ones (leads.stale)."""
-    return run_job(STALE_JOB, _on_postgresql(_stale))
+    return run_job(STALE_JOB, _stale)
 
 
 def run_monthly_reset_job() -> JobRun:
     """Open the company's current month in the round-robin ledger (leads.reset)."""
-    return run_job(RESET_JOB, _on_postgresql(lambda: reset_month()))
+    return run_job(RESET_JOB, lambda: reset_month())
 
 
 def _time_off() -> int:
@@ -62,7 +40,7 @@ def _time_off() -> int:
 
 def run_time_off_job() -> JobRun:
     """Switch members off/on by their time off, calibrating returners (leads.time_off)."""
-    return run_job(TIME_OFF_JOB, _on_postgresql(_time_off))
+    return run_job(TIME_OFF_JOB, _time_off)
 
 
 def summary(run: JobRun) -> dict[str, object]:

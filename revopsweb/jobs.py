@@ -37,13 +37,7 @@ def _lock_key(job: str) -> int:
 
 @contextmanager
 def advisory_lock(job: str) -> Iterator[bool]:
-    """Yield True when this process holds the job's lock, False when another does.
-
-    On SQLite (the quick start, one process) there is nothing to lock against.
-    """
-    if connection.vendor != "postgresql":
-        yield True
-        return
+    """Yield True when this process holds the job's lock, False when another does."""
     key = _lock_key(job)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])

@@ -78,18 +78,16 @@ TEMPLATES = [
     },
 ]
 
-# The quick start runs on an SQLite file; tests, benchmarks and production on
-# PostgreSQL (revopsweb/test_settings.py points the tests at it).
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# PostgreSQL is the only engine: production, tests, benchmarks and the quick
+# start (scripts/run.sh starts a private embedded server and sets DATABASE_URL).
+DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/revopsweb")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite ignores row locks; IMMEDIATE makes every write transaction take the
-    # database write lock up front so concurrent writers serialize instead of
-    # failing halfway. The real concurrency proof runs on PostgreSQL.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must name a PostgreSQL 15+ database, not {DATABASE_URL.split(':', 1)[0]}."
+    )
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -136,6 +134,9 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# The quick start's own files (git-ignored): embedded PostgreSQL data, the
+# Celery broker's folders when there is no Redis, logs. See scripts/run.sh.
+QUICKSTART_DIR = Path(env_str("QUICKSTART_DIR", str(BASE_DIR / ".quickstart")))
 if REDIS_URL:
     # The cache only makes pages faster, so a Redis outage must not make them
     # fail: django-redis turns a connection error into a logged miss (get
@@ -155,7 +156,15 @@ if REDIS_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     DJANGO_REDIS_LOGGER = "revopsweb.cache"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Without Redis (the quick start) the web server, the worker and commands
+    # still share one cache, so the jobs' Top 40 and revenue history serve the
+    # pages. Its table is made by `manage.py createcachetable`.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "revopsweb_cache",
+        }
+    }
 
 # The public contact form: submissions per client IP, in django-ratelimit's
 # syntax. Behind a proxy, RATELIMIT_IP_META_KEY names the header carrying the
@@ -170,11 +179,21 @@ RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
 # and /healthz reports the outage). false: every submission is refused (429).
 RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", default=True)
 
-# Celery. Without a broker (the quick start) tasks run inline, and every
-# scheduled job is also a management command.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# Celery. Without Redis (the quick start) the broker is a pair of folders
+# (kombu's filesystem transport: no server to run) and results are not kept
+# (nothing reads them; each job records a JobRun). scripts/run.sh creates the
+# folders and runs the worker with beat.
+# An empty variable (as in .env.example) means unset.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://localhost/"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue = QUICKSTART_DIR / "broker" / "queue"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue),
+        "data_folder_out": str(_queue),
+        "control_folder": str(QUICKSTART_DIR / "broker" / "control"),
+    }
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or REDIS_URL or None
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
@@ -186,12 +205,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_RESULT_EXPIRES = 24 * 3600
 # Scheduled jobs. Times are in CELERY_TIMEZONE (the company's time zone).
+# Listed in the order of the day: the quick start's catch-up on start
+# (revopsweb.schedule) runs each once in this order, so the month is open
+# before the day's jobs count anything in it.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Re-rank the Top 40 by ARR into its cache (pages rank live when a month
-    # has no cached ranking; this keeps them fast at 100k accounts).
-    "refresh-top-accounts": {
-        "task": "accounts.tasks.refresh_top_accounts",
-        "schedule": 60 * 60,
+    # The monthly reset opens the new ledger period just after midnight on the
+    # 1st. It runs every day because it only acts on the first run of a month:
+    # if beat or the worker was down on the 1st, the next day's run resets
+    # once, for the right month.
+    "leads-monthly-reset": {
+        "task": "leads.tasks.reset_tracker_month",
+        "schedule": crontab(minute=5, hour=0),
     },
     # Nightly churn early-warning signals, after the usage snapshots have landed.
     "detect-churn-signals": {
@@ -210,13 +234,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "leads.tasks.reassign_stale_tasks",
         "schedule": crontab(minute=30, hour=5),
     },
-    # The monthly reset opens the new ledger period just after midnight on the
-    # 1st. It runs every day because it only acts on the first run of a month:
-    # if beat or the worker was down on the 1st, the next day's run resets
-    # once, for the right month.
-    "leads-monthly-reset": {
-        "task": "leads.tasks.reset_tracker_month",
-        "schedule": crontab(minute=5, hour=0),
+    # Re-rank the Top 40 by ARR into its cache (pages rank live when a month
+    # has no cached ranking; this keeps them fast at 100k accounts).
+    "refresh-top-accounts": {
+        "task": "accounts.tasks.refresh_top_accounts",
+        "schedule": 60 * 60,
     },
     # Revenue page: new data version and the current month computed ahead of
     # visitors (lifecycle + NDR/GDR take seconds at 100k accounts).

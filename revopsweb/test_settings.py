@@ -1,7 +1,8 @@
 """Settings for the test suite: PostgreSQL and Redis by default.
 
 The suite runs against the real services on this machine; DATABASE_URL and
-REDIS_URL override them (the SQLite smoke run sets DATABASE_URL to a file).
+REDIS_URL override them (scripts/test.sh's smoke run points DATABASE_URL at a
+fresh embedded PostgreSQL and empties REDIS_URL, as in the quick start).
 """
 
 from __future__ import annotations

@@ -228,7 +228,8 @@ def test_assigning_an_assigned_task_again_changes_nothing():
     assert RoundRobinEvent.objects.count() == 1
 
 
-# Also in the SQLite smoke suite: the quick start must survive a month boundary.
+# Also in the smoke suite (the quick start on a fresh embedded PostgreSQL): the
+# quick start must survive a month boundary.
 @pytest.mark.smoke
 def test_new_month_counts_start_from_zero_before_the_reset_job_ran():
     with time_machine.travel(dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC)):

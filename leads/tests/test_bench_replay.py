@@ -14,7 +14,7 @@ from leads.intake import Lead, intake_task
 from leads.models import RoundRobinEvent, Task, TaskEvent, TaskSource
 from leads.tests.factories import member
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db
 
 DOMAIN = "replay.example.com"
 
@@ -53,7 +53,7 @@ def _run(script: str, n: int) -> None:
             cursor.execute(line.replace("%", "%%"))
 
 
-def test_each_replay_writes_a_whole_new_assignment(postgres_only):
+def test_each_replay_writes_a_whole_new_assignment():
     member()
     replay = importlib.import_module("bench._replay")
     statements = _captured()
@@ -72,7 +72,7 @@ def test_each_replay_writes_a_whole_new_assignment(postgres_only):
     )
 
 
-def test_the_one_call_shape_writes_the_same_rows(postgres_only):
+def test_the_one_call_shape_writes_the_same_rows():
     member()
     replay = importlib.import_module("bench._replay")
     statements = _captured()
@@ -87,7 +87,7 @@ def test_the_one_call_shape_writes_the_same_rows(postgres_only):
     assert [b - a for a, b in zip(before, after, strict=True)] == [1, 1, 2]
 
 
-def test_the_minimal_function_writes_one_whole_assignment(postgres_only):
+def test_the_minimal_function_writes_one_whole_assignment():
     picked = member()
     sql = importlib.import_module("bench.assignment").MINIMAL_INTAKE_SQL.read_text()
     with connection.cursor() as cursor:

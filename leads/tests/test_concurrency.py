@@ -19,7 +19,7 @@ from leads.ledger import reconcile_counters
 from leads.models import LedgerKind, RoundRobinEvent, Task, TaskSource
 from leads.tests.factories import member
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _run_together(work: list[Callable[[], Any]]) -> list[BaseException]:
@@ -75,7 +75,7 @@ def _sequential(members: list[Any], n: int) -> Counter[int]:
     return got
 
 
-def test_fifty_tasks_at_once_are_each_assigned_once_and_split_by_the_rule(postgres_only):
+def test_fifty_tasks_at_once_are_each_assigned_once_and_split_by_the_rule():
     members = [member(priority=1), member(priority=1), member(priority=3), member(priority=2)]
 
     errors = _run_together([partial(_intake, n) for n in range(50)])
@@ -94,7 +94,7 @@ def test_fifty_tasks_at_once_are_each_assigned_once_and_split_by_the_rule(postgr
     assert sum(m.leads_this_month for m in members) == 50
 
 
-def test_two_tasks_for_the_same_new_account_arriving_together_end_with_one_owner(postgres_only):
+def test_two_tasks_for_the_same_new_account_arriving_together_end_with_one_owner():
     member()
     member()
 

@@ -98,8 +98,7 @@ def test_a_very_long_address_still_gets_one_account_key():
     assert _intake(email) == first
 
 
-@pytest.mark.postgres_only
-def test_domain_lookup_reads_the_domain_index_not_every_account(postgres_only):
+def test_domain_lookup_reads_the_domain_index_not_every_account():
     _insert_accounts(ACCOUNTS)
     lead = Lead(name="Ada", email="ada@missing.example.com", company="Missing")
 

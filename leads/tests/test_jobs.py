@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -14,8 +13,6 @@ from leads import jobs
 from leads.models import Task, TaskStatus, TimeOff, TrackerMember
 from leads.tests.factories import TaskFactory, member
 from revopsweb.models import JobRun
-
-pytestmark = pytest.mark.usefixtures("postgres_only")
 
 
 def _stale_tasks(count: int, *, days: int = 11) -> TrackerMember:
@@ -53,20 +50,6 @@ def test_a_failing_run_is_recorded_as_failed(monkeypatch):
     run = JobRun.objects.get(job=jobs.RESET_JOB)
     assert run.outcome == JobRun.Outcome.FAILED
     assert "database went away" in run.detail
-
-
-@pytest.mark.django_db
-def test_on_a_database_other_than_postgresql_a_run_fails_with_a_clear_reason(monkeypatch):
-    from django.db import connection
-
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-
-    with pytest.raises(ImproperlyConfigured):
-        jobs.run_stale_tasks_job()
-
-    run = JobRun.objects.get(job=jobs.STALE_JOB)
-    assert run.outcome == JobRun.Outcome.FAILED
-    assert "need PostgreSQL" in run.detail
 
 
 @pytest.mark.django_db

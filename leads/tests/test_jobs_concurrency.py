@@ -21,7 +21,7 @@ from leads.tests.factories import TaskFactory, member
 from revopsweb.jobs import advisory_lock
 from revopsweb.models import JobRun
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)
 

@@ -14,7 +14,7 @@ from leads.reset import last_period_figures, period_figures, reset_month
 from leads.tests.factories import TaskFactory, member, territory
 from leads.tracker import update_member
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres_only")]
+pytestmark = pytest.mark.django_db
 
 NOVEMBER = dt.date(2026, 11, 1)
 DECEMBER = dt.date(2026, 12, 1)

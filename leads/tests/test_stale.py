@@ -29,7 +29,7 @@ from leads.models import (
 from leads.stale import process_stale_tasks
 from leads.tests.factories import TaskFactory, member, territory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("postgres_only")]
+pytestmark = pytest.mark.django_db
 
 NOW = dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC)
 

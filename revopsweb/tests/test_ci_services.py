@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 import conftest
@@ -27,25 +29,10 @@ def test_an_unreachable_port_is_reported_as_missing():
     assert conftest._reachable("redis://127.0.0.1:6379/0", 6379)
 
 
-class _Item:
-    def __init__(self, marked: bool) -> None:
-        self.marked = marked
-
-    def get_closest_marker(self, name: str) -> object | None:
-        return object() if self.marked and name == "postgres_only" else None
-
-
-def test_the_postgres_only_marker_skips_by_itself_off_postgresql(monkeypatch):
-    from types import SimpleNamespace
-
-    monkeypatch.setattr(conftest, "connection", SimpleNamespace(vendor="sqlite"))
-    with pytest.raises(pytest.skip.Exception):
-        conftest.pytest_runtest_setup(_Item(marked=True))  # type: ignore[arg-type]
-    conftest.pytest_runtest_setup(_Item(marked=False))  # type: ignore[arg-type]
-
-
-def test_the_postgres_only_marker_runs_on_postgresql(monkeypatch):
-    from types import SimpleNamespace
-
-    monkeypatch.setattr(conftest, "connection", SimpleNamespace(vendor="postgresql"))
-    conftest.pytest_runtest_setup(_Item(marked=True))  # type: ignore[arg-type]
+def test_a_socket_directory_is_reachable_only_with_the_servers_socket_in_it(tmp_path):
+    # The quick start's embedded PostgreSQL listens on a Unix socket only.
+    assert not conftest._postgres_reachable(str(tmp_path), 5432)
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(tmp_path / ".s.PGSQL.5432"))
+        assert conftest._postgres_reachable(str(tmp_path), 5432)
+        assert not conftest._postgres_reachable(str(tmp_path), 5433)

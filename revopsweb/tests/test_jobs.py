@@ -33,7 +33,7 @@ def test_a_failing_run_is_recorded_and_reraised():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_second_runner_skips_while_the_first_holds_the_lock(postgres_only):
+def test_a_second_runner_skips_while_the_first_holds_the_lock():
     holding, release = threading.Event(), threading.Event()
 
     def first() -> None:

@@ -1,7 +1,8 @@
 """Quick-start smoke suite: migrate, seed, render every page.
 
-Runs in the main PostgreSQL run and again on an SQLite file (`-m smoke` with
-DATABASE_URL=sqlite:///…), so the quick start can never silently break.
+Runs in the main run and again, first, on a fresh embedded PostgreSQL with the
+quick start's settings (scripts/test.sh: `-m smoke`, no Redis: the database
+cache and the folder broker), so the quick start can never silently break.
 """
 
 from __future__ import annotations
@@ -90,3 +91,51 @@ def test_every_detail_page_renders_for_a_manager(client, demo_company):
     ]
     for url in urls:
         assert client.get(url).status_code == 200, url
+
+
+def test_the_quick_starts_database_step_seeds_and_runs_every_scheduled_job_once(client):
+    from accounts.models import ChurnSignal
+    from revopsweb.models import JobRun
+    from revopsweb.schedule import scheduled_tasks
+
+    call_command("prepare_demo", accounts=40, verbosity=0)
+
+    runs = list(JobRun.objects.values_list("job", "outcome"))
+    assert len(runs) == len(scheduled_tasks())
+    assert {outcome for _, outcome in runs} == {JobRun.Outcome.SUCCEEDED}
+    # The first page a newcomer opens already shows the nightly job's work.
+    assert ChurnSignal.objects.filter(cleared_on__isnull=True).exists()
+    client.force_login(User.objects.get(email="manager@demo.revopsweb.test"))
+    suggested = client.get(reverse("accounts:churn_review")).context["suggested"]
+    assert len(suggested) > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_a_restart_the_demo_is_kept_and_a_worker_runs_each_queued_job(request, settings):
+    """Through the configured broker: Redis in the main run, the folder broker in the
+    quick-start smoke run."""
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+
+    from accounts.models import Account
+    from revopsweb.celery import app
+    from revopsweb.models import JobRun
+    from revopsweb.schedule import scheduled_tasks
+
+    if settings.REDIS_URL:
+        request.getfixturevalue("redis_url")  # skips (or fails under CI) without Redis
+    call_command("seed_demo", accounts=10, months=3, verbosity=0)
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        call_command("prepare_demo", verbosity=0)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            finished = JobRun.objects.exclude(outcome=JobRun.Outcome.RUNNING).count()
+            if finished >= len(scheduled_tasks()):
+                break
+            time.sleep(0.2)
+
+    assert Account.objects.count() == 10
+    outcomes = list(JobRun.objects.values_list("outcome", flat=True))
+    assert outcomes == [JobRun.Outcome.SUCCEEDED] * len(scheduled_tasks())

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
-from accounts.demo import DEMO_LOGINS, DEMO_PASSWORD, DemoContext, DemoStep
+from accounts.demo import DemoContext, DemoStep
 from accounts.demo_books import seed_books
 from accounts.demo_churn import seed_churn
 from accounts.demo_handovers import seed_handovers
@@ -81,7 +81,7 @@ class Command(BaseCommand):
         mode.add_argument(
             "--reset",
             action="store_true",
-            help="Delete all accounts and demo staff first (TRUNCATE on PostgreSQL).",
+            help="Delete all accounts and demo staff first (TRUNCATE).",
         )
         mode.add_argument(
             "--if-empty", action="store_true", help="Exit quietly when accounts already exist."
@@ -145,6 +145,4 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name:<10} {seconds:7.2f} s  {figures}")
         self.stdout.write(f"  {'commit':<10} {commit_seconds:7.2f} s")
         self.stdout.write(self.style.SUCCESS(f"Done in {total:.1f} s."))
-        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r}):")
-        for email, what in DEMO_LOGINS.items():
-            self.stdout.write(f"  {email:<32} {what}")
+        self.stdout.write("\n".join(accounts_demo.demo_login_lines()))
