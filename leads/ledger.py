@@ -59,10 +59,6 @@ def open_period(
     if period.day != 1:
         raise ValueError("A ledger period starts on the first day of a month.")
     now = now or timezone.now()
-    if connection.vendor != "postgresql":
-        return _open_period_portable(
-            period=period, member_ids=member_ids, author=author, reason=reason, now=now
-        )
     only = "AND id = ANY(%(ids)s)" if member_ids is not None else ""
     sql = f"""
         WITH old AS (
@@ -101,42 +97,6 @@ def open_period(
         )
         row = cursor.fetchone()
     return int(row[0]) if row else 0
-
-
-@transaction.atomic
-def _open_period_portable(
-    *,
-    period: dt.date,
-    member_ids: Sequence[int] | None,
-    author: User | None,
-    reason: str,
-    now: dt.datetime,
-) -> int:
-    """``open_period`` for the SQLite quick start: three statements in one
-    transaction, which SQLite's IMMEDIATE mode runs alone, instead of one
-    data-modifying WITH (PostgreSQL only)."""
-    behind = TrackerMember.objects.filter(period__lt=period)
-    if member_ids is not None:
-        behind = behind.filter(pk__in=member_ids)
-    rows = list(behind.values_list("pk", "leads_this_month", "manual_adjustment", "period"))
-    RoundRobinEvent.objects.bulk_create(
-        RoundRobinEvent(
-            member_id=pk,
-            kind=LedgerKind.RESET,
-            delta=0,
-            period=period,
-            old_value=f"leads {leads}, adjustment {adjustment} ({old:%Y-%m})",
-            new_value="leads 0, adjustment 0",
-            author=author,
-            reason=reason,
-            created_at=now,
-        )
-        for pk, leads, adjustment, old in rows
-    )
-    TrackerMember.objects.filter(pk__in=[row[0] for row in rows]).update(
-        leads_this_month=0, manual_adjustment=0, period=period
-    )
-    return len(rows)
 
 
 def ledger_totals(member_ids: Iterable[int] | None = None) -> dict[int, tuple[int, int]]:
