@@ -26,7 +26,7 @@ def test_a_down_redis_is_named_with_a_503(client, db, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_down_database_is_named_with_a_503(client, postgres_only):
+def test_a_down_database_is_named_with_a_503(client):
     port = connection.settings_dict["PORT"]
     connection.close()
     connection.settings_dict["PORT"] = str(free_port())

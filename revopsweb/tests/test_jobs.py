@@ -83,7 +83,7 @@ def _wait_until_running(tmp_path) -> JobRun:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_killed_with_sigkill_is_marked_died_by_the_next_run(postgres_only, tmp_path):
+def test_a_run_killed_with_sigkill_is_marked_died_by_the_next_run(tmp_path):
     with _start_slow_job(tmp_path) as process:
         killed = _wait_until_running(tmp_path)
         process.send_signal(signal.SIGKILL)
@@ -96,7 +96,7 @@ def test_a_run_killed_with_sigkill_is_marked_died_by_the_next_run(postgres_only,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_sweep_marks_a_killed_run_died_but_leaves_a_live_one_running(postgres_only, tmp_path):
+def test_the_sweep_marks_a_killed_run_died_but_leaves_a_live_one_running(tmp_path):
     with _start_slow_job(tmp_path) as process:
         alive = _wait_until_running(tmp_path)
         assert sweep_dead_job_runs() == 0
