@@ -40,6 +40,17 @@ class JobResult:
     def succeeded(self) -> bool:
         return not self.error and all(r.outcome == JobRun.Outcome.SUCCEEDED for r in self.runs)
 
+    def summary(self) -> str:
+        """One line: each JobRun's outcome and rows, then the error if any ("done" for a
+        task that records no JobRun)."""
+        parts = [
+            f"{run.job} {run.get_outcome_display().lower()}, {run.rows_affected:,} rows"
+            for run in self.runs
+        ]
+        if self.error:
+            parts.append(self.error)
+        return "; ".join(parts) or "done"
+
 
 def run_now(tasks: Sequence[str] | None = None) -> Iterator[JobResult]:
     """Run each scheduled task (or ``tasks``) once in this process, in schedule order.

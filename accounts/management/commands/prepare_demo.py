@@ -65,12 +65,8 @@ class Command(BaseCommand):
             self.stdout.write("  Catching up the scheduled jobs, each once:")
             failed = []
             for result in schedule.run_now():
-                outcome = ", ".join(
-                    f"{run.get_outcome_display().lower()}, {run.rows_affected:,} rows"
-                    for run in result.runs
-                )
                 self.stdout.write(
-                    f"    {result.task:<40} {result.seconds:5.1f} s  {outcome or result.error}"
+                    f"    {result.task:<40} {result.seconds:5.1f} s  {result.summary()}"
                 )
                 if not result.succeeded:
                     failed.append(result.task)

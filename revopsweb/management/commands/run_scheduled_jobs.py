@@ -39,11 +39,7 @@ class Command(BaseCommand):
             return
         failed = []
         for result in schedule.run_now(tasks):
-            runs = ", ".join(
-                f"{run.job} {run.get_outcome_display().lower()}, {run.rows_affected:,} rows"
-                for run in result.runs
-            )
-            line = f"  {result.task:<40} {result.seconds:6.1f} s  {runs or result.error}"
+            line = f"  {result.task:<40} {result.seconds:6.1f} s  {result.summary()}"
             if result.succeeded:
                 self.stdout.write(line)
             else:
