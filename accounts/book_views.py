@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 from urllib.parse import urlencode
@@ -17,8 +18,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.models import MonthlyRevenue
+from billing.revenue_data import RevenueDataThrough, revenue_data_through
 from leads.models import Task
-from revopsweb.dates import company_today, latest_complete_month, quarter_end
+from revopsweb.dates import company_today, quarter_end
 from revopsweb.imports import UploadForm
 
 from .books import (
@@ -53,10 +55,10 @@ from .plans import add_note, start_quarter_plan
 from .segments import (
     SEGMENT_FILTERS,
     Segment,
-    complete_months,
     mrr_history,
     paid_core_products,
     segments_of,
+    sparkline_months,
     with_revenue,
 )
 
@@ -103,7 +105,10 @@ def _book_rows(request: StaffRequest) -> tuple[User, QuerySet[Account], dict[str
     data = form.cleaned_data if form.is_valid() else {}
     owner = _book_owner(request, data.get("owner"))
     today = company_today()
-    rows = annotate_for_book(book_accounts(owner), today=today)
+    # Read once: every figure on the page is of the same month.
+    through = revenue_data_through(today=today)
+    month = through.figures_month
+    rows = annotate_for_book(book_accounts(owner), today=today, month=month)
     if data.get("q"):
         rows = rows.filter(Q(name__icontains=data["q"]) | Q(domain__icontains=data["q"]))
     if data.get("segment"):
@@ -116,7 +121,11 @@ def _book_rows(request: StaffRequest) -> tuple[User, QuerySet[Account], dict[str
     ordered = expression.desc(nulls_last=True) if direction == "desc" else expression.asc()
     rows = rows.order_by(ordered, "name", "pk")
     params = {k: v for k, v in data.items() if v not in (None, "")}
-    return owner, rows, {"form": form, "sort": sort, "dir": direction, "params": params}
+    return (
+        owner,
+        rows,
+        {"form": form, "sort": sort, "dir": direction, "params": params, "through": through},
+    )
 
 
 @require_GET
@@ -124,18 +133,19 @@ def my_book(request: StaffRequest) -> HttpResponse:
     """The signed-in person's book (or a team member's, for leads and managers)."""
     owner, rows, ctx = _book_rows(request)
     today = company_today()
+    month = ctx["through"].figures_month
     accounts = list(rows)
     ids = [a.pk for a in accounts]
     ctx.update(
         owner=owner,
         accounts=accounts,
-        sparklines=mrr_history(ids, today=today),
-        paid=paid_core_products(ids, today=today),
+        sparklines=mrr_history(ids, today=today, month=month),
+        paid=paid_core_products(ids, today=today, month=month),
         churn_risk=churn_risk_account_ids(Account.objects.filter(pk__in=ids)),
         churn_suggested=suggested_account_ids(Account.objects.filter(pk__in=ids)),
-        totals=book_totals(owner, today=today),
+        totals=book_totals(owner, today=today, month=month),
         owners=viewable_book_owners(request.user),
-        month=latest_complete_month(today),
+        month=month,
         current_quarter_end=quarter_end(today),
         sort_links=_sort_links(ctx),
     )
@@ -159,11 +169,11 @@ def _sort_links(ctx: dict[str, Any]) -> dict[str, str]:
 @require_GET
 def book_export(request: StaffRequest) -> HttpResponse:
     """The filtered, sorted book as CSV (same rows as the page)."""
-    owner, rows, _ = _book_rows(request)
+    owner, rows, ctx = _book_rows(request)
     today = company_today()
     accounts = list(rows)
     ids = [a.pk for a in accounts]
-    paid = paid_core_products(ids, today=today)
+    paid = paid_core_products(ids, today=today, month=ctx["through"].figures_month)
     risk = churn_risk_account_ids(Account.objects.filter(pk__in=ids))
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="book-{owner.pk}-{today}.csv"'
@@ -209,13 +219,14 @@ def book_export(request: StaffRequest) -> HttpResponse:
 # --- account page ------------------------------------------------------------
 
 
-def _visible_account(request: StaffRequest, pk: int) -> Account:
+def _visible_account(request: StaffRequest, pk: int, *, month: dt.date | None = None) -> Account:
     return get_object_or_404(
         with_revenue(
             visible_accounts(request.user).select_related(
                 "owner", "tam_overlay", "onboarding_specialist", "territory"
             ),
             today=company_today(),
+            month=month,
         ),
         pk=pk,
     )
@@ -239,13 +250,23 @@ ACCOUNT_PAGE_TASKS = 20
 
 @require_GET
 def account_detail(request: StaffRequest, pk: int) -> HttpResponse:
-    account = _visible_account(request, pk)
-    return render(request, "accounts/account.html", _account_context(request, account))
+    through = revenue_data_through(today=company_today())
+    account = _visible_account(request, pk, month=through.figures_month)
+    return render(
+        request, "accounts/account.html", _account_context(request, account, through=through)
+    )
 
 
-def _account_context(request: StaffRequest, account: Account, **extra: Any) -> dict[str, Any]:
+def _account_context(
+    request: StaffRequest,
+    account: Account,
+    *,
+    through: RevenueDataThrough | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     today = company_today()
-    months = complete_months(today)
+    through = through or revenue_data_through(today=today)
+    months = sparkline_months(through.figures_month)
     last = months[-1]
     by_product: dict[str, dict[str, str]] = defaultdict(dict)
     for month, name, amount in (
@@ -263,7 +284,7 @@ def _account_context(request: StaffRequest, account: Account, **extra: Any) -> d
     }
     ctx = {
         "segments": [Segment.LABELS[s] for s in segments_of(account)],
-        "paid": paid_core_products([account.pk], today=today).get(account.pk, []),
+        "paid": paid_core_products([account.pk], today=today, month=last).get(account.pk, []),
         "churn_risk": account.pk in churn_risk_account_ids(Account.objects.filter(pk=account.pk)),
         "chart": chart,
         "history": account.ownership_changes.select_related(
@@ -275,6 +296,7 @@ def _account_context(request: StaffRequest, account: Account, **extra: Any) -> d
         .order_by("-created_at")[:ACCOUNT_PAGE_TASKS],
         "health_history": account.snapshots.order_by("-week")[:12],
         "month": last,
+        "through": through,
     }
     ctx.update(_notes_context(request, account, **extra))
     return ctx
@@ -416,11 +438,13 @@ def plan_edit(request: StaffRequest, pk: int) -> HttpResponse:
 def planning(request: StaffRequest) -> HttpResponse:
     """Quarterly book planning for the books the user may see."""
     today = company_today()
-    books = plan_books(viewable_book_owners(request.user), today=today)
+    through = revenue_data_through(today=today)
+    books = plan_books(viewable_book_owners(request.user), today=today, month=through.figures_month)
     return render(
         request,
         "accounts/planning.html",
         {
+            "through": through,
             "books": books,
             "labels": Removal.LABELS,
             "quarter_end": quarter_end(today),
@@ -455,11 +479,13 @@ def _assignable_people(user: User) -> QuerySet[User]:
 def allocation(request: StaffRequest) -> HttpResponse:
     user = _require_lead(request)
     today = company_today()
+    through = revenue_data_through(today=today)
     return render(
         request,
         "accounts/allocation.html",
         {
-            "rows": build_allocation_queue(today=today),
+            "through": through,
+            "rows": build_allocation_queue(today=today, month=through.figures_month),
             "labels": Queue.LABELS,
             "traits": NewOwnerTrait.choices,
             "people": list(_assignable_people(user)),

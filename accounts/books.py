@@ -26,7 +26,8 @@ from django.db.models import (
 
 from billing.models import MonthlyRevenue
 from billing.quota import GRACE_MONTHS
-from revopsweb.dates import add_months, latest_complete_month, quarter_end, quarter_start
+from billing.revenue_data import revenue_month
+from revopsweb.dates import add_months, quarter_end, quarter_start
 
 from .models import (
     Account,
@@ -133,28 +134,30 @@ def book_role(user: User) -> str:
     return OwnerRole.CSM if user.has_role(Role.CSM) and not user.has_role(Role.TAM) else "TAM"
 
 
-def _mrr_by_owner(owner_ids: Sequence[int], accounts: Q, *, today: dt.date) -> dict[int, Decimal]:
-    """Total MRR of the latest complete month per owner over their accounts matched
-    by ``accounts`` (a Q on MonthlyRevenue). Owners without revenue are absent. One query."""
+def _mrr_by_owner(owner_ids: Sequence[int], accounts: Q, *, month: dt.date) -> dict[int, Decimal]:
+    """Total MRR of ``month`` (the revenue month) per owner over their accounts
+    matched by ``accounts`` (a Q on MonthlyRevenue). Owners without revenue are
+    absent. One query."""
     return dict(
-        MonthlyRevenue.objects.filter(
-            accounts, account__owner_id__in=owner_ids, month=latest_complete_month(today)
-        )
+        MonthlyRevenue.objects.filter(accounts, account__owner_id__in=owner_ids, month=month)
         .values("account__owner_id")
         .annotate(total=Sum("amount"))
         .values_list("account__owner_id", "total")
     )
 
 
-def book_totals(owner: User, *, today: dt.date) -> BookTotals:
-    """Totals of ``owner``'s book (two queries) with warnings against the targets:
-    TAM 10–15 accounts and about $1.5m ARR, at most 15 at quarter start, hard cap
-    25 including leads; CSM about 30 accounts and $1.5m."""
+def book_totals(owner: User, *, today: dt.date, month: dt.date | None = None) -> BookTotals:
+    """Totals of ``owner``'s book (two queries; three without ``month``) with
+    warnings against the targets: TAM 10–15 accounts and about $1.5m ARR, at
+    most 15 at quarter start, hard cap 25 including leads; CSM about 30
+    accounts and $1.5m. ARR is 12 × MRR of ``month`` (default: the revenue
+    month of ``today``, never a month not imported yet)."""
     figures = Account.objects.filter(owner=owner).aggregate(
         accounts=Count("pk", filter=Q(is_lead=False)),
         leads=Count("pk", filter=Q(is_lead=True)),
     )
-    mrr = _mrr_by_owner([owner.pk], Q(account__is_lead=False), today=today).get(owner.pk)
+    month = month or revenue_month(today=today)
+    mrr = _mrr_by_owner([owner.pk], Q(account__is_lead=False), month=month).get(owner.pk)
     role = book_role(owner)
     accounts, leads = figures["accounts"], figures["leads"]
     arr = (mrr or Decimal(0)) * 12
@@ -192,11 +195,16 @@ def book_totals(owner: User, *, today: dt.date) -> BookTotals:
     )
 
 
-def full_book_reasons(owner_ids: Sequence[int], *, today: dt.date) -> dict[int, str]:
+def full_book_reasons(
+    owner_ids: Sequence[int], *, today: dt.date, month: dt.date | None = None
+) -> dict[int, str]:
     """Why the product-led round robin skips each of ``owner_ids`` (absent: not skipped).
 
-    An AM-managed book of 15 accounts or $1.5m ARR (12 × the latest complete
-    month) is full (sales/team-leads). Two queries, whatever the number of owners.
+    An AM-managed book of 15 accounts or $1.5m ARR (12 × MRR of ``month``,
+    default the revenue month of ``today``: the latest imported month, so a
+    month not imported yet never empties a full book) is full
+    (sales/team-leads). Two queries (three without ``month``), whatever the
+    number of owners.
     """
     if not owner_ids:
         return {}
@@ -206,7 +214,9 @@ def full_book_reasons(owner_ids: Sequence[int], *, today: dt.date) -> dict[int, 
         .annotate(n=Count("pk"))
         .values_list("owner_id", "n")
     )
-    mrr = _mrr_by_owner(owner_ids, Q(account__am_managed=True), today=today)
+    mrr = _mrr_by_owner(
+        owner_ids, Q(account__am_managed=True), month=month or revenue_month(today=today)
+    )
     reasons: dict[int, str] = {}
     for owner_id in owner_ids:
         accounts, arr = counts.get(owner_id, 0), (mrr.get(owner_id) or Decimal(0)) * 12
@@ -245,11 +255,14 @@ class Removal:
     }
 
 
-def planning_accounts(accounts: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
-    """``accounts`` annotated for planning: revenue, segments, and the
-    current-quarter plan's documented flags. One query when evaluated."""
+def planning_accounts(
+    accounts: QuerySet[Account], *, today: dt.date, month: dt.date | None = None
+) -> QuerySet[Account]:
+    """``accounts`` annotated for planning: revenue of ``month`` (see
+    ``with_revenue``), segments, and the current-quarter plan's documented
+    flags. One query when evaluated."""
     current = AccountPlan.objects.filter(account=OuterRef("pk"), quarter_start=quarter_start(today))
-    return with_revenue(accounts, today=today).annotate(
+    return with_revenue(accounts, today=today, month=month).annotate(
         plan_above_20k=Exists(current.filter(plan_above_20k=True)),
         no_levers=Exists(current.filter(no_viable_levers=True).exclude(levers_tried="")),
         levers_tried=Subquery(current.values("levers_tried")[:1]),
@@ -288,15 +301,19 @@ class BookPlan:
         return max(0, len(self.accounts) - TAM_MAX_ACCOUNTS)
 
 
-def plan_books(owners: QuerySet[User], *, today: dt.date) -> list[BookPlan]:
+def plan_books(
+    owners: QuerySet[User], *, today: dt.date, month: dt.date | None = None
+) -> list[BookPlan]:
     """For each TAM book of ``owners``: removal candidates and whether the book is
-    over 15. Two queries whatever the number of books or accounts. Removals
-    take effect at quarter end (``quarter_end(today)``)."""
+    over 15. Two queries whatever the number of books or accounts (three
+    without ``month``, the revenue month). Removals take effect at quarter end
+    (``quarter_end(today)``)."""
     accounts = planning_accounts(
         Account.objects.filter(owner__in=owners, owner_role=OwnerRole.TAM, is_lead=False)
         .select_related("owner")
         .order_by("owner__name", "owner_id", "name"),
         today=today,
+        month=month,
     )
     books: dict[int, BookPlan] = {}
     for account in accounts:
@@ -350,9 +367,13 @@ def suggested_trait(*, region: str, all_core_paid: bool) -> str:
     return ""
 
 
-def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
+def allocation_queue(
+    *, today: dt.date, month: dt.date | None = None
+) -> list[tuple[Account, list[str], str]]:
     """Accounts the managers review at allocation, each with its queue reasons and
-    suggested trait. Two queries whatever the number of accounts."""
+    suggested trait, revenue of ``month`` (default: the revenue month of
+    ``today``). Two queries whatever the number of accounts (three without
+    ``month``)."""
     # Read once: the queue's filter and each row's reasons both need it.
     over_15 = set(
         Account.objects.filter(owner_role=OwnerRole.TAM, is_lead=False, owner__isnull=False)
@@ -366,6 +387,7 @@ def allocation_queue(*, today: dt.date) -> list[tuple[Account, list[str], str]]:
         with_revenue(
             Account.objects.select_related("owner", "territory"),
             today=today,
+            month=month,
         )
         .filter(
             Q(owner__isnull=True, arr__gte=ARR_20K)  # type: ignore[misc]
@@ -487,15 +509,18 @@ def assign_account(
     return change
 
 
-def annotate_for_book(accounts: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
-    """My book's rows: revenue, segments, plan freshness and ``in_grace_period``
+def annotate_for_book(
+    accounts: QuerySet[Account], *, today: dt.date, month: dt.date | None = None
+) -> QuerySet[Account]:
+    """My book's rows: revenue of ``month`` (see ``with_revenue``), segments,
+    plan freshness and ``in_grace_period``
     (the owner took it with no previous owner less than 3 months ago, so a churn
     does not count against their quota: billing.quota's grace period). One query."""
     grace_start = add_months(today, -GRACE_MONTHS).replace(day=min(today.day, 28))
     first_owner = OwnershipChange.objects.filter(
         account=OuterRef("pk"), new_owner=OuterRef("owner"), previous_owner__isnull=True
     )
-    return with_revenue(accounts.select_related("owner"), today=today).annotate(
+    return with_revenue(accounts.select_related("owner"), today=today, month=month).annotate(
         in_grace_period=ExpressionWrapper(
             Exists(first_owner) & Q(owner_since__gt=grace_start), output_field=BooleanField()
         )

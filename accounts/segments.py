@@ -1,7 +1,10 @@
 """Revenue figures and segments of accounts, computed from data, never typed.
 
-MRR is what billing.MonthlyRevenue holds for the latest complete month (the
-month before today's); ARR is 12 × that MRR. Everything here is a queryset
+MRR is what billing.MonthlyRevenue holds for the month revenue data runs
+through (``billing.revenue_data.revenue_data_through``: the latest imported
+month, never a month in progress or one not imported yet, which would read as
+$0); ARR is 12 × that MRR. Every function takes that ``month``; when a caller
+has not read it, it is read here (one cheap query). Everything here is a queryset
 annotation or a Q on those annotations, so a page showing 10 or 10,000
 accounts issues the same number of queries.
 
@@ -49,10 +52,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import PAID_PRODUCT_MIN, MonthlyRevenue, Product
-from revopsweb.dates import add_months, latest_complete_month, quarter_start
+from billing.revenue_data import revenue_month
+from revopsweb.dates import add_months, quarter_start
 
 # Handovers and churn still import these from here until they move into their
 # own apps (issue 13); then they import revopsweb.dates and this goes.
+from revopsweb.dates import latest_complete_month as latest_complete_month
 from revopsweb.dates import quarter_end as quarter_end
 
 from .models import Account, AccountPlan, Plan, TopAccount
@@ -116,28 +121,33 @@ def _ranked_by_mrr(month: dt.date) -> QuerySet[MonthlyRevenue, Any]:
     )
 
 
-def top_40_account_ids(*, today: dt.date) -> QuerySet[MonthlyRevenue, Any]:
-    """A subquery of the Top 40 account ids by ARR (positive ARR only, ties by id)."""
-    return _ranked_by_mrr(latest_complete_month(today)).values("account")[:TOP_ACCOUNTS]
+def top_40_account_ids(
+    *, today: dt.date, month: dt.date | None = None
+) -> QuerySet[MonthlyRevenue, Any]:
+    """A subquery of the Top 40 account ids by ARR of ``month`` (default: the
+    revenue month of ``today``; positive ARR only, ties by id)."""
+    month = month or revenue_month(today=today)
+    return _ranked_by_mrr(month).values("account")[:TOP_ACCOUNTS]
 
 
-def _top_40_expression(*, today: dt.date) -> Case:
+def _top_40_expression(*, month: dt.date) -> Case:
     """Whether the row is in the Top 40: from the cache when the month has been
     ranked, otherwise ranked live (PostgreSQL evaluates only the branch taken)."""
-    cached = TopAccount.objects.filter(month=latest_complete_month(today))
+    cached = TopAccount.objects.filter(month=month)
     return Case(
         When(Exists(cached), then=Exists(cached.filter(account=OuterRef("pk")))),
-        default=Q(pk__in=top_40_account_ids(today=today)),
+        default=Q(pk__in=_ranked_by_mrr(month).values("account")[:TOP_ACCOUNTS]),
         output_field=BooleanField(),
     )
 
 
 @transaction.atomic
 def refresh_top_accounts(*, today: dt.date) -> int:
-    """Store the Top 40 by ARR of ``today``'s latest complete month in the
-    TopAccount cache, replacing that month's ranking. Idempotent; returns the
-    number of ranked accounts. Call after revenue for the month changes."""
-    month = latest_complete_month(today)
+    """Store the Top 40 by ARR of ``today``'s revenue month (the latest imported
+    complete month) in the TopAccount cache, replacing that month's ranking.
+    Idempotent; returns the number of ranked accounts. Call after revenue for
+    the month changes."""
+    month = revenue_month(today=today)
     ranked = list(
         _ranked_by_mrr(month).values_list("account", "total")[:TOP_ACCOUNTS]  # type: ignore[misc]
     )
@@ -150,11 +160,14 @@ def refresh_top_accounts(*, today: dt.date) -> int:
     return len(ranked)
 
 
-def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Account]:
-    """Annotate MRR, previous MRR, ARR, MoM change, paid core products (and
+def with_revenue(
+    queryset: QuerySet[Account], *, today: dt.date, month: dt.date | None = None
+) -> QuerySet[Account]:
+    """Annotate MRR of ``month`` (default: ``revenue_month(today=today)``, one
+    query more), previous MRR, ARR, MoM change, paid core products (and
     ``all_core_paid``: paid for every product the catalog flags core), plan
     freshness, Top 40 and every data segment. One SQL query; no rows written."""
-    month = latest_complete_month(today)
+    month = month or revenue_month(today=today)
     credit_live = Q(credit_balance__gt=0, credit_expires_on__gt=today)
     core_paid = (
         MonthlyRevenue.objects.filter(
@@ -184,7 +197,7 @@ def with_revenue(queryset: QuerySet[Account], *, today: dt.date) -> QuerySet[Acc
         has_current_plan=Exists(
             AccountPlan.objects.filter(account=OuterRef("pk"), quarter_start=quarter_start(today))
         ),
-        is_top_40=_top_40_expression(today=today),
+        is_top_40=_top_40_expression(month=month),
         seg_startup=ExpressionWrapper(
             credit_live & Q(plan=Plan.STARTUP), output_field=BooleanField()
         ),
@@ -230,17 +243,22 @@ def segments_of(account: Account) -> list[str]:
 # --- per-account series (one query each, whatever the number of accounts) ---
 
 
-def complete_months(today: dt.date) -> list[dt.date]:
-    """The last 12 complete months (the sparkline's and the revenue chart's), oldest first."""
-    last = latest_complete_month(today)
-    return [add_months(last, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
+def sparkline_months(month: dt.date) -> list[dt.date]:
+    """The 12 months ending with ``month`` (the sparkline's and the account
+    chart's), oldest first. ``month`` is the revenue month, so no month without
+    an import is drawn as a drop to zero."""
+    return [add_months(month, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
 
 
 def mrr_history(
-    account_ids: Iterable[int] | QuerySet[Account, Any], *, today: dt.date
+    account_ids: Iterable[int] | QuerySet[Account, Any],
+    *,
+    today: dt.date,
+    month: dt.date | None = None,
 ) -> dict[int, list[Decimal]]:
-    """The last 12 complete months of MRR per account, oldest first, zeros filled."""
-    months = complete_months(today)
+    """MRR per account for the 12 months ending with ``month`` (default: the
+    revenue month of ``today``), oldest first, zeros filled."""
+    months = sparkline_months(month or revenue_month(today=today))
     rows = (
         MonthlyRevenue.objects.filter(
             account__in=account_ids, month__gte=months[0], month__lte=months[-1]
@@ -269,13 +287,17 @@ def core_product_names() -> list[str]:
 
 
 def paid_core_products(
-    account_ids: Iterable[int] | QuerySet[Account, Any], *, today: dt.date
+    account_ids: Iterable[int] | QuerySet[Account, Any],
+    *,
+    today: dt.date,
+    month: dt.date | None = None,
 ) -> dict[int, list[str]]:
-    """Names of the core products each account paid more than $200 for last month."""
+    """Names of the core products each account paid more than $200 for in
+    ``month`` (default: the revenue month of ``today``)."""
     rows = (
         MonthlyRevenue.objects.filter(
             account__in=account_ids,
-            month=latest_complete_month(today),
+            month=month or revenue_month(today=today),
             product__is_core=True,
             amount__gt=PAID_PRODUCT_MIN,
         )

@@ -17,7 +17,7 @@ from functools import partial
 
 from django.core.cache import cache
 
-from revopsweb.dates import add_months, month_range, month_start
+from revopsweb.dates import add_months, month_range
 
 from .lifecycle import (
     HISTORY_MONTHS,
@@ -27,7 +27,8 @@ from .lifecycle import (
     empty_components,
     lifecycle_components,
 )
-from .quota import first_revenue_month, latest_revenue_month
+from .quota import first_revenue_month
+from .revenue_data import revenue_data_through
 
 VERSION_KEY = "billing:revenue:version"
 TIMEOUT_SECONDS = 2 * 60 * 60  # the hourly refresh replaces entries well before this
@@ -101,7 +102,7 @@ def page_components(
     A slice of the cached history (zeros before the first month with
     revenue); the history is computed on the way (about as long as the page's own
     months, since those look back 14 months anyway). ``latest`` is
-    ``latest_revenue_month()``, which the caller has read.
+    ``revenue_data_through(…).month``, which the caller has read.
     """
     if latest is not None and through <= latest:
         months = history(kind="components", latest=latest, adjusted=adjusted)
@@ -151,8 +152,9 @@ def warm_revenue_cache(*, today: dt.date) -> int:
     100,000 accounts). Idempotent; returns the number of computations cached (6).
     """
     bump_revenue_data_version()
-    latest = latest_revenue_month()
-    through = latest or month_start(today)  # what the page shows by default
+    data = revenue_data_through(today=today)
+    latest = data.month
+    through = data.figures_month  # what the page shows by default
     for adjusted in (True, False):
         if latest is not None:
             history(kind="components", latest=latest, adjusted=adjusted)

@@ -34,13 +34,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
-from revopsweb.dates import add_months, month_range, month_start
+from revopsweb.dates import add_months, company_today, month_range, month_start
 
 from .models import PAID_PRODUCT_MIN, MonthlyRevenue
+from .revenue_data import revenue_data_through
 
 BASE_MULTIPLIER = Decimal("0.7")
 EXTRA_PRODUCT_MULTIPLIER = Decimal("0.2")
@@ -172,16 +173,17 @@ def first_revenue_month() -> dt.date | None:
     return first
 
 
-def latest_revenue_month() -> dt.date | None:
-    """The latest month with any imported revenue: the quarter so far ends there."""
-    latest: dt.date | None = MonthlyRevenue.objects.aggregate(latest=Max("month"))["latest"]
-    return latest
+def latest_revenue_month(*, today: dt.date | None = None) -> dt.date | None:
+    """``revenue_data_through(today=…).month`` (today: the company's date): the
+    latest imported complete month, None when nothing is imported."""
+    return revenue_data_through(today=today or company_today()).month
 
 
-def counted_through(quarter: dt.date) -> dt.date:
-    """The month ``quarter`` is counted up to: the latest month with any revenue
-    (a quarter in progress is measured so far), else the quarter's last month."""
-    return latest_revenue_month() or add_months(quarter, 2)
+def counted_through(quarter: dt.date, *, today: dt.date | None = None) -> dt.date:
+    """The month ``quarter`` is counted up to: revenue data through (the latest
+    imported complete month; a quarter in progress is measured so far and a
+    month not imported yet never reads as churn), else the quarter's last month."""
+    return latest_revenue_month(today=today) or add_months(quarter, 2)
 
 
 def in_grace_period(

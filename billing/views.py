@@ -18,7 +18,6 @@ from accounts.roles import Role
 from revopsweb.dates import (
     add_months,
     company_today,
-    month_start,
     quarter_label,
     quarter_start,
 )
@@ -29,9 +28,10 @@ from .cache import page_components, page_movers, page_products
 from .imports import HEADER, import_mrr_csv
 from .lifecycle import MonthComponents
 from .models import Product
-from .quota import TamQuota, counted_through, latest_revenue_month, tam_quotas, team_quota
+from .quota import TamQuota, tam_quotas, team_quota
 from .reports import number
 from .retention import Retention, retention_from
+from .revenue_data import RevenueDataThrough, revenue_data_through
 
 COMPONENTS = ("new", "reactivated", "expansion", "contraction", "churned")
 PAST_QUARTERS = 4
@@ -46,16 +46,21 @@ def _basis(request: StaffRequest) -> bool:
     return request.GET.get("basis", "adjusted") != "unadjusted"
 
 
-def _through(request: StaffRequest, *, latest: dt.date | None) -> dt.date:
-    """The month asked for, else the latest imported month (the current month's
-    revenue arrives when it is invoiced; until then it would look like churn)."""
+def _through(request: StaffRequest, *, data: RevenueDataThrough) -> dt.date:
+    """The month asked for, never after the revenue data (a month not imported
+    yet would read as −100% churn); by default the latest imported month, as
+    My book shows."""
     try:
-        return parse_month(request.GET.get("month", ""))
+        asked = parse_month(request.GET.get("month", ""))
     except ValueError:
-        return latest or month_start(company_today())
+        return data.figures_month
+    return min(asked, data.figures_month)
 
 
-def _revenue_context(*, through: dt.date, adjusted: bool, latest: dt.date | None) -> dict[str, Any]:
+def _revenue_context(
+    *, through: dt.date, adjusted: bool, data: RevenueDataThrough
+) -> dict[str, Any]:
+    latest = data.month
     totals = page_components(through=through, adjusted=adjusted, latest=latest)
     retention = [retention_from(c) for c in totals]
     products = {p.pk: p for p in Product.objects.all()}
@@ -84,7 +89,9 @@ def _revenue_context(*, through: dt.date, adjusted: bool, latest: dt.date | None
         "through": through,
         "month_param": f"{through:%Y-%m}",
         "previous_month": f"{add_months(through, -1):%Y-%m}",
-        "next_month": f"{add_months(through, 1):%Y-%m}",
+        # Navigation stops at the data: no link to a month not imported yet.
+        "next_month": f"{add_months(through, 1):%Y-%m}" if through < data.figures_month else "",
+        "data_through": data,
     }
 
 
@@ -93,9 +100,9 @@ def revenue(request: StaffRequest) -> HttpResponse:
     """Waterfall, NDR/GDR, per-product breakdown and movers; htmx swaps the body."""
     if not _can_see_revenue(request.user):
         raise PermissionDenied
-    latest = latest_revenue_month()
+    data = revenue_data_through(today=company_today())
     context = _revenue_context(
-        through=_through(request, latest=latest), adjusted=_basis(request), latest=latest
+        through=_through(request, data=data), adjusted=_basis(request), data=data
     )
     template = "billing/revenue.html#revenue-body" if request.htmx else "billing/revenue.html"
     return render(request, template, context)
@@ -106,9 +113,9 @@ def revenue_csv(request: StaffRequest) -> HttpResponse:
     """The monthly components and NDR/GDR of the page as CSV."""
     if not _can_see_revenue(request.user):
         raise PermissionDenied
-    latest = latest_revenue_month()
-    through, adjusted = _through(request, latest=latest), _basis(request)
-    totals = page_components(through=through, adjusted=adjusted, latest=latest)
+    data = revenue_data_through(today=company_today())
+    through, adjusted = _through(request, data=data), _basis(request)
+    totals = page_components(through=through, adjusted=adjusted, latest=data.month)
     basis = "adjusted" if adjusted else "unadjusted"
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="revenue-{basis}-{through:%Y-%m}.csv"'
@@ -149,8 +156,10 @@ def quota(request: StaffRequest) -> HttpResponse:
     if not sees_all and not user.has_role(Role.TAM):
         raise PermissionDenied
     quarter = _quarter(request)
-    current = quarter_start(company_today())
-    through = counted_through(quarter)
+    today = company_today()
+    current = quarter_start(today)
+    data = revenue_data_through(today=today)
+    through = data.month or add_months(quarter, 2)
     # Leads and managers see every active TAM (tam_quotas' default), others their own row.
     rows = tam_quotas(quarter=quarter, tams=None if sees_all else [user], through=through)
     teams = _teams(rows, quarter) if sees_all else []
@@ -169,6 +178,7 @@ def quota(request: StaffRequest) -> HttpResponse:
             "quarter": quarter_label(quarter),
             "to_date": through < add_months(quarter, 2),
             "through": through,
+            "data_through": data,
             "quarters": quarters,
             "sees_all": sees_all,
             "chart": chart,

@@ -186,17 +186,17 @@ def test_my_book_query_count_does_not_grow_with_the_book(client, sizes):
             response = client.get(reverse("accounts:my_book"))
         assert response.content.decode().count('data-testid="book-row"') == size
         counts.append(len(queries))
-    # session, user, roles, viewable owners, rows, sparklines, paid products,
-    # churn-risk flags, churn suggestions, totals (count + revenue sum)
+    # session, user, roles, revenue data month, viewable owners, rows, sparklines,
+    # paid products, churn-risk flags, churn suggestions, totals (count + revenue sum)
     assert counts == [counts[0]] * len(sizes)
-    assert counts[0] == 11
+    assert counts[0] == 12
 
 
 def test_my_book_query_count_is_the_same_at_a_thousand_accounts(client, django_assert_num_queries):
     owner = tam()
     fill_book(owner, 1000)
     client.force_login(owner)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(reverse("accounts:my_book"), {"sort": "mom"})
     assert response.status_code == 200
 
@@ -346,9 +346,10 @@ def test_account_page_query_count_does_not_grow(client):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
         counts.append(len(queries))
-    # session, user, roles, account with revenue, chart rows, paid products,
-    # history, notes, plans, tasks, snapshots, handovers panel, churn-risk flag
-    assert counts[0] == counts[1] == 13
+    # session, user, roles, revenue data month, account with revenue, chart rows,
+    # paid products, history, notes, plans, tasks, snapshots, handovers panel,
+    # churn-risk flag
+    assert counts[0] == counts[1] == 14
 
 
 # --- planning, allocation, import ------------------------------------------------------

@@ -14,7 +14,9 @@ from billing.models import MonthlyRevenue
 from billing.tests.helpers import month, series
 
 pytestmark = pytest.mark.django_db
-TODAY = dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
+# Revenue in these tests runs January to June 2026; in July June is the last
+# complete month (a month in progress is never "in": billing.revenue_data).
+TODAY = dt.datetime(2026, 7, 15, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)

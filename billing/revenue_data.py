@@ -1,0 +1,96 @@
+"""How far imported revenue reaches: "revenue data through month M".
+
+Revenue for a month arrives when it has been invoiced and imported, days after
+the month ends. Until then the month has no data, which is not the same as
+every account paying $0: reading it as zero opens "usage dropped 100%" churn
+signals, shows MRR 0 in every book and turns the revenue page's churn to
+−100%. So every figure read from monthly revenue (churn signals, segments,
+book totals and caps, the round robin's full-book rule, quota, the revenue
+page) takes its month from ``revenue_data_through`` and says which months are
+not in yet (data truth; sales/how-we-work, revops/lifecycle-analysis).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Max
+
+from revopsweb.dates import add_months, latest_complete_month, month_range
+
+from .models import MonthlyRevenue
+
+
+@dataclass(frozen=True)
+class RevenueDataThrough:
+    """The latest month with imported revenue, and what is still missing.
+
+    ``month``: first day of the latest month with at least one imported revenue
+    row, never later than ``expected``; None when nothing is imported.
+    ``expected``: the last complete month on the day asked about; months after
+    ``month`` up to it are "not imported yet".
+    """
+
+    month: dt.date | None
+    expected: dt.date
+
+    @property
+    def figures_month(self) -> dt.date:
+        """The month figures are computed from: ``month``, or ``expected`` when
+        nothing is imported at all (every figure is then empty, and says so)."""
+        return self.month or self.expected
+
+    @property
+    def missing(self) -> list[dt.date]:
+        """Complete months with no import yet, oldest first (empty when current)."""
+        if self.month is None:
+            return [self.expected]
+        return month_range(add_months(self.month, 1), self.expected)
+
+    @property
+    def is_current(self) -> bool:
+        return self.month == self.expected
+
+    @property
+    def note(self) -> str:
+        """What pages say, e.g. "Revenue through October 2026 (November not
+        imported yet)."; "" would hide that the figures lag."""
+        if self.month is None:
+            return "No revenue imported yet."
+        if self.is_current:
+            return f"Revenue through {self.month:%B %Y}."
+        missing = self.missing
+        if len(missing) == 1:
+            gap = (
+                f"{missing[0]:%B}" if missing[0].year == self.month.year else f"{missing[0]:%B %Y}"
+            )
+            return f"Revenue through {self.month:%B %Y} ({gap} not imported yet)."
+        return (
+            f"Revenue through {self.month:%B %Y} "
+            f"({missing[0]:%B %Y} to {missing[-1]:%B %Y} not imported yet)."
+        )
+
+
+def revenue_data_through(*, today: dt.date) -> RevenueDataThrough:
+    """Revenue data through which month, as seen on ``today`` (company time zone).
+
+    One query, and a cheap one: ``max(month)`` over monthly revenue up to the
+    last complete month is answered from the ``(month, product)`` index
+    (PostgreSQL reads one index entry backwards), never by scanning the revenue
+    table, so pages and jobs call it once per request or run. Months after the
+    last complete month (a month in progress, or a bad future row) never count.
+    Read-only; raises nothing.
+    """
+    # A month in progress is never "in": at most the month before today's.
+    expected = latest_complete_month(today)
+    month: dt.date | None = MonthlyRevenue.objects.filter(month__lte=expected).aggregate(
+        latest=Max("month")
+    )["latest"]
+    return RevenueDataThrough(month=month, expected=expected)
+
+
+def revenue_month(*, today: dt.date) -> dt.date:
+    """The month revenue figures read on ``today``: ``revenue_data_through``'s
+    ``figures_month``. One query; pass the result down rather than calling twice."""
+    return revenue_data_through(today=today).figures_month
