@@ -18,8 +18,11 @@ For each account in a TAM's AM-managed book and a quarter:
   period);
 - attainment = the sum of contributions, against ``User.quarterly_quota``.
 
-The book is the TAM's accounts as they are now (``owner`` and ``am_managed``):
-the handbook keeps accounts in the book until the quarter's calculation is done.
+The book is the TAM's AM-managed accounts as they stood at quarter start
+(``quota_owner``): an account moved during the quarter (allocation, completed
+handover) counts for its owner at quarter start until quarter end, and for
+the new owner from the next quarter; the handbook keeps accounts in the book
+until the quarter's calculation is done.
 
 Team quota: 100% of each ramped member's quota plus 50% for members who begin
 the quarter in their first three months; people who join during the quarter
@@ -34,7 +37,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThanOrEqual
 
 from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
@@ -198,15 +217,54 @@ def in_grace_period(
     return churn_month < add_months(month_start(owner_since), GRACE_MONTHS)
 
 
-def book_for_quota(tams: Iterable[User]) -> QuerySet[Account]:
-    """AM-managed accounts owned by ``tams``, flagged when they ever had a previous owner."""
+def quota_owner(*, quarter: dt.date) -> Case:
+    """Annotation: whose quota an account counts for in ``quarter`` (its first month).
+
+    The owner at quarter start keeps the account for the whole quarter; a move
+    during it counts from the next quarter (sales/how-we-work: "Removal of
+    accounts should only happen at the end of the quarter so that quota can be
+    calculated"; sales/account-allocation, "Mid-quarter changes"). Read from
+    the ownership history's effective dates, whatever the account's ``owner``
+    says today (an allocation or a completed handover changes it at once and
+    records the move as effective at quarter end):
+
+    - no move effective after the quarter's first day: the current owner;
+    - else the first such move's previous owner, if it had one (owned at
+      quarter start);
+    - else (unowned at quarter start) the owner it was added to during the
+      quarter ("accounts can be added to your book at any time");
+    - else nobody.
+    """
+    later = OwnershipChange.objects.filter(
+        account=OuterRef("pk"), effective_on__gt=quarter
+    ).order_by("effective_on", "changed_at", "pk")
+    first_previous = Subquery(later.values("previous_owner")[:1])
+    first_new = Subquery(later.values("new_owner")[:1])
+    first_on = Subquery(later.values("effective_on")[:1])
+    quarter_last_day = add_months(quarter, 3) - dt.timedelta(days=1)
+    return Case(
+        When(~Exists(later), then=F("owner")),
+        When(
+            LessThanOrEqual(first_on, Value(quarter_last_day)),
+            then=Coalesce(first_previous, first_new),
+        ),
+        default=first_previous,
+        output_field=IntegerField(),
+    )
+
+
+def book_for_quota(tams: Iterable[User], *, quarter: dt.date) -> QuerySet[Account]:
+    """AM-managed accounts that count for ``tams`` in ``quarter`` (``quota_owner``,
+    annotated as ``quota_owner_id``), flagged when they ever had a previous owner."""
     return (
-        Account.objects.filter(owner__in=list(tams), am_managed=True)
+        Account.objects.filter(am_managed=True)
         .annotate(
+            quota_owner_id=quota_owner(quarter=quarter),
             had_previous_owner=Exists(
                 OwnershipChange.objects.filter(account=OuterRef("pk"), previous_owner__isnull=False)
-            )
+            ),
         )
+        .filter(quota_owner_id__in=[t.pk for t in tams])
         .order_by("name")
     )
 
@@ -233,7 +291,7 @@ def tam_quotas(
         )
     tam_list = list(tams)
     previous = add_months(quarter, -3)
-    accounts = list(book_for_quota(tam_list))
+    accounts = list(book_for_quota(tam_list, quarter=quarter))
     invoices = monthly_invoices(
         account_ids=[a.pk for a in accounts], months=month_range(previous, last)
     )
@@ -243,7 +301,7 @@ def tam_quotas(
         start = _quarter_invoices(by_month, previous, through)
         end = _quarter_invoices(by_month, quarter, through)
         end_arr = quarter_arr(end)
-        per_owner[account.owner_id or 0].append(
+        per_owner[account.quota_owner_id].append(  # type: ignore[attr-defined]
             AccountQuota(
                 account_id=account.pk,
                 organization_id=account.organization_id,

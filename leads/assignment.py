@@ -48,6 +48,7 @@ from .models import (
     TrackerMember,
     TrackerRole,
 )
+from .people import LOGIN_OFF, switch_off_members_without_login
 
 ROUND_ROBIN_SOURCE = "round robin"
 NO_TERRITORY_REASON = "no territory: the account's country and state are unknown"
@@ -213,10 +214,16 @@ def lock_candidates(*, territory: Territory, role: str, today: dt.date) -> list[
 
 
 def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
-    """A member's candidate: away on time off (``away``) or inactive ones skip, active
-    ones for ``book_reason``. The round robin, the stale job, the tracker page and
+    """A member's candidate: those whose login is switched off (``member.user``
+    loaded), away on time off (``away``) or inactive skip, active ones for
+    ``book_reason``. The round robin, the stale job, the tracker page and
     the preview all build candidates here, so they skip the same members."""
-    skip = "on time off" if away(member) else (book_reason if member.is_active else "inactive")
+    if not member.user.is_active:
+        skip = LOGIN_OFF  # whatever the member row says: nobody can work the lead
+    elif away(member):
+        skip = "on time off"
+    else:
+        skip = book_reason if member.is_active else "inactive"
     return Candidate(
         member_id=member.pk,
         user_id=member.user_id,
@@ -308,6 +315,8 @@ def decide_round_robin(
     locked_ids = {m.pk for m in members}
     others = [row for row in others if row["member_id"] not in locked_ids]
     refresh_period(members, today=today)
+    # A login switched off outside the admin: record it in the ledger now.
+    switch_off_members_without_login(members, now=timezone.now())
     candidates = build_candidates(
         members=members,
         role=role,
@@ -371,25 +380,31 @@ def decide_for_account(
     lead_type: str,
     today: dt.date,
 ) -> Decision:
-    """Steps 1-4 for a locked account: its owner, else the territory's round robin.
+    """Steps 1-4 for a locked account: its owner (unless their login is switched
+    off: then as if unowned, ``leads.people``), else the territory's round robin.
 
     Must run inside a transaction that holds the account row lock; it takes
     the territory's member locks for the round robin.
     """
-    if account.owner_id is not None:
-        owner = account.owner
-        assert owner is not None
+    owner = account.owner if account.owner_id is not None else None
+    if owner is not None and owner.is_active:
         return Decision(
             assignee=owner, member=None, explanation=f"account owner ({owner.name})", pool=[]
         )
+    # An owner whose login is switched off cannot work it: routed as unowned.
+    why_not_owner = f"owner {owner.name}'s {LOGIN_OFF}; " if owner is not None else ""
     if territory is None:
         return Decision(
             assignee=None,
             member=None,
-            explanation=f"unassigned: {NO_TERRITORY_REASON}",
-            unassigned_reason=NO_TERRITORY_REASON,
+            explanation=f"unassigned: {why_not_owner}{NO_TERRITORY_REASON}",
+            unassigned_reason=f"{why_not_owner}{NO_TERRITORY_REASON}",
         )
     _, decision = decide_round_robin(territory=territory, lead_type=lead_type, today=today)
+    if why_not_owner:
+        decision.explanation = why_not_owner + decision.explanation
+        if decision.unassigned_reason:
+            decision.unassigned_reason = why_not_owner + decision.unassigned_reason
     return decision
 
 

@@ -234,7 +234,8 @@ def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
         by_role[m.role].append(m)
     rows = []
     for role_members in by_role.values():
-        active = [m for m in role_members if m.is_active]
+        # A login switched off takes no share, whatever the member row says.
+        active = [m for m in role_members if m.is_active and m.user.is_active]
         total_leads = sum(leads_here.get(m.pk, 0) for m in role_members)
         weight = sum(1 / m.priority for m in active)
         chosen = pick_next([to_candidate(m) for m in role_members])
@@ -247,7 +248,7 @@ def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
                     load=m.load,
                     leads_here=here,
                     share=here / total_leads if total_leads else 0.0,
-                    target_share=(1 / m.priority) / weight if m.is_active and weight else 0.0,
+                    target_share=(1 / m.priority) / weight if m in active and weight else 0.0,
                     next_in_line=chosen is not None and chosen.member_id == m.pk,
                 )
             )

@@ -147,7 +147,9 @@ def test_grace_period_ends_three_months_after_takeover():
 
 def test_inherited_account_with_a_previous_owner_has_no_grace_period():
     owner = tam()
-    _churning_new_account(owner, previous_owner=tam())
+    # Taken over on the quarter's first day: a move later in the quarter would
+    # count for the previous owner until quarter end.
+    _churning_new_account(owner, previous_owner=tam(), since=Q2)
     [row] = tam_quotas(quarter=Q2, tams=[owner])
     assert not row.accounts[0].in_grace and row.attainment == Decimal("-8400.00")
 
@@ -201,3 +203,87 @@ def test_a_quarter_in_progress_counts_the_months_imported_so_far():
 
 def test_no_month_of_the_quarter_yet_counts_zero():
     assert quarter_arr([]) == Decimal("0.00")
+
+
+# --- Attribution follows the handbook's dates (issue 16 §6) ----------------------
+
+
+def _owned_since_january(owner) -> Account:
+    """AM-managed, owned by ``owner`` from 10 January 2026 (recorded), 1,000 a month
+    January to May and 1,500 in June."""
+    account = AccountFactory.create(am_managed=True)
+    change_account_owner(
+        account=account,
+        new_owner=owner,
+        new_owner_role="TAM",
+        changed_by=None,
+        reason="allocated",
+        source="allocation",
+        effective_on=dt.date(2026, 1, 10),
+    )
+    series(account, [1000, 1000, 1000, 1000, 1000, 1500])
+    return account
+
+
+def test_an_account_moved_mid_quarter_counts_for_the_owner_at_quarter_start():
+    from accounts.books import assign_account
+    from accounts.tests.factories import manager
+
+    outgoing, incoming = tam(), tam()
+    account = _owned_since_january(outgoing)
+    move = assign_account(
+        account=account,
+        new_owner=incoming,
+        by=manager(),
+        reason="rebalancing books",
+        today=dt.date(2026, 5, 10),
+        is_top_40=False,
+    )
+    assert move.effective_on == dt.date(2026, 7, 1)  # recorded as moving at quarter end
+
+    rows = {r.user: r for r in tam_quotas(quarter=Q2, tams=[outgoing, incoming])}
+
+    # Q1: 4 × 0.7 × (1,000 × 3) = 8,400; Q2: 4 × 0.7 × (1,000 + 1,000 + 1,500) = 9,800.
+    assert [a.account_id for a in rows[outgoing].accounts] == [account.pk]
+    assert rows[outgoing].attainment == Decimal("1400.00")
+    assert rows[incoming].accounts == []
+
+
+def test_the_moved_account_counts_for_the_new_owner_from_the_next_quarter():
+    from accounts.books import assign_account
+    from accounts.tests.factories import manager
+
+    outgoing, incoming = tam(), tam()
+    account = _owned_since_january(outgoing)
+    assign_account(
+        account=account,
+        new_owner=incoming,
+        by=manager(),
+        reason="rebalancing books",
+        today=dt.date(2026, 5, 10),
+        is_top_40=False,
+    )
+
+    rows = {r.user: r for r in tam_quotas(quarter=month(6), tams=[outgoing, incoming])}
+
+    assert [a.account_id for a in rows[incoming].accounts] == [account.pk]
+    assert rows[outgoing].accounts == []
+
+
+def test_an_account_added_during_the_quarter_counts_for_the_new_owner_at_once():
+    newcomer = tam()
+    account = AccountFactory.create(am_managed=True)
+    change_account_owner(
+        account=account,
+        new_owner=newcomer,
+        new_owner_role="TAM",
+        changed_by=None,
+        reason="round robin",
+        source="round robin",
+        effective_on=dt.date(2026, 5, 10),
+    )
+    series(account, [1000, 1000, 1000, 1000, 1000, 1500])
+
+    [row] = tam_quotas(quarter=Q2, tams=[newcomer])
+
+    assert [a.account_id for a in row.accounts] == [account.pk]
