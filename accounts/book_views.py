@@ -34,6 +34,7 @@ from .books import (
     plan_books,
     set_book_state,
     set_new_owner_trait,
+    set_ready_to_move,
     viewable_book_owners,
     visible_accounts,
 )
@@ -359,6 +360,30 @@ def account_book_state(request: StaffRequest, pk: int) -> HttpResponse:
         is_lead=form.cleaned_data["is_lead"],
     )
     messages.success(request, "Book state saved.")
+    return redirect("accounts:account", pk=account.pk)
+
+
+class ReadyToMoveForm(forms.Form):
+    ready = forms.BooleanField(required=False)
+
+
+@require_POST
+def account_ready_to_move(request: StaffRequest, pk: int) -> HttpResponse:
+    """The owner TAE marks their account Ready to move (or takes it back)."""
+    account = _visible_account(request, pk)
+    form = ReadyToMoveForm(request.POST)
+    form.is_valid()
+    try:
+        set_ready_to_move(account=account, by=request.user, ready=form.cleaned_data["ready"])
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            "Marked Ready to move: it is in the allocation queue."
+            if form.cleaned_data["ready"]
+            else "No longer Ready to move.",
+        )
     return redirect("accounts:account", pk=account.pk)
 
 

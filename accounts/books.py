@@ -260,11 +260,19 @@ def planning_accounts(
 ) -> QuerySet[Account]:
     """``accounts`` annotated for planning: revenue of ``month`` (see
     ``with_revenue``), segments, and the current-quarter plan's documented
-    flags. One query when evaluated."""
+    flags and growth levers (objectives or cross-sell written down, no "no
+    viable levers" declared). One query when evaluated."""
     current = AccountPlan.objects.filter(account=OuterRef("pk"), quarter_start=quarter_start(today))
     return with_revenue(accounts, today=today, month=month).annotate(
         plan_above_20k=Exists(current.filter(plan_above_20k=True)),
         no_levers=Exists(current.filter(no_viable_levers=True).exclude(levers_tried="")),
+        # A documented growth lever: the plan's objectives or cross-sell, unless
+        # the owner has declared (and documented) that no lever is viable.
+        has_growth_lever=Exists(
+            current.filter(no_viable_levers=False).filter(
+                Q(objectives__regex=r"\S") | Q(products_cross_sell__regex=r"\S")
+            )
+        ),
         levers_tried=Subquery(current.values("levers_tried")[:1]),
     )
 
@@ -278,7 +286,13 @@ def removal_reasons(account: Account) -> list[str]:
         reasons.append(Removal.CHURNED if arr <= 0 else Removal.BELOW_20K)
     if account.plan == Plan.STARTUP and ARR_20K <= arr <= ARR_50K:
         reasons.append(Removal.YC_PLAN)
-    if account.all_core_paid and account.has_discount_agreement:  # type: ignore[attr-defined]
+    # "Fully expanded and committed": all core products, a discount agreement
+    # and no viable levers for net new revenue (all three conditions).
+    if (
+        account.all_core_paid  # type: ignore[attr-defined]
+        and account.has_discount_agreement
+        and not account.has_growth_lever  # type: ignore[attr-defined]
+    ):
         reasons.append(Removal.FULLY_EXPANDED)
     if account.no_levers:  # type: ignore[attr-defined]
         reasons.append(Removal.NO_LEVERS)
@@ -461,6 +475,37 @@ def set_new_owner_trait(*, account: Account, trait: str, by: User) -> Activity:
         account.new_owner_trait = trait
         label = NewOwnerTrait(trait).label if trait else "(cleared)"
         return add_note(account=account, author=by, summary=f"New owner trait set to {label}")
+
+
+def set_ready_to_move(*, account: Account, by: User, ready: bool) -> Activity | None:
+    """The owner TAE flags their account for handover, or takes the flag back.
+
+    sales/account-allocation: "For TAE accounts being handed over, set the New
+    Owner to Ready to move … There's no need to wait for the end of the
+    quarter"; the manager then reviews it and a team lead assigns the person.
+    The allocation queue lists it as "Flagged for handover". Only the
+    account's owner, as its TAE, sets or clears it; a trait a manager has
+    already set (team and region) is left alone (``ValueError``). Notes who
+    did it; returns None when nothing changed (idempotent). Raises
+    PermissionDenied for anyone else.
+    """
+    if account.owner_id != by.pk or account.owner_role != OwnerRole.TAE:
+        raise PermissionDenied("Only the account's owner TAE marks it Ready to move.")
+    ready_trait = NewOwnerTrait.READY_TO_MOVE.value
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().get(pk=account.pk)
+        current = locked.new_owner_trait
+        if current not in ("", ready_trait):
+            raise ValueError(
+                f"A manager has set the new owner trait ({NewOwnerTrait(current).label})."
+            )
+        wanted = ready_trait if ready else ""
+        if current == wanted:
+            return None
+        Account.objects.filter(pk=account.pk).update(new_owner_trait=wanted)
+        account.new_owner_trait = wanted
+        summary = "Marked Ready to move" if ready else "Ready to move taken back"
+        return add_note(account=account, author=by, summary=summary)
 
 
 def assign_account(

@@ -26,6 +26,11 @@ urlpatterns = [
     path("accounts/<int:pk>/notes/", book_views.account_add_note, name="account_note"),
     path("accounts/<int:pk>/book-state/", book_views.account_book_state, name="account_book_state"),
     path("accounts/<int:pk>/plans/", book_views.account_start_plan, name="account_plan_start"),
+    path(
+        "accounts/<int:pk>/ready-to-move/",
+        book_views.account_ready_to_move,
+        name="account_ready_to_move",
+    ),
     path("plans/<int:pk>/", book_views.plan_edit, name="plan"),
     # Handovers (issue 7): accounts/handover_views.py
     path("handovers/", handover_views.handover_list, name="handovers"),

@@ -155,6 +155,35 @@ def test_fully_expanded_needs_all_three_core_products_and_a_discount_agreement()
     assert no_discount.pk not in found
 
 
+def test_fully_expanded_is_not_suggested_while_the_plan_documents_a_growth_lever():
+    owner = tam()
+    with_objective, with_cross_sell, without = book(owner, 3)
+    for account in (with_objective, with_cross_sell, without):
+        Account.objects.filter(pk=account.pk).update(has_discount_agreement=True)
+        fully_expanded(account, each=20_000)
+    plan_for(with_objective, objectives="Move their web team onto Web analytics by June.")
+    plan_for(with_cross_sell, products_cross_sell="Data warehouse for the finance team.")
+    plan_for(without, objectives="  ", overview="Steady; renewal in March.")
+    found = candidates(owner)
+    assert with_objective.pk not in found
+    assert with_cross_sell.pk not in found
+    assert found[without.pk] == [Removal.FULLY_EXPANDED]
+
+
+def test_a_documented_no_viable_levers_makes_a_fully_expanded_account_a_csm_candidate():
+    owner = tam()
+    (account,) = book(owner, 1)
+    Account.objects.filter(pk=account.pk).update(has_discount_agreement=True)
+    fully_expanded(account, each=20_000)
+    plan_for(
+        account,
+        objectives="Was: cross-sell surveys.",
+        no_viable_levers=True,
+        levers_tried="Pitched surveys twice; no budget this year.",
+    )
+    assert candidates(owner)[account.pk] == [Removal.FULLY_EXPANDED, Removal.NO_LEVERS]
+
+
 def test_fully_expanded_follows_the_catalogs_core_flag_not_a_count_of_three():
     owner = tam()
     (account,) = book(owner, 1)
