@@ -146,6 +146,12 @@ class TouchForm(forms.Form):
         return data
 
 
+class UndoAssignmentForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, strip=True, help_text="Why the assignment was wrong (kept in the ledger)."
+    )
+
+
 class DisqualifyForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "—"), *DisqualificationReason.choices])
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import Role
 
 from .models import (
     LEAD_KINDS,
@@ -165,20 +167,44 @@ def ledger_event(
     )
 
 
+class AlreadyUndone(ValueError):
+    """The assignment was undone before; ``compensation`` is that undo."""
+
+    def __init__(self, compensation: RoundRobinEvent) -> None:
+        self.compensation = compensation
+        who = compensation.author or "the system"
+        super().__init__(
+            f"Already undone by {who} on {timezone.localtime(compensation.created_at):%Y-%m-%d %H:%M}"
+            f": {compensation.reason}"
+        )
+
+
+class NothingToUndo(ValueError):
+    """The task has no round-robin assignment (an owner's task, or never assigned)."""
+
+
 @transaction.atomic
 def undo_assignment(
     *, event: RoundRobinEvent, author: User | None, reason: str, now: dt.datetime | None = None
 ) -> RoundRobinEvent:
     """Undo a wrong assignment with a COMPENSATION event (-1) and unassign the task.
 
-    The original event stays; ``compensates`` is unique, so undoing twice
-    fails rather than taking two leads off. The task returns to the
-    unassigned queue with the reason.
+    The original event stays; an event is undone at most once: a second undo
+    raises ``AlreadyUndone`` naming the first (who, when, why), never a
+    database error. Two undos at once serialise on the member's row lock, so
+    the second sees the first. The task returns to the unassigned queue with
+    the reason. Raises ValueError without a reason or for a non-assignment.
     """
     now = now or timezone.now()
     if event.kind not in (LedgerKind.ASSIGNMENT, LedgerKind.REASSIGNMENT):
         raise ValueError("Only assignments can be undone.")
+    if not reason.strip():
+        raise ValueError("Say why the assignment is undone.")
     member = TrackerMember.objects.select_for_update().get(pk=event.member_id)
+    # After the lock: a concurrent undo has committed by now if there was one.
+    earlier = RoundRobinEvent.objects.filter(compensates=event).select_related("author").first()
+    if earlier is not None:
+        raise AlreadyUndone(earlier)
     compensation = RoundRobinEvent.objects.create(
         member=member,
         kind=LedgerKind.COMPENSATION,
@@ -213,3 +239,46 @@ def undo_assignment(
                 occurred_at=now,
             )
     return compensation
+
+
+def latest_round_robin_assignment(task: Task) -> RoundRobinEvent | None:
+    """The task's latest assignment or reassignment by the round robin, with
+    ``member__user`` loaded and ``undone`` annotated (a compensation exists).
+    None for an owner's task or one never assigned. One query."""
+    event: RoundRobinEvent | None = (
+        RoundRobinEvent.objects.filter(
+            task=task, kind__in=(LedgerKind.ASSIGNMENT, LedgerKind.REASSIGNMENT)
+        )
+        .select_related("member__user")
+        .annotate(undone=Exists(RoundRobinEvent.objects.filter(compensates=OuterRef("pk"))))
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return event
+
+
+def may_undo(user: User, event: RoundRobinEvent) -> bool:
+    """Team leads undo their own team's assignments; managers anyone's."""
+    return user.is_manager or (
+        user.has_role(Role.TEAM_LEAD) and event.member.user.team_lead_id == user.pk
+    )
+
+
+@transaction.atomic
+def undo_task_assignment(
+    *, task: Task, author: User, reason: str, now: dt.datetime | None = None
+) -> RoundRobinEvent:
+    """The task page's undo: undo the task's latest round-robin assignment.
+
+    Raises NothingToUndo (no such assignment), PermissionDenied (not the
+    assignee's team lead or a manager), AlreadyUndone (undone before: the
+    action is idempotent, and says so) or ValueError (no reason). Recorded in
+    the ledger (COMPENSATION event with author and reason) and the task's
+    history.
+    """
+    event = latest_round_robin_assignment(task)
+    if event is None:
+        raise NothingToUndo("The round robin did not assign this task: nothing to undo.")
+    if not may_undo(author, event):
+        raise PermissionDenied("Only the assignee's team lead or a manager undoes an assignment.")
+    return undo_assignment(event=event, author=author, reason=reason, now=now)

@@ -1,7 +1,8 @@
 """Time off in the round robin: members off from the day they leave, back with a calibration.
 
-Set-based: two statements (switch off, switch back) whatever the number of
-members, each writing its ledger events with INSERT … SELECT.
+Set-based: three statements (open the current period for members behind,
+switch off, switch back) whatever the number of members, each writing its
+ledger events with INSERT … SELECT.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .ledger import EVENT_COLUMNS
+from revopsweb.dates import month_start
+
+from .ledger import EVENT_COLUMNS, open_period
 from .models import LEAD_KINDS, LedgerKind
 
 
@@ -58,7 +61,7 @@ _REACTIVATE_SQL = f"""
 WITH due AS (
     SELECT t.id AS time_off_id, t.member_id, t.deactivated_at, t.starts_on, t.ends_on,
            t.deactivated_member AND NOT m.is_active AS switch_back,
-           m.period, m.role, m.manual_adjustment
+           m.period, m.role, m.manual_adjustment, m.leads_this_month, m.priority
     FROM leads_timeoff t JOIN leads_trackermember m ON m.id = t.member_id
     WHERE t.deactivated_at IS NOT NULL AND t.reactivated_at IS NULL AND t.ends_on < %(today)s
       AND NOT EXISTS (
@@ -68,26 +71,35 @@ WITH due AS (
     ORDER BY t.member_id, t.id
     FOR UPDATE OF t, m
 ), colleagues AS (
-    SELECT DISTINCT due.time_off_id, c.id AS colleague_id
+    -- Colleagues present in the current period: same role, sharing a
+    -- territory, active in the tracker with their login on, not away on time
+    -- off, counting this month. Their load is (leads + adjustment) × priority.
+    SELECT DISTINCT due.time_off_id, c.id AS colleague_id,
+           (c.leads_this_month + c.manual_adjustment) * c.priority AS load
     FROM due
     JOIN leads_trackermember_territories mt ON mt.trackermember_id = due.member_id
     JOIN leads_trackermember_territories ct
       ON ct.territory_id = mt.territory_id AND ct.trackermember_id <> due.member_id
-    JOIN leads_trackermember c ON c.id = ct.trackermember_id AND c.role = due.role
+    JOIN leads_trackermember c
+      ON c.id = ct.trackermember_id AND c.role = due.role AND c.is_active
+     AND c.period = %(period)s
+    JOIN accounts_user u ON u.id = c.user_id AND u.is_active
     WHERE due.switch_back
-), received AS (
-    SELECT col.time_off_id, col.colleague_id, COALESCE(SUM(e.delta), 0) AS leads
-    FROM colleagues col
-    JOIN due ON due.time_off_id = col.time_off_id
-    LEFT JOIN leads_roundrobinevent e
-      ON e.member_id = col.colleague_id AND e.kind = ANY(%(lead_kinds)s)
-     AND e.created_at >= due.deactivated_at AND e.created_at < %(now)s
-    GROUP BY col.time_off_id, col.colleague_id
+      AND NOT EXISTS (
+          SELECT 1 FROM leads_timeoff o
+          WHERE o.member_id = c.id
+            AND ((o.deactivated_at IS NOT NULL AND o.reactivated_at IS NULL)
+                 OR (o.deactivated_at IS NULL AND o.leave_on <= %(today)s
+                     AND o.ends_on >= %(today)s)))
 ), calibration AS (
+    -- Level with them at the member's own rate: count = average load ÷
+    -- priority (leads.tracker.level_count), minus what the member counts now.
     SELECT due.time_off_id,
            CASE WHEN due.switch_back
-                THEN COALESCE((SELECT ROUND(AVG(r.leads))::int FROM received r
-                               WHERE r.time_off_id = due.time_off_id), 0)
+                THEN COALESCE(
+                    (SELECT ROUND(AVG(col.load) / due.priority)::int FROM colleagues col
+                     WHERE col.time_off_id = due.time_off_id)
+                    - (due.leads_this_month + due.manual_adjustment), 0)
            END AS leads
     FROM due
 ), marked AS (
@@ -110,8 +122,10 @@ WITH due AS (
            NULL,
            'back from time off ' || due.starts_on || ' – ' || due.ends_on
              || CASE WHEN k.kind = %(adjustment)s
-                     THEN ': +' || marked.calibration
-                          || ', the average leads territory colleagues received meanwhile'
+                     THEN ': ' || CASE WHEN marked.calibration > 0 THEN '+' ELSE '' END
+                          || marked.calibration
+                          || ', level with the colleagues present this month'
+                          || ' (their average load ÷ priority ' || due.priority || ')'
                      ELSE '' END,
            NULL, %(now)s
     FROM due
@@ -134,14 +148,21 @@ def apply_time_off(*, today: dt.date, now: dt.datetime | None = None) -> TimeOff
       days). The round robin already skips them from that day
       (``assignment.time_off_due``); this makes it visible as inactive.
     - On the day they return (``ends_on + 1``) they are active again and their
-      manual adjustment rises by the leads their territory colleagues (same
-      role, sharing a territory) received meanwhile, on average, so they are
-      not flooded.
+      manual adjustment brings them level with the colleagues present this
+      month (same role, sharing a territory, active, login on, not away): their
+      count becomes the colleagues' average load ÷ their own priority
+      (``leads.tracker.level_count``), so they are neither flooded nor starved
+      (revops/lead-assignment-tracker, "Calibration after time off"). Within
+      one month that is what colleagues received meanwhile; across the 1st it
+      is only this month's leads, since the reset zeroed everyone's count (away
+      23 Nov – 4 Dec, colleagues at 2 on 5 Dec: +2, not the 12 they received).
+      The current period is opened first for members still in an older one, so
+      the calibration is not wiped by a late monthly reset.
     - Only members the job switched off are switched back on; a member who was
       already inactive stays as the team lead left them. Each step is marked
       on the TimeOff row, so running twice in a day changes nothing.
 
-    Issue 5 schedules it daily. Two statements whatever the number of members.
+    Issue 5 schedules it daily. Three statements whatever the number of members.
     """
     now = now or timezone.now()
     params: dict[str, Any] = {
@@ -151,6 +172,8 @@ def apply_time_off(*, today: dt.date, now: dt.datetime | None = None) -> TimeOff
         "adjustment": LedgerKind.ADJUSTMENT.value,
         "lead_kinds": [str(k) for k in LEAD_KINDS],
     }
+    params["period"] = month_start(today)
+    open_period(period=params["period"], now=now)
     with connection.cursor() as cursor:
         cursor.execute(_DEACTIVATE_SQL, params)
         off = cursor.fetchone()

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
@@ -18,9 +19,9 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from revopsweb.dates import company_today, current_month
+from revopsweb.dates import company_today, current_month, month_start
 
-from .assignment import pick_next, time_off_annotations, time_off_due, to_candidate
+from .assignment import away, pick_next, time_off_annotations, time_off_due, to_candidate
 from .ledger import ledger_event, open_period
 from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, Territory, TrackerMember
 
@@ -30,23 +31,58 @@ PREVIEW_SIZE = 20
 # --- Members ----------------------------------------------------------------
 
 
-def prefill_adjustment(*, role: str, territories: Iterable[Territory]) -> int:
-    """The mid-month level for a new member: where their colleagues stand.
+def level_count(*, loads: Sequence[int], priority: int) -> int:
+    """The count (leads this month + manual adjustment) at which a member of
+    ``priority`` is level with colleagues whose loads are ``loads``.
 
-    The rounded average of (leads this month + manual adjustment) of the active
-    members of ``role`` in those territories, so the joiner starts level
-    instead of being flooded (revops/lead-assignment-tracker: others have 50 →
-    add 50). Zero when there is nobody to be level with.
+    Load is count × priority and the round robin picks the lowest, so a member
+    is level when their count × priority equals the colleagues' average load:
+    count = average load ÷ priority, rounded half up (as PostgreSQL's ROUND,
+    which ``leads.time_off`` uses for the same rule). A priority-3 joiner
+    beside colleagues at 30 starts at 10 and then gets one lead for every
+    three each colleague gets; at 30 they would get nothing for a long while.
+    Zero when there is nobody to be level with.
     """
+    if not loads:
+        return 0
+    average = Decimal(sum(loads)) / len(loads)
+    return int((average / priority).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def present_colleague_loads(
+    *, role: str, territories: Iterable[Territory], today: dt.date
+) -> list[int]:
+    """Loads of the members of ``role`` in ``territories`` present this period:
+    active in the tracker, login on, not away on time off, counting this month.
+    One query."""
     in_territories = TrackerMember.objects.filter(territories__in=list(territories)).values("pk")
-    counts = list(
+    members = (
         TrackerMember.objects.filter(
-            role=role, is_active=True, pk__in=in_territories, period=current_month()
+            role=role,
+            is_active=True,
+            user__is_active=True,
+            pk__in=in_territories,
+            period=month_start(today),
         )
-        .annotate(level=F("leads_this_month") + F("manual_adjustment"))
-        .values_list("level", flat=True)
+        .select_related("user")
+        .annotate(**time_off_annotations(today))
     )
-    return round(sum(counts) / len(counts)) if counts else 0
+    return [m.load for m in members if not away(m)]
+
+
+def prefill_adjustment(
+    *, role: str, territories: Iterable[Territory], priority: int = 1, today: dt.date | None = None
+) -> int:
+    """The mid-month manual adjustment for a new member of ``priority``: the
+    count at which they start level with the colleagues present this month
+    (``level_count`` of ``present_colleague_loads``), so they are neither
+    flooded nor starved (revops/lead-assignment-tracker: others have 50 → add
+    50; at priority 3 beside colleagues at 30, add 10). One query.
+    """
+    loads = present_colleague_loads(
+        role=role, territories=territories, today=today or company_today()
+    )
+    return level_count(loads=loads, priority=priority)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tasks/<int:pk>/touch/", views.task_touch, name="task_touch"),
     path("tasks/<int:pk>/disqualify/", views.task_disqualify, name="task_disqualify"),
     path("tasks/<int:pk>/convert/", views.task_convert, name="task_convert"),
+    path("tasks/<int:pk>/undo-assignment/", views.task_undo_assignment, name="task_undo"),
     path("tracker/", views.tracker, name="tracker"),
     path("tracker/members/add/", views.member_add, name="member_add"),
     path("tracker/members/prefill/", views.member_prefill, name="member_prefill"),

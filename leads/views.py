@@ -29,8 +29,16 @@ from .forms import (
     TeamFilterForm,
     TimeOffForm,
     TouchForm,
+    UndoAssignmentForm,
 )
 from .intake import intake_task
+from .ledger import (
+    AlreadyUndone,
+    NothingToUndo,
+    latest_round_robin_assignment,
+    may_undo,
+    undo_task_assignment,
+)
 from .models import Task, TaskSource, Territory, TimeOff, TrackerMember, TrackerRole
 from .reset import last_period_figures
 from .task_actions import TaskClosedError, convert_task, disqualify_task, touch_task
@@ -149,9 +157,17 @@ def _get_task_for_user(request: StaffRequest, pk: int) -> Task:
     return get_object_or_404(tasks, pk=pk)
 
 
-def _task_context(task: Task, **forms: Any) -> dict[str, Any]:
+def _task_context(request: StaffRequest, task: Task, **forms: Any) -> dict[str, Any]:
+    assignment = latest_round_robin_assignment(task)
+    can_undo = (
+        assignment is not None
+        and not assignment.undone  # type: ignore[attr-defined]
+        and may_undo(request.user, assignment)
+    )
     return {
         "task": task,
+        "undo_assignment": assignment if can_undo else None,
+        "undo_form": forms.get("undo_form") or UndoAssignmentForm(),
         "events": list(task.events.select_related("actor", "assignee")),
         "touch_form": forms.get("touch_form") or TouchForm(),
         "disqualify_form": forms.get("disqualify_form") or DisqualifyForm(),
@@ -163,20 +179,22 @@ def _task_context(task: Task, **forms: Any) -> dict[str, Any]:
 @require_GET
 def task_detail(request: StaffRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
-    return render(request, "leads/task.html", _task_context(task))
+    return render(request, "leads/task.html", _task_context(request, task))
 
 
-def _after_action(request: StaffRequest, task: Task, message: str) -> HttpResponse:
-    messages.success(request, message)
+def _after_action(
+    request: StaffRequest, task: Task, message: str, *, level: int = messages.SUCCESS
+) -> HttpResponse:
+    messages.add_message(request, level, message)
     if request.htmx:
         task = _get_task_for_user(request, task.pk)
-        return render(request, "leads/task.html#task-work", _task_context(task))
+        return render(request, "leads/task.html#task-work", _task_context(request, task))
     return redirect("leads:task", pk=task.pk)
 
 
 def _invalid(request: StaffRequest, task: Task, **forms: Any) -> HttpResponse:
     template = "leads/task.html#task-work" if request.htmx else "leads/task.html"
-    return render(request, template, _task_context(task, **forms), status=400)
+    return render(request, template, _task_context(request, task, **forms), status=400)
 
 
 @require_POST
@@ -237,6 +255,26 @@ def task_convert(request: StaffRequest, pk: int) -> HttpResponse:
         form.add_error(None, str(exc))
         return _invalid(request, task, convert_form=form)
     return _after_action(request, task, "Opportunity created.")
+
+
+@require_POST
+def task_undo_assignment(request: StaffRequest, pk: int) -> HttpResponse:
+    """Team leads (their team) and managers undo a wrong round-robin assignment,
+    with a reason; a second undo says it was already undone."""
+    task = _get_task_for_user(request, pk)
+    form = UndoAssignmentForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, task, undo_form=form)
+    try:
+        undo_task_assignment(task=task, author=request.user, reason=form.cleaned_data["reason"])
+    except AlreadyUndone as exc:
+        return _after_action(request, task, str(exc), level=messages.INFO)
+    except NothingToUndo as exc:
+        form.add_error(None, str(exc))
+        return _invalid(request, task, undo_form=form)
+    return _after_action(
+        request, task, "Assignment undone: the task is back in the unassigned queue."
+    )
 
 
 # --- Tracker --------------------------------------------------------------------
@@ -415,11 +453,15 @@ def member_preview(request: StaffRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def member_prefill(request: StaffRequest) -> HttpResponse:
-    """The mid-month adjustment for the add-member form's role and territories."""
+    """The mid-month adjustment for the add-member form's role, territories and priority."""
     _require_lead(request)
     role = request.GET.get("role", TrackerRole.TAE)
     territories = Territory.objects.filter(pk__in=request.GET.getlist("territories"))
-    value = prefill_adjustment(role=role, territories=territories)
+    try:
+        priority = max(1, int(request.GET.get("priority", "1")))
+    except ValueError:
+        priority = 1
+    value = prefill_adjustment(role=role, territories=territories, priority=priority)
     return render(request, "leads/tracker.html#prefill", {"prefill": value})
 
 
@@ -439,7 +481,9 @@ def member_add(request: StaffRequest) -> HttpResponse:
     territories = list(data["territories"])
     adjustment = data["manual_adjustment"]
     if adjustment is None:
-        adjustment = prefill_adjustment(role=data["role"], territories=territories)
+        adjustment = prefill_adjustment(
+            role=data["role"], territories=territories, priority=data["priority"]
+        )
     member = add_member(
         user=data["user"],
         role=data["role"],

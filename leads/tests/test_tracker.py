@@ -228,14 +228,14 @@ def test_a_member_switched_off_by_hand_is_not_switched_back_on_by_time_off():
 
 
 def test_time_off_rule_uses_a_fixed_number_of_queries(django_assert_num_queries):
-    # savepoint, switch-off statement, switch-on statement, release
+    # savepoint, period opening, switch-off statement, switch-on statement, release
     for _ in range(5):
         _off(member(), "2026-03-10", "2026-03-20")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         apply_time_off(today=dt.date(2026, 3, 9))
     for _ in range(20):
         _off(member(), "2026-03-10", "2026-03-20")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         apply_time_off(today=dt.date(2026, 3, 21))
 
 
