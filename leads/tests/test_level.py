@@ -23,13 +23,13 @@ pytestmark = pytest.mark.django_db
 NOV_20 = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
 
 
-def _assign(n: int) -> list[int | None]:
-    """Assign ``n`` new tasks; the assignee ids in order."""
-    got: list[int | None] = []
+def _assign(n: int) -> list[int]:
+    """Assign ``n`` new tasks; the assignee ids in order (0: left unassigned)."""
+    got: list[int] = []
     for _ in range(n):
         task = TaskFactory.create()
         assign_task(task=task)
-        got.append(task.assignee_id)
+        got.append(task.assignee_id or 0)
     return got
 
 
