@@ -13,9 +13,10 @@ not in yet (data truth; sales/how-we-work, revops/lifecycle-analysis).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Max
+from django.db.models import Max, Min
 
 from revopsweb.dates import add_months, latest_complete_month, month_range
 
@@ -94,3 +95,20 @@ def revenue_month(*, today: dt.date) -> dt.date:
     """The month revenue figures read on ``today``: ``revenue_data_through``'s
     ``figures_month``. One query; pass the result down rather than calling twice."""
     return revenue_data_through(today=today).figures_month
+
+
+def first_paid_months(*, account_ids: Iterable[int]) -> dict[int, dt.date]:
+    """The first month each account paid anything (a monthly revenue row above
+    $0), derived from imported revenue, never a hand-kept field: the "initial
+    purchase" the TAE handover timing counts from (sales/account-allocation,
+    "typically 3 months after initial credit purchase"). Accounts that never
+    paid are absent. One query, on the (account, month, product) index.
+    """
+    rows = (
+        MonthlyRevenue.objects.filter(account_id__in=list(account_ids), amount__gt=0)
+        .values("account_id")
+        .annotate(first=Min("month"))
+        .values_list("account_id", "first")
+        .order_by()
+    )
+    return dict(rows)

@@ -141,11 +141,15 @@ def revenue_csv(request: StaffRequest) -> HttpResponse:
     return response
 
 
-def _quarter(request: StaffRequest) -> dt.date:
+def _quarter(request: StaffRequest, *, data: RevenueDataThrough) -> dt.date:
+    """The quarter asked for, never one with no imported month (its ARR would
+    read as churned); by default the quarter of the latest imported month."""
+    latest = quarter_start(data.figures_month)
     try:
-        return parse_quarter(request.GET.get("quarter", ""))
+        asked = parse_quarter(request.GET.get("quarter", ""))
     except ValueError:
-        return quarter_start(company_today())
+        return latest
+    return min(asked, latest)
 
 
 @require_GET
@@ -155,15 +159,15 @@ def quota(request: StaffRequest) -> HttpResponse:
     sees_all = user.is_team_lead_or_manager
     if not sees_all and not user.has_role(Role.TAM):
         raise PermissionDenied
-    quarter = _quarter(request)
-    today = company_today()
-    current = quarter_start(today)
-    data = revenue_data_through(today=today)
+    data = revenue_data_through(today=company_today())
+    # Quarters offered stop at the data, as the revenue page's months do.
+    latest = quarter_start(data.figures_month)
+    quarter = _quarter(request, data=data)
     through = data.month or add_months(quarter, 2)
     # Leads and managers see every active TAM (tam_quotas' default), others their own row.
     rows = tam_quotas(quarter=quarter, tams=None if sees_all else [user], through=through)
     teams = _teams(rows, quarter) if sees_all else []
-    quarters = [quarter_label(add_months(current, -3 * i)) for i in range(PAST_QUARTERS + 1)]
+    quarters = [quarter_label(add_months(latest, -3 * i)) for i in range(PAST_QUARTERS + 1)]
     chart = {
         "labels": [r.user.name for r in rows],
         "attainment": [number(r.attainment) for r in rows],

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
@@ -19,7 +20,7 @@ from accounts.models import Account
 from accounts.segments import Segment, refresh_top_accounts, segments_of, with_revenue
 from accounts.tests.factories import AccountFactory, revops, tam
 from billing.quota import tam_quotas
-from billing.revenue_data import revenue_data_through
+from billing.revenue_data import first_paid_months, revenue_data_through
 from billing.tests.factories import MonthlyRevenueFactory
 from revopsweb.dates import parse_quarter
 
@@ -165,3 +166,39 @@ def test_revenue_page_links_forward_from_an_earlier_month(client, on_2_december)
     client.force_login(revops())
     response = client.get(reverse("billing:revenue") + "?month=2026-09")
     assert response.context["next_month"] == "2026-10"
+
+
+def test_the_first_paid_month_is_the_first_month_with_a_paid_amount():
+    customer = AccountFactory.create()
+    MonthlyRevenueFactory.create(account=customer, month=dt.date(2026, 8, 1), amount=Decimal(0))
+    for month in (SEP, OCT):
+        MonthlyRevenueFactory.create(account=customer, month=month, amount=Decimal(500))
+    never_paid = AccountFactory.create()
+    MonthlyRevenueFactory.create(account=never_paid, month=SEP, amount=Decimal(0))
+
+    assert first_paid_months(account_ids=[customer.pk, never_paid.pk]) == {customer.pk: SEP}
+
+
+def test_the_quota_page_offers_no_quarter_without_an_imported_month(client, time_machine):
+    # 2 October: revenue through August, so 2026Q4 has no month in yet.
+    time_machine.move_to(dt.datetime(2026, 10, 2, 12, tzinfo=dt.UTC), tick=False)
+    owner = tam()
+    customer = AccountFactory.create(owner=owner, owner_role="TAM", am_managed=True)
+    for month in (dt.date(2026, 7, 1), dt.date(2026, 8, 1)):
+        MonthlyRevenueFactory.create(account=customer, month=month)
+    client.force_login(owner)
+
+    asked = client.get(reverse("billing:quota") + "?quarter=2026Q4")
+    default = client.get(reverse("billing:quota"))
+
+    assert asked.context["quarter"] == default.context["quarter"] == "2026Q3"
+    assert "2026Q4" not in default.context["quarters"]
+    assert "Revenue through August 2026 (September not imported yet)." in default.text
+
+
+def test_the_reports_refuse_a_month_or_quarter_not_imported_yet(on_2_december):
+    paid_september_and_october()
+    with pytest.raises(CommandError, match="November 2026 is not imported yet"):
+        call_command("revenue_report", "--month", "2026-11")
+    with pytest.raises(CommandError, match="2027Q1 has no imported month yet"):
+        call_command("quota_report", "--quarter", "2027Q1")

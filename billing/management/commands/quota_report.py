@@ -6,7 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.reports import quota_report
-from revopsweb.dates import parse_quarter
+from billing.revenue_data import revenue_data_through
+from revopsweb.dates import company_today, parse_quarter
 
 
 class Command(BaseCommand):
@@ -21,6 +22,12 @@ class Command(BaseCommand):
             quarter = parse_quarter(options["quarter"])
         except ValueError as exc:
             raise CommandError(f"--quarter: {exc}") from exc
+        data = revenue_data_through(today=company_today())
+        if data.month is None or quarter > data.month:
+            # No month of the quarter imported: its ARR would read as churned.
+            raise CommandError(
+                f"--quarter: {options['quarter']} has no imported month yet. {data.note}"
+            )
         report = quota_report(quarter=quarter)
         if options["json"]:
             self.stdout.write(json.dumps(report))

@@ -6,7 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.reports import revenue_report
-from revopsweb.dates import parse_month
+from billing.revenue_data import revenue_data_through
+from revopsweb.dates import company_today, parse_month
 
 
 class Command(BaseCommand):
@@ -22,6 +23,10 @@ class Command(BaseCommand):
             month = parse_month(options["month"])
         except ValueError as exc:
             raise CommandError(f"--month: {exc}") from exc
+        data = revenue_data_through(today=company_today())
+        if data.month is None or month > data.month:
+            # A month with no import would read as everyone churning.
+            raise CommandError(f"--month: {month:%B %Y} is not imported yet. {data.note}")
         report = revenue_report(month=month, adjusted=options["adjusted"])
         if options["json"]:
             self.stdout.write(json.dumps(report))
