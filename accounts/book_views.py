@@ -41,7 +41,7 @@ from .books import (
 from .books import (
     allocation_queue as build_allocation_queue,
 )
-from .churn import churn_risk_account_ids, suggested_account_ids
+from .extensions import account_panels, account_set
 from .http import StaffRequest
 from .imports import import_accounts, import_snapshots
 from .models import (
@@ -142,8 +142,8 @@ def my_book(request: StaffRequest) -> HttpResponse:
         accounts=accounts,
         sparklines=mrr_history(ids, today=today, month=month),
         paid=paid_core_products(ids, today=today, month=month),
-        churn_risk=churn_risk_account_ids(Account.objects.filter(pk__in=ids)),
-        churn_suggested=suggested_account_ids(Account.objects.filter(pk__in=ids)),
+        churn_risk=account_set("churn_risk", Account.objects.filter(pk__in=ids)),
+        churn_suggested=account_set("churn_suggested", Account.objects.filter(pk__in=ids)),
         totals=book_totals(owner, today=today, month=month),
         owners=viewable_book_owners(request.user),
         month=month,
@@ -175,7 +175,7 @@ def book_export(request: StaffRequest) -> HttpResponse:
     accounts = list(rows)
     ids = [a.pk for a in accounts]
     paid = paid_core_products(ids, today=today, month=ctx["through"].figures_month)
-    risk = churn_risk_account_ids(Account.objects.filter(pk__in=ids))
+    risk = account_set("churn_risk", Account.objects.filter(pk__in=ids))
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="book-{owner.pk}-{today}.csv"'
     writer = csv.writer(response)
@@ -286,7 +286,9 @@ def _account_context(
     ctx = {
         "segments": [Segment.LABELS[s] for s in segments_of(account)],
         "paid": paid_core_products([account.pk], today=today, month=last).get(account.pk, []),
-        "churn_risk": account.pk in churn_risk_account_ids(Account.objects.filter(pk=account.pk)),
+        "churn_risk": account.pk
+        in account_set("churn_risk", Account.objects.filter(pk=account.pk)),
+        "panels": account_panels(),
         "chart": chart,
         "history": account.ownership_changes.select_related(
             "previous_owner", "new_owner", "changed_by"

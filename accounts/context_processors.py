@@ -10,8 +10,8 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("accounts:my_book", "My book"),
     ("leads:my_tasks", "Tasks"),
     ("leads:tracker", "Round robin tracker"),
-    ("accounts:handovers", "Handovers"),
-    ("accounts:churn_review", "Churn review"),
+    ("handovers:list", "Handovers"),
+    ("churn:review", "Churn review"),
     ("billing:revenue", "Revenue"),
     ("billing:quota", "Quota"),
 )

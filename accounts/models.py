@@ -517,26 +517,3 @@ class TopAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} #{self.rank}: {self.account_id}"
-
-
-# Churn risk (issue 8) and handovers (issue 7) live in their own modules;
-# importing them here registers their models with the accounts app.
-from .churn_models import (  # noqa: E402
-    ChurnRetro,
-    ChurnRiskFlag,
-    ChurnSignal,
-    Escalation,
-    WeeklyStatusUpdate,
-)
-from .handover_models import Handover, HandoverEvent, OnboardingCheck  # noqa: E402
-
-__all__ = [
-    "ChurnRetro",
-    "ChurnRiskFlag",
-    "ChurnSignal",
-    "Escalation",
-    "Handover",
-    "HandoverEvent",
-    "OnboardingCheck",
-    "WeeklyStatusUpdate",
-]

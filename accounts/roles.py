@@ -36,7 +36,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     Role.MANAGER: ("view", "add", "change"),
     Role.REVOPS: ("view", "add", "change", "delete"),
 }
-ROLE_APPS = ("accounts", "billing", "leads", "revopsweb")
+ROLE_APPS = ("accounts", "handovers", "churn", "billing", "leads", "revopsweb")
 
 
 def ensure_role_groups() -> None:

@@ -20,7 +20,7 @@ Segment rules follow sales/automations (Vitally segmentation playbooks):
 - First payment forecasted this month: never paid (no positive revenue row),
   current billing period ends after today and forecasted MRR > $1.
 - Top 40 by ARR: the 40 accounts with the highest positive ARR (ties by id).
-- Churn risk: an open churn-risk flag; see ``accounts.churn.churn_risk_account_ids``.
+- Churn risk: an open churn-risk flag; see ``accounts.churn.review.churn_risk_account_ids`` (registered as the "churn_risk" account set, ``accounts.extensions``).
 """
 
 from __future__ import annotations
@@ -54,11 +54,6 @@ from django.utils import timezone
 from billing.models import PAID_PRODUCT_MIN, MonthlyRevenue, Product
 from billing.revenue_data import revenue_month
 from revopsweb.dates import add_months, quarter_start
-
-# Handovers and churn still import these from here until they move into their
-# own apps (issue 13); then they import revopsweb.dates and this goes.
-from revopsweb.dates import latest_complete_month as latest_complete_month
-from revopsweb.dates import quarter_end as quarter_end
 
 from .models import Account, AccountPlan, Plan, TopAccount
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import book_views, churn_views, handover_views
+from . import book_views
 
 app_name = "accounts"
 
@@ -32,48 +32,4 @@ urlpatterns = [
         name="account_ready_to_move",
     ),
     path("plans/<int:pk>/", book_views.plan_edit, name="plan"),
-    # Handovers (issue 7): accounts/handover_views.py
-    path("handovers/", handover_views.handover_list, name="handovers"),
-    path("handovers/<int:pk>/", handover_views.handover_detail, name="handover"),
-    path(
-        "handovers/<int:pk>/step/<slug:step>/", handover_views.handover_step, name="handover_step"
-    ),
-    path(
-        "handovers/<int:pk>/checklist/",
-        handover_views.handover_checklist,
-        name="handover_checklist",
-    ),
-    path("handovers/<int:pk>/notes/", handover_views.handover_notes, name="handover_notes"),
-    path(
-        "handovers/<int:pk>/onboarding/",
-        handover_views.handover_onboarding,
-        name="handover_onboarding",
-    ),
-    path(
-        "accounts/<int:pk>/handover/",
-        handover_views.handover_propose,
-        name="handover_propose",
-    ),
-    path(
-        "accounts/<int:pk>/onboarding/",
-        handover_views.account_onboarding,
-        name="account_onboarding",
-    ),
-    path(
-        "accounts/<int:pk>/tam-overlay/",
-        handover_views.account_tam_overlay,
-        name="account_tam_overlay",
-    ),
-    path("churn/", churn_views.churn_review, name="churn_review"),
-    path("churn/review.csv", churn_views.churn_review_csv, name="churn_review_csv"),
-    path("churn/accounts/<int:account_id>/flag/", churn_views.churn_flag, name="churn_flag"),
-    path("churn/flags/<int:flag_id>/status/", churn_views.churn_status, name="churn_status"),
-    path("churn/flags/<int:flag_id>/escalate/", churn_views.churn_escalate, name="churn_escalate"),
-    path("churn/flags/<int:flag_id>/close/", churn_views.churn_close, name="churn_close"),
-    path("churn/flags/<int:flag_id>/retro/", churn_views.churn_retro, name="churn_retro"),
-    path(
-        "api/accounts/<str:organization_id>/snapshots",
-        churn_views.snapshot_api,
-        name="snapshot_api",
-    ),
 ]

@@ -110,7 +110,7 @@ def _full_scan() -> None:
 
 def run(*, accounts: int) -> dict[str, float]:
     """Time the nightly signal job over ``accounts`` accounts; print and return the figures."""
-    from accounts.churn import detect_churn_signals
+    from accounts.churn.signals import detect_churn_signals
     from accounts.models import Account, AccountSnapshot
     from billing.models import MonthlyRevenue
 

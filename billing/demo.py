@@ -12,7 +12,14 @@ import random
 from collections.abc import Iterator
 from decimal import Decimal
 
-from accounts.demo import REACTIVATED_LEVEL, AccountProfile, DemoContext, insert_rows, truncate
+from accounts.demo import (
+    REACTIVATED_LEVEL,
+    AccountProfile,
+    DemoContext,
+    DemoStep,
+    insert_rows,
+    truncate,
+)
 from accounts.models import Plan
 
 from .catalog import ensure_product_catalog
@@ -135,3 +142,21 @@ def _revenue_rows(
                     cents = round(amount * share * 100)
                     if cents > 0:
                         yield account_id, product_id, months[month], Decimal(cents).scaleb(-2)
+
+
+def demo_steps() -> list[DemoStep]:
+    """Billing's seed_demo steps: monthly revenue, then credits and consolidations."""
+    from .demo_adjustments import seed_adjustments
+
+    return [
+        DemoStep("revenue", seed_revenue, reset_revenue, order=30),
+        DemoStep(
+            "adjustments",
+            lambda ctx: {
+                "credits and consolidations": seed_adjustments(
+                    rng=ctx.rng("adjustments"), today=ctx.today
+                )
+            },
+            order=40,
+        ),
+    ]

@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "axes",
     "revopsweb",
     "accounts",
+    "accounts.handovers",
+    "accounts.churn",
     "billing",
     "leads",
 ]
@@ -219,7 +221,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Nightly churn early-warning signals, after the usage snapshots have landed.
     "detect-churn-signals": {
-        "task": "accounts.tasks.detect_churn_signals",
+        "task": "accounts.churn.tasks.detect_churn_signals_task",
         "schedule": crontab(hour=2, minute=30),
     },
     # Time off first, early in the morning: members leaving today are off
@@ -237,7 +239,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Re-rank the Top 40 by ARR into its cache (pages rank live when a month
     # has no cached ranking; this keeps them fast at 100k accounts).
     "refresh-top-accounts": {
-        "task": "accounts.tasks.refresh_top_accounts",
+        "task": "accounts.tasks.refresh_top_accounts_task",
         "schedule": 60 * 60,
     },
     # Revenue page: new data version and the current month computed ahead of

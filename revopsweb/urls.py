@@ -20,6 +20,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("accounts.handovers.urls")),
+    path("", include("accounts.churn.urls")),
     path("", include("leads.urls")),
     path("", include("billing.urls")),
 ]

@@ -43,6 +43,8 @@ echo "== ruff"
 "$VENV/bin/ruff" format --check .
 echo "== mypy"
 "$VENV/bin/mypy" .
+echo "== import contracts"
+"$VENV/bin/lint-imports"
 
 # The quick start, proved on its own engine and settings: a fresh embedded
 # PostgreSQL, no Redis (database cache, folder broker), every page for every

@@ -10,8 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.churn import flag_account
-from accounts.churn_models import ChurnSignal, SignalKind
 from accounts.models import (
     Account,
     AccountPlan,
@@ -98,23 +96,6 @@ def test_my_book_lists_only_my_accounts_with_revenue_and_badges(client):
     assert "$36,000" in content
     assert "Session Replay" in content and "<svg" in content
     assert "Missing" in content  # no plan this quarter
-
-
-def test_my_book_marks_flagged_accounts_and_suggests_ones_with_signals(client):
-    me = tam()
-    flagged = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Flagged Inc")
-    signalled = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Signalled Inc")
-    AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Quiet Inc")
-    flag_account(account=flagged, by=me, triggers="Usage down 40%")
-    ChurnSignal.objects.create(
-        account=signalled, kind=SignalKind.HEALTH_POOR, detected_on=dt.date(2026, 11, 1)
-    )
-    client.force_login(me)
-    response = client.get(reverse("accounts:my_book"))
-    rows = {a.name: a.pk for a in response.context["accounts"]}
-    assert response.context["churn_risk"] == {rows["Flagged Inc"]}
-    assert response.context["churn_suggested"] == {rows["Signalled Inc"]}
-    assert reverse("accounts:churn_flag", args=[signalled.pk]) in response.content.decode()
 
 
 def test_my_book_htmx_request_returns_only_the_table(client):

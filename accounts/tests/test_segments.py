@@ -157,7 +157,7 @@ def test_pages_read_the_cached_ranking_when_the_month_has_one():
 
 
 def test_the_refresh_job_records_its_run():
-    from accounts.tasks import refresh_top_accounts as task
+    from accounts.tasks import refresh_top_accounts_task as task
     from revopsweb.models import JobRun
 
     give_arr(AccountFactory.create(), 1200)

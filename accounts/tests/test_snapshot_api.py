@@ -19,7 +19,7 @@ def token():
 
 def _post(client, org, body, token):
     return client.post(
-        reverse("accounts:snapshot_api", args=[org]),
+        reverse("churn:snapshot_api", args=[org]),
         data=body,
         content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},
@@ -87,7 +87,7 @@ def test_a_token_of_another_scope_is_refused(client):
 def test_get_is_not_allowed(client, token):
     AccountFactory.create(organization_id="org_1")
     response = client.get(
-        reverse("accounts:snapshot_api", args=["org_1"]),
+        reverse("churn:snapshot_api", args=["org_1"]),
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 405

@@ -40,7 +40,7 @@ def test_a_failing_job_is_reported_and_the_others_still_run(monkeypatch, capsys)
 
 
 def test_only_the_named_jobs_run():
-    call_command("run_scheduled_jobs", "accounts.tasks.detect_churn_signals")
+    call_command("run_scheduled_jobs", "accounts.churn.tasks.detect_churn_signals_task")
 
     assert list(JobRun.objects.values_list("job", "outcome")) == [
         ("detect_churn_signals", JobRun.Outcome.SUCCEEDED)

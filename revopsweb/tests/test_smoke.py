@@ -73,7 +73,8 @@ def test_revops_uses_the_admin_without_superuser_rights(client, demo_company):
 
 
 def test_every_detail_page_renders_for_a_manager(client, demo_company):
-    from accounts.models import Account, AccountPlan, Handover
+    from accounts.handovers.models import Handover
+    from accounts.models import Account, AccountPlan
     from leads.models import Task
 
     client.force_login(User.objects.get(email="manager@demo.revopsweb.test"))
@@ -84,9 +85,9 @@ def test_every_detail_page_renders_for_a_manager(client, demo_company):
     assert account and task and handover and plan, "the demo company seeds each kind"
     urls = [
         reverse("accounts:account", args=[account.pk]),
-        reverse("accounts:churn_flag", args=[account.pk]),
+        reverse("churn:flag", args=[account.pk]),
         reverse("accounts:plan", args=[plan.pk]),
-        reverse("accounts:handover", args=[handover.pk]),
+        reverse("handovers:detail", args=[handover.pk]),
         reverse("leads:task", args=[task.pk]),
     ]
     for url in urls:
@@ -94,7 +95,7 @@ def test_every_detail_page_renders_for_a_manager(client, demo_company):
 
 
 def test_the_quick_starts_database_step_seeds_and_runs_every_scheduled_job_once(client):
-    from accounts.models import ChurnSignal
+    from accounts.churn.models import ChurnSignal
     from billing.cache import _history_name, cached_only
     from billing.quota import latest_revenue_month
     from revopsweb.models import JobRun
@@ -107,7 +108,7 @@ def test_the_quick_starts_database_step_seeds_and_runs_every_scheduled_job_once(
     # The first page a newcomer opens already shows the nightly job's work...
     assert ChurnSignal.objects.filter(cleared_on__isnull=True).exists()
     client.force_login(User.objects.get(email="manager@demo.revopsweb.test"))
-    suggested = client.get(reverse("accounts:churn_review")).context["suggested"]
+    suggested = client.get(reverse("churn:review")).context["suggested"]
     assert len(suggested) > 0
     # ...and the revenue page is warm: the hourly job computed the history.
     latest = latest_revenue_month()

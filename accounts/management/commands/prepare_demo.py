@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import OperationalError, connection
 
 from accounts import demo
+from accounts.demo_staff import demo_staff_exists
 from accounts.models import Account
 from revopsweb import schedule
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         self._step(f"Database migrated ({settings.DATABASES['default']['NAME']})", started)
 
         started = time.perf_counter()
-        new = not Account.objects.exists() and not demo.demo_staff_exists()
+        new = not Account.objects.exists() and not demo_staff_exists()
         if new:
             call_command("seed_demo", accounts=accounts, verbosity=0)
             self._step(

@@ -10,49 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import demo as accounts_demo
-from accounts.demo import DemoContext, DemoStep
-from accounts.demo_books import seed_books
-from accounts.demo_churn import seed_churn
-from accounts.demo_handovers import seed_handovers
+from accounts.demo import DemoContext, installed_demo_steps
+from accounts.demo_staff import demo_staff_exists
 from accounts.models import Account
-from billing import demo as billing_demo
-from billing.demo_adjustments import seed_adjustments
-from leads import demo_tasks
 from revopsweb.dates import company_today
-
-# The seeding steps, in order. A feature adds its demo data by appending one
-# entry (e.g. DemoStep("tasks", leads.demo.seed_tasks, leads.demo.reset_tasks));
-# a step reads what earlier ones left in the DemoContext and draws from
-# ctx.rng(its name), so appending never changes the data of earlier steps.
-# --reset runs the reset functions in reverse order.
-STEPS: list[DemoStep] = [
-    DemoStep("staff", accounts_demo.seed_staff, accounts_demo.reset_staff),
-    DemoStep("accounts", accounts_demo.seed_accounts, accounts_demo.reset_accounts),
-    DemoStep("revenue", billing_demo.seed_revenue, billing_demo.reset_revenue),
-    DemoStep(
-        "adjustments",
-        lambda ctx: {
-            "credits and consolidations": seed_adjustments(
-                rng=ctx.rng("adjustments"), today=ctx.today
-            )
-        },
-    ),
-    # Rows of the steps below hang off accounts, so resetting accounts clears
-    # them. Churn writes its warning-pattern snapshots before books fills the
-    # other accounts' weekly history (both skip weeks that already exist).
-    DemoStep(
-        "churn", lambda ctx: {"churn rows": seed_churn(rng=ctx.rng("churn"), today=ctx.today)}
-    ),
-    DemoStep(
-        "books",
-        lambda ctx: {"plans, notes, snapshots": seed_books(rng=ctx.rng("books"), today=ctx.today)},
-    ),
-    DemoStep("tasks", demo_tasks.seed_tasks_step, demo_tasks.reset_tasks),
-    DemoStep(
-        "handovers",
-        lambda ctx: {"handover rows": seed_handovers(rng=ctx.rng("handovers"), today=ctx.today)},
-    ),
-]
 
 
 class Command(BaseCommand):
@@ -101,15 +62,16 @@ class Command(BaseCommand):
             raise CommandError("--accounts must be 0 or more.")
         if months < 1:
             raise CommandError("--months must be 1 or more.")
+        steps = installed_demo_steps()
         started = time.perf_counter()
         timings: list[tuple[str, dict[str, int], float]] = []
         # One transaction: a failed or interrupted seed leaves the database as it was.
         with transaction.atomic():
             if reset:
-                for step in reversed(STEPS):
+                for step in reversed(steps):
                     if step.reset is not None:
                         step.reset()
-            elif Account.objects.exists() or accounts_demo.demo_staff_exists():
+            elif Account.objects.exists() or demo_staff_exists():
                 if if_empty:
                     self.stdout.write(
                         "Accounts already exist; seed_demo --if-empty leaves them alone."
@@ -127,7 +89,7 @@ class Command(BaseCommand):
                 today=company_today(now=now),
                 now=now,
             )
-            for step in STEPS:
+            for step in steps:
                 step_started = time.perf_counter()
                 counts = step.run(ctx)
                 timings.append((step.name, counts, time.perf_counter() - step_started))

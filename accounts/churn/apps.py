@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ChurnConfig(AppConfig):
+    """Churn risk: early-warning signals, flags, the weekly review, retros."""
+
+    name = "accounts.churn"
+    label = "churn"
+    verbose_name = "Churn risk"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts.extensions import register_account_set
+
+        from .review import churn_risk_account_ids, suggested_account_ids
+
+        register_account_set("churn_risk", churn_risk_account_ids)
+        register_account_set("churn_suggested", suggested_account_ids)

@@ -1,0 +1,216 @@
+"""Demo churn data: weekly snapshots with warning patterns, flags with their history.
+
+Wired into ``manage.py seed_demo`` by the lead; it works on the accounts and
+users the demo company already has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.churn.flags import LEADERSHIP_ARR, monday
+from accounts.churn.models import (
+    ChurnRetro,
+    ChurnRiskFlag,
+    Escalation,
+    EscalationTeam,
+    FlagStatus,
+    RootCause,
+    Severity,
+    StatusTrend,
+    WeeklyStatusUpdate,
+)
+from accounts.churn.signals import detect_churn_signals
+from accounts.demo import DemoStep
+from accounts.models import Account, AccountSnapshot, Activity, ActivityKind, Health
+from billing.models import MonthlyRevenue
+from revopsweb.dates import latest_complete_month
+
+SNAPSHOT_WEEKS = 12
+OPEN_FLAGS = 8
+CLOSED_FLAGS = 6
+
+_TRIGGERS = [
+    "Usage down 35% since last month, no seasonal reason",
+    "Champion left; no replacement relationship yet",
+    "Asked for a full data export",
+    "Health poor for 5 weeks; support tickets spiking",
+    "Renewal in 60 days and no reply for a month",
+    "Payment failed and no response",
+]
+_TRIED = [
+    "Emailed the new engineering lead, offered a config review",
+    "Had a call with the champion's replacement",
+    "Shared a cost-optimisation plan",
+    "Ran a workshop on session replay",
+]
+
+
+def _at(day: dt.date, hour: int = 15) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=timezone.get_current_timezone())
+
+
+@transaction.atomic
+def seed_churn(*, rng: random.Random, today: dt.date) -> int:
+    """Create churn demo data for owned accounts; return how many rows were created.
+
+    Snapshots for 12 weeks (some with poor health, ticket spikes, billing
+    visits), open flags with weekly updates, escalations and recovery calls,
+    and closed flags (saved and churned, one churned without a retro, overdue).
+    Not idempotent: run it once on a fresh demo database (existing snapshot
+    weeks are left alone).
+    """
+    accounts = list(
+        Account.objects.filter(owner__isnull=False).select_related("owner").order_by("id")[:200]
+    )
+    if not accounts:
+        return 0
+    rng.shuffle(accounts)
+    created = 0
+    this_monday = monday(today)
+
+    # Weekly snapshots: most accounts healthy, a few showing the warning patterns.
+    snapshots = []
+    for index, account in enumerate(accounts[:60]):
+        pattern = index % 6
+        for n in range(SNAPSHOT_WEEKS):
+            week = this_monday - dt.timedelta(weeks=SNAPSHOT_WEEKS - 1 - n)
+            recent = n >= SNAPSHOT_WEEKS - 5
+            snapshots.append(
+                AccountSnapshot(
+                    account=account,
+                    week=week,
+                    health=Health.POOR if pattern == 0 and recent else rng.choice(["good", "fair"]),
+                    active_users_30d=(1 if pattern == 1 else rng.randint(4, 60)),
+                    events=int(
+                        rng.randint(80_000, 120_000) * (0.5 if pattern == 2 and recent else 1)
+                    ),
+                    support_tickets=(
+                        12 if pattern == 3 and n == SNAPSHOT_WEEKS - 1 else rng.randint(1, 4)
+                    ),
+                    billing_page_visits=(5 if pattern == 4 and n == SNAPSHOT_WEEKS - 1 else 0),
+                )
+            )
+    created += len(AccountSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True))
+
+    flagged = accounts[60 : 60 + OPEN_FLAGS + CLOSED_FLAGS]
+    mrr = dict(
+        MonthlyRevenue.objects.filter(account__in=flagged, month=latest_complete_month(today))
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "total")
+    )
+
+    flags = []
+    for index, account in enumerate(flagged):
+        is_open = index < OPEN_FLAGS
+        raised_on = today - dt.timedelta(
+            days=rng.randint(3, 45) if is_open else rng.randint(40, 170)
+        )
+        arr = (mrr.get(account.pk) or Decimal(rng.randint(1_500, 9_000))) * 12
+        closed_at = None
+        status = FlagStatus.OPEN
+        if not is_open:
+            status = FlagStatus.RESOLVED if index % 2 else FlagStatus.CHURNED
+            closed_at = _at(min(today, raised_on + dt.timedelta(days=rng.randint(14, 35))))
+        if index == OPEN_FLAGS + CLOSED_FLAGS - 2:  # a recent churn whose retro is overdue
+            status, closed_at = FlagStatus.CHURNED, _at(today - dt.timedelta(days=10))
+        flags.append(
+            ChurnRiskFlag(
+                account=account,
+                raised_by=account.owner,
+                raised_at=_at(raised_on, 10),
+                arr_at_flag=arr,
+                triggers=rng.choice(_TRIGGERS),
+                known="Customer mentioned budget review in the last call.",
+                help_needed="An exec sponsor call" if arr > LEADERSHIP_ARR else "",
+                owner_actions="Booked a recovery call; preparing an optimisation plan.",
+                severity=Severity.SERIOUS if index % 3 == 0 else Severity.ELEVATED,
+                status=status,
+                closed_at=closed_at,
+                closed_by=account.owner if closed_at else None,
+            )
+        )
+    flags = ChurnRiskFlag.objects.bulk_create(flags)
+    created += len(flags)
+
+    updates, escalations, calls, retros = [], [], [], []
+    for index, flag in enumerate(flags):
+        raised_on = flag.raised_at.date()
+        end = flag.closed_at.date() if flag.closed_at else today
+        week = monday(raised_on) + dt.timedelta(weeks=1)
+        # Skip this week's update on some open flags, so the review shows "missing".
+        while week <= end and not (flag.is_open and week == this_monday and index % 2):
+            updates.append(
+                WeeklyStatusUpdate(
+                    flag=flag,
+                    author=flag.raised_by,
+                    week=week,
+                    tried=rng.choice(_TRIED),
+                    working="They joined the call; usage steady this week.",
+                    trend=rng.choice(list(StatusTrend.values)),
+                    posted_at=_at(week + dt.timedelta(days=1)),
+                )
+            )
+            week += dt.timedelta(weeks=1)
+        if index % 2 == 0:
+            calls.append(
+                Activity(
+                    account=flag.account,
+                    kind=ActivityKind.CALL,
+                    author=flag.raised_by,
+                    occurred_at=flag.raised_at + dt.timedelta(hours=rng.randint(4, 40)),
+                    summary="Recovery call",
+                )
+            )
+        if index % 3 == 0:
+            escalations.append(
+                Escalation(
+                    flag=flag,
+                    team=EscalationTeam.LEADERSHIP
+                    if flag.arr_at_flag > LEADERSHIP_ARR
+                    else EscalationTeam.PRODUCT,
+                    person="Simon" if flag.arr_at_flag > LEADERSHIP_ARR else "Replay PM",
+                    escalated_by=flag.raised_by,
+                    escalated_at=flag.raised_at + dt.timedelta(days=3),
+                    note="Joined the customer call.",
+                )
+            )
+        if (
+            flag.status == FlagStatus.CHURNED
+            and flag.closed_at
+            and flag.closed_at.date() < today - dt.timedelta(days=14)
+        ):
+            retros.append(
+                ChurnRetro(
+                    flag=flag,
+                    what_happened="Moved analytics in-house after a budget cut.",
+                    root_cause=rng.choice(list(RootCause.values)),
+                    learnings="Multi-thread earlier; we only knew one engineer.",
+                    written_by=flag.raised_by,
+                    written_at=flag.closed_at + dt.timedelta(days=3),
+                )
+            )
+    created += len(WeeklyStatusUpdate.objects.bulk_create(updates))
+    created += len(Escalation.objects.bulk_create(escalations))
+    created += len(Activity.objects.bulk_create(calls))
+    created += len(ChurnRetro.objects.bulk_create(retros))
+    created += detect_churn_signals(now=_at(today, 12))
+    return created
+
+
+def demo_steps() -> list[DemoStep]:
+    """This app's seed_demo step (found by ``accounts.demo.installed_demo_steps``)."""
+    return [
+        DemoStep(
+            "churn",
+            lambda ctx: {"churn rows": seed_churn(rng=ctx.rng("churn"), today=ctx.today)},
+            order=50,
+        )
+    ]

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from accounts.churn.signals import detect_churn_signals
+from revopsweb.jobs import run_job
+
+
+class Command(BaseCommand):
+    help = "Recompute churn early-warning signals for every account (the nightly job)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        run = run_job("detect_churn_signals", detect_churn_signals)
+        self.stdout.write(f"detect_churn_signals: {run.outcome}, {run.rows_affected} rows changed")

@@ -1,0 +1,234 @@
+"""The churn-risk segment and the weekly at-risk review (customer-success
+"Churn risk", "Weekly at-risk review"): which accounts are flagged or
+suggested, the review grouped by owner, overdue retros, the trend chart.
+Read-only; each function a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.books import is_owner_lead_or_manager
+from accounts.models import Account, Activity, User
+
+from .flags import (
+    LEADERSHIP_ARR,
+    NO_IMPROVEMENT_WEEKS,
+    RECOVERY_CALL_HOURS,
+    RECOVERY_CALL_KINDS,
+    RETRO_DUE_DAYS,
+    TREND_WEEKS,
+    monday,
+)
+from .models import (
+    ChurnRiskFlag,
+    ChurnSignal,
+    Escalation,
+    EscalationTeam,
+    FlagStatus,
+    Severity,
+    StatusTrend,
+    WeeklyStatusUpdate,
+)
+
+
+def _flagged() -> Exists:
+    return Exists(ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN))
+
+
+def _suggested(queryset: QuerySet[Account]) -> QuerySet[Account]:
+    """The accounts of ``queryset`` with an open signal but no open flag."""
+    signals = ChurnSignal.objects.filter(account=OuterRef("pk"), cleared_on__isnull=True)
+    return queryset.filter(Exists(signals), ~_flagged())
+
+
+def churn_risk_account_ids(queryset: QuerySet[Account]) -> set[int]:
+    """Ids of the accounts in ``queryset`` that are in the churn-risk segment (one query)."""
+    return set(queryset.filter(_flagged()).values_list("pk", flat=True))
+
+
+def suggested_account_ids(queryset: QuerySet[Account]) -> set[int]:
+    """Ids of accounts in ``queryset`` with an open signal but no open flag (one query)."""
+    return set(_suggested(queryset).values_list("pk", flat=True))
+
+
+def retro_due_at(flag: ChurnRiskFlag) -> dt.datetime | None:
+    return flag.closed_at + dt.timedelta(days=RETRO_DUE_DAYS) if flag.closed_at else None
+
+
+def overdue_retro_flags(
+    queryset: QuerySet[ChurnRiskFlag], *, now: dt.datetime
+) -> QuerySet[ChurnRiskFlag]:
+    """Churned flags without a retro more than RETRO_DUE_DAYS after the churn."""
+    return queryset.filter(
+        status=FlagStatus.CHURNED,
+        retro__isnull=True,
+        closed_at__lt=now - dt.timedelta(days=RETRO_DUE_DAYS),
+    )
+
+
+# --- the weekly review -------------------------------------------------------
+
+
+def review_accounts(user: User) -> QuerySet[Account]:
+    """Accounts the churn pages show the user: team leads and managers all; others their own."""
+    accounts = Account.objects.all()
+    return accounts if user.is_team_lead_or_manager else accounts.filter(owner=user)
+
+
+def visible_flags(user: User) -> QuerySet[ChurnRiskFlag]:
+    """Flags the user sees: team leads and managers see all; others their own accounts."""
+    flags = ChurnRiskFlag.objects.all()
+    return flags if user.is_team_lead_or_manager else flags.filter(account__owner=user)
+
+
+@dataclass
+class ReviewRow:
+    flag: ChurnRiskFlag
+    weeks_at_risk: int
+    latest_update: WeeklyStatusUpdate | None
+    missing_update: bool
+    recovery_call: str  # "held", "due" (still inside 48 h) or "missed"
+    next_key_date: dt.date | None
+    escalate_or_accept: bool
+    leadership_marker: str  # "", "needed" or "involved"
+    escalations: list[Escalation]
+    can_manage: bool
+
+
+@dataclass
+class OwnerGroup:
+    owner: User | None
+    rows: list[ReviewRow] = field(default_factory=list)
+
+    @property
+    def arr(self) -> Decimal:
+        return sum((r.flag.arr_at_flag for r in self.rows), Decimal(0))
+
+
+def _recovery_call_state(flag: Any, now: dt.datetime) -> str:
+    if flag.has_recovery_call:
+        return "held"
+    if now < flag.raised_at + dt.timedelta(hours=RECOVERY_CALL_HOURS):
+        return "due"
+    return "missed"
+
+
+def review_groups(
+    *, user: User, now: dt.datetime, flag_ids: Iterable[int] | None = None
+) -> list[OwnerGroup]:
+    """Open flags the user may see, grouped by owner (by name), rows by ARR (largest first).
+
+    Fixed query count whatever the number of flags: the flags with account and
+    owner, their status updates, their escalations. ``flag_ids`` narrows it
+    (one row re-rendered after an htmx post).
+    """
+    today = timezone.localdate(now)
+    this_week = monday(today)
+    recovery_calls = Activity.objects.filter(
+        account=OuterRef("account"),
+        kind__in=RECOVERY_CALL_KINDS,
+        occurred_at__gte=OuterRef("raised_at"),
+        occurred_at__lte=OuterRef("raised_at") + dt.timedelta(hours=RECOVERY_CALL_HOURS),
+    )
+    flags_qs = visible_flags(user).filter(status=FlagStatus.OPEN)
+    if flag_ids is not None:
+        flags_qs = flags_qs.filter(pk__in=list(flag_ids))
+    flags = list(
+        flags_qs.select_related("account", "account__owner", "raised_by")
+        .annotate(has_recovery_call=Exists(recovery_calls))
+        .prefetch_related("status_updates", "escalations")
+        .order_by("account__owner__name", "account__owner_id", "-arr_at_flag", "account__name")
+    )
+    groups: dict[int | None, OwnerGroup] = {}
+    for flag in flags:
+        updates = list(flag.status_updates.all())  # ordered newest week first
+        latest = updates[0] if updates else None
+        escalations = list(flag.escalations.all())
+        weeks = flag.weeks_at_risk(today)
+        improving = latest is not None and latest.trend == StatusTrend.IMPROVING
+        leadership = ""
+        if flag.arr_at_flag > LEADERSHIP_ARR and flag.severity == Severity.SERIOUS:
+            leadership = (
+                "involved"
+                if any(e.team == EscalationTeam.LEADERSHIP for e in escalations)
+                else "needed"
+            )
+        key_dates = [
+            d
+            for d in (
+                latest.next_key_date if latest else None,
+                flag.next_key_date,
+                flag.account.renewal_date,
+            )
+            if d is not None and d >= today
+        ]
+        row = ReviewRow(
+            flag=flag,
+            weeks_at_risk=weeks,
+            latest_update=latest,
+            missing_update=(latest is None or latest.week < this_week)
+            and flag.raised_at.date() < this_week,
+            recovery_call=_recovery_call_state(flag, now),
+            next_key_date=min(key_dates) if key_dates else None,
+            escalate_or_accept=weeks >= NO_IMPROVEMENT_WEEKS and not improving,
+            leadership_marker=leadership,
+            escalations=escalations,
+            can_manage=is_owner_lead_or_manager(user, flag.account),
+        )
+        owner_id = flag.account.owner_id
+        groups.setdefault(owner_id, OwnerGroup(owner=flag.account.owner)).rows.append(row)
+    return list(groups.values())
+
+
+def suggested_accounts(*, user: User) -> QuerySet[Account]:
+    """Accounts with an open signal and no flag, scoped like the review (one query)."""
+    return _suggested(review_accounts(user)).select_related("owner").order_by("owner__name", "name")
+
+
+@dataclass
+class TrendWeek:
+    week: dt.date
+    at_risk: int
+    arr_at_risk: Decimal
+    saved: int
+    churned: int
+
+
+def weekly_trend(*, today: dt.date, weeks: int = TREND_WEEKS) -> list[TrendWeek]:
+    """Per week of the last ``weeks``: flags open at the week's end, their ARR, saved and churned.
+
+    One query (the flags overlapping the period); the weekly buckets are summed here.
+    """
+    first = monday(today) - dt.timedelta(weeks=weeks - 1)
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+    rows = list(
+        ChurnRiskFlag.objects.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start))
+        .exclude(status=FlagStatus.REMOVED)
+        .values_list("raised_at", "closed_at", "status", "arr_at_flag")
+    )
+    result = []
+    for index in range(weeks):
+        week = first + dt.timedelta(weeks=index)
+        week_end = dt.datetime.combine(week + dt.timedelta(days=7), dt.time.min, tzinfo=tz)
+        week_start = week_end - dt.timedelta(days=7)
+        at_risk = [r for r in rows if r[0] < week_end and (r[1] is None or r[1] >= week_end)]
+        closed = [r for r in rows if r[1] is not None and week_start <= r[1] < week_end]
+        result.append(
+            TrendWeek(
+                week=week,
+                at_risk=len(at_risk),
+                arr_at_risk=sum((r[3] for r in at_risk), Decimal(0)),
+                saved=sum(1 for r in closed if r[2] == FlagStatus.RESOLVED),
+                churned=sum(1 for r in closed if r[2] == FlagStatus.CHURNED),
+            )
+        )
+    return result

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from accounts.churn.flags import flag_account
+from accounts.churn.models import WeeklyStatusUpdate
+from accounts.churn.tests.churn_helpers import owned_account
+from accounts.tests.factories import manager, tam
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_manager_runs_the_review_and_owner_posts_an_update(page, login_as, settings):
+    settings.CHURN_WEBHOOK_URL = ""
+    owner = tam(name="Olive Owner")
+    account = owned_account(owner=owner, name="Acme Rockets")
+    flag = flag_account(
+        account=account,
+        by=owner,
+        triggers="usage down 40%",
+        known="new CTO",
+        now=timezone.now() - dt.timedelta(days=10),
+    )
+
+    login_as(manager(name="Mia Manager"))
+    page.goto("/churn/")
+    card = page.locator(f"#flag-{flag.pk}")
+    assert "Acme Rockets" in card.inner_text()
+    assert card.get_by_test_id("missing-update").is_visible()
+    assert page.get_by_role("heading", name="Olive Owner").is_visible()
+    page.wait_for_function("() => window.Chart && Chart.getChart('churn-trend') !== undefined")
+    page.get_by_role("button", name="Log out").click()
+
+    login_as(owner)
+    page.goto("/churn/")
+    card = page.locator(f"#flag-{flag.pk}")
+    card.get_by_text("Post this week's status").click()
+    card.get_by_label("What was tried").fill("Booked an exec call")
+    card.get_by_label("Trend").select_option("improving")
+    card.get_by_role("button", name="Save status").click()
+    card = page.locator(f"#flag-{flag.pk}")
+    card.get_by_test_id("latest-status").get_by_text("Booked an exec call").wait_for()
+    assert card.get_by_test_id("missing-update").count() == 0
+    assert page.get_by_text("Status for Acme Rockets saved.").is_visible()
+    assert WeeklyStatusUpdate.objects.get(flag=flag).tried == "Booked an exec call"

@@ -1,0 +1,379 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from accounts.churn.flags import close_flag, escalate_flag, flag_account, post_weekly_status
+from accounts.churn.models import ChurnRiskFlag, ChurnSignal, FlagStatus, WeeklyStatusUpdate
+from accounts.churn.review import review_groups
+from accounts.churn.tests.churn_helpers import NOW, TODAY, activity, owned_account
+from accounts.models import ActivityKind
+from accounts.tests.factories import TEST_PASSWORD, manager, tam, team_lead
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _flag(account, *, arr=None, raised_at=NOW, severity="elevated"):
+    flag = flag_account(
+        account=account, by=account.owner, triggers="usage down", severity=severity, now=raised_at
+    )
+    if arr is not None:
+        ChurnRiskFlag.objects.filter(pk=flag.pk).update(arr_at_flag=Decimal(arr))
+        flag.refresh_from_db()
+    return flag
+
+
+def _rows(user, now=NOW):
+    return [row for group in review_groups(user=user, now=now) for row in group.rows]
+
+
+def _login(client, user):
+    assert client.login(email=user.email, password=TEST_PASSWORD)
+    return client
+
+
+# --- grouping and ordering -------------------------------------------------------
+
+
+def test_review_groups_flags_by_owner_name_and_orders_rows_by_arr():
+    zoe, adam = tam(name="Zoe Z"), tam(name="Adam A")
+    small = _flag(owned_account(owner=zoe, name="Small"), arr=10_000)
+    big = _flag(owned_account(owner=zoe, name="Big"), arr=90_000)
+    other = _flag(owned_account(owner=adam, name="Other"), arr=5_000)
+    groups = review_groups(user=manager(), now=NOW)
+    assert [g.owner for g in groups] == [adam, zoe]
+    assert [[r.flag for r in g.rows] for g in groups] == [[other], [big, small]]
+    assert groups[1].arr == Decimal(100_000)
+
+
+def test_closed_flags_leave_the_review():
+    account = owned_account()
+    flag = _flag(account)
+    close_flag(flag=flag, by=account.owner, status=FlagStatus.RESOLVED)
+    assert _rows(manager()) == []
+
+
+def test_a_tam_sees_only_their_own_flags_and_leads_see_everyone():
+    mine, theirs = owned_account(), owned_account()
+    _flag(mine)
+    _flag(theirs)
+    assert [r.flag.account for r in _rows(mine.owner)] == [mine]
+    assert len(_rows(team_lead())) == 2
+
+
+# --- the rules ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "prompt"), [(27, False), (28, True)])
+def test_four_weeks_at_risk_without_improvement_prompts_escalate_or_accept(days, prompt):
+    _flag(owned_account(), raised_at=NOW - dt.timedelta(days=days))
+    [row] = _rows(manager())
+    assert row.weeks_at_risk == days // 7
+    assert row.escalate_or_accept is prompt
+
+
+def test_an_improving_status_removes_the_escalate_or_accept_prompt():
+    account = owned_account()
+    flag = _flag(account, raised_at=NOW - dt.timedelta(days=40))
+    post_weekly_status(flag=flag, by=account.owner, tried="exec call", trend="improving")
+    [row] = _rows(manager())
+    assert row.escalate_or_accept is False
+
+
+@pytest.mark.parametrize(
+    ("arr", "severity", "marker"),
+    [
+        (50_000, "serious", ""),
+        (50_001, "serious", "needed"),
+        (80_000, "elevated", ""),
+    ],
+)
+def test_over_fifty_k_at_serious_risk_needs_leadership(arr, severity, marker):
+    _flag(owned_account(), arr=arr, severity=severity)
+    [row] = _rows(manager())
+    assert row.leadership_marker == marker
+
+
+def test_a_leadership_escalation_marks_leadership_involved():
+    account = owned_account()
+    flag = _flag(account, arr=120_000, severity="serious")
+    escalate_flag(flag=flag, by=account.owner, team="leadership", person="Simon")
+    [row] = _rows(manager())
+    assert row.leadership_marker == "involved"
+
+
+@pytest.mark.parametrize(
+    ("call_after_hours", "now_after_hours", "state"),
+    [
+        (47, 72, "held"),
+        (48, 72, "held"),
+        (49, 72, "missed"),
+        (None, 30, "due"),
+        (None, 49, "missed"),
+    ],
+)
+def test_recovery_call_within_48_hours_of_flagging(call_after_hours, now_after_hours, state):
+    account = owned_account()
+    raised = NOW - dt.timedelta(hours=now_after_hours)
+    _flag(account, raised_at=raised)
+    if call_after_hours is not None:
+        activity(account, kind=ActivityKind.CALL, at=raised + dt.timedelta(hours=call_after_hours))
+    [row] = _rows(manager())
+    assert row.recovery_call == state
+
+
+def test_an_email_is_not_a_recovery_call():
+    account = owned_account()
+    raised = NOW - dt.timedelta(hours=72)
+    _flag(account, raised_at=raised)
+    activity(account, kind=ActivityKind.EMAIL, at=raised + dt.timedelta(hours=1))
+    [row] = _rows(manager())
+    assert row.recovery_call == "missed"
+
+
+def test_a_flag_without_a_status_this_week_is_highlighted():
+    account = owned_account()
+    flag = _flag(account, raised_at=NOW - dt.timedelta(days=10))
+    [row] = _rows(manager())
+    assert row.missing_update is True
+    post_weekly_status(flag=flag, by=account.owner, tried="call")
+    [row] = _rows(manager())
+    assert row.missing_update is False
+
+
+def test_a_flag_raised_this_week_needs_no_status_yet():
+    _flag(owned_account(), raised_at=NOW - dt.timedelta(days=1))
+    [row] = _rows(manager())
+    assert row.missing_update is False
+
+
+def test_next_key_date_is_the_earliest_upcoming_of_status_flag_and_renewal():
+    account = owned_account(renewal_date=TODAY + dt.timedelta(days=60))
+    flag = _flag(account)
+    post_weekly_status(
+        flag=flag, by=account.owner, tried="x", next_key_date=TODAY + dt.timedelta(days=5)
+    )
+    [row] = _rows(manager())
+    assert row.next_key_date == TODAY + dt.timedelta(days=5)
+
+
+# --- the page ---------------------------------------------------------------------------
+
+
+def test_review_page_shows_markers_and_overdue_retros(client):
+    lead = team_lead()
+    owner = tam(team_lead=lead)
+    big = owned_account(owner=owner, name="Bigco")
+    _flag(big, arr=75_000, severity="serious", raised_at=NOW - dt.timedelta(days=35))
+    lost = owned_account(owner=owner, name="Lostco")
+    lost_flag = _flag(lost)
+    close_flag(flag=lost_flag, by=owner, status=FlagStatus.CHURNED, now=NOW - dt.timedelta(days=8))
+    body = _login(client, lead).get(reverse("churn:review")).content.decode()
+    assert "Bigco" in body
+    assert 'data-testid="escalate-or-accept"' in body
+    assert "Over $50k: involve leadership" in body
+    assert 'data-testid="missing-update"' in body
+    assert f'data-testid="retro-{lost_flag.pk}"' in body and "Overdue" in body
+
+
+def test_suggested_accounts_are_listed_with_a_flag_link(client):
+    account = owned_account(name="Quietco")
+    ChurnSignal.objects.create(account=account, kind="champion_left", detected_on=TODAY)
+    body = _login(client, account.owner).get(reverse("churn:review")).content.decode()
+    assert "Quietco" in body and reverse("churn:flag", args=[account.pk]) in body
+
+
+def test_review_page_query_count_does_not_grow_with_flags(client, django_assert_num_queries):
+    boss = manager()
+    _login(client, boss)
+
+    def build(n):
+        for i in range(n):
+            account = owned_account()
+            flag = _flag(account, raised_at=NOW - dt.timedelta(days=30 + i % 3))
+            post_weekly_status(flag=flag, by=account.owner, tried="call")
+            escalate_flag(flag=flag, by=account.owner, team="product")
+            activity(account, kind=ActivityKind.CALL, at=flag.raised_at + dt.timedelta(hours=2))
+            suggested = owned_account()
+            ChurnSignal.objects.create(account=suggested, kind="data_export", detected_on=TODAY)
+        lost = _flag(owned_account())
+        close_flag(flag=lost, by=boss, status=FlagStatus.CHURNED)
+
+    build(10)
+    # session, user, user's roles, flags (+ recovery-call subquery), their status
+    # updates, their escalations, retros due, trend flags, suggested accounts,
+    # their open signals.
+    with django_assert_num_queries(10):
+        small = client.get(reverse("churn:review"))
+    build(110)
+    with django_assert_num_queries(10):
+        large = client.get(reverse("churn:review"))
+    assert small.content.decode().count('data-testid="flag-card"') == 10
+    assert large.content.decode().count('data-testid="flag-card"') == 120
+
+
+# --- posting status, escalations, outcomes ---------------------------------------------
+
+
+def test_owner_posts_status_with_htmx_and_gets_the_card_back(client):
+    account = owned_account(name="Acme")
+    flag = _flag(account, raised_at=NOW - dt.timedelta(days=10))
+    response = _login(client, account.owner).post(
+        reverse("churn:status", args=[flag.pk]),
+        {"tried": "exec call booked", "working": "", "help_needed": "", "trend": "improving"},
+        headers={"HX-Request": "true"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.startswith(f'<article id="flag-{flag.pk}"') or f'id="flag-{flag.pk}"' in body
+    assert "exec call booked" in body and "<html" not in body
+    assert WeeklyStatusUpdate.objects.get(flag=flag).author == account.owner
+
+
+def test_plain_status_post_redirects_to_the_review(client):
+    account = owned_account()
+    flag = _flag(account)
+    response = _login(client, account.owner).post(
+        reverse("churn:status", args=[flag.pk]), {"tried": "call", "trend": "no_change"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("churn:review") + f"#flag-{flag.pk}"
+
+
+def test_status_with_missing_fields_saves_nothing(client):
+    account = owned_account()
+    flag = _flag(account)
+    _login(client, account.owner).post(
+        reverse("churn:status", args=[flag.pk]), {"tried": "", "trend": "sideways"}
+    )
+    assert not WeeklyStatusUpdate.objects.exists()
+
+
+def test_status_url_refuses_get(client):
+    account = owned_account()
+    flag = _flag(account)
+    response = _login(client, account.owner).get(reverse("churn:status", args=[flag.pk]))
+    assert response.status_code == 405
+
+
+def test_another_tam_cannot_see_or_post_on_a_flag(client):
+    flag = _flag(owned_account())
+    response = _login(client, tam()).post(
+        reverse("churn:status", args=[flag.pk]), {"tried": "x", "trend": "no_change"}
+    )
+    assert response.status_code == 404
+    assert not WeeklyStatusUpdate.objects.exists()
+
+
+def test_a_team_lead_of_another_team_cannot_close_a_flag(client):
+    flag = _flag(owned_account(owner=tam(team_lead=team_lead())))
+    response = _login(client, team_lead()).post(
+        reverse("churn:close", args=[flag.pk]), {"status": "resolved"}
+    )
+    assert response.status_code == 403
+    flag.refresh_from_db()
+    assert flag.is_open
+
+
+def test_a_tam_cannot_flag_someone_elses_account(client):
+    account = owned_account()
+    response = _login(client, tam()).post(
+        reverse("churn:flag", args=[account.pk]), {"triggers": "x", "severity": "elevated"}
+    )
+    assert response.status_code == 404
+    assert not ChurnRiskFlag.objects.exists()
+
+
+def test_flag_form_is_prefilled_with_open_signals_and_flags(client):
+    account = owned_account()
+    ChurnSignal.objects.create(account=account, kind="data_export", detected_on=TODAY)
+    _login(client, account.owner)
+    page = client.get(reverse("churn:flag", args=[account.pk])).content.decode()
+    assert "Full data export requested" in page
+    response = client.post(
+        reverse("churn:flag", args=[account.pk]),
+        {"triggers": "export", "known": "moving to BigQuery", "severity": "serious"},
+    )
+    flag = ChurnRiskFlag.objects.get(account=account)
+    assert response.status_code == 302 and flag.severity == "serious"
+    assert flag.signal_kinds == ["data_export"]
+
+
+def test_churned_outcome_sends_the_owner_to_the_retro(client):
+    account = owned_account()
+    flag = _flag(account)
+    response = _login(client, account.owner).post(
+        reverse("churn:close", args=[flag.pk]), {"status": "churned", "note": "gone"}
+    )
+    assert response["Location"] == reverse("churn:retro", args=[flag.pk])
+    response = client.post(
+        reverse("churn:retro", args=[flag.pk]),
+        {
+            "what_happened": "budget cut",
+            "root_cause": "business_change",
+            "learnings": "multi-thread",
+        },
+    )
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert flag.retro.root_cause == "business_change"
+
+
+def test_escalation_by_htmx_returns_the_card(client):
+    account = owned_account()
+    flag = _flag(account)
+    response = _login(client, account.owner).post(
+        reverse("churn:escalate", args=[flag.pk]),
+        {"team": "product", "person": "PM for replay", "note": ""},
+        headers={"HX-Request": "true"},
+    )
+    assert "PM for replay" in response.content.decode()
+
+
+def test_csv_export_lists_the_review(client):
+    account = owned_account(name="Acme")
+    flag = _flag(account, arr=60_000)
+    post_weekly_status(flag=flag, by=account.owner, tried="call", trend="worse")
+    response = _login(client, manager()).get(reverse("churn:review_csv"))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response["Content-Type"].startswith("text/csv")
+    assert [(r["account"], r["arr_at_flag"], r["tried"], r["trend"]) for r in rows] == [
+        ("Acme", "60000.00", "call", "worse")
+    ]
+
+
+def test_trend_counts_at_risk_accounts_arr_saved_and_churned_per_week():
+    from accounts.churn.review import weekly_trend
+
+    saved_account, lost_account, open_account = (owned_account() for _ in range(3))
+    saved = _flag(saved_account, arr=10_000, raised_at=NOW - dt.timedelta(weeks=3))
+    close_flag(
+        flag=saved,
+        by=saved_account.owner,
+        status=FlagStatus.RESOLVED,
+        now=NOW - dt.timedelta(weeks=1),
+    )
+    lost = _flag(lost_account, arr=20_000, raised_at=NOW - dt.timedelta(weeks=2))
+    close_flag(flag=lost, by=lost_account.owner, status=FlagStatus.CHURNED, now=NOW)
+    _flag(open_account, arr=5_000, raised_at=NOW - dt.timedelta(days=1))
+    trend = weekly_trend(today=TODAY, weeks=4)
+    assert [w.week for w in trend][-1] == dt.date(2026, 11, 16)
+    # Weeks of Oct 26, Nov 2, Nov 9, Nov 16; at risk = open at the week's end.
+    assert [(w.at_risk, w.arr_at_risk, w.saved, w.churned) for w in trend] == [
+        (1, Decimal(10_000), 0, 0),
+        (2, Decimal(30_000), 0, 0),
+        (1, Decimal(20_000), 1, 0),
+        (1, Decimal(5_000), 0, 1),
+    ]

@@ -1,0 +1,328 @@
+"""Churn review pages: the weekly review, flagging, status, escalation, outcome, retro, CSV, API."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Exists, Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.api import token_required
+from accounts.books import is_owner_lead_or_manager
+from accounts.forms import SnapshotRowForm
+from accounts.http import StaffRequest
+from accounts.models import Account, AccountSnapshot, IntegrationToken
+from revopsweb.jsonapi import BodyError, form_errors, read_json_object
+
+from . import flags, review
+from .forms import CloseForm, EscalationForm, FlagForm, RetroForm, StatusForm
+from .models import ChurnRiskFlag, ChurnSignal, FlagStatus
+
+TEMPLATE = "churn/review.html"
+
+
+def _manageable_flag(request: StaffRequest, flag_id: int) -> ChurnRiskFlag:
+    """A flag the user sees (else 404) and may work (else 403)."""
+    user = request.user
+    flag = get_object_or_404(
+        review.visible_flags(user).select_related("account__owner"), pk=flag_id
+    )
+    if not is_owner_lead_or_manager(user, flag.account):
+        raise PermissionDenied("Only the owner, their team lead or a manager can do that.")
+    return flag
+
+
+def _review_url(flag: ChurnRiskFlag | None = None) -> str:
+    url = reverse("churn:review")
+    return f"{url}#flag-{flag.pk}" if flag else url
+
+
+@require_GET
+def churn_review(request: StaffRequest) -> HttpResponse:
+    """The weekly at-risk review: flagged accounts by owner, suggestions, retros, trend."""
+    user = request.user
+    now = timezone.now()
+    groups = review.review_groups(user=user, now=now)
+    suggested = review.suggested_accounts(user=user).prefetch_related(
+        Prefetch(
+            "churn_signals",
+            queryset=ChurnSignal.objects.filter(cleared_on__isnull=True).order_by("kind"),
+            to_attr="open_signals",
+        )
+    )
+    retros = list(
+        review.visible_flags(user)
+        .filter(status=FlagStatus.CHURNED, retro__isnull=True)
+        .select_related("account__owner")
+        .order_by("closed_at")
+    )
+    for flag in retros:
+        flag.retro_due_at = review.retro_due_at(flag)  # type: ignore[attr-defined]
+        flag.retro_overdue = flag.retro_due_at < now  # type: ignore[attr-defined]
+    trend = review.weekly_trend(today=timezone.localdate(now))
+    chart = {
+        "labels": [f"{w.week:%b %d}" for w in trend],
+        "at_risk": [w.at_risk for w in trend],
+        "arr": [str(w.arr_at_risk) for w in trend],
+        "saved": [w.saved for w in trend],
+        "churned": [w.churned for w in trend],
+    }
+    return render(
+        request,
+        TEMPLATE,
+        {
+            "groups": groups,
+            "flag_count": sum(len(g.rows) for g in groups),
+            "arr_total": sum((g.arr for g in groups), start=Decimal(0)),
+            "suggested": suggested,
+            "retros": retros,
+            "trend": trend,
+            "chart": chart,
+            "status_form": StatusForm(),
+            "escalation_form": EscalationForm(),
+            "close_form": CloseForm(),
+            "this_week": flags.monday(timezone.localdate(now)),
+        },
+    )
+
+
+@require_GET
+def churn_review_csv(request: StaffRequest) -> HttpResponse:
+    """The review as CSV, one row per flagged account, in the page's order."""
+    groups = review.review_groups(user=request.user, now=timezone.now())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="churn-review.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "owner",
+            "account",
+            "organization_id",
+            "arr_at_flag",
+            "flagged_on",
+            "weeks_at_risk",
+            "severity",
+            "triggers",
+            "status_week",
+            "tried",
+            "working",
+            "help_needed",
+            "trend",
+            "missing_update_this_week",
+            "recovery_call_48h",
+            "next_key_date",
+            "escalate_or_accept_loss",
+            "leadership_escalation",
+            "escalations",
+        ]
+    )
+    for group in groups:
+        for row in group.rows:
+            flag, latest = row.flag, row.latest_update
+            writer.writerow(
+                [
+                    str(group.owner or ""),
+                    flag.account.name,
+                    flag.account.organization_id,
+                    flag.arr_at_flag,
+                    flag.raised_at.date().isoformat(),
+                    row.weeks_at_risk,
+                    flag.severity,
+                    flag.triggers,
+                    latest.week.isoformat() if latest else "",
+                    latest.tried if latest else "",
+                    latest.working if latest else "",
+                    latest.help_needed if latest else flag.help_needed,
+                    latest.trend if latest else "",
+                    "yes" if row.missing_update else "no",
+                    row.recovery_call,
+                    row.next_key_date.isoformat() if row.next_key_date else "",
+                    "yes" if row.escalate_or_accept else "no",
+                    row.leadership_marker,
+                    "; ".join(e.team for e in row.escalations),
+                ]
+            )
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def churn_flag(request: StaffRequest, account_id: int) -> HttpResponse:
+    """Flag an account at risk: a form prefilled with its open signals."""
+    user = request.user
+    account = get_object_or_404(review.review_accounts(user).select_related("owner"), pk=account_id)
+    if not is_owner_lead_or_manager(user, account):
+        raise PermissionDenied("Only the owner, their team lead or a manager can flag it.")
+    form = FlagForm(request.POST or None, initial={"triggers": flags.default_triggers(account)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            flag = flags.flag_account(account=account, by=user, **form.cleaned_data)
+        except flags.ChurnError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect(_review_url())
+        messages.success(request, f"{account.name} is flagged at risk; #customer-churn is told.")
+        return redirect(_review_url(flag))
+    return render(request, "churn/flag.html", {"account": account, "form": form})
+
+
+def _row_or_redirect(request: StaffRequest, flag: ChurnRiskFlag) -> HttpResponse:
+    """htmx gets the re-rendered flag card; a plain post is redirected to the review."""
+    if not request.htmx:
+        return redirect(_review_url(flag))
+    groups = review.review_groups(user=request.user, now=timezone.now(), flag_ids=[flag.pk])
+    rows = [row for group in groups for row in group.rows]
+    if not rows:  # the flag closed: the card goes away
+        return HttpResponse("")
+    return render(
+        request,
+        f"{TEMPLATE}#flag-card",
+        {
+            "row": rows[0],
+            "status_form": StatusForm(),
+            "escalation_form": EscalationForm(),
+            "close_form": CloseForm(),
+        },
+    )
+
+
+def _form_errors(request: StaffRequest, form: Any) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else "Form"
+        messages.error(request, f"{label}: {' '.join(errors)}")
+
+
+@require_POST
+def churn_status(request: StaffRequest, flag_id: int) -> HttpResponse:
+    """Post this week's 60-second status on a flagged account."""
+    flag = _manageable_flag(request, flag_id)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _row_or_redirect(request, flag)
+    try:
+        flags.post_weekly_status(flag=flag, by=request.user, **form.cleaned_data)
+    except flags.ChurnError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"Status for {flag.account.name} saved.")
+    return _row_or_redirect(request, flag)
+
+
+@require_POST
+def churn_escalate(request: StaffRequest, flag_id: int) -> HttpResponse:
+    """Record an escalation (engineering, product, leadership); the owner stays the owner."""
+    flag = _manageable_flag(request, flag_id)
+    form = EscalationForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _row_or_redirect(request, flag)
+    try:
+        flags.escalate_flag(flag=flag, by=request.user, **form.cleaned_data)
+    except flags.ChurnError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"Escalation on {flag.account.name} recorded.")
+    return _row_or_redirect(request, flag)
+
+
+@require_POST
+def churn_close(request: StaffRequest, flag_id: int) -> HttpResponse:
+    """Close a flag: resolved, churned (a retro is then due) or removed."""
+    flag = _manageable_flag(request, flag_id)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return _row_or_redirect(request, flag)
+    try:
+        flags.close_flag(
+            flag=flag,
+            by=request.user,
+            status=form.cleaned_data["status"],
+            note=form.cleaned_data["note"],
+        )
+    except flags.ChurnError as exc:
+        messages.error(request, exc.messages[0])
+        return _row_or_redirect(request, flag)
+    if flag.status == FlagStatus.CHURNED:
+        messages.warning(request, f"{flag.account.name} churned: write the retro within a week.")
+        if request.htmx:
+            response = HttpResponse("")
+            response["HX-Redirect"] = reverse("churn:retro", args=[flag.pk])
+            return response
+        return redirect("churn:retro", flag_id=flag.pk)
+    messages.success(request, f"{flag.account.name}: {flag.get_status_display()}.")
+    return _row_or_redirect(request, flag)
+
+
+@require_http_methods(["GET", "POST"])
+def churn_retro(request: StaffRequest, flag_id: int) -> HttpResponse:
+    """Write the retro of a churned account."""
+    flag = _manageable_flag(request, flag_id)
+    if flag.status != FlagStatus.CHURNED:
+        messages.error(request, "Only a churned account gets a retro.")
+        return redirect(_review_url())
+    existing = getattr(flag, "retro", None)
+    form = RetroForm(request.POST or None, instance=existing)
+    if request.method == "POST" and form.is_valid():
+        flags.write_retro(flag=flag, by=request.user, **form.cleaned_data)
+        messages.success(request, f"Retro for {flag.account.name} saved.")
+        return redirect(_review_url())
+    return render(
+        request,
+        "churn/retro.html",
+        {"flag": flag, "form": form, "due_at": review.retro_due_at(flag)},
+    )
+
+
+@token_required(IntegrationToken.Scope.SNAPSHOTS)
+def snapshot_api(request: HttpRequest, organization_id: str) -> HttpResponse:
+    """Upsert one account's usage and health for one week.
+
+    Body: {"week": "YYYY-MM-DD" (a Monday), "health": "good|fair|poor|",
+    "active_users_30d", "events", "support_tickets", "billing_page_visits"}.
+    201 when the week is new, 200 when it replaced it, 400 with every field
+    error, 404 for an unknown organization. The newest week also updates the
+    account's current health and active users.
+    """
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    context = SnapshotRowForm.prefetch([{"organization_id": organization_id}])
+    found = context["accounts"].get(organization_id)
+    if found is None:
+        return JsonResponse(
+            {"error": f"No account with organization id {organization_id!r}."}, status=404
+        )
+    account = Account.objects.get(pk=found["pk"])
+    try:
+        payload = read_json_object(request)
+    except BodyError as exc:
+        return exc.response
+    form = SnapshotRowForm({**payload, "organization_id": organization_id}, context=context)
+    valid = form.is_valid()
+    errors = form_errors(form, unknown=payload)
+    if not valid or errors:
+        return JsonResponse({"errors": errors}, status=400)
+    data = form.cleaned_data
+    with transaction.atomic():
+        snapshot, created = AccountSnapshot.objects.update_or_create(
+            account=account,
+            week=data["week"],
+            defaults={k: data[k] for k in AccountSnapshot.MEASURES},
+        )
+        # Only the newest week speaks for the account now (one UPDATE, no read first).
+        newer = AccountSnapshot.objects.filter(account=account, week__gt=snapshot.week)
+        Account.objects.filter(~Exists(newer), pk=account.pk).update(
+            health=snapshot.health, active_users_30d=snapshot.active_users_30d
+        )
+    return JsonResponse(
+        {"account": organization_id, "week": snapshot.week.isoformat(), "created": created},
+        status=201 if created else 200,
+    )

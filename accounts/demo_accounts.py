@@ -1,0 +1,413 @@
+"""Demo customer accounts: names, countries and territories, revenue profiles
+(left in the DemoContext for ``billing.demo``), owners and their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from leads.models import Territory
+from leads.territories import ensure_territories
+from revopsweb.dates import add_months
+
+from .demo import DEMO_SOURCE, AccountProfile, DemoContext, insert_rows, truncate
+from .models import Account, Health, OwnerRole, OwnershipChange, Plan, Region, User
+from .roles import Role
+
+# --- Customer accounts -------------------------------------------------------
+
+_NAME_STARTS = (
+    "Acme", "Alpine", "Amber", "Apex", "Arc", "Atlas", "Aurora", "Beacon", "Birch", "Blue",
+    "Bolt", "Bright", "Cedar", "Cinder", "Cloud", "Cobalt", "Comet", "Coral", "Crest", "Delta",
+    "Echo", "Ember", "Fern", "Flint", "Forge", "Fox", "Glacier", "Granite", "Harbor", "Helix",
+    "Hive", "Indigo", "Iris", "Jade", "Juniper", "Kite", "Lark", "Lumen", "Lunar", "Maple",
+    "Meadow", "Mint", "Nimbus", "North", "Nova", "Oak", "Onyx", "Orbit", "Pebble", "Pine",
+    "Pixel", "Prism", "Quartz", "Quill", "Rapid", "Raven", "Ridge", "River", "Rocket", "Sage",
+    "Signal", "Silver", "Solar", "Spark", "Spruce", "Stellar", "Summit", "Swift", "Tidal",
+    "Timber", "Umber", "Vector", "Velvet", "Vertex", "Willow", "Zen", "Zephyr",
+)  # fmt: skip
+_NAME_ENDS = (
+    "Analytics", "Apps", "Bank", "Bio", "Cloud", "Commerce", "Data", "Dynamics", "Energy",
+    "Finance", "Foods", "Games", "Health", "HQ", "Insights", "Labs", "Learning", "Logistics",
+    "Media", "Mobility", "Networks", "Pay", "Robotics", "Security", "Software", "Studio",
+    "Systems", "Technologies", "Travel", "Works",
+)  # fmt: skip
+_TLDS = (".com", ".com", ".com", ".io", ".io", ".ai", ".co", ".dev", ".app")
+_BUSINESS_TYPES = (
+    "B2B SaaS", "B2B SaaS", "B2B SaaS", "Developer tools", "E-commerce", "Fintech", "Healthtech",
+    "Marketplace", "Media", "Gaming", "AI", "Edtech", "Agency", "Consumer app",
+)  # fmt: skip
+# (country, weight, territory slugs to pick from). US state is unknown for a
+# share of US accounts (Territory 1); a few accounts have no country at all.
+_COUNTRIES: tuple[tuple[str, int, tuple[str, ...]], ...] = (
+    ("US", 42, ("us-west", "us-east", "us-west", "us-east", "territory-1")),
+    ("CA", 4, ("us-west", "us-east")),
+    ("BR", 2, ("us-east",)),
+    ("MX", 1, ("us-east",)),
+    ("GB", 9, ("europe-africa",)),
+    ("DE", 7, ("europe-africa",)),
+    ("FR", 5, ("europe-africa",)),
+    ("NL", 3, ("europe-africa",)),
+    ("SE", 2, ("europe-africa",)),
+    ("ES", 2, ("europe-africa",)),
+    ("IE", 1, ("europe-africa",)),
+    ("PL", 1, ("europe-africa",)),
+    ("CH", 1, ("europe-africa",)),
+    ("ZA", 1, ("europe-africa",)),
+    ("NG", 1, ("europe-africa",)),
+    ("IN", 4, ("asia-middle-east",)),
+    ("IL", 2, ("asia-middle-east",)),
+    ("SG", 2, ("asia-middle-east",)),
+    ("AE", 1, ("asia-middle-east",)),
+    ("JP", 1, ("asia-middle-east",)),
+    ("AU", 3, ("australia-new-zealand",)),
+    ("NZ", 1, ("australia-new-zealand",)),
+    ("", 1, ("territory-3",)),
+)
+_US_REGION_COUNTRIES = frozenset({"US", "CA", "BR", "MX", "AU", "NZ", ""})
+
+# Spend is power-law distributed: most accounts pay little, a few pay a lot.
+_SPEND_SCALE = 120.0  # dollars a month at the Pareto minimum
+_SPEND_ALPHA = 1.0
+_SPEND_CAP = 150_000.0
+_SHARE_TRIAL = 0.02
+_SHARE_STARTUP = 0.08
+_SHARE_ANNUAL = 0.05
+_SHARE_BEFORE_WINDOW = 0.35  # paying since before the first seeded month
+_SHARE_CHURN = 0.12
+_SHARE_REACTIVATE = 0.25  # of churned accounts
+_ANNUAL_DISCOUNTS = (Decimal("0.100"), Decimal("0.150"), Decimal("0.200"), Decimal("0.250"))
+_SHARE_LEFT_FOR_ALLOCATION = 0.15  # of accounts in TAM range, left unowned on purpose
+_MAX_OWNED_SHARE = 0.45  # keeps many accounts unowned at small scales too
+
+
+def _draw_profile(
+    rng: random.Random, *, organization_id: str, region: str, month_count: int
+) -> AccountProfile:
+    roll = rng.random()
+    plan = Plan.MONTHLY
+    if roll < _SHARE_TRIAL:
+        plan = Plan.TRIAL
+    elif roll < _SHARE_TRIAL + _SHARE_STARTUP:
+        plan = Plan.STARTUP
+    elif roll < _SHARE_TRIAL + _SHARE_STARTUP + _SHARE_ANNUAL:
+        plan = Plan.ANNUAL
+    base = min(_SPEND_SCALE * rng.paretovariate(_SPEND_ALPHA), _SPEND_CAP)
+    growth = min(max(rng.gauss(0.02, 0.04), -0.06), 0.12)
+    if plan == Plan.TRIAL:
+        return AccountProfile(organization_id, region, base, growth, None, plan=plan)
+    if plan == Plan.STARTUP:
+        start = month_count - rng.randint(1, min(12, month_count))
+    elif rng.random() < _SHARE_BEFORE_WINDOW:
+        start = 0
+    else:
+        start = rng.randrange(month_count)
+    if plan == Plan.ANNUAL:
+        # Annual contracts: committed spend, billed flat each month.
+        base, growth = max(base, 1_000.0), 0.0
+    profile = AccountProfile(organization_id, region, base, growth, start, plan=plan)
+    if plan != Plan.ANNUAL and start + 2 < month_count and rng.random() < _SHARE_CHURN:
+        profile.churn = rng.randint(start + 2, month_count - 1)
+        if rng.random() < _SHARE_REACTIVATE and profile.churn + 2 < month_count:
+            profile.reactivate = rng.randint(
+                profile.churn + 2, min(profile.churn + 6, month_count - 1)
+            )
+    return profile
+
+
+@dataclass(slots=True)
+class _Ownership:
+    owner: User
+    role: str
+    since: dt.date
+    am_managed: bool = False
+    is_lead: bool = False
+
+
+def _recent_arr(profile: AccountProfile, month_count: int) -> float:
+    """ARR that decides the book: the latest of the last three months with revenue.
+
+    Looking back three months keeps a few just-churned accounts in books, as
+    happens in real ones.
+    """
+    for month in range(month_count - 1, max(month_count - 4, -1), -1):
+        mrr = profile.expected_mrr(month)
+        if mrr:
+            return mrr * 12
+    return 0.0
+
+
+def _assign_owners(
+    rng: random.Random,
+    ctx: DemoContext,
+    profiles: list[AccountProfile],
+    first_paid: list[dt.date | None],
+) -> dict[int, _Ownership]:
+    """Fill TAM books from the largest accounts, then CSM books, then a few TAE deals.
+
+    TAMs get 12-18 accounts each (some past the 15 cap), CSMs 25-30, TAEs 3-6
+    young accounts; a share of large accounts is left unowned for allocation.
+    """
+    month_count = ctx.month_count
+    budget = int(len(profiles) * _MAX_OWNED_SHARE)
+    slots: dict[tuple[str, str], list[User]] = {}
+    for role, low, high in ((Role.TAM, 12, 18), (Role.CSM, 25, 30), (Role.TAE, 3, 6)):
+        for user in ctx.staff_by_role.get(role, []):
+            slots.setdefault((role, user.region), []).extend([user] * rng.randint(low, high))
+    for pool in slots.values():
+        rng.shuffle(pool)
+
+    def since(user: User, index: int) -> dt.date:
+        earliest = max(first_paid[index] or ctx.today, user.started_on or ctx.today)
+        return earliest + dt.timedelta(days=rng.randint(0, max((ctx.today - earliest).days, 0)))
+
+    arr = [_recent_arr(p, month_count) for p in profiles]
+    owned: dict[int, _Ownership] = {}
+    # TAEs close new business: accounts that started paying in the last four months.
+    young = [
+        i
+        for i, p in enumerate(profiles)
+        if p.start is not None and p.start >= month_count - 4 and arr[i]
+    ]
+    young.sort(key=lambda i: -arr[i])
+    for index in young[: len(young) // 3]:
+        tae_pool = slots.get((Role.TAE, profiles[index].region))
+        if tae_pool and len(owned) < budget:
+            user = tae_pool.pop()
+            owned[index] = _Ownership(user, OwnerRole.TAE, since(user, index))
+    for index in sorted(range(len(profiles)), key=lambda i: -arr[i]):
+        if len(owned) >= budget or not arr[index]:
+            break
+        if index in owned:
+            continue
+        region = profiles[index].region
+        tam_pool = slots.get((Role.TAM, region))
+        if tam_pool:
+            if rng.random() < _SHARE_LEFT_FOR_ALLOCATION:
+                continue
+            user = tam_pool.pop()
+            managed = rng.random() < 0.85
+            owned[index] = _Ownership(
+                user, OwnerRole.TAM, since(user, index), am_managed=managed, is_lead=not managed
+            )
+            continue
+        csm_pool = slots.get((Role.CSM, region))
+        if csm_pool:
+            user = csm_pool.pop()
+            owned[index] = _Ownership(user, OwnerRole.CSM, since(user, index))
+    return owned
+
+
+# Account columns written by the seed, in row order.
+_ACCOUNT_FIELDS = (
+    "name", "domain", "organization_id", "country", "region", "territory_id", "employee_count",
+    "business_type", "plan", "credit_balance", "credit_expires_on", "has_discount_agreement",
+    "annual_discount", "renewal_date", "health", "active_users_30d", "last_contact_at",
+    "first_paid_month", "owner_id", "owner_role", "owner_since", "tam_overlay_id",
+    "onboarding_specialist_id", "new_owner_trait", "am_managed", "is_lead", "created_at", "updated_at",
+)  # fmt: skip
+_OWNERSHIP_FIELDS = (
+    "account_id", "previous_owner_id", "new_owner_id", "new_owner_role", "changed_by_id",
+    "changed_at", "effective_on", "reason", "source",
+)  # fmt: skip
+
+
+def organization_id_for(index: int) -> str:
+    """The demo organization id of the ``index``-th account (0-based)."""
+    return f"org_{index + 1:06d}"
+
+
+def seed_accounts(ctx: DemoContext) -> dict[str, int]:
+    """Create ``ctx.account_count`` customer accounts with owners and their profiles.
+
+    Leaves the profiles (with account ids) in ``ctx.profiles`` for the revenue
+    step. Not idempotent: expects no accounts (seed_demo resets or refuses first).
+    """
+    ensure_territories()
+    rng = ctx.rng("accounts")
+    months = ctx.months
+    territories = {t.slug: t for t in Territory.objects.all()}
+    codes = [code for code, _, _ in _COUNTRIES]
+    cum_weights = list(itertools.accumulate(weight for _, weight, _ in _COUNTRIES))
+    slugs = {code: options for code, _, options in _COUNTRIES}
+
+    countries = rng.choices(codes, cum_weights=cum_weights, k=ctx.account_count)
+    placed: list[tuple[str, Territory | None, str]] = []
+    profiles: list[AccountProfile] = []
+    first_paid: list[dt.date | None] = []
+    for index, country in enumerate(countries):
+        territory = territories.get(rng.choice(slugs[country]))
+        region = (territory.ownership_region if territory else "") or (
+            Region.US if country in _US_REGION_COUNTRIES else Region.EU
+        )
+        placed.append((country, territory, region))
+        profile = _draw_profile(
+            rng,
+            organization_id=organization_id_for(index),
+            region=region,
+            month_count=ctx.month_count,
+        )
+        profiles.append(profile)
+        if profile.start is None:
+            first_paid.append(None)
+        elif profile.start == 0:
+            first_paid.append(add_months(months[0], -rng.randint(0, 36)))
+        else:
+            first_paid.append(months[profile.start])
+    owned = _assign_owners(rng, ctx, profiles, first_paid)
+
+    rows = _account_rows(
+        rng, ctx, profiles=profiles, placed=placed, first_paid=first_paid, owned=owned
+    )
+    count = insert_rows(model=Account, fields=_ACCOUNT_FIELDS, rows=rows)
+    ids = dict(Account.objects.values_list("organization_id", "pk"))
+    for profile in profiles:
+        profile.account_id = ids[profile.organization_id]
+    ctx.profiles = profiles
+
+    changes = (
+        (
+            profiles[index].account_id,
+            None,
+            ownership.owner.pk,
+            ownership.role,
+            None,
+            min(
+                dt.datetime.combine(
+                    ownership.since, dt.time(hour=rng.randint(8, 18)), tzinfo=dt.UTC
+                ),
+                ctx.now,
+            ),
+            ownership.since,
+            "Initial book of the demo company.",
+            DEMO_SOURCE,
+        )
+        for index, ownership in sorted(owned.items())
+    )
+    change_count = insert_rows(model=OwnershipChange, fields=_OWNERSHIP_FIELDS, rows=changes)
+    return {"accounts": count, "owned accounts": len(owned), "ownership changes": change_count}
+
+
+def _account_rows(
+    rng: random.Random,
+    ctx: DemoContext,
+    *,
+    profiles: list[AccountProfile],
+    placed: list[tuple[str, Territory | None, str]],
+    first_paid: list[dt.date | None],
+    owned: dict[int, _Ownership],
+) -> Iterator[tuple[Any, ...]]:
+    """One Account row per profile, in ``_ACCOUNT_FIELDS`` order (a generator: 100k rows stream)."""
+    now, today, last = ctx.now, ctx.today, ctx.month_count - 1
+    tams_by_region: dict[str, list[User]] = {}
+    onboarders_by_region: dict[str, list[User]] = {}
+    for user in ctx.staff_by_role.get(Role.TAM, []):
+        tams_by_region.setdefault(user.region, []).append(user)
+    for user in ctx.staff_by_role.get(Role.ONBOARDING, []):
+        onboarders_by_region.setdefault(user.region, []).append(user)
+    domains: dict[str, int] = {}
+    for index, profile in enumerate(profiles):
+        country, territory, region = placed[index]
+        start, end = rng.choice(_NAME_STARTS), rng.choice(_NAME_ENDS)
+        stem = f"{start}{end}".lower()
+        seen = domains.get(stem, 0)
+        domains[stem] = seen + 1
+        domain = f"{stem}{seen + 1 if seen else ''}{rng.choice(_TLDS)}"
+
+        arr = profile.expected_mrr(last) * 12
+        paying = profile.is_paying(last)
+        employees = min(max(int(math.exp(rng.gauss(math.log(8 + arr / 800), 0.7))), 1), 250_000)
+        if profile.plan == Plan.TRIAL:
+            health = ""
+        elif not paying:
+            health = Health.POOR
+        elif profile.growth < -0.01:
+            health = Health.FAIR if rng.random() < 0.6 else Health.POOR
+        else:
+            health = rng.choices(
+                (Health.GOOD, Health.FAIR, Health.POOR), cum_weights=(75, 95, 100)
+            )[0]
+        engagement = {Health.GOOD: 0.5, Health.FAIR: 0.25, Health.POOR: 0.08, "": 0.3}[health]
+        active_users = (
+            int(employees * engagement * rng.uniform(0.2, 1.0))
+            if paying or not health
+            else rng.randint(0, 3)
+        )
+
+        ownership = owned.get(index)
+        if ownership is not None:
+            stale = rng.random() < 0.15
+            last_contact: dt.datetime | None = now - dt.timedelta(
+                days=rng.uniform(45, 200) if stale else rng.uniform(0, 45)
+            )
+        elif rng.random() < 0.25:
+            last_contact = now - dt.timedelta(days=rng.uniform(30, 500))
+        else:
+            last_contact = None
+
+        overlay = None
+        if ownership is not None and ownership.role == OwnerRole.CSM and rng.random() < 0.1:
+            overlay = _pick(rng, tams_by_region, region)
+        onboarder = None
+        if (
+            profile.start is not None
+            and profile.start >= ctx.month_count - 3
+            and (ownership or arr >= 12_000)
+        ):
+            onboarder = _pick(rng, onboarders_by_region, region)
+
+        credit_balance, credit_expires_on = Decimal(0), None
+        if profile.plan == Plan.STARTUP:
+            credit_balance = Decimal(rng.randrange(1_000, 50_001, 500))
+            credit_expires_on = today + dt.timedelta(days=rng.randint(30, 365))
+        annual_discount, renewal_date = None, None
+        if profile.plan == Plan.ANNUAL:
+            annual_discount = rng.choice(_ANNUAL_DISCOUNTS)
+            renewal_date = today + dt.timedelta(days=rng.randint(10, 365))
+
+        yield (
+            f"{start} {end}",
+            domain,
+            profile.organization_id,
+            country,
+            region,
+            territory.pk if territory else None,
+            employees,
+            rng.choice(_BUSINESS_TYPES),
+            profile.plan,
+            credit_balance,
+            credit_expires_on,
+            arr >= 100_000 and rng.random() < 0.3,
+            annual_discount,
+            renewal_date,
+            health,
+            active_users,
+            last_contact,
+            first_paid[index],
+            ownership.owner.pk if ownership else None,
+            ownership.role if ownership else "",
+            ownership.since if ownership else None,
+            overlay.pk if overlay else None,
+            onboarder.pk if onboarder else None,
+            "",
+            ownership.am_managed if ownership else False,
+            ownership.is_lead if ownership else False,
+            now,
+            now,
+        )
+
+
+def _pick(rng: random.Random, by_region: dict[str, list[User]], region: str) -> User | None:
+    pool = by_region.get(region) or [user for users in by_region.values() for user in users]
+    return rng.choice(pool) if pool else None
+
+
+def reset_accounts() -> None:
+    """Delete every account and its ownership history (and what cascades). Idempotent."""
+    truncate(OwnershipChange, Account)

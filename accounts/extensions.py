@@ -1,0 +1,47 @@
+"""Where apps built on the accounts core plug into its pages.
+
+The core (books, the account page) never imports the apps above it
+(accounts.handovers, accounts.churn); instead each of them registers here in
+its ``AppConfig.ready()``:
+
+- account sets: a named function ``(queryset of accounts) -> set of ids`` the
+  book page and its CSV use to mark rows (e.g. "churn_risk"); a name nobody
+  registered is the empty set.
+- account panels: templates included on the account page, with the page's
+  context (``account``, ``can_edit``, …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import QuerySet
+
+from .models import Account
+
+AccountSet = Callable[[QuerySet[Account]], set[int]]
+
+_ACCOUNT_SETS: dict[str, AccountSet] = {}
+_ACCOUNT_PANELS: list[str] = []
+
+
+def register_account_set(name: str, ids_of: AccountSet) -> None:
+    """Register ``ids_of`` under ``name``; registering a name again replaces it."""
+    _ACCOUNT_SETS[name] = ids_of
+
+
+def account_set(name: str, queryset: QuerySet[Account]) -> set[int]:
+    """Ids of the accounts of ``queryset`` in the set ``name`` (empty when not registered)."""
+    ids_of = _ACCOUNT_SETS.get(name)
+    return ids_of(queryset) if ids_of is not None else set()
+
+
+def register_account_panel(template_name: str) -> None:
+    """Include ``template_name`` on the account page (once, in registration order)."""
+    if template_name not in _ACCOUNT_PANELS:
+        _ACCOUNT_PANELS.append(template_name)
+
+
+def account_panels() -> list[str]:
+    """Templates the account page includes after its own sections."""
+    return list(_ACCOUNT_PANELS)

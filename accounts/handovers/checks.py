@@ -1,0 +1,364 @@
+"""What a handover checks (sales/account-allocation "Handing over customers",
+"Receiving an account as a CSM", "Pushing back"; sales/how-we-work "Handing off
+customers"): each transition's conditions, the preconditions, the reason, and
+the flags a receiving CSM digs into. Every check is a ``Check`` (pass/fail and
+why); all of it is read-only with a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Q, Subquery
+
+from accounts.books import CORE_PRODUCTS
+from accounts.models import Account, AccountPlan, OwnerRole
+from accounts.segments import with_revenue
+from billing.models import Invoice
+from revopsweb.dates import quarter_start
+
+from .checklists import onboarding_status
+from .models import HandoverReason
+
+# TAE handovers: typically 3 months after the initial credit purchase.
+TAE_ONBOARDED_MONTHS = 3
+TAE_RETAINED_MONTHS = 12
+
+INVALID_REASONS = frozenset(
+    {
+        HandoverReason.UNRESPONSIVE,
+        HandoverReason.CHAMPION_LEFT,
+        HandoverReason.LOW_ENGAGEMENT,
+        HandoverReason.DISLIKE,
+    }
+)
+INVALID_REASON_EXPLANATION = (
+    "Low engagement or an account being “difficult to work with” is not a reason to pass "
+    "them off. That's literally your job. If an account is struggling on these dimensions, "
+    "that's a signal you need to invest more effort – not hand them off. You should only "
+    "hand off accounts that are in a good state."
+)
+
+
+# --- results ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One condition, precondition or flag: its label, whether it passes, and why."""
+
+    key: str
+    label: str
+    ok: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    key: str
+    label: str
+    timing: str
+    condition: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+
+TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
+    (OwnerRole.TAE, OwnerRole.TAM): (
+        "When onboarded, typically 3 months after the initial credit purchase "
+        "(12 months if the TAE retains it)",
+        "Customer onboarded to 1–2 primary products",
+    ),
+    (OwnerRole.TAE, OwnerRole.CSM): (
+        "When onboarded, typically 3 months after the initial credit purchase "
+        "(12 months if the TAE retains it)",
+        "Customer onboarded to all three primary products",
+    ),
+    (OwnerRole.TAM, OwnerRole.CSM): (
+        "After expansion completes",
+        "All 3 core products adopted, discount agreement in place, no remaining expansion levers",
+    ),
+    (OwnerRole.CSM, OwnerRole.TAM): (
+        "When an expansion opportunity is identified",
+        "Customer not fully expanded and has clear growth potential",
+    ),
+}
+
+
+def is_handover_transition(*, from_role: str, to_role: str) -> bool:
+    """A handbook transition or a same-role takeover."""
+    return from_role == to_role or (from_role, to_role) in TRANSITIONS
+
+
+def handover_roles(from_role: str) -> list[str]:
+    """Incoming roles an owner of ``from_role`` may hand to: the handbook's
+    transitions first, then the same-role takeover."""
+    roles = [to for (frm, to) in TRANSITIONS if frm == from_role]
+    return [*roles, from_role] if from_role else []
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def _revenue(account: Account, *, today: dt.date) -> Account:
+    """The account annotated with MRR, ARR, core products and plan freshness."""
+    if hasattr(account, "core_paid_count") and hasattr(account, "has_current_plan"):
+        return account
+    return with_revenue(Account.objects.filter(pk=account.pk), today=today).get()
+
+
+def top_40(account: Account, *, today: dt.date) -> bool:
+    """Whether the account is in the Top 40 by ARR now (the books' segment; one
+    query, none when ``account`` already carries the ``with_revenue`` annotations)."""
+    return bool(getattr(_revenue(account, today=today), "is_top_40", False))
+
+
+def transition_for(
+    account: Account,
+    *,
+    from_role: str,
+    to_role: str,
+    today: dt.date,
+    facts: PlanAndInvoices | None = None,
+) -> Transition:
+    """The transition ``from_role → to_role`` for this account with its conditions
+    checked from data. Same-role moves (another TAM or TAE taking over
+    mid-lifecycle) have no conditions beyond the preconditions. Read-only;
+    ``facts`` (this quarter's plan) is passed when the caller has them."""
+    figures = _revenue(account, today=today)
+    core: int = figures.core_paid_count  # type: ignore[attr-defined]
+    checks: list[Check] = []
+    if from_role == to_role:
+        return Transition(
+            key=f"{from_role}_{to_role}".lower(),
+            label=f"{from_role} → {to_role} (takeover)",
+            timing="Mid-lifecycle, any time",
+            condition="Another owner of the same role takes over; the handover checklist applies",
+        )
+    if (from_role, to_role) not in TRANSITIONS:
+        return Transition(
+            key=f"{from_role}_{to_role}".lower(),
+            label=f"{from_role} → {to_role}",
+            timing="–",
+            condition="Not a handover the handbook describes",
+            checks=[
+                Check(
+                    "known",
+                    "Known transition",
+                    False,
+                    f"{from_role} → {to_role} is not one of the handbook's handovers.",
+                )
+            ],
+        )
+    timing, condition = TRANSITIONS[(from_role, to_role)]
+    if from_role == OwnerRole.TAE:
+        if to_role == OwnerRole.TAM:
+            checks.append(
+                Check(
+                    "core",
+                    "Onboarded to 1–2 primary products",
+                    1 <= core <= 2,
+                    f"Pays for {core} of the 3 primary products"
+                    + (
+                        "." if 1 <= core <= 2 else "; a TAM takes 1–2 (3 → CSM, 0 → not onboarded)."
+                    ),
+                )
+            )
+        else:
+            checks.append(
+                Check(
+                    "core",
+                    "Onboarded to all three primary products",
+                    core >= CORE_PRODUCTS,
+                    f"Pays for {core} of the 3 primary products.",
+                )
+            )
+        if account.first_paid_month is None:
+            checks.append(
+                Check(
+                    "timing",
+                    "3 months since the initial purchase",
+                    False,
+                    "No first paid month recorded.",
+                )
+            )
+        else:
+            months = _months_between(account.first_paid_month, today)
+            checks.append(
+                Check(
+                    "timing",
+                    "3 months since the initial purchase",
+                    months >= TAE_ONBOARDED_MONTHS,
+                    f"First paid {account.first_paid_month:%b %Y}: {months} months ago"
+                    + (
+                        f" (a TAE may retain it up to {TAE_RETAINED_MONTHS} months)."
+                        if months < TAE_RETAINED_MONTHS
+                        else "."
+                    ),
+                )
+            )
+    elif from_role == OwnerRole.TAM:
+        plan = (facts or plan_and_invoices(account, today=today)).current_plan
+        checks += [
+            Check(
+                "core",
+                "All 3 core products adopted",
+                core >= CORE_PRODUCTS,
+                f"Pays for {core} of the 3 primary products.",
+            ),
+            Check(
+                "discount",
+                "Discount agreement in place",
+                account.has_discount_agreement,
+                "Discount agreement recorded."
+                if account.has_discount_agreement
+                else "No discount agreement on the account.",
+            ),
+            Check(
+                "levers",
+                "No remaining expansion levers",
+                bool(plan and plan.no_viable_levers and plan.levers_tried.strip()),
+                "This quarter's plan marks no viable levers and documents what was tried."
+                if plan and plan.no_viable_levers and plan.levers_tried.strip()
+                else "This quarter's plan must mark no viable levers and document what was tried.",
+            ),
+        ]
+    else:  # CSM → TAM
+        plan = (facts or plan_and_invoices(account, today=today)).current_plan
+        growth = bool(plan and not plan.no_viable_levers and plan.objectives.strip())
+        checks += [
+            Check(
+                "core",
+                "Not fully expanded",
+                core < CORE_PRODUCTS,
+                f"Pays for {core} of the 3 primary products.",
+            ),
+            Check(
+                "growth",
+                "Clear growth potential",
+                growth,
+                "This quarter's plan sets expansion objectives."
+                if growth
+                else "Write the expansion objectives in this quarter's account plan.",
+            ),
+        ]
+    return Transition(
+        key=f"{from_role}_{to_role}".lower(),
+        label=f"{from_role} → {to_role}",
+        timing=timing,
+        condition=condition,
+        checks=checks,
+    )
+
+
+# --- preconditions --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanAndInvoices:
+    """What the transition conditions, the preconditions and the receiving flags
+    read: this quarter's plan, the account's latest plan and its unpaid invoice
+    numbers (two queries, read once)."""
+
+    current_plan: AccountPlan | None
+    latest_plan: AccountPlan | None
+    unpaid: list[str]
+
+
+def plan_and_invoices(account: Account, *, today: dt.date) -> PlanAndInvoices:
+    this_quarter = quarter_start(today)
+    newest = (
+        AccountPlan.objects.filter(account=account)
+        .order_by("-quarter_start")
+        .values("quarter_start")[:1]
+    )
+    # This quarter's plan and the newest plan in one query: one row when they
+    # are the same, two when a later quarter's plan was already written.
+    plans = list(
+        AccountPlan.objects.filter(account=account)
+        .filter(Q(quarter_start=this_quarter) | Q(quarter_start=Subquery(newest)))
+        .order_by("-quarter_start")
+    )
+    return PlanAndInvoices(
+        current_plan=next((p for p in plans if p.quarter_start == this_quarter), None),
+        latest_plan=plans[0] if plans else None,
+        unpaid=list(
+            Invoice.objects.filter(
+                account=account, status__in=[Invoice.Status.OPEN, Invoice.Status.FAILED]
+            ).values_list("number", flat=True)
+        ),
+    )
+
+
+def preconditions(
+    account: Account,
+    *,
+    reason: str,
+    today: dt.date,
+    onboarding: list[dict[str, object]] | None = None,
+    facts: PlanAndInvoices | None = None,
+) -> list[Check]:
+    """The handover preconditions, each pass/fail with why: a current account
+    plan, no open invoices, onboarding complete for every paid product, a valid
+    reason. Read-only; a fixed number of queries. ``onboarding`` (the account's
+    ``onboarding_status``) and ``facts`` are passed when the caller has them."""
+    facts = facts or plan_and_invoices(account, today=today)
+    plan = facts.current_plan
+    latest = facts.latest_plan
+    checks = [
+        Check(
+            "plan",
+            "Current account plan",
+            plan is not None,
+            f"{plan.title} saved."
+            if plan
+            else (
+                f"Latest plan is {latest.title}; write this quarter's."
+                if latest
+                else "No account plan yet."
+            ),
+        )
+    ]
+    unpaid = facts.unpaid
+    checks.append(
+        Check(
+            "invoices",
+            "All open invoices paid",
+            not unpaid,
+            "No open invoices."
+            if not unpaid
+            else f"Unpaid: {', '.join(unpaid)}. Chase them before handing over.",
+        )
+    )
+    status = onboarding if onboarding is not None else onboarding_status(account, today=today)
+    missing = [str(s["title"]) for s in status if not s["done"]]
+    checks.append(
+        Check(
+            "onboarding",
+            "Onboarded to every paid product",
+            not missing,
+            "Checklist complete for " + ", ".join(str(s["title"]) for s in status) + "."
+            if not missing
+            else "Checklist incomplete: " + ", ".join(missing) + ".",
+        )
+    )
+    checks.append(reason_check(reason))
+    return checks
+
+
+def reason_check(reason: str) -> Check:
+    if reason in INVALID_REASONS:
+        return Check(
+            "reason",
+            "Valid reason",
+            False,
+            f"{HandoverReason(reason).label}: {INVALID_REASON_EXPLANATION}",
+        )
+    if reason not in HandoverReason.values:
+        return Check("reason", "Valid reason", False, "Choose a reason.")
+    return Check("reason", "Valid reason", True, HandoverReason(reason).label + ".")

@@ -1,0 +1,169 @@
+"""Demo handovers for `manage.py seed_demo`: a few in each state of the workflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.demo import DemoStep
+from accounts.handovers.checklists import ONBOARDING_CHECKLIST, checklist_labels
+from accounts.handovers.models import (
+    Handover,
+    HandoverEvent,
+    HandoverReason,
+    HandoverState,
+    OnboardingCheck,
+)
+from accounts.handovers.workflow import MOVES
+from accounts.models import Account, OwnerRole, User
+from accounts.ownership import change_account_owner
+from accounts.roles import Role
+
+# (state, steps taken after proposing, reason)
+_SCENARIOS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (HandoverState.PROPOSED, (), HandoverReason.FULLY_EXPANDED),
+    (HandoverState.PROPOSED, (), HandoverReason.ONBOARDED),
+    (HandoverState.PUSHED_BACK, ("push_back",), HandoverReason.NO_LEVERS),
+    (HandoverState.ACCEPTED, ("accept",), HandoverReason.EXPANSION),
+    (HandoverState.CALL_SCHEDULED, ("accept", "schedule_call"), HandoverReason.FULLY_EXPANDED),
+    (HandoverState.CALL_HELD, ("accept", "schedule_call", "hold_call"), HandoverReason.ONBOARDED),
+    (HandoverState.CANCELLED, ("cancel",), HandoverReason.BOOK_OVER_CAP),
+    (
+        HandoverState.COMPLETED,
+        ("accept", "schedule_call", "hold_call", "complete"),
+        HandoverReason.FULLY_EXPANDED,
+    ),
+)
+
+
+def _target_role(from_role: str) -> str:
+    if from_role == OwnerRole.TAE:
+        return OwnerRole.TAM
+    if from_role == OwnerRole.TAM:
+        return OwnerRole.CSM
+    return OwnerRole.TAM
+
+
+@transaction.atomic
+def seed_handovers(*, rng: random.Random, today: dt.date) -> int:
+    """Create one handover per scenario on owned accounts without an open one,
+    with their timelines, some ticked checklist items and onboarding checks.
+    Bulk inserts; the completed one moves ownership through change_account_owner.
+    Returns the number of handovers created. Not idempotent: run on a fresh demo."""
+    people: dict[str, list[User]] = {
+        role: list(User.objects.filter(is_active=True, groups__name=role).order_by("pk"))
+        for role in (Role.TAM, Role.CSM)
+    }
+    if not people[Role.TAM] or not people[Role.CSM]:
+        return 0
+    managers = list(User.objects.filter(groups__name=Role.MANAGER).order_by("pk")[:1])
+    candidates = list(
+        Account.objects.filter(owner__isnull=False, handovers__isnull=True)
+        .select_related("owner")
+        .order_by("pk")[:200]
+    )
+    rng.shuffle(candidates)
+    now = timezone.now()
+    keys = list(checklist_labels())
+    handovers: list[Handover] = []
+    plans: list[tuple[Handover, tuple[str, ...]]] = []
+    for (state, steps, reason), account in zip(_SCENARIOS, candidates, strict=False):
+        assert account.owner is not None
+        to_role = _target_role(account.owner_role)
+        pool = [p for p in people[to_role] if p.pk != account.owner_id]
+        if not pool:
+            continue
+        proposed_at = now - dt.timedelta(days=rng.randint(len(steps) * 3 + 1, 30))
+        handover = Handover(
+            account=account,
+            from_owner=account.owner,
+            from_role=account.owner_role,
+            to_owner=rng.choice(pool),
+            to_role=to_role,
+            reason=reason,
+            reason_detail="Demo handover.",
+            state=HandoverState.PROPOSED if state == HandoverState.COMPLETED else state,
+            proposed_by=account.owner,
+            proposed_at=proposed_at,
+            state_changed_at=proposed_at + dt.timedelta(days=len(steps) * 2),
+            pushback_reasons="Two open invoices and no plan this quarter."
+            if state == HandoverState.PUSHED_BACK
+            else "",
+            call_at=proposed_at + dt.timedelta(days=4) if "schedule_call" in steps else None,
+            checklist={k: {"done": True, "note": ""} for k in rng.sample(keys, len(steps) * 3)},
+        )
+        handovers.append(handover)
+        plans.append((handover, steps))
+    Handover.objects.bulk_create(handovers)
+    events: list[HandoverEvent] = []
+    for handover, steps in plans:
+        events.append(
+            HandoverEvent(
+                handover=handover,
+                action="propose",
+                to_state=HandoverState.PROPOSED,
+                actor=handover.from_owner,
+                at=handover.proposed_at,
+                note=HandoverReason(handover.reason).label,
+            )
+        )
+        state = HandoverState.PROPOSED
+        for i, step in enumerate(steps, start=1):
+            to_state = MOVES[step][1]
+            actor = handover.to_owner if step in ("accept", "push_back") else handover.from_owner
+            events.append(
+                HandoverEvent(
+                    handover=handover,
+                    action=step,
+                    from_state=state,
+                    to_state=to_state,
+                    actor=actor,
+                    at=handover.proposed_at + dt.timedelta(days=2 * i),
+                    note=handover.pushback_reasons if step == "push_back" else "",
+                )
+            )
+            state = to_state
+        if "complete" in steps:
+            change = change_account_owner(
+                account=handover.account,
+                new_owner=handover.to_owner,
+                new_owner_role=handover.to_role,
+                changed_by=managers[0] if managers else handover.from_owner,
+                reason=f"Handover #{handover.pk} ({handover.transition_label}): "
+                f"{HandoverReason(handover.reason).label}",
+                source="handover",
+                effective_on=today,
+            )
+            Handover.objects.filter(pk=handover.pk).update(
+                state=HandoverState.COMPLETED,
+                ownership_change=change,
+                completed_at=now,
+                intro_sent_at=now,
+                attribution_moves_on=today,
+            )
+    HandoverEvent.objects.bulk_create(events)
+    OnboardingCheck.objects.bulk_create(
+        (
+            OnboardingCheck(account=h.account, section="general", item=key, checked_at=now)
+            for h, _ in plans
+            for key, _label in ONBOARDING_CHECKLIST["general"][1]
+        ),
+        ignore_conflicts=True,
+    )
+    return len(handovers)
+
+
+def demo_steps() -> list[DemoStep]:
+    """This app's seed_demo step (found by ``accounts.demo.installed_demo_steps``)."""
+    return [
+        DemoStep(
+            "handovers",
+            lambda ctx: {
+                "handover rows": seed_handovers(rng=ctx.rng("handovers"), today=ctx.today)
+            },
+            order=80,
+        )
+    ]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.handovers.models import Handover, HandoverState
+from accounts.handovers.tests.handover_factories import csm, fill_top_40, ready_account
+from accounts.models import Account, OwnerRole
+from accounts.tests.factories import tam
+from revopsweb.dates import latest_complete_month
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_tam_hands_an_account_to_a_csm_from_proposal_to_completion(page, login_as):
+    fill_top_40(month=latest_complete_month(timezone.localdate()))
+    outgoing = tam(name="Tara Tam")
+    incoming = csm(name="Cass Csm")
+    account = ready_account(outgoing, today=timezone.localdate(), name="Globex")
+
+    login_as(outgoing)
+    page.goto(f"/accounts/{account.pk}/")
+    page.get_by_test_id("propose-handover").click()
+    page.get_by_label("Incoming owner").select_option(label="Cass Csm")
+    page.get_by_label("Incoming role").select_option("CSM")
+    page.get_by_label("Reason").select_option("fully_expanded")
+    page.get_by_role("button", name="Propose handover").click()
+    page.wait_for_url("**/handovers/*/")
+    state = page.get_by_test_id("handover-state")
+    expect(state).to_have_text("Proposed")
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login/")
+
+    login_as(incoming)
+    page.goto("/handovers/?scope=incoming")
+    page.get_by_role("link", name="Globex").click()
+    expect(page.get_by_test_id("flags")).to_be_visible()
+    state = page.get_by_test_id("handover-state")
+    item = page.get_by_test_id("item-prep:overview")
+    item.get_by_role("checkbox").check()
+    item.get_by_role("button", name="Save").click()
+    page.get_by_test_id("step-accept").get_by_role("button", name="Accept").click()
+    expect(state).to_have_text("Accepted")
+    form = page.get_by_test_id("step-schedule_call")
+    form.get_by_label("Call at").fill("2030-01-15T10:00")
+    form.get_by_role("button").click()
+    expect(state).to_have_text("Call scheduled")
+    page.get_by_test_id("step-hold_call").get_by_role("button").click()
+    expect(state).to_have_text("Call held")
+    form = page.get_by_test_id("step-complete")
+    form.get_by_label("Intro sent to the customer").check()
+    form.get_by_role("button").click()
+    expect(state).to_have_text("Completed")
+
+    handover = Handover.objects.get(account=account)
+    account = Account.objects.get(pk=account.pk)
+    assert handover.state == HandoverState.COMPLETED
+    assert handover.item("prep:overview")["done"]
+    assert (account.owner, account.owner_role) == (incoming, OwnerRole.CSM)
+    assert [e.action for e in handover.events.all()] == [
+        "propose",
+        "checklist",
+        "accept",
+        "schedule_call",
+        "hold_call",
+        "complete",
+    ]
+    page.goto(f"/accounts/{account.pk}/")
+    expect(page.get_by_text(f"Handover #{handover.pk}")).to_be_visible()
