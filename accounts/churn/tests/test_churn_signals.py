@@ -22,7 +22,7 @@ from accounts.tests.factories import AccountFactory
 from billing.models import Invoice
 from billing.tests.factories import MonthlyRevenueFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)

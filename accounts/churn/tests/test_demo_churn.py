@@ -12,7 +12,7 @@ from accounts.churn.tests.churn_helpers import NOW, TODAY, owned_account
 from accounts.tests.factories import tam
 from revopsweb.models import JobRun
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db
 
 
 def test_demo_seed_creates_flags_history_and_signals():
