@@ -25,3 +25,47 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+class Delivery(models.Model):
+    """One outbound notification (a webhook post), kept until it is delivered.
+
+    Written in the same transaction as the event it announces (the outbox), so
+    a committed event always has its delivery and a rolled-back one never does.
+    Sent by a worker, re-sent by the periodic sweep until the receiver accepts
+    it or it is given up; the receiver can drop repeats by ``idempotency_key``
+    (sent as the ``Idempotency-Key`` header). Domain-neutral: ``kind`` says
+    what it announces (``churn.flag_raised``, later sales alerts, dunning).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (given up)"
+
+    kind = models.CharField(max_length=60, db_index=True)
+    url = models.URLField(max_length=500)
+    payload = models.JSONField()
+    idempotency_key = models.UUIDField(unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # When the next send may start. A send in progress pushes it forward by a
+    # lease, so the sweep leaves it alone unless its worker died.
+    next_attempt_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_pending_due",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.status}"

@@ -196,6 +196,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+if CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport with a fix that keeps the worker alive when
+    # Redis restarts under unacknowledged messages (see revopsweb/broker.py).
+    CELERY_BROKER_TRANSPORT = "revopsweb.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A delivered message not acknowledged within this time (its worker
+        # died, or Redis restarted before the ack) goes back on its queue. Must
+        # exceed the longest job and the longest countdown/ETA, or those run twice.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600),
+    }
+# A job running when the broker connection drops finishes its work (jobs are
+# idempotent and resumable; cancelling halfway only wastes it).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
@@ -206,6 +219,9 @@ CELERY_TASK_TRACK_STARTED = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_RESULT_EXPIRES = 24 * 3600
+# Exactly one beat: it holds a PostgreSQL advisory lock for its whole life and
+# a second one refuses to start (revopsweb/beat.py).
+CELERY_BEAT_SCHEDULER = "revopsweb.beat:SingleBeatScheduler"
 # Scheduled jobs. Times are in CELERY_TIMEZONE (the company's time zone).
 # Listed in the order of the day: the quick start's catch-up on start
 # (revopsweb.schedule) runs each once in this order, so the month is open
@@ -250,6 +266,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Job runs left "running" by a killed worker are marked died (each job's
     # next run does it too; this covers the daily and monthly ones).
+    # Outbound notifications (revopsweb/outbox.py): send what is due, again
+    # after a failed attempt's backoff, a lost enqueue or a dead worker.
+    "revopsweb-sweep-deliveries": {
+        "task": "revopsweb.tasks.sweep_deliveries",
+        "schedule": 60,
+    },
     "revopsweb-sweep-dead-job-runs": {
         "task": "revopsweb.tasks.sweep_dead_job_runs",
         "schedule": 10 * 60,
@@ -262,6 +284,12 @@ STALE_TASK_DAYS = env_int("STALE_TASK_DAYS", 10)
 
 # Outbound HTTP (webhooks) never waits longer than this.
 OUTBOUND_HTTP_TIMEOUT_SECONDS = env_int("OUTBOUND_HTTP_TIMEOUT_SECONDS", 10)
+# Outbound notifications (the outbox): a failed send is retried after
+# OUTBOX_FIRST_RETRY_SECONDS, doubling up to OUTBOX_MAX_RETRY_SECONDS, and
+# given up (shown as failed in the admin) after OUTBOX_MAX_ATTEMPTS sends.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 10)
+OUTBOX_FIRST_RETRY_SECONDS = env_int("OUTBOX_FIRST_RETRY_SECONDS", 60)
+OUTBOX_MAX_RETRY_SECONDS = env_int("OUTBOX_MAX_RETRY_SECONDS", 3600)
 # Incoming webhook of the #customer-churn channel; empty disables the post.
 CHURN_WEBHOOK_URL = env_str("CHURN_WEBHOOK_URL", "")
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import jobs
+from . import jobs, outbox
 
 
 @shared_task
 def sweep_dead_job_runs() -> dict[str, int]:
     """Every 10 minutes: mark job runs left "running" by a killed process as died."""
     return {"died": jobs.sweep_dead_job_runs()}
+
+
+@shared_task
+def send_delivery(*, delivery_id: int) -> str:
+    """Send one outbox delivery (see revopsweb.outbox); idempotent, claims it first."""
+    return outbox.send_delivery(delivery_id=delivery_id)
+
+
+@shared_task
+def sweep_deliveries() -> dict[str, int]:
+    """Every minute: hand due outbox deliveries (new, retrying, orphaned) to the workers."""
+    return {"queued": outbox.sweep_deliveries()}

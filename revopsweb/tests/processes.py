@@ -97,3 +97,19 @@ def port_open(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@contextmanager
+def private_redis(data: Path, *, appendonly: bool = False) -> Iterator[str]:
+    """A redis-server of this test alone (own port, own process, data in ``data``)."""
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "yes" if appendonly else "no", "--dir", str(data)],
+        stdout=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: port_open(port), timeout=10, what="redis-server")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(process)

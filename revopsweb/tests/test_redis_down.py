@@ -34,19 +34,31 @@ def _use_broker(url: str) -> None:
     app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
+class Outage:
+    """Cache and broker pointed at a closed port until ``restore()``."""
+
+    def __init__(self, settings) -> None:
+        port = free_port()
+        assert not port_open(port)
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self._settings, self._cache = settings, settings.CACHES
+        self._broker = app.conf.broker_url
+        settings.CACHES = {"default": {**self._cache["default"], "LOCATION": self.url}}
+        _use_broker(self.url)
+
+    def restore(self) -> None:
+        self._settings.CACHES = self._cache
+        _use_broker(self._broker)
+
+
 @pytest.fixture
-def redis_down(settings) -> Iterator[str]:
+def redis_down(settings) -> Iterator[Outage]:
     """Point the cache and the Celery broker at a loopback port nobody listens on."""
-    port = free_port()
-    assert not port_open(port)
-    url = f"redis://127.0.0.1:{port}/0"
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
-    broker = app.conf.broker_url
-    _use_broker(url)
+    outage = Outage(settings)
     try:
-        yield url
+        yield outage
     finally:
-        _use_broker(broker)
+        outage.restore()
 
 
 @pytest.mark.django_db
