@@ -207,7 +207,9 @@ def test_worker_and_beat_start_as_documented_and_a_second_beat_is_refused(tmp_pa
         assert beat.poll() is None, "the first beat goes on"
     # Once the first beat is gone, the lock is free for the next one.
     with running(
-        [*celery, "beat", "--schedule", str(tmp_path / "schedule-3")], env=env, log=second_log
+        [*celery, "beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "schedule-3")],
+        env=env,
+        log=second_log,
     ):
         wait_for(lambda: "Holding the beat lock" in second_log.read_text(), timeout=60,
                  what="the next beat", log=second_log)  # fmt: skip
