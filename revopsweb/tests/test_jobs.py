@@ -82,12 +82,26 @@ def _wait_until_running(tmp_path) -> JobRun:
     return JobRun.objects.get(job="test.killed")
 
 
+def _lock_free() -> bool:
+    with advisory_lock("test.killed") as acquired:
+        return acquired
+
+
+def _wait_until_postgresql_ends_the_killed_session() -> None:
+    # PostgreSQL ends the killed client's session (and its locks) a moment
+    # after the process dies; a real next run comes much later than that.
+    from revopsweb.tests.processes import wait_for
+
+    wait_for(_lock_free, timeout=30, what="the killed session's lock to be released")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_run_killed_with_sigkill_is_marked_died_by_the_next_run(tmp_path):
     with _start_slow_job(tmp_path) as process:
         killed = _wait_until_running(tmp_path)
         process.send_signal(signal.SIGKILL)
         process.wait(10)
+    _wait_until_postgresql_ends_the_killed_session()
     next_run = run_job("test.killed", lambda: 1)
     killed.refresh_from_db()
     assert killed.outcome == JobRun.Outcome.DIED
@@ -104,6 +118,7 @@ def test_the_sweep_marks_a_killed_run_died_but_leaves_a_live_one_running(tmp_pat
         assert alive.outcome == JobRun.Outcome.RUNNING
         process.send_signal(signal.SIGKILL)
         process.wait(10)
+    _wait_until_postgresql_ends_the_killed_session()
     assert sweep_dead_job_runs() == 1
     alive.refresh_from_db()
     assert alive.outcome == JobRun.Outcome.DIED

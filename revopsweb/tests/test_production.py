@@ -39,7 +39,7 @@ from revopsweb.tests.processes import (
 )
 from revopsweb.tests.test_smoke import _page_names
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300), pytest.mark.postgres_only]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 PASSWORD = "a-long-production-test-password"  # noqa: S105
 MANAGER = "manager@demo.revopsweb.test"

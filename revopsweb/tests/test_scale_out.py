@@ -42,7 +42,7 @@ from revopsweb.tests.processes import (
     wait_for,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240), pytest.mark.postgres_only]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 INTAKES = 100
 STALE = 20
