@@ -119,6 +119,8 @@ def run_job(job: str, work: Callable[[], int]) -> JobRun:
                 run.finished_at = timezone.now()
                 run.save(update_fields=["outcome", "detail", "finished_at", "rows_affected"])
                 raise
-    run.finished_at = timezone.now()
-    run.save(update_fields=["outcome", "detail", "finished_at", "rows_affected"])
+        # Recorded before the lock is released: the next run starts after this
+        # one's finish, and never finds this row still "running" (and so died).
+        run.finished_at = timezone.now()
+        run.save(update_fields=["outcome", "detail", "finished_at", "rows_affected"])
     return run
