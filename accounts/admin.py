@@ -5,9 +5,7 @@ from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import transaction
 
-from leads.people import remove_from_round_robins
 from revopsweb.imports import RowValidatedModelForm
 
 from .api import issue_integration_token
@@ -48,17 +46,6 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     filter_horizontal = ("groups",)
-
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        # Unticking "active" takes the person out of every round robin in the same
-        # transaction (with a ledger event), so no lead reaches a login that is off.
-        switched_off = change and "is_active" in form.changed_data and not obj.is_active
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            if switched_off:
-                remove_from_round_robins(
-                    user=obj, author=request.user, reason="active unticked in the admin"
-                )
 
 
 class OwnershipChangeInline(admin.TabularInline):

@@ -1,8 +1,31 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import transaction
+
+from accounts.admin import UserAdmin
+from accounts.models import User
 
 from .models import Opportunity, RoundRobinEvent, Task, TaskEvent, Territory, TimeOff, TrackerMember
+from .people import remove_from_round_robins
+
+# The staff admin is the accounts app's; leads adds what a switched-off login
+# means for the round robin, so accounts need not know about leads.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffAdmin(UserAdmin):
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        # Unticking "active" takes the person out of every round robin in the same
+        # transaction (with a ledger event), so no lead reaches a login that is off.
+        switched_off = change and "is_active" in form.changed_data and not obj.is_active
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if switched_off:
+                remove_from_round_robins(
+                    user=obj, author=request.user, reason="active unticked in the admin"
+                )
 
 
 @admin.register(Territory)
