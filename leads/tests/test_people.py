@@ -10,7 +10,15 @@ from django.urls import reverse
 from accounts.models import OwnershipChange, User
 from accounts.tests.factories import AccountFactory, revops, tam
 from leads.assignment import assign_task
-from leads.models import LedgerKind, RoundRobinEvent, Task, TrackerMember, TrackerRole
+from leads.intake import Lead, intake_task
+from leads.models import (
+    LedgerKind,
+    RoundRobinEvent,
+    Task,
+    TaskSource,
+    TrackerMember,
+    TrackerRole,
+)
 from leads.people import LOGIN_OFF, remove_from_round_robins
 from leads.stale import process_stale_tasks
 from leads.tests.factories import TaskFactory, member, territory
@@ -41,6 +49,21 @@ def test_an_owner_whose_login_is_off_gets_no_task_the_round_robin_picks():
     assert decision.explanation.startswith(f"owner {gone.name}'s {LOGIN_OFF}; round robin")
     change = OwnershipChange.objects.get(account=account, new_owner=picked.user)
     assert change.previous_owner == gone
+
+
+def test_intake_for_an_account_whose_owners_login_is_off_goes_to_the_round_robin():
+    gone = tam()
+    picked = member()
+    AccountFactory.create(owner=gone, owner_role="TAM", domain="acme.example.com")
+    switch_off_login(gone)
+
+    result = intake_task(
+        lead=Lead(name="Ada", email="ada@acme.example.com", company="Acme", country="DE"),
+        source=TaskSource.CONTACT_FORM,
+    )
+
+    assert result.task.account.domain == "acme.example.com"
+    assert result.task.assignee == picked.user
 
 
 def test_a_member_whose_login_is_off_is_passed_over_though_their_load_is_lowest():
