@@ -7,9 +7,11 @@ longer holds. A rerun on the same data changes nothing.
 
 Thresholds (handbook, sales/risk-mitigation-and-churn-prevention):
 
-- usage_drop: last complete month's MRR (or average weekly events) at least
-  30% below the month before, unless the same two months a year earlier fell
-  by 30% or more as well (seasonal);
+- usage_drop: MRR of the month revenue data runs through (the latest imported
+  month, ``billing.revenue_data``; a month not imported yet is never a drop)
+  or the last complete month's average weekly events at least 30% below the
+  month before, unless the same two months a year earlier fell by 30% or more
+  as well (seasonal);
 - health_poor: the latest 4+ weekly snapshots in a row are "poor" (the latest
   no older than three weeks);
 - renewal_negative: renewal in 0–89 days and no customer-side activity for 30+
@@ -37,6 +39,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from billing.revenue_data import revenue_data_through
 from revopsweb.dates import add_months, month_start
 
 USAGE_DROP = Decimal("0.30")
@@ -99,21 +102,23 @@ _SETUP = [
     "ANALYZE churn_snap",
 ]
 
+# On the revenue data month (billing.revenue_data): a month not imported yet
+# is not "usage dropped 100%" for every paying account.
 _USAGE_MRR = """
 INSERT INTO churn_signal_now (account_id, kind, evidence)
 SELECT account_id, 'usage_drop', jsonb_build_object(
-    'metric', 'mrr', 'month', %(m)s::date, 'value', cur,
-    'prior_month', %(p)s::date, 'prior_value', prev,
+    'metric', 'mrr', 'month', %(rm)s::date, 'value', cur,
+    'prior_month', %(rp)s::date, 'prior_value', prev,
     'drop_pct', round((1 - cur / prev) * 100, 1),
     'last_year_value', ly_cur, 'last_year_prior_value', ly_prev)
 FROM (
     SELECT account_id,
-           coalesce(sum(amount) FILTER (WHERE month = %(m)s), 0) AS cur,
-           coalesce(sum(amount) FILTER (WHERE month = %(p)s), 0) AS prev,
-           coalesce(sum(amount) FILTER (WHERE month = %(ly)s), 0) AS ly_cur,
-           coalesce(sum(amount) FILTER (WHERE month = %(lyp)s), 0) AS ly_prev
+           coalesce(sum(amount) FILTER (WHERE month = %(rm)s), 0) AS cur,
+           coalesce(sum(amount) FILTER (WHERE month = %(rp)s), 0) AS prev,
+           coalesce(sum(amount) FILTER (WHERE month = %(rly)s), 0) AS ly_cur,
+           coalesce(sum(amount) FILTER (WHERE month = %(rlyp)s), 0) AS ly_prev
     FROM billing_monthlyrevenue
-    WHERE month IN (%(m)s, %(p)s, %(ly)s, %(lyp)s)
+    WHERE month IN (%(rm)s, %(rp)s, %(rly)s, %(rlyp)s)
     GROUP BY account_id
 ) t
 WHERE prev > 0 AND cur <= prev * (1 - %(drop)s)
@@ -307,13 +312,19 @@ WHERE NOT EXISTS (
 """
 
 
-def _params(now: dt.datetime, today: dt.date) -> dict[str, dt.date | Decimal | int]:
+def _params(now: dt.datetime, today: dt.date) -> dict[str, dt.date | Decimal | int | None]:
     # The usage months start at most 92 days back (the first of the month
     # before last), within SNAPSHOT_RECENT_DAYS.
     this_month = month_start(today)
+    # Revenue: the latest imported month, never one not imported yet.
+    revenue = revenue_data_through(today=today).month
     return {
         "today": today,
         "now": now,
+        "rm": revenue,
+        "rp": add_months(revenue, -1) if revenue else None,
+        "rly": add_months(revenue, -12) if revenue else None,
+        "rlyp": add_months(revenue, -13) if revenue else None,
         # The last complete month, the month before, and both a year earlier.
         "next": this_month,
         "m": add_months(this_month, -1),
@@ -355,6 +366,8 @@ def detect_churn_signals(*, now: dt.datetime | None = None) -> int:
         for statement in _SETUP:
             cursor.execute(statement, params)
         for statement in SIGNAL_STATEMENTS:
+            if statement is _USAGE_MRR and params["rm"] is None:
+                continue  # no revenue imported: nothing to compare
             cursor.execute(statement, params)
         for statement in (_CLEAR, _REFRESH, _OPEN):
             cursor.execute(statement, params)
