@@ -10,6 +10,7 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("accounts:my_book", "My book"),
     ("leads:my_tasks", "Tasks"),
     ("leads:tracker", "Round robin tracker"),
+    ("leadgen:rules", "Lead rules"),
     ("handovers:list", "Handovers"),
     ("churn:review", "Churn review"),
     ("billing:revenue", "Revenue"),

@@ -119,6 +119,8 @@ class OwnerRole(models.TextChoices):
 
 class Plan(models.TextChoices):
     MONTHLY = "monthly", "Monthly"
+    # sales/lead-scoring: "high ICP score and subscribe to the Scale plan".
+    SCALE = "scale", "Scale"
     ANNUAL = "annual", "Annual"
     STARTUP = "startup", "Startup / YC credits"
     TRIAL = "trial", "Trial"

@@ -328,3 +328,70 @@ def _message(lead: Lead) -> str:
         else ""
     )
     return f"{lead.message}{extra}".strip()
+
+
+@transaction.atomic
+def intake_account_task(
+    *,
+    account_id: int,
+    source: str,
+    lead_type: str,
+    message: str,
+    created_summary: str,
+    lead_rule: str = "",
+    rule_facts: dict[str, object] | None = None,
+    follow_up_of: Task | None = None,
+    now: dt.datetime | None = None,
+) -> IntakeResult:
+    """Create and assign a task on an existing account that nobody submitted.
+
+    For leads the product finds itself (``leads.generation``) and follow-ups:
+    the same scoring, territory and assignment as ``intake_task`` (owner
+    first, else the territory's round robin with full books and the
+    explanation), with the account's champion (else its first contact) as
+    the contact. Raises IntegrityError when the account already has an open
+    task of ``lead_rule`` (the caller's savepoint rolls it back).
+    """
+    now = now or timezone.now()
+    account = (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("owner", "territory")
+        .get(pk=account_id)
+    )
+    territory = account.territory
+    if territory is None and account.country:
+        territory = _territory(account.country, "")
+    contact = (
+        Contact.objects.filter(account=account, left_company_on__isnull=True)
+        .order_by("-is_champion", "created_at", "pk")
+        .first()
+    )
+    score = score_lead(
+        employees=account.employee_count,
+        estimated_revenue=None,
+        role="",
+        sub_role="",
+        country=account.country,
+    )
+    task = Task(
+        account=account,
+        contact=contact,
+        source=source,
+        lead_type=lead_type,
+        message=message,
+        score=score.total,
+        score_breakdown=score.breakdown,
+        lead_rule=lead_rule,
+        rule_facts=rule_facts or {},
+        follow_up_of=follow_up_of,
+        created_at=now,
+    )
+    decision = assign_new_task(
+        task=task,
+        account=account,
+        territory=territory,
+        author=None,
+        now=now,
+        created_summary=created_summary,
+    )
+    return IntakeResult(task=task, created=True, decision=decision)

@@ -252,6 +252,8 @@ class TaskSource(models.TextChoices):
     SALES_EMAIL = "sales_email", "Sales email"
     PRODUCT_SIGNUP = "product_signup", "Product signup"
     PRODUCT_LED = "product_led", "Product-led signal"
+    LEAD_RULE = "lead_rule", "Lead rule"
+    FOLLOW_UP = "follow_up", "Follow-up"
     ONBOARDING_REFERRAL = "onboarding_referral", "Onboarding referral"
     MANUAL = "manual", "Manual"
     SUPPORT_TICKET = "support_ticket", "Support ticket tagged for sales"
@@ -409,6 +411,27 @@ class Task(models.Model):
         max_length=30, choices=DisqualificationReason.choices, blank=True
     )
     disqualification_comment = models.TextField(blank=True)
+    # Raised by a lead rule (leads.generation): the rule's key and what made it
+    # fire (rule version, thresholds, the account's values, suggested outcome).
+    # A key, not a foreign key, so this app does not depend on the rules' app.
+    # Database defaults too: the benchmarks insert tasks with plain SQL.
+    lead_rule = models.CharField(max_length=40, blank=True, default="", db_default="")
+    rule_facts = models.JSONField(
+        default=dict, blank=True, db_default=models.Value({}, output_field=models.JSONField())
+    )
+    follow_up_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Nurture: when to come back. Prospect disqualification: when the follow-up task is due.",
+    )
+    follow_up_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_up_task",
+        help_text="The disqualified task this one follows up (at most one follow-up each).",
+    )
     # An intake integration's Idempotency-Key, unique per token (scope "token:<id>";
     # "" for keys from before keys were scoped), and a digest of the request it came
     # with, so the same key with a different lead is refused instead of replayed.
@@ -429,6 +452,16 @@ class Task(models.Model):
             models.Index(fields=["assignee", "status", "created_at"]),
             models.Index(fields=["status", "last_touched_at"]),
             models.Index(fields=["territory", "status"]),
+            models.Index(
+                fields=["lead_rule", "account", "created_at"],
+                condition=~models.Q(lead_rule=""),
+                name="task_lead_rule_account",
+            ),
+            models.Index(
+                fields=["follow_up_on"],
+                condition=models.Q(follow_up_on__isnull=False),
+                name="task_follow_up_due",
+            ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(
@@ -440,6 +473,12 @@ class Task(models.Model):
                 fields=["idempotency_scope", "idempotency_key"],
                 condition=models.Q(idempotency_key__isnull=False),
                 name="task_idempotency_key_per_scope",
+            ),
+            # A lead rule raises at most one open task per account (issue 18).
+            models.UniqueConstraint(
+                fields=["account", "lead_rule"],
+                condition=models.Q(status__in=OPEN_STATUSES) & ~models.Q(lead_rule=""),
+                name="task_one_open_per_account_and_rule",
             ),
         ]
 

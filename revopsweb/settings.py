@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "accounts.churn",
     "billing",
     "leads",
+    "leads.generation",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "refresh-top-accounts": {
         "task": "accounts.tasks.refresh_top_accounts_task",
         "schedule": 60 * 60,
+    },
+    # Lead rules (issue 18): after the time-off job, so the day's product-led
+    # and new-business leads go to who is in today. A rerun the same day
+    # raises nothing.
+    "leads-generate-leads": {
+        "task": "leads.generation.tasks.generate_leads",
+        "schedule": crontab(minute=0, hour=6),
     },
     # Revenue page: new data version and the current month computed ahead of
     # visitors (lifecycle + NDR/GDR take seconds at 100k accounts).

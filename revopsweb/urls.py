@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("accounts.handovers.urls")),
     path("", include("accounts.churn.urls")),
     path("", include("leads.urls")),
+    path("", include("leads.generation.urls")),
     path("", include("billing.urls")),
 ]

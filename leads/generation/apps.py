@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class LeadGenerationConfig(AppConfig):
+    name = "leads.generation"
+    label = "leadgen"
+    verbose_name = "Lead rules"
+
+    def ready(self) -> None:
+        # The rules' handbook defaults are (re)created after every migrate and
+        # test flush; the function only fills what is missing.
+        post_migrate.connect(_ensure_rules, sender=self)
+
+
+def _ensure_rules(**kwargs: Any) -> None:
+    from .generate import ensure_rules
+
+    ensure_rules()
