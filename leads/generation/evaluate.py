@@ -35,10 +35,9 @@ from psycopg.types.json import set_json_loads
 
 from accounts.models import Plan
 from billing.models import PAID_PRODUCT_MIN
-from billing.months import add_months, month_start
 from leads.models import OPEN_STATUSES
-from leads.reset import company_today
 from leads.scoring import SECOND_COUNTRIES, TOP_COUNTRIES
+from revopsweb.dates import add_months, company_today, month_start
 
 from . import catalog as c
 
@@ -350,7 +349,7 @@ def find_hits(
     Reads only; 4 + one query per active rule. Inactive rules are skipped.
     """
     now = now or timezone.now()
-    today = company_today(now)
+    today = company_today(now=now)
     day_start = timezone.make_aware(
         dt.datetime.combine(today, dt.time.min), timezone.get_default_timezone()
     )

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from leads.intake import intake_account_task
 from leads.models import TaskSource
-from leads.reset import company_today
+from revopsweb.dates import company_today
 
 from . import catalog
 from .evaluate import Hit, RuleInForce, find_hits
@@ -167,7 +167,7 @@ def raise_hit(*, hit: Hit, now: dt.datetime) -> int | None:
 def generate_leads(*, now: dt.datetime | None = None) -> GenerationResult:
     """Raise today's leads of every active rule; see the module docstring. Idempotent."""
     now = now or timezone.now()
-    rules = rules_in_force(today=company_today(now))
+    rules = rules_in_force(today=company_today(now=now))
     hits = find_hits(rules=rules, now=now)
     result = GenerationResult()
     for rule in rules:

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import StaffRequest
-from leads.reset import company_today
+from revopsweb.dates import company_today
 
 from . import catalog
 from .forms import RuleVersionForm

@@ -9,11 +9,11 @@ from typing import Any
 from accounts.models import Account, AccountSnapshot, Contact
 from accounts.tests.factories import AccountFactory
 from billing.models import Invoice
-from billing.months import add_months, month_start
 from billing.tests.factories import MonthlyRevenueFactory, product
 from leads.generation import catalog
 from leads.generation.evaluate import RuleInForce, find_hits
 from leads.generation.models import LeadRule, LeadRuleVersion
+from revopsweb.dates import add_months, month_start
 
 # Company noon on Monday 15 June 2026 (America/New_York is UTC-4 in June).
 NOW = dt.datetime(2026, 6, 15, 16, 0, tzinfo=dt.UTC)

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from accounts.models import Activity, ActivityKind
 from accounts.tests.factories import AccountFactory
-from billing.months import add_months
 from leads.generation import catalog as c
 from leads.generation.evaluate import deprioritise_filters, find_hits
 from leads.scoring import country_points, employee_points
+from revopsweb.dates import add_months
 
 from .factories import (
     LATEST_MONTH,

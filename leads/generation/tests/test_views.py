@@ -13,8 +13,8 @@ from accounts.tests.factories import manager, revops, tam, team_lead
 from leads.generation import catalog as c
 from leads.generation.models import LeadRuleVersion
 from leads.models import DisqualificationReason, TaskStatus
-from leads.reset import company_today
 from leads.tests.factories import TaskFactory
+from revopsweb.dates import company_today
 
 from .factories import band_account
 
