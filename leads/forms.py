@@ -155,6 +155,15 @@ class UndoAssignmentForm(forms.Form):
 class DisqualifyForm(forms.Form):
     reason = forms.ChoiceField(choices=[("", "—"), *DisqualificationReason.choices])
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    follow_up_on = forms.DateField(
+        label="Follow-up on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=(
+            "Prospect reasons only; empty takes the default (No Response – Prospect 120 days, "
+            "Below Sales Assist – Prospect 90, Using Competitor 270)."
+        ),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -164,6 +173,17 @@ class DisqualifyForm(forms.Form):
         ):
             self.add_error("comment", "“Other” needs a comment.")
         return data
+
+
+class NurtureForm(forms.Form):
+    """Not yet: come back in 30–60 days (sales/product-led-lead-qualification)."""
+
+    follow_up_on = forms.DateField(
+        label="Come back on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(
+        label="Why nurture", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
 
 class ConvertForm(forms.ModelForm):

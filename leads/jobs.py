@@ -10,6 +10,7 @@ from revopsweb.dates import company_today
 from revopsweb.jobs import run_job
 from revopsweb.models import JobRun
 
+from .followups import raise_due_follow_ups
 from .reset import reset_month
 from .stale import process_stale_tasks
 from .time_off import apply_time_off
@@ -17,6 +18,7 @@ from .time_off import apply_time_off
 STALE_JOB = "leads.stale_tasks"
 RESET_JOB = "leads.monthly_reset"
 TIME_OFF_JOB = "leads.time_off"
+FOLLOW_UPS_JOB = "leads.follow_ups"
 
 
 def _stale() -> int:
@@ -41,6 +43,15 @@ def _time_off() -> int:
 def run_time_off_job() -> JobRun:
     """Switch members off/on by their time off, calibrating returners (leads.time_off)."""
     return run_job(TIME_OFF_JOB, _time_off)
+
+
+def _follow_ups() -> int:
+    return raise_due_follow_ups().rows
+
+
+def run_follow_ups_job() -> JobRun:
+    """Raise due follow-up tasks and end finished nurture periods (leads.followups)."""
+    return run_job(FOLLOW_UPS_JOB, _on_postgresql(_follow_ups))
 
 
 def summary(run: JobRun) -> dict[str, object]:

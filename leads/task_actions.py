@@ -12,7 +12,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Activity, ActivityKind, User
+from revopsweb.dates import company_today
 
+from .followups import (
+    FOLLOW_UP_DAYS,
+    ROUTED_TO,
+    FollowUpDateError,
+    check_follow_up,
+    default_follow_up,
+    route_out,
+)
 from .models import (
     OPEN_STATUSES,
     DisqualificationReason,
@@ -34,7 +43,8 @@ class TaskClosedError(ValueError):
     """The task is converted or disqualified; it cannot be worked any more."""
 
 
-def _locked_open(task: Task) -> Task:
+def locked_open(task: Task) -> Task:
+    """The task locked FOR UPDATE; TaskClosedError when it is converted or disqualified."""
     locked = Task.objects.select_for_update().get(pk=task.pk)
     if not locked.is_open:
         raise TaskClosedError(f"Task {task.pk} is {locked.get_status_display().lower()}.")
@@ -58,7 +68,7 @@ def touch_task(
     call is a touch.
     """
     now = now or timezone.now()
-    locked = _locked_open(task)
+    locked = locked_open(task)
     old = ""
     if kind == TaskEventKind.STATUS:
         if status not in OPEN_STATUSES:
@@ -102,18 +112,36 @@ def disqualify_task(
     reason: str,
     actor: User | None,
     comment: str = "",
+    follow_up_on: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> TaskEvent:
-    """Close the task as disqualified with a picklist reason ("Other" needs a comment)."""
+    """Close the task as disqualified with a picklist reason ("Other" needs a comment).
+
+    A Prospect reason (``followups.FOLLOW_UP_DAYS``) sets the follow-up date
+    (its default, or ``follow_up_on`` within the reason's window, else
+    FollowUpDateError); the daily follow-up job raises the follow-up task
+    then. A Support or Billing Support request is routed to that team
+    (``followups.route_out``).
+    """
     now = now or timezone.now()
     if reason not in DisqualificationReason.values:
         raise ValueError(f"Unknown disqualification reason {reason!r}.")
     if reason == DisqualificationReason.OTHER and not comment.strip():
         raise ValueError("Disqualifying as Other needs a comment.")
-    locked = _locked_open(task)
+    today = company_today(now=now)
+    if reason in FOLLOW_UP_DAYS:
+        follow_up_on = follow_up_on or default_follow_up(reason=reason, today=today)
+        assert follow_up_on is not None
+        check_follow_up(reason=reason, follow_up_on=follow_up_on, today=today)
+    elif follow_up_on is not None:
+        raise FollowUpDateError(
+            f"{DisqualificationReason(reason).label} gets no follow-up; pick a Prospect reason."
+        )
+    locked = locked_open(task)
     locked.status = TaskStatus.DISQUALIFIED
     locked.disqualification_reason = reason
     locked.disqualification_comment = comment.strip()
+    locked.follow_up_on = follow_up_on
     locked.last_touched_at = now
     locked.closed_at = now
     locked.save(
@@ -121,19 +149,26 @@ def disqualify_task(
             "status",
             "disqualification_reason",
             "disqualification_comment",
+            "follow_up_on",
             "last_touched_at",
             "closed_at",
         ]
     )
     task.status, task.disqualification_reason = locked.status, reason
+    task.follow_up_on = follow_up_on
     label = DisqualificationReason(reason).label
+    summary = f"Disqualified: {label} ({locked.disqualification_category})"
+    if reason in ROUTED_TO:
+        summary += f"; routed to {route_out(task=locked, reason=reason, actor=actor, now=now)}"
+    if follow_up_on is not None:
+        summary += f"; follow-up task on {follow_up_on:%Y-%m-%d}"
     return TaskEvent.objects.create(
         task=locked,
         kind=TaskEventKind.DISQUALIFIED,
         actor=actor,
         assignee_id=locked.assignee_id,
         new_value=label,
-        summary=f"Disqualified: {label} ({locked.disqualification_category})",
+        summary=summary,
         reason=comment.strip(),
         occurred_at=now,
     )
@@ -152,7 +187,7 @@ def convert_task(
 ) -> Opportunity:
     """Convert an open task into an opportunity owned by its assignee."""
     now = now or timezone.now()
-    locked = _locked_open(task)
+    locked = locked_open(task)
     opportunity = Opportunity.objects.create(
         task=locked,
         account_id=locked.account_id,

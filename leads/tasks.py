@@ -24,3 +24,8 @@ def reset_tracker_month() -> dict[str, object]:
 @shared_task(acks_late=True)
 def apply_tracker_time_off() -> dict[str, object]:
     return jobs.summary(jobs.run_time_off_job())
+
+
+@shared_task(acks_late=True)
+def raise_follow_ups() -> dict[str, object]:
+    return jobs.summary(jobs.run_follow_ups_job())

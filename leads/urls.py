@@ -16,6 +16,7 @@ urlpatterns = [
     path("tasks/<int:pk>/disqualify/", views.task_disqualify, name="task_disqualify"),
     path("tasks/<int:pk>/convert/", views.task_convert, name="task_convert"),
     path("tasks/<int:pk>/undo-assignment/", views.task_undo_assignment, name="task_undo"),
+    path("tasks/<int:pk>/nurture/", views.task_nurture, name="task_nurture"),
     path("tracker/", views.tracker, name="tracker"),
     path("tracker/members/add/", views.member_add, name="member_add"),
     path("tracker/members/prefill/", views.member_prefill, name="member_prefill"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -19,6 +20,7 @@ from accounts.models import User
 from revopsweb.dates import company_today, latest_complete_month
 
 from .assignment import assign_task
+from .followups import NURTURE_DEFAULT_DAYS, FollowUpDateError, nurture_task
 from .forms import (
     AddMemberForm,
     ConvertForm,
@@ -26,6 +28,7 @@ from .forms import (
     IntakeForm,
     MemberForm,
     NewTaskForm,
+    NurtureForm,
     TeamFilterForm,
     TimeOffForm,
     TouchForm,
@@ -172,6 +175,10 @@ def _task_context(request: StaffRequest, task: Task, **forms: Any) -> dict[str, 
         "touch_form": forms.get("touch_form") or TouchForm(),
         "disqualify_form": forms.get("disqualify_form") or DisqualifyForm(),
         "convert_form": forms.get("convert_form") or ConvertForm(),
+        "nurture_form": forms.get("nurture_form")
+        or NurtureForm(
+            initial={"follow_up_on": company_today() + dt.timedelta(days=NURTURE_DEFAULT_DAYS)}
+        ),
         "opportunity": getattr(task, "opportunity", None) if not task.is_open else None,
     }
 
@@ -229,11 +236,38 @@ def task_disqualify(request: StaffRequest, pk: int) -> HttpResponse:
             actor=request.user,
             reason=form.cleaned_data["reason"],
             comment=form.cleaned_data["comment"],
+            follow_up_on=form.cleaned_data["follow_up_on"],
         )
+    except FollowUpDateError as exc:
+        form.add_error("follow_up_on", str(exc))
+        return _invalid(request, task, disqualify_form=form)
     except TaskClosedError as exc:
         form.add_error(None, str(exc))
         return _invalid(request, task, disqualify_form=form)
     return _after_action(request, task, "Task disqualified.")
+
+
+@require_POST
+def task_nurture(request: StaffRequest, pk: int) -> HttpResponse:
+    """Not yet: the task waits in nurturing until its follow-up date (30–60 days)."""
+    task = _get_task_for_user(request, pk)
+    form = NurtureForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, task, nurture_form=form)
+    try:
+        nurture_task(
+            task=task,
+            actor=request.user,
+            follow_up_on=form.cleaned_data["follow_up_on"],
+            note=form.cleaned_data["note"],
+        )
+    except FollowUpDateError as exc:
+        form.add_error("follow_up_on", str(exc))
+        return _invalid(request, task, nurture_form=form)
+    except TaskClosedError as exc:
+        form.add_error(None, str(exc))
+        return _invalid(request, task, nurture_form=form)
+    return _after_action(request, task, "Task nurtured.")
 
 
 @require_POST

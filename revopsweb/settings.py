@@ -266,6 +266,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "leads.generation.tasks.generate_leads",
         "schedule": crontab(minute=0, hour=6),
     },
+    # Follow-ups (issue 18): Prospect disqualifications whose date has come
+    # get their follow-up task; nurtured tasks whose date has come are back in
+    # progress. After the time-off job, so follow-ups go to who is in.
+    "leads-follow-ups": {
+        "task": "leads.tasks.raise_follow_ups",
+        "schedule": crontab(minute=15, hour=6),
+    },
     # Revenue page: new data version and the current month computed ahead of
     # visitors (lifecycle + NDR/GDR take seconds at 100k accounts).
     "billing-refresh-revenue-cache": {

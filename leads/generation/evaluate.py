@@ -45,7 +45,7 @@ from . import catalog as c
 DEPRIORITISE_MRR_UNDER = Decimal(500)
 DEPRIORITISE_GROWTH_MONTHS = 3
 DEPRIORITISE_CREDIT_MONTHS = 12
-# Revenue history read for the paying streak.
+# Revenue history read for the paying streak (bits of a bigint, so at most 62).
 STREAK_MONTHS = 24
 
 
@@ -86,24 +86,19 @@ class Hit:
 _FACTS = """
 CREATE TEMP TABLE leadgen_facts ON COMMIT DROP AS
 WITH rev AS (
-    SELECT account_id, month, sum(amount) AS amount,
-           count(*) FILTER (WHERE amount > 0) AS products,
-           max(amount) AS top_product
+    -- One pass over the revenue rows: M's total, products and largest
+    -- product, the growth base, and a bitmask of paid months (bit n = M - n),
+    -- whose trailing ones are the paying streak ending at M.
+    SELECT account_id,
+           sum(amount) FILTER (WHERE month = %(m)s) AS mrr,
+           count(*) FILTER (WHERE month = %(m)s AND amount > 0) AS products,
+           max(amount) FILTER (WHERE month = %(m)s) AS top_product,
+           sum(amount) FILTER (WHERE month = %(m_growth)s) AS growth_base,
+           bit_or(1::bigint << ((extract(year FROM age(%(m)s::date, month)) * 12
+                                + extract(month FROM age(%(m)s::date, month)))::int))
+               FILTER (WHERE amount > 0) AS paid_mask
     FROM billing_monthlyrevenue
     WHERE month >= %(m_from)s AND month <= %(m)s
-    GROUP BY account_id, month
-),
-paid AS (
-    SELECT account_id, month,
-           row_number() OVER (PARTITION BY account_id ORDER BY month DESC) AS rn
-    FROM rev
-    WHERE amount > 0
-),
-streak AS (
-    -- Months of the run that ends at M: the n-th latest paid month is M - (n-1).
-    SELECT account_id, count(*) AS months
-    FROM paid
-    WHERE month = (%(m)s::date - make_interval(months => (rn - 1)::int))::date
     GROUP BY account_id
 ),
 snap AS (
@@ -150,11 +145,13 @@ busy AS (
 SELECT a.id AS account_id, a.name, upper(a.country) AS country, a.employee_count, a.plan,
        a.am_managed, a.domain, a.credit_balance, a.credit_expires_on, a.forecasted_mrr,
        (a.created_at AT TIME ZONE %(tz)s)::date AS created_on,
-       coalesce(r.amount, 0) AS mrr,
+       coalesce(r.mrr, 0) AS mrr,
        coalesce(r.products, 0) AS products,
        coalesce(r.top_product, 0) AS top_product,
-       coalesce(r3.amount, 0) AS mrr_growth_base,
-       coalesce(s.months, 0) AS paying_months,
+       coalesce(r.growth_base, 0) AS mrr_growth_base,
+       -- Trailing ones of x: log2((x XOR (x + 1)) + 1) - 1.
+       coalesce(round(log(2, ((r.paid_mask # (r.paid_mask + 1)) + 1)::numeric))::int - 1, 0)
+           AS paying_months,
        coalesce(sn.users, a.active_users_30d) AS users,
        coalesce(sn.events, 0) AS events,
        -- A snapshot's tickets were raised within its week (Monday + 6 days);
@@ -170,9 +167,7 @@ SELECT a.id AS account_id, a.name, upper(a.country) AS country, a.employee_count
      + (CASE WHEN upper(a.country) = ANY(%(top)s) THEN 10
              WHEN upper(a.country) = ANY(%(second)s) THEN 5 ELSE 0 END) AS icp_score
 FROM accounts_account a
-LEFT JOIN rev r ON r.account_id = a.id AND r.month = %(m)s
-LEFT JOIN rev r3 ON r3.account_id = a.id AND r3.month = %(m_growth)s
-LEFT JOIN streak s ON s.account_id = a.id
+LEFT JOIN rev r ON r.account_id = a.id
 LEFT JOIN snap sn ON sn.account_id = a.id
 LEFT JOIN ticket t ON t.account_id = a.id
 LEFT JOIN inv ON inv.account_id = a.id
@@ -375,6 +370,8 @@ def find_hits(
         # Money in the facts stays Decimal, not float.
         set_json_loads(partial(json.loads, parse_float=Decimal), cursor.cursor)
         cursor.execute("DROP TABLE IF EXISTS leadgen_facts")
+        # The per-account aggregates stay in memory at 100,000 accounts.
+        cursor.execute("SET LOCAL work_mem = '128MB'")
         cursor.execute(_FACTS, shared)
         cursor.execute("ANALYZE leadgen_facts")
         for rule in rules:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from leads.intake import intake_account_task
@@ -147,17 +147,23 @@ class GenerationResult:
 def raise_hit(*, hit: Hit, now: dt.datetime) -> int | None:
     """Create the task of one hit; its id, or None if an open one appeared meanwhile."""
     try:
-        with transaction.atomic():
-            result = intake_account_task(
-                account_id=hit.account_id,
-                source=TaskSource.LEAD_RULE,
-                lead_type=hit.lead_type,
-                message=task_message(hit),
-                created_summary=f"Raised by lead rule {hit.rule} v{hit.version}",
-                lead_rule=hit.rule,
-                rule_facts=hit.facts(),
-                now=now,
-            )
+        # intake_account_task is atomic itself (a savepoint when the caller,
+        # e.g. the demo seed, holds a transaction), so a lost race rolls back
+        # only this task.
+        result = intake_account_task(
+            account_id=hit.account_id,
+            source=TaskSource.LEAD_RULE,
+            lead_type=hit.lead_type,
+            message=task_message(hit),
+            created_summary=f"Raised by lead rule {hit.rule} v{hit.version}",
+            lead_rule=hit.rule,
+            rule_facts={
+                **hit.facts(),
+                "name": catalog.RULES_BY_KEY[hit.rule].name,
+                "summary": describe(hit.values),
+            },
+            now=now,
+        )
     except IntegrityError:
         # The one-open-task-per-account-and-rule constraint: someone raised it first.
         return None

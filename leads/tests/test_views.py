@@ -587,4 +587,5 @@ def test_plain_form_fallbacks_pass_csrf_checks():
     )
     assert "csrfmiddlewaretoken" in member_form
     task_work = task_page.content.decode().split('id="task-work"')[1]
-    assert task_work.count('name="csrfmiddlewaretoken"') == 3
+    # Touch, disqualify, nurture, convert.
+    assert task_work.count('name="csrfmiddlewaretoken"') == 4

@@ -207,3 +207,22 @@ def test_an_unknown_rule_is_404(client):
     client.force_login(revops())
 
     assert client.get(reverse("leadgen:rule", kwargs={"key": "nope"})).status_code == 404
+
+
+def test_a_raised_task_shows_its_rule_values_and_suggested_outcome(client):
+    from leads.generation.generate import generate_leads
+    from leads.models import Task
+
+    owner = tam()
+    band_account(mrr="900.00", owner=owner, owner_role=OwnerRole.TAM)
+    generate_leads()
+    task = Task.objects.get(lead_rule=c.PL_MRR_BAND)
+    client.force_login(owner)
+
+    body = client.get(reverse("leads:task", args=[task.pk])).content.decode()
+    listing = client.get(reverse("leads:my_tasks")).content.decode()
+
+    assert f"Why this lead: {c.RULES_BY_KEY[c.PL_MRR_BAND].name}" in body
+    assert "MRR $900.00" in body
+    assert "qualify and work it: none of the quick deprioritise filters match" in body
+    assert "MRR $900.00 · month" in listing
