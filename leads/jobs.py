@@ -51,7 +51,7 @@ def _follow_ups() -> int:
 
 def run_follow_ups_job() -> JobRun:
     """Raise due follow-up tasks and end finished nurture periods (leads.followups)."""
-    return run_job(FOLLOW_UPS_JOB, _on_postgresql(_follow_ups))
+    return run_job(FOLLOW_UPS_JOB, _follow_ups)
 
 
 def summary(run: JobRun) -> dict[str, object]:

@@ -11,7 +11,6 @@ hold today's rule-raised leads with their reasons and the rule pages show
 results by month. Everything goes through ``generate_leads`` and the task
 actions, so routing, ledger and histories are the real ones.
 
-PostgreSQL only (the job's SQL); on the SQLite quick start it adds nothing.
 Above ``RUN_MAX_ACCOUNTS`` accounts it shapes accounts but runs nothing.
 """
 
@@ -22,7 +21,6 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Sum
 
 from accounts.demo import DemoStep
@@ -158,8 +156,6 @@ def seed_lead_rules(
     *, rng: random.Random, today: dt.date, now: dt.datetime, account_count: int
 ) -> dict[str, int]:
     """The seed_demo step: shaped accounts, monthly runs with outcomes, today's run."""
-    if connection.vendor != "postgresql":
-        return {"rule-raised leads": 0}
     shaped = _shape_accounts(rng=rng, today=today, now=now)
     closer = User.objects.filter(is_superuser=False).order_by("pk").first()
     if account_count > RUN_MAX_ACCOUNTS or closer is None:

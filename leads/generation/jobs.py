@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from leads.jobs import _on_postgresql
 from revopsweb.jobs import run_job
 from revopsweb.models import JobRun
 
@@ -17,4 +16,4 @@ def _generate() -> int:
 
 def run_generation_job() -> JobRun:
     """Raise today's leads of every active rule (leads.generation.generate)."""
-    return run_job(GENERATE_JOB, _on_postgresql(_generate))
+    return run_job(GENERATE_JOB, _generate)

@@ -22,7 +22,7 @@ from leads.models import (
 from leads.task_actions import disqualify_task
 from leads.tests.factories import TaskFactory, territory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db
 
 # Company noon, Monday 15 June 2026.
 NOW = dt.datetime(2026, 6, 15, 16, 0, tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ from leads.generation.stats import monthly_stats, rule_stats
 from leads.ledger import reconcile_counters
 from leads.models import OPEN_STATUSES, Task, TaskStatus
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_has_todays_rule_leads_and_past_results_that_reconcile():

@@ -22,7 +22,7 @@ from revopsweb.models import JobRun
 
 from .factories import NOW, TODAY, band_account, new_version, rule, startup_account
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db
 
 
 def test_a_hit_on_an_owned_account_goes_to_its_owner_with_the_rule_and_values():

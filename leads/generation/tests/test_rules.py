@@ -29,7 +29,7 @@ from .factories import (
     startup_account,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db
 
 
 # --- Product-led: MRR $500–1,667, > 50 employees, > 7 users, ICP country, 3+ months

@@ -18,7 +18,7 @@ from revopsweb.dates import company_today
 
 from .factories import band_account
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
+pytestmark = pytest.mark.django_db
 
 RULE_URL = reverse("leadgen:rule", kwargs={"key": c.PL_MRR_BAND})
 PREVIEW_URL = reverse("leadgen:rule_preview", kwargs={"key": c.PL_MRR_BAND})
