@@ -261,7 +261,8 @@ def run(*, accounts: int, hits_per_rule: int = HITS_PER_RULE) -> dict[str, float
     job_seconds, queries, created, after = _timed_job()
     rerun_seconds, rerun_queries, rerun_created, _ = _timed_job()
 
-    assert small_created == created == qualifying, (small_created, created, qualifying)
+    # At least the qualifying accounts asked for (an earlier run may have left more).
+    assert small_created == created >= qualifying, (small_created, created, qualifying)
     if queries != small_queries:
         for shape in sorted(set(before) | set(after)):
             if before[shape] != after[shape]:
