@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_ownershipchange_task'),
+        ('accounts', '0008_move_handovers_and_churn_out'),
     ]
 
     operations = [
