@@ -16,6 +16,7 @@ from accounts.books import CORE_PRODUCTS
 from accounts.models import Account, AccountPlan, OwnerRole
 from accounts.segments import with_revenue
 from billing.models import Invoice
+from billing.revenue_data import first_paid_months
 from revopsweb.dates import quarter_start
 
 from .checklists import onboarding_status
@@ -178,23 +179,26 @@ def transition_for(
                     f"Pays for {core} of the 3 primary products.",
                 )
             )
-        if account.first_paid_month is None:
+        # The initial purchase is read from monthly revenue (the first month
+        # with a paid amount), never from a hand-kept field.
+        first_paid = first_paid_months(account_ids=[account.pk]).get(account.pk)
+        if first_paid is None:
             checks.append(
                 Check(
                     "timing",
                     "3 months since the initial purchase",
                     False,
-                    "No first paid month recorded.",
+                    "No paid month in the imported revenue.",
                 )
             )
         else:
-            months = _months_between(account.first_paid_month, today)
+            months = _months_between(first_paid, today)
             checks.append(
                 Check(
                     "timing",
                     "3 months since the initial purchase",
                     months >= TAE_ONBOARDED_MONTHS,
-                    f"First paid {account.first_paid_month:%b %Y}: {months} months ago"
+                    f"First paid {first_paid:%b %Y}: {months} months ago"
                     + (
                         f" (a TAE may retain it up to {TAE_RETAINED_MONTHS} months)."
                         if months < TAE_RETAINED_MONTHS

@@ -64,9 +64,16 @@ def invoice(account, status, number="INV-1"):
 # --- transitions --------------------------------------------------------------------
 
 
+def paid_since(month: dt.date) -> Account:
+    """An account whose first paid month (from its revenue) is ``month``."""
+    account = AccountFactory.create()
+    give_revenue(account, month=month, product_analytics=500)
+    return account
+
+
 @pytest.mark.parametrize(("core", "ok"), [(0, False), (1, True), (2, True), (3, False)])
 def test_tae_to_tam_needs_one_or_two_core_products(core, ok):
-    account = AccountFactory.create(first_paid_month=dt.date(2025, 12, 1))
+    account = paid_since(dt.date(2025, 12, 1))
     keys = ["session_replay", "feature_flags", "error_tracking"][:core]
     pay_for(account, ["product_analytics", *keys])
     t = transition_for(account, from_role=OwnerRole.TAE, to_role=OwnerRole.TAM, today=TODAY)
@@ -75,7 +82,7 @@ def test_tae_to_tam_needs_one_or_two_core_products(core, ok):
 
 @pytest.mark.parametrize(("core", "ok"), [(2, False), (3, True)])
 def test_tae_to_csm_needs_all_three_core_products(core, ok):
-    account = AccountFactory.create(first_paid_month=dt.date(2025, 12, 1))
+    account = paid_since(dt.date(2025, 12, 1))
     keys = ["session_replay", "feature_flags", "error_tracking"][:core]
     pay_for(account, keys)
     t = transition_for(account, from_role=OwnerRole.TAE, to_role=OwnerRole.CSM, today=TODAY)
@@ -83,7 +90,7 @@ def test_tae_to_csm_needs_all_three_core_products(core, ok):
 
 
 def test_a_core_product_at_200_dollars_is_not_paid_for_the_transition():
-    account = AccountFactory.create(first_paid_month=dt.date(2025, 12, 1))
+    account = paid_since(dt.date(2025, 12, 1))
     give_revenue(account, session_replay=200)
     t = transition_for(account, from_role=OwnerRole.TAE, to_role=OwnerRole.TAM, today=TODAY)
     assert checks_by_key(t.checks)["core"] is False
@@ -93,7 +100,9 @@ def test_a_core_product_at_200_dollars_is_not_paid_for_the_transition():
     ("first_paid", "ok"), [(dt.date(2026, 2, 1), True), (dt.date(2026, 3, 1), False), (None, False)]
 )
 def test_tae_handover_waits_three_months_after_the_first_purchase(first_paid, ok):
-    account = AccountFactory.create(first_paid_month=first_paid)
+    account = AccountFactory.create()
+    if first_paid is not None:
+        give_revenue(account, month=first_paid, session_replay=500)
     give_revenue(account, session_replay=500)
     t = transition_for(account, from_role=OwnerRole.TAE, to_role=OwnerRole.TAM, today=TODAY)
     assert checks_by_key(t.checks)["timing"] is ok
@@ -468,9 +477,8 @@ def test_a_tam_managed_book_removal_moves_quota_attribution_at_quarter_end():
 
 
 def test_a_tae_handover_takes_effect_immediately():
-    account = ready_account(
-        tae(), role=OwnerRole.TAE, am_managed=True, first_paid_month=dt.date(2025, 11, 1)
-    )
+    account = ready_account(tae(), role=OwnerRole.TAE, am_managed=True)
+    give_revenue(account, month=dt.date(2025, 11, 1), product_analytics=500)
     incoming = csm()
     handover = walk_to_call_held(proposed(account, incoming), manager())
     done = advance_handover(
