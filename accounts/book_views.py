@@ -30,13 +30,10 @@ from .books import (
     assign_account,
     book_accounts,
     book_totals,
-    can_edit_account,
     plan_books,
     set_book_state,
     set_new_owner_trait,
     set_ready_to_move,
-    viewable_book_owners,
-    visible_accounts,
 )
 from .books import (
     allocation_queue as build_allocation_queue,
@@ -51,6 +48,15 @@ from .models import (
     Health,
     NewOwnerTrait,
     User,
+)
+from .permissions import (
+    can_edit_account,
+    can_import_accounts,
+    can_see_allocation,
+    can_set_am_managed,
+    can_set_new_owner_trait,
+    viewable_book_owners,
+    visible_accounts,
 )
 from .plans import add_note, start_quarter_plan
 from .segments import (
@@ -358,7 +364,7 @@ def account_book_state(request: StaffRequest, pk: int) -> HttpResponse:
     set_book_state(
         account=account,
         by=user,
-        am_managed=form.cleaned_data["am_managed"] if user.is_team_lead_or_manager else None,
+        am_managed=form.cleaned_data["am_managed"] if can_set_am_managed(user) else None,
         is_lead=form.cleaned_data["is_lead"],
     )
     messages.success(request, "Book state saved.")
@@ -481,7 +487,7 @@ def planning(request: StaffRequest) -> HttpResponse:
 
 def _require_lead(request: StaffRequest) -> User:
     user = request.user
-    if not user.is_team_lead_or_manager:
+    if not can_see_allocation(user):
         raise PermissionDenied("Allocation is for team leads and managers.")
     return user
 
@@ -516,7 +522,7 @@ def allocation(request: StaffRequest) -> HttpResponse:
             "labels": Queue.LABELS,
             "traits": NewOwnerTrait.choices,
             "people": list(_assignable_people(user)),
-            "is_manager": user.is_manager,
+            "is_manager": can_set_new_owner_trait(user),
         },
     )
 
@@ -537,7 +543,9 @@ def allocation_set_trait(request: StaffRequest, pk: int) -> HttpResponse:
 def allocation_assign(request: StaffRequest, pk: int) -> HttpResponse:
     user = _require_lead(request)
     today = company_today()
-    account = get_object_or_404(with_revenue(Account.objects.all(), today=today), pk=pk)
+    account = get_object_or_404(
+        with_revenue(Account.objects.select_related("owner"), today=today), pk=pk
+    )
     form = AssignForm(request.POST)
     form.fields["owner"].queryset = _assignable_people(user)  # type: ignore[attr-defined]
     if not form.is_valid():
@@ -570,7 +578,7 @@ class ImportForm(UploadForm):
 def import_page(request: StaffRequest) -> HttpResponse:
     """Upload an accounts or snapshots CSV; RevOps and managers only."""
     user = request.user
-    if not (user.is_manager or user.is_revops):
+    if not can_import_accounts(user):
         raise PermissionDenied("Imports are for RevOps and managers.")
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None

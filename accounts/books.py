@@ -30,6 +30,7 @@ from billing.revenue_data import revenue_month
 from revopsweb.dates import add_months, quarter_end, quarter_start
 
 from .models import (
+    ASSIGNABLE_TRAITS,
     Account,
     AccountPlan,
     Activity,
@@ -37,10 +38,19 @@ from .models import (
     OwnerRole,
     OwnershipChange,
     Plan,
-    Region,
     User,
 )
 from .ownership import change_account_owner
+from .permissions import (
+    assignment_refusal,
+    can_edit_account,
+    can_set_am_managed,
+    can_set_new_owner_trait,
+)
+
+# Churn and handover code still imports this from here until they move into
+# their own apps (issue 13); then they import accounts.permissions.
+from .permissions import is_owner_lead_or_manager as is_owner_lead_or_manager
 from .plans import add_note
 from .roles import Role
 from .segments import ARR_20K, ARR_50K, with_revenue
@@ -54,58 +64,6 @@ BOOK_TARGET_ARR = Decimal(1_500_000)
 # Only the handover rules still count core products by this number; they move
 # to the catalog's flag (``all_core_paid``) when they move into their own app.
 CORE_PRODUCTS = 3
-
-
-# --- who sees what ---------------------------------------------------------
-
-
-def visible_accounts(user: User) -> QuerySet[Account]:
-    """Accounts the user may open: managers and RevOps all, team leads their
-    team's and their own, everyone else the accounts they own, overlay or onboard."""
-    accounts = Account.objects.all()
-    if user.is_manager or user.is_revops:
-        return accounts
-    mine = Q(owner=user) | Q(tam_overlay=user) | Q(onboarding_specialist=user)
-    if user.has_role(Role.TEAM_LEAD):
-        return accounts.filter(mine | Q(owner__team_lead=user))
-    return accounts.filter(mine)
-
-
-def is_owner_lead_or_manager(user: User, account: Account) -> bool:
-    """The account's owner, the owner's team lead, or a manager: who may flag its
-    churn risk, propose its handover or add a TAM overlay.
-
-    Expects ``account.owner`` loaded (select_related) to avoid a query.
-    """
-    owner = account.owner
-    return user.is_manager or (
-        owner is not None and (user.pk == owner.pk or owner.team_lead_id == user.pk)
-    )
-
-
-def can_edit_account(user: User, account: Account) -> bool:
-    """TAM/CSM edit their own book (owner or TAM overlay); team leads their team's;
-    managers and RevOps all."""
-    if user.is_manager or user.is_revops:
-        return True
-    if user.pk in (account.owner_id, account.tam_overlay_id):
-        return True
-    return (
-        user.has_role(Role.TEAM_LEAD)
-        and account.owner is not None
-        and account.owner.team_lead_id == user.pk
-    )
-
-
-def viewable_book_owners(user: User) -> QuerySet[User]:
-    """People whose book the user may open: themselves, their team (team leads),
-    everyone who owns accounts (managers, RevOps)."""
-    people = User.objects.filter(is_active=True)
-    if user.is_manager or user.is_revops:
-        return people.filter(Exists(Account.objects.filter(owner=OuterRef("pk"))) | Q(pk=user.pk))
-    if user.has_role(Role.TEAM_LEAD):
-        return people.filter(Q(team_lead=user) | Q(pk=user.pk))
-    return people.filter(pk=user.pk)
 
 
 # --- book totals -----------------------------------------------------------
@@ -363,14 +321,6 @@ class Queue:
     }
 
 
-ASSIGNABLE_TRAITS = {
-    NewOwnerTrait.US_TAM: (Region.US, OwnerRole.TAM),
-    NewOwnerTrait.US_CSM: (Region.US, OwnerRole.CSM),
-    NewOwnerTrait.EU_TAM: (Region.EU, OwnerRole.TAM),
-    NewOwnerTrait.EU_CSM: (Region.EU, OwnerRole.CSM),
-}
-
-
 def suggested_trait(*, region: str, all_core_paid: bool) -> str:
     """New-owner trait suggested from region and paid core products: every core
     product of the catalog → CSM, otherwise TAM; "" when the region is unknown."""
@@ -439,7 +389,7 @@ def set_book_state(
     Notes who changed what; returns None when nothing changed (idempotent)."""
     changes: dict[str, bool] = {}
     if am_managed is not None and am_managed != account.am_managed:
-        if not by.is_team_lead_or_manager:
+        if not can_set_am_managed(by):
             raise PermissionDenied("Only a team lead or manager sets AM managed.")
         changes["am_managed"] = am_managed
     if is_lead is not None and is_lead != account.is_lead:
@@ -466,7 +416,7 @@ def set_book_state(
 def set_new_owner_trait(*, account: Account, trait: str, by: User) -> Activity:
     """Managers decide team and region: set the account's new-owner trait and
     note who did it. Idempotent (setting the same trait again only adds a note)."""
-    if not by.is_manager:
+    if not can_set_new_owner_trait(by):
         raise PermissionDenied("Only a manager sets the new owner trait.")
     if trait not in NewOwnerTrait.values and trait != "":
         raise ValueError(f"Unknown new owner trait {trait!r}.")
@@ -517,7 +467,8 @@ def assign_account(
     today: dt.date,
     is_top_40: bool,
 ) -> OwnershipChange:
-    """A team lead (their team) or manager gives the account to a person.
+    """A team lead (their team, ``permissions.assignment_refusal``) or manager
+    gives the account to a person. Expects ``account.owner`` loaded.
 
     The role comes from the new-owner trait (or the person's role when none is
     set). Top 40 accounts only change owner by a manager's hand. Taking an
@@ -525,12 +476,9 @@ def assign_account(
     quota is calculated on the old book; other moves take effect today. Clears
     the trait. Retrying with the same owner records nothing new.
     """
-    if not by.is_team_lead_or_manager:
-        raise PermissionDenied("Only a team lead or manager assigns accounts.")
-    if is_top_40 and not by.is_manager:
-        raise PermissionDenied("Only a manager changes the owner of a Top 40 account.")
-    if not by.is_manager and new_owner.team_lead_id != by.pk and new_owner.pk != by.pk:
-        raise PermissionDenied("A team lead assigns accounts to their own team.")
+    refusal = assignment_refusal(by, account=account, new_owner=new_owner, is_top_40=is_top_40)
+    if refusal:
+        raise PermissionDenied(refusal)
     role: str
     if account.new_owner_trait in ASSIGNABLE_TRAITS:
         role = ASSIGNABLE_TRAITS[NewOwnerTrait(account.new_owner_trait)][1]

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import Group
 from django.db.models.functions import Lower
 
 from revopsweb import parsing
@@ -50,6 +51,14 @@ def active_users_by_email(emails: Iterable[object]) -> dict[str, User]:
     return {parsing.normalise_email(u.email): u for u in users}
 
 
+def roles_of(users: Iterable[User]) -> dict[int, set[str]]:
+    """Each user's role names (groups), in one query."""
+    roles: dict[int, set[str]] = {}
+    for pk, name in Group.objects.filter(user__in=list(users)).values_list("user", "name"):
+        roles.setdefault(pk, set()).add(name)
+    return roles
+
+
 class AccountRowForm(RowForm):
     """One row of the accounts CSV (header ``accounts.imports.AccountImport.header``)."""
 
@@ -67,9 +76,11 @@ class AccountRowForm(RowForm):
 
     @classmethod
     def prefetch(cls, records: Sequence[Mapping[str, object]]) -> dict[str, Any]:
+        users = active_users_by_email(r.get("owner_email") for r in records)
         return {
             "accounts": accounts_by_organization_id(r.get("organization_id") for r in records),
-            "users": active_users_by_email(r.get("owner_email") for r in records),
+            "users": users,
+            "roles": roles_of(users.values()),
         }
 
     def clean_country(self) -> str:
@@ -97,8 +108,12 @@ class AccountRowForm(RowForm):
         data = super().clean() or {}
         role = data.get("owner_role", "")
         if self.data.get("owner_email"):
+            owner = data.get("owner_email")
             if role not in OwnerRole.values:
                 self.add_error("owner_role", "One of TAE, TAM, CSM.")
+            elif owner is not None and role not in self.context["roles"].get(owner.pk, ()):
+                # As a handover does: the owner must work in the role the row names.
+                self.add_error("owner_role", f"{owner.email} is not a {role}.")
         elif role:
             self.add_error("owner_role", "Set without an owner_email.")
         return data

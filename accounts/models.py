@@ -140,6 +140,15 @@ class NewOwnerTrait(models.TextChoices):
     READY_TO_MOVE = "ready_to_move", "Ready to move"
 
 
+# The region and owner role each regional trait asks for (sales/account-allocation).
+ASSIGNABLE_TRAITS: dict[NewOwnerTrait, tuple[Region, OwnerRole]] = {
+    NewOwnerTrait.US_TAM: (Region.US, OwnerRole.TAM),
+    NewOwnerTrait.US_CSM: (Region.US, OwnerRole.CSM),
+    NewOwnerTrait.EU_TAM: (Region.EU, OwnerRole.TAM),
+    NewOwnerTrait.EU_CSM: (Region.EU, OwnerRole.CSM),
+}
+
+
 class Account(models.Model):
     """A customer account (one PostHog organization)."""
 

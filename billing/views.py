@@ -13,8 +13,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import StaffRequest
-from accounts.models import User
-from accounts.roles import Role
 from revopsweb.dates import (
     add_months,
     company_today,
@@ -28,6 +26,12 @@ from .cache import page_components, page_movers, page_products
 from .imports import HEADER, import_mrr_csv
 from .lifecycle import MonthComponents
 from .models import Product
+from .permissions import (
+    can_import_revenue,
+    can_see_every_quota,
+    can_see_quota,
+    can_see_revenue,
+)
 from .quota import TamQuota, tam_quotas, team_quota
 from .reports import number
 from .retention import Retention, retention_from
@@ -35,10 +39,6 @@ from .revenue_data import RevenueDataThrough, revenue_data_through
 
 COMPONENTS = ("new", "reactivated", "expansion", "contraction", "churned")
 PAST_QUARTERS = 4
-
-
-def _can_see_revenue(user: User) -> bool:
-    return user.is_team_lead_or_manager or user.has_role(Role.TAM)
 
 
 def _basis(request: StaffRequest) -> bool:
@@ -98,7 +98,7 @@ def _revenue_context(
 @require_GET
 def revenue(request: StaffRequest) -> HttpResponse:
     """Waterfall, NDR/GDR, per-product breakdown and movers; htmx swaps the body."""
-    if not _can_see_revenue(request.user):
+    if not can_see_revenue(request.user):
         raise PermissionDenied
     data = revenue_data_through(today=company_today())
     context = _revenue_context(
@@ -111,7 +111,7 @@ def revenue(request: StaffRequest) -> HttpResponse:
 @require_GET
 def revenue_csv(request: StaffRequest) -> HttpResponse:
     """The monthly components and NDR/GDR of the page as CSV."""
-    if not _can_see_revenue(request.user):
+    if not can_see_revenue(request.user):
         raise PermissionDenied
     data = revenue_data_through(today=company_today())
     through, adjusted = _through(request, data=data), _basis(request)
@@ -156,8 +156,8 @@ def _quarter(request: StaffRequest, *, data: RevenueDataThrough) -> dt.date:
 def quota(request: StaffRequest) -> HttpResponse:
     """Per TAM start/end ARR and attainment; TAMs see only their own row."""
     user = request.user
-    sees_all = user.is_team_lead_or_manager
-    if not sees_all and not user.has_role(Role.TAM):
+    sees_all = can_see_every_quota(user)
+    if not can_see_quota(user):
         raise PermissionDenied
     data = revenue_data_through(today=company_today())
     # Quarters offered stop at the data, as the revenue page's months do.
@@ -227,7 +227,7 @@ class ImportForm(UploadForm):
 @require_http_methods(["GET", "POST"])
 def import_mrr(request: StaffRequest) -> HttpResponse:
     """RevOps upload of monthly revenue; every bad row is listed and nothing applied."""
-    if not request.user.is_revops:
+    if not can_import_revenue(request.user):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None

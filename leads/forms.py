@@ -24,6 +24,7 @@ from .models import (
     TrackerMember,
     TrackerRole,
 )
+from .tracker import MAX_MANUAL_ADJUSTMENT
 
 MESSAGE_MAX_LENGTH = 10_000
 IDEMPOTENCY_KEY_LENGTH = Task._meta.get_field("idempotency_key").max_length or 200
@@ -202,11 +203,20 @@ class TeamFilterForm(forms.Form):
     source = forms.ChoiceField(choices=[("", "Any"), *TaskSource.choices], required=False)
 
 
+def _adjustment_field(**kwargs: Any) -> forms.IntegerField:
+    return forms.IntegerField(
+        min_value=-MAX_MANUAL_ADJUSTMENT,
+        max_value=MAX_MANUAL_ADJUSTMENT,
+        help_text=f"Leads counted as already received this month, ±{MAX_MANUAL_ADJUSTMENT}.",
+        **kwargs,
+    )
+
+
 class MemberForm(forms.Form):
-    """Inline edit of one tracker row."""
+    """Inline edit of one tracker row; changing the adjustment needs a reason."""
 
     priority = forms.IntegerField(min_value=1, validators=[MinValueValidator(1)])
-    manual_adjustment = forms.IntegerField()
+    manual_adjustment = _adjustment_field()
     is_active = forms.BooleanField(required=False)
     territories = forms.ModelMultipleChoiceField(queryset=Territory.objects.all())
     reason = forms.CharField(max_length=200, required=False)
@@ -224,15 +234,21 @@ class MemberForm(forms.Form):
             },
         )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        adjustment = data.get("manual_adjustment")
+        changed = adjustment is not None and adjustment != self.initial.get("manual_adjustment")
+        if changed and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Say why the adjustment changes.")
+        return data
+
 
 class AddMemberForm(forms.Form):
     user = forms.ModelChoiceField(queryset=User.objects.filter(tracker_member__isnull=True))
     role = forms.ChoiceField(choices=TrackerRole.choices)
     territories = forms.ModelMultipleChoiceField(queryset=Territory.objects.all())
     priority = forms.IntegerField(min_value=1, initial=1)
-    manual_adjustment = forms.IntegerField(
-        required=False, help_text="Leave empty to start level with the territory's active members."
-    )
+    manual_adjustment = _adjustment_field(required=False)
     reason = forms.CharField(max_length=200, required=False)
 
 

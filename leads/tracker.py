@@ -26,6 +26,19 @@ from .ledger import ledger_event, open_period
 from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, Territory, TrackerMember
 
 PREVIEW_SIZE = 20
+# A manual adjustment counts as leads a member already received this month; a
+# team lead evens out a few weeks' imbalance with it, never switches someone
+# off (that is "active") or floods them. Bounded both ways, in leads.
+MAX_MANUAL_ADJUSTMENT = 500
+
+
+def check_manual_adjustment(value: int) -> None:
+    """Raise ValueError unless ``value`` is within ±MAX_MANUAL_ADJUSTMENT leads."""
+    if abs(value) > MAX_MANUAL_ADJUSTMENT:
+        raise ValueError(
+            f"A manual adjustment is between -{MAX_MANUAL_ADJUSTMENT} and "
+            f"{MAX_MANUAL_ADJUSTMENT} leads."
+        )
 
 
 # --- Members ----------------------------------------------------------------
@@ -77,12 +90,15 @@ def prefill_adjustment(
     count at which they start level with the colleagues present this month
     (``level_count`` of ``present_colleague_loads``), so they are neither
     flooded nor starved (revops/lead-assignment-tracker: others have 50 → add
-    50; at priority 3 beside colleagues at 30, add 10). One query.
+    50; at priority 3 beside colleagues at 30, add 10), within
+    ±MAX_MANUAL_ADJUSTMENT. One query.
     """
     loads = present_colleague_loads(
         role=role, territories=territories, today=today or company_today()
     )
-    return level_count(loads=loads, priority=priority)
+    level = level_count(loads=loads, priority=priority)
+    # Within the bound a team lead could type (a colleague may stand beyond it).
+    return max(-MAX_MANUAL_ADJUSTMENT, min(MAX_MANUAL_ADJUSTMENT, level))
 
 
 @transaction.atomic
@@ -97,7 +113,11 @@ def add_member(
     reason: str = "",
     now: dt.datetime | None = None,
 ) -> TrackerMember:
-    """Add a person to the round robin with a JOINED (and ADJUSTMENT) ledger event."""
+    """Add a person to the round robin with a JOINED (and ADJUSTMENT) ledger event.
+
+    Raises ValueError for an adjustment beyond ±MAX_MANUAL_ADJUSTMENT leads.
+    """
+    check_manual_adjustment(manual_adjustment)
     now = now or timezone.now()
     member = TrackerMember.objects.create(
         user=user,
@@ -151,8 +171,13 @@ def update_member(
     """Change a member's weights; one ledger event per changed field (old → new, why).
 
     Locks the member row so a concurrent assignment cannot interleave with the
-    adjustment. Passing the current values records nothing.
+    adjustment. Passing the current values records nothing. Raises ValueError
+    for an adjustment beyond ±MAX_MANUAL_ADJUSTMENT leads or without a reason.
     """
+    if manual_adjustment is not None:
+        check_manual_adjustment(manual_adjustment)
+        if not reason.strip():
+            raise ValueError("A manual adjustment needs a reason.")
     now = now or timezone.now()
     locked = TrackerMember.objects.select_for_update().get(pk=member.pk)
     if locked.period < current_month(now=now):

@@ -43,9 +43,16 @@ from .ledger import (
     undo_task_assignment,
 )
 from .models import Task, TaskSource, Territory, TimeOff, TrackerMember, TrackerRole
+from .permissions import (
+    can_edit_tracker,
+    can_see_team_tasks,
+    time_off_members,
+    workable_tasks,
+)
 from .reset import last_period_figures
 from .task_actions import TaskClosedError, convert_task, disqualify_task, touch_task
 from .tracker import (
+    MAX_MANUAL_ADJUSTMENT,
     add_member,
     history,
     prefill_adjustment,
@@ -126,7 +133,7 @@ def my_tasks(request: StaffRequest) -> HttpResponse:
 @require_GET
 def team_tasks(request: StaffRequest) -> HttpResponse:
     """All tasks for team leads and managers, filtered by territory, status, assignee, source."""
-    if not request.user.is_team_lead_or_manager:
+    if not can_see_team_tasks(request.user):
         raise PermissionDenied("The team view is for team leads and managers.")
     form = TeamFilterForm(request.GET or None)
     tasks = _task_list().order_by("-created_at", "-id")
@@ -153,11 +160,7 @@ def team_tasks(request: StaffRequest) -> HttpResponse:
 
 def _get_task_for_user(request: StaffRequest, pk: int) -> Task:
     """The task if the user works it or leads a team; 404 otherwise."""
-    user = request.user
-    tasks = _task_list()
-    if not user.is_team_lead_or_manager:
-        tasks = tasks.filter(assignee=user)
-    return get_object_or_404(tasks, pk=pk)
+    return get_object_or_404(workable_tasks(request.user, _task_list()), pk=pk)
 
 
 def _task_context(request: StaffRequest, task: Task, **forms: Any) -> dict[str, Any]:
@@ -316,7 +319,7 @@ def task_undo_assignment(request: StaffRequest, pk: int) -> HttpResponse:
 
 def _require_lead(request: StaffRequest) -> User:
     user = request.user
-    if not user.is_team_lead_or_manager:
+    if not can_edit_tracker(user):
         raise PermissionDenied("Only team leads and managers change the round robin.")
     return user
 
@@ -344,7 +347,7 @@ def _row_context(
     **extra: Any,
 ) -> dict[str, Any]:
     """The member rows; ``territories`` (all of them) spares the query when the caller has it."""
-    can_edit = request.user.is_team_lead_or_manager
+    can_edit = can_edit_tracker(request.user)
     rows = tracker_rows(territory=territory)
     forms = extra.pop("forms", {})
     all_territories: list[Territory] = []
@@ -356,12 +359,18 @@ def _row_context(
         if form is not None:
             chosen = {str(getattr(t, "pk", t)) for t in (form["territories"].value() or [])}
             row.options = [(t, str(t.pk) in chosen) for t in all_territories]
-    return {"territory": territory, "rows": rows, "can_edit": can_edit, **extra}
+    return {
+        "territory": territory,
+        "rows": rows,
+        "can_edit": can_edit,
+        "max_adjustment": MAX_MANUAL_ADJUSTMENT,
+        **extra,
+    }
 
 
 def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) -> dict[str, Any]:
     user = request.user
-    can_edit = user.is_team_lead_or_manager
+    can_edit = can_edit_tracker(user)
     add_form = extra.pop("add_form", None)
     if add_form is None and can_edit:
         add_form = AddMemberForm(
@@ -376,8 +385,7 @@ def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) 
     time_off_form = extra.pop("time_off_form", None) or TimeOffForm(
         initial={"member": getattr(user, "tracker_member", None)}
     )
-    if not can_edit:
-        _own_member_only(time_off_form, user)
+    _time_off_members_of(time_off_form, user)
     territories = list(Territory.objects.all())
     rows = _row_context(request, territory, territories=territories, **extra)
     in_territory = {row.member.pk for row in rows["rows"]}
@@ -407,10 +415,10 @@ def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) 
     }
 
 
-def _own_member_only(form: TimeOffForm, user: User) -> None:
+def _time_off_members_of(form: TimeOffForm, user: User) -> None:
     field = form.fields["member"]
     assert isinstance(field, forms.ModelChoiceField)
-    field.queryset = TrackerMember.objects.filter(user=user).select_related("user")
+    field.queryset = time_off_members(user)
 
 
 @require_GET
@@ -496,7 +504,11 @@ def member_prefill(request: StaffRequest) -> HttpResponse:
     except ValueError:
         priority = 1
     value = prefill_adjustment(role=role, territories=territories, priority=priority)
-    return render(request, "leads/tracker.html#prefill", {"prefill": value})
+    return render(
+        request,
+        "leads/tracker.html#prefill",
+        {"prefill": value, "max_adjustment": MAX_MANUAL_ADJUSTMENT},
+    )
 
 
 @require_POST
@@ -537,8 +549,7 @@ def time_off_add(request: StaffRequest) -> HttpResponse:
     user = request.user
     territory = _territory_from(request)
     form = TimeOffForm(request.POST)
-    if not user.is_team_lead_or_manager:
-        _own_member_only(form, user)
+    _time_off_members_of(form, user)
     if not form.is_valid():
         return render(
             request,

@@ -60,3 +60,16 @@ class AccountFactory(factory.django.DjangoModelFactory[Account]):
     country = "US"
     region = Region.US
     employee_count = 120
+
+
+# The seven kinds of staff the permission matrices check, by the words the
+# tests' tables use.
+MATRIX_ROLES = ("TAM", "CSM", "TAE", "team lead", "manager", "RevOps", "superuser")
+
+
+def actor(kind: str, **kwargs: Any) -> User:
+    """A user of one of MATRIX_ROLES (a superuser holds no group)."""
+    if kind == "superuser":
+        return UserFactory.create(is_superuser=True, is_staff=True, **kwargs)
+    role = {"team lead": Role.TEAM_LEAD, "manager": Role.MANAGER}.get(kind, kind)
+    return user_with_role(role, **kwargs)

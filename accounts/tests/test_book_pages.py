@@ -20,6 +20,7 @@ from accounts.models import (
     NewOwnerTrait,
     OwnerRole,
     OwnershipChange,
+    Region,
 )
 from accounts.roles import Role
 from accounts.tests.books_factories import (
@@ -379,6 +380,50 @@ def test_crafted_assign_of_a_top_40_account_by_a_team_lead_is_refused(client):
     assert response.status_code == 403
     account.refresh_from_db()
     assert account.owner is None
+
+
+def test_a_team_lead_cannot_take_another_teams_account_for_their_own_team(client):
+    lead = team_lead(region=Region.US)
+    member = tam(team_lead=lead)
+    theirs = tam(team_lead=team_lead(region=Region.US))
+    account = AccountFactory.create(owner=theirs, owner_role="TAM")
+    client.force_login(lead)
+    response = client.post(
+        reverse("accounts:allocation_assign", args=[account.pk]),
+        {"owner": member.pk, "reason": "mine now"},
+    )
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert account.owner == theirs
+    assert not account.ownership_changes.exists()
+
+
+def test_a_team_lead_cannot_assign_an_account_tagged_for_the_other_region(client):
+    lead = team_lead(region=Region.US)
+    member = tam(team_lead=lead)
+    account = AccountFactory.create(new_owner_trait=NewOwnerTrait.EU_TAM)
+    client.force_login(lead)
+    response = client.post(
+        reverse("accounts:allocation_assign", args=[account.pk]),
+        {"owner": member.pk, "reason": "mine now"},
+    )
+    assert response.status_code == 403
+    account.refresh_from_db()
+    assert account.owner is None
+
+
+def test_a_team_lead_assigns_an_account_tagged_for_their_region_to_their_team(client):
+    lead = team_lead(region=Region.EU)
+    member = tam(team_lead=lead)
+    account = AccountFactory.create(new_owner_trait=NewOwnerTrait.EU_TAM)
+    client.force_login(lead)
+    response = client.post(
+        reverse("accounts:allocation_assign", args=[account.pk]),
+        {"owner": member.pk, "reason": "EU TAM with capacity"},
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.owner, account.owner_role) == (member, "TAM")
 
 
 def test_manager_sets_a_trait_and_assigns_through_the_page(client):

@@ -12,14 +12,13 @@ from accounts.books import (
     allocation_queue,
     assign_account,
     book_totals,
-    can_edit_account,
     full_book_reason,
     plan_books,
     set_new_owner_trait,
     suggested_trait,
-    visible_accounts,
 )
 from accounts.models import Account, NewOwnerTrait, OwnerRole, Plan, Region, User
+from accounts.permissions import can_edit_account, visible_accounts
 from accounts.roles import Role
 from accounts.tests.books_factories import (
     TODAY,

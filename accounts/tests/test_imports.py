@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from accounts.imports import ACCOUNT_HEADER, SNAPSHOT_HEADER, import_accounts, import_snapshots
 from accounts.models import Account, AccountSnapshot, OwnershipChange, Region
+from accounts.roles import Role
 from accounts.tests.books_factories import TODAY, freeze_today
-from accounts.tests.factories import AccountFactory, manager, tam
+from accounts.tests.factories import AccountFactory, manager, tam, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -78,13 +79,30 @@ def test_any_bad_row_applies_nothing_and_reports_line_column_and_reason():
     }
 
 
+def test_an_owner_without_the_named_role_is_a_row_error_and_nothing_is_applied():
+    manager(email="boss@example.test")
+    tam(email="ana@example.test")
+    text = csv_text(
+        "org_1,Acme,acme.com,US,10,ana@example.test,TAM,,false,monthly,",
+        "org_2,Beta,beta.io,US,10,boss@example.test,TAM,,false,monthly,",
+        "org_3,Gamma,gamma.io,US,10,ana@example.test,CSM,,false,monthly,",
+    )
+    result = import_accounts(text, dry_run=False, changed_by=None)
+    assert [(e.line, e.column, e.reason) for e in result.errors] == [
+        (3, "owner_role", "boss@example.test is not a TAM."),
+        (4, "owner_role", "ana@example.test is not a CSM."),
+    ]
+    assert not result.applied
+    assert not Account.objects.exists()
+
+
 def test_a_wrong_header_is_an_error_on_line_one():
     result = import_accounts("org,name\nx,y\n", dry_run=False, changed_by=None)
     assert [(e.line, e.column) for e in result.errors] == [(1, "header")]
 
 
 def test_upsert_updates_by_organization_id_and_records_only_real_owner_changes():
-    old, new = tam(email="old@example.test"), tam(email="new@example.test")
+    old, new = tam(email="old@example.test"), user_with_role(Role.CSM, email="new@example.test")
     account = AccountFactory.create(
         organization_id="org_1", owner=old, owner_role="TAM", owner_since=dt.date(2025, 1, 1)
     )

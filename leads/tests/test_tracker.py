@@ -321,3 +321,17 @@ def test_preview_and_tracker_page_show_a_due_time_off_before_the_job():
 
     assert names == [other.user.name, other.user.name]
     assert rows[away.pk].on_time_off and not rows[other.pk].on_time_off
+
+
+@pytest.mark.parametrize("adjustment", [-999_999, 501])
+def test_the_domain_refuses_an_adjustment_beyond_the_bound(adjustment):
+    target = member()
+    with pytest.raises(ValueError, match="between -500 and 500"):
+        update_member(member=target, author=None, reason="typo", manual_adjustment=adjustment)
+    target.refresh_from_db()
+    assert target.manual_adjustment == 0
+
+
+def test_the_mid_month_prefill_stays_within_the_bound():
+    member(leads_this_month=900)
+    assert prefill_adjustment(role=TrackerRole.TAE, territories=[territory()]) == 500

@@ -309,6 +309,83 @@ def test_a_tam_cannot_change_a_weight_by_crafted_post(client):
     assert target.priority == 1
 
 
+@pytest.mark.parametrize("adjustment", ["-999999", "501", "-501"])
+def test_an_adjustment_beyond_the_bound_is_refused_and_nothing_recorded(client, adjustment):
+    _login(client, team_lead())
+    target = member()
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "1",
+            f"{prefix}-manual_adjustment": adjustment,
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "make up for the quiet weeks",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "500" in response.content.decode()
+    target.refresh_from_db()
+    assert target.manual_adjustment == 0
+    assert not RoundRobinEvent.objects.filter(member=target).exists()
+
+
+def test_an_adjustment_at_the_bound_with_a_reason_is_saved(client):
+    _login(client, team_lead())
+    target = member()
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "1",
+            f"{prefix}-manual_adjustment": "-500",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "missed a month of leads",
+        },
+    )
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.manual_adjustment == -500
+
+
+def test_changing_the_adjustment_without_a_reason_is_refused(client):
+    _login(client, team_lead())
+    target = member()
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "1",
+            f"{prefix}-manual_adjustment": "20",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": " ",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Say why the adjustment changes." in response.content.decode()
+    target.refresh_from_db()
+    assert target.manual_adjustment == 0
+
+
+def test_the_tracker_page_explains_the_adjustment_and_its_bound(client):
+    _login(client, team_lead())
+    member()
+
+    page = client.get(reverse("leads:tracker"), {"territory": "europe-africa"}).content.decode()
+
+    assert "counts as leads already received this month" in page
+    assert 'min="-500" max="500"' in page
+
+
 def test_team_lead_changes_a_weight_and_the_ledger_records_old_new_and_why(client):
     lead = _login(client, team_lead())
     target = member()

@@ -1,0 +1,138 @@
+"""Who may do what with accounts and books: every permission rule of the accounts app.
+
+Roles are groups (``accounts.roles``); ``User.is_manager`` covers managers and
+RevOps, ``User.is_team_lead_or_manager`` adds team leads, and a superuser holds
+every role. Row-level rules (sales/team-leads, sales/account-allocation):
+
+- a TAM, CSM or TAE sees and edits their own book (owner or TAM overlay);
+- a team lead acts on their own team: accounts owned by the people who report
+  to them (``User.team_lead``) or by themselves, and, for an account a manager
+  tagged with a new-owner trait, only when the trait is for the team lead's
+  region;
+- managers and RevOps act on every account.
+
+Functions here read only the rows they are given (``account.owner`` loaded
+with ``select_related`` where noted) and never write. Views and domain
+functions call them and raise ``PermissionDenied`` with the message returned.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from .models import ASSIGNABLE_TRAITS, Account, NewOwnerTrait, User
+from .roles import Role
+
+
+def _on_team_of(lead: User, person: User | None) -> bool:
+    """``person`` reports to ``lead``, or is ``lead``."""
+    return person is not None and (person.pk == lead.pk or person.team_lead_id == lead.pk)
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def visible_accounts(user: User) -> QuerySet[Account]:
+    """Accounts the user may open: managers and RevOps all, team leads their
+    team's and their own, everyone else the accounts they own, overlay or onboard."""
+    accounts = Account.objects.all()
+    if user.is_manager:
+        return accounts
+    mine = Q(owner=user) | Q(tam_overlay=user) | Q(onboarding_specialist=user)
+    if user.has_role(Role.TEAM_LEAD):
+        return accounts.filter(mine | Q(owner__team_lead=user))
+    return accounts.filter(mine)
+
+
+def viewable_book_owners(user: User) -> QuerySet[User]:
+    """People whose book the user may open: themselves, their team (team leads),
+    everyone who owns accounts (managers, RevOps)."""
+    people = User.objects.filter(is_active=True)
+    if user.is_manager:
+        return people.filter(Exists(Account.objects.filter(owner=OuterRef("pk"))) | Q(pk=user.pk))
+    if user.has_role(Role.TEAM_LEAD):
+        return people.filter(Q(team_lead=user) | Q(pk=user.pk))
+    return people.filter(pk=user.pk)
+
+
+def can_see_allocation(user: User) -> bool:
+    """The allocation queue is for team leads, managers and RevOps."""
+    return user.is_team_lead_or_manager
+
+
+def can_import_accounts(user: User) -> bool:
+    """Accounts and snapshot CSVs: RevOps and managers."""
+    return user.is_manager
+
+
+# --- changing one account -----------------------------------------------------------
+
+
+def is_owner_lead_or_manager(user: User, account: Account) -> bool:
+    """The account's owner, the owner's team lead, or a manager: who may flag its
+    churn risk, propose its handover or add a TAM overlay.
+
+    Expects ``account.owner`` loaded (select_related) to avoid a query.
+    """
+    owner = account.owner
+    if user.is_manager or (owner is not None and owner.pk == user.pk):
+        return True
+    # team_lead names whom a person reports to; acting on it needs the role.
+    return user.has_role(Role.TEAM_LEAD) and _on_team_of(user, owner)
+
+
+def can_edit_account(user: User, account: Account) -> bool:
+    """TAM/CSM edit their own book (owner or TAM overlay); team leads their team's;
+    managers and RevOps all. Expects ``account.owner`` loaded."""
+    if user.is_manager:
+        return True
+    if user.pk in (account.owner_id, account.tam_overlay_id):
+        return True
+    return (
+        user.has_role(Role.TEAM_LEAD)
+        and account.owner is not None
+        and _on_team_of(user, account.owner)
+    )
+
+
+def can_set_am_managed(user: User) -> bool:
+    """Whether an account counts for quota (AM managed) is set by team leads and managers."""
+    return user.is_team_lead_or_manager
+
+
+def can_set_new_owner_trait(user: User) -> bool:
+    """Managers decide team and region (the new-owner trait)."""
+    return user.is_manager
+
+
+def assignment_refusal(by: User, *, account: Account, new_owner: User, is_top_40: bool) -> str:
+    """Why ``by`` may not give ``account`` to ``new_owner``; "" when they may.
+
+    Managers and RevOps assign any account to anyone. A team lead assigns
+    only within their own team: the new owner reports to them (or is them),
+    the current owner (if any) too, and an account a manager tagged with a
+    regional new-owner trait only when that region is the team lead's. Top 40
+    accounts change owner only by a manager's hand. Expects ``account.owner``
+    loaded.
+    """
+    if not by.is_team_lead_or_manager:
+        return "Only a team lead or manager assigns accounts."
+    if is_top_40 and not by.is_manager:
+        return "Only a manager changes the owner of a Top 40 account."
+    if by.is_manager:
+        return ""
+    if not _on_team_of(by, new_owner):
+        return "A team lead assigns accounts to their own team."
+    if account.owner_id is not None and not _on_team_of(by, account.owner):
+        return "This account belongs to another team; its team lead or a manager moves it."
+    trait = (
+        ASSIGNABLE_TRAITS.get(NewOwnerTrait(account.new_owner_trait))
+        if (account.new_owner_trait in ASSIGNABLE_TRAITS)
+        else None
+    )
+    if trait is not None and trait[0] != by.region:
+        return (
+            f"A manager tagged this account for the {trait[0]} team; "
+            "a team lead of that region assigns it."
+        )
+    return ""

@@ -1,0 +1,31 @@
+"""Who may see and change revenue figures: every permission rule of the billing app.
+
+Revenue and quota figures are for TAMs, team leads, managers and RevOps (a TAM
+sees only their own quota row); monthly revenue imports are RevOps' (and a
+superuser's). Pure functions of the user's roles; views raise PermissionDenied.
+"""
+
+from __future__ import annotations
+
+from accounts.models import User
+from accounts.roles import Role
+
+
+def can_see_revenue(user: User) -> bool:
+    """The revenue page, its CSV and charts: TAMs, team leads, managers, RevOps."""
+    return user.is_team_lead_or_manager or user.has_role(Role.TAM)
+
+
+def can_see_quota(user: User) -> bool:
+    """The quota page at all (a TAM gets only their own row)."""
+    return user.is_team_lead_or_manager or user.has_role(Role.TAM)
+
+
+def can_see_every_quota(user: User) -> bool:
+    """Every TAM's quota row and the team totals: team leads, managers, RevOps."""
+    return user.is_team_lead_or_manager
+
+
+def can_import_revenue(user: User) -> bool:
+    """Monthly revenue imports (page, API tokens aside): RevOps only."""
+    return user.is_revops

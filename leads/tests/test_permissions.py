@@ -1,0 +1,88 @@
+"""Role × action matrix of leads.permissions, the expected answers written out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import User
+from accounts.tests.factories import MATRIX_ROLES, actor, tam
+from leads import permissions
+from leads.models import Task, TrackerMember
+from leads.tests.factories import TaskFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    me: User
+    my_task: Task
+    their_task: Task
+    my_member: TrackerMember
+    their_member: TrackerMember
+
+
+@pytest.fixture
+def world_for() -> Callable[[str], World]:
+    def build(kind: str) -> World:
+        me, colleague = actor(kind), tam()
+        return World(
+            me=me,
+            my_task=TaskFactory.create(assignee=me),
+            their_task=TaskFactory.create(assignee=colleague),
+            my_member=member(user=me),
+            their_member=member(user=colleague),
+        )
+
+    return build
+
+
+def _opens(w: World, task: Task) -> bool:
+    return permissions.workable_tasks(w.me, Task.objects.all()).filter(pk=task.pk).exists()
+
+
+ACTIONS: dict[str, Callable[[World], bool]] = {
+    "open own task": lambda w: _opens(w, w.my_task),
+    "open another's task": lambda w: _opens(w, w.their_task),
+    "work own task": lambda w: permissions.can_work_task(w.me, w.my_task),
+    "work another's task": lambda w: permissions.can_work_task(w.me, w.their_task),
+    "see the team view": lambda w: permissions.can_see_team_tasks(w.me),
+    "edit the tracker": lambda w: permissions.can_edit_tracker(w.me),
+    "record own time off": lambda w: permissions.can_record_time_off(w.me, w.my_member),
+    "record another's time off": lambda w: permissions.can_record_time_off(w.me, w.their_member),
+    "pick another in the time-off form": lambda w: (
+        permissions.time_off_members(w.me).filter(pk=w.their_member.pk).exists()
+    ),
+}
+
+Y, N = True, False
+# Columns: TAM, CSM, TAE, team lead, manager, RevOps, superuser.
+EXPECTED: dict[str, tuple[bool, ...]] = {
+    "open own task": (Y, Y, Y, Y, Y, Y, Y),
+    "open another's task": (N, N, N, Y, Y, Y, Y),
+    "work own task": (Y, Y, Y, Y, Y, Y, Y),
+    "work another's task": (N, N, N, Y, Y, Y, Y),
+    "see the team view": (N, N, N, Y, Y, Y, Y),
+    "edit the tracker": (N, N, N, Y, Y, Y, Y),
+    "record own time off": (Y, Y, Y, Y, Y, Y, Y),
+    "record another's time off": (N, N, N, Y, Y, Y, Y),
+    "pick another in the time-off form": (N, N, N, Y, Y, Y, Y),
+}
+
+CASES = [
+    pytest.param(kind, action, EXPECTED[action][i], id=f"{kind}-{action}")
+    for action in ACTIONS
+    for i, kind in enumerate(MATRIX_ROLES)
+]
+
+
+def test_the_matrix_covers_every_action():
+    assert set(EXPECTED) == set(ACTIONS)
+
+
+@pytest.mark.parametrize(("kind", "action", "allowed"), CASES)
+def test_role_may_or_may_not(world_for, kind, action, allowed):
+    assert ACTIONS[action](world_for(kind)) is allowed
