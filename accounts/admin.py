@@ -4,7 +4,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 
 from revopsweb.imports import RowValidatedModelForm
 
@@ -20,6 +22,7 @@ from .models import (
     OwnershipChange,
     User,
 )
+from .permissions import can_change_access, can_set_password_of, may_edit_person
 
 
 @admin.register(User)
@@ -46,6 +49,43 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     filter_horizontal = ("groups",)
+
+    # Roles, admin access and other people's passwords are a superuser's to
+    # change (accounts.permissions.can_change_access): RevOps manage people's
+    # details, but cannot promote themselves or anyone else.
+    ACCESS_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if can_change_access(request.user):
+            return readonly
+        return (*readonly, *self.ACCESS_FIELDS)
+
+    def get_fieldsets(self, request, obj=None):  # type: ignore[no-untyped-def]
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None or can_change_access(request.user):
+            return fieldsets
+        # The add form has no read-only display: leave the roles out of it.
+        return [
+            (name, {**opts, "fields": tuple(f for f in opts["fields"] if f != "groups")})
+            for name, opts in fieldsets
+        ]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and not may_edit_person(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and not may_edit_person(request.user, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):  # type: ignore[no-untyped-def]
+        person = self.get_object(request, unquote(id))
+        if person is not None and not can_set_password_of(request.user, person):
+            raise PermissionDenied("Only a superuser sets another person's password.")
+        return super().user_change_password(request, id, form_url)
 
 
 class OwnershipChangeInline(admin.TabularInline):

@@ -29,6 +29,26 @@ def _on_team_of(lead: User, person: User | None) -> bool:
     return person is not None and (person.pk == lead.pk or person.team_lead_id == lead.pk)
 
 
+# --- people and access ----------------------------------------------------------
+
+
+def can_change_access(user: User) -> bool:
+    """Roles (groups), staff and superuser status: superusers only."""
+    return user.is_superuser
+
+
+def may_edit_person(user: User, person: User) -> bool:
+    """A superuser's record is changed only by a superuser (RevOps edit everyone else's
+    details through the admin, without the access fields)."""
+    return user.is_superuser or not person.is_superuser
+
+
+def can_set_password_of(user: User, person: User) -> bool:
+    """Staff set their own password (the "Change password" page); only a superuser
+    sets someone else's."""
+    return user.is_superuser or user.pk == person.pk
+
+
 # --- reading ----------------------------------------------------------------------
 
 

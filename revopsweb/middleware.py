@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 
 from django.contrib.messages import get_messages
@@ -78,3 +79,45 @@ class RefuseNulMiddleware:
                 if "\x00" in key or any("\x00" in v for v in values):
                     return key.replace("\x00", "") or "query"
         return None
+
+
+# The session key holding when the session's expiry was last moved (epoch seconds).
+SESSION_REFRESHED_AT = "_refreshed_at"
+# Move the expiry at most this often: saving the session on every request
+# would add a write (three statements) to every page, for a few minutes of
+# precision on a working day's timeout.
+SESSION_REFRESH_SECONDS = 300
+
+
+def mark_session_refreshed(request: HttpRequest) -> None:
+    """Record that the session's expiry starts now (at login, and by the middleware)."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_REFRESHED_AT] = int(time.time())
+
+
+class SlidingSessionMiddleware:
+    """Log staff out after SESSION_COOKIE_AGE seconds without a request.
+
+    The database session expires SESSION_COOKIE_AGE after its last save;
+    a logged-in request at least SESSION_REFRESH_SECONDS after the last
+    refresh marks the session modified, so SessionMiddleware saves it with a
+    new expiry (and cookie). Idle timeout is therefore SESSION_COOKIE_AGE,
+    give or take five minutes. Requests without a session cookie are not
+    touched (no session query for anonymous visitors).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.session_key is None:
+            return response
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            last = int(session.get(SESSION_REFRESHED_AT, 0))
+            if time.time() - last >= SESSION_REFRESH_SECONDS:
+                mark_session_refreshed(request)
+        return response

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "revopsweb.middleware.SlidingSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -107,11 +108,30 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sessions end after SESSION_IDLE_HOURS without a request (a working day by
+# default). revopsweb.middleware.SlidingSessionMiddleware moves the expiry at
+# most every five minutes instead of SESSION_SAVE_EVERY_REQUEST, which would
+# add a session write to every page.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_HOURS", 10) * 3600
+SESSION_SAVE_EVERY_REQUEST = False
+
+# How many reverse proxies in front of the app append to X-Forwarded-For (the
+# README's deployment: 1). Every per-client limit reads the client address
+# through revopsweb.client.client_ip, which trusts exactly that many.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Login throttling: AXES_FAILURE_LIMIT failures lock that e-mail from that
+# address for an hour (one combined parameter, so a colleague behind the same
+# proxy and the same person elsewhere can still log in). The login form posts
+# the e-mail as "username" (Django's AuthenticationForm), not USERNAME_FIELD.
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_VERBOSE = False
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "revopsweb.client.login_username"
+AXES_CLIENT_IP_CALLABLE = "revopsweb.client.client_ip"
 
 LANGUAGE_CODE = "en-us"
 # The company's time zone: month boundaries (monthly reset, MRR months) and
@@ -170,13 +190,13 @@ else:
     }
 
 # The public contact form: submissions per client IP, in django-ratelimit's
-# syntax. Behind a proxy, RATELIMIT_IP_META_KEY names the header carrying the
-# client address (e.g. HTTP_X_FORWARDED_FOR); unset, REMOTE_ADDR is used.
-# django_ratelimit is not an installed app: its system checks flag Django's
+# syntax. The client IP is revopsweb.client.client_ip's (TRUSTED_PROXY_COUNT),
+# never a raw header: a proxy chain is a list, and a single client-sent value
+# is forged. django_ratelimit is not an installed app: its system checks flag Django's
 # own RedisCache as unsupported, though its incr() is atomic.
 CONTACT_FORM_RATE = env_str("CONTACT_FORM_RATE", "20/h")
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
-RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
+RATELIMIT_IP_META_KEY = "revopsweb.client.client_ip"
 # With the cache (Redis) down the limit cannot count. Open: the form keeps
 # taking leads during the outage (a lost lead costs more than a short flood,
 # and /healthz reports the outage). false: every submission is refused (429).

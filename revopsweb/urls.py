@@ -18,6 +18,20 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Everyone changes their own password here (the admin's password form is
+    # a superuser's, for other people).
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(template_name="registration/password_change.html"),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="registration/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("accounts.handovers.urls")),

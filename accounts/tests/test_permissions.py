@@ -23,6 +23,7 @@ class World:
     other: Account  # owned by a TAM of another team (EU)
     us_tagged: Account  # unowned, tagged US TAM by a manager
     eu_tagged: Account  # unowned, tagged EU TAM by a manager
+    boss: User  # a superuser
 
 
 @pytest.fixture
@@ -39,6 +40,7 @@ def world_for() -> Callable[[str], World]:
             other=AccountFactory.create(owner=stranger, owner_role="TAM", region=Region.EU),
             us_tagged=AccountFactory.create(new_owner_trait=NewOwnerTrait.US_TAM),
             eu_tagged=AccountFactory.create(new_owner_trait=NewOwnerTrait.EU_TAM),
+            boss=actor("superuser"),
         )
 
     return build
@@ -75,6 +77,10 @@ ACTIONS: dict[str, Callable[[World], bool]] = {
     "set new owner trait": lambda w: permissions.can_set_new_owner_trait(w.me),
     "see allocation": lambda w: permissions.can_see_allocation(w.me),
     "import CSVs": lambda w: permissions.can_import_accounts(w.me),
+    "change roles and staff status": lambda w: permissions.can_change_access(w.me),
+    "set own password": lambda w: permissions.can_set_password_of(w.me, w.me),
+    "set a report's password": lambda w: permissions.can_set_password_of(w.me, w.report),
+    "edit a superuser's record": lambda w: permissions.may_edit_person(w.me, w.boss),
 }
 
 Y, N = True, False
@@ -97,6 +103,10 @@ EXPECTED: dict[str, tuple[bool, ...]] = {
     "set new owner trait": (N, N, N, N, Y, Y, Y),
     "see allocation": (N, N, N, Y, Y, Y, Y),
     "import CSVs": (N, N, N, N, Y, Y, Y),
+    "change roles and staff status": (N, N, N, N, N, N, Y),
+    "set own password": (Y, Y, Y, Y, Y, Y, Y),
+    "set a report's password": (N, N, N, N, N, N, Y),
+    "edit a superuser's record": (N, N, N, N, N, N, Y),
 }
 
 CASES = [
