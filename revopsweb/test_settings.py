@@ -14,6 +14,9 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/revops
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 os.environ.setdefault("AXES_ENABLED", "false")
+# Tests travel days ahead with a logged-in client; the working-day idle
+# timeout has its own tests (accounts/tests/test_access.py) that set it.
+os.environ.setdefault("SESSION_IDLE_HOURS", str(14 * 24))
 # Counters live in Redis across runs; the rate-limit test turns it on with its
 # own key prefix.
 os.environ.setdefault("RATELIMIT_ENABLE", "false")
