@@ -156,7 +156,7 @@ def seed(*, accounts: int, tasks: int, now: dt.datetime) -> None:
                 (source, lead_type, message, score, score_breakdown, status, reassignment_count,
                  explanation, pool, unassigned_reason, disqualification_reason,
                  disqualification_comment, created_at, account_id, territory_id, assignee_id,
-                 assigned_at, last_touched_at, closed_at)
+                 assigned_at, last_touched_at, closed_at, idempotency_scope, idempotency_digest)
             SELECT 'contact_form',
                    CASE WHEN s.product_led THEN 'product_led' ELSE 'new_business' END,
                    '', 30, '{}', s.status, s.reassigned, 'round robin (bench seed)', '[]', '',
@@ -167,7 +167,7 @@ def seed(*, accounts: int, tasks: int, now: dt.datetime) -> None:
                    slot.user_id,
                    %(now)s - make_interval(days => s.days),
                    %(now)s - make_interval(days => s.days),
-                   CASE WHEN s.status IN ('converted', 'disqualified') THEN %(now)s END
+                   CASE WHEN s.status IN ('converted', 'disqualified') THEN %(now)s END, '', ''
             FROM (
                 SELECT g, g %% %(accounts)s AS a_idx, (g / 10) %% 10 = 0 AS product_led,
                        (ARRAY['converted', 'converted', 'disqualified', 'disqualified',
