@@ -30,7 +30,7 @@ from bench._common import best_seconds, seconds, vacuum_analyze
 from billing.adjustments import to_money
 from billing.cache import bump_revenue_data_version, warm_revenue_cache
 from billing.lifecycle import lifecycle_components
-from billing.quota import latest_revenue_month
+from billing.revenue_data import revenue_data_through
 from revopsweb.dates import add_months, company_today, month_start
 
 MONTHS = 24
@@ -142,7 +142,7 @@ def _page_user() -> User:
 def run(*, accounts: int) -> dict[str, float]:
     """Print and return the figures: ratios to the hand-written query and page seconds."""
     _ensure_data(accounts)
-    through = latest_revenue_month()
+    through = revenue_data_through(today=company_today()).month
     assert through is not None  # _ensure_data has written revenue
     first = add_months(through, -(MONTHS - 1))
     params = {"first": first, "through": through, "grid_first": add_months(first, -14)}

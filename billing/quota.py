@@ -60,7 +60,7 @@ from accounts.roles import Role
 from revopsweb.dates import add_months, company_today, month_range, month_start
 
 from .models import PAID_PRODUCT_MIN, MonthlyRevenue
-from .revenue_data import revenue_data_through
+from .revenue_data import RevenueDataThrough, revenue_data_through
 
 BASE_MULTIPLIER = Decimal("0.7")
 EXTRA_PRODUCT_MULTIPLIER = Decimal("0.2")
@@ -192,17 +192,11 @@ def first_revenue_month() -> dt.date | None:
     return first
 
 
-def latest_revenue_month(*, today: dt.date | None = None) -> dt.date | None:
-    """``revenue_data_through(today=…).month`` (today: the company's date): the
-    latest imported complete month, None when nothing is imported."""
-    return revenue_data_through(today=today or company_today()).month
-
-
-def counted_through(quarter: dt.date, *, today: dt.date | None = None) -> dt.date:
-    """The month ``quarter`` is counted up to: revenue data through (the latest
-    imported complete month; a quarter in progress is measured so far and a
+def counted_through(*, quarter: dt.date, data: RevenueDataThrough) -> dt.date:
+    """The month ``quarter`` (its first month) is counted up to: ``data.month``, the
+    latest imported complete month (a quarter in progress is measured so far and a
     month not imported yet never reads as churn), else the quarter's last month."""
-    return latest_revenue_month(today=today) or add_months(quarter, 2)
+    return data.month or add_months(quarter, 2)
 
 
 def in_grace_period(
@@ -275,13 +269,15 @@ def tam_quotas(
     """Quota attainment for ``quarter`` (its first month) per TAM, by TAM name.
 
     ``tams`` defaults to every active user with the TAM role (team lead joined). The quarter
-    counts its months up to ``through`` (default: ``counted_through``), so a
-    quarter in progress is measured so far rather than as churned. At most
-    four queries whatever the number of TAMs and accounts; read-only.
+    counts its months up to ``through`` (default: ``counted_through`` of today's
+    revenue data), so a quarter in progress is measured so far rather than as
+    churned. At most four queries whatever the number of TAMs and accounts;
+    read-only.
     """
     last = add_months(quarter, 2)
     if through is None:
-        through = counted_through(quarter)
+        data = revenue_data_through(today=company_today())
+        through = counted_through(quarter=quarter, data=data)
     churn_month = min(last, through)
     if tams is None:
         tams = (

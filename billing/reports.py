@@ -39,8 +39,9 @@ def revenue_report(*, month: dt.date, adjusted: bool) -> dict[str, Any]:
     }
 
 
-def quota_report(*, quarter: dt.date) -> list[dict[str, Any]]:
-    """``quota_report --json``: one object per TAM, in dollars of ARR."""
+def quota_report(*, quarter: dt.date, through: dt.date | None = None) -> list[dict[str, Any]]:
+    """``quota_report --json``: one object per TAM, in dollars of ARR, the quarter
+    counted up to ``through`` (default: ``tam_quotas``')."""
     return [
         {
             "email": row.user.email,
@@ -57,5 +58,5 @@ def quota_report(*, quarter: dt.date) -> list[dict[str, Any]]:
                 for a in row.accounts
             ],
         }
-        for row in tam_quotas(quarter=quarter)
+        for row in tam_quotas(quarter=quarter, through=through)
     ]

@@ -32,7 +32,7 @@ from .permissions import (
     can_see_quota,
     can_see_revenue,
 )
-from .quota import TamQuota, tam_quotas, team_quota
+from .quota import TamQuota, counted_through, tam_quotas, team_quota
 from .reports import number
 from .retention import Retention, retention_from
 from .revenue_data import RevenueDataThrough, revenue_data_through
@@ -141,10 +141,10 @@ def revenue_csv(request: StaffRequest) -> HttpResponse:
     return response
 
 
-def _quarter(request: StaffRequest, *, data: RevenueDataThrough) -> dt.date:
-    """The quarter asked for, never one with no imported month (its ARR would
-    read as churned); by default the quarter of the latest imported month."""
-    latest = quarter_start(data.figures_month)
+def _quarter(request: StaffRequest, *, latest: dt.date) -> dt.date:
+    """The quarter asked for, never after ``latest``, the quarter of the latest
+    imported month (a quarter with no month in would read as churned); by default
+    ``latest``."""
     try:
         asked = parse_quarter(request.GET.get("quarter", ""))
     except ValueError:
@@ -162,8 +162,8 @@ def quota(request: StaffRequest) -> HttpResponse:
     data = revenue_data_through(today=company_today())
     # Quarters offered stop at the data, as the revenue page's months do.
     latest = quarter_start(data.figures_month)
-    quarter = _quarter(request, data=data)
-    through = data.month or add_months(quarter, 2)
+    quarter = _quarter(request, latest=latest)
+    through = counted_through(quarter=quarter, data=data)
     # Leads and managers see every active TAM (tam_quotas' default), others their own row.
     rows = tam_quotas(quarter=quarter, tams=None if sees_all else [user], through=through)
     teams = _teams(rows, quarter) if sees_all else []

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from accounts.tests.factories import AccountFactory
 from billing.cache import history, page_components, page_products, warm_revenue_cache
 from billing.lifecycle import lifecycle_components
-from billing.quota import latest_revenue_month
+from billing.revenue_data import revenue_data_through
 from billing.tests.helpers import month, series
-from revopsweb.dates import add_months
+from revopsweb.dates import add_months, company_today
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def _history_of_customers() -> None:
 @pytest.mark.parametrize("adjusted", [True, False])
 def test_each_months_page_is_a_slice_equal_to_computing_it_alone(adjusted):
     _history_of_customers()
-    latest = latest_revenue_month()
+    latest = revenue_data_through(today=company_today()).month
     assert latest is not None
     for back in (0, 1, 6, 17, 18, 25, 29):
         through = add_months(latest, -back)
@@ -53,7 +53,7 @@ def test_each_months_page_is_a_slice_equal_to_computing_it_alone(adjusted):
 def test_per_product_rows_from_the_warmed_history_equal_one_months_computation(adjusted):
     _history_of_customers()
     warm_revenue_cache(today=month(6))
-    latest = latest_revenue_month()
+    latest = revenue_data_through(today=company_today()).month
     assert latest is not None
     for back in (0, 5, 20):
         through = add_months(latest, -back)
@@ -67,7 +67,7 @@ def test_per_product_rows_from_the_warmed_history_equal_one_months_computation(a
 def test_the_refresh_warms_the_whole_history_of_both_kinds(django_assert_num_queries):
     _history_of_customers()
     warm_revenue_cache(today=month(6))
-    latest = latest_revenue_month()
+    latest = revenue_data_through(today=company_today()).month
     assert latest is not None
 
     with django_assert_num_queries(0):
@@ -90,7 +90,7 @@ def test_any_revenue_history_slices_the_same_as_computing_alone(amounts):
     MonthlyRevenue.objects.all().delete()
     cache.clear()
     series(AccountFactory.create(), amounts, start=START)
-    latest = latest_revenue_month()
+    latest = revenue_data_through(today=company_today()).month
     if latest is None:
         return
     through = add_months(latest, -3)
@@ -105,7 +105,7 @@ def test_months_before_the_first_revenue_are_zeros_from_the_history_without_a_qu
 ):
     _history_of_customers()
     warm_revenue_cache(today=month(6))
-    latest = latest_revenue_month()
+    latest = revenue_data_through(today=company_today()).month
     assert latest is not None
     for back in (30, 31, 40):
         through = add_months(latest, -back)
@@ -125,7 +125,7 @@ def test_a_product_nobody_pays_for_any_more_has_no_row_from_the_warmed_history_e
     series(account, [100, 100, None, None, None, None], key="logs")
     series(account, [100] * 6)
     warm_revenue_cache(today=month(6))
-    latest = latest_revenue_month()
+    latest = revenue_data_through(today=company_today()).month
     assert latest is not None
 
     rows = page_products(through=latest, adjusted=False, latest=latest)

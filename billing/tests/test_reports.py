@@ -54,3 +54,13 @@ def test_quota_report_json_has_exactly_the_documented_keys():
     assert list(row["accounts"][0]) == ["organization_id", "start_arr", "end_arr"]
     assert row["email"] == "tam@example.test" and row["quota"] == 100000.0
     assert row["start_arr"] == 8400.0 and row["end_arr"] == 12600.0 and row["attainment"] == 4200.0
+
+
+def test_quota_report_reads_the_revenue_data_month_once(django_assert_num_queries):
+    owner = tam()
+    account = AccountFactory.create(owner=owner, owner_role="TAM", am_managed=True)
+    series(account, [1000, 1000, 1000, 1500, 1500, 1500])
+    # The revenue data month (the command's "imported yet?" check, then reused
+    # as the month counted through), the TAMs, their quota books, the invoices.
+    with django_assert_num_queries(4):
+        _run("quota_report", "--quarter", "2026Q2", "--json")

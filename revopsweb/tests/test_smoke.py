@@ -97,7 +97,8 @@ def test_every_detail_page_renders_for_a_manager(client, demo_company):
 def test_the_quick_starts_database_step_seeds_and_runs_every_scheduled_job_once(client):
     from accounts.churn.models import ChurnSignal
     from billing.cache import _history_name, cached_only
-    from billing.quota import latest_revenue_month
+    from billing.revenue_data import revenue_data_through
+    from revopsweb.dates import company_today
     from revopsweb.models import JobRun
 
     # Raises CommandError when a job fails.
@@ -111,7 +112,7 @@ def test_the_quick_starts_database_step_seeds_and_runs_every_scheduled_job_once(
     suggested = client.get(reverse("churn:review")).context["suggested"]
     assert len(suggested) > 0
     # ...and the revenue page is warm: the hourly job computed the history.
-    latest = latest_revenue_month()
+    latest = revenue_data_through(today=company_today()).month
     assert latest is not None
     assert cached_only(_history_name("components", latest=latest, adjusted=True)) is not None
 

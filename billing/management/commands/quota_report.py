@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from billing.quota import counted_through
 from billing.reports import quota_report
 from billing.revenue_data import revenue_data_through
 from revopsweb.dates import company_today, parse_quarter
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--quarter: {options['quarter']} has no imported month yet. {data.note}"
             )
-        report = quota_report(quarter=quarter)
+        report = quota_report(quarter=quarter, through=counted_through(quarter=quarter, data=data))
         if options["json"]:
             self.stdout.write(json.dumps(report))
             return
