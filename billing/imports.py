@@ -17,11 +17,11 @@ from django.db import transaction
 from revopsweb.imports import ImportKind, ImportResult, Record
 
 from .cache import bump_revenue_data_version
-from .forms import MAX_AMOUNT, MonthlyRevenueRowForm
+from .forms import MonthlyRevenueRowForm
 from .models import MonthlyRevenue
 from .tasks import refresh_revenue_cache
 
-__all__ = ["HEADER", "MAX_AMOUNT", "MonthlyRevenueImport", "import_mrr_csv", "import_mrr_records"]
+__all__ = ["HEADER", "MonthlyRevenueImport", "import_mrr_csv", "import_mrr_records"]
 
 
 class MonthlyRevenueImport(ImportKind[MonthlyRevenue]):
