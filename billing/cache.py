@@ -27,8 +27,7 @@ from .lifecycle import (
     empty_components,
     lifecycle_components,
 )
-from .quota import first_revenue_month
-from .revenue_data import revenue_data_through
+from .revenue_data import first_revenue_month, revenue_data_through
 
 VERSION_KEY = "billing:revenue:version"
 TIMEOUT_SECONDS = 2 * 60 * 60  # the hourly refresh replaces entries well before this

@@ -43,7 +43,6 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -184,12 +183,6 @@ def _quarter_invoices(
         by_month.get(m, MonthInvoice(month=m, amount=ZERO, paid_products=0))
         for m in month_range(first_month, last)
     ]
-
-
-def first_revenue_month() -> dt.date | None:
-    """The earliest month with any imported revenue."""
-    first: dt.date | None = MonthlyRevenue.objects.aggregate(first=Min("month"))["first"]
-    return first
 
 
 def counted_through(*, quarter: dt.date, data: RevenueDataThrough) -> dt.date:

@@ -91,6 +91,13 @@ def revenue_data_through(*, today: dt.date) -> RevenueDataThrough:
     return RevenueDataThrough(month=month, expected=expected)
 
 
+def first_revenue_month() -> dt.date | None:
+    """The earliest month with any imported revenue (None when nothing is imported).
+    One query, answered from the ``(month, product)`` index."""
+    first: dt.date | None = MonthlyRevenue.objects.aggregate(first=Min("month"))["first"]
+    return first
+
+
 def revenue_month(*, today: dt.date) -> dt.date:
     """The month revenue figures read on ``today``: ``revenue_data_through``'s
     ``figures_month``. One query; pass the result down rather than calling twice."""
