@@ -87,9 +87,11 @@ def month_range(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def parse_month(text: str) -> dt.date:
-    """Parse ``YYYY-MM`` into the month's first day.
+    """Parse ``YYYY-MM`` into the month's first day, any year.
 
-    Raises ValueError with a message fit for a form error otherwise.
+    Raises ValueError with a message fit for a form error otherwise. Inputs
+    (forms, APIs, query strings) use ``revopsweb.parsing.parse_month``, which
+    adds the accepted window (2000-01 to next month) to this shape.
     """
     match = _MONTH.match(text.strip())
     if not match:
@@ -124,9 +126,10 @@ def quarter_label(day: dt.date) -> str:
 
 
 def parse_quarter(text: str) -> dt.date:
-    """Parse ``YYYYQn`` (case-insensitive) into the quarter's first day.
+    """Parse ``YYYYQn`` (case-insensitive) into the quarter's first day, any year.
 
-    Raises ValueError with a message fit for a form error otherwise.
+    Raises ValueError with a message fit for a form error otherwise. Inputs use
+    ``revopsweb.parsing.parse_quarter``, which adds the accepted window.
     """
     match = _QUARTER.match(text.strip().upper())
     if not match:

@@ -40,7 +40,7 @@ from typing import Any
 from django import forms
 from django.db import connection, models
 
-from .dates import company_today
+from . import dates
 
 FIRST_MONTH = dt.date(2000, 1, 1)
 # Dates far outside any business meaning are typos; they would also overflow
@@ -53,27 +53,19 @@ _AMOUNT_PLAIN = re.compile(r"^-?\d+(?:\.\d+)?$")
 _AMOUNT_GROUPED_WITH_DECIMALS = re.compile(r"^-?\d{1,3}(?:,\d{3})+\.\d+$")
 _AMOUNT_GROUPED_MANY = re.compile(r"^-?\d{1,3}(?:,\d{3}){2,}$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _INTEGER = re.compile(r"^[+-]?\d{1,19}$")
 TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
 FALSE_WORDS = frozenset({"false", "no", "0", "n", ""})
 
 
-def _add_months(month: dt.date, count: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + count
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def last_accepted_month(*, today: dt.date | None = None) -> dt.date:
     """Next month (first day) in the company time zone: the latest month any input may name."""
-    return _add_months((today or company_today()).replace(day=1), 1)
+    return dates.add_months(dates.month_start(today or dates.company_today()), 1)
 
 
 def current_week(*, today: dt.date | None = None) -> dt.date:
     """The Monday of the current week in the company time zone."""
-    today = today or company_today()
-    return today - dt.timedelta(days=today.weekday())
+    return dates.week_start(today or dates.company_today())
 
 
 def parse_amount(
@@ -142,14 +134,13 @@ def parse_date(
 
 
 def parse_month(value: object, *, today: dt.date | None = None) -> dt.date:
-    """``YYYY-MM`` from 2000-01 to next month, as the month's first day; ValueError otherwise."""
-    match = _MONTH.match(value.strip()) if isinstance(value, str) else None
-    if not match:
+    """``YYYY-MM`` from 2000-01 to next month, as the month's first day; ValueError otherwise.
+
+    The shape is ``dates.parse_month``'s; the window is what inputs add to it.
+    """
+    if not isinstance(value, str):
         raise ValueError("Use YYYY-MM, e.g. 2026-03.")
-    year, month = int(match[1]), int(match[2])
-    if not 1 <= month <= 12:
-        raise ValueError("Month must be 01 to 12.")
-    first = dt.date(year, month, 1)
+    first = dates.parse_month(value)
     latest = last_accepted_month(today=today)
     if not FIRST_MONTH <= first <= latest:
         raise ValueError(f"Month must be between {FIRST_MONTH:%Y-%m} and {latest:%Y-%m}.")
@@ -157,11 +148,13 @@ def parse_month(value: object, *, today: dt.date | None = None) -> dt.date:
 
 
 def parse_quarter(value: object, *, today: dt.date | None = None) -> dt.date:
-    """``YYYYQn`` within the month window, as the quarter's first month; ValueError otherwise."""
-    match = _QUARTER.match(value.strip().upper()) if isinstance(value, str) else None
-    if not match:
+    """``YYYYQn`` within the month window, as the quarter's first month; ValueError otherwise.
+
+    The shape is ``dates.parse_quarter``'s; the window is what inputs add to it.
+    """
+    if not isinstance(value, str):
         raise ValueError("Use YYYYQn, e.g. 2026Q2.")
-    first = dt.date(int(match[1]), (int(match[2]) - 1) * 3 + 1, 1)
+    first = dates.parse_quarter(value)
     latest = last_accepted_month(today=today)
     if not FIRST_MONTH <= first <= latest:
         raise ValueError(f"Quarter must be between {FIRST_MONTH.year}Q1 and {latest:%Y} this year.")
@@ -314,7 +307,7 @@ class DateField(_ParsedField):
 
     def parse(self, value: object) -> dt.date:
         day = parse_date(value)
-        if self.not_after_today and day > company_today():
+        if self.not_after_today and day > dates.company_today():
             raise ValueError("Is in the future.")
         return day
 
