@@ -17,6 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from .parsing import normalise_email
+
 
 def _valid(address: str) -> str:
     """``address`` when it is an IPv4/IPv6 address, else ""."""
@@ -49,11 +51,11 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
-    """The e-mail a login attempt names, lower-cased (``AXES_USERNAME_CALLABLE``).
+    """The e-mail a login attempt names, normalised (``AXES_USERNAME_CALLABLE``).
 
     The login form posts it as ``username`` (Django's AuthenticationForm, whatever
     the user model's USERNAME_FIELD), and staff log in with any capitalisation of
     their e-mail, so ``Ana@x`` and ``ana@x`` count as one account's failures.
     """
     raw = (credentials or {}).get("username") or request.POST.get("username", "")
-    return str(raw).strip().lower()
+    return normalise_email(str(raw))
