@@ -299,14 +299,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.tasks.refresh_revenue_cache",
         "schedule": 60 * 60,
     },
-    # Job runs left "running" by a killed worker are marked died (each job's
-    # next run does it too; this covers the daily and monthly ones).
     # Outbound notifications (revopsweb/outbox.py): send what is due, again
     # after a failed attempt's backoff, a lost enqueue or a dead worker.
     "revopsweb-sweep-deliveries": {
         "task": "revopsweb.tasks.sweep_deliveries",
         "schedule": 60,
     },
+    # Job runs left "running" by a killed worker are marked died (each job's
+    # next run does it too; this covers the daily and monthly ones).
     "revopsweb-sweep-dead-job-runs": {
         "task": "revopsweb.tasks.sweep_dead_job_runs",
         "schedule": 10 * 60,
