@@ -5,8 +5,10 @@ import time
 from collections.abc import Callable
 
 from django.contrib.messages import get_messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
+
+from . import jsonapi
 
 
 class HtmxMessagesMiddleware:
@@ -58,7 +60,7 @@ class RefuseNulMiddleware:
         if field is not None:
             message = "A NUL character is not allowed here."
             if request.path.startswith("/api/"):
-                return JsonResponse({"errors": {field: [message]}}, status=400)
+                return jsonapi.error(400, field, message)
             return HttpResponseBadRequest(f"{field}: {message}", content_type="text/plain")
         return self.get_response(request)
 
