@@ -15,10 +15,12 @@ from django.views.decorators.http import require_http_methods
 from accounts.api import token_required
 from accounts.models import IntegrationToken
 from revopsweb import parsing
+from revopsweb.dates import company_today
 from revopsweb.jsonapi import BodyError, read_json_object
 
 from .imports import import_mrr_records
 from .reports import revenue_report
+from .revenue_data import revenue_data_through
 
 MAX_ROWS = 10_000
 
@@ -36,6 +38,9 @@ def monthly_revenue(request: HttpRequest) -> HttpResponse:
             month = parsing.parse_month(request.GET.get("month", ""))
         except ValueError as exc:
             return _error(400, "month", str(exc))
+        data = revenue_data_through(today=company_today())
+        if not data.has(month):
+            return _error(422, "month", f"{month:%B %Y} is not imported yet. {data.note}")
         adjusted = request.GET.get("adjusted", "") in {"1", "true", "yes"}
         return JsonResponse(revenue_report(month=month, adjusted=adjusted))
     try:

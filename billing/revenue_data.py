@@ -53,6 +53,11 @@ class RevenueDataThrough:
     def is_current(self) -> bool:
         return self.month == self.expected
 
+    def has(self, month: dt.date) -> bool:
+        """Whether ``month`` (a month's or a quarter's first day) is imported: a
+        report of a later month would read as every account churning."""
+        return self.month is not None and month <= self.month
+
     @property
     def note(self) -> str:
         """What pages say, e.g. "Revenue through October 2026 (November not

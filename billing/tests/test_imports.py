@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -124,13 +125,31 @@ def test_api_refuses_a_token_of_another_scope():
     assert _api(Client(), raw, {"rows": []}).status_code == 403
 
 
+@time_machine.travel("2026-06-15 12:00:00-04:00", tick=False)
 def test_api_get_returns_the_revenue_report_of_a_month():
+    AccountFactory.create(organization_id="org_1")
+    assert not import_mrr_csv(text=HEADER + "org_1,session_replay,2026-02,100\n").errors
     _, raw = issue_integration_token(name="Billing", scope="revenue", created_by=None)
     response = Client().get(
         reverse("billing:api_monthly_revenue") + "?month=2026-02",
         headers={"Authorization": f"Bearer {raw}"},
     )
     assert response.status_code == 200 and response.json()["month"] == "2026-02"
+
+
+@time_machine.travel("2026-06-15 12:00:00-04:00", tick=False)
+def test_api_get_refuses_a_month_not_imported_yet():
+    # February is in; March, April and May are complete months with no import.
+    AccountFactory.create(organization_id="org_1")
+    assert not import_mrr_csv(text=HEADER + "org_1,session_replay,2026-02,100\n").errors
+    _, raw = issue_integration_token(name="Billing", scope="revenue", created_by=None)
+    response = Client().get(
+        reverse("billing:api_monthly_revenue") + "?month=2026-03",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "month"
+    assert "March 2026 is not imported yet" in response.json()["errors"][0]["message"]
 
 
 # --- issue 16 §2 examples: the same strict parsing on the CSV and the API ------------

@@ -24,8 +24,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--quarter: {exc}") from exc
         data = revenue_data_through(today=company_today())
-        if data.month is None or quarter > data.month:
-            # No month of the quarter imported: its ARR would read as churned.
+        if not data.has(quarter):
             raise CommandError(
                 f"--quarter: {options['quarter']} has no imported month yet. {data.note}"
             )

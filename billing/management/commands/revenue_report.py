@@ -24,8 +24,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--month: {exc}") from exc
         data = revenue_data_through(today=company_today())
-        if data.month is None or month > data.month:
-            # A month with no import would read as everyone churning.
+        if not data.has(month):
             raise CommandError(f"--month: {month:%B %Y} is not imported yet. {data.note}")
         report = revenue_report(month=month, adjusted=options["adjusted"])
         if options["json"]:
