@@ -114,9 +114,6 @@ class ImportResult:
     def ok(self) -> bool:
         return not self.errors
 
-    def count(self, outcome: str) -> int:
-        return sum(1 for _, _, o in self.outcomes if o == outcome)
-
     @property
     def created(self) -> int:
         return sum(1 for _, _, o in self.outcomes if o.startswith("create"))
