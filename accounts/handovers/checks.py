@@ -17,7 +17,7 @@ from accounts.models import Account, AccountPlan, OwnerRole
 from accounts.segments import with_revenue
 from billing.models import Invoice
 from billing.revenue_data import first_paid_months
-from revopsweb.dates import quarter_start
+from revopsweb.dates import months_between, quarter_start
 
 from .checklists import onboarding_status
 from .models import HandoverReason
@@ -100,10 +100,6 @@ def handover_roles(from_role: str) -> list[str]:
     transitions first, then the same-role takeover."""
     roles = [to for (frm, to) in TRANSITIONS if frm == from_role]
     return [*roles, from_role] if from_role else []
-
-
-def _months_between(start: dt.date, end: dt.date) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month
 
 
 def _revenue(account: Account, *, today: dt.date) -> Account:
@@ -192,7 +188,7 @@ def transition_for(
                 )
             )
         else:
-            months = _months_between(first_paid, today)
+            months = months_between(first_paid, today)
             checks.append(
                 Check(
                     "timing",
