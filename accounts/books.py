@@ -47,10 +47,6 @@ from .permissions import (
     can_set_am_managed,
     can_set_new_owner_trait,
 )
-
-# Churn and handover code still imports this from here until they move into
-# their own apps (issue 13); then they import accounts.permissions.
-from .permissions import is_owner_lead_or_manager as is_owner_lead_or_manager
 from .plans import add_note
 from .roles import Role
 from .segments import ARR_20K, ARR_50K, with_revenue
@@ -61,9 +57,6 @@ TAM_MAX_ACCOUNTS = 15  # at quarter start; also where the round robin stops
 TAM_HARD_CAP = 25  # existing book plus leads
 CSM_TARGET_ACCOUNTS = 30
 BOOK_TARGET_ARR = Decimal(1_500_000)
-# Only the handover rules still count core products by this number; they move
-# to the catalog's flag (``all_core_paid``) when they move into their own app.
-CORE_PRODUCTS = 3
 
 
 # --- book totals -----------------------------------------------------------

@@ -182,11 +182,9 @@ def with_revenue(
         arr=ExpressionWrapper(F("mrr") * 12, output_field=MONEY),
         mom_change=ExpressionWrapper(F("mrr") - F("prev_mrr"), output_field=MONEY),
         core_paid_count=Coalesce(Subquery(core_paid), Value(0)),
+        core_product_total=Coalesce(Subquery(_core_product_total()), Value(0)),
         all_core_paid=ExpressionWrapper(
-            Q(
-                core_paid_count__gte=Coalesce(Subquery(_core_product_total()), Value(0)),
-                core_paid_count__gt=0,
-            ),
+            Q(core_paid_count__gte=F("core_product_total"), core_paid_count__gt=0),
             output_field=BooleanField(),
         ),
         has_current_plan=Exists(

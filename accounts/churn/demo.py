@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.churn.flags import LEADERSHIP_ARR, monday
+from accounts.churn.flags import LEADERSHIP_ARR
 from accounts.churn.models import (
     ChurnRetro,
     ChurnRiskFlag,
@@ -30,7 +30,7 @@ from accounts.churn.signals import detect_churn_signals
 from accounts.demo import DemoStep
 from accounts.models import Account, AccountSnapshot, Activity, ActivityKind, Health
 from billing.models import MonthlyRevenue
-from revopsweb.dates import latest_complete_month
+from revopsweb.dates import latest_complete_month, week_start
 
 SNAPSHOT_WEEKS = 12
 OPEN_FLAGS = 8
@@ -73,7 +73,7 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
         return 0
     rng.shuffle(accounts)
     created = 0
-    this_monday = monday(today)
+    this_monday = week_start(today)
 
     # Weekly snapshots: most accounts healthy, a few showing the warning patterns.
     snapshots = []
@@ -144,7 +144,7 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
     for index, flag in enumerate(flags):
         raised_on = flag.raised_at.date()
         end = flag.closed_at.date() if flag.closed_at else today
-        week = monday(raised_on) + dt.timedelta(weeks=1)
+        week = week_start(raised_on) + dt.timedelta(weeks=1)
         # Skip this week's update on some open flags, so the review shows "missing".
         while week <= end and not (flag.is_open and week == this_monday and index % 2):
             updates.append(

@@ -20,10 +20,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.books import is_owner_lead_or_manager
 from accounts.models import Account, ActivityKind, User
+from accounts.permissions import is_owner_lead_or_manager
 from billing.models import MonthlyRevenue
-from revopsweb.dates import add_months, latest_complete_month
+from revopsweb.dates import add_months, company_today, latest_complete_month, week_start
 
 from .models import (
     ChurnRetro,
@@ -48,10 +48,6 @@ RECOVERY_CALL_KINDS = (ActivityKind.CALL, ActivityKind.MEETING)
 
 class ChurnError(ValidationError):
     """A churn action that the rules do not allow (already flagged, already closed, …)."""
-
-
-def monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
 
 
 def account_arr(account: Account, *, today: dt.date) -> Decimal:
@@ -132,7 +128,7 @@ def flag_account(
             account=account,
             raised_by=by,
             raised_at=now,
-            arr_at_flag=account_arr(account, today=timezone.localdate(now)),
+            arr_at_flag=account_arr(account, today=company_today(now=now)),
             signal_kinds=_open_signal_kinds(account),
             triggers=triggers,
             known=known,
@@ -208,7 +204,7 @@ def post_weekly_status(
     now = now or timezone.now()
     update, _ = WeeklyStatusUpdate.objects.update_or_create(
         flag=flag,
-        week=monday(timezone.localdate(now)),
+        week=week_start(company_today(now=now)),
         defaults={
             "author": by,
             "tried": tried,

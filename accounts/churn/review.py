@@ -15,8 +15,9 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.books import is_owner_lead_or_manager
 from accounts.models import Account, Activity, User
+from accounts.permissions import is_owner_lead_or_manager
+from revopsweb.dates import company_today, week_start
 
 from .flags import (
     LEADERSHIP_ARR,
@@ -25,7 +26,6 @@ from .flags import (
     RECOVERY_CALL_KINDS,
     RETRO_DUE_DAYS,
     TREND_WEEKS,
-    monday,
 )
 from .models import (
     ChurnRiskFlag,
@@ -130,8 +130,8 @@ def review_groups(
     owner, their status updates, their escalations. ``flag_ids`` narrows it
     (one row re-rendered after an htmx post).
     """
-    today = timezone.localdate(now)
-    this_week = monday(today)
+    today = company_today(now=now)
+    this_week = week_start(today)
     recovery_calls = Activity.objects.filter(
         account=OuterRef("account"),
         kind__in=RECOVERY_CALL_KINDS,
@@ -207,7 +207,7 @@ def weekly_trend(*, today: dt.date, weeks: int = TREND_WEEKS) -> list[TrendWeek]
 
     One query (the flags overlapping the period); the weekly buckets are summed here.
     """
-    first = monday(today) - dt.timedelta(weeks=weeks - 1)
+    first = week_start(today) - dt.timedelta(weeks=weeks - 1)
     tz = timezone.get_current_timezone()
     start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
     rows = list(
@@ -219,9 +219,9 @@ def weekly_trend(*, today: dt.date, weeks: int = TREND_WEEKS) -> list[TrendWeek]
     for index in range(weeks):
         week = first + dt.timedelta(weeks=index)
         week_end = dt.datetime.combine(week + dt.timedelta(days=7), dt.time.min, tzinfo=tz)
-        week_start = week_end - dt.timedelta(days=7)
+        starts = week_end - dt.timedelta(days=7)
         at_risk = [r for r in rows if r[0] < week_end and (r[1] is None or r[1] >= week_end)]
-        closed = [r for r in rows if r[1] is not None and week_start <= r[1] < week_end]
+        closed = [r for r in rows if r[1] is not None and starts <= r[1] < week_end]
         result.append(
             TrendWeek(
                 week=week,

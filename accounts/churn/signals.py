@@ -40,7 +40,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.revenue_data import revenue_data_through
-from revopsweb.dates import add_months, month_start
+from revopsweb.dates import add_months, company_today, month_start
 
 USAGE_DROP = Decimal("0.30")
 HEALTH_POOR_WEEKS = 4
@@ -359,7 +359,7 @@ def detect_churn_signals(*, now: dt.datetime | None = None) -> int:
     whatever the number of accounts.
     """
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = company_today(now=now)
     params = _params(now, today)
     changed = 0
     with transaction.atomic(), connection.cursor() as cursor:

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.api import token_required
-from accounts.books import is_owner_lead_or_manager
 from accounts.forms import SnapshotRowForm
 from accounts.http import StaffRequest
 from accounts.models import Account, AccountSnapshot, IntegrationToken
+from accounts.permissions import is_owner_lead_or_manager
+from revopsweb.dates import company_today, week_start
 from revopsweb.jsonapi import BodyError, form_errors, read_json_object
 
 from . import flags, review
@@ -68,7 +69,7 @@ def churn_review(request: StaffRequest) -> HttpResponse:
     for flag in retros:
         flag.retro_due_at = review.retro_due_at(flag)  # type: ignore[attr-defined]
         flag.retro_overdue = flag.retro_due_at < now  # type: ignore[attr-defined]
-    trend = review.weekly_trend(today=timezone.localdate(now))
+    trend = review.weekly_trend(today=company_today(now=now))
     chart = {
         "labels": [f"{w.week:%b %d}" for w in trend],
         "at_risk": [w.at_risk for w in trend],
@@ -90,7 +91,7 @@ def churn_review(request: StaffRequest) -> HttpResponse:
             "status_form": StatusForm(),
             "escalation_form": EscalationForm(),
             "close_form": CloseForm(),
-            "this_week": flags.monday(timezone.localdate(now)),
+            "this_week": week_start(company_today(now=now)),
         },
     )
 

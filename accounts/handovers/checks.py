@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, Subquery
 
-from accounts.books import CORE_PRODUCTS
 from accounts.models import Account, AccountPlan, OwnerRole
 from accounts.segments import with_revenue
 from billing.models import Invoice
@@ -129,6 +128,9 @@ def transition_for(
     ``facts`` (this quarter's plan) is passed when the caller has them."""
     figures = _revenue(account, today=today)
     core: int = figures.core_paid_count  # type: ignore[attr-defined]
+    # Core products are the catalog's (billing.Product.is_core), not a count of three.
+    all_core: bool = figures.all_core_paid  # type: ignore[attr-defined]
+    core_total: int = figures.core_product_total  # type: ignore[attr-defined]
     checks: list[Check] = []
     if from_role == to_role:
         return Transition(
@@ -159,10 +161,12 @@ def transition_for(
                 Check(
                     "core",
                     "Onboarded to 1–2 primary products",
-                    1 <= core <= 2,
-                    f"Pays for {core} of the 3 primary products"
+                    core >= 1 and not all_core,
+                    f"Pays for {core} of the {core_total} primary products"
                     + (
-                        "." if 1 <= core <= 2 else "; a TAM takes 1–2 (3 → CSM, 0 → not onboarded)."
+                        "."
+                        if core >= 1 and not all_core
+                        else "; a TAM takes 1–2 (3 → CSM, 0 → not onboarded)."
                     ),
                 )
             )
@@ -171,8 +175,8 @@ def transition_for(
                 Check(
                     "core",
                     "Onboarded to all three primary products",
-                    core >= CORE_PRODUCTS,
-                    f"Pays for {core} of the 3 primary products.",
+                    all_core,
+                    f"Pays for {core} of the {core_total} primary products.",
                 )
             )
         # The initial purchase is read from monthly revenue (the first month
@@ -208,8 +212,8 @@ def transition_for(
             Check(
                 "core",
                 "All 3 core products adopted",
-                core >= CORE_PRODUCTS,
-                f"Pays for {core} of the 3 primary products.",
+                all_core,
+                f"Pays for {core} of the {core_total} primary products.",
             ),
             Check(
                 "discount",
@@ -235,8 +239,8 @@ def transition_for(
             Check(
                 "core",
                 "Not fully expanded",
-                core < CORE_PRODUCTS,
-                f"Pays for {core} of the 3 primary products.",
+                not all_core,
+                f"Pays for {core} of the {core_total} primary products.",
             ),
             Check(
                 "growth",

@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.books import is_owner_lead_or_manager
 from accounts.models import Account, Activity, ActivityKind, OwnerRole, User
+from accounts.permissions import is_owner_lead_or_manager
 from accounts.roles import Role
 
 from .checks import Check, _revenue

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from django.utils import timezone
-
-from accounts.books import CORE_PRODUCTS
 from accounts.models import Account, AccountSnapshot, Activity, ActivityKind, Plan
 from accounts.segments import SPARKLINE_MONTHS, mrr_history
+from revopsweb.dates import company_today
 
 from .checks import Check, PlanAndInvoices, _revenue, plan_and_invoices
 
@@ -169,9 +167,11 @@ def discount_flag(r: ReceivingFacts) -> Check:
 def core_coverage_flag(r: ReceivingFacts) -> Check:
     """Fewer than 3 core products without a documented reason there is no path to expand."""
     core = r.core_paid_count
+    all_core: bool = r.figures.all_core_paid  # type: ignore[attr-defined]
+    core_total: int = r.figures.core_product_total  # type: ignore[attr-defined]
     latest = r.facts.latest_plan
     documented = bool(latest and latest.no_viable_levers and latest.levers_tried.strip())
-    if core >= CORE_PRODUCTS:
+    if all_core:
         tail = "."
     elif documented:
         tail = ", reason documented in the plan."
@@ -180,8 +180,8 @@ def core_coverage_flag(r: ReceivingFacts) -> Check:
     return Check(
         "core",
         "Core product coverage",
-        core >= CORE_PRODUCTS or documented,
-        f"{core} of 3 core products{tail}",
+        all_core or documented,
+        f"{core} of {core_total} core products{tail}",
     )
 
 
@@ -243,7 +243,7 @@ def usage_flag(r: ReceivingFacts) -> Check:
         occurred_at__date__gte=r.usage_since,
         from_customer=False,
     ).values_list("occurred_at", flat=True)
-    unexplained = unexplained_usage_swings(r.weeks, [timezone.localdate(t) for t in talked])
+    unexplained = unexplained_usage_swings(r.weeks, [company_today(now=t) for t in talked])
     return Check(
         "usage",
         "Usage changes explained",

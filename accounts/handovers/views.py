@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.books import is_owner_lead_or_manager
 from accounts.handovers.checklists import (
     AGENDA_CHECKLIST,
     PREP_CHECKLIST,
@@ -54,8 +53,10 @@ from accounts.handovers.workflow import (
 )
 from accounts.http import StaffRequest
 from accounts.models import Account, OwnerRole, User
+from accounts.permissions import is_owner_lead_or_manager
 from accounts.roles import Role
 from accounts.segments import with_revenue
+from revopsweb.dates import company_today
 
 # --- list ------------------------------------------------------------------------
 
@@ -111,7 +112,7 @@ def handover_list(request: StaffRequest) -> HttpResponse:
 
 def _proposable_account(request: StaffRequest, pk: int) -> Account:
     account = get_object_or_404(
-        with_revenue(Account.objects.select_related("owner"), today=timezone.localdate()), pk=pk
+        with_revenue(Account.objects.select_related("owner"), today=company_today()), pk=pk
     )
     if not is_owner_lead_or_manager(request.user, account):
         raise PermissionDenied("Only the owner, their team lead or a manager proposes a handover.")
@@ -119,7 +120,7 @@ def _proposable_account(request: StaffRequest, pk: int) -> Account:
 
 
 def _propose_context(account: Account, form: ProposeForm) -> dict[str, Any]:
-    today = timezone.localdate()
+    today = company_today()
     from_role = account.owner_role
     reason = form["reason"].value() or ""
     facts = plan_and_invoices(account, today=today)
@@ -171,7 +172,7 @@ def handover_propose(request: StaffRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 reason_detail=form.cleaned_data["reason_detail"],
                 by=user,
-                today=timezone.localdate(),
+                today=company_today(),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -195,7 +196,7 @@ def account_tam_overlay(request: StaffRequest, pk: int) -> HttpResponse:
                 tam=form.cleaned_data["tam"],
                 by=user,
                 expansion_note=form.cleaned_data["expansion_note"],
-                today=timezone.localdate(),
+                today=company_today(),
             )
             messages.success(request, f"{form.cleaned_data['tam']} added as TAM overlay.")
         except ValidationError as error:
@@ -221,7 +222,7 @@ def _handover_for(request: StaffRequest, pk: int) -> Handover:
 
 def _detail_context(request: StaffRequest, handover: Handover) -> dict[str, Any]:
     user = request.user
-    today = timezone.localdate()
+    today = company_today()
     account = with_revenue(Account.objects.filter(pk=handover.account_id), today=today).get()
     handover.account = account
     facts = plan_and_invoices(account, today=today)
@@ -299,7 +300,7 @@ def handover_step(request: StaffRequest, pk: int, step: str) -> HttpResponse:
             handover=handover,
             step=step,
             by=request.user,
-            today=timezone.localdate(),
+            today=company_today(),
             note=form.cleaned_data["note"],
             override_reason=form.cleaned_data["override_reason"],
             call_at=call_at,

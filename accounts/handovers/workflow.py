@@ -25,9 +25,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.books import is_owner_lead_or_manager
 from accounts.models import Account, OwnerRole, User
 from accounts.ownership import change_account_owner
+from accounts.permissions import is_owner_lead_or_manager
 from revopsweb.dates import quarter_end
 
 from .checks import (
