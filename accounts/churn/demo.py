@@ -30,7 +30,8 @@ from accounts.churn.signals import detect_churn_signals
 from accounts.demo import DemoStep
 from accounts.models import Account, AccountSnapshot, Activity, ActivityKind, Health
 from billing.models import MonthlyRevenue
-from revopsweb.dates import latest_complete_month, week_start
+from billing.revenue_data import revenue_month
+from revopsweb.dates import week_start
 
 SNAPSHOT_WEEKS = 12
 OPEN_FLAGS = 8
@@ -101,7 +102,7 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
 
     flagged = accounts[60 : 60 + OPEN_FLAGS + CLOSED_FLAGS]
     mrr = dict(
-        MonthlyRevenue.objects.filter(account__in=flagged, month=latest_complete_month(today))
+        MonthlyRevenue.objects.filter(account__in=flagged, month=revenue_month(today=today))
         .values("account")
         .annotate(total=Sum("amount"))
         .values_list("account", "total")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from billing.models import PAID_PRODUCT_MIN, MonthlyRevenue
-from revopsweb.dates import latest_complete_month
+from billing.revenue_data import revenue_month
 
 from .models import Handover, HandoverEvent, OnboardingCheck
 from .permissions import can_act
@@ -154,10 +154,12 @@ def checklist_labels() -> dict[str, str]:
 
 
 def paid_product_keys(account: Account, *, today: dt.date) -> list[str]:
-    """Keys of every product the account paid more than $200 for last month."""
+    """Keys of every product the account paid more than $200 for in the revenue
+    month (``billing.revenue_data.revenue_month``: the latest imported complete
+    month, so a month not in yet does not empty the onboarding checklist). Two queries."""
     return list(
         MonthlyRevenue.objects.filter(
-            account=account, month=latest_complete_month(today), amount__gt=PAID_PRODUCT_MIN
+            account=account, month=revenue_month(today=today), amount__gt=PAID_PRODUCT_MIN
         )
         .order_by("product__sort_order")
         .values_list("product__key", flat=True)

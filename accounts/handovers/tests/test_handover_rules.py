@@ -9,7 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.handovers.checklists import set_onboarding_item
+from accounts.handovers.checklists import (
+    onboarding_sections,
+    paid_product_keys,
+    set_onboarding_item,
+)
 from accounts.handovers.checks import (
     INVALID_REASON_EXPLANATION,
     INVALID_REASONS,
@@ -538,3 +542,11 @@ def test_another_tam_taking_over_mid_lifecycle_is_a_handover():
     account = ready_account(tam())
     handover = proposed(account, tam(), to_role=OwnerRole.TAM)
     assert handover.transition_label == "TAM → TAM"
+
+
+def test_onboarding_reads_the_latest_imported_month_while_last_month_is_not_in_yet():
+    account = AccountFactory.create()
+    give_revenue(account, session_replay=1000)  # April, like the Top 40 accounts
+    june = dt.date(2026, 6, 15)  # May is complete but not imported yet
+    assert paid_product_keys(account, today=june) == ["session_replay"]
+    assert onboarding_sections(account, today=june) == ["general", "session_replay"]
