@@ -1,10 +1,10 @@
-"""Pages for books of business: My book, account page, planning, allocation, import."""
+"""Pages for books of business: My book and its export, planning, allocation, import.
+
+The account page and its posts are in ``account_views``."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-from collections import defaultdict
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,9 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.models import MonthlyRevenue
-from billing.revenue_data import RevenueDataThrough, revenue_data_through
-from leads.models import Task
+from billing.revenue_data import revenue_data_through
 from revopsweb.dates import company_today, quarter_end
 from revopsweb.imports import UploadForm
 
@@ -31,41 +29,25 @@ from .books import (
     book_accounts,
     book_totals,
     plan_books,
-    set_book_state,
     set_new_owner_trait,
-    set_ready_to_move,
 )
-from .books import (
-    allocation_queue as build_allocation_queue,
-)
-from .extensions import account_panels, account_set
+from .books import allocation_queue as build_allocation_queue
+from .extensions import account_set
 from .http import StaffRequest
 from .imports import import_accounts, import_snapshots
-from .models import (
-    Account,
-    AccountPlan,
-    Activity,
-    Health,
-    NewOwnerTrait,
-    User,
-)
+from .models import Account, Health, NewOwnerTrait, User
 from .permissions import (
-    can_edit_account,
     can_import_accounts,
     can_see_allocation,
-    can_set_am_managed,
     can_set_new_owner_trait,
     viewable_book_owners,
-    visible_accounts,
 )
-from .plans import add_note, start_quarter_plan
 from .segments import (
     SEGMENT_FILTERS,
     Segment,
     mrr_history,
     paid_core_products,
     segments_of,
-    sparkline_months,
     with_revenue,
 )
 
@@ -221,247 +203,6 @@ def book_export(request: StaffRequest) -> HttpResponse:
             ]
         )
     return response
-
-
-# --- account page ------------------------------------------------------------
-
-
-def _visible_account(request: StaffRequest, pk: int, *, month: dt.date | None = None) -> Account:
-    return get_object_or_404(
-        with_revenue(
-            visible_accounts(request.user).select_related(
-                "owner", "tam_overlay", "onboarding_specialist", "territory"
-            ),
-            today=company_today(),
-            month=month,
-        ),
-        pk=pk,
-    )
-
-
-def _editable_account(request: StaffRequest, pk: int) -> Account:
-    account = _visible_account(request, pk)
-    if not can_edit_account(request.user, account):
-        raise PermissionDenied("Not your book.")
-    return account
-
-
-class NoteForm(forms.Form):
-    summary = forms.CharField(max_length=300)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-
-# The account page lists the latest tasks; older ones are on the team task view.
-ACCOUNT_PAGE_TASKS = 20
-
-
-@require_GET
-def account_detail(request: StaffRequest, pk: int) -> HttpResponse:
-    through = revenue_data_through(today=company_today())
-    account = _visible_account(request, pk, month=through.figures_month)
-    return render(
-        request, "accounts/account.html", _account_context(request, account, through=through)
-    )
-
-
-def _account_context(
-    request: StaffRequest,
-    account: Account,
-    *,
-    through: RevenueDataThrough | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    today = company_today()
-    through = through or revenue_data_through(today=today)
-    months = sparkline_months(through.figures_month)
-    last = months[-1]
-    by_product: dict[str, dict[str, str]] = defaultdict(dict)
-    for month, name, amount in (
-        MonthlyRevenue.objects.filter(account=account, month__gte=months[0], month__lte=last)
-        .order_by("product__sort_order", "month")
-        .values_list("month", "product__name", "amount")
-    ):
-        by_product[name][month.isoformat()] = str(amount)
-    chart = {
-        "labels": [m.strftime("%b %Y") for m in months],
-        "datasets": [
-            {"label": name, "data": [values.get(m.isoformat(), "0") for m in months]}
-            for name, values in by_product.items()
-        ],
-    }
-    ctx = {
-        "segments": [Segment.LABELS[s] for s in segments_of(account)],
-        "paid": paid_core_products([account.pk], today=today, month=last).get(account.pk, []),
-        "churn_risk": account.pk
-        in account_set("churn_risk", Account.objects.filter(pk=account.pk)),
-        "panels": account_panels(),
-        "chart": chart,
-        "history": account.ownership_changes.select_related(
-            "previous_owner", "new_owner", "changed_by"
-        ),
-        "plans": AccountPlan.objects.filter(account=account).select_related("author"),
-        "tasks": Task.objects.filter(account=account)
-        .select_related("assignee")
-        .order_by("-created_at")[:ACCOUNT_PAGE_TASKS],
-        "health_history": account.snapshots.order_by("-week")[:12],
-        "month": last,
-        "through": through,
-    }
-    ctx.update(_notes_context(request, account, **extra))
-    return ctx
-
-
-def _notes_context(request: StaffRequest, account: Account, **extra: Any) -> dict[str, Any]:
-    """What the account page's ``notes`` partial needs, and no more (htmx swaps)."""
-    ctx = {
-        "account": account,
-        "notes": Activity.objects.filter(account=account)
-        .select_related("author")
-        .order_by("-occurred_at", "-id")[:50],
-        "can_edit": can_edit_account(request.user, account),
-        "note_form": NoteForm(),
-    }
-    ctx.update(extra)
-    return ctx
-
-
-@require_POST
-def account_add_note(request: StaffRequest, pk: int) -> HttpResponse:
-    account = _editable_account(request, pk)
-    form = NoteForm(request.POST)
-    if not form.is_valid():
-        if request.htmx:
-            ctx = _notes_context(request, account, note_form=form)
-            return render(request, "accounts/account.html#notes", ctx, status=422)
-        ctx = _account_context(request, account, note_form=form)
-        return render(request, "accounts/account.html", ctx, status=422)
-    add_note(
-        account=account,
-        author=request.user,
-        summary=form.cleaned_data["summary"],
-        body=form.cleaned_data["body"],
-    )
-    messages.success(request, "Note added.")
-    if request.htmx:
-        return render(request, "accounts/account.html#notes", _notes_context(request, account))
-    return redirect("accounts:account", pk=account.pk)
-
-
-class BookStateForm(forms.Form):
-    am_managed = forms.BooleanField(required=False, label="AM managed (counts for quota)")
-    is_lead = forms.BooleanField(
-        required=False, label="Leads (working it, not in the managed book)"
-    )
-
-
-@require_POST
-def account_book_state(request: StaffRequest, pk: int) -> HttpResponse:
-    """Set AM managed (team leads, managers) and the Leads state (the book's owner)."""
-    user = request.user
-    account = _editable_account(request, pk)
-    form = BookStateForm(request.POST)
-    form.is_valid()
-    set_book_state(
-        account=account,
-        by=user,
-        am_managed=form.cleaned_data["am_managed"] if can_set_am_managed(user) else None,
-        is_lead=form.cleaned_data["is_lead"],
-    )
-    messages.success(request, "Book state saved.")
-    return redirect("accounts:account", pk=account.pk)
-
-
-class ReadyToMoveForm(forms.Form):
-    ready = forms.BooleanField(required=False)
-
-
-@require_POST
-def account_ready_to_move(request: StaffRequest, pk: int) -> HttpResponse:
-    """The owner TAE marks their account Ready to move (or takes it back)."""
-    account = _visible_account(request, pk)
-    form = ReadyToMoveForm(request.POST)
-    form.is_valid()
-    try:
-        set_ready_to_move(account=account, by=request.user, ready=form.cleaned_data["ready"])
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            "Marked Ready to move: it is in the allocation queue."
-            if form.cleaned_data["ready"]
-            else "No longer Ready to move.",
-        )
-    return redirect("accounts:account", pk=account.pk)
-
-
-@require_POST
-def account_start_plan(request: StaffRequest, pk: int) -> HttpResponse:
-    account = _editable_account(request, pk)
-    plan = start_quarter_plan(
-        account=account,
-        author=request.user,
-        today=company_today(),
-    )
-    return redirect("accounts:plan", pk=plan.pk)
-
-
-class PlanForm(forms.ModelForm):
-    class Meta:
-        model = AccountPlan
-        fields = (
-            "overview",
-            "objectives",
-            "stakeholders",
-            "products_cross_sell",
-            "risks",
-            "action_items",
-            "plan_above_20k",
-            "levers_tried",
-            "no_viable_levers",
-        )
-        widgets = {  # noqa: RUF012
-            name: forms.Textarea(attrs={"rows": 5})
-            for name in (
-                "overview",
-                "objectives",
-                "stakeholders",
-                "products_cross_sell",
-                "risks",
-                "action_items",
-                "levers_tried",
-            )
-        }
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("no_viable_levers") and not (data.get("levers_tried") or "").strip():
-            self.add_error("levers_tried", "Document what you tried before declaring no levers.")
-        return data
-
-
-@require_http_methods(["GET", "POST"])
-def plan_edit(request: StaffRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(
-        AccountPlan.objects.select_related("account"),
-        pk=pk,
-        account__in=visible_accounts(request.user),
-    )
-    editable = can_edit_account(request.user, plan.account)
-    form = PlanForm(request.POST or None, instance=plan)
-    if request.method == "POST":
-        if not editable:
-            raise PermissionDenied("Not your book.")
-        if form.is_valid():
-            form.save()
-            messages.success(request, "Plan saved.")
-            return redirect("accounts:plan", pk=plan.pk)
-    return render(
-        request,
-        "accounts/plan.html",
-        {"plan": plan, "form": form, "editable": editable},
-        status=422 if form.errors else 200,
-    )
 
 
 # --- planning and allocation -------------------------------------------------

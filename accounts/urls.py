@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import book_views
+from . import account_views, book_views
 
 app_name = "accounts"
 
@@ -22,14 +22,16 @@ urlpatterns = [
         name="allocation_assign",
     ),
     path("book/import/", book_views.import_page, name="import"),
-    path("accounts/<int:pk>/", book_views.account_detail, name="account"),
-    path("accounts/<int:pk>/notes/", book_views.account_add_note, name="account_note"),
-    path("accounts/<int:pk>/book-state/", book_views.account_book_state, name="account_book_state"),
-    path("accounts/<int:pk>/plans/", book_views.account_start_plan, name="account_plan_start"),
+    path("accounts/<int:pk>/", account_views.account_detail, name="account"),
+    path("accounts/<int:pk>/notes/", account_views.account_add_note, name="account_note"),
+    path(
+        "accounts/<int:pk>/book-state/", account_views.account_book_state, name="account_book_state"
+    ),
+    path("accounts/<int:pk>/plans/", account_views.account_start_plan, name="account_plan_start"),
     path(
         "accounts/<int:pk>/ready-to-move/",
-        book_views.account_ready_to_move,
+        account_views.account_ready_to_move,
         name="account_ready_to_move",
     ),
-    path("plans/<int:pk>/", book_views.plan_edit, name="plan"),
+    path("plans/<int:pk>/", account_views.plan_edit, name="plan"),
 ]
