@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, Prefetch
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -200,38 +202,52 @@ def _form_errors(request: StaffRequest, form: Any) -> None:
         messages.error(request, f"{label}: {' '.join(errors)}")
 
 
-@require_POST
-def churn_status(request: StaffRequest, flag_id: int) -> HttpResponse:
-    """Post this week's 60-second status on a flagged account."""
+def _post_flag_form(
+    request: StaffRequest,
+    flag_id: int,
+    *,
+    form_class: type[ModelForm[Any]],
+    act: Callable[..., object],
+    done: str,
+) -> HttpResponse:
+    """Validate ``form_class`` on a manageable flag, call ``act(flag=, by=, **cleaned_data)``
+    and say ``done`` (formatted with the account's name), or the rule's refusal."""
     flag = _manageable_flag(request, flag_id)
-    form = StatusForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         _form_errors(request, form)
         return _row_or_redirect(request, flag)
     try:
-        flags.post_weekly_status(flag=flag, by=request.user, **form.cleaned_data)
+        act(flag=flag, by=request.user, **form.cleaned_data)
     except flags.ChurnError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(request, f"Status for {flag.account.name} saved.")
+        messages.success(request, done.format(account=flag.account.name))
     return _row_or_redirect(request, flag)
+
+
+@require_POST
+def churn_status(request: StaffRequest, flag_id: int) -> HttpResponse:
+    """Post this week's 60-second status on a flagged account."""
+    return _post_flag_form(
+        request,
+        flag_id,
+        form_class=StatusForm,
+        act=flags.post_weekly_status,
+        done="Status for {account} saved.",
+    )
 
 
 @require_POST
 def churn_escalate(request: StaffRequest, flag_id: int) -> HttpResponse:
     """Record an escalation (engineering, product, leadership); the owner stays the owner."""
-    flag = _manageable_flag(request, flag_id)
-    form = EscalationForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return _row_or_redirect(request, flag)
-    try:
-        flags.escalate_flag(flag=flag, by=request.user, **form.cleaned_data)
-    except flags.ChurnError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, f"Escalation on {flag.account.name} recorded.")
-    return _row_or_redirect(request, flag)
+    return _post_flag_form(
+        request,
+        flag_id,
+        form_class=EscalationForm,
+        act=flags.escalate_flag,
+        done="Escalation on {account} recorded.",
+    )
 
 
 @require_POST
