@@ -116,15 +116,6 @@ def _ranked_by_mrr(month: dt.date) -> QuerySet[MonthlyRevenue, Any]:
     )
 
 
-def top_40_account_ids(
-    *, today: dt.date, month: dt.date | None = None
-) -> QuerySet[MonthlyRevenue, Any]:
-    """A subquery of the Top 40 account ids by ARR of ``month`` (default: the
-    revenue month of ``today``; positive ARR only, ties by id)."""
-    month = month or revenue_month(today=today)
-    return _ranked_by_mrr(month).values("account")[:TOP_ACCOUNTS]
-
-
 def _top_40_expression(*, month: dt.date) -> Case:
     """Whether the row is in the Top 40: from the cache when the month has been
     ranked, otherwise ranked live (PostgreSQL evaluates only the branch taken)."""
