@@ -26,6 +26,7 @@ from django.db.models import Sum
 from accounts.demo import DemoStep
 from accounts.models import Account, AccountSnapshot, Contact, Plan, User
 from billing.models import Invoice, MonthlyRevenue
+from billing.revenue_data import revenue_data_through
 from leads.models import DisqualificationReason, OpportunityRecordType, OpportunityType, Task
 from leads.task_actions import convert_task, disqualify_task
 from revopsweb.dates import week_start
@@ -66,7 +67,8 @@ def _shape_accounts(*, rng: random.Random, today: dt.date, now: dt.datetime) -> 
     if not ids:
         return 0
     per_rule = max(MIN_PER_RULE, min(MAX_PER_RULE, round(len(ids) * SHARE)))
-    month = MonthlyRevenue.objects.order_by("-month").values_list("month", flat=True).first()
+    # The month the rules read as M, so the shaped accounts are the ones they raise.
+    month = revenue_data_through(today=today).month
     mrr: dict[int, Decimal] = {}
     if month is not None:
         mrr = dict(

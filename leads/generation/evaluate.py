@@ -7,9 +7,10 @@ tasks); then each rule is one ``SELECT`` over it with its thresholds as
 parameters. The number of queries is fixed (4 + one per rule) whatever the
 number of accounts.
 
-Revenue: "MRR" is the account's revenue in month M, the latest month that has
-any revenue data (a month with no data is not in yet, so it is never read as
-zero); ARR is MRR × 12. The paying streak counts consecutive months with
+Revenue: "MRR" is the account's revenue in month M, the month revenue data is
+in through (``billing.revenue_data.revenue_data_through``: a month with no data
+is not in yet, so it is never read as zero, and a month in progress never
+counts); ARR is MRR × 12. The paying streak counts consecutive months with
 revenue ending at M. Users are the latest weekly snapshot's active users
 (30 days), else the account's own field.
 
@@ -35,6 +36,7 @@ from psycopg.types.json import set_json_loads
 
 from accounts.models import Plan
 from billing.models import PAID_PRODUCT_MIN
+from billing.revenue_data import revenue_data_through
 from leads.models import OPEN_STATUSES
 from leads.scoring import SECOND_COUNTRIES, TOP_COUNTRIES
 from revopsweb.dates import add_months, company_today, month_start
@@ -245,16 +247,6 @@ ORDER BY f.account_id
 """
 
 
-def latest_revenue_month(*, today: dt.date) -> dt.date | None:
-    """M: the latest month up to this one with any revenue data (None: no data yet)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT max(month) FROM billing_monthlyrevenue WHERE month <= %s", [month_start(today)]
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
 def _threshold_params(rule: RuleInForce) -> dict[str, Any]:
     definition = c.RULES_BY_KEY[rule.key]
     params: dict[str, Any] = {}
@@ -348,7 +340,8 @@ def find_hits(
     day_start = timezone.make_aware(
         dt.datetime.combine(today, dt.time.min), timezone.get_default_timezone()
     )
-    month = latest_revenue_month(today=today)
+    # A month in progress is never M, however much of it is imported already.
+    month = revenue_data_through(today=today).month
     m = month or month_start(today)
     shared: dict[str, Any] = {
         "today": today,

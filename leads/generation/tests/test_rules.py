@@ -92,6 +92,18 @@ def test_mrr_band_reads_the_latest_month_with_data_not_an_empty_current_month():
     assert hit.values["mrr"] == "800.00"
 
 
+def test_mrr_band_never_reads_the_month_in_progress_even_with_rows_in_it():
+    # A first June row (the month in progress) is part of a month that is not
+    # in yet: M stays May, as for every other revenue figure.
+    account = band_account(mrr="800.00")
+    pay(account, months=1, amount="5.00", last=dt.date(2026, 6, 1))
+
+    hit = find_hits(rules=[rule(c.PL_MRR_BAND)], now=NOW)[c.PL_MRR_BAND][0]
+
+    assert hit.values["month"] == "2026-05"
+    assert hit.values["mrr"] == "800.00"
+
+
 def test_users_come_from_the_latest_snapshot():
     account = band_account(users=12)
     snapshot(account, week=TODAY - dt.timedelta(days=7), active_users_30d=30)
