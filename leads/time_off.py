@@ -71,9 +71,12 @@ WITH due AS (
     ORDER BY t.member_id, t.id
     FOR UPDATE OF t, m
 ), colleagues AS (
-    -- Colleagues present in the current period: same role, sharing a
-    -- territory, active in the tracker with their login on, not away on time
-    -- off, counting this month. Their load is (leads + adjustment) × priority.
+    -- Colleagues present in the current period, as for a joiner's prefill
+    -- (leads.tracker.present_colleague_loads): same role, sharing a territory,
+    -- active in the tracker with their login on, counting this month, and not
+    -- away (leads.assignment.away: an active member is away only while a time
+    -- off is due and not yet applied; one switched back on by hand takes leads
+    -- again). Their load is (leads + adjustment) × priority.
     SELECT DISTINCT due.time_off_id, c.id AS colleague_id,
            (c.leads_this_month + c.manual_adjustment) * c.priority AS load
     FROM due
@@ -87,10 +90,8 @@ WITH due AS (
     WHERE due.switch_back
       AND NOT EXISTS (
           SELECT 1 FROM leads_timeoff o
-          WHERE o.member_id = c.id
-            AND ((o.deactivated_at IS NOT NULL AND o.reactivated_at IS NULL)
-                 OR (o.deactivated_at IS NULL AND o.leave_on <= %(today)s
-                     AND o.ends_on >= %(today)s)))
+          WHERE o.member_id = c.id AND o.deactivated_at IS NULL
+            AND o.leave_on <= %(today)s AND o.ends_on >= %(today)s)
 ), calibration AS (
     -- Level with them at the member's own rate: count = average load ÷
     -- priority (leads.tracker.level_count), minus what the member counts now.

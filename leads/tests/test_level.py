@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.tests.factories import UserFactory, team_lead
 from leads.assignment import assign_task
 from leads.ledger import reconcile_counters
-from leads.models import LedgerKind, RoundRobinEvent, TimeOff, TrackerRole
+from leads.models import LedgerKind, RoundRobinEvent, TimeOff, TrackerMember, TrackerRole
 from leads.tests.factories import TaskFactory, member, territory
 from leads.time_off import apply_time_off
 from leads.tracker import add_member, level_count, prefill_adjustment
@@ -95,6 +95,32 @@ def test_colleagues_away_do_not_set_the_level():
 
     away.refresh_from_db()
     assert away.manual_adjustment == present.leads_this_month == 4
+
+
+def test_a_colleague_switched_back_on_by_hand_counts_for_calibration_as_for_prefill():
+    # The team lead's switch wins over the time-off job's (``assignment.away``):
+    # the colleague takes leads again, so a returner levels with them exactly
+    # as a joiner's prefill does.
+    nov_21 = dt.date(2026, 11, 21)
+    with time_machine.travel(NOV_20, tick=False):
+        away = member()
+        by_hand = member(leads_this_month=6)
+        TimeOff.objects.create(
+            member=away, starts_on=dt.date(2026, 11, 20), ends_on=dt.date(2026, 11, 20)
+        )
+        TimeOff.objects.create(
+            member=by_hand, starts_on=dt.date(2026, 11, 20), ends_on=dt.date(2026, 11, 30)
+        )
+        apply_time_off(today=dt.date(2026, 11, 20))
+        TrackerMember.objects.filter(pk=by_hand.pk).update(is_active=True)
+    with time_machine.travel(NOV_20 + dt.timedelta(days=1), tick=False):
+        prefill = prefill_adjustment(
+            role=away.role, territories=away.territories.all(), today=nov_21
+        )
+        apply_time_off(today=nov_21)
+
+    away.refresh_from_db()
+    assert away.manual_adjustment == prefill == 6
 
 
 @pytest.mark.parametrize(
