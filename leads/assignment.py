@@ -1,6 +1,7 @@
 """Who gets a task: the account owner, else the territory's weighted round robin.
 
-The rule (issue 4, sales/overview "Task assignment logic", revops/lead-assignment-tracker):
+The rule (issue 4, sales/overview "Task assignment logic", revops/lead-assignment-tracker);
+this module writes each decision, ``leads.round_robin`` makes steps 2-4's pick:
 
 1. If the task's account has an owner, the task goes to that owner.
 2. Otherwise the account and the task go to the next member of the round robin
@@ -21,34 +22,27 @@ second sees the owner the first set.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 
-from accounts.books import full_book_reasons
 from accounts.models import Account, OwnerRole, OwnershipChange, User
 from accounts.ownership import change_account_owner
-from revopsweb.dates import company_today, month_start
+from revopsweb.dates import company_today
 
-from .ledger import open_period
 from .models import (
-    LEAD_TYPE_ROLE,
-    LeadType,
     LedgerKind,
     RoundRobinEvent,
     Task,
     TaskEvent,
     TaskEventKind,
     Territory,
-    TimeOff,
     TrackerMember,
     TrackerRole,
 )
-from .people import LOGIN_OFF, switch_off_members_without_login
+from .people import LOGIN_OFF
+from .round_robin import Decision, decide_round_robin
 
 ROUND_ROBIN_SOURCE = "round robin"
 NO_TERRITORY_REASON = "no territory: the account's country and state are unknown"
@@ -59,285 +53,6 @@ OWNER_ROLE_FOR: dict[str, str] = {
     TrackerRole.TAE: OwnerRole.TAE,
     TrackerRole.TAM: OwnerRole.TAM,
 }
-
-
-@dataclass
-class Candidate:
-    """A member's round-robin state at decision time (also used by the preview)."""
-
-    member_id: int
-    name: str
-    leads: int
-    adjustment: int
-    priority: int
-    last_assigned_at: dt.datetime | None
-    user_id: int = 0
-    skip_reason: str = ""
-
-    @property
-    def count(self) -> int:
-        return self.leads + self.adjustment
-
-    @property
-    def load(self) -> int:
-        return self.count * self.priority
-
-    def sort_key(self) -> tuple[int, int, float, int]:
-        # Never assigned sorts first among equal loads: its last assignment is
-        # "oldest".
-        stamp = self.last_assigned_at.timestamp() if self.last_assigned_at else float("-inf")
-        return (self.load, 0 if self.last_assigned_at is None else 1, stamp, self.member_id)
-
-
-def pick_next(candidates: Sequence[Candidate]) -> Candidate | None:
-    """The eligible candidate with the lowest load; ties by oldest last assignment."""
-    eligible = [c for c in candidates if not c.skip_reason]
-    return min(eligible, key=Candidate.sort_key) if eligible else None
-
-
-@dataclass
-class Decision:
-    """The outcome of one assignment decision, stored on the task."""
-
-    assignee: User | None
-    member: TrackerMember | None
-    explanation: str
-    pool: list[dict[str, Any]] = field(default_factory=list)
-    unassigned_reason: str = ""
-
-
-def explain_pool(
-    *, candidates: Sequence[Candidate], chosen: Candidate | None, others: Iterable[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Each member considered and why they were chosen or passed over."""
-    rows: list[dict[str, Any]] = []
-    for c in sorted(candidates, key=Candidate.sort_key):
-        if chosen is not None and c.member_id == chosen.member_id:
-            outcome, why = "chosen", "lowest load"
-            if any(
-                o.member_id != c.member_id and not o.skip_reason and o.load == c.load
-                for o in candidates
-            ):
-                why = "lowest load; tie broken by oldest last assignment"
-        elif c.skip_reason:
-            outcome, why = "passed over", c.skip_reason
-        elif chosen is not None and c.load > chosen.load:
-            outcome, why = "passed over", f"higher load ({c.load} vs {chosen.load})"
-        else:
-            outcome, why = "passed over", "same load, assigned more recently"
-        rows.append(
-            {
-                "member_id": c.member_id,
-                "name": c.name,
-                "leads": c.leads,
-                "adjustment": c.adjustment,
-                "priority": c.priority,
-                "load": c.load,
-                "last_assigned_at": c.last_assigned_at.isoformat() if c.last_assigned_at else None,
-                "outcome": outcome,
-                "reason": why,
-            }
-        )
-    rows.extend(others)
-    return rows
-
-
-def explain_no_pick(*, territory: Territory, role: str, candidates: Sequence[Candidate]) -> str:
-    """Why the round robin picked nobody, as stored on the task left unassigned."""
-    return f"no eligible {TrackerRole(role).label} in {territory.name}: " + (
-        "; ".join(f"{c.name} {c.skip_reason}" for c in candidates)
-        if candidates
-        else "nobody with that role covers the territory"
-    )
-
-
-def explain_pick(
-    *, territory: Territory, role: str, chosen: Candidate, candidates: Sequence[Candidate]
-) -> str:
-    """The one-line why of a round-robin pick, as stored on the task."""
-    eligible = [c for c in candidates if not c.skip_reason]
-    explanation = (
-        f"round robin, {territory.name}, {TrackerRole(role).label}: load {chosen.count} × "
-        f"{chosen.priority} lowest of {len(eligible)} active"
-    )
-    if any(c.member_id != chosen.member_id and c.load == chosen.load for c in eligible):
-        explanation += " (tie: oldest last assignment)"
-    return explanation
-
-
-def on_time_off() -> Exists:
-    """Annotation: the member (``pk``) is deactivated by a time off not yet ended."""
-    return Exists(
-        TimeOff.objects.filter(
-            member=OuterRef("pk"),
-            deactivated_at__isnull=False,
-            reactivated_at__isnull=True,
-        )
-    )
-
-
-def time_off_due(today: dt.date) -> Exists:
-    """Annotation: a time off of the member covers ``today`` but the daily job
-    has not switched them off yet (it runs at 05:00, or is late)."""
-    return Exists(
-        TimeOff.objects.filter(
-            member=OuterRef("pk"),
-            deactivated_at__isnull=True,
-            leave_on__lte=today,
-            ends_on__gte=today,
-        )
-    )
-
-
-def time_off_annotations(today: dt.date) -> dict[str, Exists]:
-    """Both time-off annotations, read by ``away``."""
-    return {"on_time_off": on_time_off(), "time_off_due": time_off_due(today)}
-
-
-def away(member: TrackerMember) -> bool:
-    """Skipped for time off: within its dates before the daily job switched the
-    member off, or switched off by it. A team lead who switches them back on
-    by hand wins over the job's switch."""
-    due = bool(getattr(member, "time_off_due", False))
-    return due or (bool(getattr(member, "on_time_off", False)) and not member.is_active)
-
-
-def lock_candidates(*, territory: Territory, role: str, today: dt.date) -> list[TrackerMember]:
-    """Lock the territory's members of ``role`` in id order, with the time-off annotations."""
-    return list(
-        TrackerMember.objects.filter(territories=territory, role=role)
-        .select_related("user")
-        .annotate(**time_off_annotations(today))
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
-
-
-def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
-    """A member's candidate: those whose login is switched off (``member.user``
-    loaded), away on time off (``away``) or inactive skip, active ones for
-    ``book_reason``. The round robin, the stale job, the tracker page and
-    the preview all build candidates here, so they skip the same members."""
-    if not member.user.is_active:
-        skip = LOGIN_OFF  # whatever the member row says: nobody can work the lead
-    elif away(member):
-        skip = "on time off"
-    else:
-        skip = book_reason if member.is_active else "inactive"
-    return Candidate(
-        member_id=member.pk,
-        user_id=member.user_id,
-        name=member.user.name,
-        leads=member.leads_this_month,
-        adjustment=member.manual_adjustment,
-        priority=member.priority,
-        last_assigned_at=member.last_assigned_at,
-        skip_reason=skip,
-    )
-
-
-def build_candidates(
-    *,
-    members: Sequence[TrackerMember],
-    role: str,
-    lead_type: str,
-    today: dt.date,
-    exclude_user_ids: Sequence[int] = (),
-) -> list[Candidate]:
-    """Turn locked member rows into candidates with their skip reasons (books as of ``today``)."""
-    book_reasons: dict[int, str] = {}
-    if lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
-        book_reasons = full_book_reasons([m.user_id for m in members if m.is_active], today=today)
-    candidates = []
-    for member in members:
-        candidate = to_candidate(member, book_reason=book_reasons.get(member.user_id, ""))
-        if member.user_id in exclude_user_ids:
-            candidate.skip_reason = "current assignee (reassigning away)"
-        candidates.append(candidate)
-    return candidates
-
-
-def _others_in_view(*, territory: Territory, role: str) -> list[dict[str, Any]]:
-    """Members outside the pool: right territory, wrong role, or right role elsewhere.
-
-    Also returns the pool's own members; the caller drops them once it has
-    locked the pool.
-    """
-    rows = (
-        TrackerMember.objects.filter(Q(role=role) | Q(territories=territory))
-        .values("pk", "user__name", "role")
-        .distinct()
-        .order_by("pk")
-    )
-    return [
-        {
-            "member_id": row["pk"],
-            "name": row["user__name"],
-            "outcome": "passed over",
-            "reason": f"wrong role ({TrackerRole(row['role']).label})"
-            if row["role"] != role
-            else "not in this territory",
-        }
-        for row in rows
-    ]
-
-
-def refresh_period(members: Iterable[TrackerMember], *, today: dt.date) -> None:
-    """Open this month's period for locked members still counting last month's leads.
-
-    The monthly reset job does this for everyone at the start of the month;
-    doing it here too means a task arriving before the job ran is still
-    counted in the right month. One statement when any member is behind.
-    """
-    period = month_start(today)
-    behind = [m for m in members if m.period < period]
-    if behind:
-        open_period(period=period, member_ids=[m.pk for m in behind])
-        for member in behind:
-            member.leads_this_month = 0
-            member.manual_adjustment = 0
-            member.period = period
-
-
-def decide_round_robin(
-    *,
-    territory: Territory,
-    lead_type: str,
-    today: dt.date,
-    exclude_user_ids: Sequence[int] = (),
-) -> tuple[TrackerMember | None, Decision]:
-    """Lock the pool and decide (must run inside a transaction)."""
-    role = LEAD_TYPE_ROLE[lead_type]
-    # Read before locking: it only feeds the explanation, and the member locks
-    # are the round robin's bottleneck.
-    others = _others_in_view(territory=territory, role=role)
-    members = lock_candidates(territory=territory, role=role, today=today)
-    locked_ids = {m.pk for m in members}
-    others = [row for row in others if row["member_id"] not in locked_ids]
-    refresh_period(members, today=today)
-    # A login switched off outside the admin: record it in the ledger now.
-    switch_off_members_without_login(members, now=timezone.now())
-    candidates = build_candidates(
-        members=members,
-        role=role,
-        lead_type=lead_type,
-        today=today,
-        exclude_user_ids=exclude_user_ids,
-    )
-    chosen = pick_next(candidates)
-    pool = explain_pool(candidates=candidates, chosen=chosen, others=others)
-    if chosen is None:
-        reason = explain_no_pick(territory=territory, role=role, candidates=candidates)
-        return None, Decision(
-            assignee=None,
-            member=None,
-            explanation=f"unassigned: {reason}",
-            pool=pool,
-            unassigned_reason=reason,
-        )
-    member = next(m for m in members if m.pk == chosen.member_id)
-    explanation = explain_pick(territory=territory, role=role, chosen=chosen, candidates=candidates)
-    return member, Decision(assignee=member.user, member=member, explanation=explanation, pool=pool)
 
 
 def _record_assignment(

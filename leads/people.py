@@ -8,7 +8,7 @@ anywhere else) cannot work a lead, so:
   unticked);
 - whatever way the login was switched off, the round robin, the stale job's
   reassignment and the preview pass such a member over (``LOGIN_OFF``, see
-  ``leads.assignment.to_candidate``), and the first assignment that locks
+  ``leads.round_robin.to_candidate``), and the first assignment that locks
   them writes the same ledger event (``switch_off_members_without_login``);
 - a task on an account whose owner's login is off is routed as if the account
   were unowned: the territory's round robin picks (``leads.assignment``).

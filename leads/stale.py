@@ -42,18 +42,7 @@ from accounts.models import Account, OwnerRole, OwnershipChange
 from accounts.ownership import OwnerMove, change_owners_of_locked_accounts
 from revopsweb.dates import company_today
 
-from .assignment import (
-    NO_TERRITORY_REASON,
-    OWNER_ROLE_FOR,
-    ROUND_ROBIN_SOURCE,
-    Candidate,
-    explain_pick,
-    explain_pool,
-    pick_next,
-    refresh_period,
-    time_off_annotations,
-    to_candidate,
-)
+from .assignment import NO_TERRITORY_REASON, OWNER_ROLE_FOR, ROUND_ROBIN_SOURCE
 from .models import (
     LEAD_TYPE_ROLE,
     DisqualificationReason,
@@ -65,6 +54,15 @@ from .models import (
     Territory,
     TrackerMember,
     TrackerRole,
+)
+from .round_robin import (
+    Candidate,
+    explain_pick,
+    explain_pool,
+    pick_next,
+    refresh_period,
+    time_off_annotations,
+    to_candidate,
 )
 
 # Rows claimed and written per transaction: large enough that a million tasks
@@ -259,7 +257,7 @@ def _lock_pools(
 ) -> tuple[dict[tuple[int, str], _Pool], dict[int, TrackerMember]]:
     """Lock every member of the batch's (territory, role) pools, in id order.
 
-    Same order as ``leads.assignment.lock_candidates`` (member ids ascending,
+    Same order as ``leads.round_robin.lock_candidates`` (member ids ascending,
     after the account locks), so the job and live intake never deadlock.
     """
     territory_ids = sorted({c.territory_id for c in claimed if c.territory_id is not None})

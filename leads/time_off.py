@@ -74,7 +74,7 @@ WITH due AS (
     -- Colleagues present in the current period, as for a joiner's prefill
     -- (leads.tracker.present_colleague_loads): same role, sharing a territory,
     -- active in the tracker with their login on, counting this month, and not
-    -- away (leads.assignment.away: an active member is away only while a time
+    -- away (leads.round_robin.away: an active member is away only while a time
     -- off is due and not yet applied; one switched back on by hand takes leads
     -- again). Their load is (leads + adjustment) × priority.
     SELECT DISTINCT due.time_off_id, c.id AS colleague_id,
@@ -147,7 +147,7 @@ def apply_time_off(*, today: dt.date, now: dt.datetime | None = None) -> TimeOff
     - A member is inactive from the day they leave (``TimeOff.leave_on``:
       ``starts_on``, or two days earlier when the absence is longer than five
       days). The round robin already skips them from that day
-      (``assignment.time_off_due``); this makes it visible as inactive.
+      (``round_robin.time_off_due``); this makes it visible as inactive.
     - On the day they return (``ends_on + 1``) they are active again and their
       manual adjustment brings them level with the colleagues present this
       month (same role, sharing a territory, active, login on, not away): their

@@ -21,9 +21,9 @@ from django.utils import timezone
 from accounts.models import User
 from revopsweb.dates import company_today, current_month, month_start
 
-from .assignment import away, pick_next, time_off_annotations, time_off_due, to_candidate
 from .ledger import ledger_event, open_period
 from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, Territory, TrackerMember
+from .round_robin import away, pick_next, time_off_annotations, time_off_due, to_candidate
 
 PREVIEW_SIZE = 20
 # A manual adjustment counts as leads a member already received this month; a

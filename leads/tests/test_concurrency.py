@@ -13,10 +13,10 @@ import pytest
 from django.db import connection
 
 from accounts.models import Account, OwnershipChange
-from leads.assignment import Candidate, pick_next
 from leads.intake import Lead, intake_task
 from leads.ledger import reconcile_counters
 from leads.models import LedgerKind, RoundRobinEvent, Task, TaskSource
+from leads.round_robin import Candidate, pick_next
 from leads.tests.factories import member
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -98,7 +98,7 @@ def test_colleagues_away_do_not_set_the_level():
 
 
 def test_a_colleague_switched_back_on_by_hand_counts_for_calibration_as_for_prefill():
-    # The team lead's switch wins over the time-off job's (``assignment.away``):
+    # The team lead's switch wins over the time-off job's (``round_robin.away``):
     # the colleague takes leads again, so a returner levels with them exactly
     # as a joiner's prefill does.
     nov_21 = dt.date(2026, 11, 21)
