@@ -207,7 +207,7 @@ def raise_due_follow_ups(*, now: dt.datetime | None = None) -> FollowUpResult:
                     lead_type=task.lead_type,
                     message=(
                         f"Follow-up of task {task.pk}, disqualified "
-                        f"{timezone.localdate(task.closed_at or now):%Y-%m-%d} as "
+                        f"{company_today(now=task.closed_at or now):%Y-%m-%d} as "
                         f"{task.get_disqualification_reason_display()}: revisit now. "
                         f"{task.disqualification_comment}"
                     ).strip(),

@@ -19,6 +19,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from leads.models import OPEN_STATUSES, DisqualificationReason, Task, TaskStatus
+from revopsweb.dates import company_today, month_start
 
 TARGET_CONVERSION = Decimal(20)  # percent
 
@@ -108,6 +109,6 @@ def monthly_stats(*, rule_key: str) -> list[MonthStats]:
     for row in rows:
         month = row["month"]
         if isinstance(month, dt.datetime):
-            month = timezone.localdate(month).replace(day=1)
+            month = month_start(company_today(now=month))
         result.append(MonthStats(month=month, **_outcomes(row)))
     return result
