@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.api import token_required
 from accounts.models import IntegrationToken
-from revopsweb.jsonapi import BodyError, form_errors, read_json_object
+from revopsweb.jsonapi import BodyError, error, form_errors, read_json_object
 
 from .forms import ApiIntakeForm
 from .intake import IdempotencyKeyReused, IntakeResult, intake_task
@@ -72,15 +72,10 @@ def intake_tasks(request: HttpRequest) -> JsonResponse:
             request_digest=request_digest(form.cleaned_data),
         )
     except IdempotencyKeyReused:
-        return JsonResponse(
-            {
-                "errors": {
-                    "idempotency_key": [
-                        "This key was already used for a different request; use a new key."
-                    ]
-                }
-            },
-            status=422,
+        return error(
+            422,
+            "idempotency_key",
+            "This key was already used for a different request; use a new key.",
         )
     return JsonResponse(_payload(result), status=201 if result.created else 200)
 
