@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
-from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -16,7 +14,6 @@ from accounts.models import Account, OwnershipChange
 from leads.intake import Lead, intake_task
 from leads.ledger import reconcile_counters
 from leads.models import LedgerKind, RoundRobinEvent, Task, TaskSource
-from leads.round_robin import Candidate, pick_next
 from leads.tests.factories import member
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,45 +50,26 @@ def _intake(n: int, domain: str | None = None) -> None:
     intake_task(lead=_lead(n, domain), source=TaskSource.CONTACT_FORM)
 
 
-def _sequential(members: list[Any], n: int) -> Counter[int]:
-    candidates = [
-        Candidate(
-            member_id=m.pk,
-            name="",
-            leads=0,
-            adjustment=0,
-            priority=m.priority,
-            last_assigned_at=None,
-        )
-        for m in members
-    ]
-    got: Counter[int] = Counter()
-    for step in range(n):
-        chosen = pick_next(candidates)
-        assert chosen is not None
-        got[chosen.member_id] += 1
-        chosen.leads += 1
-        chosen.last_assigned_at = dt.datetime(2026, 1, 1, 0, 0, step, tzinfo=dt.UTC)
-    return got
-
-
-def test_fifty_tasks_at_once_are_each_assigned_once_and_split_by_the_rule():
+def test_fifty_one_tasks_at_once_are_each_assigned_once_and_split_by_the_rule():
+    # revops/lead-assignment-tracker: priority N gets one lead for every N the
+    # priority-1 colleagues get. Load = leads × priority, so with priorities
+    # 1, 1, 3, 2 every load reaches 18 together after 18 + 18 + 6 + 9 = 51
+    # leads; nobody passes 18 before all are there, so this split does not
+    # depend on the order in which ties were broken.
     members = [member(priority=1), member(priority=1), member(priority=3), member(priority=2)]
 
-    errors = _run_together([partial(_intake, n) for n in range(50)])
+    errors = _run_together([partial(_intake, n) for n in range(51)])
 
     assert errors == []
-    assert Task.objects.count() == 50
+    assert Task.objects.count() == 51
     assert Task.objects.filter(assignee__isnull=True).count() == 0
     events = RoundRobinEvent.objects.filter(kind=LedgerKind.ASSIGNMENT)
-    assert events.count() == 50
-    assert events.values("task").distinct().count() == 50
+    assert events.count() == 51
+    assert events.values("task").distinct().count() == 51
     assert reconcile_counters() == []
-    expected = _sequential(members, 50)
     for m in members:
         m.refresh_from_db()
-        assert abs(m.leads_this_month - expected[m.pk]) <= 1, (m.priority, m.leads_this_month)
-    assert sum(m.leads_this_month for m in members) == 50
+    assert [m.leads_this_month for m in members] == [18, 18, 6, 9]
 
 
 def test_two_tasks_for_the_same_new_account_arriving_together_end_with_one_owner():
