@@ -4,7 +4,6 @@ The account page and its posts are in ``account_views``."""
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.revenue_data import revenue_data_through
+from revopsweb.csv_export import csv_response
 from revopsweb.dates import company_today, quarter_end
 from revopsweb.imports import UploadForm
 
@@ -164,45 +164,40 @@ def book_export(request: StaffRequest) -> HttpResponse:
     ids = [a.pk for a in accounts]
     paid = paid_core_products(ids, today=today, month=ctx["through"].figures_month)
     risk = account_set("churn_risk", Account.objects.filter(pk__in=ids))
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="book-{owner.pk}-{today}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
+    header = [
+        "organization_id",
+        "name",
+        "owner_role",
+        "mrr",
+        "arr",
+        "mom_change",
+        "paid_core_products",
+        "health",
+        "churn_risk",
+        "current_quarter_plan",
+        "last_contact_at",
+        "renewal_date",
+        "segments",
+    ]
+    table = [
         [
-            "organization_id",
-            "name",
-            "owner_role",
-            "mrr",
-            "arr",
-            "mom_change",
-            "paid_core_products",
-            "health",
-            "churn_risk",
-            "current_quarter_plan",
-            "last_contact_at",
-            "renewal_date",
-            "segments",
+            a.organization_id,
+            a.name,
+            a.owner_role,
+            a.mrr,  # type: ignore[attr-defined]
+            a.arr,  # type: ignore[attr-defined]
+            a.mom_change,  # type: ignore[attr-defined]
+            "; ".join(paid.get(a.pk, [])),
+            a.health,
+            a.pk in risk,
+            a.has_current_plan,  # type: ignore[attr-defined]
+            a.last_contact_at,
+            a.renewal_date,
+            "; ".join(Segment.LABELS[s] for s in segments_of(a)),
         ]
-    )
-    for a in accounts:
-        writer.writerow(
-            [
-                a.organization_id,
-                a.name,
-                a.owner_role,
-                a.mrr,  # type: ignore[attr-defined]
-                a.arr,  # type: ignore[attr-defined]
-                a.mom_change,  # type: ignore[attr-defined]
-                "; ".join(paid.get(a.pk, [])),
-                a.health,
-                "yes" if a.pk in risk else "no",
-                "yes" if a.has_current_plan else "no",  # type: ignore[attr-defined]
-                a.last_contact_at.isoformat() if a.last_contact_at else "",
-                a.renewal_date or "",
-                "; ".join(Segment.LABELS[s] for s in segments_of(a)),
-            ]
-        )
-    return response
+        for a in accounts
+    ]
+    return csv_response(filename=f"book-{owner.pk}-{today}.csv", header=header, rows=table)
 
 
 # --- planning and allocation -------------------------------------------------

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -13,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import StaffRequest
+from revopsweb.csv_export import Cell, csv_response
 from revopsweb.dates import (
     add_months,
     company_today,
@@ -117,20 +117,16 @@ def revenue_csv(request: StaffRequest) -> HttpResponse:
     through, adjusted = _through(request, data=data), _basis(request)
     totals = page_components(through=through, adjusted=adjusted, latest=data.month)
     basis = "adjusted" if adjusted else "unadjusted"
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="revenue-{basis}-{through:%Y-%m}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "month", "total", "baseline", "new", "reactivated", "retained", "expansion",
-            "contraction", "churned", "new_rate", "expansion_rate", "contraction_rate",
-            "churn_rate", "ndr_3", "ndr_6", "ndr_12", "gdr_3", "gdr_6", "gdr_12",
-        ]
-    )  # fmt: skip
+    header = [
+        "month", "total", "baseline", "new", "reactivated", "retained", "expansion",
+        "contraction", "churned", "new_rate", "expansion_rate", "contraction_rate",
+        "churn_rate", "ndr_3", "ndr_6", "ndr_12", "gdr_3", "gdr_6", "gdr_12",
+    ]  # fmt: skip
+    rows: list[list[Cell]] = []
     for c in totals:
         r: Retention = retention_from(c)
         rates = c.rates
-        writer.writerow(
+        rows.append(
             [
                 f"{c.month:%Y-%m}", c.total, c.baseline, c.new, c.reactivated, c.retained,
                 c.expansion, c.contraction, c.churned, rates["new"], rates["expansion"],
@@ -138,7 +134,7 @@ def revenue_csv(request: StaffRequest) -> HttpResponse:
                 r.gdr[3], r.gdr[6], r.gdr[12],
             ]
         )  # fmt: skip
-    return response
+    return csv_response(filename=f"revenue-{basis}-{through:%Y-%m}.csv", header=header, rows=rows)
 
 
 def _quarter(request: StaffRequest, *, latest: dt.date) -> dt.date:

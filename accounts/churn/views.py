@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,7 @@ from accounts.forms import SnapshotRowForm
 from accounts.http import StaffRequest
 from accounts.models import Account, AccountSnapshot, IntegrationToken
 from accounts.permissions import is_owner_lead_or_manager
+from revopsweb.csv_export import Cell, csv_response
 from revopsweb.dates import company_today, week_start
 from revopsweb.jsonapi import BodyError, form_errors, read_json_object
 
@@ -102,59 +102,55 @@ def churn_review(request: StaffRequest) -> HttpResponse:
 def churn_review_csv(request: StaffRequest) -> HttpResponse:
     """The review as CSV, one row per flagged account, in the page's order."""
     groups = review.review_groups(user=request.user, now=timezone.now())
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="churn-review.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "owner",
-            "account",
-            "organization_id",
-            "arr_at_flag",
-            "flagged_on",
-            "weeks_at_risk",
-            "severity",
-            "triggers",
-            "status_week",
-            "tried",
-            "working",
-            "help_needed",
-            "trend",
-            "missing_update_this_week",
-            "recovery_call_48h",
-            "next_key_date",
-            "escalate_or_accept_loss",
-            "leadership_escalation",
-            "escalations",
-        ]
-    )
+    header = [
+        "owner",
+        "account",
+        "organization_id",
+        "arr_at_flag",
+        "flagged_on",
+        "weeks_at_risk",
+        "severity",
+        "triggers",
+        "status_week",
+        "tried",
+        "working",
+        "help_needed",
+        "trend",
+        "missing_update_this_week",
+        "recovery_call_48h",
+        "next_key_date",
+        "escalate_or_accept_loss",
+        "leadership_escalation",
+        "escalations",
+    ]
+    rows: list[list[Cell]] = []
     for group in groups:
         for row in group.rows:
             flag, latest = row.flag, row.latest_update
-            writer.writerow(
+            rows.append(
                 [
                     str(group.owner or ""),
                     flag.account.name,
                     flag.account.organization_id,
                     flag.arr_at_flag,
-                    flag.raised_at.date().isoformat(),
+                    company_today(now=flag.raised_at),
                     row.weeks_at_risk,
                     flag.severity,
                     flag.triggers,
-                    latest.week.isoformat() if latest else "",
+                    latest.week if latest else None,
                     latest.tried if latest else "",
                     latest.working if latest else "",
                     latest.help_needed if latest else flag.help_needed,
                     latest.trend if latest else "",
-                    "yes" if row.missing_update else "no",
+                    row.missing_update,
                     row.recovery_call,
-                    row.next_key_date.isoformat() if row.next_key_date else "",
-                    "yes" if row.escalate_or_accept else "no",
+                    row.next_key_date,
+                    row.escalate_or_accept,
                     row.leadership_marker,
                     "; ".join(e.team for e in row.escalations),
                 ]
             )
-    return response
+    return csv_response(filename="churn-review.csv", header=header, rows=rows)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any
 
 import pytest
@@ -41,6 +39,7 @@ from accounts.tests.factories import (
 )
 from billing.models import MonthlyRevenue, Product
 from leads.tests.factories import TaskFactory
+from revopsweb.tests.csv_reading import export_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -144,12 +143,42 @@ def test_book_export_is_a_csv_of_the_same_rows(client):
     account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Csv Co")
     give_revenue(account, session_replay=500)
     client.force_login(me)
-    response = client.get(reverse("accounts:book_export"))
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert response["Content-Type"] == "text/csv"
+    rows = export_rows(client.get(reverse("accounts:book_export")))
     assert [(r["name"], r["arr"], r["paid_core_products"]) for r in rows] == [
         ("Csv Co", "6000.00", "Session Replay")
     ]
+
+
+def test_book_export_neutralises_formulas_and_keeps_numbers_exact(client):
+    me = tam()
+    account = AccountFactory.create(
+        owner=me, owner_role=OwnerRole.TAM, name="@SUM(A1:A9)", organization_id="-org-1"
+    )
+    # 1,000.10 in March, 800.03 in April: MoM -200.07, a number (no quote) with two decimals.
+    give_revenue(account, month=dt.date(2026, 3, 1), session_replay="1000.10")
+    give_revenue(account, session_replay="800.03")
+    client.force_login(me)
+    [row] = export_rows(client.get(reverse("accounts:book_export")))
+    assert (row["organization_id"], row["name"]) == ("'-org-1", "'@SUM(A1:A9)")
+    assert (row["mrr"], row["arr"], row["mom_change"]) == ("800.03", "9600.36", "-200.07")
+
+
+def test_book_export_writes_the_last_contact_in_the_company_time_zone(client, settings):
+    settings.TIME_ZONE = "America/New_York"
+    me = tam()
+    # 02:00 UTC on 14 May is 22:00 on 13 May in New York, the date the page shows.
+    AccountFactory.create(
+        owner=me,
+        owner_role=OwnerRole.TAM,
+        name="Zoë Müller GmbH",
+        last_contact_at=dt.datetime(2026, 5, 14, 2, 0, tzinfo=dt.UTC),
+    )
+    client.force_login(me)
+    page = client.get(reverse("accounts:my_book")).content.decode()
+    [row] = export_rows(client.get(reverse("accounts:book_export")))
+    assert row["last_contact_at"] == "2026-05-13 22:00:00"
+    assert "<td>2026-05-13</td>" in page
+    assert row["name"] == "Zoë Müller GmbH"
 
 
 def test_my_book_wrong_method_is_refused(client):

