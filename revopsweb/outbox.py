@@ -7,9 +7,9 @@ Usage, inside the transaction that records the event::
         enqueue_delivery(kind="some.event", url=settings.SOME_WEBHOOK_URL,
                          payload={"text": ...})
 
-No notification uses it yet: the churn webhook still posts through its own
-retrying Celery task (``accounts/churn/tasks.py``), so a churn note can be
-lost when the broker is down at flag time. Moving it here is open work.
+The #customer-churn note of a new churn flag is sent this way
+(``accounts/churn/webhook.py``, kind ``churn.flag_raised``); later
+notifications (sales alerts, dunning) use the same call.
 
 The delivery row commits (or rolls back) with the event. After commit a
 worker is asked to send it at once; if that enqueue fails (Redis down), or

@@ -40,7 +40,7 @@ class ChurnRiskFlagAdmin(admin.ModelAdmin):
     list_filter = ("status", "severity")
     search_fields = ("account__name", "account__organization_id")
     list_select_related = ("account", "raised_by")
-    readonly_fields = ("raised_by", "raised_at", "closed_by", "closed_at", "webhook_delivered_at")
+    readonly_fields = ("raised_by", "raised_at", "closed_by", "closed_at", "webhook_delivery")
     inlines = (StatusInline, EscalationInline)
 
 

@@ -4,16 +4,15 @@ the retro.
 
 Signals (accounts/churn/signals.py) are inputs to people: an account with an
 open signal and no open flag is *suggested*; a person flags it, which puts it
-in the churn-risk segment (its open ``ChurnRiskFlag``); after commit the
-``post_churn_flag_to_webhook`` Celery task (accounts/churn/tasks.py) posts the
-note to #customer-churn (accounts/churn/webhook.py), with retries.
+in the churn-risk segment (its open ``ChurnRiskFlag``) and, in the same
+transaction, queues its note for #customer-churn in the outbox
+(accounts/churn/webhook.py), which a worker posts and the sweep re-sends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -37,6 +36,7 @@ from .models import (
     StatusTrend,
     WeeklyStatusUpdate,
 )
+from .webhook import queue_flag_note
 
 LEADERSHIP_ARR = Decimal(50_000)
 NO_IMPROVEMENT_WEEKS = 4
@@ -112,7 +112,9 @@ def flag_account(
     """Put ``account`` in the churn-risk segment and post the note to #customer-churn.
 
     Records who raised it, when, the ARR then and the signals open then. The
-    webhook post is enqueued after commit and never blocks or undoes the flag.
+    note is an outbox delivery committed with the flag (none without
+    ``CHURN_WEBHOOK_URL``); its post happens after commit, at least once, and
+    never blocks or undoes the flag.
     Raises PermissionDenied for someone who may not flag it and ChurnError when
     it is already flagged (one open flag per account). Not idempotent by
     design: each call is a new flag, refused while one is open.
@@ -137,12 +139,7 @@ def flag_account(
             severity=severity,
             next_key_date=next_key_date,
         )
-        from .tasks import post_churn_flag_to_webhook  # tasks import this module
-
-        # robust: a broker outage must not turn a saved flag into an error page.
-        transaction.on_commit(
-            partial(post_churn_flag_to_webhook.delay, flag_id=flag.pk), robust=True
-        )
+        queue_flag_note(flag)
     return flag
 
 

@@ -110,8 +110,16 @@ class ChurnRiskFlag(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     close_note = models.TextField(blank=True)
-    webhook_delivered_at = models.DateTimeField(null=True, blank=True)
-    webhook_error = models.CharField(max_length=300, blank=True)
+    # The #customer-churn note (revopsweb.outbox): its status, attempts and
+    # last error. None when no webhook was configured at flag time.
+    webhook_delivery = models.OneToOneField(
+        "revopsweb.Delivery",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="#customer-churn note",
+    )
 
     class Meta:
         db_table = "accounts_churnriskflag"  # moved from accounts; table kept

@@ -26,7 +26,7 @@ from revopsweb.csv_export import Cell, csv_response
 from revopsweb.dates import company_today, week_start
 from revopsweb.jsonapi import BodyError, form_errors, read_json_object
 
-from . import flags, review
+from . import flags, review, webhook
 from .forms import CloseForm, EscalationForm, FlagForm, RetroForm, StatusForm
 from .models import ChurnRiskFlag, ChurnSignal, FlagStatus
 
@@ -167,9 +167,16 @@ def churn_flag(request: StaffRequest, account_id: int) -> HttpResponse:
         except flags.ChurnError as exc:
             messages.error(request, exc.messages[0])
             return redirect(_review_url())
-        messages.success(request, f"{account.name} is flagged at risk; #customer-churn is told.")
+        # Only a configured webhook tells the channel; otherwise the person must.
+        told = (
+            "#customer-churn is told"
+            if webhook.webhook_configured()
+            else ("no #customer-churn webhook is set up, so tell the channel yourself")
+        )
+        messages.success(request, f"{account.name} is flagged at risk; {told}.")
         return redirect(_review_url(flag))
-    return render(request, "churn/flag.html", {"account": account, "form": form})
+    context = {"account": account, "form": form, "webhook": webhook.webhook_configured()}
+    return render(request, "churn/flag.html", context)
 
 
 def _row_or_redirect(request: StaffRequest, flag: ChurnRiskFlag) -> HttpResponse:

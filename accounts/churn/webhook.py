@@ -1,24 +1,30 @@
-"""Posting a new churn-risk flag to the #customer-churn channel's incoming
-webhook (customer-success "Churn risk"). Called by the Celery task
-``post_churn_flag_to_webhook`` (accounts/churn/tasks.py), which retries
-transient failures.
+"""The #customer-churn note of a new churn-risk flag (customer-success "Churn risk").
+
+A new flag's note is an outbox delivery (``revopsweb.outbox``), written in the
+same transaction as the flag: a committed flag always has its note queued and
+a rolled-back one never does. A worker posts it to ``CHURN_WEBHOOK_URL`` after
+commit; the minute sweep re-sends it (Redis down at flag time, a worker killed
+mid-send, the receiver down) until the channel accepts it or it is given up
+(admin: *Deliveries*, status failed). Every send carries the same
+``Idempotency-Key`` header, so the receiver can drop a repeat.
 """
 
 from __future__ import annotations
 
-import logging
-
-import httpx
 from django.conf import settings
-from django.utils import timezone
+
+from revopsweb.models import Delivery
+from revopsweb.outbox import enqueue_delivery
 
 from .models import ChurnRiskFlag
 
-logger = logging.getLogger(__name__)
+# The Delivery.kind of a new flag's note.
+FLAG_RAISED = "churn.flag_raised"
 
 
-class TransientWebhookError(Exception):
-    """The webhook could not be reached or answered 5xx/429: worth retrying."""
+def webhook_configured() -> bool:
+    """Whether new flags are posted to #customer-churn (``CHURN_WEBHOOK_URL`` is set)."""
+    return bool(settings.CHURN_WEBHOOK_URL)
 
 
 def webhook_message(flag: ChurnRiskFlag) -> dict[str, str]:
@@ -39,39 +45,18 @@ def webhook_message(flag: ChurnRiskFlag) -> dict[str, str]:
     return {"text": "\n".join(lines)}
 
 
-def deliver_flag_webhook(*, flag_id: int) -> str:
-    """Post a flag's note to CHURN_WEBHOOK_URL once; return what happened.
+def queue_flag_note(flag: ChurnRiskFlag) -> Delivery | None:
+    """Queue ``flag``'s note for #customer-churn; call inside the flag's transaction.
 
-    "delivered", "already delivered", "disabled" (no URL) or "rejected" (a 4xx
-    other than 429, not retried; the error is kept on the flag). Raises
-    TransientWebhookError for network errors, timeouts, 429 and 5xx, which
-    the task retries. Idempotent: a delivered flag is not posted again.
+    Returns the pending delivery (also set as ``flag.webhook_delivery``), or
+    None when no webhook is configured. The message is fixed now, so every
+    re-send posts the same text with the same idempotency key.
     """
-    flag = ChurnRiskFlag.objects.select_related("account__owner", "raised_by").get(pk=flag_id)
-    if flag.webhook_delivered_at is not None:
-        return "already delivered"
-    url = settings.CHURN_WEBHOOK_URL
-    if not url:
-        return "disabled"
-    try:
-        response = httpx.post(
-            url, json=webhook_message(flag), timeout=settings.OUTBOUND_HTTP_TIMEOUT_SECONDS
-        )
-    except httpx.TransportError as exc:
-        _note_webhook_error(flag_id, f"{type(exc).__name__}: {exc}")
-        raise TransientWebhookError(str(exc)) from exc
-    if response.status_code == 429 or response.status_code >= 500:
-        _note_webhook_error(flag_id, f"HTTP {response.status_code}")
-        raise TransientWebhookError(f"HTTP {response.status_code}")
-    if response.status_code >= 400:
-        _note_webhook_error(flag_id, f"HTTP {response.status_code} (not retried)")
-        logger.warning("Churn webhook refused flag %s: HTTP %s", flag_id, response.status_code)
-        return "rejected"
-    ChurnRiskFlag.objects.filter(pk=flag_id).update(
-        webhook_delivered_at=timezone.now(), webhook_error=""
+    if not webhook_configured():
+        return None
+    delivery = enqueue_delivery(
+        kind=FLAG_RAISED, url=settings.CHURN_WEBHOOK_URL, payload=webhook_message(flag)
     )
-    return "delivered"
-
-
-def _note_webhook_error(flag_id: int, error: str) -> None:
-    ChurnRiskFlag.objects.filter(pk=flag_id).update(webhook_error=error[:300])
+    flag.webhook_delivery = delivery
+    flag.save(update_fields=["webhook_delivery"])
+    return delivery

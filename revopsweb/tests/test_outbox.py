@@ -146,3 +146,14 @@ def test_a_worker_killed_mid_send_is_resent_by_the_sweep_with_the_same_key(tmp_p
         assert outbox.due_delivery_ids(now=lease_over) == [delivery.pk]
         assert send_delivery(delivery_id=delivery.pk, now=lease_over) == "delivered"
     assert len(hook.keys()) == 2 and set(hook.keys()) == {str(delivery.idempotency_key)}
+
+
+@pytest.mark.django_db
+def test_the_admin_home_shows_how_many_deliveries_were_given_up(admin_client):
+    assert b"failed-deliveries" not in admin_client.get(reverse("admin:index")).content
+    for status in (Delivery.Status.FAILED, Delivery.Status.FAILED, Delivery.Status.DELIVERED):
+        delivery = enqueue_delivery(kind="test.event", url="http://127.0.0.1:9/", payload=PAYLOAD)
+        Delivery.objects.filter(pk=delivery.pk).update(status=status)
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "2 outbound notifications given up" in page
+    assert reverse("admin:revopsweb_delivery_changelist") + "?status__exact=failed" in page

@@ -1,11 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
-import time
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import time_machine
@@ -22,7 +18,6 @@ from accounts.churn.flags import (
 )
 from accounts.churn.models import ChurnRiskFlag, ChurnSignal, FlagStatus, RootCause
 from accounts.churn.review import churn_risk_account_ids, overdue_retro_flags, suggested_account_ids
-from accounts.churn.tasks import WEBHOOK_MAX_RETRIES, post_churn_flag_to_webhook
 from accounts.churn.tests.churn_helpers import NOW, THIS_MONDAY, TODAY, owned_account
 from accounts.models import Account
 from accounts.tests.factories import manager, tam, team_lead
@@ -167,125 +162,6 @@ def test_only_churned_flags_get_a_retro():
         write_retro(
             flag=flag, by=account.owner, what_happened="x", root_cause="price", learnings="y"
         )
-
-
-def test_flagging_enqueues_the_webhook_post_after_commit(django_capture_on_commit_callbacks):
-    account = owned_account()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        flag = _flag(account)
-    assert len(callbacks) == 1
-    assert callbacks[0].keywords == {"flag_id": flag.pk}
-
-
-# --- webhook delivery against a local HTTP server --------------------------------
-
-
-class _Hook:
-    """A local webhook answering with the given statuses in turn (then the last one)."""
-
-    def __init__(self, statuses):
-        self.statuses = list(statuses)
-        self.bodies: list[dict] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers["Content-Length"])
-                hook.bodies.append(json.loads(self.rfile.read(length)))
-                status = hook.statuses.pop(0) if len(hook.statuses) > 1 else hook.statuses[0]
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def _eager_retries_inline():
-    """Eager apply replays each retry inline (countdowns skipped) only when it does not propagate."""
-    conf = post_churn_flag_to_webhook.app.conf
-    previous = conf.task_eager_propagates
-    conf.task_eager_propagates = False
-    yield
-    conf.task_eager_propagates = previous
-
-
-def _deliver(flag):
-    return post_churn_flag_to_webhook.apply(kwargs={"flag_id": flag.pk}).get()
-
-
-def test_the_webhook_gets_the_flag_note_and_retries_transient_errors(settings):
-    account = owned_account(name="Acme")
-    flag = _flag(account, known="CTO left", help_needed="exec sponsor")
-    with _Hook([503, 429, 200]) as hook:
-        settings.CHURN_WEBHOOK_URL = hook.url
-        assert _deliver(flag) == "delivered"
-    assert len(hook.bodies) == 3
-    text = hook.bodies[-1]["text"]
-    assert "Acme" in text and "CTO left" in text and "exec sponsor" in text
-    flag.refresh_from_db()
-    assert flag.webhook_delivered_at is not None and flag.webhook_error == ""
-    assert _deliver(flag) == "already delivered"
-
-
-def test_a_failing_webhook_gives_up_after_the_retries_and_keeps_the_flag(settings):
-    account = owned_account()
-    flag = _flag(account)
-    with _Hook([500]) as hook:
-        settings.CHURN_WEBHOOK_URL = hook.url
-        assert _deliver(flag) == "failed"
-    assert len(hook.bodies) == WEBHOOK_MAX_RETRIES + 1
-    flag.refresh_from_db()
-    assert flag.is_open and flag.webhook_delivered_at is None and flag.webhook_error == "HTTP 500"
-
-
-def test_a_client_error_is_not_retried(settings):
-    flag = _flag(owned_account())
-    with _Hook([404]) as hook:
-        settings.CHURN_WEBHOOK_URL = hook.url
-        assert _deliver(flag) == "rejected"
-    assert len(hook.bodies) == 1
-
-
-def test_an_unreachable_webhook_is_retried_then_given_up(settings):
-    flag = _flag(owned_account())
-    with _Hook([200]) as hook:
-        url = hook.url
-    settings.CHURN_WEBHOOK_URL = url  # the server is closed now: connection refused
-    assert _deliver(flag) == "failed"
-    flag.refresh_from_db()
-    assert flag.webhook_error.startswith("ConnectError")
-
-
-def test_without_a_webhook_url_nothing_is_posted(settings):
-    settings.CHURN_WEBHOOK_URL = ""
-    assert _deliver(_flag(owned_account())) == "disabled"
-
-
-@pytest.mark.celery_worker
-def test_a_real_worker_posts_the_flag_after_commit(celery_worker, settings):
-    account = owned_account(name="Wired Inc")
-    with _Hook([200]) as hook:
-        settings.CHURN_WEBHOOK_URL = hook.url
-        with time_machine.travel(NOW, tick=True):
-            _flag(account)
-            deadline = time.monotonic() + 20
-            while not hook.bodies and time.monotonic() < deadline:
-                time.sleep(0.1)
-    assert "Wired Inc" in hook.bodies[0]["text"]
 
 
 @pytest.mark.parametrize(
