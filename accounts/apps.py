@@ -17,6 +17,17 @@ class AccountsConfig(AppConfig):
         # appear app by app; so sync after each of them, not only this one.
         post_migrate.connect(_ensure_reference_rows)
 
+        from .extensions import register_section
+        from .permissions import any_staff, can_see_allocation
+
+        register_section(url_name="accounts:my_book", label="My book", order=10, may_open=any_staff)
+        register_section(
+            url_name="accounts:allocation",
+            label="Allocation",
+            order=65,
+            may_open=can_see_allocation,
+        )
+
 
 def _ensure_reference_rows(*, sender: AppConfig, **kwargs: Any) -> None:
     from .roles import ROLE_APPS, ensure_role_groups

@@ -9,20 +9,38 @@ its ``AppConfig.ready()``:
   registered is the empty set.
 - account panels: templates included on the account page, with the page's
   context (``account``, ``can_edit``, …).
+- sections: the top navigation. Each app registers its pages with the same
+  permission predicate its views refuse with, so the navigation shows a
+  person exactly the sections they may open (issue 19).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from .models import Account
+from .models import Account, User
 
 AccountSet = Callable[[QuerySet[Account]], set[int]]
 
 _ACCOUNT_SETS: dict[str, AccountSet] = {}
 _ACCOUNT_PANELS: list[str] = []
+
+
+@dataclass(frozen=True, kw_only=True)
+class Section:
+    """One entry of the top navigation: a URL name, its label, where it sits
+    (lower first) and the predicate of the permissions module its view uses."""
+
+    url_name: str
+    label: str
+    order: int
+    may_open: Callable[[User], bool]
+
+
+_SECTIONS: dict[str, Section] = {}
 
 
 def register_account_set(name: str, ids_of: AccountSet) -> None:
@@ -45,3 +63,22 @@ def register_account_panel(template_name: str) -> None:
 def account_panels() -> list[str]:
     """Templates the account page includes after its own sections."""
     return list(_ACCOUNT_PANELS)
+
+
+def register_section(
+    *, url_name: str, label: str, order: int, may_open: Callable[[User], bool]
+) -> None:
+    """Add a page to the top navigation (registering ``url_name`` again replaces it).
+
+    ``may_open`` must be the predicate the page's view refuses with, not a
+    copy: the navigation then never offers a page that answers 403.
+    """
+    _SECTIONS[url_name] = Section(url_name=url_name, label=label, order=order, may_open=may_open)
+
+
+def sections_for(user: User) -> list[Section]:
+    """The sections ``user`` may open, in navigation order."""
+    return sorted(
+        (section for section in _SECTIONS.values() if section.may_open(user)),
+        key=lambda section: section.order,
+    )

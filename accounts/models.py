@@ -95,6 +95,11 @@ class User(AbstractUser):
         """The user's roles, loaded once per request (one query)."""
         return frozenset(self.groups.values_list("name", flat=True))
 
+    @property
+    def role_label(self) -> str:
+        """The roles as people read them: "TAM", "Team lead, TAM"; "" without a role."""
+        return ", ".join(sorted(self.role_names))
+
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_names.intersection(roles))
 

@@ -52,6 +52,17 @@ def can_set_password_of(user: User, person: User) -> bool:
 # --- reading ----------------------------------------------------------------------
 
 
+def any_staff(user: User) -> bool:
+    """Pages every signed-in person opens, each showing only their rows (their book,
+    their tasks, the tracker read-only, their handovers, their churn flags)."""
+    return user.is_active
+
+
+def can_see_books_of_others(user: User) -> bool:
+    """Team leads (their team), managers and RevOps (everyone) pick whose book they see."""
+    return user.is_team_lead_or_manager
+
+
 def visible_accounts(user: User) -> QuerySet[Account]:
     """Accounts the user may open: managers and RevOps all, team leads their
     team's and their own, everyone else the accounts they own, overlay or onboard."""

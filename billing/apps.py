@@ -15,6 +15,15 @@ class BillingConfig(AppConfig):
         # flushes; the function only fills what is missing.
         post_migrate.connect(_ensure_reference_rows, sender=self)
 
+        from accounts.extensions import register_section
+
+        from .permissions import can_see_quota, can_see_revenue
+
+        register_section(
+            url_name="billing:revenue", label="Revenue", order=70, may_open=can_see_revenue
+        )
+        register_section(url_name="billing:quota", label="Quota", order=80, may_open=can_see_quota)
+
 
 def _ensure_reference_rows(**kwargs: Any) -> None:
     from .catalog import ensure_product_catalog

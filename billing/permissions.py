@@ -10,6 +10,11 @@ from __future__ import annotations
 from accounts.models import User
 from accounts.roles import Role
 
+# What the refusal page says, one sentence per predicate below.
+REVENUE_REFUSAL = "Revenue figures are for TAMs, team leads, managers and RevOps."
+QUOTA_REFUSAL = "Quota is for TAMs (their own row), team leads, managers and RevOps."
+IMPORT_REFUSAL = "Monthly revenue is imported by RevOps."
+
 
 def can_see_revenue(user: User) -> bool:
     """The revenue page, its CSV and charts: TAMs, team leads, managers, RevOps."""

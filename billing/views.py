@@ -27,6 +27,9 @@ from .imports import HEADER, import_mrr_csv
 from .lifecycle import MonthComponents
 from .models import Product
 from .permissions import (
+    IMPORT_REFUSAL,
+    QUOTA_REFUSAL,
+    REVENUE_REFUSAL,
     can_import_revenue,
     can_see_every_quota,
     can_see_quota,
@@ -99,7 +102,7 @@ def _revenue_context(
 def revenue(request: StaffRequest) -> HttpResponse:
     """Waterfall, NDR/GDR, per-product breakdown and movers; htmx swaps the body."""
     if not can_see_revenue(request.user):
-        raise PermissionDenied
+        raise PermissionDenied(REVENUE_REFUSAL)
     data = revenue_data_through(today=company_today())
     context = _revenue_context(
         through=_through(request, data=data), adjusted=_basis(request), data=data
@@ -112,7 +115,7 @@ def revenue(request: StaffRequest) -> HttpResponse:
 def revenue_csv(request: StaffRequest) -> HttpResponse:
     """The monthly components and NDR/GDR of the page as CSV."""
     if not can_see_revenue(request.user):
-        raise PermissionDenied
+        raise PermissionDenied(REVENUE_REFUSAL)
     data = revenue_data_through(today=company_today())
     through, adjusted = _through(request, data=data), _basis(request)
     totals = page_components(through=through, adjusted=adjusted, latest=data.month)
@@ -154,7 +157,7 @@ def quota(request: StaffRequest) -> HttpResponse:
     user = request.user
     sees_all = can_see_every_quota(user)
     if not can_see_quota(user):
-        raise PermissionDenied
+        raise PermissionDenied(QUOTA_REFUSAL)
     data = revenue_data_through(today=company_today())
     # Quarters offered stop at the data, as the revenue page's months do.
     latest = quarter_start(data.figures_month)
@@ -224,7 +227,7 @@ class ImportForm(UploadForm):
 def import_mrr(request: StaffRequest) -> HttpResponse:
     """RevOps upload of monthly revenue; every bad row is listed and nothing applied."""
     if not can_import_revenue(request.user):
-        raise PermissionDenied
+        raise PermissionDenied(IMPORT_REFUSAL)
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():

@@ -15,6 +15,15 @@ class LeadsConfig(AppConfig):
         # flushes; the function only fills what is missing.
         post_migrate.connect(_ensure_reference_rows, sender=self)
 
+        from accounts.extensions import register_section
+        from accounts.permissions import any_staff
+
+        register_section(url_name="leads:my_tasks", label="Tasks", order=20, may_open=any_staff)
+        # Everyone reads the tracker; can_edit_tracker decides who changes it.
+        register_section(
+            url_name="leads:tracker", label="Round robin tracker", order=30, may_open=any_staff
+        )
+
 
 def _ensure_reference_rows(**kwargs: Any) -> None:
     from .territories import ensure_territories

@@ -37,6 +37,16 @@ def can_edit_tracker(user: User) -> bool:
     return user.is_team_lead_or_manager
 
 
+def can_see_lead_rules(user: User) -> bool:
+    """The lead rules and their figures: team leads, managers and RevOps."""
+    return user.is_team_lead_or_manager
+
+
+def can_edit_lead_rules(user: User) -> bool:
+    """A new version of a lead rule: RevOps only."""
+    return user.is_revops
+
+
 def time_off_members(user: User) -> QuerySet[TrackerMember]:
     """Tracker members whose time off ``user`` may record: their own, or anyone's
     for team leads and managers."""

@@ -18,3 +18,11 @@ class ChurnConfig(AppConfig):
 
         register_account_set("churn_risk", churn_risk_account_ids)
         register_account_set("churn_suggested", suggested_account_ids)
+
+        from accounts.extensions import register_section
+        from accounts.permissions import any_staff
+
+        # Everyone opens the review; review_accounts narrows it to their own.
+        register_section(
+            url_name="churn:review", label="Churn review", order=60, may_open=any_staff
+        )

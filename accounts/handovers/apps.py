@@ -15,3 +15,9 @@ class HandoversConfig(AppConfig):
         from accounts.extensions import register_account_panel
 
         register_account_panel("handovers/panel.html")
+
+        from accounts.extensions import register_section
+        from accounts.permissions import any_staff
+
+        # Everyone opens the list; visible_handovers narrows it to their own.
+        register_section(url_name="handovers:list", label="Handovers", order=50, may_open=any_staff)

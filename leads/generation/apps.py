@@ -16,6 +16,13 @@ class LeadGenerationConfig(AppConfig):
         # test flush; the function only fills what is missing.
         post_migrate.connect(_ensure_rules, sender=self)
 
+        from accounts.extensions import register_section
+        from leads.permissions import can_see_lead_rules
+
+        register_section(
+            url_name="leadgen:rules", label="Lead rules", order=40, may_open=can_see_lead_rules
+        )
+
 
 def _ensure_rules(**kwargs: Any) -> None:
     from .generate import ensure_rules

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import StaffRequest
+from leads.permissions import can_edit_lead_rules, can_see_lead_rules
 from revopsweb.dates import company_today
 
 from . import catalog
@@ -29,12 +30,12 @@ PREVIEW_ROWS = 100
 
 
 def _require_viewer(request: StaffRequest) -> None:
-    if not request.user.is_team_lead_or_manager:
+    if not can_see_lead_rules(request.user):
         raise PermissionDenied("Lead rules are for team leads, managers and RevOps.")
 
 
 def _require_editor(request: StaffRequest) -> None:
-    if not request.user.is_revops:
+    if not can_edit_lead_rules(request.user):
         raise PermissionDenied("Only RevOps changes the lead rules.")
 
 
@@ -93,7 +94,7 @@ def _detail_context(
         ),
         None,
     )
-    if form is None and request.user.is_revops and in_force is not None:
+    if form is None and can_edit_lead_rules(request.user) and in_force is not None:
         form = RuleVersionForm(
             definition=definition,
             today=today,
@@ -120,7 +121,7 @@ def _detail_context(
         },
         "target": TARGET_CONVERSION,
         "form": form,
-        "can_edit": request.user.is_revops,
+        "can_edit": can_edit_lead_rules(request.user),
         **extra,
     }
 
