@@ -1,0 +1,375 @@
+"""The round-robin tracker page and its actions: weights, adjustments, preview,
+new members, time off and the unassigned queue."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import UserFactory, tam, team_lead
+from leads.models import (
+    LedgerKind,
+    RoundRobinEvent,
+    TimeOff,
+    TrackerMember,
+)
+from leads.tests.factories import TaskFactory, member, territory
+from leads.tracker import preview_next
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(client, user):
+    client.force_login(user)
+    return user
+
+
+def _tracker(client, **params):
+    return client.get(reverse("leads:tracker"), {"territory": "europe-africa", **params})
+
+
+def test_tracker_is_read_only_for_a_tam(client):
+    _login(client, tam())
+    member()
+
+    body = _tracker(client).content.decode()
+
+    assert "-priority" not in body
+    assert "Only team leads and managers can change weights" in body
+
+
+def test_a_tam_cannot_change_a_weight_by_crafted_post(client):
+    _login(client, tam())
+    target = member()
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]),
+        {
+            f"m{target.pk}-priority": "3",
+            f"m{target.pk}-manual_adjustment": "0",
+            f"m{target.pk}-territories": [territory().pk],
+        },
+    )
+
+    assert response.status_code == 403
+    target.refresh_from_db()
+    assert target.priority == 1
+
+
+@pytest.mark.parametrize("adjustment", ["-999999", "501", "-501"])
+def test_an_adjustment_beyond_the_bound_is_refused_and_nothing_recorded(client, adjustment):
+    _login(client, team_lead())
+    target = member()
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "1",
+            f"{prefix}-manual_adjustment": adjustment,
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "make up for the quiet weeks",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "500" in response.content.decode()
+    target.refresh_from_db()
+    assert target.manual_adjustment == 0
+    assert not RoundRobinEvent.objects.filter(member=target).exists()
+
+
+def test_an_adjustment_at_the_bound_with_a_reason_is_saved(client):
+    _login(client, team_lead())
+    target = member()
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "1",
+            f"{prefix}-manual_adjustment": "-500",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "missed a month of leads",
+        },
+    )
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.manual_adjustment == -500
+
+
+def test_changing_the_adjustment_without_a_reason_is_refused(client):
+    _login(client, team_lead())
+    target = member()
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "1",
+            f"{prefix}-manual_adjustment": "20",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": " ",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "Say why the adjustment changes." in response.content.decode()
+    target.refresh_from_db()
+    assert target.manual_adjustment == 0
+
+
+def test_the_tracker_page_explains_the_adjustment_and_its_bound(client):
+    _login(client, team_lead())
+    member()
+
+    page = client.get(reverse("leads:tracker"), {"territory": "europe-africa"}).content.decode()
+
+    assert "counts as leads already received this month" in page
+    assert 'min="-500" max="500"' in page
+
+
+def test_team_lead_changes_a_weight_and_the_ledger_records_old_new_and_why(client):
+    lead = _login(client, team_lead())
+    target = member()
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "3",
+            f"{prefix}-manual_adjustment": "5",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "ramping",
+        },
+    )
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert (target.priority, target.manual_adjustment) == (3, 5)
+    events = {e.kind: e for e in RoundRobinEvent.objects.filter(member=target)}
+    assert events[LedgerKind.WEIGHT].old_value == "1"
+    assert events[LedgerKind.WEIGHT].new_value == "3"
+    assert events[LedgerKind.WEIGHT].author == lead
+    assert events[LedgerKind.WEIGHT].reason == "ramping"
+    assert events[LedgerKind.ADJUSTMENT].delta == 5
+    assert "ramping" in _tracker(client).content.decode()
+
+
+def test_htmx_weight_change_returns_the_member_rows(client):
+    _login(client, team_lead())
+    target = member()
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "2",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    body = response.content.decode()
+    assert '<tbody id="member-rows">' in body
+    assert "<html" not in body
+
+
+def test_invalid_priority_is_reported_and_nothing_changes(client):
+    _login(client, team_lead())
+    target = member()
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]),
+        {
+            f"{prefix}-priority": "0",
+            f"{prefix}-manual_adjustment": "x",
+            f"{prefix}-territories": [territory().pk],
+        },
+    )
+
+    assert response.status_code == 400
+    assert not RoundRobinEvent.objects.exists()
+
+
+def test_preview_shows_the_next_twenty_under_unsaved_settings(client):
+    _login(client, team_lead())
+    a = member()
+    b = member()
+    prefix = f"m{a.pk}"
+
+    response = client.get(
+        reverse("leads:member_preview", args=[a.pk]),
+        {
+            "territory": "europe-africa",
+            f"{prefix}-priority": "3",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": territory().pk,
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    proposed = response.context["preview"]["proposed"]
+    assert len(proposed) == 20
+    assert proposed.count(a.user.name) == 5
+    assert proposed.count(b.user.name) == 15
+    a.refresh_from_db()
+    assert a.priority == 1
+
+
+def test_preview_reads_the_members_once_for_both_lists(client, django_assert_num_queries):
+    _login(client, team_lead())
+    a = member()
+    member()
+    prefix = f"m{a.pk}"
+    data = {
+        "territory": "europe-africa",
+        f"{prefix}-priority": "3",
+        f"{prefix}-manual_adjustment": "0",
+        f"{prefix}-is_active": "on",
+        f"{prefix}-territories": territory().pk,
+    }
+    url = reverse("leads:member_preview", args=[a.pk])
+
+    # session, user, user's groups, the member, the territory, the member's
+    # territories (form initial), the form's territories (choice check), then
+    # the preview's members once for both lists.
+    with django_assert_num_queries(8):
+        response = client.get(url, data, headers={"HX-Request": "true"})
+
+    preview = response.context["preview"]
+    assert preview["current"] == preview_next(territory=territory(), role=a.role)
+    assert preview["proposed"] == preview_next(
+        territory=territory(), role=a.role, overrides={a.pk: {"priority": 3}}
+    )
+
+
+def test_tracker_page_queries_do_not_grow_with_members(client, django_assert_max_num_queries):
+    _login(client, team_lead())
+    for _ in range(3):
+        member()
+    with django_assert_max_num_queries(20) as small:
+        _tracker(client)
+    for _ in range(20):
+        member()
+    TaskFactory.create_batch(5)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        _tracker(client)
+
+
+def test_adding_a_member_prefills_the_mid_month_level(client):
+    lead = _login(client, team_lead())
+    member(leads_this_month=50)
+    member(leads_this_month=40, manual_adjustment=10)
+    newcomer = UserFactory.create()
+
+    response = client.post(
+        reverse("leads:member_add"),
+        {
+            "user": newcomer.pk,
+            "role": "TAE",
+            "territories": [territory().pk],
+            "priority": "1",
+            "manual_adjustment": "",
+            "territory": "europe-africa",
+        },
+    )
+
+    assert response.status_code == 302
+    joined = TrackerMember.objects.get(user=newcomer)
+    assert joined.manual_adjustment == 50
+    assert RoundRobinEvent.objects.get(member=joined, kind=LedgerKind.JOINED).author == lead
+
+
+def test_prefill_endpoint_answers_for_role_and_territories(client):
+    _login(client, team_lead())
+    member(leads_this_month=20)
+
+    response = client.get(
+        reverse("leads:member_prefill"), {"role": "TAE", "territories": [territory().pk]}
+    )
+
+    assert 'value="20"' in response.content.decode()
+
+
+def test_a_member_records_their_own_time_off_but_not_someone_elses(client):
+    own = member()
+    other = member()
+    _login(client, own.user)
+
+    ok = client.post(
+        reverse("leads:time_off_add"),
+        {
+            "member": own.pk,
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-10",
+            "territory": "europe-africa",
+        },
+    )
+    refused = client.post(
+        reverse("leads:time_off_add"),
+        {"member": other.pk, "starts_on": "2026-12-01", "ends_on": "2026-12-10"},
+    )
+
+    assert ok.status_code == 302
+    assert refused.status_code == 400
+    assert list(TimeOff.objects.values_list("member", flat=True)) == [own.pk]
+
+
+def test_unassigned_queue_shows_the_reason_and_a_lead_can_rerun_the_round_robin(client):
+    _login(client, team_lead())
+    from leads.assignment import assign_task
+
+    task = TaskFactory.create()
+    assign_task(task=task)
+    assert "nobody with that role covers the territory" in _tracker(client).content.decode()
+    picked = member()
+
+    client.post(reverse("leads:queue_assign", args=[task.pk]), {"territory": "europe-africa"})
+
+    task.refresh_from_db()
+    assert task.assignee == picked.user
+
+
+def test_preview_without_htmx_renders_the_whole_tracker_page(client):
+    _login(client, team_lead())
+    a = member()
+    member()
+    prefix = f"m{a.pk}"
+
+    response = client.get(
+        reverse("leads:member_preview", args=[a.pk]),
+        {
+            "territory": "europe-africa",
+            f"{prefix}-priority": "2",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": territory().pk,
+        },
+    )
+
+    body = response.content.decode()
+    assert "<html" in body
+    assert 'data-testid="preview-proposed"' in body
+    assert response.context["preview"]["proposed"].count(a.user.name) == 7
+
+
+def test_a_tam_cannot_preview_or_add_members(client):
+    _login(client, tam())
+    target = member()
+
+    assert client.get(reverse("leads:member_preview", args=[target.pk])).status_code == 403
+    assert client.post(reverse("leads:member_add"), {}).status_code == 403
+    assert (
+        client.post(reverse("leads:queue_assign", args=[TaskFactory.create().pk])).status_code
+        == 403
+    )
