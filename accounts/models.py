@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
 
+from revopsweb.parsing import normalise_email
+
 from .roles import LEAD_ROLES, MANAGER_ROLES, Role
 
 
@@ -27,7 +29,7 @@ class UserManager(BaseUserManager["User"]):
     def _create(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("Staff log in with their email; it is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=normalise_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -41,6 +43,17 @@ class UserManager(BaseUserManager["User"]):
         extra["is_staff"] = True
         extra["is_superuser"] = True
         return self._create(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        """The user whose e-mail is ``username`` in any case (the login backend's lookup).
+
+        Read through ``lower(email)``, the expression of the unique index
+        ``user_email_unique_any_case``, so ``first.last@example.com`` finds
+        ``First.Last@Example.com`` with one index probe.
+        """
+        return self.alias(email_lower=Lower("email")).get(
+            email_lower=normalise_email(username or "")
+        )
 
 
 class User(AbstractUser):
@@ -80,9 +93,29 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ("name",)
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            # One person per address whatever its case (issue 16 §3): the login,
+            # the accounts CSV's owner_email and the admin match without case.
+            models.UniqueConstraint(
+                Lower("email"),
+                name="user_email_unique_any_case",
+                violation_error_message="A staff user with this e-mail already exists "
+                "(capitalisation does not make a different address).",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalise_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Stored in the one spelling every lookup compares with, whatever form
+        # (admin, createsuperuser, a factory) set it.
+        self.email = normalise_email(self.email or "")
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.name
