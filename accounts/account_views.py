@@ -1,4 +1,5 @@
-"""The account page and what it posts: notes, book state, Ready to move, account plans."""
+"""The account page and what it posts: notes, recommendations, book state, Ready to move,
+account plans."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.models import MonthlyRevenue
 from billing.revenue_data import RevenueDataThrough, revenue_data_through
-from leads.models import Task
+from leads.models import Task, TaskKind
+from leads.recommendations import (
+    RecommendationError,
+    action_recommendation,
+    default_due_on,
+    give_recommendation,
+    open_recommendations,
+)
 from revopsweb.dates import company_today
 
 from .books import set_book_state, set_ready_to_move
@@ -101,15 +109,102 @@ def _account_context(
             "previous_owner", "new_owner", "changed_by"
         ),
         "plans": AccountPlan.objects.filter(account=account).select_related("author"),
-        "tasks": Task.objects.filter(account=account)
+        "tasks": Task.objects.filter(account=account, kind=TaskKind.LEAD)
         .select_related("assignee")
         .order_by("-created_at")[:ACCOUNT_PAGE_TASKS],
         "health_history": account.snapshots.order_by("-week")[:12],
         "month": last,
         "through": through,
     }
+    ctx.update(_recommendations_context(request, account))
     ctx.update(_notes_context(request, account, **extra))
     return ctx
+
+
+class RecommendationForm(forms.Form):
+    text = forms.CharField(
+        label="Recommendation",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What you advised the customer to do.",
+    )
+    due_on = forms.DateField(
+        label="Due",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Default: in two weeks. Not actioned by then (and 2+ weeks old) raises a churn signal.",
+    )
+
+
+def _recommendations_context(
+    request: StaffRequest, account: Account, form: RecommendationForm | None = None
+) -> dict[str, Any]:
+    """What the account page's ``recommendations`` partial needs (htmx swaps)."""
+    return {
+        "account": account,
+        "recommendations": open_recommendations(account),
+        "can_edit": can_edit_account(request.user, account),
+        "recommendation_form": form
+        or RecommendationForm(initial={"due_on": default_due_on(today=company_today())}),
+        "today": company_today(),
+    }
+
+
+def _recommendations_answer(
+    request: StaffRequest,
+    account: Account,
+    *,
+    form: RecommendationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    if request.htmx:
+        ctx = _recommendations_context(request, account, form)
+        return render(request, "accounts/account.html#recommendations", ctx, status=status)
+    if status != 200:
+        ctx = _account_context(request, account)
+        ctx.update(_recommendations_context(request, account, form))
+        return render(request, "accounts/account.html", ctx, status=status)
+    return redirect("accounts:account", pk=account.pk)
+
+
+@require_POST
+def account_recommend(request: StaffRequest, pk: int) -> HttpResponse:
+    """Record a recommendation given to the customer (owner, overlay, their lead, managers)."""
+    account = _editable_account(request, pk)
+    form = RecommendationForm(request.POST)
+    if form.is_valid():
+        try:
+            give_recommendation(
+                account=account,
+                by=request.user,
+                text=form.cleaned_data["text"],
+                due_on=form.cleaned_data["due_on"],
+            )
+        except RecommendationError as exc:
+            form.add_error("due_on" if "due" in str(exc) else "text", str(exc))
+    if form.errors:
+        return _recommendations_answer(request, account, form=form, status=422)
+    messages.success(request, "Recommendation recorded.")
+    return _recommendations_answer(request, account)
+
+
+@require_POST
+def recommendation_actioned(request: StaffRequest, pk: int) -> HttpResponse:
+    """Mark a recommendation actioned by the customer; it closes."""
+    task = get_object_or_404(
+        Task.objects.filter(
+            kind=TaskKind.RECOMMENDATION, account__in=visible_accounts(request.user)
+        ),
+        pk=pk,
+    )
+    account = _editable_account(request, task.account_id)
+    try:
+        action_recommendation(task=task, by=request.user, note=request.POST.get("note", ""))
+    except RecommendationError as exc:
+        messages.info(request, str(exc))
+    else:
+        messages.success(request, "Recommendation actioned.")
+    return _recommendations_answer(request, account)
 
 
 def _notes_context(request: StaffRequest, account: Account, **extra: Any) -> dict[str, Any]:

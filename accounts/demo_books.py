@@ -87,6 +87,7 @@ def seed_books(*, rng: random.Random, today: dt.date) -> int:
                     users * rng.randint(500, 5000),
                     rng.randint(0, 3),
                     rng.randint(0, 2),
+                    None,  # warehouse exports: the churn demo seeds those
                 )
             )
     created = len(AccountPlan.objects.bulk_create(plans, ignore_conflicts=True, batch_size=1000))

@@ -139,6 +139,9 @@ class SnapshotRowForm(RowForm):
     billing_page_visits = parsing.IntegerField.for_column(
         AccountSnapshot, "billing_page_visits", required=False
     )
+    warehouse_export_rows = parsing.IntegerField.for_column(
+        AccountSnapshot, "warehouse_export_rows", min_value=0, required=False
+    )
 
     @classmethod
     def prefetch(cls, records: Sequence[Mapping[str, object]]) -> dict[str, Any]:

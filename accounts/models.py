@@ -429,6 +429,11 @@ class AccountSnapshot(models.Model):
     events = models.BigIntegerField(null=True, blank=True, help_text="Events ingested in the week.")
     support_tickets = models.PositiveIntegerField(null=True, blank=True)
     billing_page_visits = models.PositiveIntegerField(null=True, blank=True)
+    warehouse_export_rows = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Rows exported to the customer's external warehouse (batch exports) in the week.",
+    )
 
     # What a snapshot measures, in the order imports, the API form and the demo use.
     MEASURES: ClassVar[tuple[str, ...]] = (
@@ -437,6 +442,7 @@ class AccountSnapshot(models.Model):
         "events",
         "support_tickets",
         "billing_page_visits",
+        "warehouse_export_rows",
     )
 
     class Meta:

@@ -27,6 +27,16 @@ urlpatterns = [
     path(
         "accounts/<int:pk>/book-state/", account_views.account_book_state, name="account_book_state"
     ),
+    path(
+        "accounts/<int:pk>/recommendations/",
+        account_views.account_recommend,
+        name="account_recommend",
+    ),
+    path(
+        "recommendations/<int:pk>/actioned/",
+        account_views.recommendation_actioned,
+        name="recommendation_actioned",
+    ),
     path("accounts/<int:pk>/plans/", account_views.account_start_plan, name="account_plan_start"),
     path(
         "accounts/<int:pk>/ready-to-move/",

@@ -259,15 +259,29 @@ class TaskSource(models.TextChoices):
     SUPPORT_TICKET = "support_ticket", "Support ticket tagged for sales"
 
 
+class TaskKind(models.TextChoices):
+    """A lead (worked in the queues, assigned by the round robin) or a
+    recommendation a TAM/CSM gave a customer, due by a date (its own statuses)."""
+
+    LEAD = "lead", "Lead"
+    RECOMMENDATION = "recommendation", "Recommendation"
+
+
 class TaskStatus(models.TextChoices):
     NEW = "new", "New"
     IN_PROGRESS = "in_progress", "In progress"
     NURTURING = "nurturing", "Nurturing"
     CONVERTED = "converted", "Converted"
     DISQUALIFIED = "disqualified", "Disqualified"
+    # Recommendations only: given and waiting on the customer, or actioned.
+    RECOMMENDED = "recommended", "Waiting on the customer"
+    ACTIONED = "actioned", "Actioned"
 
 
+# Open leads. A recommendation's open status (RECOMMENDED) is not one of them,
+# so the queues, the stale job and the round robin never see recommendations.
 OPEN_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS, TaskStatus.NURTURING)
+RECOMMENDATION_STATUSES = (TaskStatus.RECOMMENDED, TaskStatus.ACTIONED)
 
 
 class DisqualificationCategory(models.TextChoices):
@@ -424,6 +438,14 @@ class Task(models.Model):
         blank=True,
         help_text="Nurture: when to come back. Prospect disqualification: when the follow-up task is due.",
     )
+    kind = models.CharField(
+        max_length=14, choices=TaskKind.choices, default=TaskKind.LEAD, db_default=TaskKind.LEAD
+    )
+    due_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Recommendation: when the customer should have acted on it (company time zone).",
+    )
     follow_up_of = models.OneToOneField(
         "self",
         null=True,
@@ -458,6 +480,11 @@ class Task(models.Model):
                 name="task_lead_rule_account",
             ),
             models.Index(
+                fields=["account", "due_on"],
+                condition=models.Q(status="recommended"),
+                name="task_recommendation_open",
+            ),
+            models.Index(
                 fields=["follow_up_on"],
                 condition=models.Q(follow_up_on__isnull=False),
                 name="task_follow_up_due",
@@ -473,6 +500,20 @@ class Task(models.Model):
                 fields=["idempotency_scope", "idempotency_key"],
                 condition=models.Q(idempotency_key__isnull=False),
                 name="task_idempotency_key_per_scope",
+            ),
+            # A recommendation has a due date and only the recommendation statuses;
+            # a lead never has those statuses.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=TaskKind.RECOMMENDATION)
+                    & models.Q(status__in=RECOMMENDATION_STATUSES)
+                    & models.Q(due_on__isnull=False)
+                )
+                | (
+                    ~models.Q(kind=TaskKind.RECOMMENDATION)
+                    & ~models.Q(status__in=RECOMMENDATION_STATUSES)
+                ),
+                name="task_recommendation_statuses",
             ),
             # A lead rule raises at most one open task per account (issue 18).
             models.UniqueConstraint(

@@ -42,7 +42,7 @@ from .ledger import (
     may_undo,
     undo_task_assignment,
 )
-from .models import Task, TaskSource, Territory, TimeOff, TrackerMember, TrackerRole
+from .models import Task, TaskKind, TaskSource, Territory, TimeOff, TrackerMember, TrackerRole
 from .permissions import (
     can_edit_tracker,
     can_see_team_tasks,
@@ -65,8 +65,11 @@ TEAM_PAGE_SIZE = 200
 
 
 def _task_list() -> Any:
-    # One query per list: everything a row shows is joined.
-    return Task.objects.select_related("account", "contact", "assignee", "territory")
+    # One query per list: everything a row shows is joined. Recommendations are
+    # tasks too, but live on the account page, not in the lead queues.
+    return Task.objects.filter(kind=TaskKind.LEAD).select_related(
+        "account", "contact", "assignee", "territory"
+    )
 
 
 # --- Intake -------------------------------------------------------------------

@@ -31,6 +31,7 @@ from accounts.demo import DemoStep
 from accounts.models import Account, AccountSnapshot, Activity, ActivityKind, Health
 from billing.models import MonthlyRevenue
 from billing.revenue_data import revenue_month
+from leads.recommendations import DEFAULT_DUE_DAYS, action_recommendation, give_recommendation
 from revopsweb.dates import week_start
 
 SNAPSHOT_WEEKS = 12
@@ -76,19 +77,22 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
     created = 0
     this_monday = week_start(today)
 
-    # Weekly snapshots: most accounts healthy, a few showing the warning patterns.
+    # Weekly snapshots: most accounts healthy, a few showing the warning patterns
+    # (pattern 5, every sixth account: exporting to a warehouse, nobody in the app).
     snapshots = []
     for index, account in enumerate(accounts[:60]):
         pattern = index % 6
         for n in range(SNAPSHOT_WEEKS):
             week = this_monday - dt.timedelta(weeks=SNAPSHOT_WEEKS - 1 - n)
             recent = n >= SNAPSHOT_WEEKS - 5
+            users = 1 if pattern == 1 else rng.randint(4, 60)
             snapshots.append(
                 AccountSnapshot(
                     account=account,
                     week=week,
                     health=Health.POOR if pattern == 0 and recent else rng.choice(["good", "fair"]),
-                    active_users_30d=(1 if pattern == 1 else rng.randint(4, 60)),
+                    active_users_30d=0 if pattern == 5 and recent else users,
+                    warehouse_export_rows=(rng.randint(2, 40) * 100_000 if pattern == 5 else None),
                     events=int(
                         rng.randint(80_000, 120_000) * (0.5 if pattern == 2 and recent else 1)
                     ),
@@ -202,7 +206,41 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
     created += len(Escalation.objects.bulk_create(escalations))
     created += len(Activity.objects.bulk_create(calls))
     created += len(ChurnRetro.objects.bulk_create(retros))
+    created += _seed_recommendations(
+        accounts[60 + OPEN_FLAGS + CLOSED_FLAGS :], rng=rng, today=today
+    )
     created += detect_churn_signals(now=_at(today, 12))
+    return created
+
+
+_RECOMMENDATIONS = [
+    "Move the warehouse export to a daily batch and build the funnel in PostHog",
+    "Turn on session replay for the checkout flow",
+    "Replace the homegrown flags with feature flags for the next release",
+    "Set up a survey on the onboarding drop-off",
+]
+
+
+def _seed_recommendations(accounts: list[Account], *, rng: random.Random, today: dt.date) -> int:
+    """Recommendations on a dozen accounts: some actioned, some waiting past their
+    due date (the "not actioned 2+ weeks" signal), some not due yet."""
+    created = 0
+    for index, account in enumerate(accounts[:12]):
+        if account.owner is None:
+            continue
+        given = today - dt.timedelta(days=rng.randint(3, 40))
+        task = give_recommendation(
+            account=account,
+            by=account.owner,
+            text=rng.choice(_RECOMMENDATIONS),
+            due_on=max(today, given + dt.timedelta(days=DEFAULT_DUE_DAYS)),
+            now=_at(given, 11),
+        )
+        created += 1
+        if index % 3 == 0:
+            action_recommendation(
+                task=task, by=account.owner, note="Done on their side.", now=_at(today, 9)
+            )
     return created
 
 

@@ -26,6 +26,9 @@ class SignalKind(models.TextChoices):
     DATA_EXPORT = "data_export", "Full data export requested"
     SUPPORT_SPIKE = "support_spike", "Support tickets spiking"
     BILLING_VISITS = "billing_visits", "Billing page visits without context"
+    RECOMMENDATION_STALE = "recommendation_stale", "Recommendation not actioned 2+ weeks"
+    SINGLE_PRODUCT = "single_product", "Single product usage"
+    WAREHOUSE_ONLY = "warehouse_only", "Data exported to a warehouse only"
 
 
 class ChurnSignal(models.Model):

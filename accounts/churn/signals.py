@@ -25,10 +25,15 @@ Thresholds (handbook, sales/risk-mitigation-and-churn-prevention):
 - support_spike: the latest week's tickets at least twice the average of the
   8 weeks before it (and at least 2 tickets);
 - billing_visits: 3+ billing page visits in the latest week and no
-  conversation (call, meeting, email, Slack) in the last 14 days.
-
-"A recommendation not actioned for 2+ weeks" needs the leads app's Task
-model, which this branch does not have; it is left out here.
+  conversation (call, meeting, email, Slack) in the last 14 days;
+- recommendation_stale: a recommendation (a leads task of kind
+  "recommendation") still waiting on the customer on its due date and at
+  least 14 days after it was given (the oldest such one is the evidence);
+- single_product: the account paid for exactly one product in the revenue data
+  month (low switching cost; revenue is what the app knows of usage);
+- warehouse_only: the latest weekly snapshot (no older than three weeks)
+  exported rows to an external warehouse and the account had no active users
+  in PostHog itself (30 days): "a pipe, not a destination".
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -54,6 +60,7 @@ SUPPORT_SPIKE_BASELINE_WEEKS = 8
 SUPPORT_SPIKE_MIN_TICKETS = 2
 BILLING_VISITS_MIN = 3
 BILLING_NO_CONVERSATION_DAYS = 14
+RECOMMENDATION_STALE_DAYS = 14
 # Snapshot-based signals read only a recent latest week, so an integration that
 # stopped sending does not keep a signal open forever.
 SNAPSHOT_FRESH_DAYS = 21
@@ -94,7 +101,8 @@ _SETUP = [
     # two usage months. The snapshot-based signals read this small table.
     """
     CREATE TEMP TABLE churn_snap ON COMMIT DROP AS
-    SELECT account_id, week, health, events, support_tickets, billing_page_visits
+    SELECT account_id, week, health, events, support_tickets, billing_page_visits,
+           active_users_30d, warehouse_export_rows
     FROM accounts_accountsnapshot
     WHERE (week > %(today)s - %(recent_days)s AND week <= %(today)s)
        OR (week >= %(lyp)s AND week < %(lyn)s)
@@ -278,6 +286,44 @@ WHERE s.billing_page_visits >= %(billing_visits)s
   AND (t.last_conversation IS NULL OR t.last_conversation <= %(no_conversation_before)s)
 """
 
+# The leads app's recommendations: status "recommended" is waiting on the customer.
+_RECOMMENDATION_STALE = """
+INSERT INTO churn_signal_now (account_id, kind, evidence)
+SELECT DISTINCT ON (account_id) account_id, 'recommendation_stale', jsonb_build_object(
+    'task', id, 'recommendation', left(message, 200),
+    'given_on', (created_at AT TIME ZONE %(tz)s)::date, 'due_on', due_on)
+FROM leads_task
+WHERE kind = 'recommendation' AND status = 'recommended'
+  AND due_on <= %(today)s AND created_at <= %(recommendation_given_before)s
+ORDER BY account_id, created_at, id
+"""
+
+# On the revenue data month, as usage_drop: a month not imported yet holds no
+# product at all, which is not "single product".
+_SINGLE_PRODUCT = """
+INSERT INTO churn_signal_now (account_id, kind, evidence)
+SELECT r.account_id, 'single_product', jsonb_build_object(
+    'month', %(rm)s::date, 'product', min(p.name), 'mrr', sum(r.amount))
+FROM billing_monthlyrevenue r JOIN billing_product p ON p.id = r.product_id
+WHERE r.month = %(rm)s AND r.amount > 0
+GROUP BY r.account_id
+HAVING count(*) = 1
+"""
+
+_WAREHOUSE_ONLY = """
+INSERT INTO churn_signal_now (account_id, kind, evidence)
+SELECT account_id, 'warehouse_only', jsonb_build_object(
+    'week', week, 'warehouse_export_rows', warehouse_export_rows,
+    'active_users_30d', active_users_30d)
+FROM (
+    SELECT DISTINCT ON (account_id) account_id, week, warehouse_export_rows, active_users_30d
+    FROM churn_snap
+    WHERE week >= %(today)s - %(fresh)s AND week <= %(today)s
+    ORDER BY account_id, week DESC
+) s
+WHERE warehouse_export_rows > 0 AND active_users_30d = 0
+"""
+
 SIGNAL_STATEMENTS = (
     _USAGE_MRR,
     _USAGE_EVENTS,
@@ -290,7 +336,13 @@ SIGNAL_STATEMENTS = (
     _DATA_EXPORT,
     _SUPPORT_SPIKE,
     _BILLING_VISITS,
+    _RECOMMENDATION_STALE,
+    _SINGLE_PRODUCT,
+    _WAREHOUSE_ONLY,
 )
+
+# Statements that read the revenue data month: skipped when nothing is imported.
+_REVENUE_STATEMENTS = (_USAGE_MRR, _SINGLE_PRODUCT)
 
 _CLEAR = """
 UPDATE accounts_churnsignal s SET cleared_on = %(today)s
@@ -312,7 +364,7 @@ WHERE NOT EXISTS (
 """
 
 
-def _params(now: dt.datetime, today: dt.date) -> dict[str, dt.date | Decimal | int | None]:
+def _params(now: dt.datetime, today: dt.date) -> dict[str, dt.date | Decimal | int | str | None]:
     # The usage months start at most 92 days back (the first of the month
     # before last), within SNAPSHOT_RECENT_DAYS.
     this_month = month_start(today)
@@ -346,6 +398,8 @@ def _params(now: dt.datetime, today: dt.date) -> dict[str, dt.date | Decimal | i
         "spike": SUPPORT_SPIKE_FACTOR,
         "billing_visits": BILLING_VISITS_MIN,
         "no_conversation_before": now - dt.timedelta(days=BILLING_NO_CONVERSATION_DAYS),
+        "recommendation_given_before": now - dt.timedelta(days=RECOMMENDATION_STALE_DAYS),
+        "tz": settings.TIME_ZONE,
     }
 
 
@@ -366,7 +420,7 @@ def detect_churn_signals(*, now: dt.datetime | None = None) -> int:
         for statement in _SETUP:
             cursor.execute(statement, params)
         for statement in SIGNAL_STATEMENTS:
-            if statement is _USAGE_MRR and params["rm"] is None:
+            if statement in _REVENUE_STATEMENTS and params["rm"] is None:
                 continue  # no revenue imported: nothing to compare
             cursor.execute(statement, params)
         for statement in (_CLEAR, _REFRESH, _OPEN):

@@ -38,6 +38,7 @@ from accounts.tests.factories import (
     user_with_role,
 )
 from billing.models import MonthlyRevenue, Product
+from leads.recommendations import give_recommendation
 from leads.tests.factories import TaskFactory
 from revopsweb.tests.csv_reading import export_rows
 
@@ -353,14 +354,16 @@ def test_account_page_query_count_does_not_grow(client):
             for i in range(size)
         )
         TaskFactory.create_batch(size, account=account, assignee=tam())
+        for i in range(size):
+            give_recommendation(account=account, by=me, text=f"r{i}")
         client.force_login(me)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
         counts.append(len(queries))
     # session, user, roles, revenue data month, account with revenue, chart rows,
-    # paid products, history, notes, plans, tasks, snapshots, handovers panel,
-    # churn-risk flag
-    assert counts[0] == counts[1] == 14
+    # paid products, history, notes, plans, tasks, recommendations, snapshots,
+    # handovers panel, churn-risk flag
+    assert counts[0] == counts[1] == 15
 
 
 # --- planning, allocation, import ------------------------------------------------------

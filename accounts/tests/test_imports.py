@@ -147,10 +147,12 @@ def test_snapshots_upsert_by_week_and_refresh_the_accounts_health():
     account = AccountFactory.create(organization_id="org_1")
     header = ",".join(SNAPSHOT_HEADER)
     text = csv_text(
-        "org_1,2026-05-04,fair,10,1000,1,0", "org_1,2026-05-11,good,12,1200,0,2", header=header
+        "org_1,2026-05-04,fair,10,1000,1,0,",
+        "org_1,2026-05-11,good,12,1200,0,2,5000",
+        header=header,
     )
     assert import_snapshots(text, dry_run=False).ok
-    again = csv_text("org_1,2026-05-11,poor,3,,,", header=header)
+    again = csv_text("org_1,2026-05-11,poor,3,,,,", header=header)
     assert import_snapshots(again, dry_run=False).ok
     assert AccountSnapshot.objects.count() == 2
     account.refresh_from_db()
@@ -160,7 +162,7 @@ def test_snapshots_upsert_by_week_and_refresh_the_accounts_health():
 def test_bad_snapshot_rows_apply_nothing():
     AccountFactory.create(organization_id="org_1")
     header = ",".join(SNAPSHOT_HEADER)
-    text = csv_text("org_1,2026-05-11,good,1,,,", "org_9,2026-05-12,great,-1,,,", header=header)
+    text = csv_text("org_1,2026-05-11,good,1,,,,", "org_9,2026-05-12,great,-1,,,,", header=header)
     result = import_snapshots(text, dry_run=False)
     assert {(e.line, e.column) for e in result.errors} == {
         (3, "organization_id"),
@@ -217,7 +219,7 @@ def test_a_truncated_accounts_row_is_an_error_and_changes_nothing():
 
 def test_a_short_snapshot_row_is_an_error_and_blanks_nothing():
     AccountFactory.create(organization_id="org_1")
-    assert import_snapshots(snapshot_csv("org_1,2026-05-04,good,10,100,1,0"), dry_run=False).ok
+    assert import_snapshots(snapshot_csv("org_1,2026-05-04,good,10,100,1,0,"), dry_run=False).ok
     result = import_snapshots(snapshot_csv("org_1,2026-05-04,good"), dry_run=False)
     assert [(e.line, e.column) for e in result.errors] == [(2, "row")]
     assert AccountSnapshot.objects.get().events == 100
@@ -232,7 +234,7 @@ def test_error_lines_are_physical_after_a_blank_line_and_a_quoted_newline():
 def test_a_compact_date_is_refused_and_a_trimmed_key_repeats_the_earlier_line():
     AccountFactory.create(organization_id="org_1")
     text = snapshot_csv(
-        "org_1,2026-01-05,good,1,,,", "org_1,20260105,good,1,,,", " org_1 ,2026-01-05,fair,2,,,"
+        "org_1,2026-01-05,good,1,,,,", "org_1,20260105,good,1,,,,", " org_1 ,2026-01-05,fair,2,,,,"
     )
     result = import_snapshots(text, dry_run=True)
     assert [(e.line, e.column, e.reason) for e in result.errors] == [
@@ -243,7 +245,7 @@ def test_a_compact_date_is_refused_and_a_trimmed_key_repeats_the_earlier_line():
 
 def test_a_snapshot_measure_above_the_column_is_a_row_error_in_the_dry_run_and_the_apply():
     AccountFactory.create(organization_id="org_1")
-    text = snapshot_csv("org_1,2026-05-04,good,2147483648,,,")
+    text = snapshot_csv("org_1,2026-05-04,good,2147483648,,,,")
     for dry_run in (True, False):
         result = import_snapshots(text, dry_run=dry_run)
         assert [(e.line, e.column) for e in result.errors] == [(2, "active_users_30d")]
@@ -260,11 +262,11 @@ def test_an_employee_count_above_the_column_is_a_row_error():
 
 def test_a_future_snapshot_week_is_refused():
     AccountFactory.create(organization_id="org_1")
-    result = import_snapshots(snapshot_csv("org_1,2099-01-05,good,1,,,"), dry_run=False)
+    result = import_snapshots(snapshot_csv("org_1,2099-01-05,good,1,,,,"), dry_run=False)
     assert [(e.line, e.column) for e in result.errors] == [(2, "week")]
-    next_week = snapshot_csv("org_1,2026-05-18,good,1,,,")  # TODAY is Friday 2026-05-15
+    next_week = snapshot_csv("org_1,2026-05-18,good,1,,,,")  # TODAY is Friday 2026-05-15
     assert [e.column for e in import_snapshots(next_week, dry_run=False).errors] == ["week"]
-    assert import_snapshots(snapshot_csv("org_1,2026-05-11,good,1,,,"), dry_run=False).applied
+    assert import_snapshots(snapshot_csv("org_1,2026-05-11,good,1,,,,"), dry_run=False).applied
 
 
 def test_nul_bytes_and_overlong_names_are_field_errors():

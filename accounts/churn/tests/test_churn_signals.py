@@ -321,3 +321,135 @@ def test_changed_figures_refresh_the_open_signals_evidence():
     signal.refresh_from_db()
     assert signal.evidence == {"active_users_30d": 1}
     assert signal.cleared_on is None and signal.detected_on == TODAY
+
+
+# --- recommendation not actioned 2+ weeks ---------------------------------------
+
+
+def _recommendation(account, *, days_ago, due_in_days_from_given=14):
+    from leads.recommendations import give_recommendation
+
+    given = NOW - dt.timedelta(days=days_ago)
+    return give_recommendation(
+        account=account,
+        by=account.owner,
+        text="Move the replay sampling to 50%",
+        due_on=given.date() + dt.timedelta(days=due_in_days_from_given),
+        now=given,
+    )
+
+
+@pytest.mark.parametrize(("days_ago", "fires"), [(13, False), (14, True), (30, True)])
+def test_a_recommendation_still_open_two_weeks_after_it_was_given_is_a_signal(days_ago, fires):
+    account = _quiet_account()
+    task = _recommendation(account, days_ago=days_ago)
+    detect_churn_signals()
+    signals = open_signals(account)
+    assert ("recommendation_stale" in signals) is fires
+    if fires:
+        assert signals["recommendation_stale"]["task"] == task.pk
+        assert (
+            signals["recommendation_stale"]["recommendation"] == "Move the replay sampling to 50%"
+        )
+
+
+def test_a_recommendation_waits_for_a_later_due_date():
+    account = _quiet_account()
+    # Given 20 days ago, due in 30 days from then: not late yet.
+    _recommendation(account, days_ago=20, due_in_days_from_given=30)
+    detect_churn_signals()
+    assert "recommendation_stale" not in open_signals(account)
+
+
+def test_actioning_the_recommendation_clears_its_signal():
+    from leads.recommendations import action_recommendation
+
+    account = _quiet_account()
+    task = _recommendation(account, days_ago=20)
+    detect_churn_signals()
+    assert "recommendation_stale" in open_signals(account)
+    action_recommendation(task=task, by=account.owner)
+    detect_churn_signals()
+    assert "recommendation_stale" not in open_signals(account)
+    signal = ChurnSignal.objects.get(account=account, kind="recommendation_stale")
+    assert signal.cleared_on == TODAY
+
+
+# --- single product usage -------------------------------------------------------
+
+
+def _product_mrr(account, key, amount, month=dt.date(2026, 10, 1)):
+    from billing.models import Product
+
+    product, _ = Product.objects.get_or_create(key=key, defaults={"name": key})
+    MonthlyRevenueFactory.create(
+        account=account, product=product, month=month, amount=Decimal(amount)
+    )
+    return product
+
+
+def test_paying_for_one_product_in_the_revenue_month_is_single_product_usage():
+    account = _quiet_account()
+    product = _product_mrr(account, "session_replay", 400)
+    detect_churn_signals()
+    evidence = open_signals(account)["single_product"]
+    assert evidence == {"month": "2026-10-01", "product": product.name, "mrr": 400.0}
+
+
+def test_two_paid_products_are_not_single_product_usage():
+    account = _quiet_account()
+    _product_mrr(account, "session_replay", 400)
+    _product_mrr(account, "feature_flags", "0.01")
+    detect_churn_signals()
+    assert "single_product" not in open_signals(account)
+
+
+def test_a_second_product_at_zero_dollars_does_not_count():
+    account = _quiet_account()
+    _product_mrr(account, "session_replay", 400)
+    _product_mrr(account, "feature_flags", 0)
+    detect_churn_signals()
+    assert "single_product" in open_signals(account)
+
+
+def test_single_product_reads_the_revenue_data_month_not_an_older_one():
+    account = _quiet_account()
+    other = _quiet_account()
+    # September had two products, October (the revenue data month) one.
+    _product_mrr(account, "session_replay", 400, month=dt.date(2026, 9, 1))
+    _product_mrr(account, "feature_flags", 100, month=dt.date(2026, 9, 1))
+    _product_mrr(account, "session_replay", 400)
+    _product_mrr(other, "session_replay", 400, month=dt.date(2026, 9, 1))
+    _product_mrr(other, "feature_flags", 100)
+    _product_mrr(other, "surveys", 100)
+    detect_churn_signals()
+    assert "single_product" in open_signals(account)
+    assert "single_product" not in open_signals(other)
+
+
+# --- data exported to a warehouse only ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "users", "fires"),
+    [(1, 0, True), (5_000_000, 0, True), (0, 0, False), (5_000_000, 1, False), (None, 0, False)],
+)
+def test_exporting_to_a_warehouse_with_no_active_users_is_warehouse_only(rows, users, fires):
+    account = _quiet_account()
+    snapshot(account, weeks_back(0), warehouse_export_rows=rows, active_users_30d=users)
+    detect_churn_signals()
+    signals = open_signals(account)
+    assert ("warehouse_only" in signals) is fires
+    if fires:
+        assert signals["warehouse_only"]["warehouse_export_rows"] == rows
+
+
+def test_warehouse_only_reads_the_latest_fresh_week():
+    account = _quiet_account()
+    stale = _quiet_account()
+    snapshot(account, weeks_back(1), warehouse_export_rows=900, active_users_30d=0)
+    snapshot(account, weeks_back(0), warehouse_export_rows=900, active_users_30d=4)
+    snapshot(stale, weeks_back(4), warehouse_export_rows=900, active_users_30d=0)
+    detect_churn_signals()
+    assert "warehouse_only" not in open_signals(account)
+    assert "warehouse_only" not in open_signals(stale)
