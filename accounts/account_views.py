@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,22 +30,32 @@ from .books import set_book_state, set_ready_to_move
 from .extensions import account_panels, account_set
 from .http import StaffRequest
 from .models import Account, AccountPlan, Activity
-from .permissions import can_edit_account, can_set_am_managed, visible_accounts
+from .permissions import can_edit_account, can_set_am_managed, former_account, visible_accounts
 from .plans import add_note, start_quarter_plan
 from .segments import Segment, paid_core_products, segments_of, sparkline_months, with_revenue
 
 
-def _visible_account(request: StaffRequest, pk: int, *, month: dt.date | None = None) -> Account:
-    return get_object_or_404(
+def _visible_or_none(
+    request: StaffRequest, pk: int, *, month: dt.date | None = None
+) -> Account | None:
+    return (
         with_revenue(
             visible_accounts(request.user).select_related(
                 "owner", "tam_overlay", "onboarding_specialist", "territory"
             ),
             today=company_today(),
             month=month,
-        ),
-        pk=pk,
+        )
+        .filter(pk=pk)
+        .first()
     )
+
+
+def _visible_account(request: StaffRequest, pk: int, *, month: dt.date | None = None) -> Account:
+    account = _visible_or_none(request, pk, month=month)
+    if account is None:
+        raise Http404("This account does not exist, or it is not in your book or your team's.")
+    return account
 
 
 def _editable_account(request: StaffRequest, pk: int) -> Account:
@@ -67,10 +77,21 @@ ACCOUNT_PAGE_TASKS = 20
 @require_GET
 def account_detail(request: StaffRequest, pk: int) -> HttpResponse:
     through = revenue_data_through(today=company_today())
-    account = _visible_account(request, pk, month=through.figures_month)
+    account = _visible_or_none(request, pk, month=through.figures_month)
+    if account is None:
+        former = former_account(request.user, pk)
+        if former is None:
+            raise Http404("This account does not exist, or it is not in your book or your team's.")
+        return _moved_page(request, former)
     return render(
         request, "accounts/account.html", _account_context(request, account, through=through)
     )
+
+
+def _moved_page(request: StaffRequest, account: Account) -> HttpResponse:
+    """What a former owner sees: who owns the account now and since when."""
+    latest = account.ownership_changes.order_by("-changed_at", "-pk").first()
+    return render(request, "accounts/moved.html", {"account": account, "latest": latest})
 
 
 def _account_context(

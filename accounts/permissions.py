@@ -75,6 +75,22 @@ def visible_accounts(user: User) -> QuerySet[Account]:
     return accounts.filter(mine)
 
 
+def former_account(user: User, pk: int) -> Account | None:
+    """Account ``pk`` when ``user`` owned it once and may no longer open it (after a
+    handover or a reassignment), with ``owner`` loaded; otherwise None.
+
+    A former owner is told who owns it now (read-only: name, organisation id,
+    owner, since when), so a link in an old task or note does not end in a
+    refusal. One query.
+    """
+    return (
+        Account.objects.filter(pk=pk, ownership_changes__previous_owner=user)
+        .exclude(pk__in=visible_accounts(user).values("pk"))
+        .select_related("owner")
+        .first()
+    )
+
+
 def viewable_book_owners(user: User) -> QuerySet[User]:
     """People whose book the user may open: themselves, their team (team leads),
     everyone who owns accounts (managers, RevOps)."""

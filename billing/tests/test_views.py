@@ -234,3 +234,15 @@ def test_revenue_page_defaults_to_the_latest_imported_month(client):
         client.force_login(revops())
         response = client.get(reverse("billing:revenue"))
     assert response.context["current"].month == month(5)
+
+
+def test_revenue_movers_and_quota_rows_link_their_accounts(client):
+    owner = tam(quarterly_quota=Decimal("100000"))
+    _customers(2, owner)
+    client.force_login(manager())
+    revenue = client.get(reverse("billing:revenue")).content.decode()
+    quota = client.get(reverse("billing:quota") + "?quarter=2026Q2").content.decode()
+    for account in owner.owned_accounts.all():
+        url = f'href="{reverse("accounts:account", args=[account.pk])}"'
+        assert url in revenue.split('data-testid="gainers"', 1)[1]
+        assert url in quota

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts.models import Activity
 from accounts.tests.factories import tam, team_lead
@@ -321,3 +322,19 @@ def test_a_formula_sent_as_company_through_the_contact_form_is_text_in_my_book_c
     client.force_login(picked.user)
     [row] = export_rows(client.get(reverse("accounts:book_export")))
     assert row["name"] == "'" + company
+
+
+@pytest.mark.parametrize("page", ["leads:my_tasks", "leads:team_tasks"])
+def test_task_lists_link_the_account(client, page):
+    lead = _login(client, team_lead())
+    task = TaskFactory.create(assignee=lead)
+    content = client.get(reverse(page)).content.decode()
+    account_url = reverse("accounts:account", args=[task.account_id])
+    assert f'<a href="{account_url}">{escape(task.account.name)}</a>' in content
+
+
+def test_the_task_page_links_its_account(client):
+    me = _login(client, tam())
+    task = TaskFactory.create(assignee=me)
+    content = client.get(reverse("leads:task", args=[task.pk])).content.decode()
+    assert f'href="{reverse("accounts:account", args=[task.account_id])}"' in content

@@ -391,3 +391,10 @@ def test_trend_counts_at_risk_accounts_arr_saved_and_churned_per_week():
         (1, Decimal(20_000), 1, 0),
         (1, Decimal(5_000), 0, 1),
     ]
+
+
+def test_the_review_links_each_flagged_account(client):
+    account = owned_account()
+    _flag(account)
+    content = _login(client, manager()).get(reverse("churn:review")).content.decode()
+    assert f'href="{reverse("accounts:account", args=[account.pk])}"' in content
