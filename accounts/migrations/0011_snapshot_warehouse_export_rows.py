@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0009_account_plan_scale'),
+        ('accounts', '0010_user_email_unique_any_case'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('churn', '0001_initial'),
+        ('churn', '0002_flag_note_through_outbox'),
     ]
 
     operations = [
