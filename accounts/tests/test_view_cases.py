@@ -40,6 +40,7 @@ WRONG_METHOD = [
     ("accounts:import", False, "put"),
     ("accounts:account", True, "post"),
     ("accounts:account_note", True, "get"),
+    ("accounts:account_recommend", True, "get"),
     ("accounts:account_book_state", True, "get"),
     ("accounts:account_plan_start", True, "get"),
     ("accounts:account_ready_to_move", True, "get"),
@@ -59,6 +60,7 @@ def test_a_view_refuses_a_method_it_does_not_take(client, account, name, with_pk
 OTHER_USER = [
     ("accounts:account", "get", 404),
     ("accounts:account_note", "post", 404),
+    ("accounts:account_recommend", "post", 404),
     ("accounts:account_book_state", "post", 404),
     ("accounts:account_plan_start", "post", 404),
     ("accounts:account_ready_to_move", "post", 404),
@@ -130,3 +132,32 @@ def test_a_note_by_htmx_answers_with_the_notes_only(client, owner, account):
     response = call(client, "post", url, {"summary": "Called Priya"}, **HTMX)
     assert is_partial(response)
     assert "Called Priya" in response.content.decode()
+
+
+@pytest.fixture
+def recommendation(account: Account, owner: User):
+    from leads.recommendations import give_recommendation
+
+    return give_recommendation(account=account, by=owner, text="Try cohorts")
+
+
+def test_actioning_a_recommendation_takes_only_a_post(client, recommendation):
+    client.force_login(manager())
+    url = reverse("accounts:recommendation_actioned", args=[recommendation.pk])
+    assert call(client, "get", url).status_code == 405
+
+
+def test_another_tam_cannot_action_a_recommendation(client, recommendation):
+    client.force_login(tam())
+    url = reverse("accounts:recommendation_actioned", args=[recommendation.pk])
+    assert call(client, "post", url).status_code == 404
+    recommendation.refresh_from_db()
+    assert recommendation.status == "recommended"
+
+
+def test_recording_a_recommendation_answers_the_partial_or_the_page(client, account, owner):
+    client.force_login(owner)
+    url = reverse("accounts:account_recommend", args=[account.pk])
+    assert is_partial(call(client, "post", url, {"text": "x"}, **HTMX))
+    assert call(client, "post", url, {"text": "y"}).status_code == 302
+    assert is_full_page(call(client, "post", url, {"text": ""}))
