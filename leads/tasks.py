@@ -12,7 +12,7 @@ from . import jobs
 
 
 @shared_task(acks_late=True)
-def reassign_stale_tasks() -> dict[str, object]:
+def reassign_stale_tasks_task() -> dict[str, object]:
     return jobs.summary(jobs.run_stale_tasks_job())
 
 

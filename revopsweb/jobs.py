@@ -3,8 +3,11 @@
 A job function does its own set-based work and returns how many rows it
 changed. ``run_job`` takes a PostgreSQL advisory lock named after the job, so
 two workers running the same job at once do not both do the work: the second
-records a skipped run. The lock is a session lock on a dedicated connection
-that dies with the process, so a killed worker never leaves it held.
+records a skipped run. The lock is a session-level lock taken on the
+process's ordinary database connection (the one the job's own queries use, not
+a connection of its own): ``advisory_lock`` releases it when the job ends, and
+PostgreSQL drops it with that connection, so a killed worker never leaves it
+held.
 
 A run whose process was killed (kill -9, OOM, a lost host) cannot record its
 end, so its row would say "running" forever. Whoever next holds the job's lock

@@ -55,7 +55,7 @@ def enqueue_delivery(*, kind: str, url: str, payload: dict[str, Any]) -> Deliver
     enqueue of the send is robust: with the broker down it is logged and the
     sweep sends it later.
     """
-    from .tasks import send_delivery
+    from .tasks import send_delivery_task
 
     now = timezone.now()
     delivery = Delivery.objects.create(
@@ -66,7 +66,7 @@ def enqueue_delivery(*, kind: str, url: str, payload: dict[str, Any]) -> Deliver
         next_attempt_at=now,
         created_at=now,
     )
-    transaction.on_commit(partial(send_delivery.delay, delivery_id=delivery.pk), robust=True)
+    transaction.on_commit(partial(send_delivery_task.delay, delivery_id=delivery.pk), robust=True)
     return delivery
 
 
@@ -147,7 +147,7 @@ def due_delivery_ids(*, now: dt.datetime | None = None) -> list[int]:
 def sweep_deliveries(*, now: dt.datetime | None = None) -> int:
     """Hand every due delivery to the workers; returns how many. Idempotent:
     a delivery handed out twice is sent once (``send_delivery`` claims it)."""
-    from .tasks import send_delivery as send_delivery_task
+    from .tasks import send_delivery_task
 
     ids = due_delivery_ids(now=now)
     for delivery_id in ids:

@@ -270,7 +270,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Daily: reassign tasks untouched for STALE_TASK_DAYS, autoclose those
     # still untouched after their reassignment.
     "leads-stale-tasks": {
-        "task": "leads.tasks.reassign_stale_tasks",
+        "task": "leads.tasks.reassign_stale_tasks_task",
         "schedule": crontab(minute=30, hour=5),
     },
     # Re-rank the Top 40 by ARR into its cache (pages rank live when a month
@@ -283,7 +283,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # and new-business leads go to who is in today. A rerun the same day
     # raises nothing.
     "leads-generate-leads": {
-        "task": "leads.generation.tasks.generate_leads",
+        "task": "leads.generation.tasks.generate_leads_task",
         "schedule": crontab(minute=0, hour=6),
     },
     # Follow-ups (issue 18): Prospect disqualifications whose date has come
@@ -302,13 +302,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Outbound notifications (revopsweb/outbox.py): send what is due, again
     # after a failed attempt's backoff, a lost enqueue or a dead worker.
     "revopsweb-sweep-deliveries": {
-        "task": "revopsweb.tasks.sweep_deliveries",
+        "task": "revopsweb.tasks.sweep_deliveries_task",
         "schedule": 60,
     },
     # Job runs left "running" by a killed worker are marked died (each job's
     # next run does it too; this covers the daily and monthly ones).
     "revopsweb-sweep-dead-job-runs": {
-        "task": "revopsweb.tasks.sweep_dead_job_runs",
+        "task": "revopsweb.tasks.sweep_dead_job_runs_task",
         "schedule": 10 * 60,
     },
 }

@@ -8,18 +8,18 @@ from . import jobs, outbox
 
 
 @shared_task
-def sweep_dead_job_runs() -> dict[str, int]:
+def sweep_dead_job_runs_task() -> dict[str, int]:
     """Every 10 minutes: mark job runs left "running" by a killed process as died."""
     return {"died": jobs.sweep_dead_job_runs()}
 
 
 @shared_task
-def send_delivery(*, delivery_id: int) -> str:
+def send_delivery_task(*, delivery_id: int) -> str:
     """Send one outbox delivery (see revopsweb.outbox); idempotent, claims it first."""
     return outbox.send_delivery(delivery_id=delivery_id)
 
 
 @shared_task
-def sweep_deliveries() -> dict[str, int]:
+def sweep_deliveries_task() -> dict[str, int]:
     """Every minute: hand due outbox deliveries (new, retrying, orphaned) to the workers."""
     return {"queued": outbox.sweep_deliveries()}

@@ -13,5 +13,5 @@ from . import jobs
 
 
 @shared_task(acks_late=True)
-def generate_leads() -> dict[str, object]:
+def generate_leads_task() -> dict[str, object]:
     return summary(jobs.run_generation_job())

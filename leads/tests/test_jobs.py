@@ -90,7 +90,7 @@ def test_the_beat_schedule_runs_every_job_as_a_registered_task(settings):
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert tasks >= {
-        "leads.tasks.reassign_stale_tasks",
+        "leads.tasks.reassign_stale_tasks_task",
         "leads.tasks.reset_tracker_month",
         "leads.tasks.apply_tracker_time_off",
     }
@@ -100,11 +100,11 @@ def test_the_beat_schedule_runs_every_job_as_a_registered_task(settings):
 
 @pytest.mark.celery_worker
 def test_the_stale_job_runs_on_a_real_celery_worker(celery_worker):
-    from leads.tasks import reassign_stale_tasks
+    from leads.tasks import reassign_stale_tasks_task
 
     stuck = _stale_tasks(4)
 
-    result = reassign_stale_tasks.delay().get(timeout=60)
+    result = reassign_stale_tasks_task.delay().get(timeout=60)
 
     assert result["outcome"] == JobRun.Outcome.SUCCEEDED
     assert result["rows"] == 4

@@ -184,7 +184,7 @@ def test_the_management_command_runs_the_job(capsys):
 
 @pytest.mark.celery_worker
 def test_the_generation_runs_on_a_real_celery_worker(celery_worker):
-    from leads.generation.tasks import generate_leads as generate_leads_task
+    from leads.generation.tasks import generate_leads_task
 
     # The worker runs at today's real date: an account created now, roll-off
     # in 30 days and a last invoice over $1,500 is a hit whatever today is.
