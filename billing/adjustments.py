@@ -2,8 +2,12 @@
 
 The rules, in the order they are applied:
 
-1. Trial: accounts on the trial plan (``Account.plan == "trial"``) count $0.
-2. Annual plan: ``mrr / (1 - Account.annual_discount)`` when a discount is set.
+1. Trial: accounts on the trial plan (``Account.plan == "trial"``) count $0,
+   and so does revenue in every month a recorded ``Trial`` overlaps (start to
+   expiry, extensions included): the whole account's for a trial of the whole
+   platform, that product's for a trial of one product (a cross-sell trial).
+2. Annual plan: ``mrr / (1 - discount)`` in the months of an ``AnnualContract``
+   with a discount (its start month through its last day).
 3. Consolidation: an account with a ``Consolidation`` counts as its customer
    account, so the revenue of both is one series (an EU → US move is no churn).
 4. One-time credit override: in a month with credits for a promo, an incident
@@ -43,6 +47,30 @@ SPIKE_MIN_INCREASE = 1000
 TOTAL_LEVEL = 0  # product_id used for the all-products level
 
 Params = list[Any]
+
+# The adjusted revenue's billing terms per account and month (a few rows per
+# contract or trial, so they hash-join against the revenue rows): the annual
+# discount as a fraction, and the trial (whole platform, or which products).
+TERM_MONTHS = """
+    contract_months AS (
+        SELECT ac.account_id, gs.month::date AS month, MAX(ac.discount_percent) / 100 AS discount
+        FROM billing_annualcontract ac
+        CROSS JOIN LATERAL generate_series(
+            date_trunc('month', ac.starts_on), ac.ends_on, interval '1 month') AS gs(month)
+        WHERE ac.discount_percent > 0
+        GROUP BY 1, 2
+    ),
+    trial_months AS (
+        SELECT t.account_id, gs.month::date AS month, bool_or(t.product_id IS NULL) AS whole,
+               array_remove(array_agg(t.product_id), NULL) AS products
+        FROM billing_trial t
+        CROSS JOIN LATERAL generate_series(
+            date_trunc('month', t.starts_on),
+            t.ends_on + COALESCE(
+                (SELECT SUM(e.days) FROM billing_trialextension e WHERE e.trial_id = t.id), 0)::int,
+            interval '1 month') AS gs(month)
+        GROUP BY 1, 2
+    ),"""
 
 
 def to_money(value: Any) -> Decimal:
@@ -86,11 +114,16 @@ def revenue_cte(
     if adjusted:
         customer = "COALESCE(c.customer_id, mr.account_id)"
         amount = (
-            f"CASE WHEN a.plan = '{Plan.TRIAL.value}' THEN 0 "
-            "WHEN a.annual_discount > 0 AND a.annual_discount < 1 "
-            "THEN mr.amount / (1 - a.annual_discount) ELSE mr.amount END"
+            f"CASE WHEN a.plan = '{Plan.TRIAL.value}' OR tm.whole "
+            "OR mr.product_id = ANY(tm.products) THEN 0 "
+            "WHEN cm.discount > 0 AND cm.discount < 1 "
+            "THEN mr.amount / (1 - cm.discount) ELSE mr.amount END"
         )
-        consolidation_join = "LEFT JOIN billing_consolidation c ON c.account_id = mr.account_id"
+        consolidation_join = (
+            "LEFT JOIN billing_consolidation c ON c.account_id = mr.account_id "
+            "LEFT JOIN contract_months cm ON cm.account_id = mr.account_id AND cm.month = mr.month "
+            "LEFT JOIN trial_months tm ON tm.account_id = mr.account_id AND tm.month = mr.month"
+        )
         account_join = "JOIN accounts_account a ON a.id = mr.account_id"
     else:
         customer = "mr.account_id"
@@ -111,7 +144,7 @@ def revenue_cte(
     values = ", ".join(["(%s)"] * len(months))
     params.extend(months)
     sql = f"""
-    WITH months(month) AS (VALUES {values}),
+    WITH months(month) AS (VALUES {values}),{TERM_MONTHS if adjusted else ""}
     raw AS (
         SELECT {customer} AS customer_id, {product} AS product_id, mr.month AS month,
                SUM({amount}) AS amount

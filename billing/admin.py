@@ -12,6 +12,7 @@ from revopsweb.imports import RowValidatedModelForm
 from .cache import bump_revenue_data_version
 from .forms import MonthlyRevenueRowForm
 from .models import Consolidation, Invoice, MonthlyRevenue, OneTimeCredit, Product
+from .term_admin import OneTimeCreditAdminForm
 
 
 @admin.register(Product)
@@ -91,6 +92,7 @@ class ConsolidationAdmin(_InvalidatesRevenueCache):
 
 @admin.register(OneTimeCredit)
 class OneTimeCreditAdmin(_InvalidatesRevenueCache):
+    form = OneTimeCreditAdminForm
     list_display = ("account", "month", "amount", "reason", "created_at")
     list_filter = ("reason", "month")
     search_fields = ("account__name", "account__organization_id")

@@ -14,15 +14,19 @@ class BillingConfig(AppConfig):
         # Reference rows are (re)created after every migrate and after test
         # flushes; the function only fills what is missing.
         post_migrate.connect(_ensure_reference_rows, sender=self)
+        from accounts.extensions import register_account_panel, register_section
+        from accounts.permissions import any_staff
 
-        from accounts.extensions import register_section
-
+        # Background import jobs find the kinds by name in ImportKind.registry.
+        from . import term_imports  # noqa: F401
         from .permissions import can_see_quota, can_see_revenue
 
         register_section(
             url_name="billing:revenue", label="Revenue", order=70, may_open=can_see_revenue
         )
         register_section(url_name="billing:quota", label="Quota", order=80, may_open=can_see_quota)
+        register_section(url_name="billing:trials", label="Trials", order=85, may_open=any_staff)
+        register_account_panel("billing/trials_panel.html")
 
 
 def _ensure_reference_rows(**kwargs: Any) -> None:

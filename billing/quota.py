@@ -18,6 +18,21 @@ For each account in a TAM's AM-managed book and a quarter:
   period);
 - attainment = the sum of contributions, against ``User.quarterly_quota``.
 
+Billing terms (issue 17, the quota section's details):
+
+- annual customers: in a month covered by an ``AnnualContract``, only usage
+  beyond the run rate (annual amount ÷ 12) counts: a $120k contract invoiced
+  $20k in a month counts $10k; $8k counts $0 (the month is still invoiced, so
+  it is not churn);
+- no double dipping: a contract converted from monthly under the old plan
+  counts $0 in its first twelve months;
+- an optimisation exclusion approved by the team lead and then a manager
+  (``billing.exclusions``) removes up to its amount of the account's drop in
+  that quarter (never turning a drop into growth);
+- commission is recognised only once the account has paid its first two
+  invoices ever (``Invoice`` status paid): ``recognised`` on each account,
+  ``recognised_attainment`` per TAM; attainment itself counts every account.
+
 The book is the TAM's AM-managed accounts as they stood at quarter start
 (``quota_owner``): an account moved during the quarter (allocation, completed
 handover) counts for its owner at quarter start until quarter end, and for
@@ -34,7 +49,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import (
@@ -58,13 +73,21 @@ from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
 from revopsweb.dates import add_months, company_today, month_range, month_start
 
-from .models import PAID_PRODUCT_MIN, MonthlyRevenue
+from .models import (
+    PAID_PRODUCT_MIN,
+    AnnualContract,
+    ExclusionStatus,
+    Invoice,
+    MonthlyRevenue,
+    OptimisationExclusion,
+)
 from .revenue_data import RevenueDataThrough, revenue_data_through
 
 BASE_MULTIPLIER = Decimal("0.7")
 EXTRA_PRODUCT_MULTIPLIER = Decimal("0.2")
 ANNUALISE = {3: 4, 2: 6, 1: 12}  # invoiced months in the quarter → factor
 GRACE_MONTHS = 3
+FIRST_PAID_INVOICES = 2
 RAMP_MONTHS = 3
 RAMPING_SHARE = Decimal("0.5")
 ZERO = Decimal("0.00")
@@ -77,17 +100,83 @@ def cross_sell_multiplier(paid_products: int) -> Decimal:
 
 @dataclass(frozen=True)
 class MonthInvoice:
+    """One month's invoice; ``counted`` is what of it counts for quota (None: all of it)
+    and ``note`` says why the rest does not."""
+
     month: dt.date
     amount: Decimal
     paid_products: int
+    counted: Decimal | None = None
+    note: str = ""
 
     @property
     def multiplier(self) -> Decimal:
         return cross_sell_multiplier(self.paid_products)
 
     @property
+    def counted_amount(self) -> Decimal:
+        return self.amount if self.counted is None else self.counted
+
+    @property
     def quota_amount(self) -> Decimal:
-        return self.amount * self.multiplier
+        return self.counted_amount * self.multiplier
+
+
+@dataclass(frozen=True)
+class ContractTerm:
+    """An annual contract as quota reads it: its months, run rate and first-year rule."""
+
+    first_month: dt.date
+    last_day: dt.date
+    run_rate: Decimal
+    no_double_dipping_until: dt.date | None  # first month counted again
+
+    def counted(self, invoice: MonthInvoice) -> MonthInvoice:
+        """``invoice`` with only the usage beyond the run rate counted (sales/how-we-work)."""
+        if not self.first_month <= invoice.month <= self.last_day:
+            return invoice
+        if self.no_double_dipping_until and invoice.month < self.no_double_dipping_until:
+            return replace(
+                invoice,
+                counted=ZERO,
+                note="converted from monthly: nothing beyond the run rate counts in the "
+                "contract's first year (no double dipping)",
+            )
+        beyond = max(invoice.amount - self.run_rate, ZERO)
+        return replace(
+            invoice,
+            counted=beyond,
+            note=f"annual run rate ${self.run_rate:,.0f}/month not counted",
+        )
+
+
+def contract_terms(*, account_ids: Iterable[int]) -> dict[int, list[ContractTerm]]:
+    """Annual contracts of ``account_ids`` as ``ContractTerm``s, per account. One query."""
+    result: dict[int, list[ContractTerm]] = defaultdict(list)
+    for c in AnnualContract.objects.filter(account_id__in=list(account_ids)).order_by("starts_on"):
+        first = month_start(c.starts_on)
+        result[c.account_id].append(
+            ContractTerm(
+                first_month=first,
+                last_day=c.ends_on,
+                run_rate=c.run_rate,
+                no_double_dipping_until=add_months(first, 12) if c.converted_from_monthly else None,
+            )
+        )
+    return result
+
+
+def apply_contracts(
+    invoices: list[MonthInvoice], contracts: list[ContractTerm]
+) -> list[MonthInvoice]:
+    """Each month's invoice with its contract's run rate taken off (the latest contract wins)."""
+    result = []
+    for invoice in invoices:
+        for term in contracts:
+            if term.first_month <= invoice.month <= term.last_day:
+                invoice = term.counted(replace(invoice, counted=None, note=""))
+        result.append(invoice)
+    return result
 
 
 def quarter_arr(invoices: list[MonthInvoice]) -> Decimal:
@@ -104,6 +193,7 @@ def quarter_arr(invoices: list[MonthInvoice]) -> Decimal:
         return ZERO
     invoiced = [i for i in invoices if i.amount > 0]
     total = sum((i.quota_amount for i in invoiced), ZERO)
+    # Usage within an annual run rate counts $0 but the month is still invoiced.
     return (total * ANNUALISE[len(invoiced)]).quantize(Decimal("0.01"))
 
 
@@ -117,10 +207,44 @@ class AccountQuota:
     start_arr: Decimal
     end_arr: Decimal
     in_grace: bool
+    excluded: Decimal = ZERO
+    exclusion_note: str = ""
+    paid_invoices: int = FIRST_PAID_INVOICES
+
+    @property
+    def change(self) -> Decimal:
+        return self.end_arr - self.start_arr
+
+    @property
+    def excluded_drop(self) -> Decimal:
+        """The part of a drop an approved optimisation exclusion removes (never more)."""
+        if self.in_grace or self.change >= 0:
+            return ZERO
+        return min(self.excluded, -self.change)
 
     @property
     def contribution(self) -> Decimal:
-        return ZERO if self.in_grace else self.end_arr - self.start_arr
+        return ZERO if self.in_grace else self.change + self.excluded_drop
+
+    @property
+    def recognised(self) -> bool:
+        """Commission is paid only after the account's first two invoices are paid."""
+        return self.paid_invoices >= FIRST_PAID_INVOICES
+
+    @property
+    def notes(self) -> list[str]:
+        """Why parts of this account did not count, one sentence each."""
+        notes = sorted({i.note for i in (*self.start_invoices, *self.end_invoices) if i.note})
+        if self.in_grace:
+            notes.append("churned within 3 months of takeover: grace period, not counted")
+        if self.excluded_drop:
+            notes.append(f"${self.excluded_drop:,.0f} of the drop excluded: {self.exclusion_note}")
+        if not self.recognised:
+            notes.append(
+                f"commission waits for the first {FIRST_PAID_INVOICES} paid invoices "
+                f"({self.paid_invoices} paid)"
+            )
+        return notes
 
 
 @dataclass(frozen=True)
@@ -143,7 +267,12 @@ class TamQuota:
 
     @property
     def attainment(self) -> Decimal:
-        return self.end_arr - self.start_arr
+        return sum((a.contribution for a in self.counted), ZERO)
+
+    @property
+    def recognised_attainment(self) -> Decimal:
+        """Attainment of the accounts whose first two invoices are paid (commission basis)."""
+        return sum((a.contribution for a in self.counted if a.recognised), ZERO)
 
     @property
     def attainment_percent(self) -> Decimal | None:
@@ -264,7 +393,7 @@ def tam_quotas(
     ``tams`` defaults to every active user with the TAM role (team lead joined). The quarter
     counts its months up to ``through`` (default: ``counted_through`` of today's
     revenue data), so a quarter in progress is measured so far rather than as
-    churned. At most four queries whatever the number of TAMs and accounts;
+    churned. At most seven queries whatever the number of TAMs and accounts;
     read-only.
     """
     last = add_months(quarter, 2)
@@ -281,15 +410,19 @@ def tam_quotas(
     tam_list = list(tams)
     previous = add_months(quarter, -3)
     accounts = list(book_for_quota(tam_list, quarter=quarter))
-    invoices = monthly_invoices(
-        account_ids=[a.pk for a in accounts], months=month_range(previous, last)
-    )
+    account_ids = [a.pk for a in accounts]
+    invoices = monthly_invoices(account_ids=account_ids, months=month_range(previous, last))
+    contracts = contract_terms(account_ids=account_ids)
+    exclusions = approved_exclusions(account_ids=account_ids, quarter=quarter)
+    paid = paid_invoice_counts(account_ids=account_ids)
     per_owner: dict[int, list[AccountQuota]] = defaultdict(list)
     for account in accounts:
         by_month = invoices.get(account.pk, {})
-        start = _quarter_invoices(by_month, previous, through)
-        end = _quarter_invoices(by_month, quarter, through)
+        terms = contracts.get(account.pk, [])
+        start = apply_contracts(_quarter_invoices(by_month, previous, through), terms)
+        end = apply_contracts(_quarter_invoices(by_month, quarter, through), terms)
         end_arr = quarter_arr(end)
+        excluded, exclusion_note = exclusions.get(account.pk, (ZERO, ""))
         per_owner[account.quota_owner_id].append(  # type: ignore[attr-defined]
             AccountQuota(
                 account_id=account.pk,
@@ -305,12 +438,44 @@ def tam_quotas(
                     churn_month=churn_month,
                     end_arr=end_arr,
                 ),
+                excluded=excluded,
+                exclusion_note=exclusion_note,
+                paid_invoices=paid.get(account.pk, 0),
             )
         )
     return [
         TamQuota(user=u, quota=u.quarterly_quota or ZERO, accounts=per_owner.get(u.pk, []))
         for u in tam_list
     ]
+
+
+def approved_exclusions(
+    *, account_ids: Iterable[int], quarter: dt.date
+) -> dict[int, tuple[Decimal, str]]:
+    """Approved optimisation exclusions of ``quarter``: ``{account id: (dollars of ARR, who
+    approved)}``. One query."""
+    rows = OptimisationExclusion.objects.filter(
+        account_id__in=list(account_ids), quarter=quarter, status=ExclusionStatus.APPROVED
+    ).select_related("lead_decided_by", "manager_decided_by")
+    return {
+        e.account_id: (
+            e.amount,
+            f"optimisation approved by {e.lead_decided_by} (team lead) and "
+            f"{e.manager_decided_by} (manager)",
+        )
+        for e in rows
+    }
+
+
+def paid_invoice_counts(*, account_ids: Iterable[int]) -> dict[int, int]:
+    """Paid invoices per account, counted up to two (all the commission rule needs). One query."""
+    rows = (
+        Invoice.objects.filter(account_id__in=list(account_ids), status=Invoice.Status.PAID)
+        .values("account_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {r["account_id"]: min(r["n"], FIRST_PAID_INVOICES) for r in rows}
 
 
 def quota_share(*, started_on: dt.date | None, quarter: dt.date) -> Decimal:

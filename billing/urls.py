@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import api, views
+from . import api, exclusion_views, trial_views, views
 
 app_name = "billing"
 
@@ -11,5 +11,16 @@ urlpatterns = [
     path("revenue/export.csv", views.revenue_csv, name="revenue_csv"),
     path("revenue/quota/", views.quota, name="quota"),
     path("revenue/import/", views.import_mrr, name="import_mrr"),
+    path("trials/", trial_views.trials, name="trials"),
+    path(
+        "revenue/quota/exclusions/<int:account_id>/request",
+        exclusion_views.request_exclusion_view,
+        name="request_exclusion",
+    ),
+    path(
+        "revenue/quota/exclusions/<int:pk>/decide",
+        exclusion_views.decide_exclusion_view,
+        name="decide_exclusion",
+    ),
     path("api/revenue/monthly/", api.monthly_revenue, name="api_monthly_revenue"),
 ]

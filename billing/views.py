@@ -23,9 +23,10 @@ from revopsweb.imports import UploadForm
 from revopsweb.parsing import parse_month, parse_quarter
 
 from .cache import page_components, page_movers, page_products
+from .exclusions import may_decide
 from .imports import HEADER, import_mrr_csv
 from .lifecycle import MonthComponents
-from .models import Product
+from .models import OptimisationExclusion, Product
 from .permissions import (
     IMPORT_REFUSAL,
     QUOTA_REFUSAL,
@@ -166,6 +167,7 @@ def quota(request: StaffRequest) -> HttpResponse:
     # Leads and managers see every active TAM (tam_quotas' default), others their own row.
     rows = tam_quotas(quarter=quarter, tams=None if sees_all else [user], through=through)
     teams = _teams(rows, quarter) if sees_all else []
+    exclusions = _exclusions(user, quarter=quarter, rows=rows)
     quarters = [quarter_label(add_months(latest, -3 * i)) for i in range(PAST_QUARTERS + 1)]
     chart = {
         "labels": [r.user.name for r in rows],
@@ -185,8 +187,20 @@ def quota(request: StaffRequest) -> HttpResponse:
             "quarters": quarters,
             "sees_all": sees_all,
             "chart": chart,
+            "exclusions": exclusions,
         },
     )
+
+
+def _exclusions(user: Any, *, quarter: dt.date, rows: list[TamQuota]) -> list[dict[str, Any]]:
+    """The quarter's optimisation exclusions of the accounts shown, with who may decide."""
+    account_ids = [a.account_id for r in rows for a in r.accounts]
+    found = (
+        OptimisationExclusion.objects.filter(quarter=quarter, account_id__in=account_ids)
+        .select_related("account", "requested_by", "lead_decided_by", "manager_decided_by")
+        .order_by("-requested_at")
+    )
+    return [{"e": e, "may_decide": may_decide(e, user)} for e in found]
 
 
 def _teams(rows: list[TamQuota], quarter: dt.date) -> list[dict[str, Any]]:

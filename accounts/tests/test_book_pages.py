@@ -362,8 +362,9 @@ def test_account_page_query_count_does_not_grow(client):
         counts.append(len(queries))
     # session, user, roles, revenue data month, account with revenue, chart rows,
     # paid products, history, notes, plans, tasks, recommendations, snapshots,
-    # handovers panel, churn-risk flag
-    assert counts[0] == counts[1] == 15
+    # handovers panel, churn-risk flag, trials panel (one more for extensions when
+    # the account has trials)
+    assert counts[0] == counts[1] == 16
 
 
 # --- planning, allocation, import ------------------------------------------------------

@@ -55,6 +55,7 @@ SECTIONS = (
     ("accounts:allocation", "Allocation", LEADS_UP),
     ("billing:revenue", "Revenue", LEADS_UP | {"TAM"}),
     ("billing:quota", "Quota", LEADS_UP | {"TAM"}),
+    ("billing:trials", "Trials", EVERYONE),
 )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -7,7 +8,16 @@ import pytest
 from accounts.models import Plan
 from accounts.tests.factories import AccountFactory
 from billing.adjustments import adjusted_revenue
-from billing.models import Consolidation, CreditReason, OneTimeCredit
+from billing.models import (
+    AnnualContract,
+    Consolidation,
+    CreditReason,
+    OneTimeCredit,
+    Trial,
+    TrialExtension,
+    TrialKind,
+)
+from billing.tests.factories import product
 from billing.tests.helpers import month, series
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +35,69 @@ def test_trial_account_revenue_is_removed_but_stays_unadjusted():
     assert _adjusted(account.id, 1, adjusted=False) == Decimal("5000.00")
 
 
-def test_annual_plan_revenue_is_divided_by_one_minus_discount():
-    account = AccountFactory.create(plan=Plan.ANNUAL, annual_discount=Decimal("0.200"))
-    series(account, [8000])
-    assert _adjusted(account.id, 0) == Decimal("10000.00")
-    assert _adjusted(account.id, 0, adjusted=False) == Decimal("8000.00")
+def test_annual_plan_revenue_is_divided_by_one_minus_discount_within_the_contract():
+    account = AccountFactory.create(plan=Plan.ANNUAL)
+    AnnualContract.objects.create(
+        account=account,
+        starts_on=month(1) + dt.timedelta(days=9),  # from 10 February: February counts
+        ends_on=month(2) + dt.timedelta(days=30),
+        annual_amount=Decimal(96000),
+        discount_percent=Decimal(20),
+    )
+    series(account, [8000, 8000, 8000, 8000])
+    assert _adjusted(account.id, 0) == Decimal("8000.00")  # before the contract
+    assert _adjusted(account.id, 1) == Decimal("10000.00")
+    assert _adjusted(account.id, 2) == Decimal("10000.00")
+    assert _adjusted(account.id, 3) == Decimal("8000.00")  # after it
+    assert _adjusted(account.id, 1, adjusted=False) == Decimal("8000.00")
 
 
 def test_no_discount_leaves_annual_plan_revenue_unchanged():
-    account = AccountFactory.create(plan=Plan.ANNUAL, annual_discount=None)
+    account = AccountFactory.create(plan=Plan.ANNUAL)
+    AnnualContract.objects.create(
+        account=account, starts_on=month(0), ends_on=month(12), annual_amount=Decimal(96000)
+    )
     series(account, [8000])
     assert _adjusted(account.id, 0) == Decimal("8000.00")
+
+
+def test_a_whole_platform_trial_removes_the_months_it_overlaps_extensions_included():
+    account = AccountFactory.create()
+    trial = Trial.objects.create(
+        account=account,
+        kind=TrialKind.SALES_ASSISTED,
+        starts_on=month(1) + dt.timedelta(days=20),  # 21 February
+        ends_on=month(2) + dt.timedelta(days=6),  # 7 March
+        deal_arr=Decimal(45000),
+    )
+    series(account, [1000, 2000, 3000, 4000, 5000])
+    assert [_adjusted(account.id, n) for n in range(4)] == [
+        Decimal("1000.00"),
+        Decimal("0.00"),
+        Decimal("0.00"),
+        Decimal("4000.00"),
+    ]
+    TrialExtension.objects.create(
+        trial=trial, granted_on=month(2), days=30, reason="Holidays", get="Procurement started"
+    )
+    assert _adjusted(account.id, 3) == Decimal("0.00")  # 6 April with the extension
+    assert _adjusted(account.id, 3, adjusted=False) == Decimal("4000.00")
+
+
+def test_a_cross_sell_trial_removes_only_its_product():
+    account = AccountFactory.create()
+    Trial.objects.create(
+        account=account,
+        kind=TrialKind.CROSS_SELL,
+        product=product("session_replay"),
+        starts_on=month(0),
+        ends_on=month(0) + dt.timedelta(days=14),
+        deal_arr=Decimal(30000),
+    )
+    series(account, [1000, 1000])
+    series(account, [700, 700], key="session_replay")
+    assert _adjusted(account.id, 0) == Decimal("1000.00")
+    assert _adjusted(account.id, 1) == Decimal("1700.00")
 
 
 def test_consolidated_accounts_count_as_one_customer_so_a_move_is_not_churn():

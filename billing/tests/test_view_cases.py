@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import revops
+from accounts.tests.factories import AccountFactory, UserFactory, revops
 from revopsweb.tests.view_cases import call, is_full_page
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,26 @@ WRONG_METHOD = [
     ("billing:revenue_csv", "post"),
     ("billing:quota", "post"),
     ("billing:import_mrr", "put"),
+    ("billing:trials", "post"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [("billing:request_exclusion", [1]), ("billing:decide_exclusion", [1])],
+)
+def test_exclusion_actions_refuse_get(client, name, args):
+    client.force_login(revops())
+    assert client.get(reverse(name, args=args)).status_code == 405
+
+
+def test_a_person_without_a_quota_view_cannot_request_an_exclusion(client):
+    account = AccountFactory.create()
+    client.force_login(UserFactory.create())  # no role
+    url = reverse("billing:request_exclusion", args=[account.pk])
+    response = client.post(url, {"quarter": "2026Q2", "amount": "1", "evidence": "x"})
+    assert response.status_code == 403
+    assert not account.optimisation_exclusions.exists()
 
 
 @pytest.mark.parametrize(("name", "method"), WRONG_METHOD)
@@ -25,7 +44,9 @@ def test_a_view_refuses_a_method_it_does_not_take(client, name, method):
     assert call(client, method, reverse(name)).status_code == 405
 
 
-@pytest.mark.parametrize("name", ["billing:revenue", "billing:quota", "billing:import_mrr"])
+@pytest.mark.parametrize(
+    "name", ["billing:revenue", "billing:quota", "billing:import_mrr", "billing:trials"]
+)
 def test_a_page_renders_in_full(client, name):
     client.force_login(revops())
     response = client.get(reverse(name))
