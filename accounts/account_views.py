@@ -30,7 +30,13 @@ from .books import set_book_state, set_ready_to_move
 from .extensions import account_panels, account_set
 from .http import StaffRequest
 from .models import Account, AccountPlan, Activity
-from .permissions import can_edit_account, can_set_am_managed, former_account, visible_accounts
+from .permissions import (
+    can_edit_account,
+    can_set_am_managed,
+    former_account,
+    is_owner_lead_or_manager,
+    visible_accounts,
+)
 from .plans import add_note, start_quarter_plan
 from .segments import Segment, paid_core_products, segments_of, sparkline_months, with_revenue
 
@@ -124,6 +130,7 @@ def _account_context(
         "paid": paid_core_products([account.pk], today=today, month=last).get(account.pk, []),
         "churn_risk": account.pk
         in account_set("churn_risk", Account.objects.filter(pk=account.pk)),
+        "can_flag": is_owner_lead_or_manager(request.user, account),
         "panels": account_panels(),
         "chart": chart,
         "history": account.ownership_changes.select_related(

@@ -40,6 +40,7 @@ from .permissions import (
     can_import_accounts,
     can_see_allocation,
     can_set_new_owner_trait,
+    is_owner_lead_or_manager,
     viewable_book_owners,
 )
 from .segments import (
@@ -123,7 +124,8 @@ def my_book(request: StaffRequest) -> HttpResponse:
     owner, rows, ctx = _book_rows(request)
     today = company_today()
     month = ctx["through"].figures_month
-    accounts = list(rows)
+    # The owner rides along (a join) for the "Flag churn risk" predicate.
+    accounts = list(rows.select_related("owner"))
     ids = [a.pk for a in accounts]
     ctx.update(
         owner=owner,
@@ -132,6 +134,7 @@ def my_book(request: StaffRequest) -> HttpResponse:
         paid=paid_core_products(ids, today=today, month=month),
         churn_risk=account_set("churn_risk", Account.objects.filter(pk__in=ids)),
         churn_suggested=account_set("churn_suggested", Account.objects.filter(pk__in=ids)),
+        flaggable={a.pk for a in accounts if is_owner_lead_or_manager(request.user, a)},
         totals=book_totals(owner, today=today, month=month),
         owners=viewable_book_owners(request.user),
         month=month,

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.api import token_required
@@ -161,6 +162,10 @@ def churn_flag(request: StaffRequest, account_id: int) -> HttpResponse:
     if not is_owner_lead_or_manager(user, account):
         raise PermissionDenied("Only the owner, their team lead or a manager can flag it.")
     form = FlagForm(request.POST or None, initial={"triggers": flags.default_triggers(account)})
+    # Flagged from the account page or a book row: back there afterwards.
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
     if request.method == "POST" and form.is_valid():
         try:
             flag = flags.flag_account(account=account, by=user, **form.cleaned_data)
@@ -174,8 +179,13 @@ def churn_flag(request: StaffRequest, account_id: int) -> HttpResponse:
             else ("no #customer-churn webhook is set up, so tell the channel yourself")
         )
         messages.success(request, f"{account.name} is flagged at risk; {told}.")
-        return redirect(_review_url(flag))
-    context = {"account": account, "form": form, "webhook": webhook.webhook_configured()}
+        return redirect(back or _review_url(flag))
+    context = {
+        "account": account,
+        "form": form,
+        "webhook": webhook.webhook_configured(),
+        "next": back,
+    }
     return render(request, "churn/flag.html", context)
 
 

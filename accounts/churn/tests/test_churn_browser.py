@@ -46,3 +46,20 @@ def test_manager_runs_the_review_and_owner_posts_an_update(page, login_as, setti
     assert card.get_by_test_id("missing-update").count() == 0
     assert page.get_by_text("Status for Acme Rockets saved.").is_visible()
     assert WeeklyStatusUpdate.objects.get(flag=flag).tried == "Booked an exec call"
+
+
+def test_owner_flags_churn_risk_from_the_account_page(page, login_as, settings):
+    settings.CHURN_WEBHOOK_URL = ""
+    owner = tam(name="Olive Owner")
+    account = owned_account(owner=owner, name="Quiet Quokka")
+
+    login_as(owner)
+    page.goto(f"/accounts/{account.pk}/")
+    page.get_by_role("button", name="Flag churn risk").click()
+    page.get_by_label("What triggered it").fill("Champion left, usage down")
+    page.get_by_role("button", name="Flag at risk").click()
+
+    page.wait_for_url(f"**/accounts/{account.pk}/")
+    assert page.get_by_test_id("churn-risk").get_by_text("flagged").first.is_visible()
+    assert page.get_by_text("Quiet Quokka is flagged at risk").is_visible()
+    assert account.churn_flags.get().triggers == "Champion left, usage down"
