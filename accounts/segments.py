@@ -1,7 +1,8 @@
 """Revenue figures and segments of accounts, computed from data, never typed.
 
 MRR is what billing.MonthlyRevenue holds for the month revenue data runs
-through (``billing.revenue_data.revenue_data_through``: the latest imported
+through (by billing configuration: $0 while on startup credits, an enterprise
+credit purchase spread over its paid period; see ``_mrr_for``) (``billing.revenue_data.revenue_data_through``: the latest imported
 month, never a month in progress or one not imported yet, which would read as
 $0); ARR is 12 × that MRR. Every function takes that ``month``; when a caller
 has not read it, it is read here (one cheap query). Everything here is a queryset
@@ -48,10 +49,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Greatest
 from django.utils import timezone
 
-from billing.models import PAID_PRODUCT_MIN, MonthlyRevenue, Product
+from billing.models import PAID_PRODUCT_MIN, CreditGrant, CreditGrantKind, MonthlyRevenue, Product
 from billing.revenue_data import revenue_month
 from revopsweb.dates import add_months, quarter_start
 
@@ -93,7 +94,16 @@ class Segment:
 # --- annotations -----------------------------------------------------------
 
 
-def _mrr_for(month: dt.date) -> Coalesce:
+def _month_index(year: Any, month: Any) -> Any:
+    return year * 12 + month
+
+
+def _mrr_for(month: dt.date) -> Case:
+    """MRR of ``month`` by billing configuration (billing/customer-billing-configurations):
+    $0 on startup credits (the month the credits expire or run out counts again), an
+    enterprise credit purchase spread evenly over its paid period, else the month's usage.
+    The same rule as ``billing.adjustments.CREDIT_MONTHS``."""
+    next_month = add_months(month, 1)
     total = (
         MonthlyRevenue.objects.filter(account=OuterRef("pk"), month=month)
         .order_by()
@@ -101,7 +111,36 @@ def _mrr_for(month: dt.date) -> Coalesce:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    return Coalesce(Subquery(total, output_field=MONEY), Value(Decimal(0)), output_field=MONEY)
+    on_startup_credits = CreditGrant.objects.filter(
+        Q(depleted_on__isnull=True) | Q(depleted_on__gte=next_month),
+        account=OuterRef("pk"),
+        kind=CreditGrantKind.STARTUP,
+        granted_on__lt=next_month,
+        expires_on__gte=next_month,
+    )
+    start = _month_index(ExtractYear("granted_on"), ExtractMonth("granted_on"))
+    end = _month_index(ExtractYear("expires_on"), ExtractMonth("expires_on"))
+    spread = (
+        CreditGrant.objects.filter(
+            account=OuterRef("pk"), kind=CreditGrantKind.ENTERPRISE, granted_on__lt=next_month
+        )
+        .annotate(paid_months=Greatest(Value(1), end - start), first=start)
+        .filter(first__gt=month.year * 12 + month.month - F("paid_months"))
+        .order_by()
+        .values("account")
+        .annotate(total=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
+        .values("total")
+    )
+    return Case(
+        When(Exists(on_startup_credits), then=Value(Decimal(0))),
+        default=Coalesce(
+            Subquery(spread, output_field=MONEY),
+            Subquery(total, output_field=MONEY),
+            Value(Decimal(0)),
+            output_field=MONEY,
+        ),
+        output_field=MONEY,
+    )
 
 
 def _ranked_by_mrr(month: dt.date) -> QuerySet[MonthlyRevenue, Any]:

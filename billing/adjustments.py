@@ -1,5 +1,12 @@
 """Adjusted revenue (revops/revenue-adjustments), computed set-based in SQL.
 
+Before any rule, both bases read the billing configurations
+(billing/customer-billing-configurations): a startup-plan account's usage
+counts $0 in the months it is on credits (from the grant's month until the
+month its credits expire or run out, which counts again); an enterprise credit
+purchase is the account's total MRR, spread evenly over its paid period (grant
+month through the month before expiry), while its products keep their usage.
+
 The rules, in the order they are applied:
 
 1. Trial: accounts on the trial plan (``Account.plan == "trial"``) count $0,
@@ -47,6 +54,34 @@ SPIKE_MIN_INCREASE = 1000
 TOTAL_LEVEL = 0  # product_id used for the all-products level
 
 Params = list[Any]
+
+# Months paid for by credit grants (billing/customer-billing-configurations), per
+# account: on startup credits from the grant's month until the month the credits
+# expire or run out (that month's usage is earned again), and an enterprise
+# purchase spread evenly over its paid period (grant month to expiry month).
+PAID_MONTHS_SQL = (
+    "GREATEST(1, (EXTRACT(YEAR FROM {g}.expires_on)::int * 12 + EXTRACT(MONTH FROM {g}.expires_on)::int)"
+    " - (EXTRACT(YEAR FROM {g}.granted_on)::int * 12 + EXTRACT(MONTH FROM {g}.granted_on)::int))"
+)
+CREDIT_MONTHS = f"""
+    credit_months AS (
+        SELECT g.account_id, gs.month::date AS month,
+               bool_or(g.kind = 'startup') AS on_startup_credits,
+               bool_or(g.kind = 'enterprise') AS enterprise,
+               SUM(CASE WHEN g.kind = 'enterprise'
+                        THEN g.paid_amount / {PAID_MONTHS_SQL.format(g="g")} ELSE 0 END) AS spread
+        FROM billing_creditgrant g
+        CROSS JOIN LATERAL generate_series(
+            date_trunc('month', g.granted_on),
+            CASE WHEN g.kind = 'startup'
+                 THEN date_trunc('month', LEAST(g.expires_on, COALESCE(g.depleted_on, g.expires_on)))
+                      - interval '1 month'
+                 ELSE date_trunc('month', g.granted_on)
+                      + ({PAID_MONTHS_SQL.format(g="g")} - 1) * interval '1 month'
+            END,
+            interval '1 month') AS gs(month)
+        GROUP BY 1, 2
+    ),"""
 
 # The adjusted revenue's billing terms per account and month (a few rows per
 # contract or trial, so they hash-join against the revenue rows): the annual
@@ -132,10 +167,29 @@ def revenue_cte(
         account_join = ""
     product = "mr.product_id" if by_product else str(TOTAL_LEVEL)
 
+    # Billing configurations: usage on startup credits counts $0; an enterprise
+    # credit purchase is the account's MRR over its paid period (total level),
+    # its products keep their usage.
+    spread = (
+        ""
+        if by_product
+        else """
+        UNION ALL
+        SELECT account_id, NULL, month, spread FROM credit_months WHERE enterprise"""
+    )
+    on_credits = "k.on_startup_credits" if by_product else "k.on_startup_credits OR k.enterprise"
+    billed = f"""
+    billed AS NOT MATERIALIZED (
+        SELECT r.account_id, r.product_id, r.month,
+               CASE WHEN {on_credits} THEN 0 ELSE r.amount END AS amount
+        FROM billing_monthlyrevenue r
+        LEFT JOIN credit_months k ON k.account_id = r.account_id AND k.month = r.month{spread}
+    ),"""
+
     earlier = (
         f"""
         SELECT {customer} AS customer_id, {product} AS product_id, 1 AS paid_earlier
-        FROM billing_monthlyrevenue mr {account_join} {consolidation_join}
+        FROM billed mr {account_join} {consolidation_join}
         WHERE mr.month < %s AND {amount} > 0
         GROUP BY 1, 2"""
         if history
@@ -144,11 +198,11 @@ def revenue_cte(
     values = ", ".join(["(%s)"] * len(months))
     params.extend(months)
     sql = f"""
-    WITH months(month) AS (VALUES {values}),{TERM_MONTHS if adjusted else ""}
+    WITH months(month) AS (VALUES {values}),{CREDIT_MONTHS}{billed}{TERM_MONTHS if adjusted else ""}
     raw AS (
         SELECT {customer} AS customer_id, {product} AS product_id, mr.month AS month,
                SUM({amount}) AS amount
-        FROM billing_monthlyrevenue mr {account_join} {consolidation_join}
+        FROM billed mr {account_join} {consolidation_join}
         WHERE mr.month >= %s AND mr.month <= %s
         GROUP BY 1, 2, 3
     ),

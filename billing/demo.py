@@ -147,6 +147,7 @@ def _revenue_rows(
 def demo_steps() -> list[DemoStep]:
     """Billing's seed_demo steps: monthly revenue, then credits and consolidations."""
     from .demo_adjustments import seed_adjustments
+    from .demo_terms import seed_terms_step
 
     return [
         DemoStep("revenue", seed_revenue, reset_revenue, order=30),
@@ -159,4 +160,6 @@ def demo_steps() -> list[DemoStep]:
             },
             order=40,
         ),
+        # After the lead rules (200), which type credit and forecast columns too.
+        DemoStep("billing terms", seed_terms_step, order=210),
     ]

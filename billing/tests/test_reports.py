@@ -61,6 +61,7 @@ def test_quota_report_reads_the_revenue_data_month_once(django_assert_num_querie
     account = AccountFactory.create(owner=owner, owner_role="TAM", am_managed=True)
     series(account, [1000, 1000, 1000, 1500, 1500, 1500])
     # The revenue data month (the command's "imported yet?" check, then reused
-    # as the month counted through), the TAMs, their quota books, the invoices.
-    with django_assert_num_queries(4):
+    # as the month counted through), the TAMs, their quota books, the invoices,
+    # annual contracts, approved exclusions, paid invoices.
+    with django_assert_num_queries(7):
         _run("quota_report", "--quarter", "2026Q2", "--json")

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.roles import Role
 from accounts.tests.factories import AccountFactory, manager, revops, tam, team_lead, user_with_role
-from billing.models import MonthlyRevenue
+from billing.models import AnnualContract, MonthlyRevenue
 from billing.tests.helpers import month, series
 from revopsweb.tests.csv_reading import export_rows
 
@@ -91,7 +91,14 @@ def test_revenue_csv_export_has_a_row_per_month(client):
 
 def test_revenue_csv_writes_adjusted_money_as_exact_cents(client):
     # An annual discount of 30%: 1,000 billed counts 1,000 / 0.7 = 1,428.571428…
-    account = AccountFactory.create(annual_discount=Decimal("0.3"))
+    account = AccountFactory.create()
+    AnnualContract.objects.create(
+        account=account,
+        starts_on=month(0),
+        ends_on=month(12),
+        annual_amount=Decimal(12000),
+        discount_percent=Decimal(30),
+    )
     series(account, [1000, 1000, 1000, 1000, 1000, 1000])
     client.force_login(tam())
     rows = export_rows(client.get(reverse("billing:revenue_csv") + "?month=2026-06&basis=adjusted"))
@@ -149,8 +156,9 @@ def test_quota_page_query_count_does_not_grow_with_the_book(
         _customers(2, owner)
     client.force_login(manager())
     # session, user, roles, latest revenue month, TAMs with their leads, book with
-    # previous-owner flag, invoices
-    with django_assert_num_queries(7):
+    # previous-owner flag, invoices, annual contracts, approved exclusions, paid
+    # invoices, the quarter's exclusion requests
+    with django_assert_num_queries(11):
         client.get(reverse("billing:quota"))
 
 

@@ -1,0 +1,75 @@
+"""Billing configurations (billing/customer-billing-configurations): startup-plan accounts
+have MRR $0 while on credits; an enterprise credit purchase is spread over its paid period.
+Read by the revenue lifecycle (both bases) and by segments' MRR."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import Account, Plan
+from accounts.segments import with_revenue
+from accounts.tests.factories import AccountFactory
+from billing.adjustments import adjusted_revenue
+from billing.models import CreditGrant, CreditGrantKind
+from billing.tests.helpers import month, series
+
+pytestmark = pytest.mark.django_db
+
+
+def _revenue(account: Account, *, adjusted: bool = False, last: int = 13) -> list[Decimal]:
+    values = adjusted_revenue(first_month=month(0), last_month=month(last), adjusted=adjusted)
+    return [values.get((account.pk, month(n)), Decimal("0.00")) for n in range(last + 1)]
+
+
+def _mrr(account: Account, n: int) -> Decimal:
+    row = with_revenue(
+        Account.objects.filter(pk=account.pk), today=dt.date(2027, 6, 1), month=month(n)
+    )
+    return row.get().mrr  # type: ignore[attr-defined]
+
+
+def _startup(**kwargs) -> Account:
+    account = AccountFactory.create(plan=Plan.STARTUP)
+    CreditGrant.objects.create(
+        account=account,
+        kind=CreditGrantKind.STARTUP,
+        granted_on=dt.date(2026, 1, 10),
+        expires_on=dt.date(2026, 4, 10),
+        amount=Decimal(50000),
+        balance=Decimal(40000),
+        **kwargs,
+    )
+    series(account, [1000] * 6)
+    return account
+
+
+def test_startup_usage_counts_nothing_until_the_month_the_credits_expire():
+    account = _startup()
+    assert _revenue(account, last=5) == [0, 0, 0, 1000, 1000, 1000]
+    assert _revenue(account, adjusted=True, last=5) == [0, 0, 0, 1000, 1000, 1000]
+    assert [_mrr(account, n) for n in (2, 3)] == [Decimal(0), Decimal(1000)]
+
+
+def test_startup_credits_that_run_out_early_end_in_the_month_they_ran_out():
+    account = _startup(depleted_on=dt.date(2026, 2, 20))
+    assert _revenue(account, last=3) == [0, 1000, 1000, 1000]
+    assert [_mrr(account, n) for n in (0, 1)] == [Decimal(0), Decimal(1000)]
+
+
+def test_an_enterprise_purchase_is_spread_over_its_paid_year():
+    account = AccountFactory.create(plan=Plan.ANNUAL)
+    CreditGrant.objects.create(
+        account=account,
+        kind=CreditGrantKind.ENTERPRISE,
+        granted_on=dt.date(2026, 1, 15),
+        expires_on=dt.date(2027, 1, 15),
+        amount=Decimal(30000),
+        balance=Decimal(10000),
+        paid_amount=Decimal(24000),
+    )
+    series(account, [500] * 14)
+    assert _revenue(account) == [Decimal(2000)] * 12 + [Decimal(500)] * 2
+    assert [_mrr(account, n) for n in (0, 11, 12)] == [Decimal(2000), Decimal(2000), Decimal(500)]
