@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import StaffRequest
+from accounts.permissions import can_edit_account
 from revopsweb.dates import company_today
+from revopsweb.imports import ImportResult
 
 from .models import Trial
+from .term_imports import TrialExtensionImport, TrialImport
 from .trials import allowed_trial_days, trial_state
 
 STAGES = {
@@ -56,3 +62,68 @@ def trials(request: StaffRequest) -> HttpResponse:
         show = "open"
     rows = trial_rows(stages=STAGES[show])
     return render(request, "billing/trials.html", {"rows": rows, "show": show})
+
+
+def _trial_record(trial: Trial, **changes: object) -> dict[str, object]:
+    """The trial as a trials CSV row, with ``changes``: posts go through the import's row
+    form, so the page accepts exactly what a file, the API and the admin accept."""
+    row: dict[str, object] = {
+        "organization_id": trial.account.organization_id,
+        "kind": trial.kind,
+        "product": trial.product.key if trial.product else "",
+        "starts_on": trial.starts_on.isoformat(),
+        "ends_on": trial.ends_on.isoformat(),
+        "deal_arr": "" if trial.deal_arr is None else str(trial.deal_arr),
+        "four_week_reason": trial.four_week_reason,
+        "sdk_live_on": trial.sdk_live_on.isoformat() if trial.sdk_live_on else "",
+        "success_criteria": trial.success_criteria,
+        "outcome": trial.outcome,
+    }
+    row.update(changes)
+    return row
+
+
+def _editable_trial(request: StaffRequest, pk: int) -> Trial:
+    trial = get_object_or_404(Trial.objects.select_related("account__owner", "product"), pk=pk)
+    if not can_edit_account(request.user, trial.account):
+        raise PermissionDenied
+    return trial
+
+
+def _report(request: StaffRequest, result: ImportResult, done: str) -> None:
+    if result.errors:
+        messages.error(request, "; ".join(f"{e.column}: {e.reason}" for e in result.errors))
+    else:
+        messages.success(request, done)
+
+
+@require_POST
+def trial_update(request: StaffRequest, pk: int) -> HttpResponse:
+    """Record Day 0, the success criteria or the outcome of a trial (owner, their lead, managers)."""
+    trial = _editable_trial(request, pk)
+    changes = {
+        name: request.POST[name]
+        for name in ("sdk_live_on", "success_criteria", "outcome")
+        if name in request.POST
+    }
+    result = TrialImport(actor=request.user).run(
+        [(1, _trial_record(trial, **changes))], dry_run=False
+    )
+    _report(request, result, "Trial updated.")
+    return redirect(reverse("accounts:account", args=[trial.account_id]) + "#trials")
+
+
+@require_POST
+def trial_extend(request: StaffRequest, pk: int) -> HttpResponse:
+    """Extend a trial by 7–30 days with why and the "get" (owner, their lead, managers)."""
+    trial = _editable_trial(request, pk)
+    row = {
+        "organization_id": trial.account.organization_id,
+        "trial_kind": trial.kind,
+        "trial_starts_on": trial.starts_on.isoformat(),
+        "granted_on": company_today().isoformat(),
+        **{name: request.POST.get(name, "") for name in ("days", "reason", "get")},
+    }
+    result = TrialExtensionImport(actor=request.user).run([(1, row)], dry_run=False)
+    _report(request, result, "Trial extended.")
+    return redirect(reverse("accounts:account", args=[trial.account_id]) + "#trials")

@@ -12,6 +12,8 @@ urlpatterns = [
     path("revenue/quota/", views.quota, name="quota"),
     path("revenue/import/", views.import_mrr, name="import_mrr"),
     path("trials/", trial_views.trials, name="trials"),
+    path("trials/<int:pk>/update", trial_views.trial_update, name="trial_update"),
+    path("trials/<int:pk>/extend", trial_views.trial_extend, name="trial_extend"),
     path(
         "revenue/quota/exclusions/<int:account_id>/request",
         exclusion_views.request_exclusion_view,

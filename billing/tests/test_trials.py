@@ -97,3 +97,34 @@ def test_browser_trials_page_lists_a_trial_waiting_for_day_0(page, login_as):
     page.get_by_role("link", name="Acme").click()
     page.wait_for_url("**/accounts/*/")
     assert page.locator("#trials").get_by_text("waiting for Day 0").is_visible()
+
+
+def test_the_owner_records_day_0_and_an_extension_through_the_row_forms(client):
+    owner = tam()
+    trial = _trial(account=AccountFactory.create(owner=owner, owner_role="TAM"))
+    client.force_login(owner)
+    client.post(reverse("billing:trial_update", args=[trial.pk]), {"sdk_live_on": "2026-03-03"})
+    bad = client.post(
+        reverse("billing:trial_extend", args=[trial.pk]),
+        {"days": "31", "reason": "Holidays", "get": "Intro to the CFO"},
+        follow=True,
+    )
+    assert "An extension is 7 to 30 days; got 31." in bad.content.decode()
+    client.post(
+        reverse("billing:trial_extend", args=[trial.pk]),
+        {"days": "30", "reason": "Holidays", "get": "Intro to the CFO"},
+    )
+    trial.refresh_from_db()
+    trial.account.refresh_from_db()
+    assert trial.sdk_live_on == dt.date(2026, 3, 3)
+    assert trial.extensions.get().get == "Intro to the CFO"
+    assert trial.account.trial_ends_on == dt.date(2026, 4, 15)  # 16 March + 30 days
+
+
+def test_someone_elses_trial_cannot_be_changed(client):
+    trial = _trial(account=AccountFactory.create(owner=tam(), owner_role="TAM"))
+    client.force_login(tam())
+    response = client.post(reverse("billing:trial_update", args=[trial.pk]), {"outcome": "lost"})
+    assert response.status_code == 403
+    trial.refresh_from_db()
+    assert trial.outcome == ""

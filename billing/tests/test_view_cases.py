@@ -22,7 +22,12 @@ WRONG_METHOD = [
 
 @pytest.mark.parametrize(
     ("name", "args"),
-    [("billing:request_exclusion", [1]), ("billing:decide_exclusion", [1])],
+    [
+        ("billing:request_exclusion", [1]),
+        ("billing:decide_exclusion", [1]),
+        ("billing:trial_update", [1]),
+        ("billing:trial_extend", [1]),
+    ],
 )
 def test_exclusion_actions_refuse_get(client, name, args):
     client.force_login(revops())
