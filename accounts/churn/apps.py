@@ -26,3 +26,9 @@ class ChurnConfig(AppConfig):
         register_section(
             url_name="churn:review", label="Churn review", order=60, may_open=any_staff
         )
+
+        from .backtest_views import can_see_backtest
+
+        register_section(
+            url_name="churn:backtest", label="Signal backtest", order=61, may_open=can_see_backtest
+        )

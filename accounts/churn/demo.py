@@ -14,10 +14,12 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.churn.backtest import CONTRACTION_MIN
 from accounts.churn.flags import LEADERSHIP_ARR
 from accounts.churn.models import (
     ChurnRetro,
     ChurnRiskFlag,
+    ChurnSignal,
     Escalation,
     EscalationTeam,
     FlagStatus,
@@ -32,7 +34,7 @@ from accounts.models import Account, AccountSnapshot, Activity, ActivityKind, He
 from billing.models import MonthlyRevenue
 from billing.revenue_data import revenue_month
 from leads.recommendations import DEFAULT_DUE_DAYS, action_recommendation, give_recommendation
-from revopsweb.dates import week_start
+from revopsweb.dates import add_months, week_start
 
 SNAPSHOT_WEEKS = 12
 OPEN_FLAGS = 8
@@ -206,11 +208,111 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
     created += len(Escalation.objects.bulk_create(escalations))
     created += len(Activity.objects.bulk_create(calls))
     created += len(ChurnRetro.objects.bulk_create(retros))
+    created += _seed_signal_history(rng=rng, today=today)
     created += _seed_recommendations(
         accounts[60 + OPEN_FLAGS + CLOSED_FLAGS :], rng=rng, today=today
     )
     created += detect_churn_signals(now=_at(today, 12))
     return created
+
+
+# The demo's signal history: a year of nightly runs, written directly (the demo
+# has 12 weeks of snapshots, so replaying the job could not produce it). Before
+# each churn or 20%+ contraction in the demo revenue, a signal of each kind
+# appears with its own chance, 2 to 24 weeks earlier; every kind also fires on
+# accounts that then do fine. The chances differ by kind so the backtest page
+# has something to tell apart; its figures are computed, never seeded.
+HISTORY_DAYS = 365
+_BEFORE_A_LOSS: dict[str, float] = {
+    "usage_drop": 0.55,
+    "health_poor": 0.35,
+    "payment_failed": 0.30,
+    "no_customer_message": 0.30,
+    "champion_left": 0.25,
+    "single_product": 0.30,
+    "renewal_negative": 0.20,
+    "few_active_users": 0.20,
+    "recommendation_stale": 0.15,
+    "billing_visits": 0.15,
+    "data_export": 0.12,
+    "warehouse_only": 0.10,
+    "support_spike": 0.08,
+}
+_ON_ANY_ACCOUNT: dict[str, float] = {
+    "usage_drop": 0.06,
+    "health_poor": 0.05,
+    "payment_failed": 0.03,
+    "no_customer_message": 0.20,
+    "champion_left": 0.03,
+    "single_product": 0.25,
+    "renewal_negative": 0.06,
+    "few_active_users": 0.10,
+    "recommendation_stale": 0.04,
+    "billing_visits": 0.05,
+    "data_export": 0.02,
+    "warehouse_only": 0.02,
+    "support_spike": 0.08,
+}
+
+
+def _loss_months(*, first: dt.date, through: dt.date) -> dict[int, list[dt.date]]:
+    """Each account's months in (first, through] with churn or a 20%+ contraction."""
+    totals: dict[int, dict[dt.date, Decimal]] = {}
+    for account_id, month, total in (
+        MonthlyRevenue.objects.filter(month__gte=add_months(first, -1), month__lte=through)
+        .values("account", "month")
+        .annotate(total=Sum("amount"))
+        .values_list("account", "month", "total")
+    ):
+        totals.setdefault(account_id, {})[month] = total
+    losses: dict[int, list[dt.date]] = {}
+    for account_id, by_month in totals.items():
+        for month, prev in by_month.items():
+            nxt = add_months(month, 1)
+            if (
+                prev > 0
+                and first < nxt <= through
+                and by_month.get(nxt, Decimal(0)) <= prev * (1 - CONTRACTION_MIN)
+            ):
+                losses.setdefault(account_id, []).append(nxt)
+    return losses
+
+
+def _seed_signal_history(*, rng: random.Random, today: dt.date) -> int:
+    """Cleared ChurnSignal rows over the last year (see ``_BEFORE_A_LOSS``)."""
+    start = today - dt.timedelta(days=HISTORY_DAYS)
+    through = revenue_month(today=today)
+    losses = _loss_months(first=start, through=through)
+    signals: list[ChurnSignal] = []
+    taken: set[tuple[int, str, dt.date]] = set()
+
+    def add(account_id: int, kind: str, detected: dt.date) -> None:
+        if detected < start or detected >= today - dt.timedelta(days=2):
+            return
+        if (account_id, kind, detected) in taken:
+            return
+        taken.add((account_id, kind, detected))
+        cleared = min(today - dt.timedelta(days=1), detected + dt.timedelta(rng.randint(7, 60)))
+        signals.append(
+            ChurnSignal(
+                account_id=account_id,
+                kind=kind,
+                evidence={"demo": "history"},
+                detected_on=detected,
+                cleared_on=cleared,
+            )
+        )
+
+    for account_id in sorted(losses):
+        for month in losses[account_id][:2]:
+            for kind, chance in _BEFORE_A_LOSS.items():
+                if rng.random() < chance:
+                    add(account_id, kind, month - dt.timedelta(days=rng.randint(14, 170)))
+    for account_id in Account.objects.order_by("id").values_list("id", flat=True):
+        for kind, chance in _ON_ANY_ACCOUNT.items():
+            if rng.random() < chance:
+                add(account_id, kind, start + dt.timedelta(days=rng.randint(0, HISTORY_DAYS - 3)))
+    return len(ChurnSignal.objects.bulk_create(signals, batch_size=2000))
 
 
 _RECOMMENDATIONS = [

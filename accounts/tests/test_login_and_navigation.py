@@ -52,6 +52,7 @@ SECTIONS = (
     ("leadgen:rules", "Lead rules", LEADS_UP),
     ("handovers:list", "Handovers", EVERYONE),
     ("churn:review", "Churn review", EVERYONE),
+    ("churn:backtest", "Signal backtest", {"manager", "RevOps", "superuser"}),
     ("accounts:allocation", "Allocation", LEADS_UP),
     ("billing:revenue", "Revenue", LEADS_UP | {"TAM"}),
     ("billing:quota", "Quota", LEADS_UP | {"TAM"}),

@@ -40,3 +40,28 @@ def test_the_celery_task_is_a_wrapper_over_the_same_job():
 
     owned_account(active_users_30d=2)
     assert task.apply().get()["outcome"] == JobRun.Outcome.SUCCEEDED
+
+
+def test_the_demo_signal_history_precedes_churn_so_the_backtest_has_figures():
+    from decimal import Decimal
+
+    from accounts.churn.backtest import backtest_signals
+    from billing.tests.factories import MonthlyRevenueFactory
+    from revopsweb.dates import add_months
+
+    owner = tam()
+    accounts = [owned_account(owner=owner) for _ in range(40)]
+    october = add_months(TODAY.replace(day=1), -1)
+    for index, account in enumerate(accounts):
+        # $1,000 a month for a year; every fourth account churns in August.
+        for back in range(3 if index % 4 == 0 else 0, 12):
+            MonthlyRevenueFactory.create(
+                account=account, month=add_months(october, -back), amount=Decimal(1000)
+            )
+    with time_machine.travel(NOW, tick=False):
+        seed_churn(rng=random.Random(8), today=TODAY)
+        result = backtest_signals(today=TODAY)
+    overall = [r for r in result.rows if r.segment == "all" and r.days == 180]
+    assert sum(r.hits for r in overall) > 0
+    assert sum(r.outcomes for r in overall) > 0
+    assert any(r.precision is not None and r.precision > 0 for r in overall)

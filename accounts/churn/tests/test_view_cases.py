@@ -30,7 +30,7 @@ def flag() -> ChurnRiskFlag:
 
 
 def _url(name: str, flag: ChurnRiskFlag) -> str:
-    if name in {"churn:review", "churn:review_csv"}:
+    if name in {"churn:review", "churn:review_csv", "churn:backtest", "churn:backtest_csv"}:
         return reverse(name)
     if name == "churn:flag":
         return reverse(name, args=[flag.account_id])
@@ -40,6 +40,8 @@ def _url(name: str, flag: ChurnRiskFlag) -> str:
 WRONG_METHOD = [
     ("churn:review", "post"),
     ("churn:review_csv", "post"),
+    ("churn:backtest", "post"),
+    ("churn:backtest_csv", "post"),
     ("churn:flag", "put"),
     ("churn:status", "get"),
     ("churn:escalate", "get"),

@@ -1,0 +1,224 @@
+"""Signal backtesting: how often each early-warning signal preceded churn or contraction.
+
+The nightly job keeps every signal it ever opened (``ChurnSignal``, with
+``detected_on``), so the app holds the history to judge its own alerts
+against monthly revenue (issue 18: "no anchor reports how good its own alerts
+are"). Definitions, all in one SQL statement:
+
+- **Outcome** (per account and month M, from ``billing.MonthlyRevenue``): churn,
+  the account paid in M−1 and pays $0 in M; or contraction, it pays at least
+  ``CONTRACTION_MIN`` (20%) less in M than in M−1. The lifecycle page counts
+  any decrease as contraction, but usage-billed revenue moves a few percent
+  every month, which would make every account "contract" several times a year
+  and every signal look prescient; a fifth of MRR is a loss a TAM would call
+  one. Months after the revenue data month (``revenue_data_through``: the
+  latest imported month, never one in progress) are never outcomes, so a month
+  not imported yet never reads as everyone churning.
+- A signal detected on day D **preceded** an outcome within H days (90 or 180)
+  when the outcome month starts after D and no later than D + H: the revenue
+  of a later month shows the loss the signal warned of. The month the signal
+  was detected in does not count (a usage drop is detected from the very
+  revenue month that fell).
+- **Precision** (per kind, segment, H): of the signals that can be judged (every
+  month starting within D + H is imported), the share that preceded an
+  outcome. Signals too recent to judge are counted apart as pending, never
+  as misses.
+- **Recall** (per kind, segment, H): of the outcomes whose H days before lie
+  inside the signal history (on or after the first day any signal was
+  detected), the share that a signal of that kind preceded.
+- **Segment**: the account's ARR band (12 × MRR; sales/automations' $20K and
+  $60K ARR segments) in the month before the signal's month (precision) or
+  before the outcome month (recall); "all" is every account.
+
+Counts are shown beside every percentage; a percentage over nothing is None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+
+from billing.revenue_data import RevenueDataThrough, revenue_data_through
+from revopsweb.dates import company_today
+
+from .models import ChurnSignal, SignalKind
+
+HORIZONS = (90, 180)
+CONTRACTION_MIN = Decimal("0.20")
+ARR_20K = Decimal(20_000)
+ARR_60K = Decimal(60_000)
+
+ALL = "all"
+SEGMENTS: dict[str, str] = {
+    ALL: "All accounts",
+    "arr_60k": "$60K+ ARR",
+    "arr_20k": "$20K–60K ARR",
+    "under_20k": "Under $20K ARR",
+}
+
+_BAND = """CASE WHEN {mrr} * 12 >= %(arr_60k)s THEN 'arr_60k'
+                WHEN {mrr} * 12 >= %(arr_20k)s THEN 'arr_20k'
+                ELSE 'under_20k' END"""
+
+_BACKTEST_SQL = f"""
+WITH acct_month AS MATERIALIZED (
+    SELECT account_id, month, sum(amount) AS mrr
+    FROM billing_monthlyrevenue
+    WHERE month <= %(through)s
+    GROUP BY account_id, month
+), outcome AS MATERIALIZED (
+    -- Month M after a paying month M-1, down by CONTRACTION_MIN or to $0.
+    SELECT a.account_id, (a.month + interval '1 month')::date AS month,
+           {_BAND.format(mrr="a.mrr")} AS segment
+    FROM acct_month a
+    LEFT JOIN acct_month n
+      ON n.account_id = a.account_id AND n.month = (a.month + interval '1 month')::date
+    WHERE a.mrr > 0 AND a.month < %(through)s
+      AND coalesce(n.mrr, 0) <= a.mrr * (1 - %(contraction)s)
+), horizon AS (
+    SELECT unnest(%(horizons)s::int[]) AS days
+), sig AS (
+    SELECT s.account_id, s.kind, s.detected_on,
+           {_BAND.format(mrr="coalesce(b.mrr, 0)")} AS segment
+    FROM accounts_churnsignal s
+    LEFT JOIN acct_month b
+      ON b.account_id = s.account_id
+     AND b.month = least(
+         (date_trunc('month', s.detected_on) - interval '1 month')::date, %(through)s)
+), judged AS (
+    SELECT sig.kind, sig.segment, h.days,
+           date_trunc('month', sig.detected_on + h.days)::date <= %(through)s AS decided,
+           EXISTS (
+               SELECT 1 FROM outcome o
+               WHERE o.account_id = sig.account_id
+                 AND o.month > sig.detected_on AND o.month <= sig.detected_on + h.days
+           ) AS hit
+    FROM sig CROSS JOIN horizon h
+), precision_rows AS (
+    SELECT kind, coalesce(segment, %(all)s) AS segment, days,
+           count(*) FILTER (WHERE decided) AS judged,
+           count(*) FILTER (WHERE decided AND hit) AS hits,
+           count(*) FILTER (WHERE NOT decided) AS pending
+    FROM judged
+    GROUP BY GROUPING SETS ((kind, segment, days), (kind, days))
+), recall_rows AS (
+    SELECT k.kind, coalesce(o.segment, %(all)s) AS segment, h.days,
+           count(*) AS outcomes,
+           count(*) FILTER (WHERE EXISTS (
+               SELECT 1 FROM accounts_churnsignal s
+               WHERE s.account_id = o.account_id AND s.kind = k.kind
+                 AND s.detected_on >= o.month - h.days AND s.detected_on < o.month
+           )) AS caught
+    FROM outcome o
+    CROSS JOIN horizon h
+    CROSS JOIN unnest(%(kinds)s::text[]) AS k(kind)
+    WHERE o.month - h.days >= %(history_start)s
+    GROUP BY GROUPING SETS ((k.kind, o.segment, h.days), (k.kind, h.days))
+)
+SELECT kind, segment, days,
+       coalesce(p.judged, 0), coalesce(p.hits, 0), coalesce(p.pending, 0),
+       coalesce(r.outcomes, 0), coalesce(r.caught, 0)
+FROM precision_rows p FULL JOIN recall_rows r USING (kind, segment, days)
+"""
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class BacktestRow:
+    """One signal kind in one segment over one horizon (days).
+
+    ``judged``: signals whose whole horizon is imported; ``hits``: of those, the
+    ones an outcome followed; ``pending``: too recent to judge. ``outcomes``:
+    churn/contraction months inside the history; ``caught``: of those, the ones
+    a signal of this kind preceded.
+    """
+
+    kind: str
+    segment: str
+    days: int
+    judged: int
+    hits: int
+    pending: int
+    outcomes: int
+    caught: int
+
+    @property
+    def kind_label(self) -> str:
+        return str(SignalKind(self.kind).label)
+
+    @property
+    def segment_label(self) -> str:
+        return SEGMENTS[self.segment]
+
+    @property
+    def precision(self) -> Decimal | None:
+        """hits ÷ judged, in percent (None when nothing can be judged yet)."""
+        return _percent(self.hits, self.judged)
+
+    @property
+    def recall(self) -> Decimal | None:
+        """caught ÷ outcomes, in percent (None when there was no outcome)."""
+        return _percent(self.caught, self.outcomes)
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """Every kind × segment × horizon (``rows``, in display order), the
+    revenue data month outcomes run through and the first day of signal history."""
+
+    rows: list[BacktestRow]
+    through: RevenueDataThrough
+    history_start: dt.date | None
+
+    def for_horizon(self, days: int) -> list[BacktestRow]:
+        return [r for r in self.rows if r.days == days]
+
+
+def backtest_signals(*, today: dt.date | None = None) -> Backtest:
+    """Precision and recall of each churn signal kind, per segment, within
+    ``HORIZONS`` days (see the module docstring for every definition).
+
+    Three queries whatever the number of accounts, signals or months: the
+    revenue data month, the first signal date, and one statement for the
+    table. Rows cover every kind of ``SignalKind`` and every segment (zeros
+    where nothing happened), ordered by horizon, kind, segment. Read-only;
+    raises nothing on an empty database (empty rows).
+    """
+    today = today or company_today()
+    through = revenue_data_through(today=today)
+    history_start: dt.date | None = (
+        ChurnSignal.objects.order_by("detected_on").values_list("detected_on", flat=True).first()
+    )
+    found: dict[tuple[str, str, int], tuple[int, ...]] = {}
+    if through.month is not None and history_start is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _BACKTEST_SQL,
+                {
+                    "through": through.month,
+                    "contraction": CONTRACTION_MIN,
+                    "horizons": list(HORIZONS),
+                    "kinds": list(SignalKind.values),
+                    "history_start": history_start,
+                    "all": ALL,
+                    "arr_20k": ARR_20K,
+                    "arr_60k": ARR_60K,
+                },
+            )
+            for kind, segment, days, *counts in cursor.fetchall():
+                found[(kind, segment, days)] = tuple(counts)
+    rows = [
+        BacktestRow(kind, segment, days, *found.get((kind, segment, days), (0,) * 5))
+        for days in HORIZONS
+        for kind in SignalKind.values
+        for segment in SEGMENTS
+    ]
+    return Backtest(rows=rows, through=through, history_start=history_start)
