@@ -96,7 +96,7 @@ def account_detail(request: StaffRequest, pk: int) -> HttpResponse:
 
 def _moved_page(request: StaffRequest, account: Account) -> HttpResponse:
     """What a former owner sees: who owns the account now and since when."""
-    latest = account.ownership_changes.order_by("-changed_at", "-pk").first()
+    latest = account.ownership_changes.order_by("-at", "-pk").first()
     return render(request, "accounts/moved.html", {"account": account, "latest": latest})
 
 
@@ -133,9 +133,7 @@ def _account_context(
         "can_flag": is_owner_lead_or_manager(request.user, account),
         "panels": account_panels(),
         "chart": chart,
-        "history": account.ownership_changes.select_related(
-            "previous_owner", "new_owner", "changed_by"
-        ),
+        "history": account.ownership_changes.select_related("previous_owner", "new_owner", "actor"),
         "plans": AccountPlan.objects.filter(account=account).select_related("author"),
         "tasks": Task.objects.filter(account=account, kind=TaskKind.LEAD)
         .select_related("assignee")

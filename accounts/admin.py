@@ -93,11 +93,11 @@ class OwnershipChangeInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = (
-        "changed_at",
+        "at",
         "previous_owner",
         "new_owner",
         "new_owner_role",
-        "changed_by",
+        "actor",
         "reason",
         "source",
     )
@@ -159,14 +159,14 @@ class OwnershipChangeAdmin(admin.ModelAdmin):
         "previous_owner",
         "new_owner",
         "new_owner_role",
-        "changed_by",
-        "changed_at",
+        "actor",
+        "at",
         "source",
     )
     list_filter = ("source", "new_owner_role")
     search_fields = ("account__name", "account__organization_id", "reason")
-    list_select_related = ("account", "previous_owner", "new_owner", "changed_by")
-    date_hierarchy = "changed_at"
+    list_select_related = ("account", "previous_owner", "new_owner", "actor")
+    date_hierarchy = "at"
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

@@ -213,8 +213,8 @@ _ACCOUNT_FIELDS = (
     "onboarding_specialist_id", "new_owner_trait", "am_managed", "is_lead", "created_at", "updated_at",
 )  # fmt: skip
 _OWNERSHIP_FIELDS = (
-    "account_id", "previous_owner_id", "new_owner_id", "new_owner_role", "changed_by_id",
-    "changed_at", "effective_on", "reason", "source",
+    "account_id", "previous_owner_id", "new_owner_id", "new_owner_role", "actor_id",
+    "at", "effective_on", "reason", "source",
 )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F
 from django.db.models.functions import Lower
 
+from revopsweb.models import LedgerEntry
 from revopsweb.parsing import normalise_email
 
 from .roles import LEAD_ROLES, MANAGER_ROLES, Role
@@ -298,7 +299,7 @@ class Account(models.Model):
         return self.name
 
 
-class OwnershipChange(models.Model):
+class OwnershipChange(LedgerEntry):
     """Append-only history of who owned an account: who moved it, when, why."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="ownership_changes")
@@ -309,15 +310,17 @@ class OwnershipChange(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     new_owner_role = models.CharField(max_length=3, choices=OwnerRole.choices, blank=True)
-    changed_by = models.ForeignKey(
+    actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_column="changed_by_id",
+        verbose_name="changed by",
         help_text="Empty when a scheduled job or the round robin made the change.",
     )
-    changed_at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField(db_index=True, db_column="changed_at", verbose_name="changed at")
     effective_on = models.DateField(help_text="The day the new owner took the account.")
     reason = models.TextField()
     source = models.CharField(
@@ -334,11 +337,18 @@ class OwnershipChange(models.Model):
     )
 
     class Meta:
-        ordering = ("-changed_at", "-id")
-        get_latest_by = "changed_at"
+        ordering = ("-at", "-id")
+        get_latest_by = "at"
 
     def __str__(self) -> str:
         return f"{self.account}: {self.previous_owner} → {self.new_owner}"
+
+    @property
+    def what(self) -> str:
+        return (
+            f"{self.account}: owner {self.previous_owner or 'none'} → "
+            f"{self.new_owner or 'none'} ({self.source})"
+        )
 
 
 class Contact(models.Model):

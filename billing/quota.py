@@ -353,7 +353,7 @@ def quota_owner(*, quarter: dt.date) -> Case:
     """
     later = OwnershipChange.objects.filter(
         account=OuterRef("pk"), effective_on__gt=quarter
-    ).order_by("effective_on", "changed_at", "pk")
+    ).order_by("effective_on", "at", "pk")
     first_previous = Subquery(later.values("previous_owner")[:1])
     first_new = Subquery(later.values("new_owner")[:1])
     first_on = Subquery(later.values("effective_on")[:1])

@@ -75,7 +75,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(RoundRobinEvent)
 class RoundRobinEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "member", "kind", "delta", "period", "author", "reason")
+    list_display = ("at", "member", "kind", "delta", "period", "actor", "reason")
     list_filter = ("kind", "period")
 
 
@@ -87,7 +87,7 @@ class TaskAdmin(ReadOnlyAdmin):
 
 @admin.register(TaskEvent)
 class TaskEventAdmin(ReadOnlyAdmin):
-    list_display = ("occurred_at", "task", "kind", "actor", "summary")
+    list_display = ("at", "task", "kind", "actor", "summary")
 
 
 @admin.register(Opportunity)

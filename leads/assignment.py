@@ -78,9 +78,9 @@ def _record_assignment(
             task=task,
             delta=1,
             period=member.period,
-            author=author,
+            actor=author,
             reason=reason or decision.explanation,
-            created_at=now,
+            at=now,
         )
 
 
@@ -214,7 +214,7 @@ def assign_new_task(
                 kind=TaskEventKind.CREATED,
                 actor=author,
                 summary=created_summary,
-                occurred_at=now,
+                at=now,
             ),
             _decision_event(task=task, decision=decision, author=author, now=now),
         ]
@@ -309,7 +309,7 @@ def _decision_event(
         new_value=str(decision.assignee or ""),
         summary=summary,
         reason=decision.explanation,
-        occurred_at=now,
+        at=now,
     )
 
 

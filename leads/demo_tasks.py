@@ -244,7 +244,7 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
                 task=task,
                 kind=TaskEventKind.CREATED,
                 summary=f"Created from {task.get_source_display()}",
-                occurred_at=task.created_at,
+                at=task.created_at,
             )
         )
         events.append(
@@ -257,7 +257,7 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
                 if task.assignee
                 else "Left in the unassigned queue",
                 reason=task.explanation,
-                occurred_at=task.created_at,
+                at=task.created_at,
             )
         )
     TaskEvent.objects.bulk_create(events)
@@ -271,7 +271,7 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
             delta=1,
             period=month_start(when.date()),
             reason=tasks[index].explanation,
-            created_at=when,
+            at=when,
         )
         for index, member_id, when in ledger
     )

@@ -138,7 +138,7 @@ def nurture_task(
         new_value=locked.get_status_display(),
         summary=f"Nurture until {follow_up_on:%Y-%m-%d}",
         reason=note.strip(),
-        occurred_at=now,
+        at=now,
     )
 
 

@@ -161,9 +161,9 @@ def ledger_event(
         period=member.period,
         old_value=str(old),
         new_value=str(new),
-        author=author,
+        actor=author,
         reason=reason,
-        created_at=now,
+        at=now,
     )
 
 
@@ -172,9 +172,9 @@ class AlreadyUndone(ValueError):
 
     def __init__(self, compensation: RoundRobinEvent) -> None:
         self.compensation = compensation
-        who = compensation.author or "the system"
+        who = compensation.actor or "the system"
         super().__init__(
-            f"Already undone by {who} on {timezone.localtime(compensation.created_at):%Y-%m-%d %H:%M}"
+            f"Already undone by {who} on {timezone.localtime(compensation.at):%Y-%m-%d %H:%M}"
             f": {compensation.reason}"
         )
 
@@ -202,7 +202,7 @@ def undo_assignment(
         raise ValueError("Say why the assignment is undone.")
     member = TrackerMember.objects.select_for_update().get(pk=event.member_id)
     # After the lock: a concurrent undo has committed by now if there was one.
-    earlier = RoundRobinEvent.objects.filter(compensates=event).select_related("author").first()
+    earlier = RoundRobinEvent.objects.filter(compensates=event).select_related("actor").first()
     if earlier is not None:
         raise AlreadyUndone(earlier)
     compensation = RoundRobinEvent.objects.create(
@@ -211,10 +211,10 @@ def undo_assignment(
         task_id=event.task_id,
         delta=-event.delta,
         period=member.period,
-        author=author,
+        actor=author,
         reason=reason,
         compensates=event,
-        created_at=now,
+        at=now,
     )
     # The compensation counts in the open period (even when the wrong lead
     # was in a closed one), and so does the counter.
@@ -236,7 +236,7 @@ def undo_assignment(
                 old_value=str(previous),
                 summary=f"Assignment to {previous} undone",
                 reason=reason,
-                occurred_at=now,
+                at=now,
             )
     return compensation
 
@@ -251,7 +251,7 @@ def latest_round_robin_assignment(task: Task) -> RoundRobinEvent | None:
         )
         .select_related("member__user")
         .annotate(undone=Exists(RoundRobinEvent.objects.filter(compensates=OuterRef("pk"))))
-        .order_by("-created_at", "-pk")
+        .order_by("-at", "-pk")
         .first()
     )
     return event

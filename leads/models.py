@@ -10,6 +10,7 @@ from django.db import models
 
 from accounts.models import Region
 from revopsweb.dates import current_month
+from revopsweb.models import LedgerEntry
 
 
 class Territory(models.Model):
@@ -197,7 +198,7 @@ class LedgerKind(models.TextChoices):
 LEAD_KINDS = (LedgerKind.ASSIGNMENT, LedgerKind.REASSIGNMENT, LedgerKind.COMPENSATION)
 
 
-class RoundRobinEvent(models.Model):
+class RoundRobinEvent(LedgerEntry):
     """Append-only ledger of the round robin. Never updated or deleted.
 
     For a member and a period, the sum of ``delta`` over LEAD_KINDS is the
@@ -215,22 +216,24 @@ class RoundRobinEvent(models.Model):
     period = models.DateField(help_text="First day of the month the event counts in.")
     old_value = models.CharField(max_length=200, blank=True)
     new_value = models.CharField(max_length=200, blank=True)
-    author = models.ForeignKey(
+    actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_column="author_id",
+        verbose_name="author",
         help_text="Empty when the round robin or a scheduled job made the change.",
     )
     reason = models.TextField()
     compensates = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="compensated_by"
     )
-    created_at = models.DateTimeField(db_index=True)
+    at = models.DateTimeField(db_index=True, db_column="created_at", verbose_name="created at")
 
     class Meta:
-        ordering = ("-created_at", "-id")
+        ordering = ("-at", "-id")
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["member", "period", "kind"]),
             models.Index(fields=["period", "kind"]),
@@ -245,6 +248,11 @@ class RoundRobinEvent(models.Model):
         return (
             f"{self.get_kind_display()} {self.delta:+d} for {self.member_id} ({self.period:%Y-%m})"
         )
+
+    @property
+    def what(self) -> str:
+        change = f"{self.old_value} → {self.new_value}" if self.old_value or self.new_value else ""
+        return f"{self}{': ' + change if change else ''}"
 
 
 class TaskSource(models.TextChoices):
@@ -549,7 +557,7 @@ class TaskEventKind(models.TextChoices):
     CONVERTED = "converted", "Converted to opportunity"
 
 
-class TaskEvent(models.Model):
+class TaskEvent(LedgerEntry):
     """Append-only history of a task: who, when, what, why."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
@@ -569,14 +577,20 @@ class TaskEvent(models.Model):
     new_value = models.CharField(max_length=200, blank=True)
     summary = models.TextField()
     reason = models.TextField(blank=True)
-    occurred_at = models.DateTimeField()
+    at = models.DateTimeField(db_column="occurred_at", verbose_name="occurred at")
 
     class Meta:
-        ordering = ("-occurred_at", "-id")
-        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["task", "-occurred_at"])]
+        ordering = ("-at", "-id")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["task", "-at"], name="leads_taske_task_id_bfb94e_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.summary}"
+
+    @property
+    def what(self) -> str:
+        return str(self)
 
 
 class OpportunityRecordType(models.TextChoices):

@@ -48,9 +48,9 @@ def _switch_off(
             period=m.period,
             old_value="active",
             new_value="inactive",
-            author=author,
+            actor=author,
             reason=reason,
-            created_at=now,
+            at=now,
         )
         for m in members
     )

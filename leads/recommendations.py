@@ -105,7 +105,7 @@ def give_recommendation(
         new_value=TaskStatus.RECOMMENDED.label,
         summary=f"Recommendation given, due {due_on:%Y-%m-%d}",
         reason=text,
-        occurred_at=now,
+        at=now,
     )
     return task
 
@@ -148,7 +148,7 @@ def action_recommendation(
         new_value=TaskStatus.ACTIONED.label,
         summary="Recommendation actioned",
         reason=note.strip(),
-        occurred_at=now,
+        at=now,
     )
     task.status, task.closed_at = locked.status, locked.closed_at
     return locked

@@ -101,7 +101,7 @@ def touch_task(
         new_value=locked.get_status_display() if kind == TaskEventKind.STATUS else "",
         summary=summary,
         reason=note if kind == TaskEventKind.STATUS else "",
-        occurred_at=now,
+        at=now,
     )
 
 
@@ -170,7 +170,7 @@ def disqualify_task(
         new_value=label,
         summary=summary,
         reason=comment.strip(),
-        occurred_at=now,
+        at=now,
     )
 
 
@@ -213,6 +213,6 @@ def convert_task(
             f"Converted: {opportunity.get_record_type_display()}, "
             f"{opportunity.get_type_display()}, ${amount:,.2f}, closes {close_date:%Y-%m-%d}"
         ),
-        occurred_at=now,
+        at=now,
     )
     return opportunity

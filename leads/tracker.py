@@ -410,8 +410,8 @@ def _with_values(member: TrackerMember, values: dict[str, Any] | None) -> Tracke
 def history(*, territory: Territory | None = None, limit: int = 50) -> list[RoundRobinEvent]:
     """Recent tracker changes (not assignments), newest first. One query."""
     events = RoundRobinEvent.objects.exclude(kind__in=LEAD_KINDS).select_related(
-        "member__user", "author"
+        "member__user", "actor"
     )
     if territory is not None:
         events = events.filter(Q(member__territories=territory)).distinct()
-    return list(events.order_by("-created_at", "-id")[:limit])
+    return list(events.order_by("-at", "-id")[:limit])

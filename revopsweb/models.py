@@ -1,6 +1,31 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+
+
+class LedgerEntry(models.Model):
+    """One row of a domain's append-only history, in one shape: who (``actor``;
+    empty when the round robin or a scheduled job acted), when (``at``), why
+    (``reason``) and what (``what``: one line built from the subclass's own
+    columns). The ledgers (ownership changes, the round-robin ledger, task
+    history, handover timeline) inherit it; each maps the three fields onto the
+    columns its table already had (``db_column``), so no data moved.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def what(self) -> str:
+        """What changed, in one line (each ledger says it from its own columns)."""
+        raise NotImplementedError
 
 
 class JobRun(models.Model):

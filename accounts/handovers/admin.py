@@ -11,7 +11,7 @@ class HandoverEventInline(admin.TabularInline):
     model = HandoverEvent
     extra = 0
     can_delete = False
-    fields = ("at", "action", "from_state", "to_state", "actor", "note", "override_reason")
+    fields = ("at", "action", "from_state", "to_state", "actor", "reason", "override_reason")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

@@ -231,7 +231,7 @@ def tick_checklist_item(
         action="checklist",
         actor=by,
         at=timezone.now(),
-        note=f"{what} “{labels[key]}”" + (f": {entry['note']}" if entry["note"] else ""),
+        reason=f"{what} “{labels[key]}”" + (f": {entry['note']}" if entry["note"] else ""),
     )
     return locked
 

@@ -107,7 +107,7 @@ def seed_handovers(*, rng: random.Random, today: dt.date) -> int:
                 to_state=HandoverState.PROPOSED,
                 actor=handover.from_owner,
                 at=handover.proposed_at,
-                note=HandoverReason(handover.reason).label,
+                reason=HandoverReason(handover.reason).label,
             )
         )
         state = HandoverState.PROPOSED
@@ -122,7 +122,7 @@ def seed_handovers(*, rng: random.Random, today: dt.date) -> int:
                     to_state=to_state,
                     actor=actor,
                     at=handover.proposed_at + dt.timedelta(days=2 * i),
-                    note=handover.pushback_reasons if step == "push_back" else "",
+                    reason=handover.pushback_reasons if step == "push_back" else "",
                 )
             )
             state = to_state

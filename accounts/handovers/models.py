@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 
+from revopsweb.models import LedgerEntry
+
 
 class HandoverState(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
@@ -134,7 +136,7 @@ class Handover(models.Model):
         return {"done": bool(value.get("done")), "note": str(value.get("note", ""))}
 
 
-class HandoverEvent(models.Model):
+class HandoverEvent(LedgerEntry):
     """Append-only timeline of a handover: who did which step, when, and why."""
 
     handover = models.ForeignKey(Handover, on_delete=models.CASCADE, related_name="events")
@@ -145,7 +147,13 @@ class HandoverEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField()
-    note = models.TextField(blank=True)
+    reason = models.TextField(
+        blank=True,
+        db_column="note",
+        verbose_name="note",
+        help_text="The note given with the step: the proposal's reason, what a push-back "
+        "needs fixed; for a checklist tick, the item and its note.",
+    )
     override_reason = models.TextField(
         blank=True, help_text="A manager's written reason for doing a blocked step."
     )
@@ -156,6 +164,11 @@ class HandoverEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handover_id} {self.action} by {self.actor} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def what(self) -> str:
+        move = f" {self.from_state or '—'} → {self.to_state}" if self.to_state else ""
+        return f"Handover {self.handover_id}: {self.action}{move}"
 
 
 class OnboardingCheck(models.Model):

@@ -117,7 +117,7 @@ def propose_handover(
         to_state=HandoverState.PROPOSED,
         actor=by,
         at=now,
-        note=f"{HandoverReason(reason).label}. {reason_detail}".strip(),
+        reason=f"{HandoverReason(reason).label}. {reason_detail}".strip(),
     )
     return handover
 
@@ -285,7 +285,7 @@ def advance_handover(
         to_state=locked.state,
         actor=by,
         at=now,
-        note=note.strip(),
+        reason=note.strip(),
         override_reason=override_reason,
     )
     return locked

@@ -331,8 +331,8 @@ def test_account_page_query_count_does_not_grow(client):
                 account=account,
                 new_owner=me,
                 new_owner_role="TAM",
-                changed_by=me,
-                changed_at=dt.datetime.now(dt.UTC),
+                actor=me,
+                at=dt.datetime.now(dt.UTC),
                 effective_on=LAST_MONTH,
                 reason="r",
                 source="test",
@@ -476,7 +476,7 @@ def test_manager_sets_a_trait_and_assigns_through_the_page(client):
     assert response.status_code == 302
     account.refresh_from_db()
     assert (account.owner, account.owner_role) == (person, "TAM")
-    assert account.ownership_changes.get().changed_by == boss
+    assert account.ownership_changes.get().actor == boss
 
 
 def test_import_page_is_for_revops_and_managers(client):

@@ -277,7 +277,7 @@ def test_team_lead_assigns_a_team_member_with_the_traits_role_and_history():
     )
     account.refresh_from_db()
     assert (account.owner, account.owner_role, account.new_owner_trait) == (member, "CSM", "")
-    assert (change.changed_by, change.effective_on, change.source) == (lead, TODAY, "allocation")
+    assert (change.actor, change.effective_on, change.source) == (lead, TODAY, "allocation")
 
 
 def test_a_team_lead_cannot_assign_outside_their_team():

@@ -118,7 +118,7 @@ def test_upsert_updates_by_organization_id_and_records_only_real_owner_changes()
     account.refresh_from_db()
     assert (account.owner, account.owner_role, account.owner_since) == (new, "CSM", TODAY)
     change = OwnershipChange.objects.get()
-    assert (change.previous_owner, change.new_owner, change.changed_by) == (old, new, boss)
+    assert (change.previous_owner, change.new_owner, change.actor) == (old, new, boss)
     assert Account.objects.count() == 1
 
 

@@ -30,7 +30,7 @@ def test_changing_owner_records_who_when_and_why():
     assert account.owner == person
     assert account.owner_role == OwnerRole.TAM
     assert account.owner_since == change.effective_on
-    assert (change.previous_owner, change.new_owner, change.changed_by) == (None, person, boss)
+    assert (change.previous_owner, change.new_owner, change.actor) == (None, person, boss)
     assert change.reason == "Allocation: $20k+ unowned"
 
 
@@ -126,7 +126,7 @@ def test_the_backfill_links_round_robin_changes_to_the_task_named_in_their_reaso
     def change(reason: str, source: str = "round robin") -> OwnershipChange:
         return OwnershipChange.objects.create(
             account=account,
-            changed_at=timezone.now(),
+            at=timezone.now(),
             effective_on=dt.date(2026, 3, 2),
             reason=reason,
             source=source,

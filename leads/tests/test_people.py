@@ -144,7 +144,7 @@ def test_removing_takes_the_person_out_with_a_ledger_event_once():
     again = remove_from_round_robins(user=person, author=lead)
 
     [event] = events
-    assert (event.author, event.reason) == (lead, f"{LOGIN_OFF}: left the company")
+    assert (event.actor, event.reason) == (lead, f"{LOGIN_OFF}: left the company")
     assert again == []
     assert not TrackerMember.objects.filter(user=person, is_active=True).exists()
 
@@ -173,6 +173,6 @@ def test_unticking_active_in_the_admin_takes_the_person_out_of_the_round_robin(c
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     event = RoundRobinEvent.objects.get(member__user=person, kind=LedgerKind.ACTIVATION)
-    assert event.author == superuser
+    assert event.actor == superuser
     assert event.reason == f"{LOGIN_OFF}: active unticked in the admin"
     assert not Task.objects.exists()

@@ -269,7 +269,7 @@ def test_the_account_follows_the_task_recorded_on_its_ownership_not_the_reason_t
             account=task.account,
             new_owner=stuck.user,
             new_owner_role=OwnerRole.TAE,
-            changed_at=NOW,
+            at=NOW,
             effective_on=NOW.date(),
             # The linked one says nothing about a task; the other only says it.
             reason="given with its first lead" if cause else f"Round robin with task {task.pk}: x",
@@ -344,7 +344,7 @@ def _scenario(size: int) -> None:
         OwnershipChange.objects.create(
             account=account,
             new_owner=stuck.user,
-            changed_at=NOW,
+            at=NOW,
             effective_on=NOW.date(),
             reason=f"Round robin with task {moving.pk}: round robin",
             source="round robin",

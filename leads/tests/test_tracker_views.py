@@ -155,7 +155,7 @@ def test_team_lead_changes_a_weight_and_the_ledger_records_old_new_and_why(clien
     events = {e.kind: e for e in RoundRobinEvent.objects.filter(member=target)}
     assert events[LedgerKind.WEIGHT].old_value == "1"
     assert events[LedgerKind.WEIGHT].new_value == "3"
-    assert events[LedgerKind.WEIGHT].author == lead
+    assert events[LedgerKind.WEIGHT].actor == lead
     assert events[LedgerKind.WEIGHT].reason == "ramping"
     assert events[LedgerKind.ADJUSTMENT].delta == 5
     assert "ramping" in _tracker(client).content.decode()
@@ -287,7 +287,7 @@ def test_adding_a_member_prefills_the_mid_month_level(client):
     assert response.status_code == 302
     joined = TrackerMember.objects.get(user=newcomer)
     assert joined.manual_adjustment == 50
-    assert RoundRobinEvent.objects.get(member=joined, kind=LedgerKind.JOINED).author == lead
+    assert RoundRobinEvent.objects.get(member=joined, kind=LedgerKind.JOINED).actor == lead
 
 
 def test_prefill_endpoint_answers_for_role_and_territories(client):

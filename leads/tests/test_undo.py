@@ -41,7 +41,7 @@ def test_a_team_lead_undoes_with_a_reason_recorded_in_the_ledger(client):
     task.refresh_from_db()
     assert task.assignee is None
     undo = RoundRobinEvent.objects.get(kind=LedgerKind.COMPENSATION)
-    assert (undo.author, undo.reason, undo.delta) == (lead, "duplicate of task 12", -1)
+    assert (undo.actor, undo.reason, undo.delta) == (lead, "duplicate of task 12", -1)
     history = TaskEvent.objects.get(task=task, kind=TaskEventKind.UNASSIGNED, actor=lead)
     assert history.summary == f"Assignment to {previous} undone"
 

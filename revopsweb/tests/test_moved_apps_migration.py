@@ -69,7 +69,7 @@ def test_rows_permissions_and_groups_survive_the_move_to_the_new_apps():
     executor = _migrate(executor.loader.graph.leaf_nodes())
     assert _labels(type_ids) == {"handovers", "churn"}
     assert Handover.objects.get(pk=handover.pk).account_id == handover.account_id
-    assert HandoverEvent.objects.get(pk=old_event.pk).note == "old"
+    assert HandoverEvent.objects.get(pk=old_event.pk).reason == "old"
     assert ChurnRiskFlag.objects.get(pk=flag.pk).triggers == "Usage dropped"
     view_handover.refresh_from_db()
     assert view_handover.content_type_id == handover_type.pk

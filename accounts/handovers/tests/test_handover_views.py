@@ -155,7 +155,7 @@ def test_checklist_changes_go_on_the_timeline_once(client, handover):
     client.post(url, tick)  # the same again: nothing new to record
     client.post(url, {"key": "agenda:champion", "note": "Priya"})
 
-    notes = list(handover.events.filter(action="checklist").values_list("actor", "note"))
+    notes = list(handover.events.filter(action="checklist").values_list("actor", "reason"))
     assert [actor for actor, _ in notes] == [handover.to_owner.pk] * 2
     assert notes[0][1].startswith("Ticked “") and notes[0][1].endswith(": Priya")
     assert notes[1][1].startswith("Unticked “")
