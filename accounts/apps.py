@@ -17,7 +17,8 @@ class AccountsConfig(AppConfig):
         # appear app by app; so sync after each of them, not only this one.
         post_migrate.connect(_ensure_reference_rows)
 
-        from .extensions import register_section
+        from .extensions import register_home_panel, register_section
+        from .home import allocation_panel, book_panel, data_panel, team_books_panel
         from .permissions import any_staff, can_see_allocation
 
         register_section(url_name="accounts:my_book", label="My book", order=10, may_open=any_staff)
@@ -26,6 +27,34 @@ class AccountsConfig(AppConfig):
             label="Allocation",
             order=65,
             may_open=can_see_allocation,
+        )
+        register_home_panel(
+            key="book",
+            template="accounts/home_book.html",
+            order=10,
+            homes={"book"},
+            context=book_panel,
+        )
+        register_home_panel(
+            key="team_books",
+            template="accounts/home_team_books.html",
+            order=10,
+            homes={"team"},
+            context=team_books_panel,
+        )
+        register_home_panel(
+            key="allocation",
+            template="accounts/home_allocation.html",
+            order=30,
+            homes={"company"},
+            context=allocation_panel,
+        )
+        register_home_panel(
+            key="data",
+            template="accounts/home_data.html",
+            order=10,
+            homes={"data"},
+            context=data_panel,
         )
 
 

@@ -6,6 +6,7 @@ sales/how-we-work, sales/team-leads).
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -75,10 +76,19 @@ class BookTotals:
     max_accounts: int | None
     hard_cap: int | None
     warnings: list[str] = field(default_factory=list)
+    # False for people without a book role (team leads, managers, RevOps): their
+    # page shows no targets and no "Below the target" warning.
+    has_book: bool = True
 
     @property
     def with_leads(self) -> int:
         return self.accounts + self.leads
+
+
+def has_book_role(user: User) -> bool:
+    """TAMs, CSMs and TAEs hold a book with targets; other roles may own a few
+    accounts but are measured on something else."""
+    return user.has_role(Role.TAM, Role.CSM, Role.TAE)
 
 
 def book_role(user: User) -> str:
@@ -109,9 +119,60 @@ def book_totals(owner: User, *, today: dt.date, month: dt.date | None = None) ->
     )
     month = month or revenue_month(today=today)
     mrr = _mrr_by_owner([owner.pk], Q(account__is_lead=False), month=month).get(owner.pk)
+    return _totals(
+        owner,
+        accounts=figures["accounts"],
+        leads=figures["leads"],
+        arr=(mrr or Decimal(0)) * 12,
+        today=today,
+    )
+
+
+def team_book_totals(
+    lead: User, *, today: dt.date, month: dt.date
+) -> list[tuple[User, BookTotals]]:
+    """``book_totals`` of everyone who reports to ``lead`` and holds a book role, by
+    name. Four queries whatever the team's size (people, their roles, account
+    counts, MRR of ``month``)."""
+    people = list(User.objects.filter(team_lead=lead, is_active=True).order_by("name"))
+    roles: dict[int, set[str]] = defaultdict(set)
+    for user_id, name in User.groups.through.objects.filter(
+        user__in=[p.pk for p in people]
+    ).values_list("user_id", "group__name"):
+        roles[user_id].add(name)
+    for person in people:
+        person.__dict__["role_names"] = frozenset(roles[person.pk])  # the cached_property
+    people = [p for p in people if has_book_role(p)]
+    ids = [p.pk for p in people]
+    counts: dict[int, tuple[int, int]] = {
+        owner_id: (accounts, leads)
+        for owner_id, accounts, leads in Account.objects.filter(owner__in=ids)
+        .order_by()
+        .values("owner")
+        .annotate(
+            accounts=Count("pk", filter=Q(is_lead=False)),
+            leads=Count("pk", filter=Q(is_lead=True)),
+        )
+        .values_list("owner", "accounts", "leads")
+    }
+    mrr = _mrr_by_owner(ids, Q(account__is_lead=False), month=month)
+    return [
+        (
+            person,
+            _totals(
+                person,
+                accounts=counts.get(person.pk, (0, 0))[0],
+                leads=counts.get(person.pk, (0, 0))[1],
+                arr=mrr.get(person.pk, Decimal(0)) * 12,
+                today=today,
+            ),
+        )
+        for person in people
+    ]
+
+
+def _totals(owner: User, *, accounts: int, leads: int, arr: Decimal, today: dt.date) -> BookTotals:
     role = book_role(owner)
-    accounts, leads = figures["accounts"], figures["leads"]
-    arr = (mrr or Decimal(0)) * 12
     warnings: list[str] = []
     max_accounts: int | None = None
     hard_cap: int | None = None
@@ -142,7 +203,8 @@ def book_totals(owner: User, *, today: dt.date, month: dt.date | None = None) ->
         target_arr=BOOK_TARGET_ARR,
         max_accounts=max_accounts,
         hard_cap=hard_cap,
-        warnings=warnings,
+        warnings=warnings if has_book_role(owner) else [],
+        has_book=has_book_role(owner),
     )
 
 

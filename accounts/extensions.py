@@ -9,6 +9,9 @@ its ``AppConfig.ready()``:
   registered is the empty set.
 - account panels: templates included on the account page, with the page's
   context (``account``, ``can_edit``, …).
+- home panels: what each role's home page shows (issue 19): a template and a
+  function giving its context, for the homes ("book", "team", "company",
+  "data") it belongs on; each function runs a fixed number of queries.
 - sections: the top navigation. Each app registers its pages with the same
   permission predicate its views refuse with, so the navigation shows a
   person exactly the sections they may open (issue 19).
@@ -16,8 +19,10 @@ its ``AppConfig.ready()``:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -82,3 +87,38 @@ def sections_for(user: User) -> list[Section]:
         (section for section in _SECTIONS.values() if section.may_open(user)),
         key=lambda section: section.order,
     )
+
+
+# A home panel's context: (the person, today and the revenue month, both in the
+# company time zone) -> the template's variables.
+PanelContext = Callable[[User, dt.date, dt.date], dict[str, Any]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HomePanel:
+    """One panel of the role homes: where it sits (lower first), on which homes."""
+
+    key: str
+    template: str
+    order: int
+    homes: frozenset[str]
+    context: PanelContext
+
+
+_HOME_PANELS: dict[str, HomePanel] = {}
+
+
+def register_home_panel(
+    *, key: str, template: str, order: int, homes: set[str], context: PanelContext
+) -> None:
+    """Show ``template`` on each home of ``homes`` with ``context(user, today, month)``
+    (registering ``key`` again replaces it). ``context`` must run a fixed number
+    of queries whatever the row count: the homes assert it."""
+    _HOME_PANELS[key] = HomePanel(
+        key=key, template=template, order=order, homes=frozenset(homes), context=context
+    )
+
+
+def home_panels(home: str) -> list[HomePanel]:
+    """The panels of ``home`` in page order."""
+    return sorted((p for p in _HOME_PANELS.values() if home in p.homes), key=lambda p: p.order)

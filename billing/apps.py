@@ -14,11 +14,16 @@ class BillingConfig(AppConfig):
         # Reference rows are (re)created after every migrate and after test
         # flushes; the function only fills what is missing.
         post_migrate.connect(_ensure_reference_rows, sender=self)
-        from accounts.extensions import register_account_panel, register_section
+        from accounts.extensions import (
+            register_account_panel,
+            register_home_panel,
+            register_section,
+        )
         from accounts.permissions import any_staff
 
         # Background import jobs find the kinds by name in ImportKind.registry.
         from . import term_imports  # noqa: F401
+        from .home_panels import revenue_panel
         from .permissions import can_see_quota, can_see_revenue
 
         register_section(
@@ -27,6 +32,13 @@ class BillingConfig(AppConfig):
         register_section(url_name="billing:quota", label="Quota", order=80, may_open=can_see_quota)
         register_section(url_name="billing:trials", label="Trials", order=85, may_open=any_staff)
         register_account_panel("billing/trials_panel.html")
+        register_home_panel(
+            key="revenue",
+            template="billing/home_revenue.html",
+            order=40,
+            homes={"company"},
+            context=revenue_panel,
+        )
 
 
 def _ensure_reference_rows(**kwargs: Any) -> None:

@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from . import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="accounts:my_book", permanent=False), name="home"),
+    # Each role's home (accounts.home); the apps plug their panels into it.
+    path("", include("accounts.home_urls")),
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",

@@ -19,8 +19,10 @@ class ChurnConfig(AppConfig):
         register_account_set("churn_risk", churn_risk_account_ids)
         register_account_set("churn_suggested", suggested_account_ids)
 
-        from accounts.extensions import register_section
+        from accounts.extensions import register_home_panel, register_section
         from accounts.permissions import any_staff
+
+        from .home_panels import book_risk_panel, company_risk_panel, team_risk_panel
 
         # Everyone opens the review; review_accounts narrows it to their own.
         register_section(
@@ -31,4 +33,25 @@ class ChurnConfig(AppConfig):
 
         register_section(
             url_name="churn:backtest", label="Signal backtest", order=61, may_open=can_see_backtest
+        )
+        register_home_panel(
+            key="book_risk",
+            template="churn/home_risk.html",
+            order=40,
+            homes={"book"},
+            context=book_risk_panel,
+        )
+        register_home_panel(
+            key="team_risk",
+            template="churn/home_risk.html",
+            order=50,
+            homes={"team"},
+            context=team_risk_panel,
+        )
+        register_home_panel(
+            key="company_risk",
+            template="churn/home_company.html",
+            order=10,
+            homes={"company"},
+            context=company_risk_panel,
         )
