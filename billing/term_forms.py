@@ -46,7 +46,9 @@ def _choice(value: str, choices: type[TextChoices], *, blank: bool = False) -> s
 
 
 class _AccountRowForm(RowForm):
-    organization_id = parsing.KeyField(max_length=ORGANIZATION_ID_LENGTH)
+    organization_id = parsing.KeyField(
+        max_length=ORGANIZATION_ID_LENGTH, help_text="The account's organization id."
+    )
 
     @classmethod
     def prefetch(cls, records: Sequence[Mapping[str, object]]) -> dict[str, Any]:
@@ -66,11 +68,18 @@ class OneTimeCreditRowForm(_AccountRowForm):
     """``organization_id, month, reason, amount, notes, reference_url``: one credit per
     account, invoice month and reason (revops/credits: the seven reasons)."""
 
-    month = parsing.MonthField()
-    reason = parsing.KeyField(max_length=20, case="lower")
-    amount = parsing.AmountField(max_abs=MAX_AMOUNT)
-    notes = parsing.TextField(required=False, max_length=2000)
-    reference_url = forms.URLField(required=False, max_length=200, assume_scheme="https")
+    month = parsing.MonthField(help_text="YYYY-MM: the month whose invoice the credit covers.")
+    reason = parsing.KeyField(
+        max_length=20,
+        case="lower",
+        help_text="first_big_bill, unwanted_spike, trial_accommodation, promo, incident, bug "
+        "or other (revops/credits).",
+    )
+    amount = parsing.AmountField(max_abs=MAX_AMOUNT, help_text="Dollars, more than 0.")
+    notes = parsing.TextField(required=False, max_length=2000, help_text="Optional.")
+    reference_url = forms.URLField(
+        required=False, max_length=200, assume_scheme="https", help_text="Optional link."
+    )
 
     def clean_reason(self) -> str:
         return _choice(self.cleaned_data["reason"], CreditReason)
@@ -86,13 +95,25 @@ class CreditGrantRowForm(_AccountRowForm):
     """``organization_id, kind, granted_on, expires_on, amount, balance, paid_amount,
     depleted_on``: startup plan credits (nothing paid) or an enterprise credit purchase."""
 
-    kind = parsing.KeyField(max_length=10, case="lower")
-    granted_on = parsing.DateField()
-    expires_on = parsing.DateField()
-    amount = parsing.AmountField(max_abs=MAX_AMOUNT)
-    balance = parsing.AmountField(max_abs=MAX_AMOUNT)
-    paid_amount = parsing.AmountField(max_abs=MAX_AMOUNT, required=False)
-    depleted_on = parsing.DateField(required=False)
+    kind = parsing.KeyField(
+        max_length=10,
+        case="lower",
+        help_text="startup (startup plan credits) or enterprise (a credit purchase).",
+    )
+    granted_on = parsing.DateField(help_text="YYYY-MM-DD.")
+    expires_on = parsing.DateField(help_text="YYYY-MM-DD, after granted_on.")
+    amount = parsing.AmountField(max_abs=MAX_AMOUNT, help_text="Credits granted, dollars.")
+    balance = parsing.AmountField(
+        max_abs=MAX_AMOUNT, help_text="Credits left, dollars; at most the amount."
+    )
+    paid_amount = parsing.AmountField(
+        max_abs=MAX_AMOUNT,
+        required=False,
+        help_text="What the customer paid: required for enterprise, empty or 0 for startup.",
+    )
+    depleted_on = parsing.DateField(
+        required=False, help_text="The day the credits ran out, if they did."
+    )
 
     def clean_kind(self) -> str:
         return _choice(self.cleaned_data["kind"], CreditGrantKind)
@@ -123,11 +144,17 @@ class AnnualContractRowForm(_AccountRowForm):
     """``organization_id, starts_on, ends_on, annual_amount, discount_percent,
     converted_from_monthly``: the run rate that follows is annual_amount ÷ 12."""
 
-    starts_on = parsing.DateField()
-    ends_on = parsing.DateField()
-    annual_amount = parsing.AmountField(max_abs=MAX_AMOUNT)
-    discount_percent = parsing.AmountField(max_abs=Decimal("99.99"), required=False)
-    converted_from_monthly = parsing.BooleanField()
+    starts_on = parsing.DateField(help_text="YYYY-MM-DD.")
+    ends_on = parsing.DateField(help_text="Last day of the contract, after starts_on.")
+    annual_amount = parsing.AmountField(
+        max_abs=MAX_AMOUNT, help_text="Dollars a year; the run rate is this ÷ 12."
+    )
+    discount_percent = parsing.AmountField(
+        max_abs=Decimal("99.99"), required=False, help_text="Percent, 0–99.99; empty is 0."
+    )
+    converted_from_monthly = parsing.BooleanField(
+        help_text="true when converted from monthly under the old plan (no double dipping)."
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -146,15 +173,41 @@ class TrialRowForm(_AccountRowForm):
     sdk_live_on, success_criteria, outcome``; sales trials follow the length rules
     of sales/trials (``billing.trials``)."""
 
-    kind = parsing.KeyField(max_length=14, case="lower")
-    product = parsing.KeyField(max_length=40, case="lower", required=False)
-    starts_on = parsing.DateField()
-    ends_on = parsing.DateField()
-    deal_arr = parsing.AmountField(max_abs=MAX_AMOUNT, required=False)
-    four_week_reason = parsing.KeyField(max_length=22, case="lower", required=False)
-    sdk_live_on = parsing.DateField(required=False)
-    success_criteria = parsing.TextField(required=False, max_length=4000)
-    outcome = parsing.KeyField(max_length=4, case="lower", required=False)
+    kind = parsing.KeyField(
+        max_length=14, case="lower", help_text="sales_assisted, cross_sell or free_usage."
+    )
+    product = parsing.KeyField(
+        max_length=40,
+        case="lower",
+        required=False,
+        help_text="Catalog key; empty for the whole platform; required for cross_sell.",
+    )
+    starts_on = parsing.DateField(help_text="YYYY-MM-DD.")
+    ends_on = parsing.DateField(
+        help_text="The expiry day; a sales trial runs at most 14 days, 28 over $60K ARR or "
+        "with a four_week_reason."
+    )
+    deal_arr = parsing.AmountField(
+        max_abs=MAX_AMOUNT,
+        required=False,
+        help_text="Deal value in dollars of ARR; required for sales trials (at least $20K "
+        "for sales_assisted).",
+    )
+    four_week_reason = parsing.KeyField(
+        max_length=22,
+        case="lower",
+        required=False,
+        help_text="complex_environment, multiple_stakeholders, competitive_evaluation or empty.",
+    )
+    sdk_live_on = parsing.DateField(
+        required=False, help_text="Day 0: SDK installed and events firing."
+    )
+    success_criteria = parsing.TextField(
+        required=False, max_length=4000, help_text="What winning looks like for them."
+    )
+    outcome = parsing.KeyField(
+        max_length=4, case="lower", required=False, help_text="won (needs Day 0), lost or empty."
+    )
 
     @classmethod
     def prefetch(cls, records: Sequence[Mapping[str, object]]) -> dict[str, Any]:
@@ -218,12 +271,12 @@ class TrialExtensionRowForm(_AccountRowForm):
     """``organization_id, trial_kind, trial_starts_on, granted_on, days, reason, get``:
     7–30 more days for the trial named by account, kind and start, with why and the "get"."""
 
-    trial_kind = parsing.KeyField(max_length=14, case="lower")
-    trial_starts_on = parsing.DateField()
-    granted_on = parsing.DateField()
-    days = parsing.IntegerField(min_value=0, max_value=365)
-    reason = parsing.TextField(max_length=2000)
-    get = parsing.TextField(max_length=2000)
+    trial_kind = parsing.KeyField(max_length=14, case="lower", help_text="The trial's kind.")
+    trial_starts_on = parsing.DateField(help_text="The trial's start, YYYY-MM-DD.")
+    granted_on = parsing.DateField(help_text="YYYY-MM-DD, on or after the trial's start.")
+    days = parsing.IntegerField(min_value=0, max_value=365, help_text="7 to 30.")
+    reason = parsing.TextField(max_length=2000, help_text="Why they need more time.")
+    get = parsing.TextField(max_length=2000, help_text="What we get in return.")
 
     @classmethod
     def prefetch(cls, records: Sequence[Mapping[str, object]]) -> dict[str, Any]:
@@ -263,5 +316,5 @@ class TrialExtensionRowForm(_AccountRowForm):
 class ForecastMrrRowForm(_AccountRowForm):
     """``organization_id, period_ends_on, amount``: billing's forecast MRR for the period."""
 
-    period_ends_on = parsing.DateField()
-    amount = parsing.AmountField(max_abs=MAX_AMOUNT)
+    period_ends_on = parsing.DateField(help_text="End of the billing period, YYYY-MM-DD.")
+    amount = parsing.AmountField(max_abs=MAX_AMOUNT, help_text="Forecast MRR, dollars.")
