@@ -63,3 +63,36 @@ def test_owner_flags_churn_risk_from_the_account_page(page, login_as, settings):
     assert page.get_by_test_id("churn-risk").get_by_text("flagged").first.is_visible()
     assert page.get_by_text("Quiet Quokka is flagged at risk").is_visible()
     assert account.churn_flags.get().triggers == "Champion left, usage down"
+
+
+def test_manager_reads_the_signal_backtest_with_its_chart(page, login_as):
+    from decimal import Decimal
+
+    from accounts.churn.models import ChurnSignal
+    from billing.tests.factories import MonthlyRevenueFactory
+    from revopsweb.dates import add_months, company_today, month_start
+
+    account = owned_account(name="Lapsed Llama")
+    last = add_months(month_start(company_today()), -1)
+    # Another customer pays through last month, so revenue is imported through it.
+    MonthlyRevenueFactory.create(account=owned_account(), month=last, amount=Decimal(100))
+    # Paid until four months ago, then nothing: churn three months ago.
+    for back in range(4, 10):
+        MonthlyRevenueFactory.create(
+            account=account, month=add_months(last, -back), amount=Decimal(900)
+        )
+    ChurnSignal.objects.create(
+        account=account,
+        kind="usage_drop",
+        evidence={},
+        detected_on=add_months(last, -5) + dt.timedelta(days=10),
+        cleared_on=add_months(last, -4),
+    )
+
+    login_as(manager())
+    page.goto("/churn/backtest/")
+    page.wait_for_function("() => window.Chart && Chart.getChart('backtest-chart') !== undefined")
+    row = page.get_by_test_id("backtest-90").locator("tr", has_text="Usage down 30%").first
+    assert "100.0%" in row.inner_text()
+    assert page.get_by_role("link", name="Export CSV").is_visible()
+    page.get_by_role("link", name="Signal backtest").is_visible()
