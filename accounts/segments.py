@@ -41,6 +41,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -52,7 +53,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Greatest
 from django.utils import timezone
 
-from billing.models import PAID_PRODUCT_MIN, CreditGrant, CreditGrantKind, MonthlyRevenue, Product
+from billing.models import (
+    PAID_PRODUCT_MIN,
+    AccountMonthMrr,
+    CreditGrant,
+    CreditGrantKind,
+    MonthlyRevenue,
+    Product,
+)
 from billing.revenue_data import revenue_month
 from revopsweb.dates import add_months, quarter_start
 
@@ -98,19 +106,13 @@ def _month_index(year: Any, month: Any) -> Any:
     return year * 12 + month
 
 
-def _mrr_for(month: dt.date) -> Case:
+def _mrr_for(month: dt.date, *, usage: F) -> Case:
     """MRR of ``month`` by billing configuration (billing/customer-billing-configurations):
     $0 on startup credits (the month the credits expire or run out counts again), an
-    enterprise credit purchase spread evenly over its paid period, else the month's usage.
+    enterprise credit purchase spread evenly over its paid period, else the month's usage
+    (``usage``: the column of the month's joined ``AccountMonthMrr`` row, NULL without one).
     The same rule as ``billing.adjustments.CREDIT_MONTHS``."""
     next_month = add_months(month, 1)
-    total = (
-        MonthlyRevenue.objects.filter(account=OuterRef("pk"), month=month)
-        .order_by()
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
     on_startup_credits = CreditGrant.objects.filter(
         Q(depleted_on__isnull=True) | Q(depleted_on__gte=next_month),
         account=OuterRef("pk"),
@@ -135,7 +137,7 @@ def _mrr_for(month: dt.date) -> Case:
         When(Exists(on_startup_credits), then=Value(Decimal(0))),
         default=Coalesce(
             Subquery(spread, output_field=MONEY),
-            Subquery(total, output_field=MONEY),
+            usage,
             Value(Decimal(0)),
             output_field=MONEY,
         ),
@@ -143,21 +145,22 @@ def _mrr_for(month: dt.date) -> Case:
     )
 
 
-def _ranked_by_mrr(month: dt.date) -> QuerySet[MonthlyRevenue, Any]:
-    """Accounts with positive MRR in ``month`` with their ``total``, highest first (ties by id)."""
-    return (
-        MonthlyRevenue.objects.filter(month=month)
-        .order_by()
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .filter(total__gt=0)
-        .order_by("-total", "account")
-    )
+def _ranked_by_mrr(month: dt.date) -> QuerySet[AccountMonthMrr, Any]:
+    """Accounts with positive MRR in ``month`` with their ``mrr``, highest first
+    (ties by id): an index scan of the per-account monthly summary, so the
+    first 40 cost 40 index entries however many accounts there are."""
+    return AccountMonthMrr.objects.filter(month=month, mrr__gt=0).order_by("-mrr", "account")
 
 
 def _top_40_expression(*, month: dt.date) -> Case:
     """Whether the row is in the Top 40: from the cache when the month has been
-    ranked, otherwise ranked live (PostgreSQL evaluates only the branch taken)."""
+    ranked, otherwise ranked live (PostgreSQL evaluates only the branch taken).
+
+    The live branch is one uncorrelated subquery (computed once per statement,
+    not per row) over the summary's rank index: before, it summed the whole
+    month of revenue, and although it never ran while the cache was filled its
+    cost was counted into every page's plan, which at 100,000 accounts crossed
+    ``jit_above_cost`` and made each request pay for JIT compilation."""
     cached = TopAccount.objects.filter(month=month)
     return Case(
         When(Exists(cached), then=Exists(cached.filter(account=OuterRef("pk")))),
@@ -173,9 +176,7 @@ def refresh_top_accounts(*, today: dt.date) -> int:
     Idempotent; returns the number of ranked accounts. Call after revenue for
     the month changes."""
     month = revenue_month(today=today)
-    ranked = list(
-        _ranked_by_mrr(month).values_list("account", "total")[:TOP_ACCOUNTS]  # type: ignore[misc]
-    )
+    ranked = list(_ranked_by_mrr(month).values_list("account", "mrr")[:TOP_ACCOUNTS])
     TopAccount.objects.filter(month=month).delete()
     now = timezone.now()
     TopAccount.objects.bulk_create(
@@ -206,15 +207,26 @@ def with_revenue(
         .annotate(n=Count("product"))
         .values("n")
     )
+    # Each month's usage is one LEFT JOIN of the per-account summary (unique per
+    # account and month), read as a column: a subquery per figure that reads
+    # MRR summed the revenue table up to 8 times per row. The credit-grant
+    # rules of _mrr_for are still inlined where MRR is read, as index probes
+    # of the (small) credit-grant table.
     return queryset.annotate(
-        mrr=_mrr_for(month),
-        prev_mrr=_mrr_for(add_months(month, -1)),
+        _mrr_this=FilteredRelation("monthly_mrr", condition=Q(monthly_mrr__month=month)),
+        _mrr_prev=FilteredRelation(
+            "monthly_mrr", condition=Q(monthly_mrr__month=add_months(month, -1))
+        ),
+        mrr=_mrr_for(month, usage=F("_mrr_this__mrr")),
+        prev_mrr=_mrr_for(add_months(month, -1), usage=F("_mrr_prev__mrr")),
         arr=ExpressionWrapper(F("mrr") * 12, output_field=MONEY),
         mom_change=ExpressionWrapper(F("mrr") - F("prev_mrr"), output_field=MONEY),
         core_paid_count=Coalesce(Subquery(core_paid), Value(0)),
         core_product_total=Coalesce(Subquery(_core_product_total()), Value(0)),
+        # count >= total and count > 0, written so the count's subquery is
+        # inlined once, not twice.
         all_core_paid=ExpressionWrapper(
-            Q(core_paid_count__gte=F("core_product_total"), core_paid_count__gt=0),
+            Q(core_paid_count__gte=Greatest(F("core_product_total"), Value(1))),
             output_field=BooleanField(),
         ),
         has_current_plan=Exists(

@@ -75,6 +75,46 @@ class MonthlyRevenue(models.Model):
         return f"{self.account_id} {self.product_id} {self.month:%Y-%m}: {self.amount}"
 
 
+class AccountMonthMrr(models.Model):
+    """One account's MRR in one month: the sum of its MonthlyRevenue rows.
+
+    Maintained by PostgreSQL itself (statement-level triggers on
+    billing_monthlyrevenue, migration 0004), so every writer (CSV import, API,
+    admin, demo seed's COPY, test factories) keeps it exact without calling
+    anything; a row exists exactly when the account has revenue rows that
+    month. Pages join it once per row (``accounts.segments.with_revenue``)
+    instead of summing the revenue table in a subquery for each figure that
+    reads MRR. Never written by the app.
+    """
+
+    # No foreign key constraint: the row goes away with its revenue rows (the
+    # trigger), which an account's deletion cascades to.
+    account = models.ForeignKey(
+        "accounts.Account",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the unique (account, month) index serves it
+        related_name="monthly_mrr",
+    )
+    month = models.DateField(help_text="First day of the month.")
+    mrr = models.DecimalField(max_digits=14, decimal_places=2, help_text="Dollars.")
+    revenue_rows = models.IntegerField(
+        help_text="MonthlyRevenue rows summed (the row is deleted at 0)."
+    )
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["account", "month"], name="account_month_mrr_unique"),
+        ]
+        # The Top 40 by ARR of a month is an index scan of 40 entries.
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index("month", models.F("mrr").desc(), "account", name="account_month_mrr_rank")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.month:%Y-%m}: {self.mrr}"
+
+
 class Invoice(models.Model):
     """An invoice sent to an account; open or failed invoices block handovers and signal churn."""
 

@@ -164,3 +164,19 @@ def test_the_refresh_job_records_its_run():
     task()
     run = JobRun.objects.get(job="refresh_top_accounts")
     assert (run.outcome, run.rows_affected) == (JobRun.Outcome.SUCCEEDED, 1)
+
+
+def test_the_revenue_figures_read_the_revenue_table_a_fixed_number_of_times():
+    # MRR, previous MRR, ARR, MoM change and the ARR segments all read one
+    # joined row of the monthly summary per month; the revenue table itself is
+    # read by the paid core products count (inlined in core_paid_count and
+    # all_core_paid) and the never-paid check. Before, each of those figures
+    # summed it again: 15 subplans per row.
+    sql = str(with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH).query)
+    assert sql.count('FROM "billing_monthlyrevenue"') == 3
+    assert sql.count('JOIN "billing_accountmonthmrr"') == 2  # this month and the one before
+
+
+def test_the_live_top_40_reads_the_summary_once_not_per_figure():
+    sql = str(with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH).query)
+    assert sql.count("LIMIT 40") == 1
