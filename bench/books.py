@@ -1,10 +1,18 @@
 """Benchmark: My book and the account page with many accounts in the database.
 
 ``run(accounts=100_000)`` fills the configured database inside a transaction
-that is rolled back at the end (nothing is left behind), logs a TAM in with
-the Django test Client, and times each page's server time against re-running
-the very SQL the page issued (captured with CaptureQueriesContext) straight
-on a cursor. The ratio is the Python/template overhead on top of the database.
+that is rolled back at the end (nothing is left behind), logs a TAM with a
+book of 60 accounts (the cap of a full book) in with the Django test Client,
+and times each page's server time against re-running the very SQL the page
+issued (captured with CaptureQueriesContext) straight on a cursor. The ratio
+is the Python/template overhead on top of the database.
+
+The JIT cliff: PostgreSQL JIT-compiles any statement whose estimated cost
+passes ``jit_above_cost``, about 200 ms each on this machine. For each page the
+benchmark prints the highest estimated cost among its statements (``EXPLAIN``)
+as a fraction of ``jit_above_cost`` (below 1: no statement is compiled, with
+JIT on or off), and the page's time with ``SET jit = on`` and ``off``: the
+measurement behind the app's ``DB_JIT=off`` default.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from bench import BenchOptions, register
 from bench._common import seconds, setup_django
 from revopsweb.dates import company_today
 
-BOOK_SIZE = 15
+BOOK_SIZE = 60  # a full TAM book (the books' caps are 60-ish accounts)
 REPEAT = 15
 
 
@@ -101,9 +109,31 @@ def _measure(client: Any, url: str) -> dict[str, float]:
                 if cursor.description:
                     cursor.fetchall()
 
-    server = _median_ms(lambda: client.get(url))
-    sql = _median_ms(replay)
-    return {"server_ms": server, "sql_ms": sql, "ratio": server / sql, "queries": len(statements)}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('jit_above_cost')::float")
+        jit, jit_above_cost = cursor.fetchone()
+        costs = []
+        for sql in statements:
+            if sql.lstrip().upper().startswith("SELECT"):
+                cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+                costs.append(float(cursor.fetchone()[0][0]["Plan"]["Total Cost"]))
+    figures = {
+        "server_ms": _median_ms(lambda: client.get(url)),
+        "sql_ms": _median_ms(replay),
+        "queries": float(len(statements)),
+        "max_plan_cost": max(costs),
+        "max_plan_cost_vs_jit_above_cost": max(costs) / jit_above_cost,
+    }
+    figures["ratio"] = figures["server_ms"] / figures["sql_ms"]
+    # The same page with the server's JIT forced each way (SET lasts until the
+    # bench's transaction rolls back; the app's own connections use DB_JIT).
+    for setting in ("on", "off"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET jit = {setting}")
+        figures[f"server_ms_jit_{setting}"] = _median_ms(lambda: client.get(url))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET jit = {jit}")
+    return figures
 
 
 def run(*, accounts: int = 100_000) -> dict[str, float]:

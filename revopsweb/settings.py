@@ -92,6 +92,18 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured(
         f"DATABASE_URL must name a PostgreSQL 15+ database, not {DATABASE_URL.split(':', 1)[0]}."
     )
+# PostgreSQL's JIT compiles a plan whose estimated cost passes jit_above_cost
+# (100,000 by default), about 200 ms per query here: more than a whole My book
+# page takes without it, and pages never run the long analytic scans JIT pays
+# off on. So connections turn it off unless DB_JIT says otherwise ("on", or
+# "server" for the server's own setting). Measured by `python -m bench books`
+# (README, Benchmarks).
+DB_JIT = env_str("DB_JIT", "off")
+if DB_JIT not in {"on", "off", "server"}:
+    raise ImproperlyConfigured(f"DB_JIT must be on, off or server, not {DB_JIT!r}.")
+if DB_JIT != "server":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit={DB_JIT}".strip()
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -29,3 +29,14 @@ def test_lists_split_on_commas_and_default_when_empty(monkeypatch):
     assert env_list("HOSTS", []) == ["a.example", "b.example"]
     monkeypatch.setenv("HOSTS", "")
     assert env_list("HOSTS", ["x"]) == ["x"]
+
+
+@pytest.mark.django_db
+def test_the_app_connections_run_without_jit_by_default():
+    # DB_JIT unset (its default, off): the server's jit setting is overridden
+    # for the session, so no page pays for JIT compilation.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
