@@ -217,6 +217,8 @@ def run(*, accounts: int, tasks: int = TASKS) -> dict[str, float]:
             again = stale.process_stale_tasks(now=now)
             again_seconds = time.perf_counter() - started
 
+        update_seconds, updated = _one_update_of_the_same_rows(now=now)
+
         # The reset: every member still in last month's period.
         TrackerMember.objects.update(period=latest_complete_month(company_today(now=now)))
         with _count_queries() as reset_queries:
@@ -245,7 +247,50 @@ def run(*, accounts: int, tasks: int = TASKS) -> dict[str, float]:
         "reset_queries": float(reset_queries[0]),
         "reset_seconds": reset_seconds,
         "stale_seconds_vs_target": stale_seconds / TARGET_STALE_SECONDS,
+        "one_update_rows": float(updated),
+        "one_update_seconds": update_seconds,
+        "stale_to_one_update_ratio": stale_seconds / update_seconds,
     }
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _one_update_of_the_same_rows(*, now: dt.datetime) -> tuple[float, int]:
+    """Seconds of one set-based UPDATE of the rows the stale job changed, rolled back.
+
+    The floor of any implementation of the job: the same rows get new
+    versions of the columns the job writes (assignee, explanation, pool,
+    stamps, counter; status and close time), with the same index maintenance,
+    in one statement and no decision. Autoclosed rows are those closed as
+    stale, reassigned ones those the job touched at ``now``.
+    """
+    from leads.models import DisqualificationReason
+
+    updated = 0
+    started = time.perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE leads_task
+                SET assignee_id = assignee_id, explanation = explanation || '', pool = pool,
+                    assigned_at = assigned_at + interval '1 second',
+                    last_touched_at = last_touched_at + interval '1 second',
+                    reassignment_count = reassignment_count + 1,
+                    status = status, closed_at = closed_at + interval '1 second'
+                WHERE (last_touched_at = %(now)s AND reassignment_count = 1)
+                   OR disqualification_reason = %(stale)s
+                """,
+                {"now": now, "stale": DisqualificationReason.STALE_AUTOCLOSED.value},
+            )
+            updated = cursor.rowcount
+            seconds = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    return seconds, updated
 
 
 @register("jobs")
@@ -259,5 +304,10 @@ def bench_jobs(options: BenchOptions) -> dict[str, float]:
         f"({verdict} the {TARGET_STALE_SECONDS:.0f} s target); "
         f"{figures['stale_queries']:.0f} queries in {figures['stale_batches']:.0f} batches; "
         f"reset {figures['reset_queries']:.0f} statement(s) for {figures['reset_members']:.0f} members"
+    )
+    print(
+        f"  one set-based UPDATE of the same {figures['one_update_rows']:,.0f} rows: "
+        f"{figures['one_update_seconds']:.1f} s; stale job / UPDATE = "
+        f"{figures['stale_to_one_update_ratio']:.1f}×"
     )
     return figures

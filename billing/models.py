@@ -79,7 +79,7 @@ class AccountMonthMrr(models.Model):
     """One account's MRR in one month: the sum of its MonthlyRevenue rows.
 
     Maintained by PostgreSQL itself (statement-level triggers on
-    billing_monthlyrevenue, migration 0004), so every writer (CSV import, API,
+    billing_monthlyrevenue, migration 0006), so every writer (CSV import, API,
     admin, demo seed's COPY, test factories) keeps it exact without calling
     anything; a row exists exactly when the account has revenue rows that
     month. Pages join it once per row (``accounts.segments.with_revenue``)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
@@ -85,30 +86,35 @@ def explain_pool(
     *, candidates: Sequence[Candidate], chosen: Candidate | None, others: Iterable[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Each member considered and why they were chosen or passed over."""
+    # The stale job calls this once per reassigned task (100,000 in one run),
+    # so each candidate's key and load are computed once here.
+    keyed = sorted(((c.sort_key(), c) for c in candidates), key=itemgetter(0))
+    chosen_id = chosen.member_id if chosen is not None else None
+    chosen_load = chosen.load if chosen is not None else 0
     rows: list[dict[str, Any]] = []
-    for c in sorted(candidates, key=Candidate.sort_key):
-        if chosen is not None and c.member_id == chosen.member_id:
+    for (load, _, _, member_id), c in keyed:
+        if member_id == chosen_id:
             outcome, why = "chosen", "lowest load"
             if any(
-                o.member_id != c.member_id and not o.skip_reason and o.load == c.load
-                for o in candidates
+                o.member_id != member_id and not o.skip_reason and o.load == load for _, o in keyed
             ):
                 why = "lowest load; tie broken by oldest last assignment"
         elif c.skip_reason:
             outcome, why = "passed over", c.skip_reason
-        elif chosen is not None and c.load > chosen.load:
-            outcome, why = "passed over", f"higher load ({c.load} vs {chosen.load})"
+        elif chosen_id is not None and load > chosen_load:
+            outcome, why = "passed over", f"higher load ({load} vs {chosen_load})"
         else:
             outcome, why = "passed over", "same load, assigned more recently"
+        stamp = c.last_assigned_at
         rows.append(
             {
-                "member_id": c.member_id,
+                "member_id": member_id,
                 "name": c.name,
                 "leads": c.leads,
                 "adjustment": c.adjustment,
                 "priority": c.priority,
-                "load": c.load,
-                "last_assigned_at": c.last_assigned_at.isoformat() if c.last_assigned_at else None,
+                "load": load,
+                "last_assigned_at": stamp.isoformat() if stamp else None,
                 "outcome": outcome,
                 "reason": why,
             }

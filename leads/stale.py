@@ -74,9 +74,16 @@ STALE_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS)
 # Upper bound of the statements one reassignment batch issues, whatever its
 # size: claim, lock accounts, lock members, open the period (new month before
 # the reset ran), two for TAM book caps, member territories, write tasks +
-# history + ledger, update members, update account owners, insert ownership
+# history + members + ledger, update account owners, insert ownership
 # changes, update onboarding specialists.
-BATCH_QUERIES = 12
+BATCH_QUERIES = 11
+
+
+# The pool is stored as jsonb, which keeps no whitespace: the compact form
+# costs less to build and to send, once per reassigned task.
+_pool_json = json.JSONEncoder(
+    separators=(",", ":"), check_circular=False, ensure_ascii=False
+).encode
 
 
 def stale_days() -> int:
@@ -357,8 +364,9 @@ class _Clock:
         return self.now + dt.timedelta(microseconds=self.step)
 
 
-# One statement writes a whole batch: the tasks, their history rows and the
-# ledger events, from arrays (one round trip, whatever the batch size).
+# One statement writes a whole batch: the tasks, their history rows, the
+# members' counters and the ledger events, from arrays (one round trip,
+# whatever the batch size).
 _WRITE_BATCH_SQL = """
 WITH v AS (
     SELECT * FROM unnest(
@@ -389,6 +397,14 @@ WITH v AS (
     JOIN (SELECT id, COALESCE(NULLIF(name, ''), email) AS label FROM accounts_user) new
       ON new.id = v.assignee_id
     RETURNING task_id
+), members AS (
+    UPDATE leads_trackermember m
+    SET leads_this_month = u.leads, last_assigned_at = u.last_assigned_at
+    FROM unnest(
+        %(touched)b::bigint[], %(touched_leads)b::int[], %(touched_stamps)b::timestamptz[]
+    ) AS u(id, leads, last_assigned_at)
+    WHERE m.id = u.id
+    RETURNING m.id
 ), ledger AS (
     INSERT INTO leads_roundrobinevent
         (member_id, kind, task_id, delta, period, old_value, new_value, author_id, reason,
@@ -496,7 +512,7 @@ def _reassign_batch(
         ids.append(c.id)
         assignees.append(chosen.user_id)
         explanations.append(explanation)
-        pool_json.append(json.dumps(rows))
+        pool_json.append(_pool_json(rows))
         filled.append(c.territory_id if c.fill_territory else None)
         previous.append(c.assignee_id)
         member_ids.append(member.pk)
@@ -539,14 +555,14 @@ def _reassign_batch(
                     "explanations": explanations,
                     "pools": pool_json,
                     "territories": filled,
+                    "touched": list(touched),
+                    "touched_leads": [m.leads_this_month for m in touched.values()],
+                    "touched_stamps": [m.last_assigned_at for m in touched.values()],
                     "event_kind": TaskEventKind.REASSIGNED.value,
                     "ledger_kind": LedgerKind.REASSIGNMENT.value,
                     "reason": reason,
                 },
             )
-        TrackerMember.objects.bulk_update(
-            list(touched.values()), ["leads_this_month", "last_assigned_at"]
-        )
     change_owners_of_locked_accounts(
         moves=owner_moves, changed_by=None, source=ROUND_ROBIN_SOURCE, now=now
     )

@@ -79,7 +79,8 @@ def _shape_accounts(*, rng: random.Random, today: dt.date, now: dt.datetime) -> 
         )
     big = [pk for pk in ids if mrr.get(pk, Decimal(0)) > 1500]
     small = [pk for pk in ids if Decimal(0) < mrr.get(pk, Decimal(0)) < 500]
-    rest = [pk for pk in ids if pk not in set(big) | set(small)]
+    shaped = set(big) | set(small)  # once: built per id, it made the seed quadratic
+    rest = [pk for pk in ids if pk not in shaped]
 
     Account.objects.filter(pk__in=_pick(rng, rest, per_rule)).update(
         plan=Plan.SCALE, employee_count=250, country="US"

@@ -96,7 +96,7 @@ DROP FUNCTION billing_account_month_mrr_truncate();
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0009_account_plan_scale"),
-        ("billing", "0003_consolidation_onetimecredit"),
+        ("billing", "0005_billing_terms_from_accounts"),
     ]
 
     operations = [
