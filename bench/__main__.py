@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": sys.version.split()[0],
         "commit": _commit(),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])]),
     }
     print(
         f"PostgreSQL {version} (jit {jit}, {connection.settings_dict['NAME']}), "
