@@ -17,6 +17,8 @@ class AccountsConfig(AppConfig):
         # appear app by app; so sync after each of them, not only this one.
         post_migrate.connect(_ensure_reference_rows)
 
+        # Registers the import kinds, so a background import job finds its kind by name.
+        from . import imports  # noqa: F401
         from .extensions import register_home_panel, register_section
         from .home import allocation_panel, book_panel, data_panel, team_books_panel
         from .permissions import any_staff, can_see_allocation

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.revenue_data import revenue_data_through
 from revopsweb.csv_export import csv_response
 from revopsweb.dates import company_today, quarter_end
-from revopsweb.imports import UploadForm
+from revopsweb.import_views import Upload, handle_upload
+from revopsweb.imports import ImportResult, UploadForm
 
 from .books import (
     Queue,
@@ -320,21 +321,27 @@ def import_page(request: StaffRequest) -> HttpResponse:
     if not can_import_accounts(user):
         raise PermissionDenied("Imports are for RevOps and managers.")
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
+    upload = Upload()
     if request.method == "POST" and form.is_valid():
-        text = form.text()
-        if not form.errors:
-            dry_run = form.cleaned_data["dry_run"]
-            if form.cleaned_data["kind"] == "accounts":
-                result = import_accounts(text, dry_run=dry_run, changed_by=user)
-            else:
-                result = import_snapshots(text, dry_run=dry_run)
-            if result.applied:
-                messages.success(request, f"Imported {len(result.outcomes)} row(s).")
+        kind = form.cleaned_data["kind"]
+
+        def run(text: str, dry_run: bool) -> ImportResult:
+            if kind == "accounts":
+                return import_accounts(text, dry_run=dry_run, changed_by=user)
+            return import_snapshots(text, dry_run=dry_run)
+
+        upload = handle_upload(
+            request, form, kind=kind, back_url=reverse("accounts:import"), run=run
+        )
+        if upload.response is not None:
+            return upload.response
+        if upload.result is not None and upload.result.applied:
+            messages.success(request, f"Imported {len(upload.result.outcomes)} row(s).")
+    result = upload.result
     status = 422 if (result and result.errors) or form.errors else 200
     return render(
         request,
         "accounts/import.html",
-        {"form": form, "result": result},
+        {"form": form, "result": result, "job": upload.job},
         status=status,
     )

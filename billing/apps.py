@@ -22,7 +22,7 @@ class BillingConfig(AppConfig):
         from accounts.permissions import any_staff
 
         # Background import jobs find the kinds by name in ImportKind.registry.
-        from . import term_imports  # noqa: F401
+        from . import imports, term_imports  # noqa: F401
         from .home_panels import revenue_panel
         from .permissions import can_see_quota, can_see_revenue
 

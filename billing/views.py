@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import StaffRequest
@@ -19,12 +20,13 @@ from revopsweb.dates import (
     quarter_label,
     quarter_start,
 )
+from revopsweb.import_views import Upload, handle_upload
 from revopsweb.imports import UploadForm
 from revopsweb.parsing import parse_month, parse_quarter
 
 from .cache import page_components, page_movers, page_products
 from .exclusions import may_decide
-from .imports import HEADER, import_mrr_csv
+from .imports import HEADER, MonthlyRevenueImport, import_mrr_csv
 from .lifecycle import MonthComponents
 from .models import OptimisationExclusion, Product
 from .permissions import (
@@ -243,15 +245,26 @@ def import_mrr(request: StaffRequest) -> HttpResponse:
     if not can_import_revenue(request.user):
         raise PermissionDenied(IMPORT_REFUSAL)
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
+    upload = Upload()
     if request.method == "POST" and form.is_valid():
-        text = form.text()
-        if not form.errors:
-            result = import_mrr_csv(text=text, dry_run=form.cleaned_data["dry_run"])
-            if result.applied:
-                messages.success(
-                    request,
-                    f"Imported {result.rows} rows: {result.created} new, {result.updated} updated.",
-                )
-                return redirect("billing:import_mrr")
-    return render(request, "billing/import_mrr.html", {"form": form, "result": result})
+        upload = handle_upload(
+            request,
+            form,
+            kind=MonthlyRevenueImport.name,
+            back_url=reverse("billing:import_mrr"),
+            run=lambda text, dry_run: import_mrr_csv(text=text, dry_run=dry_run),
+        )
+        if upload.response is not None:
+            return upload.response
+        result = upload.result
+        if result is not None and result.applied:
+            messages.success(
+                request,
+                f"Imported {result.rows} rows: {result.created} new, {result.updated} updated.",
+            )
+            return redirect("billing:import_mrr")
+    return render(
+        request,
+        "billing/import_mrr.html",
+        {"form": form, "result": upload.result, "job": upload.job},
+    )

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import Delivery, JobRun
+from .models import Delivery, ImportJob, JobRun
 from .outbox import retry_deliveries
 
 
@@ -55,3 +55,34 @@ class DeliveryAdmin(admin.ModelAdmin):
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         count = retry_deliveries(ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} deliveries queued again.", messages.SUCCESS)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Page imports (background and checked in the request); read-only."""
+
+    list_display = (
+        "created_at",
+        "kind",
+        "file_name",
+        "created_by",
+        "dry_run",
+        "state",
+        "rows",
+        "applied",
+        "error_count",
+    )
+    list_filter = ("kind", "state", "applied", "dry_run")
+    search_fields = ("file_name", "created_by__email")
+    date_hierarchy = "created_at"
+    exclude = ("data", "errors", "outcomes")
+    list_select_related = ("created_by",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportJob]:
+        return super().get_queryset(request).defer("data", "errors", "outcomes")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

@@ -16,8 +16,10 @@ machinery here does the rest, the same way for every kind:
   unless it is a dry run or anything is wrong, everything written in one
   transaction with ``bulk_create(update_conflicts=True)`` in batches. The dry
   run and the apply run the same validation, so they cannot disagree.
-- Large files run as a background job with a progress bar (``ImportJob``,
-  ``revopsweb.import_views``); ``IMPORT_MAX_UPLOAD_BYTES`` caps every import page.
+- Import pages hand uploads to ``revopsweb.import_views.handle_upload``: files
+  over ``IMPORT_SYNC_MAX_BYTES`` run as a background job with a progress bar
+  (``revopsweb.import_jobs``, by the kind's ``name``), every error downloadable
+  as CSV; ``UploadForm`` caps every import page at ``IMPORT_MAX_UPLOAD_BYTES``.
 
 How to add a kind (e.g. invoices)::
 
@@ -75,6 +77,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models, transaction
+from django.template.defaultfilters import filesizeformat
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 Record = tuple[int, Mapping[str, object]]  # (line, raw values by column)
@@ -222,8 +225,9 @@ class UploadForm(forms.Form):
         limit: int = settings.IMPORT_MAX_UPLOAD_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is larger than {limit / 1024 / 1024:,.0f} MB; split it or use the "
-                "management command."
+                f"The file is {filesizeformat(upload.size)}; an import page takes at most "
+                f"{filesizeformat(limit)} (IMPORT_MAX_UPLOAD_BYTES). Split it, or import it "
+                "with the management command."
             )
         return upload
 
@@ -370,11 +374,14 @@ class ImportKind[M: models.Model]:
         dry_run: bool,
         progress: Progress | None = None,
         validated: Progress | None = None,
+        before_commit: Callable[[ImportResult], None] | None = None,
     ) -> ImportResult:
         """Validate ``(line, record)`` pairs; apply them all unless any is bad or ``dry_run``.
 
         ``validated(done, total)`` is called while rows are checked and
-        ``progress(done, total)`` after each batch is written.
+        ``progress(done, total)`` after each batch is written;
+        ``before_commit(result)`` is the last write of an applied import, in
+        its transaction (a background job records its outcome with the rows).
         """
         record_list = list(records)
         valid, errors = self.validate(record_list, progress=validated)
@@ -390,7 +397,9 @@ class ImportKind[M: models.Model]:
         with transaction.atomic():
             self.apply(objs, progress=progress)
             self.after_apply(objs)
-        result.applied = True
+            result.applied = True
+            if before_commit is not None:
+                before_commit(result)
         return result
 
     def run_csv(
@@ -400,13 +409,18 @@ class ImportKind[M: models.Model]:
         dry_run: bool,
         progress: Progress | None = None,
         validated: Progress | None = None,
+        before_commit: Callable[[ImportResult], None] | None = None,
     ) -> ImportResult:
         """``run`` over CSV text with the kind's ``header`` (see ``read_csv``)."""
         records, bad = read_csv(text, self.header)
         if bad and bad[0].column == "header":
             return ImportResult(errors=bad)
         result = self.run(
-            records, dry_run=dry_run or bool(bad), progress=progress, validated=validated
+            records,
+            dry_run=dry_run or bool(bad),
+            progress=progress,
+            validated=validated,
+            before_commit=before_commit,
         )
         if bad:
             result.errors = sorted([*bad, *result.errors], key=lambda e: e.line)

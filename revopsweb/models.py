@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -94,3 +96,65 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.status}"
+
+
+class ImportJob(models.Model):
+    """One CSV import through a page, checked and applied by a worker (``revopsweb.import_jobs``).
+
+    Holds the uploaded text until the run ends, the progress the page polls, and
+    the outcome: counts, the first outcomes and every error (line, column,
+    reason) for the page and its CSV download. Any input kind registered on
+    ``revopsweb.imports.ImportKind`` runs through it, by ``kind`` (the registry
+    name). The id is a random UUID, so a link cannot be guessed.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        CHECKING = "checking", "Checking rows"
+        WRITING = "writing", "Writing rows"
+        DONE = "done", "Finished"
+        FAILED = "failed", "Stopped with an error"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=60)
+    file_name = models.CharField(max_length=255, blank=True)
+    dry_run = models.BooleanField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Where the person came from, for the "Import another file" link.
+    back_url = models.CharField(max_length=200, blank=True)
+    # The uploaded bytes (bytea: a text column could not hold a NUL, which the
+    # row forms report as an error); emptied when the run ends.
+    data = models.BinaryField(default=b"")
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    applied = models.BooleanField(default=False)
+    error_count = models.PositiveIntegerField(default=0)
+    # [[line, column, reason], …], every error of the run, in line order.
+    errors = models.JSONField(default=list, blank=True)
+    # [[line, key, outcome], …], the first rows' outcomes (the page shows 100).
+    outcomes = models.JSONField(default=list, blank=True)
+    failure = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.kind} import {self.created_at:%Y-%m-%d %H:%M} {self.state}"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return int(self.rows_done * 100 / self.rows_total) if self.rows_total else 0

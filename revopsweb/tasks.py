@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import jobs, outbox
+from . import import_jobs, jobs, outbox
 
 
 @shared_task
@@ -23,3 +23,9 @@ def send_delivery_task(*, delivery_id: int) -> str:
 def sweep_deliveries_task() -> dict[str, int]:
     """Every minute: hand due outbox deliveries (new, retrying, orphaned) to the workers."""
     return {"queued": outbox.sweep_deliveries()}
+
+
+@shared_task
+def run_import_job_task(*, job_id: str) -> str:
+    """Check (and apply) one page import in the background; idempotent, locked per job."""
+    return import_jobs.run_import_job(job_id=job_id)

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import import_views, views
 
 urlpatterns = [
     # Each role's home (accounts.home); the apps plug their panels into it.
@@ -31,6 +31,10 @@ urlpatterns = [
             template_name="registration/password_change_done.html"
         ),
         name="password_change_done",
+    ),
+    path("imports/<uuid:job_id>/", import_views.import_job, name="import_job"),
+    path(
+        "imports/<uuid:job_id>/errors.csv", import_views.import_job_errors, name="import_job_errors"
     ),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
