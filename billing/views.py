@@ -52,6 +52,20 @@ def _basis(request: StaffRequest) -> bool:
     return request.GET.get("basis", "adjusted") != "unadjusted"
 
 
+def _refused(request: StaffRequest, name: str, parse: Any) -> str:
+    """The error of query parameter ``name`` (empty when absent or valid), also
+    shown on the page, which then answers 400 with the default month or quarter."""
+    value = request.GET.get(name)
+    if value is None:
+        return ""
+    try:
+        parse(value)
+    except ValueError as exc:
+        messages.error(request, f"{name}: {exc} Showing the latest instead.")
+        return str(exc)
+    return ""
+
+
 def _through(request: StaffRequest, *, data: RevenueDataThrough) -> dt.date:
     """The month asked for, never after the revenue data (a month not imported
     yet would read as −100% churn); by default the latest imported month, as
@@ -107,11 +121,12 @@ def revenue(request: StaffRequest) -> HttpResponse:
     if not can_see_revenue(request.user):
         raise PermissionDenied(REVENUE_REFUSAL)
     data = revenue_data_through(today=company_today())
+    refused = _refused(request, "month", parse_month)
     context = _revenue_context(
         through=_through(request, data=data), adjusted=_basis(request), data=data
     )
     template = "billing/revenue.html#revenue-body" if request.htmx else "billing/revenue.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if refused else 200)
 
 
 @require_GET
@@ -162,6 +177,7 @@ def quota(request: StaffRequest) -> HttpResponse:
     if not can_see_quota(user):
         raise PermissionDenied(QUOTA_REFUSAL)
     data = revenue_data_through(today=company_today())
+    refused = _refused(request, "quarter", parse_quarter)
     # Quarters offered stop at the data, as the revenue page's months do.
     latest = quarter_start(data.figures_month)
     quarter = _quarter(request, latest=latest)
@@ -191,6 +207,7 @@ def quota(request: StaffRequest) -> HttpResponse:
             "chart": chart,
             "exclusions": exclusions,
         },
+        status=400 if refused else 200,
     )
 
 

@@ -4,7 +4,6 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.validators import MinValueValidator
 
 from accounts.forms import ORGANIZATION_ID_LENGTH
 from accounts.models import Account, User
@@ -215,7 +214,8 @@ def _adjustment_field(**kwargs: Any) -> forms.IntegerField:
 class MemberForm(forms.Form):
     """Inline edit of one tracker row; changing the adjustment needs a reason."""
 
-    priority = forms.IntegerField(min_value=1, validators=[MinValueValidator(1)])
+    # Bounded by its smallint column too: 32,768 is a field error, not a 500.
+    priority = parsing.IntegerField.for_column(TrackerMember, "priority", min_value=1)
     manual_adjustment = _adjustment_field()
     is_active = forms.BooleanField(required=False)
     territories = forms.ModelMultipleChoiceField(queryset=Territory.objects.all())
@@ -247,7 +247,7 @@ class AddMemberForm(forms.Form):
     user = forms.ModelChoiceField(queryset=User.objects.filter(tracker_member__isnull=True))
     role = forms.ChoiceField(choices=TrackerRole.choices)
     territories = forms.ModelMultipleChoiceField(queryset=Territory.objects.all())
-    priority = forms.IntegerField(min_value=1, initial=1)
+    priority = parsing.IntegerField.for_column(TrackerMember, "priority", min_value=1, initial=1)
     manual_adjustment = _adjustment_field(required=False)
     reason = forms.CharField(max_length=200, required=False)
 

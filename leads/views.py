@@ -104,7 +104,10 @@ def contact(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         intake_task(lead=form.to_lead(), source=TaskSource.CONTACT_FORM)
         return redirect(f"{reverse('leads:contact')}?sent=1")
-    return render(request, "leads/contact.html", {"form": form, "sent": "sent" in request.GET})
+    # A refused entry comes back with its field errors as a 400 (nothing created).
+    status = 400 if form.is_bound else 200
+    context = {"form": form, "sent": "sent" in request.GET}
+    return render(request, "leads/contact.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -120,7 +123,8 @@ def new_task(request: StaffRequest) -> HttpResponse:
         )
         messages.success(request, f"Task created: {result.task.explanation}")
         return redirect("leads:task", pk=result.task.pk)
-    return render(request, "leads/new_task.html", {"form": form})
+    status = 400 if form.is_bound else 200
+    return render(request, "leads/new_task.html", {"form": form}, status=status)
 
 
 # --- Task lists -----------------------------------------------------------------

@@ -56,7 +56,7 @@ def test_contact_form_with_bad_fields_reports_each_and_creates_nothing(client):
         reverse("leads:contact"), {**CONTACT, "email": "nope", "country": "Germany"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["form"].errors
     assert set(errors) == {"email", "country"}
     assert not Task.objects.exists()
