@@ -328,7 +328,7 @@ def account_start_plan(request: StaffRequest, pk: int) -> HttpResponse:
     return redirect("accounts:plan", pk=plan.pk)
 
 
-class PlanForm(forms.ModelForm):
+class PlanForm(forms.ModelForm[AccountPlan]):
     class Meta:
         model = AccountPlan
         fields = (

@@ -26,7 +26,7 @@ from .permissions import can_change_access, can_set_password_of, may_edit_person
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     ordering = ("name",)
     list_display = ("name", "email", "title", "region", "team_lead", "is_active", "is_staff")
     list_filter = ("groups", "region", "is_active", "is_staff")
@@ -88,7 +88,7 @@ class UserAdmin(DjangoUserAdmin):
         return super().user_change_password(request, id, form_url)
 
 
-class OwnershipChangeInline(admin.TabularInline):
+class OwnershipChangeInline(admin.TabularInline[OwnershipChange, Account]):
     model = OwnershipChange
     extra = 0
     can_delete = False
@@ -127,7 +127,7 @@ class AccountAdminForm(RowValidatedModelForm):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(admin.ModelAdmin[Account]):
     form = AccountAdminForm
     list_display = (
         "name",
@@ -153,7 +153,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(OwnershipChange)
-class OwnershipChangeAdmin(admin.ModelAdmin):
+class OwnershipChangeAdmin(admin.ModelAdmin[OwnershipChange]):
     list_display = (
         "account",
         "previous_owner",
@@ -177,7 +177,7 @@ class OwnershipChangeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(admin.ModelAdmin[Contact]):
     list_display = ("name", "email", "account", "title", "is_champion", "left_company_on")
     list_filter = ("is_champion",)
     search_fields = ("name", "email", "account__name")
@@ -186,7 +186,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(admin.ModelAdmin[Activity]):
     list_display = ("account", "kind", "from_customer", "author", "occurred_at", "summary")
     list_filter = ("kind", "from_customer")
     search_fields = ("account__name", "summary", "body")
@@ -215,7 +215,7 @@ class AccountSnapshotAdminForm(RowValidatedModelForm):
 
 
 @admin.register(AccountSnapshot)
-class AccountSnapshotAdmin(admin.ModelAdmin):
+class AccountSnapshotAdmin(admin.ModelAdmin[AccountSnapshot]):
     form = AccountSnapshotAdminForm
     list_display = ("account", "week", "health", "active_users_30d", "events", "support_tickets")
     list_filter = ("health", "week")
@@ -226,7 +226,7 @@ class AccountSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntegrationToken)
-class IntegrationTokenAdmin(admin.ModelAdmin):
+class IntegrationTokenAdmin(admin.ModelAdmin[IntegrationToken]):
     list_display = (
         "name",
         "scope",
@@ -255,7 +255,7 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountPlan)
-class AccountPlanAdmin(admin.ModelAdmin):
+class AccountPlanAdmin(admin.ModelAdmin[AccountPlan]):
     list_display = ("title", "account", "quarter_start", "author", "updated_at")
     list_filter = ("quarter_start", "no_viable_levers", "plan_above_20k")
     search_fields = ("title", "account__name", "account__organization_id")

@@ -409,7 +409,7 @@ def allocation_queue(
             month=month,
         )
         .filter(
-            Q(owner__isnull=True, arr__gte=ARR_20K)  # type: ignore[misc]
+            Q(owner__isnull=True, arr__gte=ARR_20K)
             | ~Q(new_owner_trait="")
             | Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
             | Q(owner_role=OwnerRole.CSM, all_core_paid=False)
@@ -419,8 +419,8 @@ def allocation_queue(
     rows: list[tuple[Account, list[str], str]] = []
     for account in accounts:
         reasons: list[str] = []
-        arr: Decimal = account.arr  # type: ignore[attr-defined]
-        all_core: bool = account.all_core_paid  # type: ignore[attr-defined]
+        arr: Decimal = account.arr
+        all_core: bool = account.all_core_paid
         if account.owner_id is None and arr >= ARR_20K:
             reasons.append(Queue.UNOWNED_20K)
         if account.new_owner_trait == NewOwnerTrait.READY_TO_MOVE:

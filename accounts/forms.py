@@ -93,7 +93,7 @@ class AccountRowForm(RowForm):
         email: str = self.cleaned_data["owner_email"]
         if not email:
             return None
-        owner = self.context["users"].get(email)
+        owner: User | None = self.context["users"].get(email)
         if owner is None:
             raise forms.ValidationError(f"{email} matches no active staff user.")
         return owner

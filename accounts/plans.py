@@ -37,7 +37,7 @@ def start_quarter_plan(*, account: Account, author: User, today: dt.date) -> Acc
             f"Business type: {account.business_type or '–'}",
             f"Employees: {account.employee_count or '–'}",
             f"Plan: {account.get_plan_display()}; renewal {account.renewal_date or '–'}",
-            f"MRR ${figures.mrr:,.0f}; ARR ${figures.arr:,.0f}",  # type: ignore[attr-defined]
+            f"MRR ${figures.mrr:,.0f}; ARR ${figures.arr:,.0f}",
             f"Health: {account.get_health_display() or '–'}; "
             f"active users (30 days): {account.active_users_30d or '–'}",
         ]

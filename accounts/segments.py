@@ -30,7 +30,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db import transaction
 from django.db.models import (
@@ -65,6 +65,9 @@ from billing.revenue_data import revenue_month
 from revopsweb.dates import add_months, quarter_start
 
 from .models import Account, AccountPlan, Plan, TopAccount
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 ARR_20K = Decimal(20_000)
 ARR_50K = Decimal(50_000)
@@ -186,9 +189,34 @@ def refresh_top_accounts(*, today: dt.date) -> int:
     return len(ranked)
 
 
+class RevenueFigures(TypedDict):
+    """The annotations ``with_revenue`` adds (dollars; ``mrr`` of the revenue month)."""
+
+    mrr: Decimal
+    prev_mrr: Decimal
+    arr: Decimal
+    mom_change: Decimal
+    core_paid_count: int
+    core_product_total: int
+    all_core_paid: bool
+    has_current_plan: bool
+    is_top_40: bool
+    seg_startup: bool
+    seg_annual: bool
+    seg_trial: bool
+    seg_first_payment: bool
+    seg_60k: bool
+    seg_20k: bool
+
+
+# An account read through ``with_revenue``: its fields and the figures above.
+# Lazily evaluated: WithAnnotations takes two arguments only for the type checker.
+type AccountWithRevenue = WithAnnotations[Account, RevenueFigures]
+
+
 def with_revenue(
     queryset: QuerySet[Account], *, today: dt.date, month: dt.date | None = None
-) -> QuerySet[Account]:
+) -> QuerySet[AccountWithRevenue]:
     """Annotate MRR of ``month`` (default: ``revenue_month(today=today)``, one
     query more), previous MRR, ARR, MoM change, paid core products (and
     ``all_core_paid``: paid for every product the catalog flags core), plan

@@ -16,7 +16,7 @@ from .term_admin import OneTimeCreditAdminForm
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(admin.ModelAdmin[Product]):
     list_display = ("name", "key", "is_core", "counts_for_cross_sell", "is_active", "sort_order")
     list_editable = ("is_core", "counts_for_cross_sell", "is_active", "sort_order")
     list_filter = ("is_core", "counts_for_cross_sell", "is_active")
@@ -44,7 +44,7 @@ class MonthlyRevenueAdminForm(RowValidatedModelForm):
 
 
 @admin.register(MonthlyRevenue)
-class MonthlyRevenueAdmin(admin.ModelAdmin):
+class MonthlyRevenueAdmin(admin.ModelAdmin[MonthlyRevenue]):
     form = MonthlyRevenueAdminForm
     list_display = ("account", "product", "month", "amount")
     list_filter = ("product", "month")
@@ -56,7 +56,7 @@ class MonthlyRevenueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(admin.ModelAdmin[Invoice]):
     list_display = ("number", "account", "issued_on", "due_on", "amount", "status", "paid_on")
     list_filter = ("status",)
     search_fields = ("number", "account__name", "account__organization_id")
@@ -66,7 +66,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-class _InvalidatesRevenueCache(admin.ModelAdmin):
+class _InvalidatesRevenueCache(admin.ModelAdmin[Any]):
     """Adjustment inputs edited here change the cached revenue numbers."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

@@ -54,7 +54,7 @@ def _key(name: str) -> str:
 def cached[T](name: str, compute: Callable[[], T]) -> T:
     """``compute()``, cached for ``TIMEOUT_SECONDS`` under ``name`` and the data version."""
     key = _key(name)
-    value = cache.get(key)
+    value: T | None = cache.get(key)
     if value is None:
         value = compute()
         cache.set(key, value, timeout=TIMEOUT_SECONDS)

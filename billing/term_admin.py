@@ -124,7 +124,7 @@ class ForecastMrrAdminForm(_TermAdminForm):
         fields = ("account", "period_ends_on", "amount")
 
 
-class TermAdmin(admin.ModelAdmin):
+class TermAdmin(admin.ModelAdmin[Any]):
     """Saves and deletes rewrite the accounts' projected columns."""
 
     def _account_ids(self, objs: Any) -> set[int]:
@@ -175,7 +175,7 @@ class AnnualContractAdmin(TermAdmin):
     date_hierarchy = "starts_on"
 
 
-class TrialExtensionInline(admin.TabularInline):
+class TrialExtensionInline(admin.TabularInline[TrialExtension, Trial]):
     model = TrialExtension
     extra = 0
     fields = ("granted_on", "days", "reason", "get")
@@ -222,7 +222,7 @@ class ForecastMrrAdmin(TermAdmin):
 
 
 @admin.register(OptimisationExclusion)
-class OptimisationExclusionAdmin(admin.ModelAdmin):
+class OptimisationExclusionAdmin(admin.ModelAdmin[OptimisationExclusion]):
     """Read-only: requests and approvals go through the quota page, which records who and when."""
 
     list_display = ("account", "quarter", "amount", "status", "requested_by", "requested_at")

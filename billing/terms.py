@@ -67,6 +67,6 @@ def refresh_account_terms(*, account_ids: Iterable[int]) -> int:
             """,
             [ids],
         )
-        written = cursor.rowcount
+        written: int = cursor.rowcount
     transaction.on_commit(bump_revenue_data_version)
     return written

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db import transaction
 
@@ -29,7 +31,7 @@ class StaffAdmin(UserAdmin):
 
 
 @admin.register(Territory)
-class TerritoryAdmin(admin.ModelAdmin):
+class TerritoryAdmin(admin.ModelAdmin[Territory]):
     list_display = ("name", "slug", "ownership_region", "sort_order")
     list_editable = ("ownership_region", "sort_order")
     search_fields = ("name", "slug")
@@ -37,7 +39,7 @@ class TerritoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrackerMember)
-class TrackerMemberAdmin(admin.ModelAdmin):
+class TrackerMemberAdmin(admin.ModelAdmin[TrackerMember]):
     """Read-only here: weights change on the tracker page, which records the ledger."""
 
     list_display = (
@@ -58,11 +60,11 @@ class TrackerMemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(admin.ModelAdmin[TimeOff]):
     list_display = ("member", "starts_on", "ends_on", "deactivated_at", "reactivated_at")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
 

@@ -186,7 +186,7 @@ class NurtureForm(forms.Form):
     )
 
 
-class ConvertForm(forms.ModelForm):
+class ConvertForm(forms.ModelForm[Opportunity]):
     class Meta:
         model = Opportunity
         fields = ("record_type", "type", "amount", "close_date")
@@ -252,7 +252,7 @@ class AddMemberForm(forms.Form):
     reason = forms.CharField(max_length=200, required=False)
 
 
-class TimeOffForm(forms.ModelForm):
+class TimeOffForm(forms.ModelForm[TimeOff]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["member"]

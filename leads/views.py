@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -85,9 +86,16 @@ def _contact_form_rate(group: str, request: HttpRequest) -> str:
     return str(settings.CONTACT_FORM_RATE)
 
 
+ViewFunction = Callable[..., HttpResponse]
+# django-ratelimit's decorator is untyped; it returns the view it wraps.
+_contact_rate_limit: Callable[[ViewFunction], ViewFunction] = ratelimit(
+    key="ip", rate=_contact_form_rate, method="POST", block=False
+)
+
+
 @login_not_required
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=_contact_form_rate, method="POST", block=False)
+@_contact_rate_limit
 def contact(request: HttpRequest) -> HttpResponse:
     """The public contact form; a submission becomes a task and is assigned at once.
 

@@ -9,7 +9,7 @@ from .outbox import retry_deliveries
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(admin.ModelAdmin[JobRun]):
     list_display = ("job", "started_at", "finished_at", "rows_affected", "outcome")
     list_filter = ("job", "outcome")
     search_fields = ("job", "detail")
@@ -21,7 +21,7 @@ class JobRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(admin.ModelAdmin[Delivery]):
     list_display = (
         "kind",
         "status",

@@ -242,7 +242,7 @@ class UploadForm(forms.Form):
             return ""
 
 
-class RowValidatedModelForm(forms.ModelForm):
+class RowValidatedModelForm(forms.ModelForm[Any]):
     """An admin ModelForm validated by the kind's ``RowForm``, so the admin cannot store
     what the CSV and the API would refuse.
 

@@ -14,7 +14,7 @@ from .models import (
 
 
 @admin.register(ChurnSignal)
-class ChurnSignalAdmin(admin.ModelAdmin):
+class ChurnSignalAdmin(admin.ModelAdmin[ChurnSignal]):
     list_display = ("account", "kind", "detected_on", "cleared_on")
     list_filter = ("kind", "cleared_on")
     search_fields = ("account__name", "account__organization_id")
@@ -22,20 +22,20 @@ class ChurnSignalAdmin(admin.ModelAdmin):
     readonly_fields = ("account", "kind", "evidence", "detected_on", "cleared_on")
 
 
-class StatusInline(admin.TabularInline):
+class StatusInline(admin.TabularInline[WeeklyStatusUpdate, ChurnRiskFlag]):
     model = WeeklyStatusUpdate
     extra = 0
     readonly_fields = ("week", "author", "tried", "working", "help_needed", "trend", "posted_at")
 
 
-class EscalationInline(admin.TabularInline):
+class EscalationInline(admin.TabularInline[Escalation, ChurnRiskFlag]):
     model = Escalation
     extra = 0
     readonly_fields = ("team", "person", "escalated_by", "escalated_at", "note")
 
 
 @admin.register(ChurnRiskFlag)
-class ChurnRiskFlagAdmin(admin.ModelAdmin):
+class ChurnRiskFlagAdmin(admin.ModelAdmin[ChurnRiskFlag]):
     list_display = ("account", "status", "severity", "arr_at_flag", "raised_by", "raised_at")
     list_filter = ("status", "severity")
     search_fields = ("account__name", "account__organization_id")
@@ -45,6 +45,6 @@ class ChurnRiskFlagAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChurnRetro)
-class ChurnRetroAdmin(admin.ModelAdmin):
+class ChurnRetroAdmin(admin.ModelAdmin[ChurnRetro]):
     list_display = ("flag", "root_cause", "written_by", "written_at")
     list_filter = ("root_cause",)

@@ -19,7 +19,7 @@ from .models import (
 _TEXT = {"rows": 2}
 
 
-class FlagForm(forms.ModelForm):
+class FlagForm(forms.ModelForm[ChurnRiskFlag]):
     class Meta:
         model = ChurnRiskFlag
         fields = ("triggers", "known", "help_needed", "owner_actions", "severity", "next_key_date")
@@ -32,7 +32,7 @@ class FlagForm(forms.ModelForm):
         }
 
 
-class StatusForm(forms.ModelForm):
+class StatusForm(forms.ModelForm[WeeklyStatusUpdate]):
     class Meta:
         model = WeeklyStatusUpdate
         fields = ("tried", "working", "help_needed", "trend", "next_key_date")
@@ -44,7 +44,7 @@ class StatusForm(forms.ModelForm):
         }
 
 
-class EscalationForm(forms.ModelForm):
+class EscalationForm(forms.ModelForm[Escalation]):
     class Meta:
         model = Escalation
         fields = ("team", "person", "note")
@@ -63,7 +63,7 @@ class CloseForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs=_TEXT))
 
 
-class RetroForm(forms.ModelForm):
+class RetroForm(forms.ModelForm[ChurnRetro]):
     class Meta:
         model = ChurnRetro
         fields = ("what_happened", "root_cause", "learnings")

@@ -7,7 +7,7 @@ from django.contrib import admin
 from .models import Handover, HandoverEvent, OnboardingCheck
 
 
-class HandoverEventInline(admin.TabularInline):
+class HandoverEventInline(admin.TabularInline[HandoverEvent, Handover]):
     model = HandoverEvent
     extra = 0
     can_delete = False
@@ -19,7 +19,7 @@ class HandoverEventInline(admin.TabularInline):
 
 
 @admin.register(Handover)
-class HandoverAdmin(admin.ModelAdmin):
+class HandoverAdmin(admin.ModelAdmin[Handover]):
     list_display = (
         "account",
         "from_owner",
@@ -57,7 +57,7 @@ class HandoverAdmin(admin.ModelAdmin):
 
 
 @admin.register(OnboardingCheck)
-class OnboardingCheckAdmin(admin.ModelAdmin):
+class OnboardingCheckAdmin(admin.ModelAdmin[OnboardingCheck]):
     list_display = ("account", "section", "item", "checked_by", "checked_at")
     list_filter = ("section",)
     search_fields = ("account__name", "item")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db.models import Q, Subquery
 
 from accounts.models import Account, AccountPlan, OwnerRole
-from accounts.segments import with_revenue
+from accounts.segments import AccountWithRevenue, with_revenue
 from billing.models import Invoice
 from billing.revenue_data import first_paid_months
 from revopsweb.dates import months_between, quarter_start
@@ -101,10 +102,11 @@ def handover_roles(from_role: str) -> list[str]:
     return [*roles, from_role] if from_role else []
 
 
-def _revenue(account: Account, *, today: dt.date) -> Account:
+def _revenue(account: Account, *, today: dt.date) -> AccountWithRevenue:
     """The account annotated with MRR, ARR, core products and plan freshness."""
     if hasattr(account, "core_paid_count") and hasattr(account, "has_current_plan"):
-        return account
+        # Already read through with_revenue by the caller (the propose page).
+        return cast(AccountWithRevenue, account)
     return with_revenue(Account.objects.filter(pk=account.pk), today=today).get()
 
 
@@ -127,10 +129,10 @@ def transition_for(
     mid-lifecycle) have no conditions beyond the preconditions. Read-only;
     ``facts`` (this quarter's plan) is passed when the caller has them."""
     figures = _revenue(account, today=today)
-    core: int = figures.core_paid_count  # type: ignore[attr-defined]
+    core: int = figures.core_paid_count
     # Core products are the catalog's (billing.Product.is_core), not a count of three.
-    all_core: bool = figures.all_core_paid  # type: ignore[attr-defined]
-    core_total: int = figures.core_product_total  # type: ignore[attr-defined]
+    all_core: bool = figures.all_core_paid
+    core_total: int = figures.core_product_total
     checks: list[Check] = []
     if from_role == to_role:
         return Transition(

@@ -24,7 +24,7 @@ HIGH_POTENTIAL_ARR = Decimal(100_000)
 def high_potential(account: Account, *, today: dt.date) -> Check:
     """A TAE-led customer landing at $100k+ a year (ARR or forecasted MRR × 12)."""
     figures = _revenue(account, today=today)
-    arr: Decimal = figures.arr  # type: ignore[attr-defined]
+    arr: Decimal = figures.arr
     forecast = (account.forecasted_mrr or Decimal(0)) * 12
     landing = max(arr, forecast)
     return Check(

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from accounts.models import Account, AccountSnapshot, Activity, ActivityKind, Plan
-from accounts.segments import SPARKLINE_MONTHS, mrr_history
+from accounts.segments import SPARKLINE_MONTHS, AccountWithRevenue, mrr_history
 from revopsweb.dates import company_today
 
 from .checks import Check, PlanAndInvoices, _revenue, plan_and_invoices
@@ -61,19 +61,19 @@ class ReceivingFacts:
     account: Account
     today: dt.date
     facts: PlanAndInvoices
-    figures: Account  # the account with the ``with_revenue`` annotations
+    figures: AccountWithRevenue
 
     @property
     def mrr(self) -> Decimal:
-        return self.figures.mrr  # type: ignore[attr-defined]
+        return self.figures.mrr
 
     @property
     def arr(self) -> Decimal:
-        return self.figures.arr  # type: ignore[attr-defined]
+        return self.figures.arr
 
     @property
     def core_paid_count(self) -> int:
-        return self.figures.core_paid_count  # type: ignore[attr-defined]
+        return self.figures.core_paid_count
 
     @cached_property
     def weeks(self) -> list[tuple[dt.date, int | None, int | None]]:
@@ -167,8 +167,8 @@ def discount_flag(r: ReceivingFacts) -> Check:
 def core_coverage_flag(r: ReceivingFacts) -> Check:
     """Fewer than 3 core products without a documented reason there is no path to expand."""
     core = r.core_paid_count
-    all_core: bool = r.figures.all_core_paid  # type: ignore[attr-defined]
-    core_total: int = r.figures.core_product_total  # type: ignore[attr-defined]
+    all_core: bool = r.figures.all_core_paid
+    core_total: int = r.figures.core_product_total
     latest = r.facts.latest_plan
     documented = bool(latest and latest.no_viable_levers and latest.levers_tried.strip())
     if all_core:
@@ -213,7 +213,7 @@ def engagement_flag(r: ReceivingFacts) -> Check:
 
 
 def plan_flag(r: ReceivingFacts) -> Check:
-    plan_ok = bool(r.figures.has_current_plan)  # type: ignore[attr-defined]
+    plan_ok = bool(r.figures.has_current_plan)
     latest = r.facts.latest_plan
     if plan_ok:
         why = "This quarter's plan exists."

@@ -28,7 +28,7 @@ def _mrr(account: Account, n: int) -> Decimal:
     row = with_revenue(
         Account.objects.filter(pk=account.pk), today=dt.date(2027, 6, 1), month=month(n)
     )
-    return row.get().mrr  # type: ignore[attr-defined]
+    return row.get().mrr
 
 
 def _startup(**kwargs) -> Account:

@@ -5,7 +5,7 @@ from django.contrib import admin
 from .models import LeadRule, LeadRuleVersion
 
 
-class LeadRuleVersionInline(admin.TabularInline):
+class LeadRuleVersionInline(admin.TabularInline[LeadRuleVersion, LeadRule]):
     model = LeadRuleVersion
     extra = 0
     can_delete = False
@@ -26,7 +26,7 @@ class LeadRuleVersionInline(admin.TabularInline):
 
 
 @admin.register(LeadRule)
-class LeadRuleAdmin(admin.ModelAdmin):
+class LeadRuleAdmin(admin.ModelAdmin[LeadRule]):
     list_display = ("name", "key", "lead_type")
     readonly_fields = ("key", "name", "lead_type", "handbook", "sort_order")
     inlines = (LeadRuleVersionInline,)

@@ -262,7 +262,9 @@ def _threshold_params(rule: RuleInForce) -> dict[str, Any]:
     return params
 
 
-def _values(key: str, facts: dict[str, Any], *, month: dt.date | None, today: dt.date) -> dict:
+def _values(
+    key: str, facts: dict[str, Any], *, month: dt.date | None, today: dt.date
+) -> dict[str, Any]:
     derived: dict[str, Any] = dict(facts)
     mrr = Decimal(str(facts.get("mrr") or 0))
     derived["month"] = f"{month:%Y-%m}" if month else None
