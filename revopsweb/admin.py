@@ -58,7 +58,7 @@ class DeliveryAdmin(admin.ModelAdmin[Delivery]):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
     """Page imports (background and checked in the request); read-only."""
 
     list_display = (
