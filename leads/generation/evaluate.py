@@ -47,7 +47,8 @@ from . import catalog as c
 DEPRIORITISE_MRR_UNDER = Decimal(500)
 DEPRIORITISE_GROWTH_MONTHS = 3
 DEPRIORITISE_CREDIT_MONTHS = 12
-# Revenue history read for the paying streak (bits of a bigint, so at most 62).
+# Revenue history read for the paying streak (bits of a bigint, and the
+# months-back arithmetic of _FACTS is exact below 30 months).
 STREAK_MONTHS = 24
 
 
@@ -96,8 +97,11 @@ WITH rev AS (
            count(*) FILTER (WHERE month = %(m)s AND amount > 0) AS products,
            max(amount) FILTER (WHERE month = %(m)s) AS top_product,
            sum(amount) FILTER (WHERE month = %(m_growth)s) AS growth_base,
-           bit_or(1::bigint << ((extract(year FROM age(%(m)s::date, month)) * 12
-                                + extract(month FROM age(%(m)s::date, month)))::int))
+           -- Months back from M by integer arithmetic on the day count (a
+           -- month start n months earlier is 28n..31n days back, so
+           -- (days + 15) / 30 is exactly n for n < 30; STREAK_MONTHS is 24):
+           -- age() and extract() per row cost twice as much at 100,000 accounts.
+           bit_or(1::bigint << ((%(m)s::date - month + 15) / 30))
                FILTER (WHERE amount > 0) AS paid_mask
     FROM billing_monthlyrevenue
     WHERE month >= %(m_from)s AND month <= %(m)s
@@ -151,8 +155,10 @@ SELECT a.id AS account_id, a.name, upper(a.country) AS country, a.employee_count
        coalesce(r.products, 0) AS products,
        coalesce(r.top_product, 0) AS top_product,
        coalesce(r.growth_base, 0) AS mrr_growth_base,
-       -- Trailing ones of x: log2((x XOR (x + 1)) + 1) - 1.
-       coalesce(round(log(2, ((r.paid_mask # (r.paid_mask + 1)) + 1)::numeric))::int - 1, 0)
+       -- Trailing ones of x: log2((x XOR (x + 1)) + 1) - 1. The argument is an
+       -- exact power of two, so the double-precision log rounds to it (a
+       -- numeric log per account cost seconds at 100,000 accounts).
+       coalesce(round(ln(((r.paid_mask # (r.paid_mask + 1)) + 1)::float8) / ln(2))::int - 1, 0)
            AS paying_months,
        coalesce(sn.users, a.active_users_30d) AS users,
        coalesce(sn.events, 0) AS events,
