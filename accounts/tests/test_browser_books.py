@@ -37,7 +37,7 @@ def test_my_book_sorts_filters_and_opens_an_account(page, login_as):
     page.get_by_test_id("book-row").first.wait_for()
     assert names(page) == ["Alpha"]
 
-    page.get_by_role("link", name="Alpha").click()
+    page.get_by_role("link", name="Alpha", exact=True).click()
     page.wait_for_url("**/accounts/*/")
     assert page.get_by_role("heading", name="Alpha").is_visible()
     assert page.get_by_test_id("account-arr").inner_text() == "$24,000"
