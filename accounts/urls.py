@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import account_views, book_views
+from . import account_views, book_views, search_views
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("search/", search_views.search, name="search"),
     path("book/", book_views.my_book, name="my_book"),
     path("book/export.csv", book_views.book_export, name="book_export"),
     path("book/planning/", book_views.planning, name="planning"),

@@ -8,3 +8,21 @@ document.addEventListener("htmx:responseError", (event) => {
   p.textContent = `That did not work (${event.detail.xhr.status}). Nothing was changed; please try again.`;
   box.replaceChildren(p);
 });
+
+// The account search from anywhere: "/" or Ctrl/Cmd+K focuses the header's box
+// (not while typing in a field); Escape closes its results.
+document.addEventListener("keydown", (event) => {
+  const box = document.getElementById("site-search");
+  if (!box) return;
+  const target = event.target;
+  const typing = target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+  const ctrlK = (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "k";
+  if (ctrlK || (event.key === "/" && !typing && !event.altKey && !event.ctrlKey && !event.metaKey)) {
+    event.preventDefault();
+    box.focus();
+    box.select();
+  } else if (event.key === "Escape" && target === box) {
+    document.getElementById("site-search-results")?.replaceChildren();
+  }
+});

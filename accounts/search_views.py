@@ -1,0 +1,33 @@
+"""The account search: a plain GET page, and its results partial for htmx."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .http import StaffRequest
+from .permissions import visible_accounts
+from .search import MIN_QUERY_LENGTH, clean_query, search_accounts
+
+
+@require_GET
+def search(request: StaffRequest) -> HttpResponse:
+    """Results for ``?q=``; the header's box asks for the ``results`` partial over htmx.
+    Three queries after the session's: owners, accounts, which of them the person may open."""
+    query = clean_query(request.GET.get("q", ""))
+    results = search_accounts(query=query)
+    openable = set(
+        visible_accounts(request.user)
+        .filter(pk__in=[a.pk for a in results])
+        .values_list("pk", flat=True)
+    )
+    context = {
+        "query": query,
+        "results": results,
+        "openable": openable,
+        "too_short": 0 < len(query) < MIN_QUERY_LENGTH,
+        "min_length": MIN_QUERY_LENGTH,
+    }
+    template = "accounts/search.html#results" if request.htmx else "accounts/search.html"
+    return render(request, template, context)
