@@ -57,6 +57,19 @@ How to add a kind (e.g. invoices)::
     InvoiceImport(actor=user).run_csv(text, dry_run=True)   # -> ImportResult
     InvoiceImport(actor=None).run(records=[(1, body_row), ...], dry_run=False)  # API
 
+    # billing/views.py: the page (small files in the request, large ones on a
+    # worker with a progress page; every error downloadable as CSV)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = handle_upload(            # revopsweb.import_views
+            request, form, kind=InvoiceImport.name, back_url=reverse("billing:import_invoices"),
+            run=lambda text, dry_run: InvoiceImport(actor=request.user).run_csv(text, dry_run=dry_run),
+        )
+        if upload.response is not None:    # a background job: its progress page
+            return upload.response
+    # render upload.result, and upload.job for the errors CSV link
+    # ({% url 'import_job_errors' job.pk %})
+
 Override ``after_apply`` for follow-up writes inside the same transaction (a
 cache bump on commit, a derived column) and ``outcome`` / ``apply`` only when a
 kind records history of its own (accounts write ``OwnershipChange`` rows).

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +78,17 @@ def test_the_response_is_a_utf8_attachment():
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="x.csv"'
     assert response.content == "\ufeffa\r\né\r\n".encode()
+
+
+def test_no_module_writes_a_csv_response_of_its_own():
+    # Every export goes through this writer; a new csv.writer elsewhere would skip its rules.
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for app in ("accounts", "billing", "leads", "revopsweb")
+        for path in (root / app).rglob("*.py")
+        if "tests" not in path.parts
+        and path.name != "csv_export.py"
+        and re.search(r"csv\.(writer|DictWriter)\(|text/csv", path.read_text())
+    ]
+    assert offenders == []

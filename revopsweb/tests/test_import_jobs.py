@@ -12,7 +12,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.imports import AccountImport
+from accounts.imports import AccountImport, SnapshotImport
 from accounts.models import Account
 from accounts.tests.factories import AccountFactory, revops
 from billing.models import MonthlyRevenue
@@ -331,3 +331,29 @@ def test_every_import_page_refuses_a_file_over_the_upload_cap(client, settings, 
         "(IMPORT_MAX_UPLOAD_BYTES). Split it, or import it with the management command."
     ]
     assert not ImportJob.objects.exists() and not Account.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_snapshots_page_import_runs_as_a_job_like_any_kind(client, settings, monkeypatch):
+    sent: list[str] = []
+    monkeypatch.setattr(tasks.run_import_job_task, "delay", lambda job_id: sent.append(job_id))
+    settings.IMPORT_SYNC_MAX_BYTES = 100
+    account = AccountFactory.create(organization_id="org_snap")
+    header = SnapshotImport.header
+    known = {"organization_id": "org_snap", "health": "good"}
+    text = ",".join(header) + "\n"
+    for day in (5, 12, 19, 26):
+        values = {**known, "week": f"2026-01-{day:02d}"}
+        text += ",".join(values.get(column, "1") for column in header) + "\n"
+    client.force_login(revops())
+    response = client.post(
+        reverse("accounts:import"),
+        {"kind": "snapshots", "file": SimpleUploadedFile("s.csv", text.encode())},
+    )
+    job_id = job_of(response)
+    assert sent == [str(job_id)]
+
+    outcome = import_jobs.run_import_job(job_id=str(job_id))
+    job = ImportJob.objects.get(pk=job_id)
+    assert (outcome, job.kind, job.created, job.errors) == ("applied", "snapshots", 4, [])
+    assert account.snapshots.count() == 4
