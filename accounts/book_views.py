@@ -4,12 +4,14 @@ The account page and its posts are in ``account_views``."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,7 +38,7 @@ from .books import allocation_queue as build_allocation_queue
 from .extensions import account_set
 from .http import StaffRequest
 from .imports import import_accounts, import_snapshots
-from .models import Account, Health, NewOwnerTrait, User
+from .models import ASSIGNABLE_TRAITS, Account, Health, NewOwnerTrait, Region, User
 from .permissions import (
     can_import_accounts,
     can_see_allocation,
@@ -241,6 +243,24 @@ class AssignForm(forms.Form):
     reason = forms.CharField(max_length=500)
 
 
+# Rows of the allocation queue per page (the whole queue was one 63,000-pixel page).
+ALLOCATION_PAGE_SIZE = 25
+
+
+def _suggestion_text(account: Account, suggestion: str) -> str:
+    """The suggested trait in words, with why: "US TAM: US region, core products
+    not all paid"; what to do when the region is unknown."""
+    if not suggestion:
+        return "No suggestion: the account has no region or territory"
+    region = ASSIGNABLE_TRAITS[NewOwnerTrait(suggestion)][0]
+    paid = (
+        "every core product paid"
+        if getattr(account, "all_core_paid", False)
+        else "core products not all paid"
+    )
+    return f"{NewOwnerTrait(suggestion).label}: {Region(region).label} region, {paid}"
+
+
 def _assignable_people(user: User) -> QuerySet[User]:
     people = User.objects.filter(is_active=True, groups__name__in=["TAM", "CSM"]).distinct()
     if user.is_manager:
@@ -250,15 +270,29 @@ def _assignable_people(user: User) -> QuerySet[User]:
 
 @require_GET
 def allocation(request: StaffRequest) -> HttpResponse:
+    """The allocation queue, one queue (reason) at a time if asked, a page of rows at
+    a time; the same queries whatever the queue's length."""
     user = _require_lead(request)
     today = company_today()
     through = revenue_data_through(today=today)
+    rows = build_allocation_queue(today=today, month=through.figures_month)
+    counts = Counter(reason for _, reasons, _ in rows for reason in reasons)
+    queue = request.GET.get("queue", "")
+    if queue in Queue.LABELS:
+        rows = [row for row in rows if queue in row[1]]
+    else:
+        queue = ""
+    page = Paginator(rows, ALLOCATION_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "accounts/allocation.html",
         {
             "through": through,
-            "rows": build_allocation_queue(today=today, month=through.figures_month),
+            "rows": [(*row, _suggestion_text(row[0], row[2])) for row in page.object_list],
+            "page": page,
+            "queue": queue,
+            "queues": [(key, label, counts.get(key, 0)) for key, label in Queue.LABELS.items()],
+            "total": len(rows),
             "labels": Queue.LABELS,
             "traits": NewOwnerTrait.choices,
             "people": list(_assignable_people(user)),

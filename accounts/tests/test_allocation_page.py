@@ -1,0 +1,64 @@
+"""The allocation page: paged, filtered by queue, nothing preselected, values in words (issue 19)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import NewOwnerTrait, Region
+from accounts.tests.books_factories import freeze_today, give_arr
+from accounts.tests.factories import AccountFactory, manager, tam
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today(time_machine):
+    freeze_today(time_machine)
+
+
+def _rows(content: str) -> int:
+    return content.count('data-testid="allocation-row"')
+
+
+def test_a_long_queue_is_paged_25_at_a_time(client):
+    AccountFactory.create_batch(30, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    client.force_login(manager())
+    first = client.get(reverse("accounts:allocation")).content.decode()
+    second = client.get(reverse("accounts:allocation"), {"page": 2}).content.decode()
+    assert _rows(first) == 25 and _rows(second) == 5
+    assert "30 accounts, page 1 of 2" in first
+    assert 'rel="next"' in first and 'rel="prev"' in second
+
+
+def test_the_queue_filter_shows_one_queue_with_counts(client):
+    AccountFactory.create_batch(3, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    give_arr(AccountFactory.create(name="Big Unowned"), 30_000)
+    client.force_login(manager())
+    everything = client.get(reverse("accounts:allocation")).content.decode()
+    assert "$20k+ ARR without an owner (1)" in everything
+    assert "Flagged for handover (Ready to move) (3)" in everything
+    unowned = client.get(reverse("accounts:allocation"), {"queue": "unowned_20k"}).content.decode()
+    assert _rows(unowned) == 1 and "Big Unowned" in unowned
+
+
+def test_no_person_and_no_trait_is_preselected(client):
+    give_arr(AccountFactory.create(region=Region.US), 30_000)
+    tam(name="Anna First")
+    client.force_login(manager())
+    content = client.get(reverse("accounts:allocation")).content.decode()
+    assert '<option value="" selected>Choose a person…</option>' in content
+    assert '<option value="" selected>Choose a trait…</option>' in content
+    assert len(re.findall(r'<option value="\d+" selected', content)) == 0
+    assert '<option value="us_tam">US TAM (suggested)</option>' in content
+
+
+def test_the_suggestion_is_in_words_with_its_reason(client):
+    give_arr(AccountFactory.create(region=Region.US), 30_000)
+    client.force_login(manager())
+    content = client.get(reverse("accounts:allocation")).content.decode()
+    assert "US TAM: US region, core products not all paid" in content
+    cell = content.split('data-testid="suggestion">', 1)[1].split("</td>", 1)[0]
+    assert "us_tam" not in cell
