@@ -23,6 +23,7 @@ from .models import (
     TrackerMember,
     TrackerRole,
 )
+from .permissions import addable_users
 from .tracker import MAX_MANUAL_ADJUSTMENT
 
 MESSAGE_MAX_LENGTH = 10_000
@@ -250,6 +251,15 @@ class AddMemberForm(forms.Form):
     priority = parsing.IntegerField.for_column(TrackerMember, "priority", min_value=1, initial=1)
     manual_adjustment = _adjustment_field(required=False)
     reason = forms.CharField(max_length=200, required=False)
+
+    @classmethod
+    def for_user(cls, user: User, data: Any = None, **kwargs: Any) -> AddMemberForm:
+        """The form offering only the people ``user`` may add (their team for a team lead)."""
+        form = cls(data, **kwargs)
+        field = form.fields["user"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = addable_users(user)
+        return form
 
 
 class TimeOffForm(forms.ModelForm[TimeOff]):

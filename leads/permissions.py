@@ -1,19 +1,27 @@
 """Who may do what with tasks and the round robin: every permission rule of the leads app.
 
 Everyone works their own tasks and records their own time off; team leads,
-managers and RevOps (``User.is_team_lead_or_manager``) see every task, change
-the tracker (weights, adjustments, members, the unassigned queue) and record
-anyone's time off. Pure functions of the user (and the rows given); views
-raise PermissionDenied or 404 with them.
+managers and RevOps (``User.is_team_lead_or_manager``) see every task and
+change the tracker (the unassigned queue; weights, adjustments and members).
+On the tracker a team lead acts on their own team only (sales/team-leads: the
+people who report to them, ``User.team_lead``, and themselves): their rows,
+adding them, their time off. Managers and RevOps act on everyone. Pure
+functions of the user (and the rows given); views raise PermissionDenied or
+404 with them.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 
 from .models import Task, TrackerMember
+
+
+def _on_team_of(lead: User, person: User) -> bool:
+    """``person`` reports to ``lead``, or is ``lead``."""
+    return person.pk == lead.pk or person.team_lead_id == lead.pk
 
 
 def workable_tasks(user: User, tasks: QuerySet[Task]) -> QuerySet[Task]:
@@ -47,13 +55,39 @@ def can_edit_lead_rules(user: User) -> bool:
     return user.is_revops
 
 
+def can_edit_member(user: User, member: TrackerMember) -> bool:
+    """A member's priority, manual adjustment, active flag and territories (and the
+    preview of a change): managers and RevOps anyone's, team leads their own
+    team's. ``member.user`` loaded."""
+    if user.is_manager:
+        return True
+    return can_edit_tracker(user) and _on_team_of(user, member.user)
+
+
+def addable_users(user: User) -> QuerySet[User]:
+    """People ``user`` may add to the round robin (not in it yet): anyone for
+    managers and RevOps, their own team for team leads, nobody else."""
+    people = User.objects.filter(tracker_member__isnull=True)
+    if user.is_manager:
+        return people
+    if not can_edit_tracker(user):
+        return people.none()
+    return people.filter(Q(pk=user.pk) | Q(team_lead=user))
+
+
 def time_off_members(user: User) -> QuerySet[TrackerMember]:
-    """Tracker members whose time off ``user`` may record: their own, or anyone's
-    for team leads and managers."""
+    """Tracker members whose time off ``user`` may record: their own; their
+    team's for team leads; anyone's for managers and RevOps."""
     members = TrackerMember.objects.select_related("user")
-    return members if user.is_team_lead_or_manager else members.filter(user=user)
+    if user.is_manager:
+        return members
+    if can_edit_tracker(user):
+        return members.filter(Q(user=user) | Q(user__team_lead=user))
+    return members.filter(user=user)
 
 
 def can_record_time_off(user: User, member: TrackerMember) -> bool:
-    """``time_off_members`` for one loaded member."""
-    return user.is_team_lead_or_manager or member.user_id == user.pk
+    """``time_off_members`` for one loaded member (``member.user`` loaded)."""
+    if user.is_manager or member.user_id == user.pk:
+        return True
+    return can_edit_tracker(user) and _on_team_of(user, member.user)

@@ -45,6 +45,7 @@ from .ledger import (
 )
 from .models import Task, TaskKind, TaskSource, Territory, TimeOff, TrackerMember, TrackerRole
 from .permissions import (
+    can_edit_member,
     can_edit_tracker,
     can_see_team_tasks,
     time_off_members,
@@ -339,6 +340,13 @@ def _require_lead(request: StaffRequest) -> User:
     return user
 
 
+def _require_member_editor(request: StaffRequest, member: TrackerMember) -> User:
+    user = _require_lead(request)
+    if not can_edit_member(user, member):
+        raise PermissionDenied("Team leads change only their own team's tracker rows.")
+    return user
+
+
 def _territory_from(request: StaffRequest) -> Territory:
     slug = request.GET.get("territory") or request.POST.get("territory") or ""
     territories = Territory.objects.all()
@@ -368,8 +376,11 @@ def _row_context(
     all_territories: list[Territory] = []
     if can_edit:
         all_territories = territories if territories is not None else list(Territory.objects.all())
+    user = request.user
     for row in rows:
-        form = forms.get(row.member.pk) or (MemberForm.for_member(row.member) if can_edit else None)
+        # A team lead edits their own team's rows; the others read as for a TAM.
+        editable = can_edit and can_edit_member(user, row.member)
+        form = forms.get(row.member.pk) or (MemberForm.for_member(row.member) if editable else None)
         row.form = form
         if form is not None:
             chosen = {str(getattr(t, "pk", t)) for t in (form["territories"].value() or [])}
@@ -388,14 +399,15 @@ def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) 
     can_edit = can_edit_tracker(user)
     add_form = extra.pop("add_form", None)
     if add_form is None and can_edit:
-        add_form = AddMemberForm(
+        add_form = AddMemberForm.for_user(
+            user,
             initial={
                 "territories": [territory],
                 "role": TrackerRole.TAE,
                 "manual_adjustment": prefill_adjustment(
                     role=TrackerRole.TAE, territories=[territory]
                 ),
-            }
+            },
         )
     time_off_form = extra.pop("time_off_form", None) or TimeOffForm(
         initial={"member": getattr(user, "tracker_member", None)}
@@ -445,8 +457,8 @@ def tracker(request: StaffRequest) -> HttpResponse:
 
 @require_POST
 def member_update(request: StaffRequest, pk: int) -> HttpResponse:
-    author = _require_lead(request)
     member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
+    author = _require_member_editor(request, member)
     territory = _territory_from(request)
     form = MemberForm.for_member(member, request.POST)
     if not form.is_valid():
@@ -481,8 +493,8 @@ def member_update(request: StaffRequest, pk: int) -> HttpResponse:
 @require_GET
 def member_preview(request: StaffRequest, pk: int) -> HttpResponse:
     """Who gets the next 20 tasks if the unsaved values of this row were saved."""
-    _require_lead(request)
     member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
+    _require_member_editor(request, member)
     territory = _territory_from(request)
     form = MemberForm.for_member(member, request.GET)
     overrides: dict[int, dict[str, Any]] = {}
@@ -530,7 +542,7 @@ def member_prefill(request: StaffRequest) -> HttpResponse:
 def member_add(request: StaffRequest) -> HttpResponse:
     author = _require_lead(request)
     territory = _territory_from(request)
-    form = AddMemberForm(request.POST)
+    form = AddMemberForm.for_user(author, data=request.POST)
     if not form.is_valid():
         return render(
             request,

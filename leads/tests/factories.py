@@ -57,3 +57,9 @@ class TaskFactory(factory.django.DjangoModelFactory[Task]):
     source = TaskSource.CONTACT_FORM
     lead_type = LeadType.NEW_BUSINESS
     created_at = factory.LazyFunction(timezone.now)
+
+
+def teammate(lead: Any, **kwargs: Any) -> TrackerMember:
+    """A tracker member who reports to ``lead`` (on the team lead's own team)."""
+    role = kwargs.pop("role", TrackerRole.TAE)
+    return member(user=user_with_role(ROLE_GROUP[role], team_lead=lead), role=role, **kwargs)

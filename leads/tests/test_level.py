@@ -167,9 +167,10 @@ def test_the_prefill_endpoint_answers_for_the_priority(client):
 
 
 def test_an_empty_adjustment_is_worked_out_for_the_chosen_priority(client):
-    client.force_login(team_lead())
+    lead = team_lead()
+    client.force_login(lead)
     member(leads_this_month=30)
-    newcomer = UserFactory.create()
+    newcomer = UserFactory.create(team_lead=lead)
 
     client.post(
         reverse("leads:member_add"),

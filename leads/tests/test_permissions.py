@@ -23,6 +23,9 @@ class World:
     their_task: Task
     my_member: TrackerMember
     their_member: TrackerMember
+    team_member: TrackerMember
+    teammate_to_add: User
+    outsider_to_add: User
 
 
 @pytest.fixture
@@ -34,7 +37,11 @@ def world_for() -> Callable[[str], World]:
             my_task=TaskFactory.create(assignee=me),
             their_task=TaskFactory.create(assignee=colleague),
             my_member=member(user=me),
+            # Another team's: the colleague reports to nobody here.
             their_member=member(user=colleague),
+            team_member=member(user=tam(team_lead=me)),
+            teammate_to_add=tam(team_lead=me),
+            outsider_to_add=tam(),
         )
 
     return build
@@ -56,6 +63,19 @@ ACTIONS: dict[str, Callable[[World], bool]] = {
     "pick another in the time-off form": lambda w: (
         permissions.time_off_members(w.me).filter(pk=w.their_member.pk).exists()
     ),
+    "record a teammate's time off": lambda w: permissions.can_record_time_off(w.me, w.team_member),
+    "pick a teammate in the time-off form": lambda w: (
+        permissions.time_off_members(w.me).filter(pk=w.team_member.pk).exists()
+    ),
+    "edit own tracker row": lambda w: permissions.can_edit_member(w.me, w.my_member),
+    "edit a teammate's tracker row": lambda w: permissions.can_edit_member(w.me, w.team_member),
+    "edit another team's tracker row": lambda w: permissions.can_edit_member(w.me, w.their_member),
+    "add a teammate to the tracker": lambda w: (
+        permissions.addable_users(w.me).filter(pk=w.teammate_to_add.pk).exists()
+    ),
+    "add another team's person to the tracker": lambda w: (
+        permissions.addable_users(w.me).filter(pk=w.outsider_to_add.pk).exists()
+    ),
 }
 
 Y, N = True, False
@@ -68,8 +88,16 @@ EXPECTED: dict[str, tuple[bool, ...]] = {
     "see the team view": (N, N, N, Y, Y, Y, Y),
     "edit the tracker": (N, N, N, Y, Y, Y, Y),
     "record own time off": (Y, Y, Y, Y, Y, Y, Y),
-    "record another's time off": (N, N, N, Y, Y, Y, Y),
-    "pick another in the time-off form": (N, N, N, Y, Y, Y, Y),
+    # Team leads act on their own team only (sales/team-leads); managers and RevOps everyone.
+    "record another's time off": (N, N, N, N, Y, Y, Y),
+    "pick another in the time-off form": (N, N, N, N, Y, Y, Y),
+    "record a teammate's time off": (N, N, N, Y, Y, Y, Y),
+    "pick a teammate in the time-off form": (N, N, N, Y, Y, Y, Y),
+    "edit own tracker row": (N, N, N, Y, Y, Y, Y),
+    "edit a teammate's tracker row": (N, N, N, Y, Y, Y, Y),
+    "edit another team's tracker row": (N, N, N, N, Y, Y, Y),
+    "add a teammate to the tracker": (N, N, N, Y, Y, Y, Y),
+    "add another team's person to the tracker": (N, N, N, N, Y, Y, Y),
 }
 
 CASES = [

@@ -10,9 +10,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_team_lead_changes_a_weight_sees_the_preview_and_saves(page, login_as):
-    ramping = member(user=tam(name="Rita Ramping"))
+    lead = team_lead(name="Lena Lead")
+    ramping = member(user=tam(name="Rita Ramping", team_lead=lead))
     member(user=tam(name="Sam Steady"))
-    login_as(team_lead(name="Lena Lead"))
+    login_as(lead)
     page.goto("/tracker/?territory=europe-africa")
 
     page.get_by_label("Priority of Rita Ramping").fill("3")

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import UserFactory, tam, team_lead
+from accounts.tests.factories import UserFactory, manager, tam, team_lead
 from leads.models import (
     LedgerKind,
     RoundRobinEvent,
     TimeOff,
     TrackerMember,
 )
-from leads.tests.factories import TaskFactory, member, territory
+from leads.tests.factories import TaskFactory, member, teammate, territory
 from leads.tracker import preview_next
 
 pytestmark = pytest.mark.django_db
@@ -58,8 +58,8 @@ def test_a_tam_cannot_change_a_weight_by_crafted_post(client):
 
 @pytest.mark.parametrize("adjustment", ["-999999", "501", "-501"])
 def test_an_adjustment_beyond_the_bound_is_refused_and_nothing_recorded(client, adjustment):
-    _login(client, team_lead())
-    target = member()
+    lead = _login(client, team_lead())
+    target = teammate(lead)
     prefix = f"m{target.pk}"
 
     response = client.post(
@@ -81,8 +81,8 @@ def test_an_adjustment_beyond_the_bound_is_refused_and_nothing_recorded(client, 
 
 
 def test_an_adjustment_at_the_bound_with_a_reason_is_saved(client):
-    _login(client, team_lead())
-    target = member()
+    lead = _login(client, team_lead())
+    target = teammate(lead)
     prefix = f"m{target.pk}"
 
     response = client.post(
@@ -102,8 +102,8 @@ def test_an_adjustment_at_the_bound_with_a_reason_is_saved(client):
 
 
 def test_changing_the_adjustment_without_a_reason_is_refused(client):
-    _login(client, team_lead())
-    target = member()
+    lead = _login(client, team_lead())
+    target = teammate(lead)
     prefix = f"m{target.pk}"
 
     response = client.post(
@@ -135,7 +135,7 @@ def test_the_tracker_page_explains_the_adjustment_and_its_bound(client):
 
 def test_team_lead_changes_a_weight_and_the_ledger_records_old_new_and_why(client):
     lead = _login(client, team_lead())
-    target = member()
+    target = teammate(lead)
     prefix = f"m{target.pk}"
 
     response = client.post(
@@ -162,8 +162,8 @@ def test_team_lead_changes_a_weight_and_the_ledger_records_old_new_and_why(clien
 
 
 def test_htmx_weight_change_returns_the_member_rows(client):
-    _login(client, team_lead())
-    target = member()
+    lead = _login(client, team_lead())
+    target = teammate(lead)
     prefix = f"m{target.pk}"
 
     response = client.post(
@@ -183,8 +183,8 @@ def test_htmx_weight_change_returns_the_member_rows(client):
 
 
 def test_invalid_priority_is_reported_and_nothing_changes(client):
-    _login(client, team_lead())
-    target = member()
+    lead = _login(client, team_lead())
+    target = teammate(lead)
     prefix = f"m{target.pk}"
 
     response = client.post(
@@ -201,9 +201,9 @@ def test_invalid_priority_is_reported_and_nothing_changes(client):
 
 
 def test_preview_shows_the_next_twenty_under_unsaved_settings(client):
-    _login(client, team_lead())
-    a = member()
-    b = member()
+    lead = _login(client, team_lead())
+    a = teammate(lead)
+    b = teammate(lead)
     prefix = f"m{a.pk}"
 
     response = client.get(
@@ -227,9 +227,9 @@ def test_preview_shows_the_next_twenty_under_unsaved_settings(client):
 
 
 def test_preview_reads_the_members_once_for_both_lists(client, django_assert_num_queries):
-    _login(client, team_lead())
-    a = member()
-    member()
+    lead = _login(client, team_lead())
+    a = teammate(lead)
+    teammate(lead)
     prefix = f"m{a.pk}"
     data = {
         "territory": "europe-africa",
@@ -270,7 +270,7 @@ def test_adding_a_member_prefills_the_mid_month_level(client):
     lead = _login(client, team_lead())
     member(leads_this_month=50)
     member(leads_this_month=40, manual_adjustment=10)
-    newcomer = UserFactory.create()
+    newcomer = UserFactory.create(team_lead=lead)
 
     response = client.post(
         reverse("leads:member_add"),
@@ -341,9 +341,9 @@ def test_unassigned_queue_shows_the_reason_and_a_lead_can_rerun_the_round_robin(
 
 
 def test_preview_without_htmx_renders_the_whole_tracker_page(client):
-    _login(client, team_lead())
-    a = member()
-    member()
+    lead = _login(client, team_lead())
+    a = teammate(lead)
+    teammate(lead)
     prefix = f"m{a.pk}"
 
     response = client.get(
@@ -373,3 +373,106 @@ def test_a_tam_cannot_preview_or_add_members(client):
         client.post(reverse("leads:queue_assign", args=[TaskFactory.create().pk])).status_code
         == 403
     )
+
+
+# --- team leads in their lane (issue 15) ------------------------------------------
+
+
+def _edit(client, target, **values):
+    prefix = f"m{target.pk}"
+    data = {
+        f"{prefix}-priority": "1",
+        f"{prefix}-manual_adjustment": "0",
+        f"{prefix}-is_active": "on",
+        f"{prefix}-territories": [territory().pk],
+        f"{prefix}-reason": "calibrate",
+        **{f"{prefix}-{k}": v for k, v in values.items()},
+    }
+    url = reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa"
+    return client.post(url, data)
+
+
+def test_a_team_lead_cannot_change_another_teams_row_by_crafted_post(client):
+    _login(client, team_lead())
+    outsider = member(user=tam(team_lead=team_lead()))
+
+    response = _edit(client, outsider, priority="3", manual_adjustment="40")
+
+    assert response.status_code == 403
+    outsider.refresh_from_db()
+    assert (outsider.priority, outsider.manual_adjustment) == (1, 0)
+    assert not RoundRobinEvent.objects.filter(member=outsider).exists()
+
+
+def test_a_team_lead_cannot_preview_another_teams_row(client):
+    _login(client, team_lead())
+    outsider = member()
+    url = reverse("leads:member_preview", args=[outsider.pk])
+    assert client.get(url, {"territory": "europe-africa"}).status_code == 403
+
+
+def test_a_manager_changes_any_teams_row(client):
+    boss = _login(client, manager())
+    target = member(user=tam(team_lead=team_lead()))
+
+    response = _edit(client, target, priority="2")
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.priority == 2
+    assert RoundRobinEvent.objects.get(member=target, kind=LedgerKind.WEIGHT).actor == boss
+
+
+def test_a_team_lead_sees_inputs_only_on_their_own_teams_rows(client):
+    lead = _login(client, team_lead())
+    mine = teammate(lead)
+    other = member()
+
+    body = _tracker(client).content.decode()
+
+    assert f'id="member-form-{mine.pk}"' in body
+    assert f'name="m{mine.pk}-priority"' in body
+    assert f'id="member-form-{other.pk}"' not in body
+    assert f'name="m{other.pk}-priority"' not in body
+
+
+def test_a_team_lead_cannot_add_another_teams_person(client):
+    _login(client, team_lead())
+    outsider = UserFactory.create(team_lead=team_lead())
+
+    response = client.post(
+        reverse("leads:member_add"),
+        {
+            "user": outsider.pk,
+            "role": "TAE",
+            "territories": [territory().pk],
+            "priority": "1",
+            "territory": "europe-africa",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "user" in response.context["add_form"].errors
+    assert not TrackerMember.objects.filter(user=outsider).exists()
+
+
+def test_a_team_lead_records_time_off_for_their_team_only(client):
+    lead = _login(client, team_lead())
+    mine, other = teammate(lead), member()
+
+    def record(target):
+        return client.post(
+            reverse("leads:time_off_add"),
+            {
+                "member": target.pk,
+                "starts_on": "2030-01-07",
+                "ends_on": "2030-01-10",
+                "territory": "europe-africa",
+            },
+        )
+
+    assert record(mine).status_code == 302
+    refused = record(other)
+    assert refused.status_code == 400
+    assert "member" in refused.context["time_off_form"].errors
+    assert list(TimeOff.objects.values_list("member", flat=True)) == [mine.pk]

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import manager, tam, team_lead
 from leads.models import Task
-from leads.tests.factories import TaskFactory, member
+from leads.tests.factories import TaskFactory, member, teammate
 from revopsweb.tests.view_cases import HTMX, call, is_full_page, is_partial
 
 pytestmark = pytest.mark.django_db
@@ -119,9 +119,11 @@ def test_a_page_renders_in_full(client, task, name, who):
     assert is_full_page(response)
 
 
-def test_the_tracker_preview_by_htmx_answers_with_the_preview_only(client, task):
-    client.force_login(team_lead())
-    response = client.get(_url("leads:member_preview", task), **HTMX)
+def test_the_tracker_preview_by_htmx_answers_with_the_preview_only(client):
+    lead = team_lead()
+    client.force_login(lead)
+    url = reverse("leads:member_preview", args=[teammate(lead).pk])
+    response = client.get(url, **HTMX)
     assert is_partial(response)
     assert "Next 20" in response.content.decode()
 

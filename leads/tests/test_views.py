@@ -16,7 +16,7 @@ from leads.models import (
     TaskEvent,
     TaskStatus,
 )
-from leads.tests.factories import TaskFactory, member, territory
+from leads.tests.factories import TaskFactory, member, teammate, territory
 from revopsweb.tests.csv_reading import export_rows
 
 pytestmark = pytest.mark.django_db
@@ -282,7 +282,7 @@ def test_plain_form_fallbacks_pass_csrf_checks():
     from django.test import Client
 
     lead = team_lead()
-    target = member()
+    target = teammate(lead)
     task = TaskFactory.create(assignee=lead)
     client = Client(enforce_csrf_checks=True)
     client.force_login(lead)
