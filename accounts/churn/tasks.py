@@ -6,6 +6,7 @@ from celery import shared_task
 
 from revopsweb.jobs import run_job
 
+from .backtest import warm_backtest
 from .signals import detect_churn_signals
 
 
@@ -13,4 +14,7 @@ from .signals import detect_churn_signals
 def detect_churn_signals_task() -> dict[str, Any]:
     """Nightly: recompute churn signals for every account (set-based, idempotent)."""
     run = run_job("detect_churn_signals", detect_churn_signals)
+    # The backtest page reads the new signals from a cache warmed here, not by
+    # the first manager to open it.
+    warm_backtest()
     return {"outcome": run.outcome, "rows": run.rows_affected}

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from accounts.churn.backtest import warm_backtest
 from accounts.churn.signals import detect_churn_signals
 from revopsweb.jobs import run_job
 
@@ -13,4 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         run = run_job("detect_churn_signals", detect_churn_signals)
+        warm_backtest()
         self.stdout.write(f"detect_churn_signals: {run.outcome}, {run.rows_affected} rows changed")
