@@ -23,7 +23,14 @@ from django.db.models import Count, F, Max
 from revopsweb.models import JobRun
 from revopsweb.outbox import failed_delivery_count
 
-from .books import allocation_queue, annotate_for_book, book_accounts, book_totals, team_book_totals
+from .books import (
+    Queue,
+    allocation_queue,
+    annotate_for_book,
+    book_accounts,
+    book_totals,
+    team_book_totals,
+)
 from .models import Account, AccountSnapshot, User
 from .roles import Role
 
@@ -76,7 +83,7 @@ def team_books_panel(user: User, today: dt.date, month: dt.date) -> dict[str, An
 def allocation_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:
     """The allocation queue: how many accounts wait, the largest first. Two queries."""
     queue = allocation_queue(today=today, month=month)
-    return {"queue_count": len(queue), "queue": queue[:HOME_ROWS]}
+    return {"queue_count": len(queue), "queue": queue[:HOME_ROWS], "labels": Queue.LABELS}
 
 
 def data_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:

@@ -142,12 +142,18 @@ def test_a_team_lead_lands_on_their_team(client):
 def test_a_manager_lands_on_the_company(client):
     lead = team_lead()
     _company(lead, 2)
+    unowned = AccountFactory.create(name="Unowned Giant")
+    MonthlyRevenueFactory.create(
+        account=unowned, product=product("session_replay"), month=_month(), amount=Decimal(5000)
+    )
     client.force_login(manager())
     content = client.get(reverse("home")).content.decode()
     # Two flagged accounts at $2,000 and $2,001 MRR: 12 × 4,001.
     assert 'data-testid="at-risk-arr">$48,012<' in content
     assert "⚠ 2 of 2 flags have no update this week." in content
     assert 'data-testid="home-allocation"' in content
+    assert "Unowned Giant" in content and "$20k+ ARR without an owner" in content
+    assert "unowned_20k" not in content
     assert 'data-testid="home-revenue"' in content
     assert "Below the target" not in content
 
