@@ -62,3 +62,23 @@ def test_manager_sets_the_new_owner_trait_and_assigns_a_person(page, login_as):
     page.get_by_text("Unowned Big assigned to Nina New").wait_for()
     account.refresh_from_db()
     assert (account.owner, account.owner_role) == (person, "TAM")
+
+
+def test_the_owner_records_a_recommendation_and_marks_it_actioned(page, login_as):
+    from leads.models import Task, TaskKind, TaskStatus
+
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Rec Co")
+    login_as(me)
+    page.goto(f"/accounts/{account.pk}/")
+    panel = page.locator("#recommendations")
+    panel.get_by_label("Recommendation").fill("Adopt session replay for checkout")
+    panel.get_by_role("button", name="Record recommendation").click()
+    row = page.locator("#recommendations tr", has_text="Adopt session replay for checkout")
+    row.wait_for()
+    task = Task.objects.get(kind=TaskKind.RECOMMENDATION)
+    assert task.due_on is not None and task.status == TaskStatus.RECOMMENDED
+    row.get_by_role("button", name="Actioned").click()
+    page.locator("#recommendations", has_text="None open.").wait_for()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACTIONED
