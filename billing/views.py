@@ -253,7 +253,8 @@ def _teams(rows: list[TamQuota], quarter: dt.date) -> list[dict[str, Any]]:
 class ImportForm(UploadForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = f"CSV with the header {','.join(HEADER)}"
+        field = self.fields["file"]
+        field.help_text = f"CSV with the header {','.join(HEADER)}. {field.help_text}"
 
 
 @require_http_methods(["GET", "POST"])

@@ -233,6 +233,14 @@ class UploadForm(forms.Form):
     file = forms.FileField()
     dry_run = forms.BooleanField(required=False, initial=True, label="Dry run (check only)")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            f"At most {filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)}; a file over "
+            f"{filesizeformat(settings.IMPORT_SYNC_MAX_BYTES)} is checked by a background worker "
+            "while a progress page shows how far it is."
+        )
+
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
         limit: int = settings.IMPORT_MAX_UPLOAD_BYTES

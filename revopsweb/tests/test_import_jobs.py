@@ -357,3 +357,13 @@ def test_the_snapshots_page_import_runs_as_a_job_like_any_kind(client, settings,
     job = ImportJob.objects.get(pk=job_id)
     assert (outcome, job.kind, job.created, job.errors) == ("applied", "snapshots", 4, [])
     assert account.snapshots.count() == 4
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["accounts:import", "billing:import_mrr"])
+def test_every_import_page_states_its_size_cap_and_background_threshold(client, settings, url):
+    settings.IMPORT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+    settings.IMPORT_SYNC_MAX_BYTES = 512 * 1024
+    client.force_login(revops())
+    page = client.get(reverse(url)).content.decode()
+    assert "At most 10.0\xa0MB; a file over 512.0\xa0KB is checked by a background worker" in page
