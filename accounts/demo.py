@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pghistory.models
 from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -33,6 +34,8 @@ from revopsweb.dates import add_months, company_today, month_range, month_start
 from .models import Plan, User
 
 DEMO_EMAIL_DOMAIN = "demo.revopsweb.test"
+# The names django-pgtrigger gives pghistory's event triggers (pghistory's default trackers).
+HISTORY_TRIGGER_NAMES = r"^pgtrigger_(insert_insert|update_update|delete_delete)_"
 DEMO_PASSWORD = "demo"  # noqa: S105 - the published password of the demo logins
 # The fixed logins of the quick start, with what each one shows.
 DEMO_LOGINS: dict[str, str] = {
@@ -183,11 +186,23 @@ def insert_rows(
             connection.check_constraints()
         for name, _ in foreign_keys:
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+        # Seeded rows are not changes anyone made: django-pghistory's row
+        # triggers stay out of the COPY, which they would double; other
+        # triggers (the MRR rollup's) run as always.
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname ~ %s",
+            [table_name, HISTORY_TRIGGER_NAMES],
+        )
+        history_triggers = [quote(name) for (name,) in cursor.fetchall()]
+        for name in history_triggers:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
         with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             write_row = copy.write_row
             for row in rows:
                 write_row((*row, *extra_values) if extra_values else row)
                 count += 1
+        for name in history_triggers:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
         for name, definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
     return count
@@ -208,7 +223,14 @@ def truncate(*tables: type[models.Model]) -> None:
 
     One TRUNCATE ... CASCADE, identities restarted so a reseed gets the same ids.
     """
-    names = ", ".join(connection.ops.quote_name(str(m._meta.db_table)) for m in tables)
+    # The recorded history of a replaced demo describes rows that are gone (and ids
+    # that the new demo reuses): it goes with them.
+    history = [
+        m
+        for m in apps.get_models()
+        if issubclass(m, pghistory.models.Event) and m._meta.managed and not m._meta.proxy
+    ]
+    names = ", ".join(connection.ops.quote_name(str(m._meta.db_table)) for m in (*tables, *history))
     with connection.cursor() as cursor:
         # Rows inserted earlier in this transaction leave deferred FK checks
         # pending, and TRUNCATE refuses a table with pending trigger events:

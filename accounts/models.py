@@ -4,6 +4,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, ClassVar
 
+import pghistory
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MinValueValidator
@@ -188,6 +189,10 @@ ASSIGNABLE_TRAITS: dict[NewOwnerTrait, tuple[Region, OwnerRole]] = {
 }
 
 
+# Every change of an account's fields is recorded (who, when, source) by
+# django-pghistory's triggers, except its owner: OwnershipChange records those
+# moves with their reason (accounts/ownership.py).
+@pghistory.track(exclude=["owner", "owner_role", "owner_since", "updated_at"])
 class Account(models.Model):
     """A customer account (one PostHog organization)."""
 
@@ -469,6 +474,24 @@ class AccountSnapshot(models.Model):
         return f"{self.account_id} week of {self.week}"
 
 
+# Token scopes of input kinds declared by apps built on the core (billing's fact
+# kinds), added in their AppConfig.ready: the core cannot import them.
+_REGISTERED_TOKEN_SCOPES: dict[str, str] = {}
+
+
+def register_token_scope(value: str, label: str) -> None:
+    """Offer ``value`` (at most 20 characters) as an integration token scope named ``label``."""
+    if len(value) > 20:
+        raise ValueError(f"Token scope {value!r} is longer than 20 characters.")
+    _REGISTERED_TOKEN_SCOPES[value] = label
+
+
+def token_scope_choices() -> list[tuple[str, str]]:
+    """The core's token scopes, then every registered one (callable choices: a new scope
+    needs no migration)."""
+    return [*IntegrationToken.Scope.choices, *_REGISTERED_TOKEN_SCOPES.items()]
+
+
 class IntegrationToken(models.Model):
     """A per-integration API token, created by RevOps in the admin.
 
@@ -483,7 +506,7 @@ class IntegrationToken(models.Model):
     name = models.CharField(
         max_length=100, unique=True, help_text="Which integration uses it, e.g. 'Website form'."
     )
-    scope = models.CharField(max_length=20, choices=Scope.choices)
+    scope = models.CharField(max_length=20, choices=token_scope_choices)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(
         max_length=8, editable=False, help_text="First characters, to recognise a token."

@@ -21,8 +21,10 @@ class BillingConfig(AppConfig):
         )
         from accounts.permissions import any_staff
 
-        # Background import jobs find the kinds by name in ImportKind.registry.
-        from . import imports, term_imports  # noqa: F401
+        # The billing fact kinds register themselves (pages, API endpoints, token
+        # scopes) when their modules are imported; background import jobs find
+        # the kinds by name in ImportKind.registry.
+        from . import imports, invoices, term_imports  # noqa: F401
         from .home_panels import revenue_panel
         from .permissions import can_see_quota, can_see_revenue
 

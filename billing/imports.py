@@ -16,10 +16,9 @@ from django.db import transaction
 
 from revopsweb.imports import ImportKind, ImportResult, Record
 
-from .cache import bump_revenue_data_version
+from .facts import revenue_facts_changed
 from .forms import MonthlyRevenueRowForm
 from .models import MonthlyRevenue
-from .tasks import refresh_revenue_cache
 
 __all__ = ["HEADER", "MonthlyRevenueImport", "import_mrr_csv", "import_mrr_records"]
 
@@ -48,8 +47,7 @@ class MonthlyRevenueImport(ImportKind[MonthlyRevenue]):
         # New numbers: drop the cached ones now, recompute in the background.
         # robust: with Redis down the rows are committed all the same; the
         # error is logged and the hourly refresh (a new data version) catches up.
-        transaction.on_commit(bump_revenue_data_version, robust=True)
-        transaction.on_commit(refresh_revenue_cache.delay, robust=True)
+        transaction.on_commit(revenue_facts_changed, robust=True)
 
 
 HEADER = MonthlyRevenueImport.header

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -14,6 +15,7 @@ from django.db import models
 PAID_PRODUCT_MIN = Decimal(200)
 
 
+@pghistory.track()
 class Product(models.Model):
     """A row of the product catalog, edited by RevOps."""
 
@@ -41,6 +43,7 @@ class Product(models.Model):
         return self.name
 
 
+@pghistory.track()
 class MonthlyRevenue(models.Model):
     """What an account was invoiced for one product in one month."""
 
@@ -115,8 +118,14 @@ class AccountMonthMrr(models.Model):
         return f"{self.account_id} {self.month:%Y-%m}: {self.mrr}"
 
 
+@pghistory.track()
 class Invoice(models.Model):
-    """An invoice sent to an account; open or failed invoices block handovers and signal churn."""
+    """An invoice sent to an account for one billing period (a month).
+
+    A fact imported from the billing system (invoices CSV, ``POST
+    /api/billing/invoices/``, admin); open or failed invoices block handovers
+    and signal churn, failed payment attempts start dunning (sales/billing).
+    """
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -128,22 +137,75 @@ class Invoice(models.Model):
         "accounts.Account", on_delete=models.CASCADE, related_name="invoices"
     )
     number = models.CharField(max_length=40, unique=True)
+    period = models.DateField(help_text="First day of the month billed.")
     issued_on = models.DateField()
     due_on = models.DateField()
     amount = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Dollars.",
     )
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.OPEN)
     paid_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ("-issued_on",)
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=models.Q(period__day=1), name="invoice_period_first_of_month"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(due_on__gte=models.F("issued_on")),
+                name="invoice_due_not_before_issued",
+            ),
+        ]
         indexes: ClassVar[list[models.Index]] = [models.Index(fields=["account", "status"])]
 
     def __str__(self) -> str:
         return f"{self.number} ({self.get_status_display()})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # An invoice made in code without its period bills the month it was issued
+        # in (the imports and the admin always give one).
+        if self.period is None and self.issued_on is not None:
+            self.period = self.issued_on.replace(day=1)
+        super().save(*args, **kwargs)
 
+
+@pghistory.track()
+class PaymentAttempt(models.Model):
+    """One attempt to collect an invoice (the card on file, a bank transfer).
+
+    Each failed attempt puts the account into dunning (``billing.dunning``).
+    One attempt per invoice and day: the natural key of the import.
+    """
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="payment_attempts")
+    attempted_on = models.DateField()
+    outcome = models.CharField(max_length=9, choices=Outcome.choices)
+    failure_reason = models.CharField(
+        max_length=200, blank=True, help_text="The billing system's reason, e.g. card_declined."
+    )
+
+    class Meta:
+        ordering = ("invoice", "attempted_on")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["invoice", "attempted_on"], name="payment_attempt_unique_per_day"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["outcome", "attempted_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} {self.attempted_on}: {self.get_outcome_display()}"
+
+
+@pghistory.track()
 class Consolidation(models.Model):
     """One account whose revenue belongs to another customer account.
 
@@ -214,6 +276,7 @@ class CreditReason(models.TextChoices):
 OVERRIDE_CREDIT_REASONS = frozenset({CreditReason.PROMO, CreditReason.INCIDENT, CreditReason.BUG})
 
 
+@pghistory.track()
 class OneTimeCredit(models.Model):
     """A one-time credit applied to an account's invoice for ``month``."""
 
@@ -269,6 +332,7 @@ class CreditGrantKind(models.TextChoices):
     ENTERPRISE = "enterprise", "Enterprise credit purchase"
 
 
+@pghistory.track()
 class CreditGrant(models.Model):
     """Credits granted to an account: a startup plan's free credits or an enterprise purchase.
 
@@ -320,6 +384,7 @@ class CreditGrant(models.Model):
         return f"{self.account_id} {self.get_kind_display()} {self.granted_on}: {self.amount}"
 
 
+@pghistory.track()
 class AnnualContract(models.Model):
     """An annual contract: its term, annual amount and discount. Natural key: account, starts_on.
 
@@ -395,6 +460,7 @@ class TrialOutcome(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+@pghistory.track()
 class Trial(models.Model):
     """A trial on an account. Natural key: account, kind, starts_on.
 
@@ -451,6 +517,7 @@ class Trial(models.Model):
         return f"{self.account_id} {self.get_kind_display()} from {self.starts_on}"
 
 
+@pghistory.track()
 class TrialExtension(models.Model):
     """Days added to a trial, with why and what we get in return (sales/trials).
 
@@ -478,6 +545,7 @@ class TrialExtension(models.Model):
         return f"{self.trial_id} +{self.days} days ({self.granted_on})"
 
 
+@pghistory.track()
 class ForecastMrr(models.Model):
     """Billing's forecast MRR for an account's current period. Natural key: account, period_ends_on."""
 
@@ -511,6 +579,7 @@ class ExclusionStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+@pghistory.track()
 class OptimisationExclusion(models.Model):
     """A usage drop the TAM caused by optimising the customer's spend, asked to be
     left out of quota (sales/how-we-work): evidence, team lead, then a manager."""

@@ -14,6 +14,9 @@ from accounts.roles import Role
 REVENUE_REFUSAL = "Revenue figures are for TAMs, team leads, managers and RevOps."
 QUOTA_REFUSAL = "Quota is for TAMs (their own row), team leads, managers and RevOps."
 IMPORT_REFUSAL = "Monthly revenue is imported by RevOps."
+FACTS_IMPORT_REFUSAL = (
+    "Billing facts (invoices, payment attempts, credits, …) are imported by RevOps."
+)
 
 
 def can_see_revenue(user: User) -> bool:
@@ -33,4 +36,9 @@ def can_see_every_quota(user: User) -> bool:
 
 def can_import_revenue(user: User) -> bool:
     """Monthly revenue imports (page, API tokens aside): RevOps only."""
+    return user.is_revops
+
+
+def can_import_billing_facts(user: User) -> bool:
+    """Billing fact imports (invoices, payment attempts, credits, …; page and command): RevOps."""
     return user.is_revops

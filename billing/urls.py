@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import api, exclusion_views, trial_views, views
+from . import api, exclusion_views, fact_views, trial_views, views
+from .facts import FACT_KINDS
 
 app_name = "billing"
 
@@ -25,4 +26,11 @@ urlpatterns = [
         name="decide_exclusion",
     ),
     path("api/revenue/monthly/", api.monthly_revenue, name="api_monthly_revenue"),
+    path("billing/import/", fact_views.fact_imports, name="fact_imports"),
+    path("billing/import/<slug:name>/", fact_views.fact_import, name="fact_import"),
+    # One endpoint per fact kind, each behind its own token scope.
+    *(
+        path(f"api/billing/{name}/", fact_views.fact_api(kind), name=f"api_{name}")
+        for name, kind in FACT_KINDS.items()
+    ),
 ]

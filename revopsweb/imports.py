@@ -70,7 +70,10 @@ How to add a kind (e.g. invoices)::
     # render upload.result, and upload.job for the errors CSV link
     # ({% url 'import_job_errors' job.pk %})
 
-Override ``after_apply`` for follow-up writes inside the same transaction (a
+Every row the apply writes is recorded by django-pghistory's triggers (on
+the tracked tables) with the context ``source`` ("import", or "api" when the
+kind runs as ``ImportKind(source="api")``), the kind's ``name`` and the acting
+user. Override ``after_apply`` for follow-up writes inside the same transaction (a
 cache bump on commit, a derived column) and ``outcome`` / ``apply`` only when a
 kind records history of its own (accounts write ``OwnershipChange`` rows).
 Import the kind's module in the app's ``AppConfig.ready`` so background jobs
@@ -86,6 +89,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import pghistory
 from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -321,8 +325,11 @@ class ImportKind[M: models.Model]:
         if "name" in cls.__dict__:
             ImportKind.registry[cls.name] = cls
 
-    def __init__(self, *, actor: Any = None, **options: Any) -> None:
+    def __init__(self, *, actor: Any = None, source: str = "import", **options: Any) -> None:
         self.actor = actor
+        # Recorded with every row change of the apply (django-pghistory's context):
+        # "import" (a CSV page, command or background job) or "api".
+        self.source = source
         self.options = options
         # The lookups of the rows being imported (``RowForm.prefetch``), for build and outcome.
         self.context: Mapping[str, Any] = {}
@@ -340,6 +347,13 @@ class ImportKind[M: models.Model]:
         """Follow-up writes, inside the apply transaction."""
 
     # --- machinery ----------------------------------------------------------------
+
+    def history_context(self) -> dict[str, object]:
+        """What the history of every row this run writes records beside who and when."""
+        context: dict[str, object] = {"source": self.source, "import": self.name}
+        if self.actor is not None and getattr(self.actor, "pk", None) is not None:
+            context["user"] = self.actor.pk
+        return context
 
     def key(self, obj: M) -> tuple[object, ...]:
         return tuple(getattr(obj, attname) for attname in self._key_attnames())
@@ -415,7 +429,7 @@ class ImportKind[M: models.Model]:
         ]
         if errors or dry_run:
             return result
-        with transaction.atomic():
+        with transaction.atomic(), pghistory.context(**self.history_context()):
             self.apply(objs, progress=progress)
             self.after_apply(objs)
             result.applied = True

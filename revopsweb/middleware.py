@@ -3,7 +3,9 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from typing import Any
 
+import pghistory.middleware
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
@@ -123,3 +125,24 @@ class SlidingSessionMiddleware:
             if time.time() - last >= SESSION_REFRESH_SECONDS:
                 mark_session_refreshed(request)
         return response
+
+
+def history_source(path: str) -> str:
+    """Where a web request's changes come from, as recorded in the history context:
+    ``admin`` (the Django admin), ``api`` (an integration token's JSON API) or ``web``."""
+    if path.startswith("/admin/"):
+        return "admin"
+    if path.startswith("/api/"):
+        return "api"
+    return "web"
+
+
+class HistoryMiddleware(pghistory.middleware.HistoryMiddleware):
+    """django-pghistory's request context (user, url) plus ``source``.
+
+    Every row change a tracked table's trigger records during the request
+    carries this context, so the history says who, when and through which path.
+    """
+
+    def get_context(self, request: HttpRequest) -> dict[str, Any]:
+        return {**super().get_context(request), "source": history_source(request.path)}

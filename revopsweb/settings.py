@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+import pghistory
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -38,6 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
     "revopsweb",
     "accounts",
     "accounts.handovers",
@@ -47,6 +51,16 @@ INSTALLED_APPS = [
     "leads.generation",
 ]
 
+# django-pghistory (audit of input tables): each tracked model gets an event table
+# filled by PostgreSQL triggers on insert, update and delete, so bulk upserts and
+# set-based updates are recorded too; events cannot be edited or deleted.
+PGHISTORY_DEFAULT_TRACKERS = (
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+)
+PGHISTORY_APPEND_ONLY = True
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "revopsweb.middleware.RefuseNulMiddleware",
@@ -55,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "revopsweb.middleware.HistoryMiddleware",
     "revopsweb.middleware.SlidingSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -36,7 +36,7 @@ def _annual(owner, amounts, *, annual="120000", converted=False, starts=Q1) -> A
 def _paid(account: Account, n: int = 2) -> None:
     for i in range(n):
         Invoice.objects.create(
-            account=account, number=f"INV-{account.pk}-{i}", issued_on=Q1, due_on=Q1,
+            account=account, number=f"INV-{account.pk}-{i}", period=Q1, issued_on=Q1, due_on=Q1,
             amount=Decimal(100), status=Invoice.Status.PAID,
         )  # fmt: skip
 
@@ -81,7 +81,7 @@ def test_commission_waits_for_the_first_two_paid_invoices():
     assert row.recognised_attainment == Decimal("0.00")
     assert "commission waits for the first 2 paid invoices (1 paid)" in row.accounts[0].notes
     Invoice.objects.create(
-        account=account, number="INV-second", issued_on=Q1, due_on=Q1, amount=Decimal(100),
+        account=account, number="INV-second", period=Q1, issued_on=Q1, due_on=Q1, amount=Decimal(100),
         status=Invoice.Status.PAID,
     )  # fmt: skip
     [row] = tam_quotas(quarter=Q2, tams=[owner], through=month(5))

@@ -17,6 +17,8 @@ WRONG_METHOD = [
     ("billing:quota", "post"),
     ("billing:import_mrr", "put"),
     ("billing:trials", "post"),
+    ("billing:fact_imports", "post"),
+    ("billing:fact_import", "put"),
 ]
 
 
@@ -46,14 +48,25 @@ def test_a_person_without_a_quota_view_cannot_request_an_exclusion(client):
 @pytest.mark.parametrize(("name", "method"), WRONG_METHOD)
 def test_a_view_refuses_a_method_it_does_not_take(client, name, method):
     client.force_login(revops())
-    assert call(client, method, reverse(name)).status_code == 405
+    assert call(client, method, reverse(name, kwargs=KWARGS.get(name))).status_code == 405
+
+
+KWARGS = {"billing:fact_import": {"name": "invoices"}}
 
 
 @pytest.mark.parametrize(
-    "name", ["billing:revenue", "billing:quota", "billing:import_mrr", "billing:trials"]
+    "name",
+    [
+        "billing:revenue",
+        "billing:quota",
+        "billing:import_mrr",
+        "billing:trials",
+        "billing:fact_imports",
+        "billing:fact_import",
+    ],
 )
 def test_a_page_renders_in_full(client, name):
     client.force_login(revops())
-    response = client.get(reverse(name))
+    response = client.get(reverse(name, kwargs=KWARGS.get(name)))
     assert response.status_code == 200
     assert is_full_page(response)

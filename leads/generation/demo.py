@@ -107,6 +107,7 @@ def _shape_accounts(*, rng: random.Random, today: dt.date, now: dt.datetime) -> 
                 Invoice(
                     account_id=pk,
                     number=f"LG-DEMO-{pk}-{back}",
+                    period=issued.replace(day=1),
                     issued_on=issued,
                     due_on=issued + dt.timedelta(days=30),
                     amount=last if back == 0 else last - 250,

@@ -137,6 +137,7 @@ def test_failed_payment_without_a_customer_response_since(reply_day, fires):
     Invoice.objects.create(
         account=account,
         number="INV-1",
+        period=dt.date(2026, 11, 1),
         issued_on=dt.date(2026, 11, 1),
         due_on=dt.date(2026, 11, 10),
         amount=Decimal(500),
@@ -152,6 +153,7 @@ def test_an_open_invoice_is_not_a_failed_payment():
     Invoice.objects.create(
         account=account,
         number="INV-2",
+        period=dt.date(2026, 10, 1),
         issued_on=dt.date(2026, 10, 1),
         due_on=dt.date(2026, 10, 10),
         amount=Decimal(500),

@@ -49,6 +49,7 @@ def test_open_invoices_flag(account, status, flagged):
     Invoice.objects.create(
         account=account,
         number="I-1",
+        period=TODAY.replace(day=1),
         issued_on=TODAY,
         due_on=TODAY,
         amount=Decimal(10),

@@ -57,6 +57,7 @@ def invoice(account, status, number="INV-1"):
     return Invoice.objects.create(
         account=account,
         number=number,
+        period=dt.date(2026, 4, 1),
         issued_on=dt.date(2026, 4, 1),
         due_on=dt.date(2026, 5, 1),
         amount=Decimal(500),

@@ -54,6 +54,7 @@ def invoice(account: Account, *, amount: str, issued_on: dt.date, status: str = 
     return Invoice.objects.create(
         account=account,
         number=f"INV-{account.pk}-{issued_on:%Y%m%d}-{Invoice.objects.count()}",
+        period=issued_on.replace(day=1),
         issued_on=issued_on,
         due_on=issued_on + dt.timedelta(days=30),
         amount=Decimal(amount),
