@@ -87,6 +87,22 @@ def country_points(country: str) -> int:
     return 5 if code in SECOND_COUNTRIES else 0
 
 
+# What the task page calls each metric of the breakdown (sales/lead-scoring's words).
+METRIC_LABELS: dict[str, str] = {
+    "employee_count": "Employee count",
+    "ability_to_pay": "Ability to pay (estimated revenue)",
+    "role": "Role",
+    "sub_role": "Sub-role",
+    "country": "Country",
+}
+
+
+def metric_label(key: str) -> str:
+    """The metric ``key`` of a score breakdown in words; an unknown key (an older
+    breakdown) with its underscores as spaces."""
+    return METRIC_LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
 def score_lead(
     *,
     employees: int | None,

@@ -52,6 +52,7 @@ from .permissions import (
     workable_tasks,
 )
 from .reset import last_period_figures
+from .scoring import metric_label
 from .task_actions import TaskClosedError, convert_task, disqualify_task, touch_task
 from .tracker import (
     MAX_MANUAL_ADJUSTMENT,
@@ -188,6 +189,9 @@ def _task_context(request: StaffRequest, task: Task, **forms: Any) -> dict[str, 
     )
     return {
         "task": task,
+        "score_rows": [
+            (metric_label(metric), points) for metric, points in task.score_breakdown.items()
+        ],
         "undo_assignment": assignment if can_undo else None,
         "undo_form": forms.get("undo_form") or UndoAssignmentForm(),
         "events": list(task.events.select_related("actor", "assignee")),

@@ -43,6 +43,7 @@ from accounts.handovers.receiving import receiving_flags, recommend_push_back
 from accounts.handovers.workflow import (
     NEXT_STEP,
     Step,
+    action_label,
     advance_handover,
     attribution_timing,
     available_steps,
@@ -50,6 +51,7 @@ from accounts.handovers.workflow import (
     propose_handover,
     role_of,
     save_handover_notes,
+    state_label,
 )
 from accounts.http import StaffRequest
 from accounts.models import Account, OwnerRole, User
@@ -255,7 +257,10 @@ def _detail_context(request: StaffRequest, handover: Handover) -> dict[str, Any]
         "push_back": recommend_push_back(flags),
         "prep": prep,
         "agenda": agenda,
-        "events": handover.events.select_related("actor"),
+        "events": [
+            (event, action_label(event.action), state_label(event.to_state))
+            for event in handover.events.select_related("actor")
+        ],
         "steps": [
             (
                 s,

@@ -327,6 +327,21 @@ def _override_needed(handover: Handover, *, step: str, by: User, today: dt.date,
     return given
 
 
+# Timeline actions that are not steps, in words.
+_OTHER_ACTIONS = {"propose": "Proposed", "checklist": "Checklist"}
+
+
+def action_label(action: str) -> str:
+    """A timeline action in words: a step's button label, "Proposed", "Checklist";
+    an unknown action with its underscores as spaces."""
+    return Step.LABELS.get(action) or _OTHER_ACTIONS.get(action) or action.replace("_", " ")
+
+
+def state_label(state: str) -> str:
+    """A handover state in words ("call_scheduled" → "Call scheduled"); "" stays ""."""
+    return HandoverState(state).label if state in HandoverState.values else state
+
+
 @dataclass(frozen=True)
 class StepInput:
     """What a step's effect reads: the locked handover and the form's fields."""

@@ -338,3 +338,13 @@ def test_the_task_page_links_its_account(client):
     task = TaskFactory.create(assignee=me)
     content = client.get(reverse("leads:task", args=[task.pk])).content.decode()
     assert f'href="{reverse("accounts:account", args=[task.account_id])}"' in content
+
+
+def test_the_score_breakdown_names_metrics_in_words(client):
+    me = _login(client, tam())
+    task = TaskFactory.create(
+        assignee=me, score=25, score_breakdown={"employee_count": 10, "ability_to_pay": 15}
+    )
+    content = client.get(reverse("leads:task", args=[task.pk])).content.decode()
+    assert "Employee count" in content and "Ability to pay (estimated revenue)" in content
+    assert "Employeecount" not in content and "Abilitytopay" not in content

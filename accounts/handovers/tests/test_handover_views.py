@@ -268,7 +268,8 @@ def test_the_incoming_owner_cannot_cancel_but_pushes_back_instead(client, handov
 def test_the_allocation_page_links_to_proposing_a_handover(client):
     account = ready_account(tam(), new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
     client.force_login(manager())
-    page = client.get(reverse("accounts:allocation")).content.decode()
+    # The Top 40 filler accounts are unowned and queued too: look in the handover queue.
+    page = client.get(reverse("accounts:allocation"), {"queue": "handover"}).content.decode()
     assert reverse("handovers:propose", args=[account.pk]) in page
 
 
@@ -302,3 +303,13 @@ def test_an_outsider_cannot_add_a_tam_overlay_by_crafted_post(client):
 def test_the_list_opens_on_the_scope_each_role_works_in(client, make_user, expected):
     client.force_login(make_user())
     assert client.get(reverse("handovers:list")).context["scope"] == expected
+
+
+def test_the_timeline_names_steps_and_states_in_words(client, handover):
+    boss = manager()
+    advance_handover(handover=handover, step=Step.ACCEPT, by=boss, today=TODAY)
+    client.force_login(boss)
+    content = client.get(reverse("handovers:detail", args=[handover.pk])).content.decode()
+    timeline = content.split("<ol", 1)[1] if "<ol" in content else content
+    assert "Proposed → Proposed" in timeline and "Accept → Accepted" in timeline
+    assert "→ accepted" not in timeline and "· accept" not in timeline
