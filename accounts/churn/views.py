@@ -164,7 +164,10 @@ def churn_flag(request: StaffRequest, account_id: int) -> HttpResponse:
     form = FlagForm(request.POST or None, initial={"triggers": flags.default_triggers(account)})
     # Flagged from the account page or a book row: back there afterwards.
     back = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+    # Only a path of this site: redirect() would read "2147483648" as a view name (500).
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
         back = ""
     if request.method == "POST" and form.is_valid():
         try:

@@ -207,3 +207,17 @@ def test_the_revenue_api_reads_dry_run_as_written(dry_run, written):
     assert response.status_code == 200
     assert MonthlyRevenue.objects.count() == written
     assert Account.objects.count() == 1
+
+
+# --- future snapshot weeks (the CSV and admin paths: accounts/tests/test_imports.py,
+# revopsweb/tests/test_admin_forms.py) ------------------------------------------------
+
+
+def test_the_snapshot_api_refuses_a_week_after_the_current_one():
+    AccountFactory.create(organization_id="org_1")
+    body = {"week": "2099-01-05", "health": "poor", "active_users_30d": 1}
+    response = _post_json("/api/accounts/org_1/snapshots", body, "snapshots")
+    assert response.status_code == 400
+    assert _json_fields(response) == {"week"}
+    assert not AccountSnapshot.objects.exists()
+    assert Account.objects.get().health != "poor"

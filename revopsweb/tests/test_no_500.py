@@ -296,7 +296,8 @@ def test_no_field_value_at_or_past_its_edge_answers_a_server_error(site: Site):
             if name == "csrfmiddlewaretoken":
                 continue
             values = list(BOUNDARIES.get(form.types.get(name, "text"), BOUNDARIES["text"]))
-            if name in form.maxlength:
+            if name in form.maxlength:  # one past the page's own limit replaces the long text
+                values = [v for v in values if not v.startswith("xxx")]
                 values.append("x" * (form.maxlength[name] + 1))
             for value in values:
                 status = _send(client, form, {**base, name: value})

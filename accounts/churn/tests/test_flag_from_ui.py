@@ -49,6 +49,16 @@ def test_a_next_pointing_off_site_is_ignored(client):
     assert response["Location"].startswith(reverse("churn:review"))
 
 
+@pytest.mark.parametrize("next_url", ["2147483648", "accounts:account", "//evil.example/x"])
+def test_a_next_that_is_not_a_path_of_the_site_is_ignored_not_a_500(client, next_url):
+    # redirect() reads a bare word as a view name: "2147483648" was a 500 (found by the fuzz).
+    account = owned_account()
+    client.force_login(account.owner)
+    response = client.post(reverse("churn:flag", args=[account.pk]), {**FLAG, "next": next_url})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("churn:review"))
+
+
 def test_my_book_rows_offer_flag_churn_risk_except_when_flagged(client):
     owner = tam()
     calm = AccountFactory.create(owner=owner, owner_role="TAM", name="Calm Co")
