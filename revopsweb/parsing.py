@@ -49,11 +49,12 @@ FIRST_DATE = dt.date(1970, 1, 1)
 LAST_DATE = dt.date(2199, 12, 31)
 EMAIL_MAX_LENGTH = 254  # RFC 5321, and the width of every e-mail column
 
-_AMOUNT_PLAIN = re.compile(r"^-?\d+(?:\.\d+)?$")
-_AMOUNT_GROUPED_WITH_DECIMALS = re.compile(r"^-?\d{1,3}(?:,\d{3})+\.\d+$")
-_AMOUNT_GROUPED_MANY = re.compile(r"^-?\d{1,3}(?:,\d{3}){2,}$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_INTEGER = re.compile(r"^[+-]?\d{1,19}$")
+# re.ASCII: \d would also take Arabic-Indic or full-width digits, which int() reads.
+_AMOUNT_PLAIN = re.compile(r"^-?\d+(?:\.\d+)?$", re.ASCII)
+_AMOUNT_GROUPED_WITH_DECIMALS = re.compile(r"^-?\d{1,3}(?:,\d{3})+\.\d+$", re.ASCII)
+_AMOUNT_GROUPED_MANY = re.compile(r"^-?\d{1,3}(?:,\d{3}){2,}$", re.ASCII)
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_INTEGER = re.compile(r"^[+-]?\d{1,19}$", re.ASCII)
 TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
 FALSE_WORDS = frozenset({"false", "no", "0", "n", ""})
 

@@ -138,3 +138,14 @@ def test_email_fields_lower_case_and_cap_at_254_characters():
     assert len(valid_but_long) > 254
     with pytest.raises(ValidationError):
         field.clean(valid_but_long)
+
+
+@pytest.mark.parametrize("text", ["\u0661\u0662", "\uff11\uff12", "1\u0662"])
+def test_digits_other_than_ascii_are_not_whole_numbers(text):
+    with pytest.raises(ValueError):
+        parsing.parse_integer(text, min_value=0, max_value=100)
+
+
+def test_digits_other_than_ascii_are_not_amounts():
+    with pytest.raises(ValueError):
+        parsing.parse_amount("\u0661\u0662")
