@@ -56,6 +56,7 @@ def churn_review(request: StaffRequest) -> HttpResponse:
     user = request.user
     now = timezone.now()
     groups = review.review_groups(user=user, now=now)
+    _give_card_forms([row for group in groups for row in group.rows])
     suggested = review.suggested_accounts(user=user).prefetch_related(
         Prefetch(
             "churn_signals",
@@ -192,12 +193,26 @@ def churn_flag(request: StaffRequest, account_id: int) -> HttpResponse:
     return render(request, "churn/flag.html", context)
 
 
+def _give_card_forms(rows: list[review.ReviewRow]) -> None:
+    """Each card its own unbound forms, with ids of its own (``id_flag<pk>_status_tried``):
+    with one form per page every card repeated the same ids and each label
+    pointed at the first card's field."""
+    for row in rows:
+        prefix = f"id_flag{row.flag.pk}"
+        row.forms = {  # type: ignore[attr-defined]
+            "status": StatusForm(auto_id=f"{prefix}_status_%s"),
+            "escalation": EscalationForm(auto_id=f"{prefix}_escalation_%s"),
+            "close": CloseForm(auto_id=f"{prefix}_close_%s"),
+        }
+
+
 def _row_or_redirect(request: StaffRequest, flag: ChurnRiskFlag) -> HttpResponse:
     """htmx gets the re-rendered flag card; a plain post is redirected to the review."""
     if not request.htmx:
         return redirect(_review_url(flag))
     groups = review.review_groups(user=request.user, now=timezone.now(), flag_ids=[flag.pk])
     rows = [row for group in groups for row in group.rows]
+    _give_card_forms(rows)
     if not rows:  # the flag closed: the card goes away
         return HttpResponse("")
     return render(

@@ -8,8 +8,9 @@ document.addEventListener("DOMContentLoaded", () => {
     data: {
       labels: data.labels,
       datasets: [
-        { type: "line", label: "At-risk accounts", data: data.at_risk, yAxisID: "accounts" },
-        { type: "line", label: "ARR at risk ($)", data: data.arr.map(Number), yAxisID: "arr" },
+        // Two lines, two colours and two dash patterns (not told apart by colour alone).
+        { type: "line", label: "At-risk accounts", data: data.at_risk, yAxisID: "accounts", borderColor: "#1565c0", backgroundColor: "#1565c0" },
+        { type: "line", label: "ARR at risk ($)", data: data.arr.map(Number), yAxisID: "arr", borderColor: "#b7791f", backgroundColor: "#b7791f", borderDash: [6, 4] },
         { type: "bar", label: "Saved", data: data.saved, yAxisID: "accounts", backgroundColor: "#2e7d32" },
         { type: "bar", label: "Churned", data: data.churned, yAxisID: "accounts", backgroundColor: "#c62828" },
       ],

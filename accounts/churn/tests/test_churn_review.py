@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -398,3 +399,13 @@ def test_the_review_links_each_flagged_account(client):
     _flag(account)
     content = _login(client, manager()).get(reverse("churn:review")).content.decode()
     assert f'href="{reverse("accounts:account", args=[account.pk])}"' in content
+
+
+def test_each_card_has_form_ids_of_its_own(client):
+    first, second = owned_account(), owned_account()
+    flags = [_flag(first), _flag(second)]
+    content = _login(client, manager()).get(reverse("churn:review")).content.decode()
+    ids = re.findall(r' id="([^"]+)"', content)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for flag in flags:
+        assert f'for="id_flag{flag.pk}_status_tried"' in content
