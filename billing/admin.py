@@ -21,6 +21,7 @@ from .models import (
     Product,
 )
 from .term_admin import OneTimeCreditAdminForm
+from .term_imports import OneTimeCreditImport
 
 
 class _InvalidatesRevenueCache(admin.ModelAdmin[Any]):
@@ -170,7 +171,10 @@ class ConsolidationAdmin(_InvalidatesRevenueCache):
 
 
 @admin.register(OneTimeCredit)
-class OneTimeCreditAdmin(_InvalidatesRevenueCache):
+class OneTimeCreditAdmin(FactAdmin):
+    """Through the one-time credits fact kind: its row form, its refreshes (revenue, Top 40)."""
+
+    fact = OneTimeCreditImport
     form = OneTimeCreditAdminForm
     list_display = ("account", "month", "amount", "reason", "created_at")
     list_filter = ("reason", "month")

@@ -29,6 +29,13 @@ from .term_forms import (
     TrialExtensionRowForm,
     TrialRowForm,
 )
+from .term_imports import (
+    AnnualContractImport,
+    CreditGrantImport,
+    ForecastMrrImport,
+    TrialExtensionImport,
+    TrialImport,
+)
 from .terms import refresh_account_terms
 
 
@@ -147,6 +154,7 @@ class TermAdmin(admin.ModelAdmin[Any]):
 
 @admin.register(CreditGrant)
 class CreditGrantAdmin(TermAdmin):
+    fact = CreditGrantImport
     list_select_related = ("account",)
     autocomplete_fields = ("account",)
     search_fields = ("account__name", "account__organization_id")
@@ -166,6 +174,7 @@ class CreditGrantAdmin(TermAdmin):
 
 @admin.register(AnnualContract)
 class AnnualContractAdmin(TermAdmin):
+    fact = AnnualContractImport
     list_select_related = ("account",)
     autocomplete_fields = ("account",)
     search_fields = ("account__name", "account__organization_id")
@@ -189,6 +198,7 @@ class TrialExtensionInline(admin.TabularInline[TrialExtension, Trial]):
 
 @admin.register(Trial)
 class TrialAdmin(TermAdmin):
+    fact = TrialImport
     autocomplete_fields = ("account",)
     search_fields = ("account__name", "account__organization_id")
     form = TrialAdminForm
@@ -201,6 +211,7 @@ class TrialAdmin(TermAdmin):
 
 @admin.register(TrialExtension)
 class TrialExtensionAdmin(TermAdmin):
+    fact = TrialExtensionImport
     form = TrialExtensionAdminForm
     list_display = ("trial", "granted_on", "days", "get")
     list_select_related = ("trial__account",)
@@ -213,6 +224,7 @@ class TrialExtensionAdmin(TermAdmin):
 
 @admin.register(ForecastMrr)
 class ForecastMrrAdmin(TermAdmin):
+    fact = ForecastMrrImport
     list_select_related = ("account",)
     autocomplete_fields = ("account",)
     search_fields = ("account__name", "account__organization_id")

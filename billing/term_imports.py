@@ -1,20 +1,24 @@
-"""Billing terms in: one ``ImportKind`` per kind of issue 17 part B, on ``revopsweb.imports``.
+"""Billing terms in: one fact kind (``billing.facts.FactImport``) per kind of issue 17 part B.
 
 Each kind validates every row with its form of ``billing.term_forms`` (the
 same one the API and the admin use), writes all or nothing, and upserts by its
-natural key (importing a file twice changes nothing). After an apply the
-accounts' projected columns are rewritten from the facts
-(``billing.terms.refresh_account_terms``) in the same transaction, and cached
-revenue is dropped after commit.
+natural key (importing a file twice changes nothing). Declaring it gives its
+import page ``/billing/import/<name>/``, ``import_billing_facts <name>``,
+``POST /api/billing/<name>/`` behind the token scope of the same name, and the
+admin (``billing.term_admin``); pghistory records every row written. After an
+apply the accounts' projected columns are rewritten from the facts
+(``billing.terms.refresh_account_terms``) in the same transaction; kinds the
+revenue reads then refresh the revenue cache and the Top 40.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from revopsweb.imports import ImportKind
+from django.db import models
 
+from .facts import FactImport
 from .models import (
     AnnualContract,
     CreditGrant,
@@ -38,17 +42,21 @@ def _account(data: Mapping[str, Any], context: Mapping[str, Any]) -> int:
     return int(context["accounts"][data["organization_id"]]["pk"])
 
 
-class _TermsImport[M: (OneTimeCredit, CreditGrant, AnnualContract, Trial, ForecastMrr)](
-    ImportKind[M]
-):
+class _TermsImport[M: models.Model](FactImport[M]):
+    """A kind whose rows belong to an account: an apply rewrites those accounts' columns."""
+
+    affects_revenue = True
+
     def after_apply(self, objs: list[M]) -> None:
-        refresh_account_terms(account_ids={o.account_id for o in objs})
+        super().after_apply(objs)
+        refresh_account_terms(account_ids={cast(Any, o).account_id for o in objs})
 
 
 class OneTimeCreditImport(_TermsImport[OneTimeCredit]):
     """One-time credits (revops/credits), by account, invoice month and reason."""
 
     name = "one_time_credits"
+    scope = "one_time_credits"
     label = "One-time credits"
     header = ("organization_id", "month", "reason", "amount", "notes", "reference_url")
     form = OneTimeCreditRowForm
@@ -73,12 +81,18 @@ class CreditGrantImport(_TermsImport[CreditGrant]):
     """Startup and enterprise credit grants, by account, kind and grant date."""
 
     name = "credit_grants"
+    scope = "credit_grants"
     label = "Credit grants"
     header = (
         "organization_id", "kind", "granted_on", "expires_on", "amount", "balance",
         "paid_amount", "depleted_on",
     )  # fmt: skip
     form = CreditGrantRowForm
+    notes = (
+        "A startup-plan account's MRR is $0 while on credits; an enterprise purchase is spread "
+        "over its paid period (billing/customer-billing-configurations). The account shows the "
+        "latest grant's balance and expiry."
+    )
     model = CreditGrant
     key_columns = ("organization_id", "kind", "granted_on")
     unique_fields = ("account", "kind", "granted_on")
@@ -95,12 +109,17 @@ class AnnualContractImport(_TermsImport[AnnualContract]):
     """Annual contracts and their discount, by account and start."""
 
     name = "annual_contracts"
+    scope = "annual_contracts"
     label = "Annual contracts"
     header = (
         "organization_id", "starts_on", "ends_on", "annual_amount", "discount_percent",
         "converted_from_monthly",
     )  # fmt: skip
     form = AnnualContractRowForm
+    notes = (
+        "The run rate (annual_amount ÷ 12) sets what usage counts for quota; the discount "
+        "applies to the adjusted revenue in the contract's months."
+    )
     model = AnnualContract
     key_columns = ("organization_id", "starts_on")
     unique_fields = ("account", "starts_on")
@@ -117,12 +136,18 @@ class TrialImport(_TermsImport[Trial]):
     """Trials (sales-assisted, cross-sell, billing-admin free usage), by account, kind and start."""
 
     name = "trials"
+    scope = "trials"
     label = "Trials"
     header = (
         "organization_id", "kind", "product", "starts_on", "ends_on", "deal_arr",
         "four_week_reason", "sdk_live_on", "success_criteria", "outcome",
     )  # fmt: skip
     form = TrialRowForm
+    notes = (
+        "Sales trials follow sales/trials: 2 weeks for $20–60K ARR, 4 weeks over $60K or with a "
+        "four_week_reason; a sales-assisted trial under $20K is refused. Trial months count $0 in "
+        "the adjusted revenue."
+    )
     model = Trial
     key_columns = ("organization_id", "kind", "starts_on")
     unique_fields = ("account", "kind", "starts_on")
@@ -140,15 +165,18 @@ class TrialImport(_TermsImport[Trial]):
         )
 
 
-class TrialExtensionImport(ImportKind[TrialExtension]):
+class TrialExtensionImport(FactImport[TrialExtension]):
     """Trial extensions (7–30 days, why, the "get"), by trial and grant date."""
 
     name = "trial_extensions"
+    scope = "trial_extensions"
+    affects_revenue = True  # the trial revenue adjustment reads the extended end
     label = "Trial extensions"
     header = (
         "organization_id", "trial_kind", "trial_starts_on", "granted_on", "days", "reason", "get",
     )  # fmt: skip
     form = TrialExtensionRowForm
+    notes = "The trial (account, kind, start) must be imported first; days 7–30."
     model = TrialExtension
     key_columns = ("organization_id", "trial_kind", "trial_starts_on", "granted_on")
     unique_fields = ("trial", "granted_on")
@@ -164,6 +192,7 @@ class TrialExtensionImport(ImportKind[TrialExtension]):
         )
 
     def after_apply(self, objs: list[TrialExtension]) -> None:
+        super().after_apply(objs)
         trial_ids = {o.trial_id for o in objs}
         refresh_account_terms(
             account_ids=Trial.objects.filter(pk__in=trial_ids).values_list("account_id", flat=True)
@@ -174,6 +203,8 @@ class ForecastMrrImport(_TermsImport[ForecastMrr]):
     """Forecast MRR by account and billing period end."""
 
     name = "forecast_mrr"
+    scope = "forecast_mrr"
+    affects_revenue = False  # read by the first-payment segment only, live
     label = "Forecast MRR"
     header = ("organization_id", "period_ends_on", "amount")
     form = ForecastMrrRowForm
@@ -190,7 +221,7 @@ class ForecastMrrImport(_TermsImport[ForecastMrr]):
         )
 
 
-TERM_IMPORTS: tuple[type[ImportKind[Any]], ...] = (
+TERM_IMPORTS: tuple[type[FactImport[Any]], ...] = (
     OneTimeCreditImport,
     CreditGrantImport,
     AnnualContractImport,
