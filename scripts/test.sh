@@ -41,6 +41,8 @@ ensure_chromium
 echo "== ruff"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
+echo "== djlint (templates)"
+"$VENV/bin/djlint" templates --lint
 echo "== mypy"
 "$VENV/bin/mypy" .
 echo "== import contracts"

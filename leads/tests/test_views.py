@@ -212,9 +212,7 @@ def test_status_change_through_htmx_returns_the_task_partial(client):
     )
 
     body = response.content.decode()
-    assert body.startswith('\n<div id="task-work">') or body.lstrip().startswith(
-        '<div id="task-work">'
-    )
+    assert body.lstrip().startswith('<div id="task-work"')
     assert "<html" not in body
     task.refresh_from_db()
     assert task.status == "nurturing"
