@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -140,6 +141,40 @@ SELECT kind, segment, days,
 FROM precision_rows p FULL JOIN recall_rows r USING (kind, segment, days)
 """
 
+# Chance: how often any paying account has a loss within the horizon, sampled
+# on the first day of every month of the history (the account paid the month
+# before), judged like a signal. Precision ÷ chance is the signal's lift.
+_CHANCE_SQL = f"""
+WITH acct_month AS MATERIALIZED (
+    SELECT account_id, month, sum(amount) AS mrr
+    FROM billing_monthlyrevenue
+    WHERE month >= %(first_month)s AND month <= %(through)s
+    GROUP BY account_id, month
+), outcome AS MATERIALIZED (
+    SELECT a.account_id, (a.month + interval '1 month')::date AS month
+    FROM acct_month a
+    LEFT JOIN acct_month n
+      ON n.account_id = a.account_id AND n.month = (a.month + interval '1 month')::date
+    WHERE a.mrr > 0 AND a.month < %(through)s
+      AND coalesce(n.mrr, 0) <= a.mrr * (1 - %(contraction)s)
+), sample AS (
+    SELECT a.account_id, (a.month + interval '1 month')::date AS day, h.days,
+           {_BAND.format(mrr="a.mrr")} AS segment
+    FROM acct_month a CROSS JOIN unnest(%(horizons)s::int[]) AS h(days)
+    WHERE a.mrr > 0 AND (a.month + interval '1 month')::date >= %(history_month)s
+      AND date_trunc('month', (a.month + interval '1 month')::date + h.days)::date <= %(through)s
+), judged AS (
+    SELECT s.segment, s.days, count(o.account_id) > 0 AS hit
+    FROM sample s
+    LEFT JOIN outcome o
+      ON o.account_id = s.account_id AND o.month > s.day AND o.month <= s.day + s.days
+    GROUP BY s.account_id, s.day, s.days, s.segment
+)
+SELECT coalesce(segment, %(all)s), days, count(*), count(*) FILTER (WHERE hit)
+FROM judged
+GROUP BY GROUPING SETS ((segment, days), (days))
+"""
+
 
 def _percent(part: int, whole: int) -> Decimal | None:
     if not whole:
@@ -165,6 +200,8 @@ class BacktestRow:
     pending: int
     outcomes: int
     caught: int
+    chance_judged: int = 0
+    chance_hits: int = 0
 
     @property
     def kind_label(self) -> str:
@@ -184,6 +221,20 @@ class BacktestRow:
         """caught ÷ outcomes, in percent (None when there was no outcome)."""
         return _percent(self.caught, self.outcomes)
 
+    @property
+    def chance(self) -> Decimal | None:
+        """How often any paying account of the segment had a loss within the
+        horizon (sampled monthly), in percent: what precision is measured against."""
+        return _percent(self.chance_hits, self.chance_judged)
+
+    @property
+    def lift(self) -> Decimal | None:
+        """precision ÷ chance (1.0: no better than picking accounts at random)."""
+        precision, chance = self.precision, self.chance
+        if precision is None or not chance:
+            return None
+        return (precision / chance).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
 
 @dataclass(frozen=True)
 class Backtest:
@@ -198,31 +249,37 @@ class Backtest:
         return [r for r in self.rows if r.days == days]
 
 
-def _counts(
-    *, through: dt.date, history_start: dt.date
-) -> dict[tuple[str, str, int], tuple[int, ...]]:
-    """The one statement: ``{(kind, segment, days): (judged, hits, pending, outcomes, caught)}``."""
-    found: dict[tuple[str, str, int], tuple[int, ...]] = {}
+Counts = dict[tuple[str, str, int], tuple[int, ...]]
+Chances = dict[tuple[str, int], tuple[int, int]]
+
+
+def _counts(*, through: dt.date, history_start: dt.date) -> tuple[Counts, Chances]:
+    """The two statements: ``{(kind, segment, days): (judged, hits, pending,
+    outcomes, caught)}`` and ``{(segment, days): (judged, hits)}`` of chance."""
+    params: dict[str, Any] = {
+        "first_month": add_months(month_start(history_start), -1),
+        "history_month": month_start(history_start),
+        "through": through,
+        "contraction": CONTRACTION_MIN,
+        "horizons": list(HORIZONS),
+        "kinds": list(SignalKind.values),
+        "history_start": history_start,
+        "all": ALL,
+        "arr_20k": ARR_20K,
+        "arr_60k": ARR_60K,
+    }
+    found: Counts = {}
+    chances: Chances = {}
     with transaction.atomic(), connection.cursor() as cursor:
         # The per account-month totals stay in memory at 100,000 accounts.
         cursor.execute("SET LOCAL work_mem = '128MB'")
-        cursor.execute(
-            _BACKTEST_SQL,
-            {
-                "first_month": add_months(month_start(history_start), -1),
-                "through": through,
-                "contraction": CONTRACTION_MIN,
-                "horizons": list(HORIZONS),
-                "kinds": list(SignalKind.values),
-                "history_start": history_start,
-                "all": ALL,
-                "arr_20k": ARR_20K,
-                "arr_60k": ARR_60K,
-            },
-        )
+        cursor.execute(_BACKTEST_SQL, params)
         for kind, segment, days, *counts in cursor.fetchall():
             found[(kind, segment, days)] = tuple(counts)
-    return found
+        cursor.execute(_CHANCE_SQL, params)
+        for segment, days, judged, hits in cursor.fetchall():
+            chances[(segment, days)] = (judged, hits)
+    return found, chances
 
 
 def backtest_signals(*, today: dt.date | None = None) -> Backtest:
@@ -247,22 +304,38 @@ def backtest_signals(*, today: dt.date | None = None) -> Backtest:
         start=Min("detected_on"), count=Count("id"), last=Max("id"), cleared=Max("cleared_on")
     )
     history_start: dt.date | None = extent["start"]
-    found: dict[tuple[str, str, int], tuple[int, ...]] = {}
+    found: Counts = {}
+    chances: Chances = {}
     if through.month is not None and history_start is not None:
         month, start = through.month, history_start
-        key = (
-            f"churn:backtest:{month}:{start}:{extent['count']}:{extent['last']}:{extent['cleared']}"
-        )
-        found = cache.get(key)
-        if found is None:
-            found = _counts(through=month, history_start=start)
-            cache.set(key, found, timeout=CACHE_SECONDS)
-    rows = [
-        BacktestRow(kind, segment, days, *found.get((kind, segment, days), (0,) * 5))
-        for days in HORIZONS
-        for kind in SignalKind.values
-        for segment in SEGMENTS
-    ]
+        key = f"churn:backtest:v2:{month}:{start}:{extent['count']}:{extent['last']}:{extent['cleared']}"
+        cached: tuple[Counts, Chances] | None = cache.get(key)
+        if cached is None:
+            cached = _counts(through=month, history_start=start)
+            cache.set(key, cached, timeout=CACHE_SECONDS)
+        found, chances = cached
+    rows = []
+    for days in HORIZONS:
+        for kind in SignalKind.values:
+            for segment in SEGMENTS:
+                judged, hits, pending, outcomes, caught = found.get(
+                    (kind, segment, days), (0, 0, 0, 0, 0)
+                )
+                chance_judged, chance_hits = chances.get((segment, days), (0, 0))
+                rows.append(
+                    BacktestRow(
+                        kind=kind,
+                        segment=segment,
+                        days=days,
+                        judged=judged,
+                        hits=hits,
+                        pending=pending,
+                        outcomes=outcomes,
+                        caught=caught,
+                        chance_judged=chance_judged,
+                        chance_hits=chance_hits,
+                    )
+                )
     return Backtest(rows=rows, through=through, history_start=history_start)
 
 

@@ -79,6 +79,10 @@ def backtest_csv(request: StaffRequest) -> HttpResponse:
         "churn_or_contraction_months",
         "preceded_by_signal",
         "recall_pct",
+        "chance_judged",
+        "chance_followed_by_a_loss",
+        "chance_pct",
+        "lift",
     ]
     rows: list[list[Cell]] = [
         [
@@ -92,6 +96,10 @@ def backtest_csv(request: StaffRequest) -> HttpResponse:
             r.outcomes,
             r.caught,
             r.recall,
+            r.chance_judged,
+            r.chance_hits,
+            r.chance,
+            r.lift,
         ]
         for r in result.rows
     ]

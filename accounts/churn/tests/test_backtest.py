@@ -134,9 +134,9 @@ def test_the_query_count_does_not_grow_with_the_data(history):
         with CaptureQueriesContext(connection) as queries:
             backtest_signals()
         counts.append(len(queries))
-    # Revenue data month, signal history extent, and the statement (with its
-    # transaction's SET LOCAL and savepoint around it).
-    assert counts[0] == counts[1] <= 6
+    # Revenue data month, signal history extent, and the two statements (with
+    # their transaction's SET LOCAL and savepoint around them).
+    assert counts[0] == counts[1] <= 7
 
 
 def test_the_page_shows_the_figures_for_managers_and_revops(client, history):
@@ -174,11 +174,11 @@ def test_the_csv_has_one_row_per_signal_segment_and_horizon(client, history):
     response = client.get(reverse("churn:backtest_csv"))
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("signal,segment,horizon_days,signals_judged")
-    assert "usage_drop,all,90,2,1,50.00,0,2,1,50.00" in lines
+    assert "usage_drop,all,90,2,1,50.00,0,2,1,50.00,23,4,17.40,2.90" in lines
     # A's signal (May 10) has a 180-day window ending in November, not imported:
     # pending even though July already churned, so unfinished windows never
     # tilt precision either way.
-    assert "usage_drop,all,180,1,0,0.00,1,0,0," in lines
+    assert "usage_drop,all,180,1,0,0.00,1,0,0,,12,6,50.00,0.00" in lines
 
 
 def test_the_table_is_cached_until_the_signal_history_changes(history):
@@ -199,3 +199,21 @@ def test_the_nightly_command_warms_the_cache(history):
     with CaptureQueriesContext(connection) as queries:
         backtest_signals()
     assert len(queries) == 2
+
+
+def test_chance_is_how_often_any_paying_account_lost_revenue_within_the_horizon(history):
+    result = backtest_signals()
+    # Sample days: the 1st of each month from March (the history's month) whose
+    # window is imported. 90 days: Mar 1..Aug 1 for A (paying Feb-Jun: 5 days,
+    # May 1 and Jun 1 see July's churn), B, C and D (6 each; C's Jun 1 and
+    # Jul 1 see August's contraction): 23 judged, 4 hits.
+    usage_90 = _row(result, "usage_drop", days=90)
+    assert (usage_90.chance_judged, usage_90.chance_hits) == (23, 4)
+    assert usage_90.chance == Decimal("17.4")
+    assert usage_90.lift == Decimal("2.9")  # 50.0% precision / 17.4%
+    # 180 days: Mar 1, Apr 1, May 1 for each account; A's and C's all hit.
+    usage_180 = _row(result, "usage_drop", days=180)
+    assert (usage_180.chance_judged, usage_180.chance_hits) == (12, 6)
+    # B ($24K ARR) never lost revenue.
+    band = _row(result, "usage_drop", segment="arr_20k", days=90)
+    assert (band.chance_judged, band.chance_hits, band.lift) == (6, 0, None)
