@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.http import StaffRequest
@@ -15,6 +17,7 @@ from revopsweb import parsing
 from revopsweb.dates import quarter_label
 
 from .exclusions import ExclusionError, decide_exclusion, request_exclusion
+from .models import OptimisationExclusion
 from .permissions import can_see_quota
 
 
@@ -37,7 +40,12 @@ class ExclusionDecisionForm(forms.Form):
 
 
 def _back(request: StaffRequest, quarter: str) -> HttpResponse:
-    return redirect(f"/revenue/quota/?quarter={quarter}")
+    """Back to the quota page of ``quarter`` (as posted; dropped unless it is a quarter)."""
+    try:
+        label = quarter_label(parsing.parse_quarter(quarter))
+    except ValueError:
+        return redirect(reverse("billing:quota"))
+    return redirect(f"{reverse('billing:quota')}?{urlencode({'quarter': label})}")
 
 
 @require_POST
@@ -51,7 +59,7 @@ def request_exclusion_view(request: StaffRequest, account_id: int) -> HttpRespon
             f"{name}: {' '.join(str(m) for m in errs)}" for name, errs in form.errors.items()
         ]
         messages.error(request, "; ".join(problems))
-        return _back(request, request.POST.get("quarter", ""))
+        return _back(request, str(request.POST.get("quarter", "")))
     quarter = form.cleaned_data["quarter"]
     try:
         request_exclusion(
@@ -73,8 +81,9 @@ def request_exclusion_view(request: StaffRequest, account_id: int) -> HttpRespon
 
 @require_POST
 def decide_exclusion_view(request: StaffRequest, pk: int) -> HttpResponse:
+    get_object_or_404(OptimisationExclusion, pk=pk)
     form = ExclusionDecisionForm(request.POST)
-    quarter = request.POST.get("quarter", "")
+    quarter = str(request.POST.get("quarter", ""))
     if not form.is_valid():
         messages.error(request, "Approve or decline, with a reason for a decline.")
         return _back(request, quarter)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, User
@@ -57,14 +57,19 @@ def request_exclusion(
         )
         if live.exists():
             raise ExclusionError("This account already has a request for that quarter.")
-        return OptimisationExclusion.objects.create(
-            account=account,
-            quarter=quarter,
-            amount=amount,
-            evidence=evidence.strip(),
-            evidence_url=evidence_url,
-            requested_by=by,
-        )
+        try:
+            # A request made at the same moment by someone else loses on the unique index.
+            with transaction.atomic():
+                return OptimisationExclusion.objects.create(
+                    account=account,
+                    quarter=quarter,
+                    amount=amount,
+                    evidence=evidence.strip(),
+                    evidence_url=evidence_url,
+                    requested_by=by,
+                )
+        except IntegrityError:
+            raise ExclusionError("This account already has a request for that quarter.") from None
 
 
 def may_decide(exclusion: OptimisationExclusion, user: User) -> bool:

@@ -182,3 +182,20 @@ def test_exclusion_request_and_approvals_through_the_page(client):
     assert exclusion.status == ExclusionStatus.APPROVED
     html = client.get(reverse("billing:quota"), {"quarter": "2026Q2"}).content.decode()
     assert "Optimisation exclusions" in html and "16,800 of the drop excluded" in html
+
+
+def test_hostile_posts_to_the_exclusion_actions_are_answered_without_a_500(client):
+    lead = team_lead()
+    owner = tam(team_lead=lead)
+    account = _dropping_account(owner)
+    client.force_login(owner)
+    url = reverse("billing:request_exclusion", args=[account.pk])
+    for data in (
+        {"quarter": "2026Q2\r\nX: y", "amount": "1e9", "evidence": "a\x00b"},
+        {"quarter": "9999Q9", "amount": "10", "evidence": "x"},
+        {"quarter": "2026Q2", "amount": "99999999999999", "evidence": "x"},
+    ):
+        assert client.post(url, data).status_code in (302, 400)  # 400: NUL refused up front
+    assert not account.optimisation_exclusions.exists()
+    decide = reverse("billing:decide_exclusion", args=[999999])
+    assert client.post(decide, {"approve": "true"}).status_code == 404
