@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import api, views
+from . import api, tracker_views, views
 
 app_name = "leads"
 
@@ -17,12 +17,12 @@ urlpatterns = [
     path("tasks/<int:pk>/convert/", views.task_convert, name="task_convert"),
     path("tasks/<int:pk>/undo-assignment/", views.task_undo_assignment, name="task_undo"),
     path("tasks/<int:pk>/nurture/", views.task_nurture, name="task_nurture"),
-    path("tracker/", views.tracker, name="tracker"),
-    path("tracker/members/add/", views.member_add, name="member_add"),
-    path("tracker/members/prefill/", views.member_prefill, name="member_prefill"),
-    path("tracker/members/<int:pk>/", views.member_update, name="member_update"),
-    path("tracker/members/<int:pk>/preview/", views.member_preview, name="member_preview"),
-    path("tracker/time-off/", views.time_off_add, name="time_off_add"),
-    path("tracker/queue/<int:pk>/assign/", views.queue_assign, name="queue_assign"),
+    path("tracker/", tracker_views.tracker, name="tracker"),
+    path("tracker/members/add/", tracker_views.member_add, name="member_add"),
+    path("tracker/members/prefill/", tracker_views.member_prefill, name="member_prefill"),
+    path("tracker/members/<int:pk>/", tracker_views.member_update, name="member_update"),
+    path("tracker/members/<int:pk>/preview/", tracker_views.member_preview, name="member_preview"),
+    path("tracker/time-off/", tracker_views.time_off_add, name="time_off_add"),
+    path("tracker/queue/<int:pk>/assign/", tracker_views.queue_assign, name="queue_assign"),
     path("api/intake/tasks", api.intake_tasks, name="api_intake_tasks"),
 ]

@@ -1,0 +1,323 @@
+"""The round-robin tracker page and its actions: member edits with a preview of
+the next 20, new members with the mid-month prefill, time off and the
+unassigned queue (revops/lead-assignment-tracker). The rules are in
+``leads.tracker``, ``leads.time_off`` and ``leads.assignment``; these views are thin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.http import StaffRequest
+from accounts.models import User
+from revopsweb.dates import company_today, latest_complete_month
+
+from .assignment import assign_task
+from .forms import (
+    AddMemberForm,
+    MemberForm,
+    TimeOffForm,
+)
+from .models import Task, Territory, TimeOff, TrackerMember, TrackerRole
+from .permissions import (
+    can_edit_member,
+    can_edit_tracker,
+    time_off_members,
+)
+from .reset import last_period_figures
+from .tracker import (
+    MAX_MANUAL_ADJUSTMENT,
+    add_member,
+    history,
+    prefill_adjustment,
+    preview_change,
+    tracker_rows,
+    update_member,
+)
+from .views import lead_task_list
+
+# --- Tracker --------------------------------------------------------------------
+
+
+def _require_lead(request: StaffRequest) -> User:
+    user = request.user
+    if not can_edit_tracker(user):
+        raise PermissionDenied("Only team leads and managers change the round robin.")
+    return user
+
+
+def _require_member_editor(request: StaffRequest, member: TrackerMember) -> User:
+    user = _require_lead(request)
+    if not can_edit_member(user, member):
+        raise PermissionDenied("Team leads change only their own team's tracker rows.")
+    return user
+
+
+def _territory_from(request: StaffRequest) -> Territory:
+    slug = request.GET.get("territory") or request.POST.get("territory") or ""
+    territories = Territory.objects.all()
+    territory = territories.filter(slug=slug).first() if slug else None
+    if territory is None:
+        territory = territories.filter(tracker_members__isnull=False).first() or territories.first()
+    if territory is None:
+        raise Http404("No territories yet.")
+    return territory
+
+
+def _tracker_url(territory: Territory) -> str:
+    return f"{reverse('leads:tracker')}?territory={territory.slug}"
+
+
+def _row_context(
+    request: StaffRequest,
+    territory: Territory,
+    *,
+    territories: list[Territory] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The member rows; ``territories`` (all of them) spares the query when the caller has it."""
+    can_edit = can_edit_tracker(request.user)
+    rows = tracker_rows(territory=territory)
+    forms = extra.pop("forms", {})
+    all_territories: list[Territory] = []
+    if can_edit:
+        all_territories = territories if territories is not None else list(Territory.objects.all())
+    user = request.user
+    for row in rows:
+        # A team lead edits their own team's rows; the others read as for a TAM.
+        editable = can_edit and can_edit_member(user, row.member)
+        form = forms.get(row.member.pk) or (MemberForm.for_member(row.member) if editable else None)
+        row.form = form
+        if form is not None:
+            chosen = {str(getattr(t, "pk", t)) for t in (form["territories"].value() or [])}
+            row.options = [(t, str(t.pk) in chosen) for t in all_territories]
+    return {
+        "territory": territory,
+        "rows": rows,
+        "can_edit": can_edit,
+        "max_adjustment": MAX_MANUAL_ADJUSTMENT,
+        **extra,
+    }
+
+
+def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) -> dict[str, Any]:
+    user = request.user
+    can_edit = can_edit_tracker(user)
+    add_form = extra.pop("add_form", None)
+    if add_form is None and can_edit:
+        add_form = AddMemberForm.for_user(
+            user,
+            initial={
+                "territories": [territory],
+                "role": TrackerRole.TAE,
+                "manual_adjustment": prefill_adjustment(
+                    role=TrackerRole.TAE, territories=[territory]
+                ),
+            },
+        )
+    time_off_form = extra.pop("time_off_form", None) or TimeOffForm(
+        initial={"member": getattr(user, "tracker_member", None)}
+    )
+    _time_off_members_of(time_off_form, user)
+    territories = list(Territory.objects.all())
+    rows = _row_context(request, territory, territories=territories, **extra)
+    in_territory = {row.member.pk for row in rows["rows"]}
+    today = company_today()
+    return {
+        **rows,
+        # Last month's final figures stay visible after the monthly reset.
+        "last_month": latest_complete_month(today),
+        "last_month_figures": [
+            f for f in last_period_figures(today=today) if f.member_id in in_territory
+        ],
+        "territories": territories,
+        "add_form": add_form,
+        "time_off_form": time_off_form,
+        "history": history(territory=territory),
+        "queue": list(
+            lead_task_list()
+            .unassigned()
+            .filter(Q(territory=territory) | Q(territory__isnull=True))
+            .order_by("created_at")[:100]
+        ),
+        "time_off": list(
+            TimeOff.objects.filter(
+                member__territories=territory, ends_on__gte=company_today()
+            ).select_related("member__user")
+        ),
+    }
+
+
+def _time_off_members_of(form: TimeOffForm, user: User) -> None:
+    field = form.fields["member"]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.queryset = time_off_members(user)
+
+
+@require_GET
+def tracker(request: StaffRequest) -> HttpResponse:
+    """The Lead Assignment Tracker: editable by team leads, read-only for everyone else."""
+    territory = _territory_from(request)
+    return render(request, "leads/tracker.html", _tracker_context(request, territory))
+
+
+@require_POST
+def member_update(request: StaffRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
+    author = _require_member_editor(request, member)
+    territory = _territory_from(request)
+    form = MemberForm.for_member(member, request.POST)
+    if not form.is_valid():
+        ctx = _row_context(request, territory, forms={member.pk: form})
+        if request.htmx:
+            return render(request, "leads/tracker.html#member-rows", ctx, status=400)
+        full = _tracker_context(request, territory, forms={member.pk: form})
+        return render(request, "leads/tracker.html", full, status=400)
+    data = form.cleaned_data
+    events = update_member(
+        member=member,
+        author=author,
+        reason=data["reason"] or "changed on the tracker page",
+        priority=data["priority"],
+        manual_adjustment=data["manual_adjustment"],
+        is_active=data["is_active"],
+        territories=list(data["territories"]),
+    )
+    messages.success(
+        request,
+        f"{member.user}: "
+        + (
+            ", ".join(f"{e.get_kind_display()} {e.old_value} → {e.new_value}" for e in events)
+            or "nothing changed"
+        ),
+    )
+    if request.htmx:
+        return render(request, "leads/tracker.html#member-rows", _row_context(request, territory))
+    return redirect(_tracker_url(territory))
+
+
+@require_GET
+def member_preview(request: StaffRequest, pk: int) -> HttpResponse:
+    """Who gets the next 20 tasks if the unsaved values of this row were saved."""
+    member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
+    _require_member_editor(request, member)
+    territory = _territory_from(request)
+    form = MemberForm.for_member(member, request.GET)
+    overrides: dict[int, dict[str, Any]] = {}
+    if form.is_valid():
+        overrides[member.pk] = {
+            "priority": form.cleaned_data["priority"],
+            "manual_adjustment": form.cleaned_data["manual_adjustment"],
+            "is_active": form.cleaned_data["is_active"],
+        }
+    current, proposed = preview_change(territory=territory, role=member.role, overrides=overrides)
+    preview = {
+        "member": member,
+        "role": TrackerRole(member.role).label,
+        "valid": form.is_valid(),
+        "current": current,
+        "proposed": proposed,
+    }
+    if request.htmx:
+        return render(
+            request, "leads/tracker.html#preview", {"preview": preview, "territory": territory}
+        )
+    ctx = _tracker_context(request, territory, forms={member.pk: form}, preview=preview)
+    return render(request, "leads/tracker.html", ctx)
+
+
+@require_GET
+def member_prefill(request: StaffRequest) -> HttpResponse:
+    """The mid-month adjustment for the add-member form's role, territories and priority."""
+    _require_lead(request)
+    role = request.GET.get("role", TrackerRole.TAE)
+    territories = Territory.objects.filter(pk__in=request.GET.getlist("territories"))
+    try:
+        priority = max(1, int(request.GET.get("priority", "1")))
+    except ValueError:
+        priority = 1
+    value = prefill_adjustment(role=role, territories=territories, priority=priority)
+    return render(
+        request,
+        "leads/tracker.html#prefill",
+        {"prefill": value, "max_adjustment": MAX_MANUAL_ADJUSTMENT},
+    )
+
+
+@require_POST
+def member_add(request: StaffRequest) -> HttpResponse:
+    author = _require_lead(request)
+    territory = _territory_from(request)
+    form = AddMemberForm.for_user(author, data=request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "leads/tracker.html",
+            _tracker_context(request, territory, add_form=form),
+            status=400,
+        )
+    data = form.cleaned_data
+    territories = list(data["territories"])
+    adjustment = data["manual_adjustment"]
+    if adjustment is None:
+        adjustment = prefill_adjustment(
+            role=data["role"], territories=territories, priority=data["priority"]
+        )
+    member = add_member(
+        user=data["user"],
+        role=data["role"],
+        territories=territories,
+        priority=data["priority"],
+        manual_adjustment=adjustment,
+        author=author,
+        reason=data["reason"],
+    )
+    messages.success(request, f"{member.user} joined the round robin with adjustment {adjustment}.")
+    return redirect(_tracker_url(territory))
+
+
+@require_POST
+def time_off_add(request: StaffRequest) -> HttpResponse:
+    """Members record their own time off; team leads record anyone's."""
+    user = request.user
+    territory = _territory_from(request)
+    form = TimeOffForm(request.POST)
+    _time_off_members_of(form, user)
+    if not form.is_valid():
+        return render(
+            request,
+            "leads/tracker.html",
+            _tracker_context(request, territory, time_off_form=form),
+            status=400,
+        )
+    time_off = form.save(commit=False)
+    time_off.created_by = user
+    time_off.save()
+    messages.success(
+        request,
+        f"Time off recorded for {time_off.member.user}: off from {time_off.leave_on:%d %b}, "
+        f"back on {time_off.return_on:%d %b}.",
+    )
+    return redirect(_tracker_url(territory))
+
+
+@require_POST
+def queue_assign(request: StaffRequest, pk: int) -> HttpResponse:
+    """Run the round robin again for a task waiting in the unassigned queue."""
+    author = _require_lead(request)
+    task = get_object_or_404(Task.objects.unassigned(), pk=pk)
+    territory = _territory_from(request)
+    decision = assign_task(task=task, author=author)
+    if decision.assignee is None:
+        messages.warning(request, f"Still unassigned: {decision.unassigned_reason}")
+    else:
+        messages.success(request, f"Assigned to {decision.assignee}: {decision.explanation}")
+    return redirect(_tracker_url(territory))
