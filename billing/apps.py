@@ -26,14 +26,18 @@ class BillingConfig(AppConfig):
         # the kinds by name in ImportKind.registry.
         from . import imports, invoices, term_imports  # noqa: F401
         from .home_panels import revenue_panel
-        from .permissions import can_see_quota, can_see_revenue
+        from .permissions import can_see_dunning, can_see_quota, can_see_revenue
 
         register_section(
             url_name="billing:revenue", label="Revenue", order=70, may_open=can_see_revenue
         )
         register_section(url_name="billing:quota", label="Quota", order=80, may_open=can_see_quota)
         register_section(url_name="billing:trials", label="Trials", order=85, may_open=any_staff)
+        register_section(
+            url_name="billing:dunning", label="Dunning", order=87, may_open=can_see_dunning
+        )
         register_account_panel("billing/trials_panel.html")
+        register_account_panel("billing/dunning_panel.html")
         register_home_panel(
             key="revenue",
             template="billing/home_revenue.html",

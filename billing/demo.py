@@ -147,6 +147,7 @@ def _revenue_rows(
 def demo_steps() -> list[DemoStep]:
     """Billing's seed_demo steps: monthly revenue, then credits and consolidations."""
     from .demo_adjustments import seed_adjustments
+    from .demo_dunning import seed_dunning
     from .demo_terms import seed_terms_step
 
     return [
@@ -162,4 +163,6 @@ def demo_steps() -> list[DemoStep]:
         ),
         # After the lead rules (200), which type credit and forecast columns too.
         DemoStep("billing terms", seed_terms_step, order=210),
+        # After the lead rules' invoices (200): failed payments and dunning.
+        DemoStep("invoices and dunning", seed_dunning, order=220),
     ]

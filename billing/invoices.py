@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .dunning import alert_failed_attempts
 from .facts import FactImport
 from .forms import InvoiceRowForm, PaymentAttemptRowForm
 from .models import Invoice, PaymentAttempt
@@ -75,6 +76,23 @@ class PaymentAttemptImport(FactImport[PaymentAttempt]):
         "The invoice must be imported first. Each failed attempt puts its account into dunning: "
         "a risk indicator, an alert to #sales-alerts, the owner (or the managers) told."
     )
+
+    def after_apply(self, objs: list[PaymentAttempt]) -> None:
+        super().after_apply(objs)
+        # Dunning starts in the same transaction as the failed attempt, whichever
+        # path brought it; attempts alerted before are skipped (one alert each).
+        failed = [o for o in objs if o.outcome == PaymentAttempt.Outcome.FAILED]
+        if not failed:
+            return
+        keys = {(o.invoice_id, o.attempted_on) for o in failed}
+        ids = [
+            pk
+            for pk, invoice_id, day in PaymentAttempt.objects.filter(
+                invoice_id__in={k[0] for k in keys}, outcome=PaymentAttempt.Outcome.FAILED
+            ).values_list("pk", "invoice_id", "attempted_on")
+            if (invoice_id, day) in keys
+        ]
+        alert_failed_attempts(ids)
 
     def build(self, data: Mapping[str, Any], context: Mapping[str, Any]) -> PaymentAttempt:
         return PaymentAttempt(

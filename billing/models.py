@@ -628,3 +628,47 @@ class OptimisationExclusion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.quarter:%Y-%m}: {self.amount} ({self.status})"
+
+
+class DunningAlert(models.Model):
+    """The alert of one failed payment attempt (sales/billing, "Failed/late payments").
+
+    Written by ``billing.dunning.alert_failed_attempts`` in the attempt's
+    transaction, at most once per attempt: the account's risk indicator (open
+    while the invoice is unpaid), who was told and the #sales-alerts post
+    (an outbox delivery).
+    """
+
+    class Told(models.TextChoices):
+        OWNER = "owner", "The owner"
+        MANAGERS = "managers", "The managers (unmanaged, $1,500 or more)"
+        CHANNEL = "channel", "#sales-alerts only (unmanaged, under $1,500)"
+
+    attempt = models.OneToOneField(
+        PaymentAttempt, on_delete=models.CASCADE, related_name="dunning_alert"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="dunning_alerts")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="dunning_alerts"
+    )
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The invoice's amount when it failed, dollars."
+    )
+    told = models.CharField(max_length=8, choices=Told.choices)
+    told_emails = models.JSONField(default=list, blank=True, help_text="Who was tagged.")
+    delivery = models.ForeignKey(
+        "revopsweb.Delivery",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The #sales-alerts post (none when SALES_ALERTS_WEBHOOK_URL is unset).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["account", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} failed {self.attempt_id}: told {self.told}"

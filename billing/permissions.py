@@ -42,3 +42,10 @@ def can_import_revenue(user: User) -> bool:
 def can_import_billing_facts(user: User) -> bool:
     """Billing fact imports (invoices, payment attempts, credits, …; page and command): RevOps."""
     return user.is_revops
+
+
+def can_see_dunning(user: User) -> bool:
+    """The dunning queue: every signed-in person, each seeing the accounts they may open
+    (``accounts.permissions.visible_accounts``: managers and RevOps all, team leads their
+    team's, owners their own book)."""
+    return user.is_active

@@ -359,6 +359,9 @@ OUTBOX_FIRST_RETRY_SECONDS = env_int("OUTBOX_FIRST_RETRY_SECONDS", 60)
 OUTBOX_MAX_RETRY_SECONDS = env_int("OUTBOX_MAX_RETRY_SECONDS", 3600)
 # Incoming webhook of the #customer-churn channel; empty disables the post.
 CHURN_WEBHOOK_URL = env_str("CHURN_WEBHOOK_URL", "")
+# Incoming webhook of #sales-alerts: each failed payment attempt is posted there
+# through the outbox (billing/dunning.py); empty: recorded, not posted.
+SALES_ALERTS_WEBHOOK_URL = env_str("SALES_ALERTS_WEBHOOK_URL", "")
 
 # Inputs (revopsweb.imports, revopsweb.jsonapi). Every import page refuses a file
 # over IMPORT_MAX_UPLOAD_BYTES; files over IMPORT_SYNC_MAX_BYTES are checked and

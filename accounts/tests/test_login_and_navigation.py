@@ -57,6 +57,7 @@ SECTIONS = (
     ("billing:revenue", "Revenue", LEADS_UP | {"TAM"}),
     ("billing:quota", "Quota", LEADS_UP | {"TAM"}),
     ("billing:trials", "Trials", EVERYONE),
+    ("billing:dunning", "Dunning", EVERYONE),
 )
 
 

@@ -1,0 +1,137 @@
+"""Invoices, payment attempts and dunning of the demo company (a step of ``seed_demo``).
+
+Three months of paid invoices for a slice of paying accounts, and a handful of
+failed invoices with attempts in flight at different days of the dunning
+timeline (a day-1 failure, one the day before suspension, a suspended one, one
+reverted to the free tier), an unmanaged account over $1,500 and one under it,
+and one customer with three missed periods in a row. Written through the
+invoice and payment-attempt fact kinds, so the alerts are what an import makes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from accounts.demo import DemoContext
+from accounts.models import Account
+from revopsweb.dates import add_months, month_start
+
+from .invoices import InvoiceImport, PaymentAttemptImport
+from .models import MonthlyRevenue
+
+PAID_ACCOUNTS = 60
+# Days since the first failed attempt of each failing account (see the docstring).
+FAILING_DAYS = (1, 3, 6, 9, 15)
+
+
+def _row(
+    number: str, org: str, period: dt.date, amount: Decimal, status: str, paid: str
+) -> dict[str, str]:
+    issued = period + dt.timedelta(days=1)
+    return {
+        "number": number,
+        "organization_id": org,
+        "period": f"{period:%Y-%m}",
+        "issued_on": f"{issued:%Y-%m-%d}",
+        "due_on": f"{issued + dt.timedelta(days=14):%Y-%m-%d}",
+        "amount": str(amount),
+        "status": status,
+        "paid_on": paid,
+    }
+
+
+def seed_dunning(ctx: DemoContext) -> dict[str, int]:
+    """Seed invoices and attempts; returns the rows written by label."""
+    rng = random.Random(f"{ctx.seed}:dunning")
+    today = ctx.today
+    last = add_months(month_start(today), -1)
+    mrr = dict(
+        MonthlyRevenue.objects.filter(month=last)
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .filter(total__gt=300)
+        .values_list("account_id", "total")
+    )
+    accounts = list(
+        Account.objects.filter(pk__in=mrr)
+        .order_by("pk")
+        .values("pk", "organization_id", "owner_id")
+    )
+    owned = [a for a in accounts if a["owner_id"]]
+    unowned = [a for a in accounts if not a["owner_id"]]
+    if len(owned) <= len(FAILING_DAYS):
+        return {}
+    rng.shuffle(owned)
+    failing = owned[: len(FAILING_DAYS)]
+    repeated = owned[len(FAILING_DAYS)]
+    paying = owned[len(FAILING_DAYS) + 1 : len(FAILING_DAYS) + 1 + PAID_ACCOUNTS]
+    invoices: list[dict[str, str]] = []
+    attempts: list[dict[str, str]] = []
+    periods = [add_months(last, -2), add_months(last, -1), last]
+
+    def amount(pk: int) -> Decimal:
+        return Decimal(mrr[pk]).quantize(Decimal("0.01"))
+
+    for a in [*paying, *failing]:
+        for period in periods[:2] if a in failing else periods:
+            paid = period + dt.timedelta(days=3)
+            invoices.append(
+                _row(
+                    f"DEMO-{a['pk']}-{period:%Y%m}",
+                    a["organization_id"],
+                    period,
+                    amount(a["pk"]),
+                    "paid",
+                    f"{paid:%Y-%m-%d}",
+                )
+            )
+    for a, days in zip(failing, FAILING_DAYS, strict=True):
+        number = f"DEMO-{a['pk']}-{last:%Y%m}"
+        invoices.append(_row(number, a["organization_id"], last, amount(a["pk"]), "failed", ""))
+        first = today - dt.timedelta(days=days)
+        for back in range(0, days + 1, 3)[:4]:  # the card is retried every three days, 4 tries
+            attempts.append(
+                {
+                    "invoice_number": number,
+                    "attempted_on": f"{first + dt.timedelta(days=back):%Y-%m-%d}",
+                    "outcome": "failed",
+                    "failure_reason": rng.choice(
+                        ("card_declined", "insufficient_funds", "expired_card")
+                    ),
+                }
+            )
+    for period in periods:
+        number = f"DEMO-{repeated['pk']}-{period:%Y%m}"
+        invoices.append(
+            _row(number, repeated["organization_id"], period, amount(repeated["pk"]), "failed", "")
+        )
+        day = min(period + dt.timedelta(days=20), today)
+        attempts.append(
+            {
+                "invoice_number": number,
+                "attempted_on": f"{day:%Y-%m-%d}",
+                "outcome": "failed",
+                "failure_reason": "card_declined",
+            }
+        )
+    # Unmanaged: one failed payment at $1,500 or more (managers tagged), one under.
+    for a, value in zip(unowned[:2], (Decimal("2400.00"), Decimal("480.00")), strict=False):
+        number = f"DEMO-{a['pk']}-{last:%Y%m}-U"
+        invoices.append(_row(number, a["organization_id"], last, value, "failed", ""))
+        attempts.append(
+            {
+                "invoice_number": number,
+                "attempted_on": f"{today - dt.timedelta(days=2):%Y-%m-%d}",
+                "outcome": "failed",
+                "failure_reason": "card_declined",
+            }
+        )
+    done = InvoiceImport().run(list(enumerate(invoices, start=2)), dry_run=False)
+    tried = PaymentAttemptImport().run(list(enumerate(attempts, start=2)), dry_run=False)
+    if done.errors or tried.errors:
+        raise RuntimeError(f"Demo invoices refused: {[*done.errors, *tried.errors][:3]}")
+    return {"invoices": done.rows, "payment attempts": tried.rows}
