@@ -25,6 +25,7 @@ from revopsweb.import_views import Upload, handle_upload
 from revopsweb.imports import ImportResult, UploadForm
 
 from .books import (
+    BookAccount,
     Queue,
     Removal,
     annotate_for_book,
@@ -93,7 +94,7 @@ def _book_owner(request: StaffRequest, owner_id: int | None) -> User:
     return owner
 
 
-def _book_rows(request: StaffRequest) -> tuple[User, QuerySet[Account], dict[str, Any]]:
+def _book_rows(request: StaffRequest) -> tuple[User, QuerySet[BookAccount], dict[str, Any]]:
     form = BookFilterForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     owner = _book_owner(request, data.get("owner"))
@@ -190,13 +191,13 @@ def book_export(request: StaffRequest) -> HttpResponse:
             a.organization_id,
             a.name,
             a.owner_role,
-            a.mrr,  # type: ignore[attr-defined]
-            a.arr,  # type: ignore[attr-defined]
-            a.mom_change,  # type: ignore[attr-defined]
+            a.mrr,
+            a.arr,
+            a.mom_change,
             "; ".join(paid.get(a.pk, [])),
             a.health,
             a.pk in risk,
-            a.has_current_plan,  # type: ignore[attr-defined]
+            a.has_current_plan,
             a.last_contact_at,
             a.renewal_date,
             "; ".join(Segment.LABELS[s] for s in segments_of(a)),

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -50,7 +51,29 @@ from .permissions import (
 )
 from .plans import add_note
 from .roles import Role
-from .segments import ARR_20K, ARR_50K, with_revenue
+from .segments import ARR_20K, ARR_50K, RevenueFigures, with_revenue
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class PlanningFigures(RevenueFigures):
+    """What ``planning_accounts`` adds to ``with_revenue``'s figures."""
+
+    plan_above_20k: bool
+    no_levers: bool
+    has_growth_lever: bool
+    levers_tried: str | None
+
+
+class BookFigures(RevenueFigures):
+    """What ``annotate_for_book`` adds: a churn in the grace period does not count."""
+
+    in_grace_period: bool
+
+
+type PlanningAccount = WithAnnotations[Account, PlanningFigures]
+type BookAccount = WithAnnotations[Account, BookFigures]
 
 # Book targets (sales/account-allocation, sales/how-we-work, sales/team-leads).
 TAM_TARGET_MIN_ACCOUNTS = 10
@@ -270,7 +293,7 @@ class Removal:
 
 def planning_accounts(
     accounts: QuerySet[Account], *, today: dt.date, month: dt.date | None = None
-) -> QuerySet[Account]:
+) -> QuerySet[PlanningAccount]:
     """``accounts`` annotated for planning: revenue of ``month`` (see
     ``with_revenue``), segments, and the current-quarter plan's documented
     flags and growth levers (objectives or cross-sell written down, no "no
@@ -290,24 +313,20 @@ def planning_accounts(
     )
 
 
-def removal_reasons(account: Account) -> list[str]:
+def removal_reasons(account: PlanningAccount) -> list[str]:
     """Removal criteria (sales/account-allocation) met by an account annotated
     by ``planning_accounts``."""
     reasons: list[str] = []
-    arr: Decimal = account.arr  # type: ignore[attr-defined]
-    if arr < ARR_20K and not account.plan_above_20k:  # type: ignore[attr-defined]
+    arr: Decimal = account.arr
+    if arr < ARR_20K and not account.plan_above_20k:
         reasons.append(Removal.CHURNED if arr <= 0 else Removal.BELOW_20K)
     if account.plan == Plan.STARTUP and ARR_20K <= arr <= ARR_50K:
         reasons.append(Removal.YC_PLAN)
     # "Fully expanded and committed": all core products, a discount agreement
     # and no viable levers for net new revenue (all three conditions).
-    if (
-        account.all_core_paid  # type: ignore[attr-defined]
-        and account.has_discount_agreement
-        and not account.has_growth_lever  # type: ignore[attr-defined]
-    ):
+    if account.all_core_paid and account.has_discount_agreement and not account.has_growth_lever:
         reasons.append(Removal.FULLY_EXPANDED)
-    if account.no_levers:  # type: ignore[attr-defined]
+    if account.no_levers:
         reasons.append(Removal.NO_LEVERS)
     return reasons
 
@@ -350,7 +369,7 @@ def plan_books(
             BookPlan(owner=account.owner, accounts=[], candidates=[], arr=Decimal(0)),
         )
         book.accounts.append(account)
-        book.arr += account.arr  # type: ignore[attr-defined]
+        book.arr += account.arr
         reasons = removal_reasons(account)
         if reasons:
             book.candidates.append((account, reasons))
@@ -559,7 +578,7 @@ def assign_account(
 
 def annotate_for_book(
     accounts: QuerySet[Account], *, today: dt.date, month: dt.date | None = None
-) -> QuerySet[Account]:
+) -> QuerySet[BookAccount]:
     """My book's rows: revenue of ``month`` (see ``with_revenue``), segments,
     plan freshness and ``in_grace_period``
     (the owner took it with no previous owner less than 3 months ago, so a churn

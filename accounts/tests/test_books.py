@@ -365,5 +365,5 @@ def test_new_accounts_with_no_previous_owner_get_a_three_month_grace_period():
             effective_on=since,
         )
     rows = annotate_for_book(Account.objects.all(), today=TODAY)
-    graced = {a.pk for a in rows if a.in_grace_period}  # type: ignore[attr-defined]
+    graced = {a.pk for a in rows if a.in_grace_period}
     assert graced == {fresh.pk}
