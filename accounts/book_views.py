@@ -144,6 +144,9 @@ def my_book(request: StaffRequest) -> HttpResponse:
         month=month,
         current_quarter_end=quarter_end(today),
         sort_links=_sort_links(ctx),
+        # Shown on the sorted column: the direction in words (aria-sort) and as an arrow.
+        sort_word="ascending" if ctx["dir"] == "asc" else "descending",
+        sort_arrow="▲" if ctx["dir"] == "asc" else "▼",
     )
     if request.htmx:
         return render(request, "accounts/my_book.html#book-table", ctx)

@@ -548,3 +548,16 @@ def test_the_owner_saves_the_plan_sections(client):
     assert response.status_code == 302
     plan.refresh_from_db()
     assert (plan.objectives, plan.plan_above_20k) == ("Adopt error tracking", True)
+
+
+def test_the_sorted_column_shows_its_direction(client):
+    me = tam()
+    fill_book(me, 2)
+    client.force_login(me)
+    default = client.get(reverse("accounts:my_book")).content.decode()
+    assert '<th class="num" aria-sort="descending"><a' in default and "▼" in default
+    by_name = client.get(
+        reverse("accounts:my_book"), {"sort": "name", "dir": "asc"}
+    ).content.decode()
+    assert ' aria-sort="ascending"><a' in by_name and "▲" in by_name
+    assert by_name.count("aria-sort=") == 1

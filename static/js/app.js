@@ -26,3 +26,13 @@ document.addEventListener("keydown", (event) => {
     document.getElementById("site-search-results")?.replaceChildren();
   }
 });
+
+// Every htmx action shows it is working: the element that asked is aria-busy
+// (Pico draws a spinner) until the answer is in; outcomes are announced by the
+// #messages live region.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  event.detail.elt.setAttribute("aria-busy", "true");
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  event.detail.elt.removeAttribute("aria-busy");
+});
