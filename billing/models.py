@@ -672,3 +672,63 @@ class DunningAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} failed {self.attempt_id}: told {self.told}"
+
+
+@pghistory.track()
+class RefundRequest(models.Model):
+    """A customer's refund request on one invoice (sales/refunds), with the facts the rules
+    read; ``billing.refunds`` evaluates it and records the decision."""
+
+    class Scenario(models.TextChoices):
+        LEARNING_CURVE = "learning_curve", "Learning curve (first big bill)"
+        UNEXPECTED_STARDOM = "unexpected_stardom", "Unexpected stardom (volume spike)"
+        UNDER_ATTACK = "under_attack", "Under attack (bot or abuse spike)"
+        WRONG_SETUP = "wrong_setup", "Wrong setup (unintended feature usage)"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="refund_requests"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refund_requests")
+    requested_on = models.DateField()
+    scenario = models.CharField(max_length=20, choices=Scenario.choices)
+    incident = models.PositiveSmallIntegerField(help_text="1 for the account's first refund.")
+    issue_fixed = models.BooleanField(
+        default=False, help_text="The cause is fixed (billing limit set, usage ceased)."
+    )
+    extraordinary = models.BooleanField(
+        default=False, help_text="Extraordinary circumstances, e.g. a PostHog bug."
+    )
+    price_at_spike = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="Dollars: the bill at the spike's volume."
+    )
+    price_at_baseline = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Dollars: the bill at the baseline volume (average of the 3 months before).",
+    )
+    reason = models.TextField(help_text="The customer's explanation.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=9, choices=Status.choices, default=Status.REQUESTED)
+    approved_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    credit = models.ForeignKey(
+        OneTimeCredit, null=True, blank=True, on_delete=models.SET_NULL, related_name="refunds"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-requested_on", "-pk")
+
+    def __str__(self) -> str:
+        return f"Refund {self.pk} on {self.invoice_id} ({self.get_status_display()})"
