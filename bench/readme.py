@@ -67,6 +67,7 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("job_to_scan_ratio", "job / one full scan", "{:.1f}×"),
     ],
     "revenue": [
+        ("results_agree", "components equal to the hand-written query's (1 yes, 0 no)", "{:.0f}"),
         (
             "unadjusted_ratio",
             "lifecycle + NDR/GDR unadjusted / hand-written window query",
