@@ -38,6 +38,7 @@ class BillingConfig(AppConfig):
         )
         register_account_panel("billing/trials_panel.html")
         register_account_panel("billing/dunning_panel.html")
+        register_account_panel("billing/refunds_panel.html")
         register_home_panel(
             key="revenue",
             template="billing/home_revenue.html",

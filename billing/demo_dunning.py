@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Sum
 
 from accounts.demo import DemoContext
 from accounts.models import Account
-from revopsweb.dates import add_months, month_start
+from revopsweb.dates import add_months, company_today, month_start
 
 from .invoices import InvoiceImport, PaymentAttemptImport
-from .models import MonthlyRevenue
+from .models import Invoice, MonthlyRevenue
 
 PAID_ACCOUNTS = 60
 # Days since the first failed attempt of each failing account (see the docstring).
@@ -134,4 +136,38 @@ def seed_dunning(ctx: DemoContext) -> dict[str, int]:
     tried = PaymentAttemptImport().run(list(enumerate(attempts, start=2)), dry_run=False)
     if done.errors or tried.errors:
         raise RuntimeError(f"Demo invoices refused: {[*done.errors, *tried.errors][:3]}")
-    return {"invoices": done.rows, "payment attempts": tried.rows}
+    return {
+        "invoices": done.rows,
+        "payment attempts": tried.rows,
+        "refund requests": _refunds(paying),
+    }
+
+
+def _refunds(paying: Sequence[Mapping[str, Any]]) -> int:
+    """Two refund requests waiting for a decision: a bot spike within the window and a
+    third incident's request (declined by the rules unless extraordinary)."""
+    from .refunds import request_refund
+
+    made = 0
+    for a, (spike, baseline, days) in zip(
+        paying[:2],
+        ((Decimal(4200), Decimal(1450), 12), (Decimal(2600), Decimal(2100), 31)),
+        strict=False,
+    ):
+        invoice = Invoice.objects.filter(account_id=a["pk"]).order_by("-issued_on").first()
+        owner = Account.objects.get(pk=a["pk"]).owner
+        if invoice is None or owner is None:
+            continue
+        request_refund(
+            invoice=invoice,
+            requested_by=owner,
+            requested_on=min(invoice.issued_on + dt.timedelta(days=days), company_today()),
+            scenario="under_attack" if made == 0 else "unexpected_stardom",
+            issue_fixed=made == 0,
+            extraordinary=False,
+            price_at_spike=spike,
+            price_at_baseline=baseline,
+            reason="Bot traffic on the signup form." if made == 0 else "A launch went viral.",
+        )
+        made += 1
+    return made

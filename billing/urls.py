@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import api, dunning_views, exclusion_views, fact_views, trial_views, views
+from . import api, dunning_views, exclusion_views, fact_views, refund_views, trial_views, views
 from .facts import FACT_KINDS
 
 app_name = "billing"
@@ -28,6 +28,9 @@ urlpatterns = [
     path("api/revenue/monthly/", api.monthly_revenue, name="api_monthly_revenue"),
     path("billing/dunning/", dunning_views.dunning_queue, name="dunning"),
     path("billing/dunning/<int:pk>/", dunning_views.account_dunning, name="account_dunning"),
+    path("billing/refunds/new/<int:account_pk>/", refund_views.new_refund, name="new_refund"),
+    path("billing/refunds/<int:pk>/", refund_views.refund, name="refund"),
+    path("billing/refunds/<int:pk>/decide/", refund_views.decide, name="refund_decide"),
     path("billing/import/", fact_views.fact_imports, name="fact_imports"),
     path("billing/import/<slug:name>/", fact_views.fact_import, name="fact_import"),
     # One endpoint per fact kind, each behind its own token scope.

@@ -170,3 +170,74 @@ def test_a_request_the_rules_decline_cannot_be_approved():
     refund = _request(_invoice(account), owner, requested_on=BILLED + dt.timedelta(days=31))
     with pytest.raises(RefundError, match="rules decline"):
         decide_refund(refund=refund, by=manager(), approve=True, amount=Decimal(10), note="")
+
+
+def _form(invoice, **overrides):
+    return {
+        "invoice": invoice.pk,
+        "scenario": "under_attack",
+        "price_at_spike": "4,200.00",
+        "price_at_baseline": "1450",
+        "issue_fixed": "on",
+        "reason": "Bot traffic.",
+        **overrides,
+    }
+
+
+@pytest.mark.django_db
+def test_the_owner_requests_from_the_account_page_and_sees_the_rules(client):
+    import time_machine
+    from django.urls import reverse
+
+    owner = tam()
+    account = AccountFactory.create(owner=owner, owner_role=OwnerRole.TAM)
+    invoice = _invoice(account)
+    client.force_login(owner)
+    page = client.get(reverse("accounts:account", args=[account.pk])).content.decode()
+    assert reverse("billing:new_refund", args=[account.pk]) in page
+    with time_machine.travel("2026-05-31 12:00:00-04:00", tick=False):  # day 30
+        response = client.post(reverse("billing:new_refund", args=[account.pk]), _form(invoice))
+    refund = RefundRequest.objects.get()
+    assert response.status_code == 302 and refund.requested_on == dt.date(2026, 5, 31)
+    page = client.get(reverse("billing:refund", args=[refund.pk])).content.decode()
+    assert "At most $2,750.00 may be refunded." in " ".join(page.split())
+    assert "Approve" not in page  # the owner does not decide
+
+
+@pytest.mark.django_db
+def test_a_bad_request_form_is_refused_with_field_errors(client):
+    from django.urls import reverse
+
+    owner = tam()
+    account = AccountFactory.create(owner=owner, owner_role=OwnerRole.TAM)
+    invoice = _invoice(account)
+    client.force_login(owner)
+    response = client.post(
+        reverse("billing:new_refund", args=[account.pk]),
+        _form(invoice, price_at_spike="100", price_at_baseline="abc"),
+    )
+    assert response.status_code == 200 and not RefundRequest.objects.exists()
+    assert set(response.context["form"].errors) == {"price_at_baseline"}
+    client.force_login(tam())
+    assert client.get(reverse("billing:new_refund", args=[account.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_manager_approves_through_the_page(client, monkeypatch):
+    from django.urls import reverse
+
+    from accounts import tasks as account_tasks
+    from billing import tasks
+
+    monkeypatch.setattr(tasks.refresh_revenue_cache, "delay", lambda: None)
+    monkeypatch.setattr(account_tasks.refresh_top_accounts_task, "delay", lambda: None)
+    owner = tam()
+    account = AccountFactory.create(owner=owner, owner_role=OwnerRole.TAM)
+    refund = _request(_invoice(account), owner)
+    client.force_login(manager())
+    url = reverse("billing:refund_decide", args=[refund.pk])
+    client.post(url, {"decision": "approve", "amount": "9999", "note": ""})
+    assert RefundRequest.objects.get().status == "requested"
+    client.post(url, {"decision": "approve", "amount": "2000", "note": "half the spike"})
+    assert RefundRequest.objects.get().approved_amount == Decimal("2000.00")
+    assert OneTimeCredit.objects.get().amount == Decimal("2000.00")
