@@ -5,6 +5,7 @@ unassigned queue (revops/lead-assignment-tracker). The rules are in
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -99,9 +101,17 @@ def _row_context(
         if form is not None:
             chosen = {str(getattr(t, "pk", t)) for t in (form["territories"].value() or [])}
             row.options = [(t, str(t.pk) in chosen) for t in all_territories]
+    # One group per role (rows come ordered by role): each role has its own
+    # next in line, so the groups say whose turn it is instead of one badge per role.
+    groups = []
+    for role, role_rows in groupby(rows, key=lambda row: row.member.role):
+        members = list(role_rows)
+        next_name = next((r.member.user.name for r in members if r.next_in_line), None)
+        groups.append({"role": TrackerRole(role).label, "next": next_name, "rows": members})
     return {
         "territory": territory,
         "rows": rows,
+        "groups": groups,
         "can_edit": can_edit,
         "max_adjustment": MAX_MANUAL_ADJUSTMENT,
         **extra,
@@ -200,7 +210,17 @@ def member_update(request: StaffRequest, pk: int) -> HttpResponse:
         ),
     )
     if request.htmx:
-        return render(request, "leads/tracker.html#member-rows", _row_context(request, territory))
+        # The rows (load, share, next in line) and the history below them both
+        # changed: the history comes along as an out-of-band swap.
+        rows = render_to_string(
+            "leads/tracker.html#member-rows", _row_context(request, territory), request=request
+        )
+        history_rows = render_to_string(
+            "leads/tracker.html#history-rows",
+            {"history": history(territory=territory), "oob": True},
+            request=request,
+        )
+        return HttpResponse(rows + history_rows)
     return redirect(_tracker_url(territory))
 
 

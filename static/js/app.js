@@ -36,3 +36,12 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 document.addEventListener("htmx:afterRequest", (event) => {
   event.detail.elt.removeAttribute("aria-busy");
 });
+
+// A form marked data-explicit-save saves only from its Save button: Enter in one of
+// its fields (a priority box, say) would submit it before the preview was read.
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  if (event.key !== "Enter" || !(target instanceof HTMLInputElement)) return;
+  if (["submit", "button", "reset"].includes(target.type)) return;
+  if (target.form?.hasAttribute("data-explicit-save")) event.preventDefault();
+});
