@@ -360,11 +360,11 @@ def test_account_page_query_count_does_not_grow(client):
         with CaptureQueriesContext(connection) as queries:
             assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
         counts.append(len(queries))
-    # session, user, roles, revenue data month, account with revenue, chart rows,
-    # paid products, history, notes, plans, tasks, recommendations, snapshots,
-    # handovers panel, churn-risk flag, trials panel (one more for extensions when
-    # the account has trials)
-    assert counts[0] == counts[1] == 16
+    # session, user, revenue data month, roles, account with revenue, chart rows,
+    # paid products, churn-risk segment, snapshots, history, plans, notes, tasks,
+    # recommendations, handovers panel, trials panel (one more for extensions when
+    # the account has trials), failed-payment panel, refunds panel
+    assert counts[0] == counts[1] == 18
 
 
 # --- planning, allocation, import ------------------------------------------------------
