@@ -131,3 +131,18 @@ def test_members_are_grouped_by_role_each_with_its_next_in_line(page, login_as):
     expect(groups).to_have_count(2)
     expect(groups.nth(0)).to_have_text("TAEs · next in line: Tess Tae")
     expect(groups.nth(1)).to_have_text("TAMs · next in line: Tom Tam")
+
+
+def test_a_save_without_a_reason_shows_the_error_in_the_row(page, login_as):
+    lead = team_lead(name="Lena Lead")
+    ramping = member(user=tam(name="Rita Ramping", team_lead=lead))
+    login_as(lead)
+    page.goto("/tracker/?territory=europe-africa")
+
+    page.get_by_label("Manual adjustment of Rita Ramping").fill("5")
+    page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Save").click()
+
+    expect(page.locator(f"#member-{ramping.pk}")).to_contain_text("Say why the adjustment changes.")
+    expect(page.get_by_label("Manual adjustment of Rita Ramping")).to_have_value("5")
+    ramping.refresh_from_db()
+    assert ramping.manual_adjustment == 0

@@ -45,3 +45,13 @@ document.addEventListener("keydown", (event) => {
   if (["submit", "button", "reset"].includes(target.type)) return;
   if (target.form?.hasAttribute("data-explicit-save")) event.preventDefault();
 });
+
+// htmx leaves a 4xx answer unswapped; a data-explicit-save form's 400 is its own
+// rows with the field errors ("Say why the adjustment changes."), so show them.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const asker = event.detail.requestConfig?.elt;  // detail.elt is the swap target
+  if (event.detail.xhr.status === 400 && asker instanceof HTMLFormElement && asker.hasAttribute("data-explicit-save")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
