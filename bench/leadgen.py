@@ -100,8 +100,9 @@ _HISTORY = [
     CROSS JOIN generate_series(1, 2) n WHERE q.q = 4
     """,
     """
-    INSERT INTO billing_invoice (account_id, number, issued_on, due_on, amount, status)
-    SELECT a.id, 'BLG-' || a.id || '-' || n, current_date - 30 * n, current_date - 30 * n + 30,
+    INSERT INTO billing_invoice (account_id, number, period, issued_on, due_on, amount, status)
+    SELECT a.id, 'BLG-' || a.id || '-' || n, date_trunc('month', current_date - 30 * n)::date,
+           current_date - 30 * n, current_date - 30 * n + 30,
            CASE q.q WHEN 5 THEN 6000 WHEN 6 THEN 3000 ELSE 1800 END, 'paid'
     FROM bench_lg_new a JOIN bench_lg_q q USING (id)
     CROSS JOIN generate_series(1, 2) n WHERE q.q IN (5, 6, 7)

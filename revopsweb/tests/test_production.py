@@ -46,7 +46,7 @@ MANAGER = "manager@demo.revopsweb.test"
 # Parameterless URLs that are actions reached only by POST (a GET is 405 by design).
 ACTIONS = ("leads:member_add", "leads:time_off_add")
 # Pages of another role: the MRR import is RevOps's (a manager gets 403 by design).
-NOT_A_MANAGERS = ("billing:import_mrr",)
+NOT_A_MANAGERS = ("billing:import_mrr", "billing:fact_imports")
 
 
 def _documented_env() -> dict[str, str]:

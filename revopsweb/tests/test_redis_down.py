@@ -103,5 +103,9 @@ def test_a_committed_mrr_import_answers_normally_with_redis_down(client, redis_d
         response = client.post(reverse("billing:import_mrr"), {"file": upload})
     assert response.status_code == 302
     assert MonthlyRevenue.objects.get().amount == Decimal("50.00")
-    # The refresh job could not be queued: logged, not raised.
-    assert any("Error calling Task.delay" in r.getMessage() for r in caplog.records)
+    # The refresh after commit (billing.facts.revenue_facts_changed) could not queue
+    # its jobs: logged, not raised.
+    assert any(
+        "Error calling revenue_facts_changed in on_commit()" in r.getMessage()
+        for r in caplog.records
+    )
