@@ -21,6 +21,15 @@ os.environ.setdefault("SESSION_IDLE_HOURS", str(14 * 24))
 # own key prefix.
 os.environ.setdefault("RATELIMIT_ENABLE", "false")
 
+# Under pytest-xdist (scripts/test.sh runs two workers) each worker gets its own
+# Redis database for the cache, the Celery broker and results, as pytest-django
+# gives each its own PostgreSQL database; otherwise one worker's cache.clear()
+# or a queued task would reach the other's tests.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_redis_base, _, _redis_db = os.environ["REDIS_URL"].rpartition("/")
+if _xdist_worker.startswith("gw") and _redis_db.isdigit():
+    os.environ["REDIS_URL"] = f"{_redis_base}/{(int(_redis_db) + 1 + int(_xdist_worker[2:])) % 16}"
+
 from .settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

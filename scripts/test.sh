@@ -69,5 +69,8 @@ mkdir -p "$smoke_dir/broker/queue" "$smoke_dir/broker/control"
 stop_smoke
 trap - EXIT
 
+# Two workers (pytest-xdist; TEST_WORKERS=1 for one process): most of the suite's
+# time is spent waiting on gunicorn, Celery workers and Chromium, not on a core.
+# Each worker has its own test database and Redis database (revopsweb/test_settings.py).
 echo "== pytest (PostgreSQL, Redis, Celery worker, Chromium)"
-"$VENV/bin/pytest" --create-db "$@"
+"$VENV/bin/pytest" --create-db -n "${TEST_WORKERS:-2}" "$@"
