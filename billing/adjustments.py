@@ -5,7 +5,8 @@ Before any rule, both bases read the billing configurations
 counts $0 in the months it is on credits (from the grant's month until the
 month its credits expire or run out, which counts again); an enterprise credit
 purchase is the account's total MRR, spread evenly over its paid period (grant
-month through the month before expiry), while its products keep their usage.
+month through the month before expiry), while each product's MRR is its usage
+minus the credit discount (usage × paid amount ÷ credits bought).
 
 The rules, in the order they are applied:
 
@@ -59,6 +60,9 @@ Params = list[Any]
 # account: on startup credits from the grant's month until the month the credits
 # expire or run out (that month's usage is earned again), and an enterprise
 # purchase spread evenly over its paid period (grant month to expiry month).
+# ``paid_share`` is what the enterprise customer paid per dollar of credits
+# (paid_amount / amount: 0.8 for $30,000 of credits bought for $24,000, a 20%
+# credit discount); a product's MRR in those months is its usage times that share.
 PAID_MONTHS_SQL = (
     "GREATEST(1, (EXTRACT(YEAR FROM {g}.expires_on)::int * 12 + EXTRACT(MONTH FROM {g}.expires_on)::int)"
     " - (EXTRACT(YEAR FROM {g}.granted_on)::int * 12 + EXTRACT(MONTH FROM {g}.granted_on)::int))"
@@ -69,7 +73,10 @@ CREDIT_MONTHS = f"""
                bool_or(g.kind = 'startup') AS on_startup_credits,
                bool_or(g.kind = 'enterprise') AS enterprise,
                SUM(CASE WHEN g.kind = 'enterprise'
-                        THEN g.paid_amount / {PAID_MONTHS_SQL.format(g="g")} ELSE 0 END) AS spread
+                        THEN g.paid_amount / {PAID_MONTHS_SQL.format(g="g")} ELSE 0 END) AS spread,
+               SUM(CASE WHEN g.kind = 'enterprise' THEN g.paid_amount END)
+                   / NULLIF(SUM(CASE WHEN g.kind = 'enterprise' THEN g.amount END), 0)
+                   AS paid_share
         FROM billing_creditgrant g
         CROSS JOIN LATERAL generate_series(
             date_trunc('month', g.granted_on),
@@ -169,7 +176,8 @@ def revenue_cte(
 
     # Billing configurations: usage on startup credits counts $0; an enterprise
     # credit purchase is the account's MRR over its paid period (total level),
-    # its products keep their usage.
+    # and each product's MRR is its usage minus the credit discount (usage ×
+    # paid_share).
     spread = (
         ""
         if by_product
@@ -177,11 +185,15 @@ def revenue_cte(
         UNION ALL
         SELECT account_id, NULL, month, spread FROM credit_months WHERE enterprise"""
     )
-    on_credits = "k.on_startup_credits" if by_product else "k.on_startup_credits OR k.enterprise"
+    billed_amount = (
+        "CASE WHEN k.on_startup_credits THEN 0"
+        " WHEN k.enterprise THEN r.amount * COALESCE(k.paid_share, 1) ELSE r.amount END"
+        if by_product
+        else "CASE WHEN k.on_startup_credits OR k.enterprise THEN 0 ELSE r.amount END"
+    )
     billed = f"""
     billed AS NOT MATERIALIZED (
-        SELECT r.account_id, r.product_id, r.month,
-               CASE WHEN {on_credits} THEN 0 ELSE r.amount END AS amount
+        SELECT r.account_id, r.product_id, r.month, {billed_amount} AS amount
         FROM billing_monthlyrevenue r
         LEFT JOIN credit_months k ON k.account_id = r.account_id AND k.month = r.month{spread}
     ),"""

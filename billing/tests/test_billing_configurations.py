@@ -13,7 +13,9 @@ from accounts.models import Account, Plan
 from accounts.segments import with_revenue
 from accounts.tests.factories import AccountFactory
 from billing.adjustments import adjusted_revenue
+from billing.lifecycle import lifecycle_components
 from billing.models import CreditGrant, CreditGrantKind
+from billing.tests.factories import product
 from billing.tests.helpers import month, series
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +75,37 @@ def test_an_enterprise_purchase_is_spread_over_its_paid_year():
     series(account, [500] * 14)
     assert _revenue(account) == [Decimal(2000)] * 12 + [Decimal(500)] * 2
     assert [_mrr(account, n) for n in (0, 11, 12)] == [Decimal(2000), Decimal(2000), Decimal(500)]
+
+
+def _product_totals(*, through: int, adjusted: bool = False) -> dict[int, Decimal]:
+    """Per-product MRR (summed over accounts) of each month up to ``through``."""
+    rows = lifecycle_components(
+        through=month(through), months=through + 1, adjusted=adjusted, by_product=True
+    )
+    analytics = product("product_analytics").pk
+    return {n: r.total for n in range(through + 1) for r in rows if r.month == month(n)
+            and r.product_id == analytics}  # fmt: skip
+
+
+def test_an_enterprise_products_mrr_is_its_usage_minus_the_credit_discount():
+    # $30,000 of credits bought for $24,000: a 20% credit discount, so $500 of
+    # usage is $400 of the product's MRR while the purchase pays for the month,
+    # and $500 again once it no longer does.
+    account = AccountFactory.create(plan=Plan.ANNUAL)
+    CreditGrant.objects.create(
+        account=account,
+        kind=CreditGrantKind.ENTERPRISE,
+        granted_on=dt.date(2026, 1, 15),
+        expires_on=dt.date(2027, 1, 15),
+        amount=Decimal(30000),
+        balance=Decimal(10000),
+        paid_amount=Decimal(24000),
+    )
+    series(account, [500] * 14)
+    totals = _product_totals(through=13)
+    assert [totals[n] for n in (0, 11, 12, 13)] == [Decimal(400)] * 2 + [Decimal(500)] * 2
+
+
+def test_a_product_of_a_paying_customer_without_credits_keeps_its_usage():
+    series(AccountFactory.create(), [500] * 2)
+    assert _product_totals(through=1) == {0: Decimal(500), 1: Decimal(500)}
