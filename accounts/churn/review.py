@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Account, Activity, User
@@ -130,6 +130,106 @@ def review_groups(
     owner, their status updates, their escalations. ``flag_ids`` narrows it
     (one row re-rendered after an htmx post).
     """
+    flags_qs = visible_flags(user).filter(status=FlagStatus.OPEN)
+    if flag_ids is not None:
+        flags_qs = flags_qs.filter(pk__in=list(flag_ids))
+    groups: dict[int | None, OwnerGroup] = {}
+    for row in _review_rows(flags_qs, user=user, now=now):
+        owner_id = row.flag.account.owner_id
+        groups.setdefault(owner_id, OwnerGroup(owner=row.flag.account.owner)).rows.append(row)
+    return list(groups.values())
+
+
+# The URL's word for the group of flags on accounts without an owner.
+NO_OWNER_KEY = "none"
+
+
+@dataclass
+class OwnerSummary:
+    """One owner's open flags on the review, counted; their cards load on demand."""
+
+    owner_id: int | None
+    name: str
+    count: int
+    arr: Decimal
+
+    @property
+    def key(self) -> str:
+        """The owner's value in the review's ``?owner=`` (``none`` for no owner)."""
+        return NO_OWNER_KEY if self.owner_id is None else str(self.owner_id)
+
+
+def review_owner_summaries(*, user: User) -> list[OwnerSummary]:
+    """The owners with open flags the user may see, by name: how many flags, their ARR
+    at flagging (dollars). One query, one row per owner whatever the number of flags."""
+    rows = (
+        visible_flags(user)
+        .filter(status=FlagStatus.OPEN)
+        .values("account__owner_id", "account__owner__name", "account__owner__email")
+        .annotate(count=Count("pk"), arr=Sum("arr_at_flag"))
+        .order_by("account__owner__name", "account__owner_id")
+    )
+    return [
+        OwnerSummary(
+            owner_id=r["account__owner_id"],
+            name=(
+                f"{r['account__owner__name']} <{r['account__owner__email']}>"
+                if r["account__owner_id"] is not None
+                else "No owner"
+            ),
+            count=r["count"],
+            arr=r["arr"] or Decimal(0),
+        )
+        for r in rows
+    ]
+
+
+@dataclass
+class GroupPage:
+    """One page of one owner's flag cards (``number`` from 1)."""
+
+    owner_key: str
+    rows: list[ReviewRow]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def review_group_page(
+    *, user: User, now: dt.datetime, owner_key: str, number: int, per_page: int
+) -> GroupPage:
+    """Page ``number`` (from 1; below 1 reads as 1) of the open flags of one owner
+    (``owner_key``: a user id or ``none``), ordered as in ``review_groups``, ``per_page``
+    cards a page. Three queries whatever the owner's number of flags (one more row
+    than the page is read to know whether a next page exists)."""
+    number = max(number, 1)
+    flags_qs = visible_flags(user).filter(status=FlagStatus.OPEN)
+    if owner_key == NO_OWNER_KEY:
+        flags_qs = flags_qs.filter(account__owner__isnull=True)
+    else:
+        flags_qs = flags_qs.filter(account__owner_id=int(owner_key))
+    start = (number - 1) * per_page
+    rows = _review_rows(flags_qs, user=user, now=now, window=(start, start + per_page + 1))
+    return GroupPage(
+        owner_key=owner_key,
+        rows=rows[:per_page],
+        number=number,
+        has_next=len(rows) > per_page,
+    )
+
+
+def _review_rows(
+    flags_qs: QuerySet[ChurnRiskFlag],
+    *,
+    user: User,
+    now: dt.datetime,
+    window: tuple[int, int] | None = None,
+) -> list[ReviewRow]:
+    """The review's rows of ``flags_qs`` in review order (owner name, ARR largest first),
+    ``window`` (start, stop) of them when given. Three queries."""
     today = company_today(now=now)
     this_week = week_start(today)
     recovery_calls = Activity.objects.filter(
@@ -138,16 +238,16 @@ def review_groups(
         occurred_at__gte=OuterRef("raised_at"),
         occurred_at__lte=OuterRef("raised_at") + dt.timedelta(hours=RECOVERY_CALL_HOURS),
     )
-    flags_qs = visible_flags(user).filter(status=FlagStatus.OPEN)
-    if flag_ids is not None:
-        flags_qs = flags_qs.filter(pk__in=list(flag_ids))
-    flags = list(
+    ordered = (
         flags_qs.select_related("account", "account__owner", "raised_by")
         .annotate(has_recovery_call=Exists(recovery_calls))
         .prefetch_related("status_updates", "escalations")
-        .order_by("account__owner__name", "account__owner_id", "-arr_at_flag", "account__name")
+        .order_by(
+            "account__owner__name", "account__owner_id", "-arr_at_flag", "account__name", "pk"
+        )
     )
-    groups: dict[int | None, OwnerGroup] = {}
+    flags = list(ordered[window[0] : window[1]] if window else ordered)
+    rows = []
     for flag in flags:
         updates = list(flag.status_updates.all())  # ordered newest week first
         latest = updates[0] if updates else None
@@ -170,22 +270,35 @@ def review_groups(
             )
             if d is not None and d >= today
         ]
-        row = ReviewRow(
-            flag=flag,
-            weeks_at_risk=weeks,
-            latest_update=latest,
-            missing_update=(latest is None or latest.week < this_week)
-            and flag.raised_at.date() < this_week,
-            recovery_call=_recovery_call_state(flag, now),
-            next_key_date=min(key_dates) if key_dates else None,
-            escalate_or_accept=weeks >= NO_IMPROVEMENT_WEEKS and not improving,
-            leadership_marker=leadership,
-            escalations=escalations,
-            can_manage=is_owner_lead_or_manager(user, flag.account),
+        rows.append(
+            ReviewRow(
+                flag=flag,
+                weeks_at_risk=weeks,
+                latest_update=latest,
+                missing_update=(latest is None or latest.week < this_week)
+                and flag.raised_at.date() < this_week,
+                recovery_call=_recovery_call_state(flag, now),
+                next_key_date=min(key_dates) if key_dates else None,
+                escalate_or_accept=weeks >= NO_IMPROVEMENT_WEEKS and not improving,
+                leadership_marker=leadership,
+                escalations=escalations,
+                can_manage=is_owner_lead_or_manager(user, flag.account),
+            )
         )
-        owner_id = flag.account.owner_id
-        groups.setdefault(owner_id, OwnerGroup(owner=flag.account.owner)).rows.append(row)
-    return list(groups.values())
+    return rows
+
+
+def flag_group_page(*, flag: ChurnRiskFlag, per_page: int) -> int:
+    """The page (from 1) of its owner's group on which ``flag`` (open) shows, ``per_page``
+    cards a page. One query."""
+    ahead = ChurnRiskFlag.objects.filter(
+        status=FlagStatus.OPEN, account__owner_id=flag.account.owner_id
+    ).filter(
+        Q(arr_at_flag__gt=flag.arr_at_flag)
+        | Q(arr_at_flag=flag.arr_at_flag, account__name__lt=flag.account.name)
+        | Q(arr_at_flag=flag.arr_at_flag, account__name=flag.account.name, pk__lt=flag.pk)
+    )
+    return ahead.count() // per_page + 1
 
 
 def suggested_accounts(*, user: User) -> QuerySet[Account]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.api import token_required
@@ -46,33 +48,148 @@ def _manageable_flag(request: StaffRequest, flag_id: int) -> ChurnRiskFlag:
 
 
 def _review_url(flag: ChurnRiskFlag | None = None) -> str:
+    """The review; for ``flag``, its owner's group open at the page holding its card."""
     url = reverse("churn:review")
-    return f"{url}#flag-{flag.pk}" if flag else url
+    if flag is None:
+        return url
+    if flag.status != FlagStatus.OPEN:
+        return f"{url}#flagged"
+    owner = flag.account.owner_id
+    query = urlencode(
+        {
+            "owner": review.NO_OWNER_KEY if owner is None else owner,
+            "page": review.flag_group_page(flag=flag, per_page=GROUP_PAGE_SIZE),
+        }
+    )
+    return f"{url}?{query}#flag-{flag.pk}"
 
 
-@require_GET
-def churn_review(request: StaffRequest) -> HttpResponse:
-    """The weekly at-risk review: flagged accounts by owner, suggestions, retros, trend."""
-    user = request.user
-    now = timezone.now()
-    groups = review.review_groups(user=user, now=now)
-    _give_card_forms([row for group in groups for row in group.rows])
-    suggested = review.suggested_accounts(user=user).prefetch_related(
+# Cards per page of one owner's group, suggestions and retros per page: the page
+# stays a few hundred KB whatever the company's size (issue 20).
+GROUP_PAGE_SIZE = 25
+SUGGESTED_PAGE_SIZE = 50
+RETROS_PAGE_SIZE = 25
+
+
+@dataclass
+class ListPage:
+    """One page of a list of the review (``number`` from 1), with its total."""
+
+    items: list[Any]
+    number: int
+    per_page: int
+    total: int
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.per_page < self.total
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1 if self.items else 0
+
+
+def _page_number(request: StaffRequest, param: str) -> int:
+    try:
+        return max(int(request.GET.get(param, "1")), 1)
+    except ValueError:
+        return 1
+
+
+def _list_page(queryset: Any, *, number: int, per_page: int) -> ListPage:
+    """Page ``number`` of ``queryset`` (a page past the end reads as the last). Two queries."""
+    total = queryset.count()
+    last_page = max((total + per_page - 1) // per_page, 1)
+    number = min(number, last_page)
+    start = (number - 1) * per_page
+    return ListPage(
+        items=list(queryset[start : start + per_page]),
+        number=number,
+        per_page=per_page,
+        total=total,
+    )
+
+
+def _suggested_page(request: StaffRequest) -> ListPage:
+    suggested = review.suggested_accounts(user=request.user).prefetch_related(
         Prefetch(
             "churn_signals",
             queryset=ChurnSignal.objects.filter(cleared_on__isnull=True).order_by("kind"),
             to_attr="open_signals",
         )
     )
-    retros = list(
-        review.visible_flags(user)
+    return _list_page(
+        suggested, number=_page_number(request, "suggested"), per_page=SUGGESTED_PAGE_SIZE
+    )
+
+
+def _retros_page(request: StaffRequest, now: dt.datetime) -> ListPage:
+    retros = (
+        review.visible_flags(request.user)
         .filter(status=FlagStatus.CHURNED, retro__isnull=True)
         .select_related("account__owner")
-        .order_by("closed_at")
+        .order_by("closed_at", "pk")
     )
-    for flag in retros:
-        flag.retro_due_at = review.retro_due_at(flag)  # type: ignore[attr-defined]
-        flag.retro_overdue = flag.retro_due_at < now  # type: ignore[attr-defined]
+    page = _list_page(retros, number=_page_number(request, "retros"), per_page=RETROS_PAGE_SIZE)
+    for flag in page.items:
+        flag.retro_due_at = review.retro_due_at(flag)
+        flag.retro_overdue = flag.retro_due_at < now
+    return page
+
+
+def _group_page(request: StaffRequest, now: dt.datetime, owner_key: str) -> review.GroupPage:
+    page = review.review_group_page(
+        user=request.user,
+        now=now,
+        owner_key=owner_key,
+        number=_page_number(request, "page"),
+        per_page=GROUP_PAGE_SIZE,
+    )
+    _give_card_forms(page.rows)
+    return page
+
+
+@require_GET
+def churn_review(request: StaffRequest) -> HttpResponse:
+    """The weekly at-risk review: flagged accounts by owner (counted, each owner's cards
+    loaded on demand a page at a time), suggestions and retros a page at a time, trend.
+
+    ``?owner=<id|none>&page=N`` opens one owner's group; ``?suggested=N``,
+    ``?retros=N`` page those lists. From htmx, ``part=group|suggested|retros``
+    returns just that named partial of the same template.
+    """
+    user = request.user
+    now = timezone.now()
+    owner_key = request.GET.get("owner", "")
+    if owner_key != review.NO_OWNER_KEY and not owner_key.isdigit():
+        owner_key = ""
+    part = request.GET.get("part", "") if request.htmx else ""
+    if part == "group" and owner_key:
+        return render(
+            request, f"{TEMPLATE}#owner-flags", {"group_page": _group_page(request, now, owner_key)}
+        )
+    if part == "suggested":
+        return render(request, f"{TEMPLATE}#suggested", {"suggested": _suggested_page(request)})
+    if part == "retros":
+        return render(request, f"{TEMPLATE}#retros", {"retros": _retros_page(request, now)})
+    summaries = review.review_owner_summaries(user=user)
+    # One owner on the page (a TAM's own review, or a single owner at risk) opens it.
+    if not owner_key and len(summaries) == 1:
+        owner_key = summaries[0].key
+    open_page = (
+        _group_page(request, now, owner_key) if any(s.key == owner_key for s in summaries) else None
+    )
     trend = review.weekly_trend(today=company_today(now=now))
     chart = {
         "labels": [f"{w.week:%b %d}" for w in trend],
@@ -85,16 +202,14 @@ def churn_review(request: StaffRequest) -> HttpResponse:
         request,
         TEMPLATE,
         {
-            "groups": groups,
-            "flag_count": sum(len(g.rows) for g in groups),
-            "arr_total": sum((g.arr for g in groups), start=Decimal(0)),
-            "suggested": suggested,
-            "retros": retros,
+            "owners": summaries,
+            "open_page": open_page,
+            "flag_count": sum(s.count for s in summaries),
+            "arr_total": sum((s.arr for s in summaries), start=Decimal(0)),
+            "suggested": _suggested_page(request),
+            "retros": _retros_page(request, now),
             "trend": trend,
             "chart": chart,
-            "status_form": StatusForm(),
-            "escalation_form": EscalationForm(),
-            "close_form": CloseForm(),
             "this_week": week_start(company_today(now=now)),
         },
     )

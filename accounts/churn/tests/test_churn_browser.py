@@ -96,3 +96,47 @@ def test_manager_reads_the_signal_backtest_with_its_chart(page, login_as):
     assert "100.0%" in row.inner_text()
     assert page.get_by_role("link", name="Export CSV").is_visible()
     page.get_by_role("link", name="Signal backtest").is_visible()
+
+
+def test_manager_opens_an_owners_group_pages_it_and_posts_a_status(page, login_as, settings):
+    """Issue 20: the review lists owners with counts; a group's cards load when it is
+    opened, 25 at a time, and the review actions still work on a loaded card."""
+    settings.CHURN_WEBHOOK_URL = ""
+    busy, quiet = tam(name="Bea Busy"), tam(name="Quinn Quiet")
+    raised = timezone.now() - dt.timedelta(days=10)
+    flags = []
+    for i in range(27):
+        account = owned_account(owner=busy, name=f"Busy {i:02d}")
+        flags.append(flag_account(account=account, by=busy, triggers="usage down", now=raised))
+    flag_account(
+        account=owned_account(owner=quiet, name="Quietco"), by=quiet, triggers="x", now=raised
+    )
+
+    login_as(manager(name="Mia Manager"))
+    page.goto("/churn/")
+    groups = page.get_by_test_id("owner-group")
+    assert groups.count() == 2
+    assert "27 accounts" in groups.nth(0).inner_text()
+    assert page.get_by_test_id("flag-card").count() == 0  # nothing loaded until opened
+
+    groups.nth(0).locator("summary").click()
+    cards = groups.nth(0).get_by_test_id("flag-card")
+    cards.nth(24).wait_for()
+    assert cards.count() == 25
+    groups.nth(0).get_by_role("link", name="Next page").click()
+    page.get_by_role("link", name="Previous page").wait_for()
+    assert cards.count() == 2
+    assert page.url.endswith("/churn/")  # swapped in place, no navigation
+
+    card = cards.nth(0)
+    card_id = card.get_attribute("id")
+    card.get_by_text("Post this week's status").click()
+    card.get_by_label("What was tried").fill("Called the champion")
+    card.get_by_label("Trend").select_option("improving")
+    card.get_by_role("button", name="Save status").click()
+    page.locator(f"#{card_id}").get_by_test_id("latest-status").get_by_text(
+        "Called the champion"
+    ).wait_for()
+    assert WeeklyStatusUpdate.objects.filter(tried="Called the champion").count() == 1
+    # The other owner's group was never opened, so it never loaded.
+    assert groups.nth(1).get_by_test_id("flag-card").count() == 0

@@ -195,33 +195,102 @@ def test_suggested_accounts_are_listed_with_a_flag_link(client):
     assert "Quietco" in body and reverse("churn:flag", args=[account.pk]) in body
 
 
-def test_review_page_query_count_does_not_grow_with_flags(client, django_assert_num_queries):
+def _build_review(n, *, boss, owner=None):
+    """``n`` flagged accounts (each with a status, an escalation and a recovery call),
+    ``n`` suggested ones and one churned flag awaiting its retro."""
+    for i in range(n):
+        account = owned_account(owner=owner)
+        flag = _flag(account, raised_at=NOW - dt.timedelta(days=30 + i % 3))
+        post_weekly_status(flag=flag, by=account.owner, tried="call")
+        escalate_flag(flag=flag, by=account.owner, team="product")
+        activity(account, kind=ActivityKind.CALL, at=flag.raised_at + dt.timedelta(hours=2))
+        suggested = owned_account(owner=owner)
+        ChurnSignal.objects.create(account=suggested, kind="data_export", detected_on=TODAY)
+    lost = _flag(owned_account(owner=owner))
+    close_flag(flag=lost, by=boss, status=FlagStatus.CHURNED)
+
+
+def test_review_page_query_count_does_not_grow_with_flags_or_owners(
+    client, django_assert_num_queries
+):
     boss = manager()
     _login(client, boss)
-
-    def build(n):
-        for i in range(n):
-            account = owned_account()
-            flag = _flag(account, raised_at=NOW - dt.timedelta(days=30 + i % 3))
-            post_weekly_status(flag=flag, by=account.owner, tried="call")
-            escalate_flag(flag=flag, by=account.owner, team="product")
-            activity(account, kind=ActivityKind.CALL, at=flag.raised_at + dt.timedelta(hours=2))
-            suggested = owned_account()
-            ChurnSignal.objects.create(account=suggested, kind="data_export", detected_on=TODAY)
-        lost = _flag(owned_account())
-        close_flag(flag=lost, by=boss, status=FlagStatus.CHURNED)
-
-    build(10)
-    # session, user, user's roles, flags (+ recovery-call subquery), their status
-    # updates, their escalations, retros due, trend flags, suggested accounts,
-    # their open signals.
+    _build_review(3, boss=boss)
+    # session, user, user's roles, owners with their counts, suggested count and
+    # page, their open signals, retros count and page, trend flags.
     with django_assert_num_queries(10):
         small = client.get(reverse("churn:review"))
-    build(110)
+    _build_review(60, boss=boss)
     with django_assert_num_queries(10):
         large = client.get(reverse("churn:review"))
-    assert small.content.decode().count('data-testid="flag-card"') == 10
-    assert large.content.decode().count('data-testid="flag-card"') == 120
+    assert small.content.decode().count('data-testid="owner-group"') == 3
+    assert large.content.decode().count('data-testid="owner-group"') == 63
+    # Owners' groups start closed: no card is rendered until one is opened.
+    assert 'data-testid="flag-card"' not in large.content.decode()
+
+
+def test_an_open_group_costs_the_same_queries_whatever_its_size(client, django_assert_num_queries):
+    boss, owner = manager(), tam()
+    _login(client, boss)
+    _build_review(2, boss=boss, owner=owner)
+    url = reverse("churn:review") + f"?owner={owner.pk}"
+    # the ten above, and the group's flags, their status updates, their escalations
+    with django_assert_num_queries(13):
+        small = client.get(url)
+    _build_review(40, boss=boss, owner=owner)
+    with django_assert_num_queries(13):
+        large = client.get(url)
+    assert small.content.decode().count('data-testid="flag-card"') == 2
+    assert large.content.decode().count('data-testid="flag-card"') == 25
+
+
+def test_an_owner_with_more_flags_than_a_page_gets_pages_of_25(client):
+    owner = tam()
+    for i in range(30):
+        _flag(owned_account(owner=owner, name=f"Acct {i:02d}"), arr=1_000 * (i + 1))
+    _login(client, manager())
+    url = reverse("churn:review") + f"?owner={owner.pk}&page=2"
+    body = client.get(url).content.decode()
+    # Largest ARR first: page 2 holds the five smallest.
+    names = re.findall(r'data-testid="flag-card">\s*<header>\s*<strong><a [^>]+>([^<]+)<', body)
+    assert sorted(names) == [f"Acct {i:02d}" for i in range(5)]
+    assert "Previous page" in body and "Next page" not in body
+
+
+def test_htmx_opens_one_owners_group_as_a_fragment(client):
+    owner = tam(name="Olive Owner")
+    other = tam(name="Zed Other")
+    _flag(owned_account(owner=owner, name="Acme"))
+    _flag(owned_account(owner=other, name="Zedco"))
+    _login(client, manager())
+    response = client.get(
+        reverse("churn:review") + f"?owner={owner.pk}&part=group", headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div class="owner-flags"')
+    assert "Acme" in body and "Zedco" not in body and "<html" not in body
+
+
+def test_a_plain_get_with_part_renders_the_whole_page(client):
+    owner = tam()
+    _flag(owned_account(owner=owner, name="Acme"))
+    _flag(owned_account(name="Other"))
+    _login(client, manager())
+    body = client.get(reverse("churn:review") + f"?owner={owner.pk}&part=group").content
+    assert b"<html" in body and b"Acme" in body
+
+
+def test_suggested_accounts_come_50_a_page(client):
+    owner = tam()
+    for i in range(55):
+        account = owned_account(owner=owner, name=f"Quiet {i:02d}")
+        ChurnSignal.objects.create(account=account, kind="champion_left", detected_on=TODAY)
+    _login(client, owner)
+    first = client.get(reverse("churn:review")).content.decode()
+    second = client.get(reverse("churn:review") + "?suggested=2").content.decode()
+    assert "Quiet 49" in first and "Quiet 50" not in first
+    assert "Quiet 50" in second and "Quiet 54" in second and "Quiet 49" not in second
+    assert "51–55 of 55" in second
 
 
 # --- posting status, escalations, outcomes ---------------------------------------------
@@ -249,7 +318,21 @@ def test_plain_status_post_redirects_to_the_review(client):
         reverse("churn:status", args=[flag.pk]), {"tried": "call", "trend": "no_change"}
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("churn:review") + f"#flag-{flag.pk}"
+    assert (
+        response["Location"]
+        == reverse("churn:review") + f"?owner={account.owner.pk}&page=1#flag-{flag.pk}"
+    )
+
+
+def test_plain_post_lands_on_the_page_of_the_group_holding_the_card(client):
+    owner = tam()
+    flags = [_flag(owned_account(owner=owner), arr=1_000 * (30 - i)) for i in range(30)]
+    response = _login(client, owner).post(
+        reverse("churn:status", args=[flags[27].pk]), {"tried": "call", "trend": "no_change"}
+    )
+    assert response["Location"].endswith(f"?owner={owner.pk}&page=2#flag-{flags[27].pk}")
+    page = client.get(response["Location"]).content.decode()
+    assert f'id="flag-{flags[27].pk}"' in page
 
 
 def test_status_with_missing_fields_saves_nothing(client):
@@ -402,7 +485,8 @@ def test_the_review_links_each_flagged_account(client):
 
 
 def test_each_card_has_form_ids_of_its_own(client):
-    first, second = owned_account(), owned_account()
+    owner = tam()
+    first, second = owned_account(owner=owner), owned_account(owner=owner)
     flags = [_flag(first), _flag(second)]
     content = _login(client, manager()).get(reverse("churn:review")).content.decode()
     ids = re.findall(r' id="([^"]+)"', content)
