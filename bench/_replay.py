@@ -105,9 +105,13 @@ def one_call_script(statements: list[str]) -> str:
         sql = _RETURNING.sub("", sql) if sql.upper().startswith("INSERT") else sql
         if sql.upper().startswith("SELECT"):
             sql = "PERFORM" + sql[len("SELECT") :]
+        elif sql.upper().startswith("WITH"):
+            # Data-modifying CTEs cannot follow PERFORM; their result row goes
+            # into a variable (PL/pgSQL takes the INTO from the end).
+            sql += " INTO result"
         body.append(f"  {sql};")
     return (
-        "\\set n random(1, 1000000000000)\nDO $replay$ BEGIN\n"
+        "\\set n random(1, 1000000000000)\nDO $replay$ DECLARE result record; BEGIN\n"
         + "\n".join(body)
         + "\nEND $replay$;\n"
     )

@@ -22,9 +22,13 @@ second sees the owner the first set.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Model
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from accounts.models import Account, OwnerRole, OwnershipChange, User
@@ -205,21 +209,159 @@ def assign_new_task(
     )
     task.territory = territory
     _take_decision(task, decision, now=now)
-    task.save(force_insert=True)
-    _apply(task=task, account=account, decision=decision, author=author, now=now)
-    TaskEvent.objects.bulk_create(
-        [
-            TaskEvent(
-                task=task,
-                kind=TaskEventKind.CREATED,
-                actor=author,
-                summary=created_summary,
-                at=now,
-            ),
-            _decision_event(task=task, decision=decision, author=author, now=now),
-        ]
+    _insert_decided_task(
+        task=task,
+        account=account,
+        decision=decision,
+        author=author,
+        now=now,
+        created_summary=created_summary,
     )
     return decision
+
+
+# The statement below refers to the task it inserts by this subquery: the
+# ledger event, the ownership change and the task history need its new id.
+_NEW_TASK_ID = "(SELECT id FROM new_task)"
+
+
+def _insert_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[str, list[Any]]:
+    """Django's own INSERT of unsaved ``obj`` (and ``more`` of its model), as SQL and params.
+
+    Built by the ORM's insert compiler from the model, so the columns, field
+    defaults and JSON adaptation stay those of ``Model.save``; fields set to
+    an expression (``RawSQL``) are compiled in place of a value.
+    """
+    model = type(obj)
+    meta = model._meta
+    query = InsertQuery(model)
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    query.insert_values(fields, [obj, *more])
+    compiler = query.get_compiler(connection=connection)
+    if returning:
+        compiler.returning_fields = [meta.pk]
+    [(sql, params)] = compiler.as_sql()
+    return sql, list(params)
+
+
+def _insert_decided_task(
+    *,
+    task: Task,
+    account: Account,
+    decision: Decision,
+    author: User | None,
+    now: dt.datetime,
+    created_summary: str,
+) -> None:
+    """Insert the decided task with every row its decision writes, in ONE statement.
+
+    Data-modifying CTEs: the task, its two history rows (created; assigned or
+    left unassigned) and, for a round-robin pick, the member's counter, the
+    ledger event and the account's new owner with its ownership change (or
+    its onboarding specialist). The caller's transaction already holds the
+    account's and the pool's row locks, so one round trip after the decision
+    writes what ``_apply`` and ``change_account_owner`` write one statement
+    at a time elsewhere (``assign_task``, ``reassign_task``).
+    """
+    task_sql, params = _insert_sql(task, returning=True)
+    ctes = [f"new_task AS ({task_sql})"]
+
+    def add(name: str, sql: str, values: Sequence[Any]) -> None:
+        ctes.append(f"{name} AS ({sql})")
+        params.extend(values)
+
+    member = decision.member
+    wall = timezone.now()
+    give_owner = (
+        member is not None
+        and member.role != TrackerRole.ONBOARDING
+        and (account.owner_id, account.owner_role) != (member.user_id, _owner_role(member.role))
+    )
+    if member is not None:
+        add(
+            "counter",
+            "UPDATE leads_trackermember SET leads_this_month = leads_this_month + 1, "
+            "last_assigned_at = %s WHERE id = %s",
+            [now, member.pk],
+        )
+        add(
+            "ledger",
+            *_insert_sql(
+                RoundRobinEvent(
+                    member=member,
+                    kind=LedgerKind.ASSIGNMENT,
+                    task_id=RawSQL(_NEW_TASK_ID, ()),
+                    delta=1,
+                    period=member.period,
+                    actor=author,
+                    reason=decision.explanation,
+                    at=now,
+                )
+            ),
+        )
+        if member.role == TrackerRole.ONBOARDING:
+            add(
+                "owner",
+                "UPDATE accounts_account SET onboarding_specialist_id = %s, updated_at = %s "
+                "WHERE id = %s",
+                [member.user_id, now, account.pk],
+            )
+        elif give_owner:
+            role = _owner_role(member.role)
+            effective_on = company_today(now=now)
+            add(
+                "history",
+                *_insert_sql(
+                    OwnershipChange(
+                        account=account,
+                        previous_owner_id=account.owner_id,
+                        new_owner_id=member.user_id,
+                        new_owner_role=role,
+                        actor=author,
+                        at=wall,
+                        effective_on=effective_on,
+                        reason=RawSQL(
+                            f"%s || {_NEW_TASK_ID} || %s",
+                            ("Round robin with task ", f": {decision.explanation}"),
+                        ),
+                        source=ROUND_ROBIN_SOURCE,
+                        task_id=RawSQL(_NEW_TASK_ID, ()),
+                    )
+                ),
+            )
+            add(
+                "owner",
+                "UPDATE accounts_account SET owner_id = %s, owner_role = %s, owner_since = %s, "
+                "updated_at = %s WHERE id = %s",
+                [member.user_id, role, effective_on, wall, account.pk],
+            )
+    created = TaskEvent(
+        task_id=RawSQL(_NEW_TASK_ID, ()),
+        kind=TaskEventKind.CREATED,
+        actor=author,
+        summary=created_summary,
+        at=now,
+    )
+    decided = _decision_event(task=task, decision=decision, author=author, now=now)
+    decided.task_id = RawSQL(_NEW_TASK_ID, ())
+    add("history_rows", *_insert_sql(created, decided))
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(ctes)} SELECT id FROM new_task", params)
+        row = cursor.fetchone()
+    task.pk = row[0]
+    task._state.adding = False
+    task._state.db = connection.alias
+    if member is not None:
+        member.leads_this_month += 1
+        member.last_assigned_at = now
+        if member.role == TrackerRole.ONBOARDING:
+            account.onboarding_specialist_id = member.user_id
+            account.updated_at = now
+        elif give_owner:
+            account.owner = member.user
+            account.owner_role = _owner_role(member.role)
+            account.owner_since = company_today(now=now)
+            account.updated_at = wall
 
 
 def _give_account(
