@@ -20,7 +20,9 @@ Segment rules follow sales/automations (Vitally segmentation playbooks):
 - Active trial: free trial until a day after today.
 - First payment forecasted this month: never paid (no positive revenue row),
   current billing period ends after today and forecasted MRR > $1.
-- Top 40 by ARR: the 40 accounts with the highest positive ARR (ties by id).
+- Top 40 by ARR: the 40 accounts with the highest positive ARR (ties by id), the
+  ARR above (by billing configuration: a startup plan on credits is not ranked
+  by its usage, an enterprise purchase ranks by its spread payment).
 - Churn risk: an open churn-risk flag; see ``accounts.churn.review.churn_risk_account_ids`` (registered as the "churn_risk" account set, ``accounts.extensions``).
 """
 
@@ -109,35 +111,51 @@ def _month_index(year: Any, month: Any) -> Any:
     return year * 12 + month
 
 
+def _startup_credits_in(month: dt.date) -> QuerySet[CreditGrant, Any]:
+    """Startup grants whose credits pay for ``month``: granted before its end, neither
+    expired nor run out before the next month starts (that month counts again)."""
+    next_month = add_months(month, 1)
+    return CreditGrant.objects.filter(
+        Q(depleted_on__isnull=True) | Q(depleted_on__gte=next_month),
+        kind=CreditGrantKind.STARTUP,
+        granted_on__lt=next_month,
+        expires_on__gte=next_month,
+    )
+
+
+def _enterprise_purchases_in(month: dt.date) -> QuerySet[CreditGrant, Any]:
+    """Enterprise credit purchases whose paid period (grant month to expiry month,
+    at least one month) covers ``month``, each with its ``paid_months``."""
+    start = _month_index(ExtractYear("granted_on"), ExtractMonth("granted_on"))
+    end = _month_index(ExtractYear("expires_on"), ExtractMonth("expires_on"))
+    return (
+        CreditGrant.objects.filter(
+            kind=CreditGrantKind.ENTERPRISE, granted_on__lt=add_months(month, 1)
+        )
+        .annotate(paid_months=Greatest(Value(1), end - start), first=start)
+        .filter(first__gt=month.year * 12 + month.month - F("paid_months"))
+    )
+
+
 def _mrr_for(month: dt.date, *, usage: F) -> Case:
     """MRR of ``month`` by billing configuration (billing/customer-billing-configurations):
     $0 on startup credits (the month the credits expire or run out counts again), an
     enterprise credit purchase spread evenly over its paid period, else the month's usage
     (``usage``: the column of the month's joined ``AccountMonthMrr`` row, NULL without one).
     The same rule as ``billing.adjustments.CREDIT_MONTHS``."""
-    next_month = add_months(month, 1)
-    on_startup_credits = CreditGrant.objects.filter(
-        Q(depleted_on__isnull=True) | Q(depleted_on__gte=next_month),
-        account=OuterRef("pk"),
-        kind=CreditGrantKind.STARTUP,
-        granted_on__lt=next_month,
-        expires_on__gte=next_month,
-    )
-    start = _month_index(ExtractYear("granted_on"), ExtractMonth("granted_on"))
-    end = _month_index(ExtractYear("expires_on"), ExtractMonth("expires_on"))
     spread = (
-        CreditGrant.objects.filter(
-            account=OuterRef("pk"), kind=CreditGrantKind.ENTERPRISE, granted_on__lt=next_month
-        )
-        .annotate(paid_months=Greatest(Value(1), end - start), first=start)
-        .filter(first__gt=month.year * 12 + month.month - F("paid_months"))
+        _enterprise_purchases_in(month)
+        .filter(account=OuterRef("pk"))
         .order_by()
         .values("account")
         .annotate(total=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
         .values("total")
     )
     return Case(
-        When(Exists(on_startup_credits), then=Value(Decimal(0))),
+        When(
+            Exists(_startup_credits_in(month).filter(account=OuterRef("pk"))),
+            then=Value(Decimal(0)),
+        ),
         default=Coalesce(
             Subquery(spread, output_field=MONEY),
             usage,
@@ -148,11 +166,46 @@ def _mrr_for(month: dt.date, *, usage: F) -> Case:
     )
 
 
-def _ranked_by_mrr(month: dt.date) -> QuerySet[AccountMonthMrr, Any]:
-    """Accounts with positive MRR in ``month`` with their ``mrr``, highest first
-    (ties by id): an index scan of the per-account monthly summary, so the
-    first 40 cost 40 index entries however many accounts there are."""
-    return AccountMonthMrr.objects.filter(month=month, mrr__gt=0).order_by("-mrr", "account")
+class _RankedMrr(TypedDict):
+    mrr: Decimal
+
+
+def _ranked_by_mrr(month: dt.date) -> QuerySet[WithAnnotations[Account, _RankedMrr]]:
+    """Accounts with positive MRR in ``month`` (``mrr``, by billing configuration as
+    ``with_revenue`` shows it), highest first (ties by id).
+
+    Only accounts with a credit grant paying for the month have an MRR other than
+    their usage: $0 on startup credits (never ranked), an enterprise purchase's
+    spread payment. So the candidates are at most 80: the 40 highest usage rows of
+    the accounts off credits (an index scan of the per-account monthly summary, 40
+    entries however many accounts there are) and the 40 highest spread payments
+    (a scan of the month's enterprise grants), ranked together."""
+    on_startup_credits = Q(account__in=_startup_credits_in(month).values("account"))
+    by_usage = (
+        AccountMonthMrr.objects.filter(month=month, mrr__gt=0)
+        .exclude(on_startup_credits)
+        .exclude(account__in=_enterprise_purchases_in(month).values("account"))
+        .order_by("-mrr", "account")
+        .values("account")[:TOP_ACCOUNTS]
+    )
+    by_spread = (
+        _enterprise_purchases_in(month)
+        .exclude(on_startup_credits)
+        .order_by()
+        .values("account")
+        .annotate(total=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
+        .order_by("-total", "account")
+        .values("account")[:TOP_ACCOUNTS]
+    )
+    return (
+        Account.objects.filter(pk__in=by_usage.union(by_spread, all=True))
+        .annotate(
+            _mrr_this=FilteredRelation("monthly_mrr", condition=Q(monthly_mrr__month=month)),
+            mrr=_mrr_for(month, usage=F("_mrr_this__mrr")),
+        )
+        .filter(mrr__gt=0)
+        .order_by("-mrr", "pk")
+    )
 
 
 def _top_40_expression(*, month: dt.date) -> Case:
@@ -167,7 +220,7 @@ def _top_40_expression(*, month: dt.date) -> Case:
     cached = TopAccount.objects.filter(month=month)
     return Case(
         When(Exists(cached), then=Exists(cached.filter(account=OuterRef("pk")))),
-        default=Q(pk__in=_ranked_by_mrr(month).values("account")[:TOP_ACCOUNTS]),
+        default=Q(pk__in=_ranked_by_mrr(month).values("pk")[:TOP_ACCOUNTS]),
         output_field=BooleanField(),
     )
 
@@ -179,7 +232,7 @@ def refresh_top_accounts(*, today: dt.date) -> int:
     Idempotent; returns the number of ranked accounts. Call after revenue for
     the month changes."""
     month = revenue_month(today=today)
-    ranked = list(_ranked_by_mrr(month).values_list("account", "mrr")[:TOP_ACCOUNTS])
+    ranked = [(a.pk, a.mrr) for a in _ranked_by_mrr(month).only("pk")[:TOP_ACCOUNTS]]
     TopAccount.objects.filter(month=month).delete()
     now = timezone.now()
     TopAccount.objects.bulk_create(

@@ -17,6 +17,7 @@ from accounts.segments import (
 )
 from accounts.tests.books_factories import LAST_MONTH, TODAY, freeze_today, give_arr, give_revenue
 from accounts.tests.factories import AccountFactory
+from billing.models import CreditGrant, CreditGrantKind
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +117,52 @@ def test_top_40_is_the_forty_highest_arr_accounts():
     assert top == {a.pk for a in accounts[1:]}
 
 
+def _grant(account: Account, kind: CreditGrantKind, **kwargs: Any) -> None:
+    # A year of credits from March 2026: April (LAST_MONTH) is paid by them.
+    CreditGrant.objects.create(
+        account=account,
+        kind=kind,
+        granted_on=dt.date(2026, 3, 10),
+        expires_on=dt.date(2027, 3, 10),
+        amount=Decimal(120_000),
+        balance=Decimal(100_000),
+        **kwargs,
+    )
+
+
+def _top_40_live() -> set[int]:
+    rows: Any = with_revenue(Account.objects.all(), today=TODAY)
+    return set(rows.filter(is_top_40=True).values_list("pk", flat=True))
+
+
+def test_top_40_ranks_by_mrr_after_billing_configurations_not_by_usage():
+    # 40 accounts at $12,000..$12,039 ARR; a startup account using $600,000 a
+    # year on credits has MRR $0, and an enterprise account using $1,200 a year
+    # paid $96,000 for its credits ($8,000 a month, $96,000 ARR).
+    paying = AccountFactory.create_batch(40)
+    for rank, account in enumerate(paying):
+        give_arr(account, 12_000 + rank)
+    startup = AccountFactory.create(plan=Plan.STARTUP)
+    _grant(startup, CreditGrantKind.STARTUP)
+    give_arr(startup, 600_000)
+    enterprise = AccountFactory.create(plan=Plan.ANNUAL)
+    _grant(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
+    give_arr(enterprise, 1_200)
+    expected = {enterprise.pk} | {a.pk for a in paying[1:]}
+    assert _top_40_live() == expected
+    assert refresh_top_accounts(today=TODAY) == 40
+    first = TopAccount.objects.get(month=LAST_MONTH, rank=1)
+    assert (first.account_id, first.arr) == (enterprise.pk, Decimal("96000.00"))
+    assert set(TopAccount.objects.values_list("account", flat=True)) == expected
+
+
+def test_top_40_ranks_startup_usage_again_once_the_credits_run_out():
+    startup = AccountFactory.create(plan=Plan.STARTUP)
+    _grant(startup, CreditGrantKind.STARTUP, depleted_on=dt.date(2026, 4, 20))
+    give_arr(startup, 600_000)
+    assert _top_40_live() == {startup.pk}
+
+
 def test_paid_products_need_more_than_two_hundred_dollars():
     account = AccountFactory.create()
     give_revenue(account, session_replay="200.01", feature_flags=200, error_tracking=5000)
@@ -174,9 +221,14 @@ def test_the_revenue_figures_read_the_revenue_table_a_fixed_number_of_times():
     # summed it again: 15 subplans per row.
     sql = str(with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH).query)
     assert sql.count('FROM "billing_monthlyrevenue"') == 3
-    assert sql.count('JOIN "billing_accountmonthmrr"') == 2  # this month and the one before
+    # This month and the one before per row, and this month once more for the
+    # few candidates of the live Top 40 ranking.
+    assert sql.count('JOIN "billing_accountmonthmrr"') == 3
 
 
 def test_the_live_top_40_reads_the_summary_once_not_per_figure():
+    # One ranking: the 40 highest usage rows off credits (the summary's rank
+    # index) and the 40 highest enterprise spread payments, ranked by MRR.
     sql = str(with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH).query)
-    assert sql.count("LIMIT 40") == 1
+    assert sql.count("LIMIT 40") == 3
+    assert sql.count('FROM "billing_accountmonthmrr"') == 1
