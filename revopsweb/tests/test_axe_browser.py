@@ -25,7 +25,7 @@ from revopsweb.tests.formcrawl import page_urls
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.timeout(600),
+    pytest.mark.timeout(900),
 ]
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -96,6 +96,7 @@ def test_no_page_has_a_critical_or_serious_axe_violation_for_any_role(browser, l
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(lambda url: "/login/" not in url)
         seen: set[str] = set()
+        refusals: set[int] = set()
         kinds = {_kind(url) for url in ["/", *page_urls()]}
         frontier = ["/", *page_urls()]
         details: list[str] = []
@@ -107,7 +108,14 @@ def test_no_page_has_a_critical_or_serious_axe_violation_for_any_role(browser, l
                 seen.add(path)
                 try:
                     response = page.goto(url)
-                except PlaywrightError:  # a POST-only URL's empty 405: no page to check
+                except PlaywrightError as error:
+                    # A POST-only URL answers an empty 405, which Chromium turns into
+                    # its own error page; that navigation would interrupt the next
+                    # goto (and so on down the list), so the tab is replaced.
+                    page.close()
+                    page = context.new_page()
+                    if "ERR_HTTP_RESPONSE_CODE_FAILURE" not in str(error):
+                        found.append(f"{url} as {login} did not load: {str(error).splitlines()[0]}")
                     continue
                 if response is None or "html" not in response.headers.get("content-type", ""):
                     continue
@@ -115,6 +123,12 @@ def test_no_page_has_a_critical_or_serious_axe_violation_for_any_role(browser, l
                     # An htmx partial asked for directly (a fragment, no document):
                     # axe checks it inside the page that swaps it in.
                     continue
+                if response.status >= 400:
+                    # Refusals share one layout: the first of each status per login
+                    # is checked, the rest add time and no coverage.
+                    if response.status in refusals:
+                        continue
+                    refusals.add(response.status)
                 visited += 1
                 found += _violations(page, login)
                 for href in page.evaluate(LINKS):
@@ -123,8 +137,6 @@ def test_no_page_has_a_critical_or_serious_axe_violation_for_any_role(browser, l
                         kinds.add(_kind(linked))
                         details.append(linked)
         context.close()
-    # A guard that the crawl checked pages at all, not a page census: a fresh clone
-    # of main visited 95 pages alone and 84 beside a parallel run (the 120 this
-    # started with was measured before tonight's last landings; not traced).
-    assert visited > 6 * 10
+    # A guard that the crawl checked pages at all, not a page census.
+    assert visited > 6 * 20, visited
     assert not found, "\n".join(found)
