@@ -13,7 +13,10 @@ account was unowned before the task's first assignment.
 Set-based: work is claimed in batches of ``STALE_BATCH_SIZE`` with
 ``SELECT … FOR UPDATE SKIP LOCKED`` walking the task ids upwards (keyset), and
 every batch writes with a fixed number of statements whatever its size
-(``BATCH_QUERIES`` documents them). Each batch is its own transaction, so a
+(``BATCH_QUERIES`` documents them). The batch's decisions are made in one
+pass over its tasks with the pools locked once per batch (``_Decider``: each
+candidate's sort key and pool JSON are rebuilt only when it is picked), and
+written with one statement of arrays. Each batch is its own transaction, so a
 worker killed mid-run leaves whole batches done and a re-run finishes the
 rest: a done task is no longer stale (its touch time is now) or no longer
 open. Two runs at once never process a task twice: a claimed task is skipped
@@ -58,8 +61,6 @@ from .models import (
 from .round_robin import (
     Candidate,
     explain_pick,
-    explain_pool,
-    pick_next,
     refresh_period,
     time_off_annotations,
     to_candidate,
@@ -132,9 +133,26 @@ def process_stale_tasks(
     return result
 
 
+# A batch commits without waiting for its WAL to reach the disk when it is its
+# own transaction: a server crash can then lose the last few batches committed
+# (at most about three wal_writer_delay, 0.6 s by default), never part of one,
+# and those tasks are still stale, so the next run does them. The job's JobRun
+# row is committed synchronously after the last batch, which flushes them all.
+# Inside a caller's transaction the caller's setting stands.
+_ASYNC_COMMIT = (
+    "set_config('synchronous_commit', CASE WHEN %(own_transaction)s THEN 'off' "
+    "ELSE current_setting('synchronous_commit') END, true)"
+)
+
+
+def _own_transaction() -> bool:
+    """The current atomic block is the outermost one (a batch's own transaction)."""
+    return len(connection.atomic_blocks) == 1
+
+
 # --- Second stale period: autoclose ------------------------------------------
 
-_AUTOCLOSE_SQL = """
+_AUTOCLOSE_SQL = f"""
 WITH claimed AS (
     SELECT t.id, t.status, t.assignee_id
     FROM leads_task t
@@ -159,7 +177,7 @@ WITH claimed AS (
     FROM closed
     RETURNING task_id
 )
-SELECT count(*), COALESCE(max(task_id), 0) FROM events
+SELECT count(*), COALESCE(max(task_id), 0), (SELECT {_ASYNC_COMMIT}) FROM events
 """
 
 
@@ -186,7 +204,10 @@ def autoclose_stale_tasks(
     closed, after = 0, 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_AUTOCLOSE_SQL, {**params, "after": after})
+            cursor.execute(
+                _AUTOCLOSE_SQL,
+                {**params, "after": after, "own_transaction": _own_transaction()},
+            )
             row = cursor.fetchone()
         count, after = (int(row[0]), int(row[1])) if row else (0, 0)
         closed += count
@@ -364,10 +385,124 @@ class _Clock:
         return self.now + dt.timedelta(microseconds=self.step)
 
 
+_REASSIGNING_AWAY = "current assignee (reassigning away)"
+_CHOSEN = '"outcome":"chosen","reason":"lowest load"}'
+_CHOSEN_TIE = '"outcome":"chosen","reason":"lowest load; tie broken by oldest last assignment"}'
+_SAME_LOAD = '"outcome":"passed over","reason":"same load, assigned more recently"}'
+
+
+class _Decider:
+    """The round robin's pick and pool for each task of a batch, without per-task rebuilding.
+
+    Gives what ``pick_next``, ``explain_pool`` (no others) and ``explain_pick``
+    of ``leads.round_robin`` give for the pool with the current assignee
+    skipped as "current assignee (reassigning away)" (held to it by
+    ``leads/tests/test_stale_decisions.py``), but each candidate's sort key
+    and the JSON of its state are computed once, and again only when it is
+    picked: rebuilding them for every task was most of the job's Python time
+    (about 260 µs a task, 26 s of a million-task run). A pick updates the
+    candidate in place (leads + 1, last assignment), as live assignment
+    does; candidates shared by several pools see it in each.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[int, tuple[int, int, float, int]] = {}
+        self._state: dict[int, str] = {}
+        self._encoded: dict[str, str] = {}
+        self.picked_candidates: dict[int, Candidate] = {}
+
+    def _key(self, candidate: Candidate) -> tuple[int, int, float, int]:
+        key = self._keys.get(candidate.member_id)
+        if key is None:
+            key = self._keys[candidate.member_id] = candidate.sort_key()
+        return key
+
+    def _fields(self, candidate: Candidate, load: int) -> str:
+        fields = self._state.get(candidate.member_id)
+        if fields is None:
+            stamp = candidate.last_assigned_at
+            fields = self._state[candidate.member_id] = (
+                f'{{"member_id":{candidate.member_id},"name":{_pool_json(candidate.name)},'
+                f'"leads":{candidate.leads},"adjustment":{candidate.adjustment},'
+                f'"priority":{candidate.priority},"load":{load},"last_assigned_at":'
+                f"{_pool_json(stamp.isoformat()) if stamp else 'null'},"
+            )
+        return fields
+
+    def _passed_over(self, reason: str) -> str:
+        encoded = self._encoded.get(reason)
+        if encoded is None:
+            encoded = self._encoded[reason] = (
+                f'"outcome":"passed over","reason":{_pool_json(reason)}}}'
+            )
+        return encoded
+
+    def decide(
+        self, candidates: Sequence[Candidate], *, away_user_id: int
+    ) -> tuple[Candidate, str] | None:
+        """The pick and the pool as stored on the task (jsonb text); None if nobody is eligible."""
+        ranked = sorted((self._key(c), c) for c in candidates)
+        chosen: Candidate | None = None
+        chosen_load = 0
+        at_chosen_load = 0
+        for (load, _, _, _), c in ranked:
+            if c.skip_reason or c.user_id == away_user_id:
+                continue
+            if chosen is None:
+                chosen, chosen_load = c, load
+            if load == chosen_load:
+                at_chosen_load += 1
+        if chosen is None:
+            return None
+        rows = []
+        for (load, _, _, _), c in ranked:
+            if c is chosen:
+                outcome = _CHOSEN_TIE if at_chosen_load > 1 else _CHOSEN
+            elif c.user_id == away_user_id:
+                outcome = self._passed_over(_REASSIGNING_AWAY)
+            elif c.skip_reason:
+                outcome = self._passed_over(c.skip_reason)
+            elif load > chosen_load:
+                outcome = self._passed_over(f"higher load ({load} vs {chosen_load})")
+            else:
+                outcome = _SAME_LOAD
+            rows.append(self._fields(c, load) + outcome)
+        return chosen, "[" + ",".join(rows) + "]"
+
+    def explain(
+        self,
+        *,
+        territory: Territory,
+        role: str,
+        chosen: Candidate,
+        candidates: Sequence[Candidate],
+        away_user_id: int,
+    ) -> str:
+        """``explain_pick`` with the current assignee skipped."""
+        away = [(c, c.skip_reason) for c in candidates if c.user_id == away_user_id]
+        for c, _ in away:
+            c.skip_reason = _REASSIGNING_AWAY
+        try:
+            return explain_pick(
+                territory=territory, role=role, chosen=chosen, candidates=candidates
+            )
+        finally:
+            for c, skip in away:
+                c.skip_reason = skip
+
+    def picked(self, chosen: Candidate, *, at: dt.datetime) -> None:
+        """Count the lead to ``chosen`` (in place, as live assignment does)."""
+        chosen.leads += 1
+        chosen.last_assigned_at = at
+        self._keys.pop(chosen.member_id, None)
+        self._state.pop(chosen.member_id, None)
+        self.picked_candidates[chosen.member_id] = chosen
+
+
 # One statement writes a whole batch: the tasks, their history rows, the
 # members' counters and the ledger events, from arrays (one round trip,
 # whatever the batch size).
-_WRITE_BATCH_SQL = """
+_WRITE_BATCH_SQL = f"""
 WITH v AS (
     SELECT * FROM unnest(
         %(ids)b::bigint[], %(assignees)b::bigint[], %(previous)b::bigint[],
@@ -414,7 +549,8 @@ WITH v AS (
     FROM v
     RETURNING task_id
 )
-SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM history), (SELECT count(*) FROM ledger)
+SELECT (SELECT count(*) FROM tasks), (SELECT count(*) FROM history), (SELECT count(*) FROM ledger),
+       (SELECT {_ASYNC_COMMIT})
 """
 
 
@@ -476,43 +612,36 @@ def _reassign_batch(
     touched: dict[int, TrackerMember] = {}
     owner_moves: list[OwnerMove] = []
     specialist_moves: list[Account] = []
+    decider = _Decider()
     for c in claimed:
         if c.territory_id is None:
             left[c.id] = NO_TERRITORY_REASON
             continue
         role = LEAD_TYPE_ROLE[c.lead_type]
-        role_label = TrackerRole(role).label
         pool = pools.get((c.territory_id, role))
         if pool is None:
+            role_label = TrackerRole(role).label
             left[c.id] = f"nobody covers {territories[c.territory_id].name} as {role_label}"
             continue
         # The current assignee is never the pick.
-        saved = [(cand, cand.skip_reason) for cand in pool.candidates]
-        for cand in pool.candidates:
-            if cand.user_id == c.assignee_id:
-                cand.skip_reason = "current assignee (reassigning away)"
-        chosen = pick_next(pool.candidates)
-        rows = explain_pool(candidates=pool.candidates, chosen=chosen, others=())
-        if chosen is not None:
-            explanation = f"reassigned ({reason}): " + explain_pick(
-                territory=pool.territory, role=role, chosen=chosen, candidates=pool.candidates
-            )
-        for cand, skip in saved:
-            cand.skip_reason = skip
-        if chosen is None:
+        decision = decider.decide(pool.candidates, away_user_id=c.assignee_id)
+        if decision is None:
+            role_label = TrackerRole(role).label
             left[c.id] = f"no other eligible {role_label} in {pool.territory.name}"
             continue
-        chosen.leads += 1
-        chosen.last_assigned_at = clock.tick()
+        chosen, pool_text = decision
+        explanation = f"reassigned ({reason}): " + decider.explain(
+            territory=pool.territory, role=role, chosen=chosen, candidates=pool.candidates,
+            away_user_id=c.assignee_id,
+        )  # fmt: skip
+        decider.picked(chosen, at=clock.tick())
         member = members[chosen.member_id]
-        member.leads_this_month = chosen.leads
-        member.last_assigned_at = chosen.last_assigned_at
         touched[member.pk] = member
 
         ids.append(c.id)
         assignees.append(chosen.user_id)
         explanations.append(explanation)
-        pool_json.append(_pool_json(rows))
+        pool_json.append(pool_text)
         filled.append(c.territory_id if c.fill_territory else None)
         previous.append(c.assignee_id)
         member_ids.append(member.pk)
@@ -541,6 +670,10 @@ def _reassign_batch(
                 )
             )
 
+    for member in touched.values():
+        picked = decider.picked_candidates[member.pk]
+        member.leads_this_month = picked.leads
+        member.last_assigned_at = picked.last_assigned_at
     if ids:
         with _binary_cursor() as cursor:
             cursor.execute(
@@ -561,6 +694,7 @@ def _reassign_batch(
                     "event_kind": TaskEventKind.REASSIGNED.value,
                     "ledger_kind": LedgerKind.REASSIGNMENT.value,
                     "reason": reason,
+                    "own_transaction": _own_transaction(),
                 },
             )
     change_owners_of_locked_accounts(
