@@ -62,6 +62,7 @@ class Transition:
     timing: str
     condition: str
     checks: list[Check] = field(default_factory=list)
+    to_role: str = ""
 
     @property
     def ok(self) -> bool:
@@ -88,6 +89,38 @@ TRANSITIONS: dict[tuple[str, str], tuple[str, str]] = {
         "Customer not fully expanded and has clear growth potential",
     ),
 }
+
+
+# Which reasons fit which move (sales/account-allocation): a TAE hands over a customer
+# once it is onboarded; a TAM removes an account to a CSM when it is fully expanded
+# and committed, has no viable levers, the book is over 15 at quarter start or the
+# account is on the YC plan ($20k–$50k go to the YC role on the CS team); a CSM
+# hands to a TAM when an expansion opportunity is identified; another owner of the
+# same role takes over when the owner leaves or changes role (and a TAM book over
+# 15 may move accounts to "another TAM"). An owner leaving fits every move.
+TRANSITION_REASONS: dict[tuple[str, str], tuple[HandoverReason, ...]] = {
+    (OwnerRole.TAE, OwnerRole.TAM): (HandoverReason.ONBOARDED, HandoverReason.OWNER_CHANGE),
+    (OwnerRole.TAE, OwnerRole.CSM): (HandoverReason.ONBOARDED, HandoverReason.OWNER_CHANGE),
+    (OwnerRole.TAM, OwnerRole.CSM): (
+        HandoverReason.FULLY_EXPANDED,
+        HandoverReason.NO_LEVERS,
+        HandoverReason.BOOK_OVER_CAP,
+        HandoverReason.YC_PLAN,
+        HandoverReason.OWNER_CHANGE,
+    ),
+    (OwnerRole.CSM, OwnerRole.TAM): (HandoverReason.EXPANSION, HandoverReason.OWNER_CHANGE),
+    (OwnerRole.TAE, OwnerRole.TAE): (HandoverReason.OWNER_CHANGE,),
+    (OwnerRole.TAM, OwnerRole.TAM): (HandoverReason.OWNER_CHANGE, HandoverReason.BOOK_OVER_CAP),
+    (OwnerRole.CSM, OwnerRole.CSM): (HandoverReason.OWNER_CHANGE, HandoverReason.YC_PLAN),
+}
+
+
+def reasons_for(*, from_role: str, to_role: str) -> list[HandoverReason]:
+    """The reasons offered for handing an account from ``from_role`` to ``to_role``
+    (sales/account-allocation): empty for a move the handbook does not describe.
+    The handbook's invalid reasons are never offered (they are refused with its
+    explanation when posted anyway)."""
+    return list(TRANSITION_REASONS.get((from_role, to_role), ()))
 
 
 def is_handover_transition(*, from_role: str, to_role: str) -> bool:
@@ -140,6 +173,7 @@ def transition_for(
             label=f"{from_role} → {to_role} (takeover)",
             timing="Mid-lifecycle, any time",
             condition="Another owner of the same role takes over; the handover checklist applies",
+            to_role=to_role,
         )
     if (from_role, to_role) not in TRANSITIONS:
         return Transition(
@@ -155,6 +189,7 @@ def transition_for(
                     f"{from_role} → {to_role} is not one of the handbook's handovers.",
                 )
             ],
+            to_role=to_role,
         )
     timing, condition = TRANSITIONS[(from_role, to_role)]
     if from_role == OwnerRole.TAE:
@@ -259,6 +294,7 @@ def transition_for(
         timing=timing,
         condition=condition,
         checks=checks,
+        to_role=to_role,
     )
 
 
@@ -308,11 +344,13 @@ def preconditions(
     today: dt.date,
     onboarding: list[dict[str, object]] | None = None,
     facts: PlanAndInvoices | None = None,
+    transition: tuple[str, str] | None = None,
 ) -> list[Check]:
     """The handover preconditions, each pass/fail with why: a current account
     plan, no open invoices, onboarding complete for every paid product, a valid
-    reason. Read-only; a fixed number of queries. ``onboarding`` (the account's
-    ``onboarding_status``) and ``facts`` are passed when the caller has them."""
+    reason (for ``transition``, (from role, to role), when given). Read-only; a
+    fixed number of queries. ``onboarding`` (the account's ``onboarding_status``)
+    and ``facts`` are passed when the caller has them."""
     facts = facts or plan_and_invoices(account, today=today)
     plan = facts.current_plan
     latest = facts.latest_plan
@@ -353,11 +391,13 @@ def preconditions(
             else "Checklist incomplete: " + ", ".join(missing) + ".",
         )
     )
-    checks.append(reason_check(reason))
+    checks.append(reason_check(reason, transition=transition))
     return checks
 
 
-def reason_check(reason: str) -> Check:
+def reason_check(reason: str, *, transition: tuple[str, str] | None = None) -> Check:
+    """Whether ``reason`` is a valid reason to hand off, and, when ``transition``
+    (from role, to role) is given, one of that move's reasons (``reasons_for``)."""
     if reason in INVALID_REASONS:
         return Check(
             "reason",
@@ -367,4 +407,15 @@ def reason_check(reason: str) -> Check:
         )
     if reason not in HandoverReason.values:
         return Check("reason", "Valid reason", False, "Choose a reason.")
+    if transition is not None:
+        fitting = reasons_for(from_role=transition[0], to_role=transition[1])
+        if reason not in fitting:
+            offered = "; ".join(r.label for r in fitting) or "none"
+            return Check(
+                "reason",
+                "Valid reason",
+                False,
+                f"“{HandoverReason(reason).label}” is not a reason for "
+                f"{transition[0]} → {transition[1]}. Its reasons: {offered}.",
+            )
     return Check("reason", "Valid reason", True, HandoverReason(reason).label + ".")

@@ -7,22 +7,78 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from accounts.handovers.checks import handover_roles, reason_check, reasons_for
 from accounts.handovers.models import HandoverReason
 from accounts.models import OwnerRole, User
 from accounts.roles import Role
 
 
 class ProposeForm(forms.Form):
+    """Proposing a handover of an account its owner holds as ``from_role``.
+
+    The reason list offered is the chosen transition's (``reasons_for``); a posted
+    reason that does not fit the transition is refused on the reason field, the
+    handbook's invalid reasons with its explanation. ``refresh_url`` makes the
+    incoming role re-render the form through htmx when it changes, so the list
+    follows it; without JavaScript the page is opened with ``?to_role=``.
+    """
+
     to_owner = forms.ModelChoiceField(queryset=User.objects.none(), label="Incoming owner")
     to_role = forms.ChoiceField(choices=OwnerRole.choices, label="Incoming role")
+    # Every reason validates as a choice so that clean() can refuse the handbook's
+    # invalid ones with its explanation rather than "Select a valid choice".
     reason = forms.ChoiceField(choices=[("", "–"), *HandoverReason.choices])
     reason_detail = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Details"
     )
 
-    def __init__(self, *args: Any, people: QuerySet[User], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        people: QuerySet[User],
+        from_role: str,
+        refresh_url: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.from_role = from_role
         self.fields["to_owner"].queryset = people  # type: ignore[attr-defined]
+        roles = handover_roles(from_role)
+        role_field = self.fields["to_role"]
+        role_field.choices = [(r, OwnerRole(r).label) for r in roles]  # type: ignore[attr-defined]
+        if refresh_url:
+            role_field.widget.attrs.update(
+                {
+                    "hx-get": refresh_url,
+                    "hx-trigger": "change",
+                    "hx-include": "closest form",
+                    "hx-target": "#propose-form",
+                    "hx-swap": "outerHTML",
+                }
+            )
+        self.fields["reason"].widget.choices = [
+            ("", "–"),
+            *(
+                (r.value, r.label)
+                for r in reasons_for(from_role=from_role, to_role=self.incoming_role)
+            ),
+        ]
+
+    @property
+    def incoming_role(self) -> str:
+        """The incoming role the form is for: posted, else initial, else the first offered."""
+        roles = handover_roles(self.from_role)
+        value = self["to_role"].value()
+        return str(value) if value in roles else (roles[0] if roles else "")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        reason, to_role = cleaned.get("reason"), cleaned.get("to_role")
+        if reason and to_role:
+            check = reason_check(reason, transition=(self.from_role, to_role))
+            if not check.ok:
+                self.add_error("reason", check.why)
+        return cleaned
 
 
 def incoming_people() -> QuerySet[User]:

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.handovers.checklists import (
     AGENDA_CHECKLIST,
@@ -25,6 +26,7 @@ from accounts.handovers.checks import (
     handover_roles,
     plan_and_invoices,
     preconditions,
+    reasons_for,
     transition_for,
 )
 from accounts.handovers.forms import (
@@ -49,7 +51,6 @@ from accounts.handovers.workflow import (
     available_steps,
     failing_checks,
     propose_handover,
-    role_of,
     save_handover_notes,
     state_label,
 )
@@ -125,6 +126,7 @@ def _propose_context(account: Account, form: ProposeForm) -> dict[str, Any]:
     today = company_today()
     from_role = account.owner_role
     reason = form["reason"].value() or ""
+    to_role = form.incoming_role
     facts = plan_and_invoices(account, today=today)
     transitions = [
         transition_for(account, from_role=from_role, to_role=role, today=today, facts=facts)
@@ -137,7 +139,12 @@ def _propose_context(account: Account, form: ProposeForm) -> dict[str, Any]:
         "form": form,
         "transitions": transitions,
         "preconditions": preconditions(
-            account, reason=str(reason), today=today, onboarding=onboarding, facts=facts
+            account,
+            reason=str(reason),
+            today=today,
+            onboarding=onboarding,
+            facts=facts,
+            transition=(from_role, to_role),
         ),
         "onboarding": onboarding,
         "invalid_reasons": [HandoverReason(r).label for r in sorted(INVALID_REASONS)],
@@ -152,25 +159,39 @@ def _propose_context(account: Account, form: ProposeForm) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 def handover_propose(request: StaffRequest, pk: int) -> HttpResponse:
+    """The propose page. An htmx GET (the incoming role changed) answers the form
+    alone, its reason list the new transition's; an htmx POST with errors answers
+    the form with them (422), a valid one redirects through HX-Redirect."""
     user = request.user
     account = _proposable_account(request, pk)
     people = incoming_people()
     if account.owner_id is not None:
         people = people.exclude(pk=account.owner_id)
+    form_kwargs: dict[str, Any] = {
+        "people": people,
+        "from_role": account.owner_role,
+        "refresh_url": reverse("handovers:propose", args=[account.pk]),
+    }
     if request.method == "GET":
-        roles = handover_roles(account.owner_role)
-        initial: dict[str, Any] = {"to_role": roles[0] if roles else ""}
-        if request.GET.get("to_role") in OwnerRole.values:
-            initial["to_role"] = request.GET["to_role"]
-        form = ProposeForm(people=people, initial=initial)
+        initial = {
+            k: request.GET[k] for k in ("to_owner", "to_role", "reason_detail") if k in request.GET
+        }
+        form = ProposeForm(initial=initial, **form_kwargs)
+        reason = request.GET.get("reason", "")
+        if reason in reasons_for(from_role=account.owner_role, to_role=form.incoming_role):
+            form.initial["reason"] = reason
+        if request.htmx:
+            return render(
+                request, "handovers/propose.html#propose-form", _propose_context(account, form)
+            )
         return render(request, "handovers/propose.html", _propose_context(account, form))
-    form = ProposeForm(request.POST, people=people)
+    form = ProposeForm(request.POST, **form_kwargs)
     if form.is_valid():
         try:
             handover = propose_handover(
                 account=account,
                 to_owner=form.cleaned_data["to_owner"],
-                to_role=form.cleaned_data["to_role"] or role_of(form.cleaned_data["to_owner"]),
+                to_role=form.cleaned_data["to_role"],
                 reason=form.cleaned_data["reason"],
                 reason_detail=form.cleaned_data["reason_detail"],
                 by=user,
@@ -180,8 +201,12 @@ def handover_propose(request: StaffRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, f"Handover of {account.name} proposed.")
-            return redirect("handovers:detail", pk=handover.pk)
-    return render(request, "handovers/propose.html", _propose_context(account, form), status=422)
+            detail = reverse("handovers:detail", args=[handover.pk])
+            if request.htmx:
+                return HttpResponseClientRedirect(detail)
+            return redirect(detail)
+    template = "handovers/propose.html#propose-form" if request.htmx else "handovers/propose.html"
+    return render(request, template, _propose_context(account, form), status=422)
 
 
 @require_POST
@@ -244,7 +269,12 @@ def _detail_context(request: StaffRequest, handover: Handover) -> dict[str, Any]
     )
     onboarding = onboarding_status(account, today=today)
     conditions = preconditions(
-        account, reason=handover.reason, today=today, onboarding=onboarding, facts=facts
+        account,
+        reason=handover.reason,
+        today=today,
+        onboarding=onboarding,
+        facts=facts,
+        transition=(handover.from_role, handover.to_role),
     )
     return {
         "handover": handover,

@@ -90,7 +90,7 @@ def propose_handover(
         )
     if not to_owner.has_role(to_role):
         raise ValidationError(f"{to_owner} does not work as a {to_role}.")
-    check = reason_check(reason)
+    check = reason_check(reason, transition=(account.owner_role, to_role))
     if not check.ok:
         raise ValidationError(check.why)
     locked = Account.objects.select_for_update().get(pk=account.pk)
@@ -219,7 +219,11 @@ def blockers(handover: Handover, *, step: str, today: dt.date) -> list[Check]:
         step,
         transition_checks=transition_checks,
         conditions=preconditions(
-            handover.account, reason=handover.reason, today=today, facts=facts
+            handover.account,
+            reason=handover.reason,
+            today=today,
+            facts=facts,
+            transition=(handover.from_role, handover.to_role),
         ),
     )
 

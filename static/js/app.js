@@ -47,10 +47,13 @@ document.addEventListener("keydown", (event) => {
 });
 
 // htmx leaves a 4xx answer unswapped; a data-explicit-save form's 400 is its own
-// rows with the field errors ("Say why the adjustment changes."), so show them.
+// rows with the field errors ("Say why the adjustment changes."), and a 422 is,
+// across the app, a form answered with its field errors: show them.
 document.addEventListener("htmx:beforeSwap", (event) => {
   const asker = event.detail.requestConfig?.elt;  // detail.elt is the swap target
-  if (event.detail.xhr.status === 400 && asker instanceof HTMLFormElement && asker.hasAttribute("data-explicit-save")) {
+  const status = event.detail.xhr.status;
+  const explicit = status === 400 && asker instanceof HTMLFormElement && asker.hasAttribute("data-explicit-save");
+  if (explicit || status === 422) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }

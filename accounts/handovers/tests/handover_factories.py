@@ -79,14 +79,24 @@ def ready_account(
 
 
 def proposed(
-    account: Account, to_owner: User, *, by: User | None = None, to_role: str = OwnerRole.CSM
+    account: Account,
+    to_owner: User,
+    *,
+    by: User | None = None,
+    to_role: str = OwnerRole.CSM,
+    reason: str = "",
 ) -> Handover:
+    """Propose a handover; ``reason`` defaults to fully expanded for TAM → CSM and
+    to the owner leaving or changing role (which fits every move) otherwise."""
     assert account.owner is not None
+    if not reason:
+        tam_to_csm = (account.owner_role, to_role) == (OwnerRole.TAM, OwnerRole.CSM)
+        reason = HandoverReason.FULLY_EXPANDED if tam_to_csm else HandoverReason.OWNER_CHANGE
     return propose_handover(
         account=account,
         to_owner=to_owner,
         to_role=to_role,
-        reason=HandoverReason.FULLY_EXPANDED,
+        reason=reason,
         reason_detail="All three core products, discount agreed.",
         by=by or account.owner,
         today=TODAY,

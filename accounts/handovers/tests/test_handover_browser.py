@@ -22,8 +22,10 @@ def test_a_tam_hands_an_account_to_a_csm_from_proposal_to_completion(page, login
     login_as(outgoing)
     page.goto(f"/accounts/{account.pk}/")
     page.get_by_test_id("propose-handover").click()
+    # Choosing the role re-renders the form through htmx (the reasons follow it).
+    with page.expect_response(lambda r: r.request.method == "GET" and "to_role=CSM" in r.url):
+        page.get_by_label("Incoming role").select_option("CSM")
     page.get_by_label("Incoming owner").select_option(label="Cass Csm")
-    page.get_by_label("Incoming role").select_option("CSM")
     page.get_by_label("Reason").select_option("fully_expanded")
     page.get_by_role("button", name="Propose handover").click()
     page.wait_for_url("**/handovers/*/")
@@ -68,3 +70,21 @@ def test_a_tam_hands_an_account_to_a_csm_from_proposal_to_completion(page, login
     ]
     page.goto(f"/accounts/{account.pk}/")
     expect(page.get_by_text(f"Handover #{handover.pk}")).to_be_visible()
+
+
+def test_the_reason_list_follows_the_incoming_role_and_focus_stays_on_the_role(page, login_as):
+    fill_top_40(month=latest_complete_month(timezone.localdate()))
+    outgoing = tam(name="Tara Tam")
+    account = ready_account(outgoing, today=timezone.localdate(), name="Globex")
+    login_as(outgoing)
+    page.goto(f"/accounts/{account.pk}/handover/")
+    reason = page.get_by_label("Reason")
+    expect(reason.locator("option[value=fully_expanded]")).to_have_count(1)
+    role = page.get_by_label("Incoming role")
+    role.focus()
+    with page.expect_response(lambda r: r.request.method == "GET" and "to_role=TAM" in r.url):
+        role.select_option("TAM")
+    expect(reason.locator("option")).to_have_text(
+        ["–", "Owner leaving or changing role", "Book over 15 accounts at quarter start"]
+    )
+    expect(page.get_by_label("Incoming role")).to_be_focused()
