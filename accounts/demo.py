@@ -73,6 +73,10 @@ class AccountProfile:
     reactivate: int | None = None  # first month revenue comes back after churn
     plan: str = Plan.MONTHLY
     account_id: int = 0  # set once the account row exists
+    # How many of the three core products the account pays for from its first paid
+    # month (None: drawn like any other product). Set on the demo logins' handover
+    # candidates so each handover can be walked without an override.
+    core_products: int | None = None
 
     def is_paying(self, month: int) -> bool:
         if self.start is None or month < self.start:

@@ -16,7 +16,7 @@ from leads.models import Territory
 from leads.territories import ensure_territories
 from revopsweb.dates import add_months
 
-from .demo import DEMO_SOURCE, AccountProfile, DemoContext, insert_rows, truncate
+from .demo import DEMO_EMAIL_DOMAIN, DEMO_SOURCE, AccountProfile, DemoContext, insert_rows, truncate
 from .models import Account, Health, OwnerRole, OwnershipChange, Plan, Region, User
 from .roles import Role
 
@@ -204,6 +204,64 @@ def _assign_owners(
     return owned
 
 
+# Handover candidates of the demo logins (issue 19): accounts each handover can be
+# walked on without a manager's override. Their revenue is drawn with the core
+# products a transition needs (billing.demo); accounts.handovers.demo then writes
+# their plans, onboarding and discount agreement. Every other account of the
+# same books is left as drawn, so most still need an override.
+# (login, owner role): [core products of each candidate]
+HANDOVER_CANDIDATES: dict[tuple[str, str], tuple[int, ...]] = {
+    ("tam", OwnerRole.TAM): (3, 3, 3),  # TAM → CSM: all three core products
+    ("csm", OwnerRole.CSM): (1, 2, 1),  # CSM → TAM: not fully expanded
+    ("tae", OwnerRole.TAE): (1, 3, 2),  # TAE → TAM (1–2 products), TAE → CSM (all three)
+}
+# Candidates rank below the Top 40 by ARR, with a margin for the month's noise.
+_CANDIDATES_BELOW_RANK = 50
+# TAE → TAM/CSM waits 3 months from the first purchase (sales/account-allocation).
+TAE_CANDIDATE_MONTHS = 3
+
+
+def _mark_handover_candidates(
+    ctx: DemoContext,
+    *,
+    profiles: list[AccountProfile],
+    owned: dict[int, _Ownership],
+    first_paid: list[dt.date | None],
+) -> None:
+    """Set ``core_products`` on the demo logins' handover candidates: accounts that
+    pay now and never churn. A TAE's candidate first paid at least three months
+    ago (its first paid month moved back when it is younger: TAEs own young deals)."""
+    last = ctx.month_count - 1
+    taken: dict[tuple[str, str], int] = {}
+    # Largest first, past the Top 40 (only a manager hands those over): the core
+    # products of a small account fall under the paid-product minimum.
+    arr = {i: _recent_arr(profiles[i], ctx.month_count) for i in owned}
+    ranked = sorted(range(len(profiles)), key=lambda i: -_recent_arr(profiles[i], ctx.month_count))
+    top = set(ranked[:_CANDIDATES_BELOW_RANK])
+    by_size = sorted(
+        ((i, o) for i, o in owned.items() if i not in top),
+        key=lambda item: (-arr[item[0]], item[0]),
+    )
+    for index, ownership in by_size:
+        local, _, domain = ownership.owner.email.partition("@")
+        key = (local, ownership.role)
+        profile = profiles[index]
+        if domain != DEMO_EMAIL_DOMAIN or key not in HANDOVER_CANDIDATES:
+            continue
+        if profile.start is None or profile.churn is not None:
+            continue
+        wanted = HANDOVER_CANDIDATES[key]
+        if taken.get(key, 0) >= len(wanted):
+            continue
+        if ownership.role == OwnerRole.TAE and last - profile.start < TAE_CANDIDATE_MONTHS:
+            if last < TAE_CANDIDATE_MONTHS:
+                continue
+            profile.start = last - TAE_CANDIDATE_MONTHS
+            first_paid[index] = ctx.months[profile.start]
+        profile.core_products = wanted[taken.get(key, 0)]
+        taken[key] = taken.get(key, 0) + 1
+
+
 # Account columns written by the seed, in row order.
 _ACCOUNT_FIELDS = (
     "name", "domain", "organization_id", "country", "region", "territory_id", "employee_count",
@@ -261,6 +319,7 @@ def seed_accounts(ctx: DemoContext) -> dict[str, int]:
         else:
             first_paid.append(months[profile.start])
     owned = _assign_owners(rng, ctx, profiles, first_paid)
+    _mark_handover_candidates(ctx, profiles=profiles, owned=owned, first_paid=first_paid)
 
     rows = _account_rows(
         rng, ctx, profiles=profiles, placed=placed, first_paid=first_paid, owned=owned

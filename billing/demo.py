@@ -43,6 +43,10 @@ _PRODUCT_MIX: dict[str, tuple[float, float]] = {
     "group_analytics": (0.10, 0.15),
     "teams": (0.08, 0.1),
 }
+_CORE_KEYS = ("session_replay", "feature_flags", "error_tracking")  # billing.catalog's core
+_FORCED_CORE_WEIGHT = 2.0
+# Above the $200 a month a product needs to count as paid for (accounts.segments).
+_FORCED_CORE_FLOOR = 250.0
 # Enterprise is only bought by large accounts.
 _ENTERPRISE_KEY = "enterprise"
 _ENTERPRISE_MIN_MRR = 4_000.0
@@ -73,14 +77,23 @@ def reset_revenue() -> None:
 
 def _draw_mix(
     rng: random.Random, *, profile: AccountProfile, products: dict[str, int], month_count: int
-) -> list[tuple[int, float, int]]:
-    """(product id, share of the account's spend, first month billed) per product used."""
+) -> list[tuple[int, float, int, float]]:
+    """(product id, share of the account's spend, first month billed, floor in
+    dollars) per product used. The floor is 0 except for the core products of a
+    handover candidate, which must count as paid for however small the account."""
     assert profile.start is not None
+    forced = set(_CORE_KEYS[: profile.core_products]) if profile.core_products is not None else None
     picked = [
         (products[key], weight)
         for key, (share, weight) in _PRODUCT_MIX.items()
-        if key in products and rng.random() < share
+        if key in products and (forced is None or key not in _CORE_KEYS) and rng.random() < share
     ]
+    if forced is not None:
+        # A handover candidate (accounts.demo_accounts): its core products paid from
+        # its first month, with weight enough to pass the paid-product minimum.
+        picked += [
+            (products[key], _FORCED_CORE_WEIGHT) for key in sorted(forced) if key in products
+        ]
     if (
         profile.base_mrr >= _ENTERPRISE_MIN_MRR
         and _ENTERPRISE_KEY in products
@@ -97,12 +110,14 @@ def _draw_mix(
     weights = [weight * rng.uniform(0.5, 1.5) for _, weight in picked]
     total = sum(weights)
     mix = []
+    forced_ids = {products[key] for key in forced or () if key in products}
     for position, ((product_id, _), weight) in enumerate(zip(picked, weights, strict=True)):
         # The first product is what the account started paying for.
         first = profile.start
-        if position and rng.random() < _CROSS_SELL_SHARE:
+        if position and product_id not in forced_ids and rng.random() < _CROSS_SELL_SHARE:
             first = rng.randint(profile.start, month_count - 1)
-        mix.append((product_id, weight / total, first))
+        floor = _FORCED_CORE_FLOOR if product_id in forced_ids else 0.0
+        mix.append((product_id, weight / total, first, floor))
     return mix
 
 
@@ -137,9 +152,9 @@ def _revenue_rows(
                 amount *= REACTIVATED_LEVEL
             if month == spike:
                 amount *= spike_factor
-            for product_id, share, first in mix:
+            for product_id, share, first, floor in mix:
                 if month >= first:
-                    cents = round(amount * share * 100)
+                    cents = round(max(amount * share, floor) * 100)
                     if cents > 0:
                         yield account_id, product_id, months[month], Decimal(cents).scaleb(-2)
 

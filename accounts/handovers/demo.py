@@ -8,8 +8,13 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.demo import DemoStep
-from accounts.handovers.checklists import ONBOARDING_CHECKLIST, checklist_labels
+from accounts.demo import DemoContext, DemoStep
+from accounts.handovers.checklists import (
+    ONBOARDING_CHECKLIST,
+    checklist_labels,
+    onboarding_sections,
+)
+from accounts.handovers.checks import reasons_for
 from accounts.handovers.models import (
     Handover,
     HandoverEvent,
@@ -18,9 +23,12 @@ from accounts.handovers.models import (
     OnboardingCheck,
 )
 from accounts.handovers.workflow import MOVES
-from accounts.models import Account, OwnerRole, User
+from accounts.models import Account, AccountPlan, OwnerRole, User
 from accounts.ownership import change_account_owner
+from accounts.plans import plan_title
 from accounts.roles import Role
+from billing.models import Invoice
+from revopsweb.dates import quarter_start
 
 # (state, steps taken after proposing, reason)
 _SCENARIOS: tuple[tuple[str, tuple[str, ...], str], ...] = (
@@ -48,7 +56,9 @@ def _target_role(from_role: str) -> str:
 
 
 @transaction.atomic
-def seed_handovers(*, rng: random.Random, today: dt.date) -> int:
+def seed_handovers(
+    *, rng: random.Random, today: dt.date, keep_free: frozenset[int] = frozenset()
+) -> int:
     """Create one handover per scenario on owned accounts without an open one,
     with their timelines, some ticked checklist items and onboarding checks.
     Bulk inserts; the completed one moves ownership through change_account_owner.
@@ -62,6 +72,7 @@ def seed_handovers(*, rng: random.Random, today: dt.date) -> int:
     managers = list(User.objects.filter(groups__name=Role.MANAGER).order_by("pk")[:1])
     candidates = list(
         Account.objects.filter(owner__isnull=False, handovers__isnull=True)
+        .exclude(pk__in=keep_free)
         .select_related("owner")
         .order_by("pk")[:200]
     )
@@ -73,6 +84,9 @@ def seed_handovers(*, rng: random.Random, today: dt.date) -> int:
     for (state, steps, reason), account in zip(_SCENARIOS, candidates, strict=False):
         assert account.owner is not None
         to_role = _target_role(account.owner_role)
+        fitting = reasons_for(from_role=account.owner_role, to_role=to_role)
+        if reason not in fitting:
+            reason = fitting[0]
         pool = [p for p in people[to_role] if p.pk != account.owner_id]
         if not pool:
             continue
@@ -156,14 +170,81 @@ def seed_handovers(*, rng: random.Random, today: dt.date) -> int:
     return len(handovers)
 
 
+@transaction.atomic
+def prepare_handover_candidates(*, account_ids: list[int], today: dt.date) -> int:
+    """Make the demo logins' handover candidates (accounts.demo_accounts.HANDOVER_CANDIDATES,
+    whose revenue already has the core products their transition needs) pass
+    the rest: this quarter's plan (TAM accounts documenting no viable levers and
+    what was tried, the others expansion objectives), every onboarding item of
+    their paid products ticked and, for a TAM's, a discount agreement. An account
+    left with an unpaid invoice by the dunning step stays as it is (an override
+    case). Idempotent. Returns the number of accounts prepared."""
+    this_quarter = quarter_start(today)
+    now = timezone.now()
+    prepared = 0
+    accounts = Account.objects.filter(pk__in=account_ids).select_related("owner")
+    for account in accounts:
+        if account.invoices.filter(
+            status__in=[Invoice.Status.OPEN, Invoice.Status.FAILED]
+        ).exists():
+            continue
+        tam_book = account.owner_role == OwnerRole.TAM
+        AccountPlan.objects.update_or_create(
+            account=account,
+            quarter_start=this_quarter,
+            defaults={
+                "title": plan_title(account, day=this_quarter),
+                "overview": f"{account.name}: ready to hand over.",
+                "objectives": "Keep them healthy through renewal."
+                if tam_book
+                else "Expand into the core products they do not use yet.",
+                "no_viable_levers": tam_book,
+                "levers_tried": "Pitched surveys and the data warehouse twice; no team wants them."
+                if tam_book
+                else "",
+                "author": account.owner,
+            },
+        )
+        if tam_book and not account.has_discount_agreement:
+            Account.objects.filter(pk=account.pk).update(has_discount_agreement=True)
+        OnboardingCheck.objects.bulk_create(
+            (
+                OnboardingCheck(account=account, section=section, item=key, checked_at=now)
+                for section in onboarding_sections(account, today=today)
+                for key, _label in ONBOARDING_CHECKLIST[section][1]
+            ),
+            ignore_conflicts=True,
+        )
+        prepared += 1
+    return prepared
+
+
+def _candidate_ids(ctx: DemoContext) -> list[int]:
+    return [p.account_id for p in ctx.profiles if p.core_products is not None]
+
+
 def demo_steps() -> list[DemoStep]:
     """This app's seed_demo step (found by ``accounts.demo.installed_demo_steps``)."""
     return [
         DemoStep(
             "handovers",
             lambda ctx: {
-                "handover rows": seed_handovers(rng=ctx.rng("handovers"), today=ctx.today)
+                "handover rows": seed_handovers(
+                    rng=ctx.rng("handovers"),
+                    today=ctx.today,
+                    keep_free=frozenset(_candidate_ids(ctx)),
+                )
             },
             order=80,
-        )
+        ),
+        # After the invoices and dunning (220), which decide who owes money.
+        DemoStep(
+            "handover candidates",
+            lambda ctx: {
+                "handover candidates ready": prepare_handover_candidates(
+                    account_ids=_candidate_ids(ctx), today=ctx.today
+                )
+            },
+            order=230,
+        ),
     ]
