@@ -19,7 +19,8 @@ from typing import Any
 from django.db.models import Sum
 
 from accounts.demo import DemoContext
-from accounts.models import Account
+from accounts.models import Account, Plan, User
+from accounts.roles import Role
 from revopsweb.dates import add_months, company_today, month_start
 
 from .invoices import InvoiceImport, PaymentAttemptImport
@@ -140,6 +141,7 @@ def seed_dunning(ctx: DemoContext) -> dict[str, int]:
         "invoices": done.rows,
         "payment attempts": tried.rows,
         "refund requests": _refunds(paying),
+        "approved refunds": _approved_refunds(paying[2:], last=last, today=today),
     }
 
 
@@ -168,6 +170,84 @@ def _refunds(paying: Sequence[Mapping[str, Any]]) -> int:
             price_at_spike=spike,
             price_at_baseline=baseline,
             reason="Bot traffic on the signup form." if made == 0 else "A launch went viral.",
+        )
+        made += 1
+    return made
+
+
+def _approved_refunds(paying: Sequence[Mapping[str, Any]], *, last: dt.date, today: dt.date) -> int:
+    """Two refunds a manager approved, each booked as a one-time credit on the month billed:
+    a bot spike (first incident, the full overage, an Unwanted Spike credit) and a
+    PostHog bug (extraordinary, a Bug credit the adjusted revenue reads: the credit is
+    at least half the month before's revenue and the customer's next month is back at
+    its level, so the adjusted revenue keeps that month at the month before's, as
+    revops/revenue-adjustments' one-time credit rule says)."""
+    from .refunds import decide_refund, request_refund
+
+    manager = User.objects.filter(groups__name=Role.MANAGER, is_active=True).order_by("pk").first()
+    if manager is None:
+        return 0
+    rows = (
+        MonthlyRevenue.objects.filter(
+            account_id__in=[a["pk"] for a in paying],
+            month__gte=add_months(last, -2),
+            month__lte=add_months(last, 1),
+        )
+        .values("account_id", "month")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "month", "total")
+    )
+    revenue: dict[tuple[int, dt.date], Decimal] = {(pk, m): total for pk, m, total in rows}
+
+    def month_of(pk: int, offset: int) -> Decimal:
+        return revenue.get((pk, add_months(last, offset)), Decimal(0))
+
+    def recovers(pk: int) -> bool:
+        before = month_of(pk, -1)
+        return before > 0 and month_of(pk, 1) >= (before + month_of(pk, -2)) / 2
+
+    # Accounts whose revenue no other rule reshapes, so the credit is what moves it.
+    plain = set(
+        Account.objects.filter(
+            pk__in=[a["pk"] for a in paying],
+            credit_grants__isnull=True,
+            annual_contracts__isnull=True,
+            trials__isnull=True,
+            consolidation__isnull=True,
+            consolidated_accounts__isnull=True,
+        )
+        .exclude(plan=Plan.TRIAL)
+        .values_list("pk", flat=True)
+    )
+    chosen = [a for a in paying if a["pk"] in plain and recovers(a["pk"])][:2]
+    made = 0
+    for a, extraordinary in zip(chosen, (False, True), strict=False):
+        invoice = Invoice.objects.get(number=f"DEMO-{a['pk']}-{last:%Y%m}")
+        owner = Account.objects.get(pk=a["pk"]).owner
+        if owner is None:
+            continue
+        # The overage priced as the tiered difference; 60% of the month before's revenue,
+        # so the bug credit passes the one-time credit rule's half.
+        overage = (month_of(a["pk"], -1) * Decimal("0.6")).quantize(Decimal("0.01"))
+        refund = request_refund(
+            invoice=invoice,
+            requested_by=owner,
+            requested_on=min(invoice.issued_on + dt.timedelta(days=5), today),
+            scenario="wrong_setup" if extraordinary else "under_attack",
+            issue_fixed=True,
+            extraordinary=extraordinary,
+            price_at_spike=invoice.amount + overage,
+            price_at_baseline=invoice.amount,
+            reason="A PostHog bug billed replay sessions twice."
+            if extraordinary
+            else "A bot hammered the signup form; a billing limit is set now.",
+        )
+        decide_refund(
+            refund=refund,
+            by=manager,
+            approve=True,
+            amount=overage,
+            note="The overage in full, as the rules allow.",
         )
         made += 1
     return made

@@ -1,0 +1,39 @@
+"""The demo has approved refunds, booked as credits; the bug refund moves the adjusted revenue."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+
+from billing.adjustments import adjusted_revenue
+from billing.models import CreditReason, MonthlyRevenue, RefundRequest
+from revopsweb.dates import add_months
+
+
+@pytest.mark.django_db
+def test_the_demo_approves_two_refunds_and_the_bug_refund_feeds_the_adjusted_revenue():
+    call_command("seed_demo", accounts=400, months=13, stdout=StringIO())
+    approved = list(
+        RefundRequest.objects.filter(status=RefundRequest.Status.APPROVED)
+        .select_related("credit", "invoice")
+        .order_by("pk")
+    )
+    assert [r.credit.reason for r in approved] == [CreditReason.UNWANTED_SPIKE, CreditReason.BUG]
+    assert all(r.credit.amount == r.approved_amount > 0 for r in approved)
+    bug = approved[1]
+    month = bug.invoice.period
+
+    def billed(n: int) -> Decimal:
+        total = MonthlyRevenue.objects.filter(
+            account_id=bug.account_id, month=add_months(month, n)
+        ).aggregate(total=Sum("amount"))["total"]
+        return total.quantize(Decimal("0.01"))
+
+    assert billed(0) != billed(-1)
+    adjusted = adjusted_revenue(first_month=month, last_month=month)
+    # revops/revenue-adjustments: the credited month counts as the month before it.
+    assert adjusted[(bug.account_id, month)] == billed(-1)
