@@ -26,14 +26,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Model
+from django.db.models import F
 from django.db.models.expressions import RawSQL
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from accounts.models import Account, OwnerRole, OwnershipChange, User
 from accounts.ownership import change_account_owner
 from revopsweb.dates import company_today
+from revopsweb.sql import insert_sql, mark_saved
 
 from .models import (
     LedgerKind,
@@ -225,25 +225,6 @@ def assign_new_task(
 _NEW_TASK_ID = "(SELECT id FROM new_task)"
 
 
-def _insert_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[str, list[Any]]:
-    """Django's own INSERT of unsaved ``obj`` (and ``more`` of its model), as SQL and params.
-
-    Built by the ORM's insert compiler from the model, so the columns, field
-    defaults and JSON adaptation stay those of ``Model.save``; fields set to
-    an expression (``RawSQL``) are compiled in place of a value.
-    """
-    model = type(obj)
-    meta = model._meta
-    query = InsertQuery(model)
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-    query.insert_values(fields, [obj, *more])
-    compiler = query.get_compiler(connection=connection)
-    if returning:
-        compiler.returning_fields = [meta.pk]
-    [(sql, params)] = compiler.as_sql()
-    return sql, list(params)
-
-
 def _insert_decided_task(
     *,
     task: Task,
@@ -263,7 +244,7 @@ def _insert_decided_task(
     writes what ``_apply`` and ``change_account_owner`` write one statement
     at a time elsewhere (``assign_task``, ``reassign_task``).
     """
-    task_sql, params = _insert_sql(task, returning=True)
+    task_sql, params = insert_sql(task, returning=True)
     ctes = [f"new_task AS ({task_sql})"]
 
     def add(name: str, sql: str, values: Sequence[Any]) -> None:
@@ -286,7 +267,7 @@ def _insert_decided_task(
         )
         add(
             "ledger",
-            *_insert_sql(
+            *insert_sql(
                 RoundRobinEvent(
                     member=member,
                     kind=LedgerKind.ASSIGNMENT,
@@ -311,7 +292,7 @@ def _insert_decided_task(
             effective_on = company_today(now=now)
             add(
                 "history",
-                *_insert_sql(
+                *insert_sql(
                     OwnershipChange(
                         account=account,
                         previous_owner_id=account.owner_id,
@@ -344,13 +325,11 @@ def _insert_decided_task(
     )
     decided = _decision_event(task=task, decision=decision, author=author, now=now)
     decided.task_id = RawSQL(_NEW_TASK_ID, ())
-    add("history_rows", *_insert_sql(created, decided))
+    add("history_rows", *insert_sql(created, decided))
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT id FROM new_task", params)
         row = cursor.fetchone()
-    task.pk = row[0]
-    task._state.adding = False
-    task._state.db = connection.alias
+    mark_saved(task, row[0])
     if member is not None:
         member.leads_this_month += 1
         member.last_assigned_at = now

