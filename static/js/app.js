@@ -29,9 +29,12 @@ document.addEventListener("keydown", (event) => {
 
 // Every htmx action shows it is working: the element that asked is aria-busy
 // (Pico draws a spinner) until the answer is in; outcomes are announced by the
-// #messages live region.
+// #messages live region (filled in place by the server's out-of-band messages).
 document.addEventListener("htmx:beforeRequest", (event) => {
   event.detail.elt.setAttribute("aria-busy", "true");
+  // An action's outcome replaces the last one's, so a stale message is never
+  // taken for this action's (reads, such as a search or a sort, leave it).
+  if (event.detail.requestConfig?.verb !== "get") document.getElementById("messages")?.replaceChildren();
 });
 document.addEventListener("htmx:afterRequest", (event) => {
   event.detail.elt.removeAttribute("aria-busy");
@@ -57,4 +60,51 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
+});
+
+// Focus after an htmx swap. htmx keeps focus on a focused element whose id is in
+// the new content; any other focused control (a step's button, a task action) is
+// replaced with its region and focus falls to <body>, sending keyboard and screen
+// reader users back to the top. Move it to the first field with an error, else
+// the control that replaced the one used (same form action, same label), else the
+// result itself. A form answered with errors (422) and no message announces so.
+let usedBeforeSwap = null;
+document.addEventListener("htmx:beforeSwap", () => {
+  const active = document.activeElement;
+  usedBeforeSwap = active && active !== document.body ? {
+    action: active.form?.getAttribute("action") ?? null,
+    label: active.textContent.trim(),
+    tag: active.tagName,
+  } : null;
+});
+document.addEventListener("htmx:afterSettle", (event) => {
+  const used = usedBeforeSwap;
+  usedBeforeSwap = null;
+  const target = event.detail.target;
+  const result = target?.isConnected ? target : (target?.id && document.getElementById(target.id));
+  if (!(result instanceof HTMLElement) || result.id === "site-search-results") return;
+  const invalid = result.querySelector("[aria-invalid=true]");
+  if (invalid instanceof HTMLElement) {
+    invalid.focus();
+    const box = document.getElementById("messages");
+    if (box && event.detail.xhr?.status === 422 && !box.textContent.trim()) {
+      const count = result.querySelectorAll("[aria-invalid=true]").length;
+      const p = document.createElement("p");
+      p.className = "message message-error";
+      p.textContent = `Not saved: ${count} field${count === 1 ? "" : "s"} to fix.`;
+      box.replaceChildren(p);
+    }
+    return;
+  }
+  const active = document.activeElement;
+  if (active && active !== document.body && active.isConnected) return;
+  if (!used) return;
+  const same = [...result.querySelectorAll(used.tag)].find((el) =>
+    el.textContent.trim() === used.label && (el.form?.getAttribute("action") ?? null) === used.action);
+  if (same instanceof HTMLElement) {
+    same.focus();
+    return;
+  }
+  if (!result.hasAttribute("tabindex")) result.setAttribute("tabindex", "-1");
+  result.focus();
 });

@@ -5,7 +5,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.handovers.models import Handover, HandoverState
-from accounts.handovers.tests.handover_factories import csm, fill_top_40, ready_account
+from accounts.handovers.tests.handover_factories import csm, fill_top_40, proposed, ready_account
 from accounts.models import Account, OwnerRole
 from accounts.tests.factories import tam
 from revopsweb.dates import latest_complete_month
@@ -88,3 +88,37 @@ def test_the_reason_list_follows_the_incoming_role_and_focus_stays_on_the_role(p
         ["–", "Owner leaving or changing role", "Book over 15 accounts at quarter start"]
     )
     expect(page.get_by_label("Incoming role")).to_be_focused()
+
+
+def test_after_an_htmx_step_focus_moves_to_the_result_and_the_outcome_is_announced(page, login_as):
+    fill_top_40(month=latest_complete_month(timezone.localdate()))
+    incoming = csm(name="Cass Csm")
+    account = ready_account(tam(name="Tara Tam"), today=timezone.localdate(), name="Globex")
+    handover = proposed(account, incoming)
+    login_as(incoming)
+    page.goto(f"/handovers/{handover.pk}/")
+    page.evaluate("window.liveRegion = document.getElementById('messages')")
+
+    page.get_by_test_id("step-accept").get_by_role("button", name="Accept").click()
+    expect(page.get_by_test_id("handover-state")).to_have_text("Accepted")
+    # The Accept button is gone with its state: focus is on the workflow, not <body>.
+    expect(page.locator("#workflow")).to_be_focused()
+    expect(page.locator("#messages")).to_have_text("Accept: done.")
+    assert page.evaluate("window.liveRegion === document.getElementById('messages')")
+
+
+def test_after_an_htmx_checklist_save_focus_stays_on_that_items_save_button(page, login_as):
+    fill_top_40(month=latest_complete_month(timezone.localdate()))
+    incoming = csm(name="Cass Csm")
+    account = ready_account(tam(name="Tara Tam"), today=timezone.localdate(), name="Globex")
+    handover = proposed(account, incoming)
+    login_as(incoming)
+    page.goto(f"/handovers/{handover.pk}/")
+    item = page.get_by_test_id("item-prep:overview")
+    item.get_by_role("checkbox").check()
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        item.get_by_role("button", name="Save").click()
+    expect(item.get_by_role("checkbox")).to_be_checked()
+    expect(
+        page.get_by_test_id("item-prep:overview").get_by_role("button", name="Save")
+    ).to_be_focused()
