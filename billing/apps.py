@@ -25,7 +25,12 @@ class BillingConfig(AppConfig):
         # scopes) when their modules are imported; background import jobs find
         # the kinds by name in ImportKind.registry.
         from . import imports, invoices, term_imports  # noqa: F401
-        from .home_panels import revenue_panel
+        from .home_panels import (
+            book_dunning_panel,
+            company_dunning_panel,
+            revenue_panel,
+            team_dunning_panel,
+        )
         from .permissions import can_see_dunning, can_see_quota, can_see_revenue
 
         register_section(
@@ -46,6 +51,19 @@ class BillingConfig(AppConfig):
             homes={"company"},
             context=revenue_panel,
         )
+        # Right after the book: each failed payment has a suspension countdown.
+        for home, context in (
+            ("book", book_dunning_panel),
+            ("team", team_dunning_panel),
+            ("company", company_dunning_panel),
+        ):
+            register_home_panel(
+                key=f"{home}_failed_payments",
+                template="billing/home_failed_payments.html",
+                order=15,
+                homes={home},
+                context=context,
+            )
 
 
 def _ensure_reference_rows(**kwargs: Any) -> None:

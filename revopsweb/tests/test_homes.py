@@ -26,6 +26,7 @@ from accounts.tests.factories import (
     team_lead,
     user_with_role,
 )
+from billing.models import Invoice, PaymentAttempt
 from billing.tests.factories import MonthlyRevenueFactory, product
 from leads.models import TrackerRole
 from leads.tests.factories import TaskFactory, member
@@ -71,6 +72,9 @@ def _company(lead, n: int) -> None:
             state_changed_at=now,
         )
         JobRun.objects.create(job=f"job_{i}", started_at=now, outcome=JobRun.Outcome.FAILED)
+        # A failed payment on the TAM's book and one on an unmanaged account over $1,500.
+        _failed_payment(accounts[2], Decimal(800))
+        _failed_payment(AccountFactory.create(owner=None, owner_role=""), Decimal(2400))
         Delivery.objects.create(
             kind="churn.flag_raised",
             url="https://hooks.example/x",
@@ -80,6 +84,22 @@ def _company(lead, n: int) -> None:
             next_attempt_at=now,
             created_at=now,
         )
+
+
+def _failed_payment(account, amount: Decimal) -> None:
+    period = _month()
+    invoice = Invoice.objects.create(
+        number=f"INV-{account.pk}",
+        account=account,
+        period=period,
+        issued_on=period,
+        due_on=period + dt.timedelta(days=14),
+        amount=amount,
+        status=Invoice.Status.FAILED,
+    )
+    PaymentAttempt.objects.create(
+        invoice=invoice, attempted_on=period + dt.timedelta(days=15), outcome="failed"
+    )
 
 
 def _a_tam_of(lead) -> User:
@@ -116,11 +136,12 @@ def test_a_tam_lands_on_their_book_tasks_handovers_and_flags(client):
     person = _a_tam_of(lead)
     client.force_login(person)
     content = client.get(reverse("home")).content.decode()
-    for panel in ("home-book", "home-tasks", "home-handovers", "home-risk"):
+    for panel in ("home-book", "home-failed-payments", "home-tasks", "home-handovers", "home-risk"):
         assert f'data-testid="{panel}"' in content, panel
     assert "3</strong> accounts" in content
     assert "1</strong> open task" in content
     assert "1</strong> flagged at risk" in content
+    assert "1</strong> unpaid invoice with a failed payment on your accounts" in content
 
 
 def test_a_team_lead_lands_on_their_team(client):
