@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from accounts.models import Account, User
 
-from .cache import page_components
+from .cache import fresh_summary, page_components
 from .dunning import MANAGERS_TAGGED_FROM, DunningCase, dunning_cases
 from .revenue_data import revenue_data_through
 
@@ -26,12 +26,13 @@ HOME_DUNNING_ROWS = 8
 
 def revenue_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:
     """MRR and its lifecycle components (adjusted, dollars) of the last three
-    imported months, newest first; empty when nothing is imported. A slice of
-    the cached revenue history: a fixed number of queries (one when warm)."""
+    imported months, newest first; empty when nothing is imported. Read from
+    the revenue summaries: a fixed number of queries."""
     latest = revenue_data_through(today=today).month
     if latest is None:
         return {"months": []}
-    months = page_components(through=latest, adjusted=True, latest=latest)
+    fresh_summary()
+    months = page_components(through=latest, adjusted=True)
     return {"months": list(reversed(months[-HOME_MONTHS:]))}
 
 

@@ -51,10 +51,15 @@ STAGE_SQL = """
 """
 
 
-def _life_cte(
+def life_cte(
     *, first_month: dt.date, last_month: dt.date, adjusted: bool, by_product: bool
 ) -> tuple[str, Params]:
-    """``adj`` plus relation ``life``: prev, stage and the 3/6/12-month base amounts."""
+    """SQL ``WITH`` clauses ending in relation ``life`` (one row per customer, or
+    customer and product, and month from ``first_month`` through ``last_month``:
+    ``customer_id, product_id, month, amount, prev, stage, base_3, base_6,
+    base_12``, amounts in dollars) and its params; aggregate it with
+    ``COMPONENT_SUMS``. The one formulation of the lifecycle rules, shared by
+    ``lifecycle_components`` and the revenue summaries (``billing.summary``)."""
     cte, params = revenue_cte(
         first_month=first_month,
         last_month=last_month,
@@ -144,7 +149,7 @@ def lifecycle_components(
     product). One query; read-only.
     """
     first_month = add_months(through, -(months - 1))
-    cte, params = _life_cte(
+    cte, params = life_cte(
         first_month=first_month, last_month=through, adjusted=adjusted, by_product=by_product
     )
     # A product whose customers all stopped paying before the previous month
@@ -154,17 +159,7 @@ def lifecycle_components(
     sql = (
         cte
         + f"""
-    SELECT month, product_id,
-        SUM(amount) AS total,
-        SUM(prev) AS baseline,
-        SUM(CASE WHEN stage = 'new' THEN amount ELSE 0 END) AS new,
-        SUM(CASE WHEN stage = 'reactivated' THEN amount ELSE 0 END) AS reactivated,
-        SUM(CASE WHEN stage = 'flat' THEN amount
-                 WHEN stage IN ('growing', 'shrinking') THEN prev ELSE 0 END) AS retained,
-        SUM(CASE WHEN stage = 'growing' THEN amount - prev ELSE 0 END) AS expansion,
-        SUM(CASE WHEN stage = 'shrinking' THEN amount - prev ELSE 0 END) AS contraction,
-        -SUM(CASE WHEN stage = 'churned' THEN prev ELSE 0 END) AS churned,
-        {_retention_select()}
+    SELECT month, product_id, {COMPONENT_SUMS}
     FROM life
     GROUP BY month, product_id
     {having}
@@ -179,16 +174,33 @@ def lifecycle_components(
     keys = sorted(by_key) if by_product else [(m, 0) for m in month_range(first_month, through)]
     for key in keys:
         row = by_key.get(key)
-        result.append(_components(key, row, retention=not by_product))
+        result.append(components_from_row(key, row, retention=not by_product))
     return result
+
+
+# The components and retention sums of a group of ``life`` rows, in the order
+# ``_components`` reads them (total, baseline, new … churned, then per base
+# its base, current and gross sums).
+COMPONENT_SUMS = f"""
+        SUM(amount) AS total,
+        SUM(prev) AS baseline,
+        SUM(CASE WHEN stage = 'new' THEN amount ELSE 0 END) AS new,
+        SUM(CASE WHEN stage = 'reactivated' THEN amount ELSE 0 END) AS reactivated,
+        SUM(CASE WHEN stage = 'flat' THEN amount
+                 WHEN stage IN ('growing', 'shrinking') THEN prev ELSE 0 END) AS retained,
+        SUM(CASE WHEN stage = 'growing' THEN amount - prev ELSE 0 END) AS expansion,
+        SUM(CASE WHEN stage = 'shrinking' THEN amount - prev ELSE 0 END) AS contraction,
+        -SUM(CASE WHEN stage = 'churned' THEN prev ELSE 0 END) AS churned,
+        {_retention_select()}
+"""
 
 
 def empty_components(month: dt.date) -> MonthComponents:
     """Company-total components of a month without revenue movement: all zero."""
-    return _components((month, 0), None)
+    return components_from_row((month, 0), None)
 
 
-def _components(
+def components_from_row(
     key: tuple[dt.date, int], row: tuple[Any, ...] | None, *, retention: bool = True
 ) -> MonthComponents:
     values = [to_money(v) for v in row[2:]] if row else [Decimal("0.00")] * (8 + 9)
@@ -229,7 +241,7 @@ def customer_stages(
     *, first_month: dt.date, last_month: dt.date, adjusted: bool
 ) -> dict[tuple[int, dt.date], CustomerMonth]:
     """Stage of every customer (total level) in every month asked. One query."""
-    cte, params = _life_cte(
+    cte, params = life_cte(
         first_month=first_month, last_month=last_month, adjusted=adjusted, by_product=False
     )
     with connection.cursor() as cursor:
@@ -294,7 +306,7 @@ def biggest_movers(
     losers: list[tuple[int, Mover]] = []
     for customer_id, name, org, owner, prev, amount, up, down in rows:
         prev_d, amount_d = to_money(prev), to_money(amount)
-        stage = _stage(prev_d, amount_d)
+        stage = stage_between(prev_d, amount_d)
         mover = Mover(int(customer_id), name, org, owner, prev_d, amount_d, stage)
         if up <= limit and amount_d > prev_d:
             gainers.append((int(up), mover))
@@ -305,7 +317,7 @@ def biggest_movers(
     ]
 
 
-def _stage(prev: Decimal, amount: Decimal) -> str | None:
+def stage_between(prev: Decimal, amount: Decimal) -> str | None:
     """Stage from two consecutive months only (movers list; new vs reactivated unknown)."""
     if amount > 0 and prev == 0:
         return "new or reactivated"

@@ -24,7 +24,7 @@ from revopsweb.import_views import Upload, handle_upload
 from revopsweb.imports import UploadForm
 from revopsweb.parsing import parse_month, parse_quarter
 
-from .cache import page_components, page_movers, page_products
+from .cache import fresh_summary, page_components, page_movers, page_products
 from .exclusions import may_decide
 from .imports import HEADER, MonthlyRevenueImport, import_mrr_csv
 from .lifecycle import MonthComponents
@@ -80,13 +80,13 @@ def _through(request: StaffRequest, *, data: RevenueDataThrough) -> dt.date:
 def _revenue_context(
     *, through: dt.date, adjusted: bool, data: RevenueDataThrough
 ) -> dict[str, Any]:
-    latest = data.month
-    totals = page_components(through=through, adjusted=adjusted, latest=latest)
+    fresh_summary()
+    totals = page_components(through=through, adjusted=adjusted)
     retention = [retention_from(c) for c in totals]
     products = {p.pk: p for p in Product.objects.all()}
     per_product: list[tuple[Product, MonthComponents]] = [
         (products[row.product_id], row)
-        for row in page_products(through=through, adjusted=adjusted, latest=latest)
+        for row in page_products(through=through, adjusted=adjusted)
         if row.product_id in products
     ]
     product_rows = sorted(per_product, key=lambda item: -item[1].total)
@@ -136,7 +136,8 @@ def revenue_csv(request: StaffRequest) -> HttpResponse:
         raise PermissionDenied(REVENUE_REFUSAL)
     data = revenue_data_through(today=company_today())
     through, adjusted = _through(request, data=data), _basis(request)
-    totals = page_components(through=through, adjusted=adjusted, latest=data.month)
+    fresh_summary()
+    totals = page_components(through=through, adjusted=adjusted)
     basis = "adjusted" if adjusted else "unadjusted"
     header = [
         "month", "total", "baseline", "new", "reactivated", "retained", "expansion",

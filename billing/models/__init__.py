@@ -14,6 +14,7 @@ from .revenue import (
     MonthlyRevenue,
     Product,
 )
+from .summary import RevenueMonthSummary, RevenueMover, RevenueSummaryDirty
 from .terms import (
     OVERRIDE_CREDIT_REASONS,
     AnnualContract,
@@ -51,6 +52,9 @@ __all__ = [
     "PaymentAttempt",
     "Product",
     "RefundRequest",
+    "RevenueMonthSummary",
+    "RevenueMover",
+    "RevenueSummaryDirty",
     "Trial",
     "TrialExtension",
     "TrialKind",

@@ -96,7 +96,7 @@ def test_every_detail_page_renders_for_a_manager(client, demo_company):
 
 def test_the_quick_starts_database_step_seeds_and_runs_every_scheduled_job_once(client):
     from accounts.churn.models import ChurnSignal
-    from billing.cache import _history_name, cached_only
+    from billing.models import RevenueMonthSummary, RevenueSummaryDirty
     from billing.revenue_data import revenue_data_through
     from revopsweb.dates import company_today
     from revopsweb.models import JobRun
@@ -111,10 +111,11 @@ def test_the_quick_starts_database_step_seeds_and_runs_every_scheduled_job_once(
     client.force_login(User.objects.get(email="manager@demo.revopsweb.test"))
     suggested = client.get(reverse("churn:review")).context["suggested"]
     assert len(suggested) > 0
-    # ...and the revenue page is warm: the hourly job computed the history.
+    # ...and the revenue page is warm: the job brought the summaries up to date.
     latest = revenue_data_through(today=company_today()).month
     assert latest is not None
-    assert cached_only(_history_name("components", latest=latest, adjusted=True)) is not None
+    assert RevenueMonthSummary.objects.filter(month=latest, product_id=0).exists()
+    assert not RevenueSummaryDirty.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)

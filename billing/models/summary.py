@@ -1,0 +1,91 @@
+"""The revenue page's summaries: lifecycle components and NDR/GDR sums per month
+(company total and per product), the month's biggest movers, and the months
+still to recompute. Written only by ``billing.summary``; read by the revenue
+pages (revops/lifecycle-analysis, revops/retention-metrics)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import models
+
+
+class RevenueMonthSummary(models.Model):
+    """One month's lifecycle components, at company level (``product_id`` 0) or one
+    product's, on one basis (adjusted or not), with the NDR/GDR sums of the 3-, 6-
+    and 12-month bases (company level only; zero per product).
+
+    ``billing.summary`` writes it from ``billing.lifecycle.lifecycle_components``
+    (the one place the rules live), a range of months at a time.
+    """
+
+    adjusted = models.BooleanField()
+    month = models.DateField(help_text="First day of the month.")
+    # 0 for the company total; a product's id otherwise (no foreign key: 0 is not one).
+    product_id = models.IntegerField()
+    total = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    baseline = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    new = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    reactivated = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    retained = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    expansion = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    contraction = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    churned = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    ret_base_3 = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    ret_now_3 = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    ret_gross_3 = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    ret_base_6 = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    ret_now_6 = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    ret_gross_6 = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    ret_base_12 = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    ret_now_12 = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    ret_gross_12 = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["adjusted", "month", "product_id"], name="revenue_month_summary_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} product {self.product_id} adjusted={self.adjusted}"
+
+
+class RevenueMover(models.Model):
+    """One of a month's biggest gainers (``up`` ≤ 10) or losers (``down`` ≤ 10)."""
+
+    adjusted = models.BooleanField()
+    month = models.DateField(help_text="First day of the month.")
+    # The customer account (consolidations fold into it); names are read live.
+    customer = models.ForeignKey(
+        "accounts.Account", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    prev = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    amount = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    up = models.IntegerField(help_text="Rank among the month's gainers.")
+    down = models.IntegerField(help_text="Rank among the month's losers.")
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["adjusted", "month"], name="revenue_mover_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.customer_id}"
+
+
+class RevenueSummaryDirty(models.Model):
+    """A month from which the summaries must be recomputed (through the latest).
+
+    Inserted by PostgreSQL triggers on every input of the revenue figures
+    (monthly revenue, credit grants, annual contracts, trials and their
+    extensions, one-time credits, consolidations, an account's trial plan:
+    migration 0011), so every writer marks what it touched; consumed by
+    ``billing.summary.refresh_revenue_summary``. 1900-01-01 means "everything".
+    """
+
+    month = models.DateField(unique=True)
+
+    def __str__(self) -> str:
+        return f"from {self.month:%Y-%m}"

@@ -1,0 +1,216 @@
+"""The revenue summaries: incremental refreshes leave exactly what a full rebuild
+computes, and a refresh recomputes only from the month before the earliest
+month an input touched."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import Account, Plan
+from accounts.tests.factories import AccountFactory
+from billing.models import (
+    AnnualContract,
+    Consolidation,
+    CreditGrant,
+    CreditGrantKind,
+    CreditReason,
+    MonthlyRevenue,
+    OneTimeCredit,
+    RevenueMonthSummary,
+    RevenueMover,
+    RevenueSummaryDirty,
+    Trial,
+    TrialKind,
+)
+from billing.summary import rebuild_revenue_summary, refresh_revenue_summary
+from billing.tests.factories import product
+from billing.tests.helpers import month, series
+
+pytestmark = pytest.mark.django_db
+
+PRODUCTS = ("product_analytics", "session_replay")
+
+
+def _rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    summary = sorted(
+        RevenueMonthSummary.objects.values_list(
+            "adjusted", "month", "product_id", "total", "baseline", "new", "reactivated",
+            "retained", "expansion", "contraction", "churned", "ret_base_3", "ret_now_3",
+            "ret_gross_3", "ret_base_6", "ret_now_6", "ret_gross_6", "ret_base_12",
+            "ret_now_12", "ret_gross_12",
+        )
+    )  # fmt: skip
+    movers = sorted(
+        RevenueMover.objects.values_list(
+            "adjusted", "month", "customer_id", "prev", "amount", "up", "down"
+        )
+    )
+    return summary, movers
+
+
+def _upsert(account: Account, key: str, n: int, amount: int) -> None:
+    MonthlyRevenue.objects.update_or_create(
+        account=account, product=product(key), month=month(n), defaults={"amount": amount}
+    )
+
+
+def _term(kind: str, account: Account, other: Account, n: int) -> None:
+    """One write to an input of the adjusted revenue other than monthly revenue
+    (a repeat of a natural key writes nothing)."""
+    try:
+        with transaction.atomic():
+            _write_term(kind, account, other, n)
+    except IntegrityError:
+        pass
+
+
+def _write_term(kind: str, account: Account, other: Account, n: int) -> None:
+    if kind == "credit":
+        OneTimeCredit.objects.create(
+            account=account, month=month(n), amount=Decimal(5000), reason=CreditReason.PROMO
+        )
+    elif kind == "contract":
+        AnnualContract.objects.create(
+            account=account,
+            starts_on=month(n),
+            ends_on=month(n + 2) + dt.timedelta(days=27),
+            annual_amount=Decimal(12000),
+            discount_percent=Decimal(20),
+        )
+    elif kind == "trial":
+        Trial.objects.create(
+            account=account,
+            kind=TrialKind.values[0],
+            starts_on=month(n) + dt.timedelta(days=3),
+            ends_on=month(n) + dt.timedelta(days=17),
+        )
+    elif kind == "startup":
+        CreditGrant.objects.create(
+            account=account,
+            kind=CreditGrantKind.STARTUP,
+            granted_on=month(n) + dt.timedelta(days=4),
+            expires_on=month(n + 2) + dt.timedelta(days=4),
+            amount=Decimal(5000),
+            balance=Decimal(1000),
+        )
+    elif kind == "plan":
+        Account.objects.filter(pk=account.pk).update(plan=Plan.TRIAL)
+    elif (
+        kind == "consolidation"
+        and account != other
+        and not Consolidation.objects.filter(account__in=[account, other]).exists()
+    ):
+        Consolidation.objects.create(account=account, customer=other, reason="moved")
+
+
+AMOUNTS = st.sampled_from([0, 100, 250, 1500, 6000])
+WRITE = st.tuples(
+    st.integers(0, 2), st.sampled_from(PRODUCTS), st.integers(0, 14), AMOUNTS
+)  # account, product, month, amount
+TERM = st.tuples(
+    st.sampled_from(["credit", "contract", "trial", "startup", "plan", "consolidation"]),
+    st.integers(0, 2),
+    st.integers(0, 2),
+    st.integers(0, 14),
+)
+STEP = st.tuples(st.lists(WRITE, min_size=1, max_size=8), st.lists(TERM, max_size=1))
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(STEP, min_size=1, max_size=4))
+def test_incremental_refreshes_of_random_imports_equal_a_full_rebuild(steps):
+    # Hypothesis reuses the test's transaction: start each example from nothing.
+    MonthlyRevenue.objects.all().delete()
+    RevenueSummaryDirty.objects.all().delete()
+    rebuild_revenue_summary()
+    accounts = [AccountFactory.create() for _ in range(3)]
+    for writes, terms in steps:
+        for index, key, n, amount in writes:
+            _upsert(accounts[index], key, n, amount)
+        for kind, first, other, n in terms:
+            _term(kind, accounts[first], accounts[other], n)
+        refresh_revenue_summary()
+    incremental = _rows()
+
+    rebuild_revenue_summary()
+
+    assert incremental == _rows()
+
+
+def test_a_deleted_latest_month_leaves_no_summary_row_behind():
+    account = AccountFactory.create()
+    series(account, [100, 200, 300])
+    refresh_revenue_summary()
+    MonthlyRevenue.objects.filter(month=month(2)).delete()
+
+    refresh_revenue_summary()
+
+    incremental = _rows()
+    assert max(row[1] for row in incremental[0]) == month(1)
+    rebuild_revenue_summary()
+    assert incremental == _rows()
+
+
+def test_importing_the_next_month_recomputes_it_and_the_month_before_only():
+    account = AccountFactory.create()
+    series(account, [100, 200, 300, 400, 500, 600])
+    refresh_revenue_summary()
+    earlier = dict(
+        RevenueMonthSummary.objects.filter(month__lt=month(5)).values_list("pk", "month")
+    )
+
+    series(account, [700], start=6)
+    recomputed = refresh_revenue_summary()
+
+    assert recomputed == 2  # June (its next month is now known) and July
+    kept = dict(RevenueMonthSummary.objects.filter(month__lt=month(5)).values_list("pk", "month"))
+    assert kept == earlier  # the same rows, untouched
+    july = RevenueMonthSummary.objects.get(adjusted=False, product_id=0, month=month(6))
+    assert (july.total, july.baseline, july.expansion) == (
+        Decimal("700.00"),
+        Decimal("600.00"),
+        Decimal("100.00"),
+    )
+
+
+def test_an_annual_contract_marks_its_first_month_for_recomputation():
+    account = AccountFactory.create()
+    series(account, [1000] * 6)
+    refresh_revenue_summary()
+
+    AnnualContract.objects.create(
+        account=account,
+        starts_on=month(4) + dt.timedelta(days=9),
+        ends_on=month(5) + dt.timedelta(days=29),
+        annual_amount=Decimal(12000),
+        discount_percent=Decimal(50),
+    )
+
+    assert list(RevenueSummaryDirty.objects.values_list("month", flat=True)) == [month(4)]
+    assert refresh_revenue_summary() == 3  # April (May's previous month), May, June
+    june = RevenueMonthSummary.objects.get(adjusted=True, product_id=0, month=month(5))
+    assert june.total == Decimal("2000.00")  # $1,000 at a 50% discount
+
+
+def test_the_rebuild_command_recomputes_every_month():
+    series(AccountFactory.create(), [100, 0, 300])
+    RevenueSummaryDirty.objects.all().delete()
+
+    call_command("rebuild_revenue_summary", verbosity=0)
+
+    months = set(
+        RevenueMonthSummary.objects.filter(product_id=0, adjusted=False).values_list(
+            "month", flat=True
+        )
+    )
+    assert months == {month(0), month(1), month(2)}
