@@ -37,3 +37,24 @@ def test_revops_checks_then_imports_an_invoice_file(page, login_as, tmp_path):
     page.get_by_role("button", name="Check / import").click()
     page.get_by_text("Invoices: imported 1 rows, 1 new, 0 updated.").wait_for()
     assert Invoice.objects.get().number == "INV-1"
+
+
+def test_revops_finds_every_kind_on_the_index_and_opens_one(page, login_as):
+    from billing.facts import FACT_KINDS
+
+    login_as(revops())
+    page.goto("/revenue/")
+    page.get_by_role("link", name="Billing imports").click()
+    page.wait_for_url("**/billing/import/")
+    rows = page.get_by_test_id("fact-kinds").locator("tbody tr")
+    assert rows.count() == len(FACT_KINDS) == 8
+    grants = rows.filter(has=page.get_by_role("link", name="Credit grants", exact=True))
+    assert (
+        "organization_id,kind,granted_on,expires_on,amount,balance,paid_amount,depleted_on"
+        in grants.inner_text()
+    )
+    assert "POST /api/billing/credit_grants/" in grants.inner_text()
+    grants.get_by_role("link", name="Credit grants", exact=True).click()
+    page.wait_for_url("**/billing/import/credit_grants/")
+    page.get_by_role("link", name="Billing imports").click()
+    page.wait_for_url("**/billing/import/")
