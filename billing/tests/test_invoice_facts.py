@@ -209,3 +209,35 @@ def test_the_import_page_dry_runs_then_applies(client):
     assert response.context["result"].created == 1 and not Invoice.objects.exists()
     response = client.post(url, {"file": SimpleUploadedFile("i.csv", body)})
     assert response.status_code == 302 and Invoice.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_invoice_file_runs_in_the_background_with_its_progress_on_a_page(
+    client, settings, monkeypatch
+):
+    from revopsweb import import_jobs, tasks
+    from revopsweb.models import ImportJob
+
+    sent: list[str] = []
+    monkeypatch.setattr(tasks.run_import_job_task, "delay", lambda job_id: sent.append(job_id))
+    settings.IMPORT_SYNC_MAX_BYTES = 100
+    AccountFactory.create(organization_id="org_1")
+    body = INVOICES + "".join(
+        f"INV-{n},org_1,2026-0{m},2026-0{m}-01,2026-0{m}-28,{100 + n},paid,2026-0{m}-10\n"
+        for n, m in enumerate(range(1, 6))
+    )
+    client.force_login(revops())
+    response = client.post(
+        reverse("billing:fact_import", args=["invoices"]),
+        {"file": SimpleUploadedFile("big.csv", body.encode(), content_type="text/csv")},
+    )
+    assert response.status_code == 302 and not Invoice.objects.exists()
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("import_job", args=[job.pk]) and sent == [str(job.pk)]
+    waiting = client.get(response["Location"]).content.decode()
+    assert 'data-testid="import-progress"' in waiting
+
+    assert import_jobs.run_import_job(job_id=str(job.pk)) == "applied"
+    assert Invoice.objects.count() == 5
+    done = client.get(response["Location"]).content.decode()
+    assert "Applied · 5 rows: 5 new, 0 updated" in done
