@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -44,7 +45,8 @@ from .permissions import (
 from .scoring import metric_label
 from .task_actions import TaskClosedError, convert_task, disqualify_task, touch_task
 
-TEAM_PAGE_SIZE = 200
+# Tasks a page on the team view: it grows with the company, the page must not (issue 20).
+TEAM_PAGE_SIZE = 50
 
 
 def lead_task_list() -> Any:
@@ -145,11 +147,26 @@ def team_tasks(request: StaffRequest) -> HttpResponse:
             tasks = tasks.filter(assignee=data["assignee"])
         if data["source"]:
             tasks = tasks.filter(source=data["source"])
-    rows = list(tasks[:TEAM_PAGE_SIZE])
+    try:
+        number = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        number = 1
+    start = (number - 1) * TEAM_PAGE_SIZE
+    # One row past the page says whether an older page exists, without a count.
+    rows = list(tasks[start : start + TEAM_PAGE_SIZE + 1])
+    filters = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     return render(
         request,
         "leads/team_tasks.html",
-        {"form": form, "tasks": rows, "truncated": len(rows) == TEAM_PAGE_SIZE},
+        {
+            "form": form,
+            "tasks": rows[:TEAM_PAGE_SIZE],
+            "page_number": number,
+            "has_older": len(rows) > TEAM_PAGE_SIZE,
+            "filters": filters,
+            "first_row": start + 1,
+            "last_row": start + len(rows[:TEAM_PAGE_SIZE]),
+        },
     )
 
 

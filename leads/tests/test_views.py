@@ -346,3 +346,17 @@ def test_the_score_breakdown_names_metrics_in_words(client):
     content = client.get(reverse("leads:task", args=[task.pk])).content.decode()
     assert "Employee count" in content and "Ability to pay (estimated revenue)" in content
     assert "Employeecount" not in content and "Abilitytopay" not in content
+
+
+def test_team_view_pages_50_tasks_newest_first_and_keeps_the_filters(client):
+    _login(client, team_lead())
+    tasks = [TaskFactory.create(source="sales_email") for _ in range(53)]
+    TaskFactory.create(source="contact_form")
+    first = client.get(reverse("leads:team_tasks"), {"source": "sales_email"})
+    second = client.get(reverse("leads:team_tasks"), {"source": "sales_email", "page": 2})
+    assert len(first.context["tasks"]) == 50
+    assert {t.pk for t in second.context["tasks"]} == {t.pk for t in tasks[:3]}
+    body = first.content.decode()
+    assert 'href="?source=sales_email&amp;page=2"' in body
+    assert "Tasks 51–53" in second.content.decode()
+    assert "Older" not in second.content.decode()
