@@ -4,14 +4,12 @@ The account page and its posts are in ``account_views``."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +26,7 @@ from .books import (
     BookAccount,
     Queue,
     Removal,
+    allocation_queue_page,
     annotate_for_book,
     assign_account,
     book_accounts,
@@ -35,7 +34,6 @@ from .books import (
     plan_books,
     set_new_owner_trait,
 )
-from .books import allocation_queue as build_allocation_queue
 from .extensions import account_set
 from .http import StaffRequest
 from .imports import import_accounts, import_snapshots
@@ -279,24 +277,32 @@ def allocation(request: StaffRequest) -> HttpResponse:
     user = _require_lead(request)
     today = company_today()
     through = revenue_data_through(today=today)
-    rows = build_allocation_queue(today=today, month=through.figures_month)
-    counts = Counter(reason for _, reasons, _ in rows for reason in reasons)
     queue = request.GET.get("queue", "")
-    if queue in Queue.LABELS:
-        rows = [row for row in rows if queue in row[1]]
-    else:
+    if queue not in Queue.LABELS:
         queue = ""
-    page = Paginator(rows, ALLOCATION_PAGE_SIZE).get_page(request.GET.get("page"))
+    try:
+        number = int(request.GET.get("page", "1"))
+    except ValueError:
+        number = 1
+    page = allocation_queue_page(
+        today=today,
+        month=through.figures_month,
+        queue=queue,
+        number=number,
+        per_page=ALLOCATION_PAGE_SIZE,
+    )
     return render(
         request,
         "accounts/allocation.html",
         {
             "through": through,
-            "rows": [(*row, _suggestion_text(row[0], row[2])) for row in page.object_list],
+            "rows": [(*row, _suggestion_text(row[0], row[2])) for row in page.rows],
             "page": page,
             "queue": queue,
-            "queues": [(key, label, counts.get(key, 0)) for key, label in Queue.LABELS.items()],
-            "total": len(rows),
+            "queues": [
+                (key, label, page.counts.get(key, 0)) for key, label in Queue.LABELS.items()
+            ],
+            "total": page.total,
             "labels": Queue.LABELS,
             "traits": NewOwnerTrait.choices,
             "people": list(_assignable_people(user)),

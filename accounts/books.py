@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -405,15 +405,9 @@ def suggested_trait(*, region: str, all_core_paid: bool) -> str:
     return ""
 
 
-def allocation_queue(
-    *, today: dt.date, month: dt.date | None = None
-) -> list[tuple[Account, list[str], str]]:
-    """Accounts the managers review at allocation, each with its queue reasons and
-    suggested trait, revenue of ``month`` (default: the revenue month of
-    ``today``). Two queries whatever the number of accounts (three without
-    ``month``)."""
-    # Read once: the queue's filter and each row's reasons both need it.
-    over_15 = set(
+def _tam_books_over_15() -> set[int]:
+    """Owners whose TAM book holds more than TAM_MAX_ACCOUNTS accounts (one query)."""
+    return set(
         Account.objects.filter(owner_role=OwnerRole.TAM, is_lead=False, owner__isnull=False)
         .order_by()
         .values("owner")
@@ -421,38 +415,136 @@ def allocation_queue(
         .filter(n__gt=TAM_MAX_ACCOUNTS)
         .values_list("owner", flat=True)
     )
-    accounts = (
-        with_revenue(
-            Account.objects.select_related("owner", "territory"),
-            today=today,
-            month=month,
-        )
-        .filter(
-            Q(owner__isnull=True, arr__gte=ARR_20K)
-            | ~Q(new_owner_trait="")
-            | Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
-            | Q(owner_role=OwnerRole.CSM, all_core_paid=False)
-        )
-        .order_by("-arr", "name")
+
+
+def _queue_conditions(over_15: set[int]) -> dict[str, Q]:
+    """Each queue's condition on an account read through ``with_revenue``."""
+    return {
+        Queue.UNOWNED_20K: Q(owner__isnull=True, arr__gte=ARR_20K),
+        Queue.HANDOVER: Q(new_owner_trait=NewOwnerTrait.READY_TO_MOVE),
+        Queue.AWAITING_PERSON: ~Q(new_owner_trait="")
+        & ~Q(new_owner_trait=NewOwnerTrait.READY_TO_MOVE),
+        Queue.TAM_OVER_15: Q(owner_role=OwnerRole.TAM, owner__in=over_15),
+        Queue.CSM_EXPANSION: Q(owner_role=OwnerRole.CSM, all_core_paid=False),
+    }
+
+
+def _queued_accounts(*, today: dt.date, month: dt.date | None, over_15: set[int]) -> Any:
+    # A superset of the queue on plain columns first: PostgreSQL checks it before
+    # the revenue expressions, so MRR is worked out for the candidates only, not
+    # for every account of the company.
+    candidates = Account.objects.filter(
+        Q(owner__isnull=True)
+        | ~Q(new_owner_trait="")
+        | Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
+        | Q(owner_role=OwnerRole.CSM)
     )
-    rows: list[tuple[Account, list[str], str]] = []
-    for account in accounts:
-        reasons: list[str] = []
-        arr: Decimal = account.arr
-        all_core: bool = account.all_core_paid
-        if account.owner_id is None and arr >= ARR_20K:
-            reasons.append(Queue.UNOWNED_20K)
-        if account.new_owner_trait == NewOwnerTrait.READY_TO_MOVE:
-            reasons.append(Queue.HANDOVER)
-        elif account.new_owner_trait:
-            reasons.append(Queue.AWAITING_PERSON)
-        if account.owner_role == OwnerRole.TAM and account.owner_id in over_15:
-            reasons.append(Queue.TAM_OVER_15)
-        if account.owner_role == OwnerRole.CSM and not all_core:
-            reasons.append(Queue.CSM_EXPANSION)
-        region = account.region or (account.territory.ownership_region if account.territory else "")
-        rows.append((account, reasons, suggested_trait(region=region, all_core_paid=all_core)))
-    return rows
+    return with_revenue(
+        candidates.select_related("owner", "territory"), today=today, month=month
+    ).filter(
+        Q(owner__isnull=True, arr__gte=ARR_20K)
+        | ~Q(new_owner_trait="")
+        | Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
+        | Q(owner_role=OwnerRole.CSM, all_core_paid=False)
+    )
+
+
+def _queue_row(account: Any, over_15: set[int]) -> tuple[Account, list[str], str]:
+    reasons: list[str] = []
+    arr: Decimal = account.arr
+    all_core: bool = account.all_core_paid
+    if account.owner_id is None and arr >= ARR_20K:
+        reasons.append(Queue.UNOWNED_20K)
+    if account.new_owner_trait == NewOwnerTrait.READY_TO_MOVE:
+        reasons.append(Queue.HANDOVER)
+    elif account.new_owner_trait:
+        reasons.append(Queue.AWAITING_PERSON)
+    if account.owner_role == OwnerRole.TAM and account.owner_id in over_15:
+        reasons.append(Queue.TAM_OVER_15)
+    if account.owner_role == OwnerRole.CSM and not all_core:
+        reasons.append(Queue.CSM_EXPANSION)
+    region = account.region or (account.territory.ownership_region if account.territory else "")
+    return account, reasons, suggested_trait(region=region, all_core_paid=all_core)
+
+
+def allocation_queue(
+    *, today: dt.date, month: dt.date | None = None
+) -> list[tuple[Account, list[str], str]]:
+    """Accounts the managers review at allocation, each with its queue reasons and
+    suggested trait, revenue of ``month`` (default: the revenue month of
+    ``today``). Two queries whatever the number of accounts (three without
+    ``month``). Every queued account: pages use ``allocation_queue_page``."""
+    over_15 = _tam_books_over_15()
+    accounts = _queued_accounts(today=today, month=month, over_15=over_15)
+    return [_queue_row(a, over_15) for a in accounts.order_by("-arr", "name", "pk")]
+
+
+@dataclass
+class AllocationPage:
+    """One page of the allocation queue: its rows (account, reasons, suggested trait),
+    how many accounts wait in each queue and in all, and the page's place."""
+
+    rows: list[tuple[Account, list[str], str]]
+    counts: dict[str, int]
+    total: int
+    number: int
+    num_pages: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def allocation_queue_page(
+    *,
+    today: dt.date,
+    month: dt.date | None = None,
+    queue: str = "",
+    number: int = 1,
+    per_page: int,
+) -> AllocationPage:
+    """Page ``number`` (from 1, clamped to the last) of the allocation queue, or of one
+    ``queue`` (a ``Queue`` key; "" for every queue), largest ARR first, ``per_page`` rows,
+    with the count of each queue. Three queries whatever the queue's length (four without
+    ``month``): the over-15 TAM books, the counts, the page's rows."""
+    over_15 = _tam_books_over_15()
+    accounts = _queued_accounts(today=today, month=month, over_15=over_15)
+    conditions = _queue_conditions(over_15)
+    # An empty "owner in ()" would empty the whole aggregate (EmptyResultSet): no
+    # book over 15 counts as zero without asking.
+    countable = {k: q for k, q in conditions.items() if k != Queue.TAM_OVER_15 or over_15}
+    counted = accounts.aggregate(
+        total=Count("pk"), **{key: Count("pk", filter=q) for key, q in countable.items()}
+    )
+    counts = {key: counted.get(key, 0) for key in conditions}
+    if queue in conditions:
+        accounts = accounts.filter(conditions[queue])
+        total = counts[queue]
+    else:
+        total = counted["total"]
+    num_pages = max((total + per_page - 1) // per_page, 1)
+    number = min(max(number, 1), num_pages)
+    start = (number - 1) * per_page
+    page = accounts.order_by("-arr", "name", "pk")[start : start + per_page]
+    return AllocationPage(
+        rows=[_queue_row(a, over_15) for a in page],
+        counts=counts,
+        total=total,
+        number=number,
+        num_pages=num_pages,
+    )
 
 
 def set_book_state(

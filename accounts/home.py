@@ -25,7 +25,7 @@ from revopsweb.outbox import failed_delivery_count
 
 from .books import (
     Queue,
-    allocation_queue,
+    allocation_queue_page,
     annotate_for_book,
     book_accounts,
     book_totals,
@@ -81,9 +81,9 @@ def team_books_panel(user: User, today: dt.date, month: dt.date) -> dict[str, An
 
 
 def allocation_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:
-    """The allocation queue: how many accounts wait, the largest first. Two queries."""
-    queue = allocation_queue(today=today, month=month)
-    return {"queue_count": len(queue), "queue": queue[:HOME_ROWS], "labels": Queue.LABELS}
+    """The allocation queue: how many accounts wait, the largest first. Three queries."""
+    page = allocation_queue_page(today=today, month=month, per_page=HOME_ROWS)
+    return {"queue_count": page.total, "queue": page.rows, "labels": Queue.LABELS}
 
 
 def data_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:

@@ -62,3 +62,33 @@ def test_the_suggestion_is_in_words_with_its_reason(client):
     assert "US TAM: US region, core products not all paid" in content
     cell = content.split('data-testid="suggestion">', 1)[1].split("</td>", 1)[0]
     assert "us_tam" not in cell
+
+
+def test_the_page_reads_the_same_queries_whatever_the_queue_length(
+    client, django_assert_num_queries
+):
+    client.force_login(manager())
+    AccountFactory.create_batch(3, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    # session, user, roles, revenue month, over-15 TAM books, queue counts, the
+    # page's rows, the people to assign
+    with django_assert_num_queries(8):
+        small = client.get(reverse("accounts:allocation"))
+    AccountFactory.create_batch(60, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    with django_assert_num_queries(8):
+        large = client.get(reverse("accounts:allocation"))
+    assert _rows(small.content.decode()) == 3 and _rows(large.content.decode()) == 25
+
+
+def test_a_page_past_the_end_shows_the_last_page(client):
+    AccountFactory.create_batch(30, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    client.force_login(manager())
+    content = client.get(reverse("accounts:allocation"), {"page": 9}).content.decode()
+    assert _rows(content) == 5 and "page 2 of 2" in content
+
+
+def test_queue_counts_hold_when_no_tam_book_is_over_15(client):
+    AccountFactory.create_batch(2, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    client.force_login(manager())
+    content = client.get(reverse("accounts:allocation")).content.decode()
+    assert "Flagged for handover (Ready to move) (2)" in content
+    assert "In a TAM book over 15 accounts (0)" in content and "2 accounts." in content
