@@ -104,14 +104,21 @@ _SETUP = [
     SELECT account_id, week, health, events, support_tickets, billing_page_visits,
            active_users_30d, warehouse_export_rows
     FROM accounts_accountsnapshot
-    WHERE (week > %(today)s - %(recent_days)s AND week <= %(today)s)
-       OR (week >= %(lyp)s AND week < %(lyn)s)
+    WHERE week > %(today)s - %(recent_days)s AND week <= %(today)s
+    UNION ALL
+    SELECT account_id, week, health, events, support_tickets, billing_page_visits,
+           active_users_30d, warehouse_export_rows
+    FROM accounts_accountsnapshot
+    WHERE week >= %(lyp)s AND week < %(lyn)s
     """,
     "ANALYZE churn_snap",
 ]
 
 # On the revenue data month (billing.revenue_data): a month not imported yet
-# is not "usage dropped 100%" for every paying account.
+# is not "usage dropped 100%" for every paying account. Reads the per-account
+# monthly MRR summary (billing.AccountMonthMrr, the sum of an account's
+# revenue rows in a month, kept by triggers): four months of its
+# (month, mrr, account) index instead of the revenue table.
 _USAGE_MRR = """
 INSERT INTO churn_signal_now (account_id, kind, evidence)
 SELECT account_id, 'usage_drop', jsonb_build_object(
@@ -121,11 +128,11 @@ SELECT account_id, 'usage_drop', jsonb_build_object(
     'last_year_value', ly_cur, 'last_year_prior_value', ly_prev)
 FROM (
     SELECT account_id,
-           coalesce(sum(amount) FILTER (WHERE month = %(rm)s), 0) AS cur,
-           coalesce(sum(amount) FILTER (WHERE month = %(rp)s), 0) AS prev,
-           coalesce(sum(amount) FILTER (WHERE month = %(rly)s), 0) AS ly_cur,
-           coalesce(sum(amount) FILTER (WHERE month = %(rlyp)s), 0) AS ly_prev
-    FROM billing_monthlyrevenue
+           coalesce(sum(mrr) FILTER (WHERE month = %(rm)s), 0) AS cur,
+           coalesce(sum(mrr) FILTER (WHERE month = %(rp)s), 0) AS prev,
+           coalesce(sum(mrr) FILTER (WHERE month = %(rly)s), 0) AS ly_cur,
+           coalesce(sum(mrr) FILTER (WHERE month = %(rlyp)s), 0) AS ly_prev
+    FROM billing_accountmonthmrr
     WHERE month IN (%(rm)s, %(rp)s, %(rly)s, %(rlyp)s)
     GROUP BY account_id
 ) t

@@ -326,6 +326,24 @@ class AccountSnapshot(models.Model):
     class Meta:
         ordering = ("account", "-week")
         get_latest_by = "week"
+        # The nightly churn signals read the last 100 days and two months a
+        # year back of every account (accounts.churn.signals): an index-only
+        # scan of those weeks instead of reading all two years of snapshots.
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["week"],
+                include=[
+                    "account",
+                    "health",
+                    "events",
+                    "support_tickets",
+                    "billing_page_visits",
+                    "active_users_30d",
+                    "warehouse_export_rows",
+                ],
+                name="snapshot_week_churn",
+            )
+        ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["account", "week"], name="snapshot_one_per_week"),
             models.CheckConstraint(

@@ -58,6 +58,28 @@ def test_mrr_down_thirty_percent_month_on_month_is_a_usage_signal(october, fires
         assert signals["usage_drop"]["month"] == "2026-10-01"
 
 
+def test_a_usage_drop_is_on_the_accounts_mrr_over_all_its_products():
+    # September $700 + $300 = $1,000; October $400 + $300 = $700: the account
+    # is down 30% though one product held. A product alone falling 30% with
+    # the total down less does not fire (see the second account).
+    account = _quiet_account()
+    _product_mrr(account, "session_replay", 700, month=dt.date(2026, 9, 1))
+    _product_mrr(account, "feature_flags", 300, month=dt.date(2026, 9, 1))
+    _product_mrr(account, "session_replay", 400, month=dt.date(2026, 10, 1))
+    _product_mrr(account, "feature_flags", 300, month=dt.date(2026, 10, 1))
+    steady = _quiet_account()
+    _product_mrr(steady, "session_replay", 700, month=dt.date(2026, 9, 1))
+    _product_mrr(steady, "feature_flags", 300, month=dt.date(2026, 9, 1))
+    _product_mrr(steady, "session_replay", 400, month=dt.date(2026, 10, 1))
+    _product_mrr(steady, "feature_flags", 400, month=dt.date(2026, 10, 1))
+
+    detect_churn_signals()
+
+    evidence = open_signals(account)["usage_drop"]
+    assert (evidence["value"], evidence["prior_value"], evidence["drop_pct"]) == (700, 1000, 30)
+    assert "usage_drop" not in open_signals(steady)
+
+
 @pytest.mark.parametrize(("last_october", "seasonal"), [(700, True), (701, False)])
 def test_a_drop_in_the_same_months_last_year_is_seasonal(last_october, seasonal):
     account = _quiet_account()
