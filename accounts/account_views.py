@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.models import MonthlyRevenue
+from billing.adjustments import account_product_mrr
 from billing.revenue_data import RevenueDataThrough, revenue_data_through
 from leads.models import Task, TaskKind
 from leads.recommendations import (
@@ -112,10 +112,10 @@ def _account_context(
     months = sparkline_months(through.figures_month)
     last = months[-1]
     by_product: dict[str, dict[str, str]] = defaultdict(dict)
-    for month, name, amount in (
-        MonthlyRevenue.objects.filter(account=account, month__gte=months[0], month__lte=last)
-        .order_by("product__sort_order", "month")
-        .values_list("month", "product__name", "amount")
+    # Each product's MRR by billing configuration ($0 on startup credits, less the
+    # credit discount under an enterprise purchase), not its raw usage.
+    for month, name, amount in account_product_mrr(
+        account_id=account.pk, first_month=months[0], last_month=last
     ):
         by_product[name][month.isoformat()] = str(amount)
     chart = {

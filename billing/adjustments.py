@@ -90,6 +90,14 @@ CREDIT_MONTHS = f"""
         GROUP BY 1, 2
     ),"""
 
+# A product's MRR of revenue row ``r`` joined to its ``credit_months`` row ``k``:
+# $0 on startup credits, usage times what was paid per dollar of credits under an
+# enterprise purchase, else the usage.
+PRODUCT_MRR_SQL = (
+    "CASE WHEN k.on_startup_credits THEN 0"
+    " WHEN k.enterprise THEN r.amount * COALESCE(k.paid_share, 1) ELSE r.amount END"
+)
+
 # The adjusted revenue's billing terms per account and month (a few rows per
 # contract or trial, so they hash-join against the revenue rows): the annual
 # discount as a fraction, and the trial (whole platform, or which products).
@@ -186,8 +194,7 @@ def revenue_cte(
         SELECT account_id, NULL, month, spread FROM credit_months WHERE enterprise"""
     )
     billed_amount = (
-        "CASE WHEN k.on_startup_credits THEN 0"
-        " WHEN k.enterprise THEN r.amount * COALESCE(k.paid_share, 1) ELSE r.amount END"
+        PRODUCT_MRR_SQL
         if by_product
         else "CASE WHEN k.on_startup_credits OR k.enterprise THEN 0 ELSE r.amount END"
     )
@@ -311,3 +318,24 @@ def _as_date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
+
+
+def account_product_mrr(
+    *, account_id: int, first_month: dt.date, last_month: dt.date
+) -> list[tuple[dt.date, str, Decimal]]:
+    """One account's MRR per product and month from ``first_month`` through ``last_month``
+    (dollars; billing configurations as ``PRODUCT_MRR_SQL``): ``(month, product name,
+    amount)`` for each revenue row, in catalog order then month. One query; the
+    account's filter reaches the grants through the join, so it reads only its own."""
+    sql = f"""
+    WITH {CREDIT_MONTHS.strip().removesuffix(",")}
+    SELECT r.month, p.name, {PRODUCT_MRR_SQL}
+    FROM billing_monthlyrevenue r
+    JOIN billing_product p ON p.id = r.product_id
+    LEFT JOIN credit_months k ON k.account_id = r.account_id AND k.month = r.month
+    WHERE r.account_id = %s AND r.month >= %s AND r.month <= %s
+    ORDER BY p.sort_order, r.month
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [account_id, first_month, last_month])
+        return [(_as_date(m), name, to_money(a)) for m, name, a in cursor.fetchall()]

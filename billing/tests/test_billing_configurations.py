@@ -109,3 +109,37 @@ def test_an_enterprise_products_mrr_is_its_usage_minus_the_credit_discount():
 def test_a_product_of_a_paying_customer_without_credits_keeps_its_usage():
     series(AccountFactory.create(), [500] * 2)
     assert _product_totals(through=1) == {0: Decimal(500), 1: Decimal(500)}
+
+
+def test_the_account_pages_mrr_by_product_follows_the_billing_configuration(client):
+    import json
+
+    from accounts.tests.factories import manager
+    from billing.tests.factories import MonthlyRevenueFactory
+    from revopsweb.dates import add_months, company_today, latest_complete_month
+
+    last = latest_complete_month(company_today())
+    granted = add_months(last, -2).replace(day=15)
+    expires = granted.replace(year=granted.year + 1)
+    enterprise = AccountFactory.create(plan=Plan.ANNUAL)
+    startup = AccountFactory.create(plan=Plan.STARTUP)
+    for account, kind, paid in (
+        (enterprise, CreditGrantKind.ENTERPRISE, Decimal(24000)),
+        (startup, CreditGrantKind.STARTUP, Decimal(0)),
+    ):
+        CreditGrant.objects.create(
+            account=account, kind=kind, granted_on=granted, expires_on=expires,
+            amount=Decimal(30000), balance=Decimal(10000), paid_amount=paid,
+        )  # fmt: skip
+        MonthlyRevenueFactory.create(account=account, month=last, amount=Decimal(500))
+    client.force_login(manager())
+
+    def chart(account: Account) -> list[str]:
+        page = client.get(f"/accounts/{account.pk}/").content.decode()
+        start = page.index('<script id="mrr-by-product" type="application/json">') + 52
+        [dataset] = json.loads(page[start : page.index("</script>", start)])["datasets"]
+        return dataset["data"][-1:]
+
+    # $30,000 of credits bought for $24,000: $500 of usage is $400; on startup credits, $0.
+    assert chart(enterprise) == ["400.00"]
+    assert chart(startup) == ["0.00"]
