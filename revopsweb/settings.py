@@ -97,7 +97,11 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "accounts.context_processors.navigation",
             ],
-            "builtins": ["django_htmx.templatetags.django_htmx"],
+            "builtins": [
+                "django_htmx.templatetags.django_htmx",
+                # money, number, day, month, moment: one format per kind (revopsweb/formats.py)
+                "revopsweb.templatetags.formats",
+            ],
         },
     },
 ]
@@ -166,6 +170,8 @@ AXES_USERNAME_CALLABLE = "revopsweb.client.login_username"
 AXES_CLIENT_IP_CALLABLE = "revopsweb.client.client_ip"
 
 LANGUAGE_CODE = "en-us"
+# Dates printed without a filter follow the one format per kind (revopsweb/formats.py).
+FORMAT_MODULE_PATH = ["revopsweb.locale_formats"]
 # The company's time zone: month boundaries (monthly reset, MRR months) and
 # quarter ends are computed in it.
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")

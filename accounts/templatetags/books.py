@@ -1,4 +1,5 @@
-"""Template helpers for books: server-side SVG sparklines and money."""
+"""Template helpers for books: server-side SVG sparklines (money is the builtin
+``money`` filter, revopsweb/templatetags/formats.py)."""
 
 from __future__ import annotations
 
@@ -38,14 +39,6 @@ def sparkline(values: Sequence[Decimal] | None, label: str = "MRR, last 12 month
         label=label,
         coords=coords,
     )
-
-
-@register.filter
-def dollars(value: Decimal | int | None) -> str:
-    """Whole dollars with thousands separators: 12345.6 → $12,346."""
-    if value is None:
-        return "–"
-    return f"${Decimal(value):,.0f}" if value >= 0 else f"−${-Decimal(value):,.0f}"
 
 
 @register.filter

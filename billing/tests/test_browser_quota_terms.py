@@ -42,7 +42,7 @@ def test_an_optimisation_drop_is_excluded_after_lead_and_manager_approve(page, l
     page.goto(f"/revenue/quota/?quarter={quarter}")
     page.get_by_text(f"{owner.name}: 1 account").click()
     row = page.get_by_test_id("quota-account")
-    assert "-16,800" in row.inner_text()
+    assert "−$16,800" in row.inner_text()  # money with its sign and a true minus
     row.get_by_text("Request an optimisation exclusion").click()
     row.get_by_label("ARR drop to exclude ($)").fill("16800")
     row.get_by_label("Evidence of the optimisation work").fill("Sampling cut bot events by 60%")

@@ -156,7 +156,7 @@ def test_quota_page_shows_what_counted_what_was_excluded_and_why(client):
     _annual(owner, [9999, 9999, 9999, 20000, 20000, 20000])
     client.force_login(lead)
     html = client.get(reverse("billing:quota"), {"quarter": "2026Q2"}).content.decode()
-    assert "10,000 of 20,000" in html
+    assert "$10,000 of $20,000" in html
     assert "annual run rate $10,000/month not counted" in html
     assert "commission pending" in html
 
