@@ -27,9 +27,8 @@ from .books import (
     Queue,
     Removal,
     allocation_queue_page,
-    annotate_for_book,
     assign_account,
-    book_accounts,
+    book_rows,
     book_totals,
     plan_books,
     set_new_owner_trait,
@@ -100,7 +99,7 @@ def _book_rows(request: StaffRequest) -> tuple[User, QuerySet[BookAccount], dict
     # Read once: every figure on the page is of the same month.
     through = revenue_data_through(today=today)
     month = through.figures_month
-    rows = annotate_for_book(book_accounts(owner), today=today, month=month)
+    rows = book_rows(owner, today=today, month=month)
     if data.get("q"):
         rows = rows.filter(Q(name__icontains=data["q"]) | Q(domain__icontains=data["q"]))
     if data.get("segment"):

@@ -6,6 +6,7 @@ sales/how-we-work, sales/team-leads).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -686,7 +687,30 @@ def annotate_for_book(
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _every_book_row(*, today: dt.date, month: dt.date) -> QuerySet[BookAccount]:
+    # Never evaluated: only ever cloned by .filter() (so no result cache is shared).
+    return annotate_for_book(Account.objects.all(), today=today, month=month)
+
+
+def book_rows(
+    owner: User, *, today: dt.date, month: dt.date | None = None
+) -> QuerySet[BookAccount]:
+    """``annotate_for_book(book_accounts(owner), ...)``, the same SQL, without building
+    its revenue expressions again on every request: they are built once per process
+    for the day and month (a third of My book's Python time was spent resolving them,
+    profiled with pyinstrument at 10,000 accounts; issue 20) and each request filters
+    a clone to ``owner``'s book. One query when evaluated."""
+    if month is None:  # the month is read from the data: nothing to keep
+        return annotate_for_book(book_accounts(owner), today=today)
+    return _every_book_row(today=today, month=month).filter(_in_book(owner))
+
+
+def _in_book(owner: User) -> Q:
+    return Q(owner=owner) | Q(tam_overlay=owner)
+
+
 def book_accounts(owner: User) -> QuerySet[Account]:
     """The accounts in ``owner``'s book: every account they own (leads included,
     marked by ``is_lead``) and the CSM accounts they overlay as TAM."""
-    return Account.objects.filter(Q(owner=owner) | Q(tam_overlay=owner))
+    return Account.objects.filter(_in_book(owner))

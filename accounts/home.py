@@ -26,8 +26,7 @@ from revopsweb.outbox import failed_delivery_count
 from .books import (
     Queue,
     allocation_queue_page,
-    annotate_for_book,
-    book_accounts,
+    book_rows,
     book_totals,
     team_book_totals,
 )
@@ -70,7 +69,7 @@ def home_of(user: User) -> Home:
 
 def book_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:
     """The person's book totals against targets and their largest accounts. Three queries."""
-    rows = annotate_for_book(book_accounts(user), today=today, month=month)
+    rows = book_rows(user, today=today, month=month)
     accounts = list(rows.order_by(F("arr").desc(nulls_last=True), "name", "pk")[:HOME_ROWS])
     return {"totals": book_totals(user, today=today, month=month), "accounts": accounts}
 

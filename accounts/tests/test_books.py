@@ -11,6 +11,7 @@ from accounts.books import (
     Removal,
     allocation_queue,
     assign_account,
+    book_rows,
     book_totals,
     full_book_reason,
     plan_books,
@@ -21,6 +22,7 @@ from accounts.models import Account, NewOwnerTrait, OwnerRole, Plan, Region, Use
 from accounts.permissions import can_edit_account, visible_accounts
 from accounts.roles import Role
 from accounts.tests.books_factories import (
+    LAST_MONTH,
     TODAY,
     fully_expanded,
     give_arr,
@@ -367,3 +369,26 @@ def test_new_accounts_with_no_previous_owner_get_a_three_month_grace_period():
     rows = annotate_for_book(Account.objects.all(), today=TODAY)
     graced = {a.pk for a in rows if a.in_grace_period}
     assert graced == {fresh.pk}
+
+
+# --- book rows, their expressions built once a day ------------------------------------
+
+
+def test_book_rows_are_each_owners_own_with_revenue_read_at_each_call():
+    ann, bo = tam(), tam()
+    mine = AccountFactory.create(owner=ann, owner_role=OwnerRole.TAM)
+    theirs = AccountFactory.create(owner=bo, owner_role=OwnerRole.TAM)
+    give_arr(mine, 24_000)
+    give_arr(theirs, 36_000)
+    assert [(a.pk, a.arr) for a in book_rows(ann, today=TODAY, month=LAST_MONTH)] == [
+        (mine.pk, Decimal(24_000))
+    ]
+    assert [(a.pk, a.arr) for a in book_rows(bo, today=TODAY, month=LAST_MONTH)] == [
+        (theirs.pk, Decimal(36_000))
+    ]
+    # The built expressions are kept; the figures are read again.
+    give_arr(AccountFactory.create(owner=ann, owner_role=OwnerRole.TAM), 12_000)
+    assert sorted(a.arr for a in book_rows(ann, today=TODAY, month=LAST_MONTH)) == [
+        Decimal(12_000),
+        Decimal(24_000),
+    ]
