@@ -1,0 +1,296 @@
+"""Benchmark ``pages``: the pages people live in, as production serves them.
+
+On the demo company the seed benchmark leaves behind (``python -m bench seed
+--accounts N`` first; the runner runs it first), with ``DEBUG`` off:
+
+- **size and time, empty cache**: each page's HTML in bytes and its median time
+  over HTTP from gunicorn on loopback, the cache (Redis) cleared before every
+  request, so nothing a previous request or an hourly job left is reused.
+  Goal: ≤ 300 KB and ≤ 300 ms at 100,000 accounts.
+- **server time vs its SQL** (My book, the account page, the tracker): the
+  page rendered in this process (Django's test client, cache cleared before
+  each request) against the very statements it issued replayed on a cursor,
+  as in ``books``. Goal: ≤ 2×.
+- **throughput vs the login page**: a bounded load generator (8 concurrent
+  connections from asyncio, loopback only, a fixed number of seconds per page)
+  against gunicorn with 2 sync workers: requests/second of each page as a
+  share of the login page's in the same run. Goal: ≥ 20 %.
+
+Each figure is printed beside its goal. Logins: the demo's manager (churn
+review, allocation, team tasks), its TAM (My book and the first account of the
+book) and its team lead (tracker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import BenchOptions, register
+from bench._common import seconds, setup_django
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKERS = 2
+CONCURRENCY = 8
+GOAL_BYTES = 300 * 1024
+GOAL_MS = 300.0
+GOAL_SQL_RATIO = 2.0
+GOAL_THROUGHPUT_SHARE = 0.20
+# name, demo login (local part), path (the account page's is filled in at run time)
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("churn_review", "manager", "/churn/"),
+    ("allocation", "manager", "/book/allocation/"),
+    ("team_tasks", "manager", "/tasks/team/"),
+    ("my_book", "tam", "/book/"),
+    ("account", "tam", "/accounts/{account}/"),
+    ("tracker", "lead", "/tracker/"),
+)
+SQL_PAGES = ("my_book", "account", "tracker")
+_DECLARE = re.compile(r'^DECLARE "[^"]+" NO SCROLL CURSOR WITH(OUT)? HOLD FOR ')
+
+
+def _median_ms(work: Callable[[], Any], *, repeat: int, before: Callable[[], Any]) -> float:
+    """Median milliseconds of ``work`` over ``repeat`` calls, ``before`` run (untimed) ahead of each."""
+    times = []
+    for _ in range(repeat):
+        before()
+        times.append(seconds(work) * 1000)
+    return statistics.median(times)
+
+
+def _logins() -> tuple[dict[str, Any], int]:
+    """The demo users by local part, and the first account (by id) of the TAM's book."""
+    from accounts.demo import DEMO_EMAIL_DOMAIN
+    from accounts.models import Account, User
+
+    users = {
+        local: User.objects.filter(email=f"{local}@{DEMO_EMAIL_DOMAIN}").first()
+        for local in ("manager", "tam", "lead")
+    }
+    missing = [local for local, user in users.items() if user is None]
+    if missing:
+        raise SystemExit(
+            f"pages: no demo {', '.join(missing)} login; run `python -m bench seed` first."
+        )
+    account = Account.objects.filter(owner=users["tam"]).order_by("pk").first()
+    if account is None:
+        raise SystemExit("pages: the demo TAM owns no account; run `python -m bench seed` first.")
+    return users, account.pk
+
+
+def _in_process(url: str, user: Any, *, repeat: int) -> dict[str, float]:
+    """Server time in this process (empty cache), its SQL replayed, queries, bytes."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(user)
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    # A server-side cursor (QuerySet.iterator(), as form choice fields use) is
+    # replayed as its plain SELECT: the same rows in one round trip.
+    statements = [_DECLARE.sub("", q["sql"]) for q in captured.captured_queries]
+
+    def replay() -> None:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+
+    client.get(url)  # warm the connection and the template loader
+    server_ms = _median_ms(lambda: client.get(url), repeat=repeat, before=cache.clear)
+    sql_ms = _median_ms(replay, repeat=repeat, before=lambda: None)
+    return {
+        "server_ms": server_ms,
+        "sql_ms": sql_ms,
+        "server_to_sql": server_ms / sql_ms,
+        "queries": float(len(statements)),
+        "bytes": float(len(response.content)),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Gunicorn:
+    """gunicorn with ``WORKERS`` sync workers on a free loopback port (this run's settings)."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> _Gunicorn:
+        self.process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "revopsweb.wsgi",
+                "--workers",
+                str(WORKERS),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={**os.environ},
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=5):
+                    return self
+            except OSError:
+                if self.process.poll() is not None:
+                    raise SystemExit("pages: gunicorn exited at start") from None
+                time.sleep(0.3)
+        raise SystemExit("pages: gunicorn did not answer /healthz within 60 s")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+async def _get(port: int, path: str, cookie: str) -> tuple[int, int]:
+    """One GET on a fresh loopback connection: (status, body bytes)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    headers = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    if cookie:
+        headers += f"Cookie: sessionid={cookie}\r\n"
+    writer.write((headers + "\r\n").encode())
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+    head, _, body = data.partition(b"\r\n\r\n")
+    return status, len(body)
+
+
+def _http_ms(port: int, path: str, cookie: str, *, repeat: int) -> tuple[float, int]:
+    """Median milliseconds of one GET at a time over HTTP, cache cleared before each; body bytes."""
+    from django.core.cache import cache
+
+    times = []
+    size = 0
+    for _ in range(repeat):
+        cache.clear()
+        started = time.perf_counter()
+        status, size = asyncio.run(_get(port, path, cookie))
+        times.append((time.perf_counter() - started) * 1000)
+        assert status == 200, (path, status)
+    return statistics.median(times), size
+
+
+async def _load(port: int, path: str, cookie: str, duration: float) -> float:
+    """Requests/second of ``path`` from ``CONCURRENCY`` connections at a time for ``duration`` s."""
+    done = 0
+    stop = time.perf_counter() + duration
+
+    async def client() -> None:
+        nonlocal done
+        while time.perf_counter() < stop:
+            status, _ = await _get(port, path, cookie)
+            assert status == 200, (path, status)
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
+    return done / (time.perf_counter() - started)
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def run(*, repeat: int = 7, load_seconds: float = 8.0) -> dict[str, float]:
+    """Measure every page of ``PAGES``; print each figure beside its goal and return them."""
+    setup_django()
+    from django.conf import settings
+    from django.test import Client
+
+    if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    users, account_id = _logins()
+    urls = {name: path.format(account=account_id) for name, _, path in PAGES}
+    cookies = {}
+    for local, user in users.items():
+        client = Client()
+        client.force_login(user)
+        cookies[local] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    results: dict[str, float] = {}
+
+    print(f"  in process, empty cache, median of {repeat}:")
+    for name in SQL_PAGES:
+        login = next(local for page, local, _ in PAGES if page == name)
+        figures = _in_process(urls[name], users[login], repeat=repeat)
+        for key, value in figures.items():
+            results[f"{name}_{key}"] = value
+        print(
+            f"  {name:14} server {figures['server_ms']:8.1f} ms  SQL {figures['sql_ms']:7.1f} ms"
+            f"  ({figures['queries']:.0f} queries)  ratio {figures['server_to_sql']:5.2f}×"
+            f"  (goal ≤ {GOAL_SQL_RATIO:.0f}×: {_verdict(figures['server_to_sql'] <= GOAL_SQL_RATIO)})"
+        )
+
+    with _Gunicorn() as server:
+        print(
+            f"  over HTTP (gunicorn, {WORKERS} workers, loopback), empty cache, median of {repeat}:"
+        )
+        for name, login, _ in PAGES:
+            ms, size = _http_ms(server.port, urls[name], cookies[login], repeat=repeat)
+            results[f"{name}_http_ms"] = ms
+            results[f"{name}_bytes"] = float(size)
+            print(
+                f"  {name:14} {ms:8.1f} ms (goal ≤ {GOAL_MS:.0f}: {_verdict(ms <= GOAL_MS)})"
+                f"  {size / 1024:8.1f} KB (goal ≤ {GOAL_BYTES // 1024}: {_verdict(size <= GOAL_BYTES)})"
+            )
+        print(
+            f"  throughput, {CONCURRENCY} connections at a time, {load_seconds:.0f} s each, cache warm:"
+        )
+        login_rps = asyncio.run(_load(server.port, "/login/", "", load_seconds))
+        results["login_rps"] = login_rps
+        print(f"  {'login page':14} {login_rps:8.1f} requests/s")
+        for name, login, _ in PAGES:
+            rps = asyncio.run(_load(server.port, urls[name], cookies[login], load_seconds))
+            share = rps / login_rps
+            results[f"{name}_rps"] = rps
+            results[f"{name}_rps_vs_login"] = share
+            print(
+                f"  {name:14} {rps:8.1f} requests/s = {share:6.1%} of login's"
+                f" (goal ≥ {GOAL_THROUGHPUT_SHARE:.0%}: {_verdict(share >= GOAL_THROUGHPUT_SHARE)})"
+            )
+    return results
+
+
+@register("pages")
+def bench_pages(options: BenchOptions) -> dict[str, float]:
+    """Page sizes, HTTP times (empty cache), server vs SQL, throughput vs the login page."""
+    return run(
+        repeat=options.size(7, smoke=2),
+        load_seconds=float(options.size(8, smoke=1)),
+    )
