@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db.models import Sum
 
-from accounts.demo import DemoContext
+from accounts.demo import DEMO_EMAIL_DOMAIN, DemoContext
 from accounts.models import Account, Plan, User
 from accounts.roles import Role
 from revopsweb.dates import add_months, company_today, month_start
@@ -69,6 +69,17 @@ def seed_dunning(ctx: DemoContext) -> dict[str, int]:
     if len(owned) <= len(FAILING_DAYS):
         return {}
     rng.shuffle(owned)
+    # The demo TAM's and CSM's homes show a failed payment of their own: one account of
+    # each goes first (the day-1 and day-3 failures).
+    logins = User.objects.filter(
+        email__in=[f"tam@{DEMO_EMAIL_DOMAIN}", f"csm@{DEMO_EMAIL_DOMAIN}"]
+    ).order_by("email")
+    firsts = [
+        next((a for a in owned if a["owner_id"] == pk), None)
+        for pk in logins.values_list("pk", flat=True)
+    ]
+    chosen = [a for a in firsts if a is not None]
+    owned = chosen + [a for a in owned if a not in chosen]
     failing = owned[: len(FAILING_DAYS)]
     repeated = owned[len(FAILING_DAYS)]
     paying = owned[len(FAILING_DAYS) + 1 : len(FAILING_DAYS) + 1 + PAID_ACCOUNTS]

@@ -1,4 +1,5 @@
-"""The demo has approved refunds, booked as credits; the bug refund moves the adjusted revenue."""
+"""The demo's refunds and failed payments: approved refunds booked as credits (the bug refund
+moves the adjusted revenue), and a failed payment on the demo TAM's and CSM's homes."""
 
 from __future__ import annotations
 
@@ -42,3 +43,15 @@ def test_the_demo_approves_two_refunds_and_the_bug_refund_feeds_the_adjusted_rev
     adjusted = adjusted_revenue(first_month=month, last_month=month)
     # revops/revenue-adjustments: the credited month counts as the month before it.
     assert adjusted[(bug.account_id, month)] == billed(-1)
+
+
+@pytest.mark.django_db
+def test_the_demo_tam_and_csm_each_have_a_failed_payment_on_their_home(client):
+    from accounts.demo import DEMO_EMAIL_DOMAIN
+    from accounts.models import User
+
+    call_command("seed_demo", accounts=400, months=13, stdout=StringIO())
+    for login in ("tam", "csm"):
+        client.force_login(User.objects.get(email=f"{login}@{DEMO_EMAIL_DOMAIN}"))
+        home = client.get("/").content.decode()
+        assert "<strong>1</strong> unpaid invoice with a failed payment" in home, login
