@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from accounts.templatetags.books import dollars, sparkline
+from accounts.templatetags.books import sparkline
 
 
 def test_sparkline_draws_one_point_per_month_from_low_to_high():
@@ -13,8 +13,3 @@ def test_sparkline_draws_one_point_per_month_from_low_to_high():
 
 def test_sparkline_without_revenue_says_so():
     assert "no revenue" in sparkline(None)
-
-
-def test_dollars_rounds_and_signs():
-    assert dollars(Decimal("-1234.5")) == "−$1,234"
-    assert dollars(Decimal("1234.5")) == "$1,234"
