@@ -221,8 +221,11 @@ def _after_action(
 
 
 def _invalid(request: StaffRequest, task: Task, **forms: Any) -> HttpResponse:
+    """The task page (htmx: its work region) with the form's errors, 422 like every
+    form answered with its errors, so htmx swaps it in (static/js/app.js) and moves
+    focus to the first field to fix; a 400 was left unswapped behind a toast."""
     template = "leads/task.html#task-work" if request.htmx else "leads/task.html"
-    return render(request, template, _task_context(request, task, **forms), status=400)
+    return render(request, template, _task_context(request, task, **forms), status=422)
 
 
 @require_POST

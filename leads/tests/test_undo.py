@@ -89,7 +89,7 @@ def test_an_undo_needs_a_reason(client):
 
     response = client.post(undo_url(task), {"reason": "  "})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not RoundRobinEvent.objects.filter(kind=LedgerKind.COMPENSATION).exists()
 
 
@@ -127,7 +127,7 @@ def test_an_owners_task_has_nothing_to_undo(client):
 
     response = client.post(undo_url(task), {"reason": "wrong"})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "nothing to undo" in response.text
 
 

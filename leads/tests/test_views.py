@@ -224,7 +224,7 @@ def test_disqualifying_as_other_needs_a_comment(client):
 
     response = client.post(reverse("leads:task_disqualify", args=[task.pk]), {"reason": "other"})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     task.refresh_from_db()
     assert task.status == "new"
 
