@@ -98,6 +98,13 @@ def test_after_an_htmx_step_focus_moves_to_the_result_and_the_outcome_is_announc
     login_as(incoming)
     page.goto(f"/handovers/{handover.pk}/")
     page.evaluate("window.liveRegion = document.getElementById('messages')")
+    # Every aria-busy change while the step runs (the loading state).
+    page.evaluate(
+        """window.busy = [];
+        new MutationObserver((changes) => changes.forEach((c) => window.busy.push(
+            [c.target.dataset.testid, c.target.getAttribute('aria-busy')])))
+          .observe(document.body, {attributes: true, attributeFilter: ['aria-busy'], subtree: true});"""
+    )
 
     page.get_by_test_id("step-accept").get_by_role("button", name="Accept").click()
     expect(page.get_by_test_id("handover-state")).to_have_text("Accepted")
@@ -105,6 +112,8 @@ def test_after_an_htmx_step_focus_moves_to_the_result_and_the_outcome_is_announc
     expect(page.locator("#workflow")).to_be_focused()
     expect(page.locator("#messages")).to_have_text("Accept: done.")
     assert page.evaluate("window.liveRegion === document.getElementById('messages')")
+    assert ["step-accept", "true"] in page.evaluate("window.busy")
+    expect(page.locator("[aria-busy]")).to_have_count(0)
 
 
 def test_after_an_htmx_checklist_save_focus_stays_on_that_items_save_button(page, login_as):
