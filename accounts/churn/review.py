@@ -306,6 +306,18 @@ def suggested_accounts(*, user: User) -> QuerySet[Account]:
     return _suggested(review_accounts(user)).select_related("owner").order_by("owner__name", "name")
 
 
+def suggested_count(*, user: User) -> int:
+    """How many accounts ``suggested_accounts`` lists for ``user``. One query, read from
+    the open signals' index (with the flags' anti-join) rather than from every account:
+    at 100,000 accounts the count over accounts took about 70 ms (issue 20)."""
+    signals = ChurnSignal.objects.filter(cleared_on__isnull=True).exclude(
+        Exists(ChurnRiskFlag.objects.filter(account=OuterRef("account"), status=FlagStatus.OPEN))
+    )
+    if not user.is_team_lead_or_manager:
+        signals = signals.filter(account__owner=user)
+    return signals.order_by().values("account").distinct().count()
+
+
 @dataclass
 class TrendWeek:
     week: dt.date

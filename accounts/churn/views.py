@@ -107,9 +107,11 @@ def _page_number(request: StaffRequest, param: str) -> int:
         return 1
 
 
-def _list_page(queryset: Any, *, number: int, per_page: int) -> ListPage:
-    """Page ``number`` of ``queryset`` (a page past the end reads as the last). Two queries."""
-    total = queryset.count()
+def _list_page(queryset: Any, *, number: int, per_page: int, total: int | None = None) -> ListPage:
+    """Page ``number`` of ``queryset`` (a page past the end reads as the last), of
+    ``total`` rows (counted here when not given). Two queries."""
+    if total is None:
+        total = queryset.count()
     last_page = max((total + per_page - 1) // per_page, 1)
     number = min(number, last_page)
     start = (number - 1) * per_page
@@ -130,7 +132,10 @@ def _suggested_page(request: StaffRequest) -> ListPage:
         )
     )
     return _list_page(
-        suggested, number=_page_number(request, "suggested"), per_page=SUGGESTED_PAGE_SIZE
+        suggested,
+        number=_page_number(request, "suggested"),
+        per_page=SUGGESTED_PAGE_SIZE,
+        total=review.suggested_count(user=request.user),
     )
 
 

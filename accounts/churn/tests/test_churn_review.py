@@ -493,3 +493,23 @@ def test_each_card_has_form_ids_of_its_own(client):
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
     for flag in flags:
         assert f'for="id_flag{flag.pk}_status_tried"' in content
+
+
+def test_the_suggested_count_leaves_out_flagged_accounts_and_counts_each_account_once(client):
+    owner = tam()
+    twice = owned_account(owner=owner, name="Twice")
+    ChurnSignal.objects.create(account=twice, kind="champion_left", detected_on=TODAY)
+    ChurnSignal.objects.create(account=twice, kind="data_export", detected_on=TODAY)
+    flagged = owned_account(owner=owner, name="Flagged")
+    ChurnSignal.objects.create(account=flagged, kind="champion_left", detected_on=TODAY)
+    _flag(flagged)
+    cleared = owned_account(owner=owner, name="Cleared")
+    ChurnSignal.objects.create(
+        account=cleared, kind="champion_left", detected_on=TODAY, cleared_on=TODAY
+    )
+    others = owned_account(name="Someone else's")
+    ChurnSignal.objects.create(account=others, kind="champion_left", detected_on=TODAY)
+    mine = _login(client, owner).get(reverse("churn:review")).content.decode()
+    everyone = _login(client, manager()).get(reverse("churn:review")).content.decode()
+    assert "Suggested: signals without a flag <small>· 1</small>" in mine
+    assert "Suggested: signals without a flag <small>· 2</small>" in everyone
