@@ -172,8 +172,10 @@ def review_owner_summaries(*, user: User) -> list[OwnerSummary]:
     return [
         OwnerSummary(
             owner_id=r["account__owner_id"],
+            # As the owner is shown everywhere else (User.__str__): the name, the
+            # e-mail address only for a user without one.
             name=(
-                f"{r['account__owner__name']} <{r['account__owner__email']}>"
+                (r["account__owner__name"] or r["account__owner__email"])
                 if r["account__owner_id"] is not None
                 else "No owner"
             ),

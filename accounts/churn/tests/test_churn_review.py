@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.churn.flags import close_flag, escalate_flag, flag_account, post_weekly_status
 from accounts.churn.models import ChurnRiskFlag, ChurnSignal, FlagStatus, WeeklyStatusUpdate
-from accounts.churn.review import review_groups
+from accounts.churn.review import review_groups, review_owner_summaries
 from accounts.churn.tests.churn_helpers import NOW, TODAY, activity, owned_account
 from accounts.models import ActivityKind
 from accounts.tests.factories import TEST_PASSWORD, manager, tam, team_lead
@@ -56,6 +56,14 @@ def test_review_groups_flags_by_owner_name_and_orders_rows_by_arr():
     assert [g.owner for g in groups] == [adam, zoe]
     assert [[r.flag for r in g.rows] for g in groups] == [[other], [big, small]]
     assert groups[1].arr == Decimal(100_000)
+
+
+def test_owner_groups_are_headed_by_the_owners_name_and_their_counts():
+    zoe = tam(name="Zoe Z")
+    _flag(owned_account(owner=zoe), arr=10_000)
+    _flag(owned_account(owner=zoe), arr=5_000)
+    summaries = review_owner_summaries(user=manager())
+    assert [(s.name, s.count, s.arr) for s in summaries] == [("Zoe Z", 2, Decimal(15_000))]
 
 
 def test_closed_flags_leave_the_review():
