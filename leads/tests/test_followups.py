@@ -202,7 +202,7 @@ def test_nurturing_works_as_a_plain_form_post_and_refuses_a_bad_date(client):
     bad = client.post(url, {"follow_up_on": (dt.date.today() + dt.timedelta(days=90)).isoformat()})
     good = client.post(url, {"follow_up_on": (dt.date.today() + dt.timedelta(days=45)).isoformat()})
 
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert "Nurture for 30–60 days" in bad.content.decode()
     assert good.status_code == 302
 
@@ -238,7 +238,7 @@ def test_disqualifying_with_a_follow_up_date_outside_the_window_says_why(client)
         },
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "the follow-up is between" in response.content.decode()
     task.refresh_from_db()
     assert task.status == TaskStatus.NEW
