@@ -33,14 +33,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role
 from bench import BenchOptions, register
-from bench._common import best_seconds, seconds, vacuum_analyze
+from bench._common import best_seconds, history_off, seconds, vacuum_analyze
 from billing.adjustments import to_money
 from billing.lifecycle import lifecycle_components
 from billing.revenue_data import revenue_data_through
@@ -187,33 +187,6 @@ GOAL_PAGE_S = 0.3
 GOAL_REFRESH_S = 10.0
 
 
-def _history_triggers_off(cursor: Any, tables: list[str], sql: str, params: dict[str, Any]) -> None:
-    """Run ``sql`` with django-pghistory's row triggers of ``tables`` off, as the seed
-    does: generated rows are nobody's change, and each of those triggers opens a
-    subtransaction whose hundreds of thousands make one INSERT run for tens of minutes.
-    The MRR rollup's and the revenue summaries' triggers run as always."""
-    from accounts.demo import HISTORY_TRIGGER_NAMES
-
-    names: list[tuple[str, str]] = []
-    for table in tables:
-        cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname ~ %s",
-            [table, HISTORY_TRIGGER_NAMES],
-        )
-        names += [(table, name) for (name,) in cursor.fetchall()]
-    for table, name in names:
-        cursor.execute(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"')
-    try:
-        cursor.execute(sql, params)
-        if connection.in_atomic_block:
-            # A table with pending trigger events (deferred foreign key checks)
-            # cannot be altered: run them now.
-            connection.check_constraints()
-    finally:
-        for table, name in names:
-            cursor.execute(f'ALTER TABLE {table} ENABLE TRIGGER "{name}"')
-
-
 def _best(work: Callable[[], Any]) -> float:
     return best_seconds(work, repeat=REPEATS)
 
@@ -231,18 +204,13 @@ def _ensure_data(accounts: int) -> None:
             if last
             else add_months(month_start(company_today()), -MONTHS)
         )
-        _history_triggers_off(
-            cursor, ["accounts_account"], GENERATE_ACCOUNTS_SQL, {"missing": missing}
-        )
-        _history_triggers_off(
-            cursor,
-            ["billing_monthlyrevenue"],
-            GENERATE_REVENUE_SQL,
-            {"first": first, "months": MONTHS},
-        )
-        _history_triggers_off(
-            cursor, ["billing_creditgrant"], GENERATE_GRANTS_SQL, {"first": first}
-        )
+        # Generated rows are nobody's change: no history rows (bench._common.history_off).
+        with transaction.atomic(), history_off("accounts_account"):
+            cursor.execute(GENERATE_ACCOUNTS_SQL, {"missing": missing})
+        with transaction.atomic(), history_off("billing_monthlyrevenue"):
+            cursor.execute(GENERATE_REVENUE_SQL, {"first": first, "months": MONTHS})
+        with transaction.atomic(), history_off("billing_creditgrant"):
+            cursor.execute(GENERATE_GRANTS_SQL, {"first": first})
     vacuum_analyze()
 
 
@@ -315,16 +283,9 @@ def _agree(through: dt.date, params: dict[str, Any]) -> bool:
 def _refresh_after_next_month(through: dt.date) -> tuple[float, int]:
     """Seconds of the summaries' refresh after one more month's revenue for every
     bench account, and the months it recomputed; the import is rolled back."""
-    from django.db import transaction
-
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            _history_triggers_off(
-                cursor,
-                ["billing_monthlyrevenue"],
-                NEXT_MONTH_SQL,
-                {"month": add_months(through, 1)},
-            )
+        with history_off("billing_monthlyrevenue"), connection.cursor() as cursor:
+            cursor.execute(NEXT_MONTH_SQL, {"month": add_months(through, 1)})
         months: list[int] = []
         refresh_s = seconds(lambda: months.append(refresh_revenue_summary()))
         transaction.set_rollback(True)
