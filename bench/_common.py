@@ -46,6 +46,33 @@ def vacuum_analyze() -> None:
         cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
 
 
+def page_sql(client: Any, url: str) -> tuple[Any, list[str]]:
+    """GET ``url`` with the test ``client``: the response (asserted 200) and the SQL
+    statements the page issued, in order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response, [q["sql"] for q in captured.captured_queries]
+
+
+def sql_replay(statements: list[str]) -> Callable[[], None]:
+    """A call that runs ``statements`` on the bench connection and fetches every row:
+    a page's SQL alone, the anchor its server time is compared with."""
+    from django.db import connection
+
+    def replay() -> None:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+
+    return replay
+
+
 @contextmanager
 def history_off(*tables: str) -> Iterator[None]:
     """Run a bulk fixture load into ``tables`` without django-pghistory's row triggers.

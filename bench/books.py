@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import BenchOptions, register
-from bench._common import history_off, seconds, setup_django
+from bench._common import history_off, page_sql, seconds, setup_django, sql_replay
 from revopsweb.dates import company_today
 
 BOOK_SIZE = 60  # a full TAM book (the books' caps are 60-ish accounts)
@@ -96,20 +96,9 @@ def _fill(accounts: int) -> tuple[Any, int]:
 
 def _measure(client: Any, url: str) -> dict[str, float]:
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    statements = [q["sql"] for q in captured.captured_queries]
-
-    def replay() -> None:
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
-                if cursor.description:
-                    cursor.fetchall()
-
+    _, statements = page_sql(client, url)
+    replay = sql_replay(statements)
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('jit'), current_setting('jit_above_cost')::float")
         jit, jit_above_cost = cursor.fetchone()

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import BenchOptions, register
-from bench._common import seconds, setup_django
+from bench._common import page_sql, seconds, setup_django, sql_replay
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 2
@@ -92,27 +92,16 @@ def _logins() -> tuple[dict[str, Any], int]:
 def _in_process(url: str, user: Any, *, repeat: int) -> dict[str, float]:
     """Server time in this process (empty cache), its SQL replayed, queries, bytes."""
     from django.core.cache import cache
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client()
     client.force_login(user)
     cache.clear()
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
+    response, issued = page_sql(client, url)
     # A server-side cursor (QuerySet.iterator(), as form choice fields use) is
     # replayed as its plain SELECT: the same rows in one round trip.
-    statements = [_DECLARE.sub("", q["sql"]) for q in captured.captured_queries]
-
-    def replay() -> None:
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
-                if cursor.description:
-                    cursor.fetchall()
-
+    statements = [_DECLARE.sub("", sql) for sql in issued]
+    replay = sql_replay(statements)
     client.get(url)  # warm the connection and the template loader
     server_ms = _median_ms(lambda: client.get(url), repeat=repeat, before=cache.clear)
     sql_ms = _median_ms(replay, repeat=repeat, before=lambda: None)
