@@ -4,7 +4,8 @@ Every move writes the owner (with its role and since-date) and appends its
 OwnershipChange (who, when, what, why, source, and the round-robin task when
 one caused it) in the same function: ``change_account_owner`` for one account,
 ``change_owners_of_locked_accounts`` for a batch job or import that holds the
-accounts' row locks (two statements whatever the batch size).
+accounts' row locks (two statements whatever the batch size), ``owner_move_sql``
+for a caller that sends the move inside one statement of its own.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from revopsweb.dates import company_today
+from revopsweb.sql import insert_sql
 
 from .models import Account, OwnershipChange, User
 
@@ -126,6 +129,48 @@ def _change_locked(
     )
     locked.updated_at = now
     return change
+
+
+def owner_move_sql(
+    *,
+    locked: Account,
+    new_owner_id: int,
+    new_owner_role: str,
+    changed_by: User | None,
+    reason: Any,
+    source: str,
+    at: dt.datetime,
+    effective_on: dt.date,
+    task_id: Any,
+) -> list[tuple[str, list[Any]]]:
+    """The two statements of one move (history insert, owner update) as (sql, params),
+    for a caller that sends them inside a statement of its own (data-modifying CTEs).
+
+    ``locked`` is the account row the caller's open transaction holds locked, as
+    read; ``reason`` and ``task_id`` may be expressions (``RawSQL``) over that
+    statement's other CTEs. The caller sets the instance's owner fields once the
+    statement has run. Same columns and rules as ``change_account_owner``.
+    """
+    history = insert_sql(
+        OwnershipChange(
+            account=locked,
+            previous_owner_id=locked.owner_id,
+            new_owner_id=new_owner_id,
+            new_owner_role=new_owner_role,
+            actor=changed_by,
+            at=at,
+            effective_on=effective_on,
+            reason=reason,
+            source=source,
+            task_id=task_id,
+        )
+    )
+    owner = (
+        "UPDATE accounts_account SET owner_id = %s, owner_role = %s, owner_since = %s, "
+        "updated_at = %s WHERE id = %s",
+        [new_owner_id, new_owner_role, effective_on, at, locked.pk],
+    )
+    return [history, owner]
 
 
 @dataclass(frozen=True)

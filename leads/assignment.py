@@ -31,7 +31,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Account, OwnerRole, OwnershipChange, User
-from accounts.ownership import change_account_owner
+from accounts.ownership import change_account_owner, owner_move_sql
 from revopsweb.dates import company_today
 from revopsweb.sql import insert_sql, mark_saved
 
@@ -239,10 +239,11 @@ def _insert_decided_task(
     Data-modifying CTEs: the task, its two history rows (created; assigned or
     left unassigned) and, for a round-robin pick, the member's counter, the
     ledger event and the account's new owner with its ownership change (or
-    its onboarding specialist). The caller's transaction already holds the
-    account's and the pool's row locks, so one round trip after the decision
-    writes what ``_apply`` and ``change_account_owner`` write one statement
-    at a time elsewhere (``assign_task``, ``reassign_task``).
+    its onboarding specialist, the move's two statements from
+    ``accounts.ownership.owner_move_sql``). The caller's transaction already
+    holds the account's and the pool's row locks, so one round trip after the
+    decision writes what ``_apply`` and ``change_account_owner`` write one
+    statement at a time elsewhere (``assign_task``, ``reassign_task``).
     """
     task_sql, params = insert_sql(task, returning=True)
     ctes = [f"new_task AS ({task_sql})"]
@@ -288,34 +289,22 @@ def _insert_decided_task(
                 [member.user_id, now, account.pk],
             )
         elif give_owner:
-            role = _owner_role(member.role)
-            effective_on = company_today(now=now)
-            add(
-                "history",
-                *insert_sql(
-                    OwnershipChange(
-                        account=account,
-                        previous_owner_id=account.owner_id,
-                        new_owner_id=member.user_id,
-                        new_owner_role=role,
-                        actor=author,
-                        at=wall,
-                        effective_on=effective_on,
-                        reason=RawSQL(
-                            f"%s || {_NEW_TASK_ID} || %s",
-                            ("Round robin with task ", f": {decision.explanation}"),
-                        ),
-                        source=ROUND_ROBIN_SOURCE,
-                        task_id=RawSQL(_NEW_TASK_ID, ()),
-                    )
+            history, owner = owner_move_sql(
+                locked=account,
+                new_owner_id=member.user_id,
+                new_owner_role=_owner_role(member.role),
+                changed_by=author,
+                reason=RawSQL(
+                    f"%s || {_NEW_TASK_ID} || %s",
+                    ("Round robin with task ", f": {decision.explanation}"),
                 ),
+                source=ROUND_ROBIN_SOURCE,
+                at=wall,
+                effective_on=company_today(now=now),
+                task_id=RawSQL(_NEW_TASK_ID, ()),
             )
-            add(
-                "owner",
-                "UPDATE accounts_account SET owner_id = %s, owner_role = %s, owner_since = %s, "
-                "updated_at = %s WHERE id = %s",
-                [member.user_id, role, effective_on, wall, account.pk],
-            )
+            add("history", *history)
+            add("owner", *owner)
     created = TaskEvent(
         task_id=RawSQL(_NEW_TASK_ID, ()),
         kind=TaskEventKind.CREATED,
