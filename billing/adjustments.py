@@ -40,6 +40,7 @@ total level only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -67,18 +68,10 @@ PAID_MONTHS_SQL = (
     "GREATEST(1, (EXTRACT(YEAR FROM {g}.expires_on)::int * 12 + EXTRACT(MONTH FROM {g}.expires_on)::int)"
     " - (EXTRACT(YEAR FROM {g}.granted_on)::int * 12 + EXTRACT(MONTH FROM {g}.granted_on)::int))"
 )
-CREDIT_MONTHS = f"""
-    credit_months AS (
-        SELECT g.account_id, gs.month::date AS month,
-               bool_or(g.kind = 'startup') AS on_startup_credits,
-               bool_or(g.kind = 'enterprise') AS enterprise,
-               SUM(CASE WHEN g.kind = 'enterprise'
-                        THEN g.paid_amount / {PAID_MONTHS_SQL.format(g="g")} ELSE 0 END) AS spread,
-               SUM(CASE WHEN g.kind = 'enterprise' THEN g.paid_amount END)
-                   / NULLIF(SUM(CASE WHEN g.kind = 'enterprise' THEN g.amount END), 0)
-                   AS paid_share
-        FROM billing_creditgrant g
-        CROSS JOIN LATERAL generate_series(
+# The months credit grant ``g`` pays for (timestamps, first of each month): a startup
+# grant's from its month until the month before its credits expire or run out, an
+# enterprise purchase's over its paid period. Its monthly payment is ``CREDIT_SPREAD_SQL``.
+CREDIT_GRANT_MONTHS_SQL = f"""generate_series(
             date_trunc('month', g.granted_on),
             CASE WHEN g.kind = 'startup'
                  THEN date_trunc('month', LEAST(g.expires_on, COALESCE(g.depleted_on, g.expires_on)))
@@ -86,9 +79,51 @@ CREDIT_MONTHS = f"""
                  ELSE date_trunc('month', g.granted_on)
                       + ({PAID_MONTHS_SQL.format(g="g")} - 1) * interval '1 month'
             END,
-            interval '1 month') AS gs(month)
+            interval '1 month')"""
+CREDIT_SPREAD_SQL = f"g.paid_amount / {PAID_MONTHS_SQL.format(g='g')}"
+CREDIT_MONTHS = f"""
+    credit_months AS (
+        SELECT g.account_id, gs.month::date AS month,
+               bool_or(g.kind = 'startup') AS on_startup_credits,
+               bool_or(g.kind = 'enterprise') AS enterprise,
+               SUM(CASE WHEN g.kind = 'enterprise'
+                        THEN {CREDIT_SPREAD_SQL} ELSE 0 END) AS spread,
+               SUM(CASE WHEN g.kind = 'enterprise' THEN g.paid_amount END)
+                   / NULLIF(SUM(CASE WHEN g.kind = 'enterprise' THEN g.amount END), 0)
+                   AS paid_share
+        FROM billing_creditgrant g
+        CROSS JOIN LATERAL {CREDIT_GRANT_MONTHS_SQL} AS gs(month)
         GROUP BY 1, 2
     ),"""
+
+
+def account_credit_months_sql(*, account_id: str, months: Sequence[dt.date]) -> tuple[str, Params]:
+    """One account's credit grants in each of ``months``, as one row (billing/customer-billing-
+    configurations; the months of ``CREDIT_GRANT_MONTHS_SQL``, as ``CREDIT_MONTHS``):
+    ``on_startup_credits_<i>`` (true when startup credits pay for the i-th month, else
+    false or NULL) and ``spread_<i>`` (dollars: the enterprise purchases' monthly payment
+    in it, NULL without one). ``account_id`` is the SQL of the account's id, the
+    correlation of a ``LATERAL`` subquery; each month is a first of month. Returns
+    (sql, params); one index scan of the account's grants, however many months."""
+    columns: list[str] = []
+    params: Params = []
+    for i, month in enumerate(months):
+        columns.append(
+            f"bool_or(g.kind = 'startup') FILTER (WHERE gs.month::date = %s) AS on_startup_credits_{i}"
+        )
+        columns.append(
+            f"SUM({CREDIT_SPREAD_SQL}) FILTER (WHERE g.kind = 'enterprise' AND gs.month::date = %s)"
+            f" AS spread_{i}"
+        )
+        params.extend([month, month])
+    sql = (
+        f"SELECT {', '.join(columns)} FROM billing_creditgrant g"
+        f" CROSS JOIN LATERAL {CREDIT_GRANT_MONTHS_SQL} AS gs(month)"
+        f" WHERE g.account_id = {account_id}"
+        f" AND gs.month::date IN ({', '.join(['%s'] * len(months))})"
+    )
+    return sql, [*params, *months]
+
 
 # A product's MRR of revenue row ``r`` joined to its ``credit_months`` row ``k``:
 # $0 on startup credits, usage times what was paid per dollar of credits under an

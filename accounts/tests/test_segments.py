@@ -17,6 +17,7 @@ from accounts.segments import (
 )
 from accounts.tests.books_factories import LAST_MONTH, TODAY, freeze_today, give_arr, give_revenue
 from accounts.tests.factories import AccountFactory
+from billing.adjustments import CREDIT_GRANT_MONTHS_SQL
 from billing.models import CreditGrant, CreditGrantKind
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +233,30 @@ def test_the_live_top_40_reads_the_summary_once_not_per_figure():
     sql = str(with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH).query)
     assert sql.count("LIMIT 40") == 3
     assert sql.count('FROM "billing_accountmonthmrr"') == 1
+
+
+def test_the_credit_grant_rule_is_joined_once_per_row_not_inlined_per_figure():
+    # MRR, previous MRR, ARR, MoM change and the $20K/$60K segments read the
+    # grants' months from one LATERAL join per row; the live Top 40's few
+    # candidates have their own. Before, the rule was inlined about 12 times.
+    sql = str(with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH).query)
+    assert sql.count("LEFT OUTER JOIN LATERAL (") == 2
+    assert sql.count(CREDIT_GRANT_MONTHS_SQL) == 2
+
+
+def test_revenue_figures_hold_where_the_annotated_rows_are_a_subquery_or_counted():
+    # The joined grants follow the query when it is nested (its aliases are
+    # renamed) or counted: an enterprise purchase paying $8,000 a month puts the
+    # account in $60K ARR whatever its usage; startup credits keep usage at $0.
+    enterprise = AccountFactory.create(plan=Plan.ANNUAL)
+    _grant(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
+    give_arr(enterprise, 1_200)
+    startup = AccountFactory.create(plan=Plan.MONTHLY)
+    _grant(startup, CreditGrantKind.STARTUP)
+    give_arr(startup, 600_000)
+    rows: Any = with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH)
+    in_60k = Account.objects.filter(pk__in=rows.filter(seg_60k=True).values("pk"))
+    assert list(in_60k.values_list("pk", flat=True)) == [enterprise.pk]
+    assert rows.filter(arr__gt=0).count() == 1
+    assert list(rows.exclude(mrr=0).values_list("pk", "mrr")) == [(enterprise.pk, Decimal(8_000))]
+    assert rows.get(pk=startup.pk).mom_change == 0
