@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import urlencode as urlencode_filter
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,6 +22,7 @@ from revopsweb.csv_export import csv_response
 from revopsweb.dates import company_today, quarter_end
 from revopsweb.import_views import Upload, handle_upload
 from revopsweb.imports import ImportResult, UploadForm
+from revopsweb.links import path_for_pk
 
 from .books import (
     BookAccount,
@@ -128,6 +130,13 @@ def my_book(request: StaffRequest) -> HttpResponse:
     # The owner rides along (a join) for the "Flag churn risk" predicate.
     accounts = list(rows.select_related("owner"))
     ids = [a.pk for a in accounts]
+    # One reverse per link kind, not one per row (issue 20: about a tenth of the
+    # page's Python time at 60 rows), and the "next" parameter encoded once.
+    account_path, flag_path = path_for_pk("accounts:account"), path_for_pk("churn:flag")
+    back = "?next=" + urlencode_filter(request.get_full_path())
+    for account in accounts:
+        account.page_url = account_path(account.pk)  # type: ignore[attr-defined]
+        account.flag_url = flag_path(account.pk) + back  # type: ignore[attr-defined]
     ctx.update(
         owner=owner,
         accounts=accounts,

@@ -561,3 +561,13 @@ def test_the_sorted_column_shows_its_direction(client):
     ).content.decode()
     assert ' aria-sort="ascending"><a' in by_name and "▲" in by_name
     assert by_name.count("aria-sort=") == 1
+
+
+def test_my_book_rows_link_to_the_account_and_flag_back_to_the_same_view(client):
+    owner = tam()
+    account = AccountFactory.create(owner=owner, owner_role="TAM")
+    client.force_login(owner)
+    page = client.get(reverse("accounts:my_book"), {"sort": "name", "dir": "asc"}).content.decode()
+    [row] = page.split('data-testid="book-row"')[1:]
+    assert f'<a href="/accounts/{account.pk}/">' in row
+    assert f'href="/churn/accounts/{account.pk}/flag/?next=/book/%3Fsort%3Dname%26dir%3Dasc"' in row
