@@ -3,6 +3,7 @@ contacts, snapshots, tokens and plans (account.py)."""
 
 from .account import (
     ASSIGNABLE_TRAITS,
+    TRAIT_OR_CSM,
     Account,
     AccountPlan,
     AccountSnapshot,
@@ -39,6 +40,7 @@ __all__ = [
     "OwnerRole",
     "OwnershipChange",
     "Plan",
+    "TRAIT_OR_CSM",
     "Region",
     "TopAccount",
     "User",

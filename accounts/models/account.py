@@ -52,6 +52,12 @@ ASSIGNABLE_TRAITS: dict[NewOwnerTrait, tuple[Region, OwnerRole]] = {
 }
 
 
+# Accounts the allocation queue reviews whatever their ARR: a new-owner trait is set,
+# or a CSM owns them (sales/account-allocation). A partial index on it lets the
+# queue find them without reading every account (issue 20).
+TRAIT_OR_CSM = ~models.Q(new_owner_trait="") | models.Q(owner_role=OwnerRole.CSM)
+
+
 # Every change of an account's fields is recorded (who, when, source) by
 # django-pghistory's triggers, except its owner: OwnershipChange records those
 # moves with their reason (accounts/ownership.py).
@@ -155,6 +161,7 @@ class Account(models.Model):
             # the first index entry; on lower(domain) alone PostgreSQL may
             # walk the primary key and filter, a scan of every account.
             models.Index(Lower("domain"), F("id"), name="account_domain_lower"),
+            models.Index(fields=["id"], condition=TRAIT_OR_CSM, name="account_trait_or_csm"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(

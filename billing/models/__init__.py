@@ -14,13 +14,7 @@ from .revenue import (
     MonthlyRevenue,
     Product,
 )
-from .summary import (
-    RevenueCustomerMonth,
-    RevenueFirstPaid,
-    RevenueMonthSummary,
-    RevenueMover,
-    RevenueSummaryDirty,
-)
+from .summary import RevenueMonthSummary, RevenueMover, RevenueSummaryDirty
 from .terms import (
     OVERRIDE_CREDIT_REASONS,
     AnnualContract,
@@ -58,8 +52,6 @@ __all__ = [
     "PaymentAttempt",
     "Product",
     "RefundRequest",
-    "RevenueCustomerMonth",
-    "RevenueFirstPaid",
     "RevenueMonthSummary",
     "RevenueMover",
     "RevenueSummaryDirty",

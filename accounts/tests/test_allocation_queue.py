@@ -1,0 +1,102 @@
+"""Who joins the "$20k+ ARR without an owner" queue (sales/account-allocation): ARR is
+12 × MRR by billing configuration (billing/customer-billing-configurations), found from
+the revenue summary rather than worked out per account (issue 20)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from accounts.books import Queue, allocation_queue_page
+from accounts.models import Account, NewOwnerTrait, OwnerRole, Plan
+from accounts.roles import Role
+from accounts.tests.books_factories import TODAY, freeze_today, give_arr, give_revenue
+from accounts.tests.factories import AccountFactory, manager, tam, user_with_role
+from billing.models import CreditGrant, CreditGrantKind
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today(time_machine):
+    freeze_today(time_machine)
+
+
+def _unowned_queue() -> dict[int, Decimal]:
+    page = allocation_queue_page(today=TODAY, queue=Queue.UNOWNED_20K, per_page=100)
+    rows: list[Any] = page.rows  # accounts read with their ARR
+    assert page.counts[Queue.UNOWNED_20K] == len(rows)
+    return {account.pk: account.arr for account, _, _ in rows}
+
+
+def _grant(account: Account, kind: CreditGrantKind, *, paid: int = 0) -> None:
+    # A year of credits from March 2026: April (the revenue month) is paid by them.
+    CreditGrant.objects.create(
+        account=account,
+        kind=kind,
+        granted_on=dt.date(2026, 3, 10),
+        expires_on=dt.date(2027, 3, 10),
+        amount=Decimal(120_000),
+        balance=Decimal(100_000),
+        paid_amount=Decimal(paid),
+    )
+
+
+def test_an_unowned_account_joins_the_queue_at_twenty_thousand_arr_not_a_cent_below():
+    at = AccountFactory.create()
+    give_revenue(at, product_analytics="1666.67")  # ARR 20,000.04
+    below = AccountFactory.create()
+    give_revenue(below, product_analytics="1666.66")  # ARR 19,999.92
+    owned = AccountFactory.create(owner=tam(), owner_role=OwnerRole.TAM)
+    give_arr(owned, 240_000)
+    assert _unowned_queue() == {at.pk: Decimal("20000.04")}
+
+
+def test_the_queue_reads_arr_by_billing_configuration_not_usage():
+    # Startup credits pay for the month: MRR $0 whatever the usage.
+    on_credits = AccountFactory.create(plan=Plan.STARTUP)
+    _grant(on_credits, CreditGrantKind.STARTUP)
+    give_arr(on_credits, 600_000)
+    # An enterprise purchase spreads what was paid over its 12 months: $24,000 ARR
+    # on $1,200 of usage is queued, $12,000 ARR on $600,000 of usage is not.
+    paid_more = AccountFactory.create(plan=Plan.ANNUAL)
+    _grant(paid_more, CreditGrantKind.ENTERPRISE, paid=24_000)
+    give_arr(paid_more, 1_200)
+    paid_less = AccountFactory.create(plan=Plan.ANNUAL)
+    _grant(paid_less, CreditGrantKind.ENTERPRISE, paid=12_000)
+    give_arr(paid_less, 600_000)
+    # No data for the month at all: not in yet, so not queued.
+    AccountFactory.create()
+    assert _unowned_queue() == {paid_more.pk: Decimal("24000.00")}
+
+
+def test_the_page_reads_the_same_queries_whatever_each_queue_holds(
+    client, django_assert_num_queries
+):
+    client.force_login(manager())
+    csm = user_with_role(Role.CSM)
+    crowded = tam()
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            give_arr(AccountFactory.create(), 30_000)
+            AccountFactory.create(new_owner_trait=NewOwnerTrait.US_TAM)
+            AccountFactory.create(owner=csm, owner_role=OwnerRole.CSM)
+        AccountFactory.create_batch(n, owner=crowded, owner_role=OwnerRole.TAM)
+
+    # session, user, roles, revenue month, over-15 TAM books, queue counts, the
+    # page's rows, the people to assign
+    grow(2)
+    with django_assert_num_queries(8):
+        small = client.get(reverse("accounts:allocation")).content.decode()
+    grow(16)
+    with django_assert_num_queries(8):
+        large = client.get(reverse("accounts:allocation")).content.decode()
+    assert "$20k+ ARR without an owner (2)" in small
+    assert "$20k+ ARR without an owner (18)" in large
+    assert "In a TAM book over 15 accounts (18)" in large
+    assert "CSM account with expansion potential (18)" in large
