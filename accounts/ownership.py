@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from revopsweb.dates import company_today
-from revopsweb.sql import insert_sql
+from revopsweb.sql import insert_row_sql
 
 from .models import Account, OwnershipChange, User
 
@@ -151,7 +151,7 @@ def owner_move_sql(
     statement's other CTEs. The caller sets the instance's owner fields once the
     statement has run. Same columns and rules as ``change_account_owner``.
     """
-    history = insert_sql(
+    history = insert_row_sql(
         OwnershipChange(
             account=locked,
             previous_owner_id=locked.owner_id,

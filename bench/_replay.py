@@ -32,6 +32,7 @@ REFERENCED_TABLES = ("accounts_account", "accounts_contact", "leads_task")
 # id in use, so they are tokens that appear nowhere else in the text.
 MARKER_STEP = 10**13
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
+_ESCAPE_PREFIX = re.compile(r"(?<![A-Za-z0-9_])[Ee]$")
 _RETURNING = re.compile(r"\s+RETURNING\s+[^']*$")
 
 
@@ -75,13 +76,20 @@ def _freshen(sql: str, *, domain: str, markers: dict[str, str]) -> str:
             continue
         part = part.replace(domain, fresh_domain)
         if token.search(part):
-            # An id inside text ("task 7300…: …", an array literal '{…}'):
-            # the literal becomes a concatenation around currval().
+            # An id inside text ("task 7300…: …", an array literal '{…}', a
+            # JSON row): the literal becomes a concatenation around currval().
+            # An escape string (E'…', psycopg's quoting of a backslash) keeps
+            # its E on every piece.
+            prefix = ""
+            if _ESCAPE_PREFIX.search(parts[index - 1]):
+                parts[index - 1] = parts[index - 1][:-1]
+                prefix = "E"
             pieces = token.split(part[1:-1])
             part = (
                 "("
                 + " || ".join(
-                    markers[piece] if n % 2 else f"'{piece}'" for n, piece in enumerate(pieces)
+                    markers[piece] if n % 2 else f"{prefix}'{piece}'"
+                    for n, piece in enumerate(pieces)
                 )
                 + ")"
             )

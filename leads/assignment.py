@@ -33,7 +33,7 @@ from django.utils import timezone
 from accounts.models import Account, OwnerRole, OwnershipChange, User
 from accounts.ownership import change_account_owner, owner_move_sql
 from revopsweb.dates import company_today
-from revopsweb.sql import insert_sql, mark_saved
+from revopsweb.sql import insert_row_sql, mark_saved
 
 from .models import (
     LedgerKind,
@@ -46,7 +46,7 @@ from .models import (
     TrackerRole,
 )
 from .people import LOGIN_OFF
-from .round_robin import Decision, decide_round_robin
+from .round_robin import Decision, LockedPool, decide_round_robin
 
 ROUND_ROBIN_SOURCE = "round robin"
 NO_TERRITORY_REASON = "no territory: the account's country and state are unknown"
@@ -98,12 +98,14 @@ def decide_for_account(
     territory: Territory | None,
     lead_type: str,
     today: dt.date,
+    pool: LockedPool | None = None,
 ) -> Decision:
     """Steps 1-4 for a locked account: its owner (unless their login is switched
     off: then as if unowned, ``leads.people``), else the territory's round robin.
 
     Must run inside a transaction that holds the account row lock; it takes
-    the territory's member locks for the round robin.
+    the territory's member locks for the round robin, unless the caller
+    already holds them (``pool``, locked after the account).
     """
     owner = account.owner if account.owner_id is not None else None
     if owner is not None and owner.is_active:
@@ -119,7 +121,9 @@ def decide_for_account(
             explanation=f"unassigned: {why_not_owner}{NO_TERRITORY_REASON}",
             unassigned_reason=f"{why_not_owner}{NO_TERRITORY_REASON}",
         )
-    _, decision = decide_round_robin(territory=territory, lead_type=lead_type, today=today)
+    _, decision = decide_round_robin(
+        territory=territory, lead_type=lead_type, today=today, locked=pool
+    )
     if why_not_owner:
         decision.explanation = why_not_owner + decision.explanation
         if decision.unassigned_reason:
@@ -192,20 +196,23 @@ def assign_new_task(
     author: User | None,
     now: dt.datetime,
     created_summary: str,
+    pool: LockedPool | None = None,
 ) -> Decision:
     """Decide, then insert the unsaved ``task`` already assigned, with its history.
 
     For intake, inside its transaction, with ``account`` locked by that
-    transaction (found with SELECT … FOR UPDATE, or inserted by it). Fewer
-    round trips than creating the task and then calling ``assign_task``:
-    the member locks are held only for the task insert and the writes that
-    follow.
+    transaction (found with SELECT … FOR UPDATE, or inserted by it), and
+    ``pool`` the territory's pool for the task's lead type if that
+    transaction has locked it too. Fewer round trips than creating the task
+    and then calling ``assign_task``: the member locks are held only for the
+    decision, the one statement that writes it and the commit.
     """
     decision = decide_for_account(
         account=account,
         territory=territory,
         lead_type=task.lead_type,
         today=company_today(now=now),
+        pool=pool,
     )
     task.territory = territory
     _take_decision(task, decision, now=now)
@@ -245,7 +252,7 @@ def _insert_decided_task(
     decision writes what ``_apply`` and ``change_account_owner`` write one
     statement at a time elsewhere (``assign_task``, ``reassign_task``).
     """
-    task_sql, params = insert_sql(task, returning=True)
+    task_sql, params = insert_row_sql(task, returning=True)
     ctes = [f"new_task AS ({task_sql})"]
 
     def add(name: str, sql: str, values: Sequence[Any]) -> None:
@@ -268,7 +275,7 @@ def _insert_decided_task(
         )
         add(
             "ledger",
-            *insert_sql(
+            *insert_row_sql(
                 RoundRobinEvent(
                     member=member,
                     kind=LedgerKind.ASSIGNMENT,
@@ -314,7 +321,7 @@ def _insert_decided_task(
     )
     decided = _decision_event(task=task, decision=decision, author=author, now=now)
     decided.task_id = RawSQL(_NEW_TASK_ID, ())
-    add("history_rows", *insert_sql(created, decided))
+    add("history_rows", *insert_row_sql(created, decided))
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT id FROM new_task", params)
         row = cursor.fetchone()

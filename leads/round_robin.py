@@ -13,18 +13,21 @@ candidates, so they skip the same members (revops/lead-assignment-tracker).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from django.db.models import Exists, JSONField, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.books import full_book_reasons
 from accounts.models import User
 from revopsweb.dates import month_start
+from revopsweb.sql import from_row_json
 
 from .ledger import open_period
 from .models import (
@@ -184,37 +187,37 @@ def away(member: TrackerMember) -> bool:
     return due or (bool(getattr(member, "on_time_off", False)) and not member.is_active)
 
 
-def lock_candidates(*, territory: Territory, role: str, today: dt.date) -> list[TrackerMember]:
-    """Lock the territory's members of ``role`` in id order, with the time-off annotations.
+@dataclass
+class LockedPool:
+    """A territory's pool for one role, locked by the caller's transaction, as
+    ``lock_pool`` returns it: the member rows (``user`` loaded, the
+    time-off flags ``away`` reads set) and the members outside the pool
+    (``_others_rows``' input: ``pk``, ``name``, ``role``)."""
 
-    Each row also carries ``others_in_view``: the members outside the pool
-    (``_others_in_view``'s rows, as JSON), read by the same statement so the
-    decision costs one round trip fewer; the same list on every row.
-    """
-    return list(
-        TrackerMember.objects.filter(territories=territory, role=role)
-        .select_related("user")
-        .annotate(
-            **time_off_annotations(today),
-            others_in_view=RawSQL(_OTHERS_IN_VIEW, (territory.pk, role), output_field=JSONField()),
-        )
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
+    members: list[TrackerMember]
+    others: list[dict[str, Any]]
 
 
-# Members outside the pool: in the territory with another role, or with the
-# role but not in the territory, i.e. exactly one of the two holds (an
-# uncorrelated subquery: PostgreSQL evaluates it once per statement).
-_OTHERS_IN_VIEW = """(
-    SELECT coalesce(jsonb_agg(jsonb_build_object('pk', m.id, 'name', u.name, 'role', m.role)
-                              ORDER BY m.id), '[]'::jsonb)
-    FROM leads_trackermember m JOIN accounts_user u ON u.id = m.user_id
-    CROSS JOIN LATERAL (SELECT EXISTS (
-        SELECT 1 FROM leads_trackermember_territories t
-        WHERE t.trackermember_id = m.id AND t.territory_id = %s)) AS here(covers)
-    WHERE (m.role = %s) <> here.covers
-)"""
+def lock_pool(*, territory: Territory, role: str, today: dt.date) -> LockedPool:
+    """Lock the territory's members of ``role`` in id order, with the time-off
+    flags, and read the members outside the pool: one statement, the SQL
+    function ``leads_lock_pool`` (migration leads 0008), which intake also
+    calls inside its first statement."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT leads_lock_pool(%s, %s, %s)::text", [territory.pk, role, today])
+        return pool_from_json(json.loads(cursor.fetchone()[0], parse_float=Decimal))
+
+
+def pool_from_json(pool: dict[str, Any]) -> LockedPool:
+    """``leads_lock_pool``'s JSON as locked member instances (numbers parsed exactly)."""
+    members = []
+    for row in pool["members"]:
+        member = from_row_json(TrackerMember, row)
+        member.user = from_row_json(User, row["user"])
+        member.on_time_off = row["on_time_off"]  # type: ignore[attr-defined]
+        member.time_off_due = row["time_off_due"]  # type: ignore[attr-defined]
+        members.append(member)
+    return LockedPool(members=members, others=pool["others"])
 
 
 def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
@@ -261,22 +264,6 @@ def build_candidates(
     return candidates
 
 
-def _others_in_view(*, territory: Territory, role: str) -> list[dict[str, Any]]:
-    """Members outside the pool: right territory, wrong role, or right role elsewhere.
-
-    For a pool with nobody in it (otherwise ``lock_candidates`` reads them).
-    """
-    rows = (
-        TrackerMember.objects.filter(Q(role=role) | Q(territories=territory))
-        .values("pk", "user__name", "role")
-        .distinct()
-        .order_by("pk")
-    )
-    return _others_rows(
-        [{"pk": r["pk"], "name": r["user__name"], "role": r["role"]} for r in rows], role=role
-    )
-
-
 def _others_rows(rows: Iterable[dict[str, Any]], *, role: str) -> list[dict[str, Any]]:
     """The pool explanation's rows for members outside the pool (``pk``, ``name``, ``role``)."""
     return [
@@ -315,17 +302,19 @@ def decide_round_robin(
     lead_type: str,
     today: dt.date,
     exclude_user_ids: Sequence[int] = (),
+    locked: LockedPool | None = None,
 ) -> tuple[TrackerMember | None, Decision]:
-    """Lock the pool and decide (must run inside a transaction)."""
+    """Lock the pool and decide (must run inside a transaction).
+
+    ``locked``: the pool of this territory and the lead type's role, already
+    locked by the caller's transaction (intake locks it in its first
+    statement); else it is locked here.
+    """
     role = LEAD_TYPE_ROLE[lead_type]
-    members = lock_candidates(territory=territory, role=role, today=today)
-    # The members outside the pool came with the locked rows; with nobody to
-    # lock, they are read on their own.
-    others = (
-        _others_rows(getattr(members[0], "others_in_view", []), role=role)
-        if members
-        else _others_in_view(territory=territory, role=role)
-    )
+    if locked is None:
+        locked = lock_pool(territory=territory, role=role, today=today)
+    members = locked.members
+    others = _others_rows(locked.others, role=role)
     refresh_period(members, today=today)
     # A login switched off outside the admin: record it in the ledger now.
     switch_off_members_without_login(members, now=timezone.now())

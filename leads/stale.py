@@ -285,7 +285,7 @@ def _lock_pools(
 ) -> tuple[dict[tuple[int, str], _Pool], dict[int, TrackerMember]]:
     """Lock every member of the batch's (territory, role) pools, in id order.
 
-    Same order as ``leads.round_robin.lock_candidates`` (member ids ascending,
+    Same order as ``leads.round_robin.lock_pool`` (member ids ascending,
     after the account locks), so the job and live intake never deadlock.
     """
     territory_ids = sorted({c.territory_id for c in claimed if c.territory_id is not None})

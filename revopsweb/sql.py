@@ -13,12 +13,16 @@ the subquery that computes it once per row and hands out its columns.
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, NoReturn
+from uuid import UUID
 
 from django.db import connection
-from django.db.models import Expression, Field, Model
+from django.db.models import Expression, Field, JSONField, Model
 from django.db.models.expressions import Col
 from django.db.models.sql import InsertQuery
 from django.db.models.sql.constants import INNER, LOUTER
@@ -190,3 +194,152 @@ class _LateralJoin:
 
     def __hash__(self) -> int:
         return hash(self.identity)
+
+
+# Per model: its inserted fields (every local concrete one but the auto primary
+# key), each with its column and how its value is prepared (``_PLAIN``: Django's
+# preparation returns a str, int, bool or None of these types unchanged, so it
+# is skipped for them; ``_JSON``: a JSONField).
+_PLAIN, _JSON, _PREPARED = 0, 1, 2
+_PLAIN_TYPES = frozenset(
+    {
+        "CharField", "TextField", "SlugField", "BooleanField", "IntegerField",
+        "PositiveIntegerField", "PositiveSmallIntegerField", "SmallIntegerField",
+        "BigIntegerField", "ForeignKey", "OneToOneField",
+    }
+)  # fmt: skip
+_INSERT_FIELDS: dict[type[Model], list[tuple[Field[Any, Any], str, int]]] = {}
+
+
+def _insert_fields(model: type[Model]) -> list[tuple[Field[Any, Any], str, int]]:
+    fields = _INSERT_FIELDS.get(model)
+    if fields is None:
+        meta = model._meta
+        fields = [
+            (
+                f,
+                str(f.column),
+                _JSON
+                if isinstance(f, JSONField)
+                else _PLAIN
+                if f.get_internal_type() in _PLAIN_TYPES
+                else _PREPARED,
+            )
+            for f in meta.local_concrete_fields
+            if f is not meta.auto_field
+        ]
+        _INSERT_FIELDS[model] = fields
+    return fields
+
+
+def _json_value(value: Any) -> Any:
+    """A database value as JSON ``jsonb_populate_record`` reads back into its column."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
+def row_json(obj: Model) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The row ``Model.save`` would insert for unsaved ``obj``: ({column: JSON value},
+    {column: expression}) for the fields set to an expression (``RawSQL``).
+
+    Same values as Django's insert compiler: ``pre_save`` (so ``auto_now``
+    fields are filled on the instance) then ``get_db_prep_save``; a JSONField
+    keeps its Python value (encoded with the field's encoder, if it has one).
+    """
+    row: dict[str, Any] = {}
+    expressions: dict[str, Any] = {}
+    for field, column, preparation in _insert_fields(type(obj)):
+        value = field.pre_save(obj, True)
+        if preparation == _PLAIN and type(value) in (str, int, bool, type(None)):
+            row[column] = value
+        elif hasattr(value, "resolve_expression"):
+            expressions[column] = value
+        elif preparation == _JSON:
+            encoder = field.encoder  # type: ignore[attr-defined]
+            row[column] = value if encoder is None else json.loads(json.dumps(value, cls=encoder))
+        else:
+            row[column] = _json_value(field.get_db_prep_save(value, connection))
+    return row, expressions
+
+
+def insert_row_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[str, list[Any]]:
+    """``insert_sql``'s INSERT, with the rows sent as one JSON parameter: (sql, params).
+
+    The text depends only on the model and on which fields are expressions
+    (``RawSQL`` over other CTEs, compiled in place), never on the values, so
+    it stays short and the same on every call: psycopg caches the parsing of
+    a statement up to 4 KB and 50 parameters, and re-splits a longer one on
+    every call. The rows go through ``jsonb_populate_record`` (a column
+    missing from the JSON would be NULL, so every inserted field is sent) and
+    take their ids from the table's sequence in order.
+    """
+    model = type(obj)
+    meta = model._meta
+    table = meta.db_table
+    rows = [row_json(o) for o in (obj, *more)]
+    expressions = rows[0][1]
+    if any(r[1].keys() != expressions.keys() for r in rows):
+        raise ValueError("Every row must set the same fields to expressions.")
+    pk = str(meta.pk.column)
+    extra = [f"'{pk}', nextval(pg_get_serial_sequence('{table}', '{pk}'))"]
+    params: list[Any] = []
+    compiler = InsertQuery(model).get_compiler(connection=connection)
+    for column, expression in expressions.items():
+        sql, expression_params = compiler.compile(expression)
+        extra.append(f"'{column}', {sql}")
+        params.extend(expression_params)
+    added = f"jsonb_build_object({', '.join(extra)})"
+    if more:
+        source = (
+            f"jsonb_array_elements(%s::jsonb) AS e(row), "
+            f"LATERAL jsonb_populate_record(NULL::{table}, e.row || {added}) AS r"
+        )
+        values: Any = [r[0] for r in rows]
+    else:
+        source = f"jsonb_populate_record(NULL::{table}, %s::jsonb || {added}) AS r"
+        values = rows[0][0]
+    sql = f"INSERT INTO {table} SELECT r.* FROM {source}"
+    if returning:
+        sql += f" RETURNING {table}.{pk}"
+    return sql, [json.dumps(values), *params]
+
+
+# Per model: (attname, converter) of each concrete field, for ``from_row_json``.
+_READERS: dict[type[Model], list[tuple[str, str, Any]]] = {}
+
+
+def _reader(field: Field[Any, Any]) -> Any:
+    kind = field.get_internal_type()
+    if kind == "DateTimeField":
+        return dt.datetime.fromisoformat
+    if kind == "DateField":
+        return dt.date.fromisoformat
+    if kind == "TimeField":
+        return dt.time.fromisoformat
+    if kind == "DecimalField":
+        return Decimal
+    if kind == "UUIDField":
+        return UUID
+    return None
+
+
+def from_row_json[M: Model](model: type[M], row: dict[str, Any]) -> M:
+    """A saved instance from ``to_jsonb(row)`` of its table (columns missing
+    from ``row`` are deferred). Decimals must come parsed as ``Decimal``
+    (``json.loads(text, parse_float=Decimal)``), so no digit is lost."""
+    readers = _READERS.get(model)
+    if readers is None:
+        readers = [(f.attname, str(f.column), _reader(f)) for f in model._meta.concrete_fields]
+        _READERS[model] = readers
+    names: list[str] = []
+    values: list[Any] = []
+    for attname, column, read in readers:
+        if column not in row:
+            continue
+        value = row[column]
+        names.append(attname)
+        values.append(value if value is None or read is None else read(value))
+    return model.from_db(connection.alias, names, values)

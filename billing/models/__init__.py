@@ -14,7 +14,13 @@ from .revenue import (
     MonthlyRevenue,
     Product,
 )
-from .summary import RevenueMonthSummary, RevenueMover, RevenueSummaryDirty
+from .summary import (
+    RevenueCustomerMonth,
+    RevenueFirstPaid,
+    RevenueMonthSummary,
+    RevenueMover,
+    RevenueSummaryDirty,
+)
 from .terms import (
     OVERRIDE_CREDIT_REASONS,
     AnnualContract,
@@ -52,6 +58,8 @@ __all__ = [
     "PaymentAttempt",
     "Product",
     "RefundRequest",
+    "RevenueCustomerMonth",
+    "RevenueFirstPaid",
     "RevenueMonthSummary",
     "RevenueMover",
     "RevenueSummaryDirty",

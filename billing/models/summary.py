@@ -1,6 +1,7 @@
 """The revenue page's summaries: lifecycle components and NDR/GDR sums per month
-(company total and per product), the month's biggest movers, and the months
-still to recompute. Written only by ``billing.summary``; read by the revenue
+(company total and per product), the month's biggest movers, the adjusted
+revenue per customer and month they aggregate, and the months still to
+recompute. Written only by ``billing.summary``; read by the revenue
 pages (revops/lifecycle-analysis, revops/retention-metrics)."""
 
 from __future__ import annotations
@@ -73,6 +74,43 @@ class RevenueMover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.customer_id}"
+
+
+class RevenueCustomerMonth(models.Model):
+    """One customer's revenue in one month on one basis after the adjustments
+    (``billing.adjustments``): company level (``product_id`` 0) or one product's.
+    Only non-zero amounts have a row (a missing month is $0).
+
+    The input the summaries aggregate, so a refresh re-applies the adjustments
+    only for the months whose inputs changed (``billing.summary``).
+    """
+
+    # Month first after the basis: a refresh reads and replaces ranges of months.
+    pk = models.CompositePrimaryKey("adjusted", "month", "product_id", "customer_id")
+    adjusted = models.BooleanField()
+    product_id = models.IntegerField()
+    # The customer account (consolidations fold into it); no foreign key, as movers.
+    customer_id = models.BigIntegerField()
+    month = models.DateField(help_text="First day of the month.")
+    amount = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} customer {self.customer_id} product {self.product_id}"
+
+
+class RevenueFirstPaid(models.Model):
+    """The first month a customer (or customer and product) had revenue on one
+    basis, before the one-time-credit and spike rules: a month with revenue
+    after it is "reactivated", not "new" (revops/lifecycle-analysis)."""
+
+    pk = models.CompositePrimaryKey("adjusted", "product_id", "customer_id")
+    adjusted = models.BooleanField()
+    product_id = models.IntegerField()
+    customer_id = models.BigIntegerField()
+    month = models.DateField(help_text="First day of the month.")
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} product {self.product_id} from {self.month:%Y-%m}"
 
 
 class RevenueSummaryDirty(models.Model):

@@ -16,6 +16,12 @@ from hypothesis import strategies as st
 
 from accounts.models import Account, Plan
 from accounts.tests.factories import AccountFactory
+from billing.lifecycle import (
+    MonthComponents,
+    components_from_row,
+    empty_components,
+    lifecycle_components,
+)
 from billing.models import (
     AnnualContract,
     Consolidation,
@@ -24,13 +30,15 @@ from billing.models import (
     CreditReason,
     MonthlyRevenue,
     OneTimeCredit,
+    RevenueCustomerMonth,
+    RevenueFirstPaid,
     RevenueMonthSummary,
     RevenueMover,
     RevenueSummaryDirty,
     Trial,
     TrialKind,
 )
-from billing.summary import rebuild_revenue_summary, refresh_revenue_summary
+from billing.summary import SUM_COLUMNS, rebuild_revenue_summary, refresh_revenue_summary
 from billing.tests.factories import product
 from billing.tests.helpers import month, series
 
@@ -39,7 +47,7 @@ pytestmark = pytest.mark.django_db
 PRODUCTS = ("product_analytics", "session_replay")
 
 
-def _rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _rows() -> tuple[list[tuple[Any, ...]], ...]:
     summary = sorted(
         RevenueMonthSummary.objects.values_list(
             "adjusted", "month", "product_id", "total", "baseline", "new", "reactivated",
@@ -53,7 +61,16 @@ def _rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
             "adjusted", "month", "customer_id", "prev", "amount", "up", "down"
         )
     )
-    return summary, movers
+    # What the summaries are aggregated from: the adjusted amounts and first months.
+    amounts = sorted(
+        RevenueCustomerMonth.objects.values_list(
+            "adjusted", "product_id", "customer_id", "month", "amount"
+        )
+    )
+    firsts = sorted(
+        RevenueFirstPaid.objects.values_list("adjusted", "product_id", "customer_id", "month")
+    )
+    return summary, movers, amounts, firsts
 
 
 def _upsert(account: Account, key: str, n: int, amount: int) -> None:
@@ -180,6 +197,59 @@ def test_importing_the_next_month_recomputes_it_and_the_month_before_only():
         Decimal("700.00"),
         Decimal("600.00"),
         Decimal("100.00"),
+    )
+
+
+def test_a_month_after_an_empty_month_recomputes_the_last_month_computed():
+    account = AccountFactory.create()
+    # March is the latest month: left as billed, with no following month to judge it by.
+    series(account, [1000, 1000, 5000])
+    refresh_revenue_summary()
+    march = RevenueMonthSummary.objects.get(adjusted=True, product_id=0, month=month(2))
+    assert march.total == Decimal("5000.00")
+
+    series(account, [1000], start=4)  # April has no revenue: March was a spike
+    refresh_revenue_summary()
+
+    march = RevenueMonthSummary.objects.get(adjusted=True, product_id=0, month=month(2))
+    assert march.total == Decimal("1000.00")  # the average of January and February
+    incremental = _rows()
+    rebuild_revenue_summary()
+    assert incremental == _rows()
+
+
+def test_the_summaries_equal_the_lifecycle_computed_from_history():
+    accounts = [AccountFactory.create() for _ in range(3)]
+    series(accounts[0], [100, 0, 300, 300, 6000, 200, 0, 0, 500] + [500] * 10)
+    series(accounts[1], [None, 2000, 2500, 1500, None, 1500] + [7000] * 13, key="session_replay")
+    series(accounts[2], [700] * 19)
+    OneTimeCredit.objects.create(
+        account=accounts[2], month=month(7), amount=Decimal(700), reason=CreditReason.PROMO
+    )
+    Consolidation.objects.create(account=accounts[1], customer=accounts[0], reason="moved")
+    refresh_revenue_summary()
+
+    for adjusted in (True, False):
+        expected = [
+            c
+            for c in lifecycle_components(through=month(18), months=19, adjusted=adjusted)
+            if c != empty_components(c.month)
+        ]
+        stored = RevenueMonthSummary.objects.filter(adjusted=adjusted, product_id=0)
+        assert [_components(row) for row in stored.order_by("month")] == expected
+        per_product = lifecycle_components(
+            through=month(18), months=19, adjusted=adjusted, by_product=True
+        )
+        stored = RevenueMonthSummary.objects.filter(adjusted=adjusted, product_id__gt=0)
+        assert [
+            _components(row, retention=False) for row in stored.order_by("month", "product_id")
+        ] == [c for c in per_product if c.month >= month(0)]
+
+
+def _components(row: RevenueMonthSummary, *, retention: bool = True) -> MonthComponents:
+    values = [getattr(row, c) for c in SUM_COLUMNS.split(", ")]
+    return components_from_row(
+        (row.month, row.product_id), (row.month, row.product_id, *values), retention=retention
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from psycopg.errors import Diagnostic
 
 from accounts.models import Account
-from leads.intake import Lead, _existing_accounts, intake_task
+from leads.intake import Lead, intake_task
 from leads.models import TaskSource
 from leads.tests.factories import member
 
@@ -107,7 +108,26 @@ def test_a_very_long_address_still_gets_one_account_key():
 def test_domain_lookup_reads_the_domain_index_not_every_account():
     _insert_accounts(ACCOUNTS)
     lead = Lead(name="Ada", email="ada@missing.example.com", company="Missing")
+    plans: list[str] = []
+    # The lookup runs inside the SQL function leads_intake_open: auto_explain
+    # sends the plan of each statement it runs (its cached plan) to this client.
+    with connection.cursor() as cursor:
+        cursor.execute("LOAD 'auto_explain'")
+        cursor.execute("SET LOCAL auto_explain.log_min_duration = 0")
+        cursor.execute("SET LOCAL auto_explain.log_nested_statements = on")
+        cursor.execute("SET LOCAL client_min_messages = log")
+    raw = connection.connection
 
-    plan = _existing_accounts(lead)[:1].explain()
+    def keep(notice: Diagnostic) -> None:
+        plans.append(notice.message_primary or "")
 
-    assert "Index Cond: (lower((domain)::text)" in plan, plan
+    raw.add_notice_handler(keep)
+    try:
+        intake_task(lead=lead, source=TaskSource.CONTACT_FORM)
+    finally:
+        raw.remove_notice_handler(keep)
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL client_min_messages = notice")
+
+    [lookup] = [p for p in plans if "lower(domain) =" in p and "FOR UPDATE" in p]
+    assert "Index Cond: (lower((domain)::text)" in lookup, lookup

@@ -1,4 +1,5 @@
-"""Intake writes a new lead's decision (task, counter, ledger, owner, histories) in one statement."""
+"""Intake reads and locks in one statement, then writes a new lead's decision (task, counter,
+ledger, owner, histories) in one more."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def test_a_round_robin_pick_writes_every_row_of_the_decision():
     assert kinds == ["created", "assigned"]
 
 
-def test_a_new_leads_intake_is_five_statements():
+def test_a_new_leads_intake_is_two_statements():
     member()
     member()
 
@@ -55,13 +56,12 @@ def test_a_new_leads_intake_is_five_statements():
     statements = [
         q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"].upper()
     ]
-    # Account lookup, territory, the account with its contact, the member
-    # locks (with the members outside the pool), then everything the decision
-    # writes.
-    assert len(statements) == 5, "\n".join(s[:120] for s in statements)
-    assert statements[2].startswith("WITH new_account AS (INSERT INTO")
-    assert "FOR UPDATE" in statements[3]
-    assert statements[4].startswith("WITH new_task AS (INSERT INTO")
+    # The account found or inserted with its contact, the territory and the
+    # locked pool (with the members outside it) in one function call, then
+    # everything the decision writes.
+    assert len(statements) == 2, "\n".join(s[:120] for s in statements)
+    assert statements[0].startswith("SELECT leads_intake_open(")
+    assert statements[1].startswith("WITH new_task AS (INSERT INTO")
 
 
 def test_an_onboarding_lead_sets_the_specialist_and_leaves_the_owner():
