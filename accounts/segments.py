@@ -402,7 +402,7 @@ def with_arr(
     plan and segments are not read at all. One SQL query; no rows written."""
     return queryset.annotate(
         _mrr_this=FilteredRelation("monthly_mrr", condition=Q(monthly_mrr__month=month)),
-        mrr=_mrr_for(month, usage=F("_mrr_this__mrr")),
+        mrr=_mrr_for(_credit_months((month,)), 0, usage=F("_mrr_this__mrr")),
         arr=ExpressionWrapper(F("mrr") * 12, output_field=MONEY),
         all_core_paid=all_core_paid(month=month),
         is_top_40=_top_40_expression(month=month),
