@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from .extensions import sections_for
+
+
+@lru_cache(maxsize=256)
+def _section_url(url_name: str, prefix: str, urlconf: str | None) -> str:
+    # A section's URL depends only on these three; reversing a dozen names on
+    # every page cost about a millisecond (issue 20: the pages near their SQL).
+    return reverse(url_name, urlconf=urlconf)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -15,7 +23,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"navigation": []}
-    links = [(reverse(section.url_name), section.label) for section in sections_for(user)]
+    prefix, urlconf = get_script_prefix(), get_urlconf()
+    links = [
+        (_section_url(section.url_name, prefix, urlconf), section.label)
+        for section in sections_for(user)
+    ]
     matching = [url for url, _ in links if request.path.startswith(url)]
     current = max(matching, key=len, default=None)
     return {"navigation": [(url, label, url == current) for url, label in links]}

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -80,7 +80,31 @@ def present_colleague_loads(
         .select_related("user")
         .annotate(**time_off_annotations(today))
     )
-    return [m.load for m in members if not away(m)]
+    return colleague_loads(members, role=role, today=today)
+
+
+def colleague_loads(members: Iterable[TrackerMember], *, role: str, today: dt.date) -> list[int]:
+    """``present_colleague_loads``'s rule on members already read (``user`` loaded,
+    with ``time_off_annotations(today)``): the loads of those of ``role``, active,
+    login on, counting this month and not away. The tracker page reads its
+    territory's members once and takes the prefill from them."""
+    period = month_start(today)
+    return [
+        m.load
+        for m in members
+        if m.role == role
+        and m.is_active
+        and m.user.is_active
+        and m.period == period
+        and not away(m)
+    ]
+
+
+def level_prefill(*, loads: Sequence[int], priority: int = 1) -> int:
+    """``level_count`` within the bound a team lead could type (±MAX_MANUAL_ADJUSTMENT)."""
+    level = level_count(loads=loads, priority=priority)
+    # Within the bound a team lead could type (a colleague may stand beyond it).
+    return max(-MAX_MANUAL_ADJUSTMENT, min(MAX_MANUAL_ADJUSTMENT, level))
 
 
 def prefill_adjustment(
@@ -96,9 +120,7 @@ def prefill_adjustment(
     loads = present_colleague_loads(
         role=role, territories=territories, today=today or company_today()
     )
-    level = level_count(loads=loads, priority=priority)
-    # Within the bound a team lead could type (a colleague may stand beyond it).
-    return max(-MAX_MANUAL_ADJUSTMENT, min(MAX_MANUAL_ADJUSTMENT, level))
+    return level_prefill(loads=loads, priority=priority)
 
 
 @transaction.atomic
@@ -274,7 +296,7 @@ class TrackerRow:
     options: list[tuple[Territory, bool]] = field(default_factory=list)
 
 
-def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
+def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[TrackerRow]:
     """The territory's members with load, share of leads vs target share, next in line.
 
     The share counts the ledger's lead events of each member's current period
@@ -286,7 +308,7 @@ def tracker_rows(*, territory: Territory) -> list[TrackerRow]:
         TrackerMember.objects.filter(territories=territory)
         .select_related("user")
         .prefetch_related("territories")
-        .annotate(**time_off_annotations(company_today()))
+        .annotate(**time_off_annotations(today or company_today()))
         .order_by("role", "user__name")
     )
     leads_here = territory_leads(territory=territory, member_ids=[m.pk for m in members])
@@ -408,10 +430,26 @@ def _with_values(member: TrackerMember, values: dict[str, Any] | None) -> Tracke
 
 
 def history(*, territory: Territory | None = None, limit: int = 50) -> list[RoundRobinEvent]:
-    """Recent tracker changes (not assignments), newest first. One query."""
-    events = RoundRobinEvent.objects.exclude(kind__in=LEAD_KINDS).select_related(
-        "member__user", "actor"
+    """Recent tracker changes (not assignments), newest first. One query.
+
+    The events carry what the history shows (when, kind, delta, old → new, why,
+    the member's and the author's names) and no other column.
+    """
+    events = (
+        RoundRobinEvent.objects.exclude(kind__in=LEAD_KINDS)
+        .select_related("member__user", "actor")
+        .only(
+            "at",
+            "kind",
+            "delta",
+            "old_value",
+            "new_value",
+            "reason",
+            "member__user__name",
+            "actor__name",
+        )
     )
     if territory is not None:
-        events = events.filter(Q(member__territories=territory)).distinct()
+        # A subquery, not a join: each event once, without DISTINCT over every column.
+        events = events.filter(member__in=TrackerMember.objects.filter(territories=territory))
     return list(events.order_by("-at", "-id")[:limit])

@@ -5,13 +5,14 @@ unassigned queue (revops/lead-assignment-tracker). The rules are in
 
 from __future__ import annotations
 
+import datetime as dt
 from itertools import groupby
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -38,7 +39,9 @@ from .reset import last_period_figures
 from .tracker import (
     MAX_MANUAL_ADJUSTMENT,
     add_member,
+    colleague_loads,
     history,
+    level_prefill,
     prefill_adjustment,
     preview_change,
     tracker_rows,
@@ -74,6 +77,21 @@ def _territory_from(request: StaffRequest) -> Territory:
     return territory
 
 
+def _territories_and_pick(request: StaffRequest) -> tuple[list[Territory], Territory]:
+    """Every territory (for the page's pickers) and ``_territory_from``'s choice
+    among them, from one query: the requested one, else the first with members,
+    else the first."""
+    slug = request.GET.get("territory") or request.POST.get("territory") or ""
+    covered = TrackerMember.territories.through.objects.filter(territory=OuterRef("pk"))
+    annotated = list(Territory.objects.annotate(covered=Exists(covered)))
+    territory: Territory | None = next((t for t in annotated if slug and t.slug == slug), None)
+    if territory is None:
+        territory = next((t for t in annotated if t.covered), None) or next(iter(annotated), None)
+    if territory is None:
+        raise Http404("No territories yet.")
+    return list(annotated), territory
+
+
 def _tracker_url(territory: Territory) -> str:
     return f"{reverse('leads:tracker')}?territory={territory.slug}"
 
@@ -83,11 +101,12 @@ def _row_context(
     territory: Territory,
     *,
     territories: list[Territory] | None = None,
+    today: dt.date | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """The member rows; ``territories`` (all of them) spares the query when the caller has it."""
     can_edit = can_edit_tracker(request.user)
-    rows = tracker_rows(territory=territory)
+    rows = tracker_rows(territory=territory, today=today)
     forms = extra.pop("forms", {})
     all_territories: list[Territory] = []
     if can_edit:
@@ -118,29 +137,38 @@ def _row_context(
     }
 
 
-def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) -> dict[str, Any]:
+def _tracker_context(
+    request: StaffRequest,
+    territory: Territory,
+    *,
+    territories: list[Territory] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     user = request.user
     can_edit = can_edit_tracker(user)
+    today = company_today()
     add_form = extra.pop("add_form", None)
+    time_off_form = extra.pop("time_off_form", None) or TimeOffForm(
+        initial={"member": getattr(user, "tracker_member", None)}
+    )
+    if territories is None:
+        territories = list(Territory.objects.all())
+    rows = _row_context(request, territory, territories=territories, today=today, **extra)
     if add_form is None and can_edit:
+        # The prefill's colleagues are the territory's members the rows just read.
+        loads = colleague_loads(
+            [row.member for row in rows["rows"]], role=TrackerRole.TAE, today=today
+        )
         add_form = AddMemberForm.for_user(
             user,
             initial={
                 "territories": [territory],
                 "role": TrackerRole.TAE,
-                "manual_adjustment": prefill_adjustment(
-                    role=TrackerRole.TAE, territories=[territory]
-                ),
+                "manual_adjustment": level_prefill(loads=loads),
             },
         )
-    time_off_form = extra.pop("time_off_form", None) or TimeOffForm(
-        initial={"member": getattr(user, "tracker_member", None)}
-    )
     _time_off_members_of(time_off_form, user)
-    territories = list(Territory.objects.all())
-    rows = _row_context(request, territory, territories=territories, **extra)
     in_territory = {row.member.pk for row in rows["rows"]}
-    today = company_today()
     return {
         **rows,
         # Last month's final figures stay visible after the monthly reset.
@@ -152,15 +180,20 @@ def _tracker_context(request: StaffRequest, territory: Territory, **extra: Any) 
         "add_form": add_form,
         "time_off_form": time_off_form,
         "history": history(territory=territory),
+        # What the queue's rows show, and no more: the tasks' JSON (pool, score
+        # breakdown) and three joined rows each were read and never shown.
         "queue": list(
             lead_task_list()
             .unassigned()
             .filter(Q(territory=territory) | Q(territory__isnull=True))
+            .select_related(None)
+            .select_related("account")
+            .only("created_at", "account__name", "lead_type", "unassigned_reason")
             .order_by("created_at")[:100]
         ),
         "time_off": list(
             TimeOff.objects.filter(
-                member__territories=territory, ends_on__gte=company_today()
+                member__territories=territory, ends_on__gte=today
             ).select_related("member__user")
         ),
     }
@@ -175,8 +208,9 @@ def _time_off_members_of(form: TimeOffForm, user: User) -> None:
 @require_GET
 def tracker(request: StaffRequest) -> HttpResponse:
     """The Lead Assignment Tracker: editable by team leads, read-only for everyone else."""
-    territory = _territory_from(request)
-    return render(request, "leads/tracker.html", _tracker_context(request, territory))
+    territories, territory = _territories_and_pick(request)
+    context = _tracker_context(request, territory, territories=territories)
+    return render(request, "leads/tracker.html", context)
 
 
 @require_POST

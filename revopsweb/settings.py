@@ -106,6 +106,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer without a template render per empty error list
+# (revopsweb/form_renderer.py).
+FORM_RENDERER = "revopsweb.form_renderer.FormRenderer"
+
 # PostgreSQL is the only engine: production, tests, benchmarks and the quick
 # start (scripts/run.sh starts a private embedded server and sets DATABASE_URL).
 DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/revopsweb")

@@ -3,6 +3,8 @@ new members, time off and the unassigned queue."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -476,3 +478,48 @@ def test_a_team_lead_records_time_off_for_their_team_only(client):
     assert refused.status_code == 400
     assert "member" in refused.context["time_off_form"].errors
     assert list(TimeOff.objects.values_list("member", flat=True)) == [mine.pk]
+
+
+def test_the_page_prefill_is_the_rules_prefill_over_the_same_colleagues(client):
+    """The page takes the add form's prefill from the rows it read; the rule
+    (``prefill_adjustment``) reads the colleagues with its own query. Every kind
+    of colleague the rule leaves out is here: another role, inactive, login
+    off, away on time off, a counter of an earlier month."""
+    from leads.models import TrackerRole
+    from leads.tracker import prefill_adjustment
+    from revopsweb.dates import company_today, month_start
+
+    _login(client, team_lead())
+    today = company_today()
+    member(leads_this_month=30)
+    member(leads_this_month=12, manual_adjustment=4, priority=3)
+    member(leads_this_month=90, role=TrackerRole.TAM)
+    member(leads_this_month=80, is_active=False)
+    off_login = member(leads_this_month=70)
+    off_login.user.is_active = False
+    off_login.user.save()
+    away_member = member(leads_this_month=60)
+    TimeOff.objects.create(member=away_member, starts_on=today, ends_on=today)
+    member(leads_this_month=50, period=month_start(today.replace(day=1) - dt.timedelta(days=1)))
+
+    response = _tracker(client)
+
+    expected = prefill_adjustment(role=TrackerRole.TAE, territories=[territory()], today=today)
+    assert response.context["add_form"].initial["manual_adjustment"] == expected
+    # (30 + (12 + 4) × 3) / 2 colleagues present
+    assert expected == 39
+
+
+def test_the_page_shows_the_first_covered_territory_without_a_choice(client):
+    from leads.models import Territory
+
+    _login(client, team_lead())
+    covered = Territory.objects.exclude(pk=Territory.objects.first().pk).last()
+    member(territories=[covered])
+
+    response = client.get(reverse("leads:tracker"))
+
+    assert response.context["territory"] == covered
+    assert [t.pk for t in response.context["territories"]] == list(
+        Territory.objects.values_list("pk", flat=True)
+    )
