@@ -165,7 +165,13 @@ def _locked_account(
         "today": today.isoformat(),
     }
     with connection.cursor() as cursor:
-        cursor.execute("SELECT leads_intake_open(%s::jsonb)", [json.dumps(found)])
+        # Not a bare SELECT: django-pghistory attaches its context (who, which
+        # request) to every statement but those starting with SELECT, and this
+        # one may insert the account, whose history row must carry it.
+        cursor.execute(
+            "WITH opened AS (SELECT leads_intake_open(%s::jsonb) AS row) SELECT row FROM opened",
+            [json.dumps(found)],
+        )
         opened = json.loads(cursor.fetchone()[0], parse_float=Decimal)
     account = from_row_json(Account, opened["account"])
     if opened["owner"] is not None:

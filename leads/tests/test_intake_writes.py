@@ -3,11 +3,12 @@ ledger, owner, histories) in one more."""
 
 from __future__ import annotations
 
+import pghistory
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import OwnershipChange
+from accounts.models import Account, OwnershipChange
 from leads.intake import Lead, intake_task
 from leads.models import LeadType, RoundRobinEvent, TaskEvent, TaskSource, TrackerRole
 from leads.tests.factories import member, territory
@@ -60,7 +61,7 @@ def test_a_new_leads_intake_is_two_statements():
     # locked pool (with the members outside it) in one function call, then
     # everything the decision writes.
     assert len(statements) == 2, "\n".join(s[:120] for s in statements)
-    assert statements[0].startswith("SELECT leads_intake_open(")
+    assert "leads_intake_open(" in statements[0]
     assert statements[1].startswith("WITH new_task AS (INSERT INTO")
 
 
@@ -113,3 +114,19 @@ def test_members_outside_a_pool_are_listed_with_why_they_were_not_in_it():
         wrong_role.pk: "wrong role (TAM)",
         elsewhere.pk: "not in this territory",
     }
+
+
+# Transactional: inside a test's transaction intake's atomic block is a
+# savepoint, whose SAVEPOINT statement would carry the context first.
+@pytest.mark.django_db(transaction=True)
+def test_a_new_accounts_history_carries_the_requests_context():
+    member()
+
+    with pghistory.context(url="/api/intake/tasks", source="api"):
+        result = intake_task(lead=_lead("audit.example.de"), source=TaskSource.CONTACT_FORM)
+
+    event = Account.pgh_event_model.objects.get(  # type: ignore[attr-defined]
+        pgh_obj_id=result.task.account_id, pgh_label="insert"
+    )
+    assert event.pgh_context is not None
+    assert event.pgh_context.metadata["url"] == "/api/intake/tasks"
