@@ -7,10 +7,6 @@ incrementally: an import's after-commit job refreshes the months it touched,
 and a page that finds inputs changed since the last refresh (the job not run
 yet, a term edited in the admin) refreshes them first, so a page never shows
 figures older than its data.
-
-The data version below still changes with every applied import and term
-change; nothing revenue-related is cached under it any more, but callers and
-the history tests use it to see that a change reached the revenue side.
 """
 
 from __future__ import annotations
@@ -18,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
 
 from accounts.models import Account
@@ -36,20 +31,7 @@ from .lifecycle import (
 from .models import RevenueMover
 from .summary import SUM_COLUMNS, refresh_revenue_summary, revenue_summary_dirty
 
-VERSION_KEY = "billing:revenue:version"
 PAGE_MONTHS = HISTORY_MONTHS + 1
-
-
-def revenue_data_version() -> int:
-    return int(cache.get_or_set(VERSION_KEY, 1, timeout=None) or 1)
-
-
-def bump_revenue_data_version() -> None:
-    """Start a new revenue data version. Safe to call any number of times."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
 
 
 def fresh_summary() -> None:
@@ -128,10 +110,9 @@ def page_movers(
 
 
 def warm_revenue_cache(*, today: dt.date) -> int:
-    """The hourly job and each import's after-commit job: start a new data
-    version and refresh the summaries from what changed. ``today`` is unused
+    """The hourly job and each import's after-commit job: refresh the summaries
+    from what changed. ``today`` is unused
     (the summaries cover every month with revenue) but kept for the job's
     signature. Idempotent; returns the months recomputed."""
     del today
-    bump_revenue_data_version()
     return refresh_revenue_summary()

@@ -70,8 +70,6 @@ from django.http import HttpRequest
 from accounts.models import register_token_scope
 from revopsweb.imports import ImportKind, RowValidatedModelForm
 
-from .cache import bump_revenue_data_version
-
 __all__ = [
     "FACT_KINDS",
     "FactAdmin",
@@ -96,7 +94,6 @@ def revenue_facts_changed() -> None:
 
     from .tasks import refresh_revenue_cache
 
-    bump_revenue_data_version()
     refresh_revenue_cache.delay()
     refresh_top_accounts_task.delay()
 

@@ -46,7 +46,7 @@ class MonthlyRevenueImport(ImportKind[MonthlyRevenue]):
     def after_apply(self, objs: list[MonthlyRevenue]) -> None:
         # New numbers: drop the cached ones now, recompute in the background.
         # robust: with Redis down the rows are committed all the same; the
-        # error is logged and the hourly refresh (a new data version) catches up.
+        # error is logged and the hourly refresh catches up.
         transaction.on_commit(revenue_facts_changed, robust=True)
 
 

@@ -10,7 +10,7 @@ from .cache import warm_revenue_cache
 
 @shared_task
 def refresh_revenue_cache() -> dict[str, object]:
-    """Hourly: new revenue data version, the whole revenue history computed ahead of visitors."""
+    """Hourly and after each import: the revenue summaries refreshed from what changed."""
     run = run_job(
         "billing.refresh_revenue_cache",
         lambda: warm_revenue_cache(today=company_today()),

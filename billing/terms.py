@@ -19,17 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection, transaction
-
-from .cache import bump_revenue_data_version
+from django.db import connection
 
 
 def refresh_account_terms(*, account_ids: Iterable[int]) -> int:
     """Rewrite the projected account columns of ``account_ids`` from the fact tables.
 
-    One UPDATE, set-based; returns the number of accounts written. Bumps the
-    revenue data version after commit (the adjusted revenue reads discounts and
-    trials), so cached revenue pages recompute.
+    One UPDATE, set-based; returns the number of accounts written. (The revenue
+    summaries see the term facts through their own triggers, migration 0011.)
     """
     ids = sorted({int(i) for i in account_ids})
     if not ids:
@@ -68,5 +65,4 @@ def refresh_account_terms(*, account_ids: Iterable[int]) -> int:
             [ids],
         )
         written: int = cursor.rowcount
-    transaction.on_commit(bump_revenue_data_version)
     return written

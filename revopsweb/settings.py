@@ -335,8 +335,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "leads.tasks.raise_follow_ups",
         "schedule": crontab(minute=15, hour=6),
     },
-    # Revenue page: new data version and the current month computed ahead of
-    # visitors (lifecycle + NDR/GDR take seconds at 100k accounts).
+    # Revenue pages: the summaries refreshed from whatever changed since the
+    # last refresh (an import's after-commit job usually got there first).
     "billing-refresh-revenue-cache": {
         "task": "billing.tasks.refresh_revenue_cache",
         "schedule": 60 * 60,

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -19,10 +18,9 @@ from accounts.models import Account
 from accounts.ownership import change_account_owner
 from accounts.tests.factories import AccountFactory, revops, tam
 from billing import tasks
-from billing.cache import VERSION_KEY, revenue_data_version
 from billing.imports import MonthlyRevenueImport
 from billing.invoices import InvoiceImport
-from billing.models import Invoice, MonthlyRevenue, Product
+from billing.models import Invoice, MonthlyRevenue, Product, RevenueSummaryDirty
 from billing.tests.factories import MonthlyRevenueFactory, product
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +34,7 @@ def _june_15():
 
 @pytest.fixture
 def queued(monkeypatch):
-    """The background refreshes an applied change queues (revenue cache, Top 40)."""
+    """The background refreshes an applied change queues (revenue summaries, Top 40)."""
     from accounts import tasks as account_tasks
 
     calls: list[str] = []
@@ -103,13 +101,13 @@ def test_an_api_call_is_recorded_as_the_api():
     assert context["url"] == "/api/billing/invoices/"
 
 
-def test_an_admin_edit_of_monthly_revenue_is_recorded_and_refreshes_the_revenue_cache(
+def test_an_admin_edit_of_monthly_revenue_is_recorded_and_refreshes_the_revenue_summaries(
     client, django_capture_on_commit_callbacks, queued
 ):
     row = MonthlyRevenueFactory.create(month=dt.date(2026, 5, 1), amount=Decimal(100))
     user = revops(is_superuser=True)
     client.force_login(user)
-    version = revenue_data_version()
+    RevenueSummaryDirty.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:billing_monthlyrevenue_change", args=[row.pk]),
@@ -121,7 +119,10 @@ def test_an_admin_edit_of_monthly_revenue_is_recorded_and_refreshes_the_revenue_
             },
         )
     assert response.status_code == 302
-    assert revenue_data_version() == version + 1
+    # The edited month is marked for the summaries, and their refresh is queued.
+    assert list(RevenueSummaryDirty.objects.values_list("month", flat=True)) == [
+        dt.date(2026, 5, 1)
+    ]
     assert queued == ["revenue", "top_accounts"]
     update = _events(MonthlyRevenue).objects.get(pgh_label="update")
     assert update.amount == Decimal("250.00")
@@ -129,12 +130,11 @@ def test_an_admin_edit_of_monthly_revenue_is_recorded_and_refreshes_the_revenue_
     assert update.pgh_context.metadata["user"] == user.pk
 
 
-def test_an_admin_edit_of_a_product_refreshes_the_revenue_cache(
+def test_an_admin_edit_of_a_product_queues_the_revenue_refresh(
     client, django_capture_on_commit_callbacks, queued
 ):
     logs = product("logs")
     client.force_login(revops(is_superuser=True))
-    cache.set(VERSION_KEY, 7, timeout=None)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:billing_product_change", args=[logs.pk]),
@@ -148,7 +148,7 @@ def test_an_admin_edit_of_a_product_refreshes_the_revenue_cache(
         )
     assert response.status_code == 302
     assert Product.objects.get(pk=logs.pk).is_core
-    assert revenue_data_version() == 8 and queued == ["revenue", "top_accounts"]
+    assert queued == ["revenue", "top_accounts"]
 
 
 def test_the_invoice_admin_refuses_what_the_import_refuses(client):
