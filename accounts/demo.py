@@ -19,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,6 +211,31 @@ def insert_rows(
         for name, definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
     return count
+
+
+@contextmanager
+def history_off(*tables: type[models.Model]) -> Iterator[None]:
+    """Bulk-update ``tables`` without django-pghistory's row triggers (inside the
+    caller's transaction, so a failure leaves them on): seeded rows are not
+    changes anyone made, as in ``insert_rows``."""
+    quote = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
+            " WHERE tgrelid = ANY(%s::regclass[]) AND tgname ~ %s",
+            [[str(m._meta.db_table) for m in tables], HISTORY_TRIGGER_NAMES],
+        )
+        triggers = [(quote(table), quote(name)) for table, name in cursor.fetchall()]
+        if triggers:
+            # A table with pending (deferred foreign key) trigger events cannot be altered.
+            connection.check_constraints()
+        for table, name in triggers:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+        yield
+        if triggers:
+            connection.check_constraints()
+        for table, name in triggers:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
 
 
 def _is_auto_time(f: models.Field[Any, Any]) -> bool:
