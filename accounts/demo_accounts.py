@@ -17,6 +17,7 @@ from leads.territories import ensure_territories
 from revopsweb.dates import add_months
 
 from .demo import DEMO_EMAIL_DOMAIN, DEMO_SOURCE, AccountProfile, DemoContext, insert_rows, truncate
+from .demo_staff import hire_staff, save_hired_staff
 from .models import Account, Health, OwnerRole, OwnershipChange, Plan, Region, User
 from .roles import Role
 
@@ -83,8 +84,21 @@ _SHARE_BEFORE_WINDOW = 0.35  # paying since before the first seeded month
 _SHARE_CHURN = 0.12
 _SHARE_REACTIVATE = 0.25  # of churned accounts
 _ANNUAL_DISCOUNTS = (Decimal("0.100"), Decimal("0.150"), Decimal("0.200"), Decimal("0.250"))
-_SHARE_LEFT_FOR_ALLOCATION = 0.15  # of accounts in TAM range, left unowned on purpose
 _MAX_OWNED_SHARE = 0.45  # keeps many accounts unowned at small scales too
+_OWNED_ARR = 20_000.0  # every account from here has an owner (sales/account-allocation)
+_TAM_ARR = 60_000.0  # the segment that always goes to a TAM
+# Accounts per book: the fixed org chart's people (some TAMs past the cap of 15,
+# as in real books), and the people a larger company hires (near their caps).
+_CHART_BOOKS: dict[str, tuple[int, int]] = {
+    Role.TAM: (12, 18),
+    Role.CSM: (25, 30),
+    Role.TAE: (3, 6),
+}
+_HIRED_BOOKS: dict[str, tuple[int, int]] = {
+    Role.TAM: (13, 15),
+    Role.CSM: (26, 30),
+    Role.TAE: (4, 6),
+}
 
 
 def _draw_profile(
@@ -148,20 +162,41 @@ def _assign_owners(
     ctx: DemoContext,
     profiles: list[AccountProfile],
     first_paid: list[dt.date | None],
-) -> dict[int, _Ownership]:
-    """Fill TAM books from the largest accounts, then CSM books, then a few TAE deals.
+) -> tuple[dict[int, _Ownership], list[User]]:
+    """Owners by the handbook's allocation (sales/account-allocation): every
+    account at $20k+ ARR has one, bar the quarter's allocation queue.
 
-    TAMs get 12-18 accounts each (some past the 15 cap), CSMs 25-30, TAEs 3-6
-    young accounts; a share of large accounts is left unowned for allocation.
+    - TAEs own the young deals they closed (first paid in the last four months):
+      every young $20k+ account and, book space allowing, a third of the rest.
+    - $20k+ accounts past that: the largest fill TAM books (12-18 accounts
+      each, some past the cap of 15), the rest CSM books (25-30); $60k+ always
+      goes to a TAM. The fixed org chart covers the quick-start demo; a larger
+      company hires TAMs, CSMs and TAEs (books of 13-15, 26-30 and 4-6, near
+      their caps) until every such account is owned.
+    - The allocation queue: accounts that crossed $20k in the last three months
+      wait for the quarter's allocation, unowned.
+    - Book space left after that takes smaller accounts, largest first.
+
+    Returns the ownerships by profile index and the staff hired (unsaved).
     """
     month_count = ctx.month_count
     budget = int(len(profiles) * _MAX_OWNED_SHARE)
     slots: dict[tuple[str, str], list[User]] = {}
-    for role, low, high in ((Role.TAM, 12, 18), (Role.CSM, 25, 30), (Role.TAE, 3, 6)):
+    for role, (low, high) in _CHART_BOOKS.items():
         for user in ctx.staff_by_role.get(role, []):
             slots.setdefault((role, user.region), []).extend([user] * rng.randint(low, high))
     for pool in slots.values():
         rng.shuffle(pool)
+    hired: list[User] = []
+
+    def take(role: str, region: str, *, hire: bool) -> User | None:
+        pool = slots.setdefault((role, region), [])
+        if not pool and hire:
+            (user,) = hire_staff(ctx, roles_and_regions=[(role, region)])
+            hired.append(user)
+            low, high = _HIRED_BOOKS[role]
+            pool.extend([user] * rng.randint(low, high))
+        return pool.pop() if pool else None
 
     def since(user: User, index: int) -> dt.date:
         earliest = max(first_paid[index] or ctx.today, user.started_on or ctx.today)
@@ -176,32 +211,38 @@ def _assign_owners(
         if p.start is not None and p.start >= month_count - 4 and arr[i]
     ]
     young.sort(key=lambda i: -arr[i])
-    for index in young[: len(young) // 3]:
-        tae_pool = slots.get((Role.TAE, profiles[index].region))
-        if tae_pool and len(owned) < budget:
-            user = tae_pool.pop()
-            owned[index] = _Ownership(user, OwnerRole.TAE, since(user, index))
+    for rank, index in enumerate(young):
+        must = arr[index] >= _OWNED_ARR
+        if not must and (rank >= len(young) // 3 or len(owned) >= budget):
+            continue
+        tae = take(Role.TAE, profiles[index].region, hire=must)
+        if tae is not None:
+            owned[index] = _Ownership(tae, OwnerRole.TAE, since(tae, index))
     for index in sorted(range(len(profiles)), key=lambda i: -arr[i]):
-        if len(owned) >= budget or not arr[index]:
+        must = arr[index] >= _OWNED_ARR
+        if not arr[index] or (not must and len(owned) >= budget):
             break
         if index in owned:
             continue
-        region = profiles[index].region
+        profile = profiles[index]
+        if must and month_count > 3 and profile.expected_mrr(month_count - 4) * 12 < _OWNED_ARR:
+            continue  # crossed $20k this quarter: the allocation queue
+        region = profile.region
+        # The largest to TAMs while the chart has room (always from $60k);
+        # then CSMs, hiring either only for $20k+ accounts.
         tam_pool = slots.get((Role.TAM, region))
-        if tam_pool:
-            if rng.random() < _SHARE_LEFT_FOR_ALLOCATION:
+        if arr[index] >= _TAM_ARR or tam_pool:
+            tam = take(Role.TAM, region, hire=must)
+            if tam is not None:
+                managed = rng.random() < 0.85
+                owned[index] = _Ownership(
+                    tam, OwnerRole.TAM, since(tam, index), am_managed=managed, is_lead=not managed
+                )
                 continue
-            user = tam_pool.pop()
-            managed = rng.random() < 0.85
-            owned[index] = _Ownership(
-                user, OwnerRole.TAM, since(user, index), am_managed=managed, is_lead=not managed
-            )
-            continue
-        csm_pool = slots.get((Role.CSM, region))
-        if csm_pool:
-            user = csm_pool.pop()
-            owned[index] = _Ownership(user, OwnerRole.CSM, since(user, index))
-    return owned
+        csm = take(Role.CSM, region, hire=must)
+        if csm is not None:
+            owned[index] = _Ownership(csm, OwnerRole.CSM, since(csm, index))
+    return owned, hired
 
 
 # Handover candidates of the demo logins (issue 19): accounts each handover can be
@@ -318,7 +359,9 @@ def seed_accounts(ctx: DemoContext) -> dict[str, int]:
             first_paid.append(add_months(months[0], -rng.randint(0, 36)))
         else:
             first_paid.append(months[profile.start])
-    owned = _assign_owners(rng, ctx, profiles, first_paid)
+    owned, hired = _assign_owners(rng, ctx, profiles, first_paid)
+    # Before the rows: the accounts' owner ids are the hires' ids.
+    save_hired_staff(hired)
     _mark_handover_candidates(ctx, profiles=profiles, owned=owned, first_paid=first_paid)
 
     rows = _account_rows(
@@ -350,7 +393,12 @@ def seed_accounts(ctx: DemoContext) -> dict[str, int]:
         for index, ownership in sorted(owned.items())
     )
     change_count = insert_rows(model=OwnershipChange, fields=_OWNERSHIP_FIELDS, rows=changes)
-    return {"accounts": count, "owned accounts": len(owned), "ownership changes": change_count}
+    return {
+        "accounts": count,
+        "owned accounts": len(owned),
+        "ownership changes": change_count,
+        "staff hired for the books": len(hired),
+    }
 
 
 def _account_rows(

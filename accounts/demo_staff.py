@@ -167,6 +167,75 @@ def seed_staff(ctx: DemoContext) -> dict[str, int]:
     return {"staff": len(by_key), "role memberships": len(memberships)}
 
 
+# Titles of the people hired at scale (``hire_staff``), by role.
+_HIRE_TITLES: dict[str, str] = {
+    Role.TAM: "Technical Account Manager",
+    Role.CSM: "Customer Success Manager",
+    Role.TAE: "Technical Account Executive",
+}
+
+
+def hire_staff(ctx: DemoContext, *, roles_and_regions: list[tuple[str, str]]) -> list[User]:
+    """Unsaved staff for a company too large for the fixed org chart: one person
+    per ``(role, region)`` (TAM, CSM or TAE), reporting to the team lead of the
+    chart's people of that role and region, added to ``ctx.staff_by_role``.
+
+    The caller saves them with ``save_hired_staff`` once it knows how many it needs
+    (accounts.demo_accounts hires while it fills books, so every $20k+ account has an
+    owner). Emails are unique on the demo domain (``first.last.N``).
+    """
+    rng = ctx.rng("hires")
+    leads = {
+        (role, str(user.region)): user.team_lead
+        for role, users in ctx.staff_by_role.items()
+        for user in reversed(users)
+    }
+    seen = sum(len(users) for users in ctx.staff_by_role.values())
+    hired = []
+    for n, (role, region) in enumerate(roles_and_regions, start=seen):
+        first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+        started_on = ctx.today - dt.timedelta(days=rng.randint(120, 1_800))
+        title = _HIRE_TITLES[role]
+        user = User(
+            email=f"{first.lower()}.{last.lower().replace(' ', '')}.{n}@{DEMO_EMAIL_DOMAIN}",
+            name=f"{first} {last}",
+            title=f"Senior {title}" if rng.random() < 0.3 else title,
+            region=region,
+            team_lead=leads.get((role, region)) or leads.get((role, Region.US)),
+            started_on=started_on,
+            quarterly_quota=_quarterly_quota(rng, role),
+            is_staff=False,
+            date_joined=dt.datetime.combine(started_on, dt.time(9), tzinfo=dt.UTC),
+        )
+        user.demo_role = role  # type: ignore[attr-defined]
+        ctx.staff_by_role.setdefault(role, []).append(user)
+        hired.append(user)
+    return hired
+
+
+def save_hired_staff(users: list[User]) -> int:
+    """Insert the staff ``hire_staff`` made (sharing the demo password's hash) with
+    their role groups; returns how many."""
+    if not users:
+        return 0
+    # Hashing is deliberately slow: the hires share the demo staff's hash.
+    shared = User.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}").values_list(
+        "password", flat=True
+    ).first() or make_password(DEMO_PASSWORD)
+    for user in users:
+        user.password = shared
+    User.objects.bulk_create(users, batch_size=2000)
+    groups = dict(Group.objects.values_list("name", "pk"))
+    User.groups.through.objects.bulk_create(
+        (
+            User.groups.through(user_id=user.pk, group_id=groups[user.demo_role])  # type: ignore[attr-defined]
+            for user in users
+        ),
+        batch_size=2000,
+    )
+    return len(users)
+
+
 def reset_staff() -> None:
     """Delete the demo staff (emails on the demo domain). Idempotent."""
     User.objects.filter(email__endswith=f"@{DEMO_EMAIL_DOMAIN}").delete()

@@ -21,11 +21,12 @@ from django.utils import timezone
 from accounts.models import Account, Contact, Region, User
 from accounts.ownership import OwnerMove, change_owners_of_locked_accounts
 from accounts.roles import Role
-from revopsweb.dates import month_start
+from revopsweb.dates import add_months, month_start
 
 from .assignment import NO_TERRITORY_REASON, OWNER_ROLE_FOR, ROUND_ROBIN_SOURCE
 from .models import (
     LEAD_TYPE_ROLE,
+    DisqualificationReason,
     LeadType,
     LedgerKind,
     RoundRobinEvent,
@@ -56,6 +57,18 @@ REGION_TERRITORIES: dict[str, tuple[str, ...]] = {
 ROLES = ("engineering", "product", "leadership/founder", "marketing", "other")
 SUB_ROLES = ("software_engineer", "web_engineer", "founder/ceo", "other", "")
 SOURCES = [s for s in TaskSource.values if s != TaskSource.MANUAL]
+# Months of closed leads and round-robin ledger before the current one, and the
+# leads each of them saw per account in the company (at least MIN_PER_MONTH).
+HISTORY_MONTHS = 6
+HISTORY_PER_ACCOUNT = 1 / 50
+MIN_PER_MONTH = 20
+_ROLE_LEAD_TYPE: dict[str, str] = {role: lead_type for lead_type, role in LEAD_TYPE_ROLE.items()}
+HISTORY_REASONS = (
+    DisqualificationReason.NO_CURRENT_NEED,
+    DisqualificationReason.NO_BUDGET,
+    DisqualificationReason.NOT_A_GOOD_FIT,
+    DisqualificationReason.USING_COMPETITOR,
+)
 
 
 def _members(
@@ -105,11 +118,12 @@ def _members(
 def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
     """Tracker members for the demo TAEs/TAMs/onboarding specialists, and open tasks.
 
-    About one task per 20 accounts (40 to 400): most on owned accounts (to the
-    owner), a third on unowned accounts (replayed round robin; the account gets
+    One open task per 20 accounts (40 to 400; one per 50 past 20,000 accounts):
+    two thirds on owned accounts (to the owner), a third on unowned accounts (replayed round robin; the account gets
     its owner and an OwnershipChange), some left unassigned with the reason,
     a few stale (untouched 12 days) for the stale-task job. Returns the number
-    of tasks. Not idempotent: expects no tracker members or tasks.
+    of tasks, with ``_seed_history``'s months of closed leads and ledger. Not
+    idempotent: expects no tracker members or tasks.
     """
     now = timezone.make_aware(dt.datetime.combine(today, dt.time(12)))
     territories = {t.slug: t for t in Territory.objects.all()}
@@ -124,8 +138,25 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
     account_ids = list(Account.objects.order_by("pk").values_list("pk", flat=True))
     if not account_ids:
         return 0
-    count = max(40, min(400, len(account_ids) // 20))
-    picked = rng.sample(account_ids, min(count, len(account_ids)))
+    history = _seed_history(
+        rng=rng,
+        today=today,
+        members=members,
+        member_territories=member_territories,
+        territories=by_id,
+        account_count=len(account_ids),
+    )
+    # One open lead per 20 accounts up to 400, then one per 50 (2,000 at 100,000).
+    count = max(40, min(400, len(account_ids) // 20), len(account_ids) // 50)
+    # Two thirds on owned accounts (to the owner), a third on unowned ones (the
+    # round robin, which gives the account its owner): a uniform sample would put
+    # nearly all on unowned accounts at scale and swell the books past their caps.
+    owned_ids = set(Account.objects.filter(owner__isnull=False).values_list("pk", flat=True))
+    unowned_ids = [pk for pk in account_ids if pk not in owned_ids]
+    on_owned = min(len(owned_ids), round(min(count, len(account_ids)) * 2 / 3))
+    picked = rng.sample(sorted(owned_ids), on_owned) + rng.sample(
+        unowned_ids, min(count - on_owned, len(unowned_ids))
+    )
     accounts = Account.objects.in_bulk(picked)
     owners = User.objects.in_bulk({a.owner_id for a in accounts.values() if a.owner_id})
 
@@ -322,7 +353,208 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
         )
         for m, starts, ends in holidays
     )
+    return len(tasks) + history
+
+
+def _seed_history(
+    *,
+    rng: random.Random,
+    today: dt.date,
+    members: list[TrackerMember],
+    member_territories: dict[int, set[int]],
+    territories: dict[int, Territory],
+    account_count: int,
+) -> int:
+    """Closed leads of the ``HISTORY_MONTHS`` months before ``today``'s, with the
+    round robin's ledger of those months; returns the tasks written.
+
+    The round robin's share is where the TAE and TAM books came from: each
+    account such a member owns since a day in those months got its owner from a
+    lead the round robin gave them that day (an ASSIGNMENT event in that month's
+    period, picked by ``pick_next`` over the month's loads). The rest are leads
+    on accounts owned at the time (owner first, no ledger) and onboarding leads
+    (round robin among onboarding specialists, no owner change), all
+    disqualified a few days later. Each month after the first opens with the
+    monthly reset's RESET event per member. Bulk inserts; no owner changes.
+    """
+    this_month = month_start(today)
+    first = add_months(this_month, -HISTORY_MONTHS)
+    member_of_user = {m.user_id: m for m in members}
+    rows = list(
+        Account.objects.filter(owner__isnull=False, territory__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "owner_id", "owner_since", "territory_id")
+    )
+    from_robin: dict[dt.date, list[tuple[int, int, dt.date, int]]] = defaultdict(list)
+    owned_then: list[tuple[int, int, dt.date, int]] = []
+    for pk, owner_id, since, territory_id in rows:
+        member = member_of_user.get(owner_id)
+        if member is not None and since and first <= since < this_month:
+            from_robin[month_start(since)].append((pk, owner_id, since, territory_id))
+        elif since:
+            owned_then.append((pk, owner_id, since, territory_id))
+    unowned = list(
+        Account.objects.filter(owner__isnull=True, territory__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "territory_id")
+    )
+    per_month = max(MIN_PER_MONTH, round(account_count * HISTORY_PER_ACCOUNT))
+
+    tasks: list[Task] = []
+    ledger: list[RoundRobinEvent] = []
+    picked: list[tuple[int, TrackerMember]] = []  # (task index, member) of each robin pick
+    resets: list[RoundRobinEvent] = []
+    previous: dict[int, int] = {}
+    for back in range(HISTORY_MONTHS, 0, -1):
+        period = add_months(this_month, -back)
+        days = (add_months(period, 1) - period).days
+        state = {
+            m.pk: Candidate(
+                member_id=m.pk,
+                user_id=m.user_id,
+                name=m.user.name,
+                leads=0,
+                adjustment=0,
+                priority=m.priority,
+                last_assigned_at=None,
+                skip_reason="" if m.is_active else "inactive",
+            )
+            for m in members
+        }
+        if back < HISTORY_MONTHS:
+            resets.extend(_reset_event(m, period, previous.get(m.pk, 0)) for m in members)
+
+        def at(day: dt.date) -> dt.datetime:
+            return timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(8, 18))))
+
+        # (when, account, territory, assignee user id or None for a robin pick, role)
+        leads: list[tuple[dt.datetime, int, int, int | None, str]] = []
+        for pk, owner_id, since, territory_id in from_robin.get(period, []):
+            role = member_of_user[owner_id].role
+            leads.append((at(since), pk, territory_id, owner_id, role))
+        for _ in range(per_month):
+            when = at(period + dt.timedelta(days=rng.randrange(days)))
+            if rng.random() < 0.75 and owned_then:
+                pk, owner, since, territory_id = rng.choice(owned_then)
+                if since <= when.date():
+                    leads.append((when, pk, territory_id, owner, ""))
+                    continue
+            if unowned:
+                pk, territory_id = rng.choice(unowned)
+                leads.append((when, pk, territory_id, None, TrackerRole.ONBOARDING))
+        leads.sort(key=lambda lead: lead[0])
+        for when, pk, territory_id, assignee, role in leads:
+            lead_type = _ROLE_LEAD_TYPE.get(role) or rng.choice(
+                [LeadType.NEW_BUSINESS, LeadType.PRODUCT_LED]
+            )
+            task = Task(
+                account_id=pk,
+                source=rng.choice(SOURCES),
+                lead_type=lead_type,
+                territory_id=territory_id,
+                message="Demo lead from an earlier month.",
+                score=rng.randint(5, 60),
+                created_at=when,
+                status=TaskStatus.DISQUALIFIED,
+                disqualification_reason=rng.choice(HISTORY_REASONS),
+                closed_at=when + dt.timedelta(days=rng.randint(2, 12)),
+            )
+            chosen: Candidate | None = None
+            if role:
+                candidates = [
+                    state[m.pk]
+                    for m in members
+                    if m.role == role and territory_id in member_territories[m.pk]
+                ]
+                if assignee is not None:
+                    # The book's owner was the round robin's pick that day.
+                    chosen = state[member_of_user[assignee].pk]
+                else:
+                    chosen = pick_next(candidates)
+                if chosen is None:
+                    continue
+                task.explanation = explain_pick(
+                    territory=territories[territory_id],
+                    role=role,
+                    chosen=chosen,
+                    candidates=candidates or [chosen],
+                )
+                task.assignee_id = chosen.user_id
+                chosen.leads += 1
+                chosen.last_assigned_at = when
+            else:
+                task.assignee_id = assignee
+                task.explanation = "account owner"
+            task.assigned_at = when
+            task.last_touched_at = task.closed_at
+            tasks.append(task)
+            if chosen is not None:
+                picked.append((len(tasks) - 1, member_of_user[chosen.user_id]))
+        previous = {member_id: c.leads for member_id, c in state.items()}
+    resets.extend(_reset_event(m, this_month, previous.get(m.pk, 0)) for m in members)
+
+    Task.objects.bulk_create(tasks, batch_size=2000)
+    events: list[TaskEvent] = []
+    for task in tasks:
+        events.append(
+            TaskEvent(
+                task=task,
+                kind=TaskEventKind.CREATED,
+                summary=f"Created from {task.get_source_display()}",
+                at=task.created_at,
+            )
+        )
+        events.append(
+            TaskEvent(
+                task=task,
+                kind=TaskEventKind.ASSIGNED,
+                assignee_id=task.assignee_id,
+                summary="Assigned",
+                reason=task.explanation,
+                at=task.created_at,
+            )
+        )
+        assert task.closed_at is not None
+        events.append(
+            TaskEvent(
+                task=task,
+                kind=TaskEventKind.DISQUALIFIED,
+                actor_id=task.assignee_id,
+                new_value=task.disqualification_reason,
+                summary=f"Disqualified: {task.get_disqualification_reason_display()}",
+                at=task.closed_at,
+            )
+        )
+    TaskEvent.objects.bulk_create(events, batch_size=5000)
+    ledger = [
+        RoundRobinEvent(
+            member=member,
+            kind=LedgerKind.ASSIGNMENT,
+            task=tasks[index],
+            delta=1,
+            period=month_start(tasks[index].created_at.date()),
+            reason=tasks[index].explanation,
+            at=tasks[index].created_at,
+        )
+        for index, member in picked
+    ]
+    RoundRobinEvent.objects.bulk_create([*ledger, *resets], batch_size=5000)
     return len(tasks)
+
+
+def _reset_event(member: TrackerMember, period: dt.date, leads: int) -> RoundRobinEvent:
+    """The monthly reset's event opening ``period`` (as ``leads.ledger.open_period`` writes it)."""
+    before = add_months(period, -1)
+    return RoundRobinEvent(
+        member=member,
+        kind=LedgerKind.RESET,
+        delta=0,
+        period=period,
+        old_value=f"leads {leads}, adjustment 0 ({before:%Y-%m})",
+        new_value="leads 0, adjustment 0",
+        reason="monthly reset: new ledger period",
+        at=timezone.make_aware(dt.datetime.combine(period, dt.time(0, 5))),
+    )
 
 
 def seed_tasks_step(ctx: Any) -> dict[str, int]:

@@ -37,8 +37,12 @@ from leads.recommendations import DEFAULT_DUE_DAYS, action_recommendation, give_
 from revopsweb.dates import add_months, week_start
 
 SNAPSHOT_WEEKS = 12
-OPEN_FLAGS = 8
-CLOSED_FLAGS = 6
+# The quick-start demo's counts, and the share of owned accounts each grows with
+# in a larger company (about 400 owned accounts at the default 2,000).
+PATTERN_ACCOUNTS, PATTERN_SHARE = 60, 0.15
+OPEN_FLAGS, OPEN_FLAG_SHARE = 8, 0.02
+CLOSED_FLAGS, CLOSED_FLAG_SHARE = 6, 0.015
+RECOMMENDATIONS, RECOMMENDATION_SHARE = 12, 0.03
 
 _TRIGGERS = [
     "Usage down 35% since last month, no seasonal reason",
@@ -70,19 +74,26 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
     Not idempotent: run it once on a fresh demo database (existing snapshot
     weeks are left alone).
     """
+    owned = Account.objects.filter(owner__isnull=False).count()
+    patterns = max(PATTERN_ACCOUNTS, round(owned * PATTERN_SHARE))
+    open_flags = max(OPEN_FLAGS, round(owned * OPEN_FLAG_SHARE))
+    closed_flags = max(CLOSED_FLAGS, round(owned * CLOSED_FLAG_SHARE))
+    recommendations = max(RECOMMENDATIONS, round(owned * RECOMMENDATION_SHARE))
+    wanted = max(200, patterns + open_flags + closed_flags + recommendations)
     accounts = list(
-        Account.objects.filter(owner__isnull=False).select_related("owner").order_by("id")[:200]
+        Account.objects.filter(owner__isnull=False).select_related("owner").order_by("id")[:wanted]
     )
     if not accounts:
         return 0
     rng.shuffle(accounts)
+    flags_end = patterns + open_flags + closed_flags
     created = 0
     this_monday = week_start(today)
 
     # Weekly snapshots: most accounts healthy, a few showing the warning patterns
     # (pattern 5, every sixth account: exporting to a warehouse, nobody in the app).
     snapshots = []
-    for index, account in enumerate(accounts[:60]):
+    for index, account in enumerate(accounts[:patterns]):
         pattern = index % 6
         for n in range(SNAPSHOT_WEEKS):
             week = this_monday - dt.timedelta(weeks=SNAPSHOT_WEEKS - 1 - n)
@@ -106,7 +117,7 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
             )
     created += len(AccountSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True))
 
-    flagged = accounts[60 : 60 + OPEN_FLAGS + CLOSED_FLAGS]
+    flagged = accounts[patterns:flags_end]
     mrr = dict(
         MonthlyRevenue.objects.filter(account__in=flagged, month=revenue_month(today=today))
         .values("account")
@@ -116,7 +127,7 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
 
     flags = []
     for index, account in enumerate(flagged):
-        is_open = index < OPEN_FLAGS
+        is_open = index < open_flags
         raised_on = today - dt.timedelta(
             days=rng.randint(3, 45) if is_open else rng.randint(40, 170)
         )
@@ -126,7 +137,7 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
         if not is_open:
             status = FlagStatus.RESOLVED if index % 2 else FlagStatus.CHURNED
             closed_at = _at(min(today, raised_on + dt.timedelta(days=rng.randint(14, 35))))
-        if index == OPEN_FLAGS + CLOSED_FLAGS - 2:  # a recent churn whose retro is overdue
+        if index == open_flags + closed_flags - 2:  # a recent churn whose retro is overdue
             status, closed_at = FlagStatus.CHURNED, _at(today - dt.timedelta(days=10))
         flags.append(
             ChurnRiskFlag(
@@ -210,7 +221,7 @@ def seed_churn(*, rng: random.Random, today: dt.date) -> int:
     created += len(ChurnRetro.objects.bulk_create(retros))
     created += _seed_signal_history(rng=rng, today=today)
     created += _seed_recommendations(
-        accounts[60 + OPEN_FLAGS + CLOSED_FLAGS :], rng=rng, today=today
+        accounts[flags_end:], count=recommendations, rng=rng, today=today
     )
     created += detect_churn_signals(now=_at(today, 12))
     return created
@@ -323,11 +334,13 @@ _RECOMMENDATIONS = [
 ]
 
 
-def _seed_recommendations(accounts: list[Account], *, rng: random.Random, today: dt.date) -> int:
+def _seed_recommendations(
+    accounts: list[Account], *, count: int, rng: random.Random, today: dt.date
+) -> int:
     """Recommendations on a dozen accounts: some actioned, some waiting past their
     due date (the "not actioned 2+ weeks" signal), some not due yet."""
     created = 0
-    for index, account in enumerate(accounts[:12]):
+    for index, account in enumerate(accounts[:count]):
         if account.owner is None:
             continue
         given = today - dt.timedelta(days=rng.randint(3, 40))

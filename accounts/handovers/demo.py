@@ -70,18 +70,22 @@ def seed_handovers(
     if not people[Role.TAM] or not people[Role.CSM]:
         return 0
     managers = list(User.objects.filter(groups__name=Role.MANAGER).order_by("pk")[:1])
+    # One handover per scenario at the quick-start demo (about 400 owned accounts);
+    # a larger company has them in proportion, the scenarios in turn.
+    count = max(len(_SCENARIOS), Account.objects.filter(owner__isnull=False).count() // 50)
     candidates = list(
         Account.objects.filter(owner__isnull=False, handovers__isnull=True)
         .exclude(pk__in=keep_free)
         .select_related("owner")
-        .order_by("pk")[:200]
+        .order_by("pk")[: max(200, count)]
     )
     rng.shuffle(candidates)
+    scenarios = [_SCENARIOS[i % len(_SCENARIOS)] for i in range(count)]
     now = timezone.now()
     keys = list(checklist_labels())
     handovers: list[Handover] = []
     plans: list[tuple[Handover, tuple[str, ...]]] = []
-    for (state, steps, reason), account in zip(_SCENARIOS, candidates, strict=False):
+    for (state, steps, reason), account in zip(scenarios, candidates, strict=False):
         assert account.owner is not None
         to_role = _target_role(account.owner_role)
         fitting = reasons_for(from_role=account.owner_role, to_role=to_role)
