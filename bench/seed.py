@@ -86,6 +86,10 @@ def bench_seed(options: BenchOptions) -> dict[str, float]:
     else:
         verdict = "not measured at this scale"
     print(f"  target: under {TARGET_SECONDS:.0f} s at 100,000 accounts × 24 months: {verdict}")
+    shapes = _shapes()
+    print(
+        "  shapes: " + ", ".join(f"{n:,} {label.replace('_', ' ')}" for label, n in shapes.items())
+    )
     vacuum_analyze()
     return {
         "seed_s": seed_seconds,
@@ -93,7 +97,50 @@ def bench_seed(options: BenchOptions) -> dict[str, float]:
         "copy_s": copy_seconds,
         "seed_to_copy_ratio": seed_seconds / copy_seconds,
         "insert_select_s": insert_seconds,
+        **{label: float(n) for label, n in shapes.items()},
     }
+
+
+_SHAPES_SQL = """
+WITH month AS (
+    SELECT max(month) AS month FROM billing_monthlyrevenue WHERE month < date_trunc('month', now())
+), arr AS (
+    SELECT r.account_id, sum(r.amount) * 12 AS arr
+    FROM billing_monthlyrevenue r JOIN month ON r.month = month.month GROUP BY 1
+)
+SELECT
+    (SELECT count(*) FROM accounts_account WHERE owner_id IS NOT NULL),
+    (SELECT count(*) FROM arr WHERE arr >= 20000),
+    (SELECT count(*) FROM arr JOIN accounts_account a ON a.id = arr.account_id
+     WHERE arr >= 20000 AND a.owner_id IS NULL),
+    (SELECT count(*) FROM leads_task),
+    (SELECT count(DISTINCT date_trunc('month', created_at)) FROM leads_task),
+    (SELECT count(*) FROM leads_roundrobinevent),
+    (SELECT count(*) FROM accounts_churnriskflag),
+    (SELECT count(*) FROM accounts_handover)
+"""
+
+
+def _shapes() -> dict[str, int]:
+    """What the seeded company looks like, counted in SQL (issue 21: realistic at scale).
+
+    ``unowned_20k_accounts`` is the quarter's allocation queue: $20k+ ARR (the
+    last complete month) without an owner.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_SHAPES_SQL)
+        row = cursor.fetchone()
+    labels = (
+        "owned_accounts",
+        "arr_20k_accounts",
+        "unowned_20k_accounts",
+        "tasks",
+        "task_months",
+        "ledger_events",
+        "churn_flags",
+        "handovers",
+    )
+    return dict(zip(labels, (int(n) for n in row), strict=True))
 
 
 def _time_baseline(rows: int, fill: Callable[[int], None]) -> float:
