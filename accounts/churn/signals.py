@@ -312,15 +312,18 @@ ORDER BY account_id, created_at, id
 """
 
 # On the revenue data month, as usage_drop: a month not imported yet holds no
-# product at all, which is not "single product".
+# product at all, which is not "single product". Reads the per-account monthly
+# summary (billing.AccountMonthMrr; its triggers count the month's products
+# billed, amount > 0, and sum their ids, which is the product's id when there is
+# one): one month of the revenue table's rows touched every page of it, since
+# they are stored by account (issue 20). Rows of amount 0 add nothing to mrr,
+# so it is the one product's amount.
 _SINGLE_PRODUCT = """
 INSERT INTO churn_signal_now (account_id, kind, evidence)
-SELECT r.account_id, 'single_product', jsonb_build_object(
-    'month', %(rm)s::date, 'product', min(p.name), 'mrr', sum(r.amount))
-FROM billing_monthlyrevenue r JOIN billing_product p ON p.id = r.product_id
-WHERE r.month = %(rm)s AND r.amount > 0
-GROUP BY r.account_id
-HAVING count(*) = 1
+SELECT s.account_id, 'single_product', jsonb_build_object(
+    'month', %(rm)s::date, 'product', p.name, 'mrr', s.mrr)
+FROM billing_accountmonthmrr s JOIN billing_product p ON p.id = s.billed_product_id_sum
+WHERE s.month = %(rm)s AND s.billed_products = 1
 """
 
 _WAREHOUSE_ONLY = """

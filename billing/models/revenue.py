@@ -106,6 +106,18 @@ class AccountMonthMrr(models.Model):
     revenue_rows = models.IntegerField(
         help_text="MonthlyRevenue rows summed (the row is deleted at 0)."
     )
+    # For the single-product churn signal (accounts.churn.signals), which then
+    # reads one month of this table instead of every page of the revenue table.
+    billed_products = models.IntegerField(
+        db_default=0, help_text="Products billed this month: revenue rows with amount > 0."
+    )
+    # The sum of those rows' product ids: a signed delta like the counts, so the
+    # triggers keep it exact under any write; when billed_products is 1 it is
+    # that one product's id.
+    billed_product_id_sum = models.BigIntegerField(
+        db_default=0,
+        help_text="Sum of the billed products' ids (the product's id when exactly one).",
+    )
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [

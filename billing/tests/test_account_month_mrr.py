@@ -111,3 +111,48 @@ def test_a_truncate_of_the_revenue_table_empties_the_summary():
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("TRUNCATE billing_monthlyrevenue")
     assert summary() == {}
+
+
+def billed() -> dict[tuple[int, dt.date], tuple[int, int]]:
+    return {
+        (row.account_id, row.month): (row.billed_products, row.billed_product_id_sum)
+        for row in AccountMonthMrr.objects.all()
+    }
+
+
+def grouped_billed() -> dict[tuple[int, dt.date], tuple[int, int]]:
+    """The definition: per account and month, the products with amount > 0 and their ids' sum."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT account_id, month, count(*) FILTER (WHERE amount > 0), "
+            "coalesce(sum(product_id) FILTER (WHERE amount > 0), 0) "
+            "FROM billing_monthlyrevenue GROUP BY account_id, month"
+        )
+        return {(a, m): (n, ids) for a, m, n, ids in cursor.fetchall()}
+
+
+def test_billed_products_follow_inserts_updates_and_deletes():
+    analytics, replay, flags = (
+        product(key) for key in ("product_analytics", "session_replay", "feature_flags")
+    )
+    row = MonthlyRevenueFactory.create(month=JAN, product=analytics, amount=Decimal(100))
+    account = row.account
+    zero = MonthlyRevenueFactory.create(account=account, month=JAN, product=replay, amount=0)
+    assert billed() == {(account.pk, JAN): (1, analytics.pk)}
+    steps = [
+        lambda: MonthlyRevenue.objects.filter(pk=zero.pk).update(amount=Decimal(5)),
+        lambda: MonthlyRevenue.objects.filter(pk=row.pk).update(amount=0),
+        lambda: MonthlyRevenue.objects.filter(pk=row.pk).update(amount=Decimal(9), product=flags),
+        lambda: MonthlyRevenue.objects.filter(pk=zero.pk).update(month=FEB),
+        lambda: MonthlyRevenue.objects.bulk_create(
+            MonthlyRevenue(account=account, product=p, month=FEB, amount=amount)
+            for p, amount in ((analytics, Decimal(0)), (flags, Decimal(3)))
+        ),
+        lambda: MonthlyRevenue.objects.filter(account=account, month=FEB, amount=0).delete(),
+        lambda: MonthlyRevenue.objects.filter(pk=row.pk).delete(),
+    ]
+    for step in steps:
+        step()
+        assert billed() == grouped_billed()
+    # FEB holds session_replay 5 and feature_flags 3; JAN went with its last row.
+    assert billed() == {(account.pk, FEB): (2, replay.pk + flags.pk)}
