@@ -96,7 +96,12 @@ def rebuild_revenue_summary() -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
             cursor.execute("DELETE FROM billing_revenuesummarydirty")
-        return _recompute(changed_from=EVERYTHING)
+        months = _recompute(changed_from=EVERYTHING)
+        with connection.cursor() as cursor:
+            # Every stored row is new: without statistics the next refresh's
+            # month ranges would be planned as if the tables were empty.
+            cursor.execute("ANALYZE billing_revenuecustomermonth, billing_revenuefirstpaid")
+        return months
 
 
 def _recompute(*, changed_from: dt.date) -> int:
