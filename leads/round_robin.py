@@ -13,8 +13,10 @@ candidates, so they skip the same members (revops/lead-assignment-tracker).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from operator import itemgetter
@@ -40,10 +42,29 @@ from .models import (
 )
 from .people import LOGIN_OFF, switch_off_members_without_login
 
+# Why the current assignee is passed over when a task is reassigned away from them.
+REASSIGNING_AWAY = "current assignee (reassigning away)"
+
+# The fields a candidate's sort key and pool row are made of: setting any of
+# them drops both cached values (``Candidate.__setattr__``).
+_STATE_FIELDS = frozenset(
+    {"member_id", "name", "leads", "adjustment", "priority", "last_assigned_at"}
+)
+
+# The pool is stored as jsonb, which keeps no whitespace: the compact form
+# costs less to build and to send.
+_json = json.JSONEncoder(separators=(",", ":"), check_circular=False, ensure_ascii=False).encode
+
 
 @dataclass
 class Candidate:
-    """A member's round-robin state at decision time (also used by the preview)."""
+    """A member's round-robin state at decision time (also used by the preview).
+
+    Its sort key and its pool row are computed once and kept until one of the
+    fields they are made of changes, so a job that decides many tasks with the
+    same candidates (the stale job: 100,000 in one run) pays for them once per
+    pick, not once per task. ``skip_reason`` is not part of either.
+    """
 
     member_id: int
     name: str
@@ -53,6 +74,16 @@ class Candidate:
     last_assigned_at: dt.datetime | None
     user_id: int = 0
     skip_reason: str = ""
+    _key: tuple[int, int, float, int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _row: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in _STATE_FIELDS:
+            object.__setattr__(self, "_key", None)
+            object.__setattr__(self, "_row", None)
 
     @property
     def count(self) -> int:
@@ -63,10 +94,33 @@ class Candidate:
         return self.count * self.priority
 
     def sort_key(self) -> tuple[int, int, float, int]:
-        # Never assigned sorts first among equal loads: its last assignment is
-        # "oldest".
-        stamp = self.last_assigned_at.timestamp() if self.last_assigned_at else float("-inf")
-        return (self.load, 0 if self.last_assigned_at is None else 1, stamp, self.member_id)
+        key = self._key
+        if key is None:
+            # Never assigned sorts first among equal loads: its last
+            # assignment is "oldest".
+            stamp = self.last_assigned_at
+            key = (
+                self.load,
+                0 if stamp is None else 1,
+                stamp.timestamp() if stamp is not None else float("-inf"),
+                self.member_id,
+            )
+            object.__setattr__(self, "_key", key)
+        return key
+
+    def pool_row(self) -> str:
+        """The JSON text of the candidate's pool row up to its outcome (an open object)."""
+        row = self._row
+        if row is None:
+            stamp = self.last_assigned_at
+            row = (
+                f'{{"member_id":{self.member_id},"name":{_json(self.name)},'
+                f'"leads":{self.leads},"adjustment":{self.adjustment},'
+                f'"priority":{self.priority},"load":{self.load},"last_assigned_at":'
+                f"{_json(stamp.isoformat()) if stamp is not None else 'null'},"
+            )
+            object.__setattr__(self, "_row", row)
+        return row
 
 
 def pick_next(candidates: Sequence[Candidate]) -> Candidate | None:
@@ -89,42 +143,81 @@ class Decision:
 def explain_pool(
     *, candidates: Sequence[Candidate], chosen: Candidate | None, others: Iterable[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Each member considered and why they were chosen or passed over."""
-    # The stale job calls this once per reassigned task (100,000 in one run),
-    # so each candidate's key and load are computed once here.
-    keyed = sorted(((c.sort_key(), c) for c in candidates), key=itemgetter(0))
-    chosen_id = chosen.member_id if chosen is not None else None
-    chosen_load = chosen.load if chosen is not None else 0
-    rows: list[dict[str, Any]] = []
-    for (load, _, _, member_id), c in keyed:
-        if member_id == chosen_id:
-            outcome, why = "chosen", "lowest load"
-            if any(
-                o.member_id != member_id and not o.skip_reason and o.load == load for _, o in keyed
-            ):
-                why = "lowest load; tie broken by oldest last assignment"
-        elif c.skip_reason:
-            outcome, why = "passed over", c.skip_reason
-        elif chosen_id is not None and load > chosen_load:
-            outcome, why = "passed over", f"higher load ({load} vs {chosen_load})"
-        else:
-            outcome, why = "passed over", "same load, assigned more recently"
-        stamp = c.last_assigned_at
-        rows.append(
-            {
-                "member_id": member_id,
-                "name": c.name,
-                "leads": c.leads,
-                "adjustment": c.adjustment,
-                "priority": c.priority,
-                "load": load,
-                "last_assigned_at": stamp.isoformat() if stamp else None,
-                "outcome": outcome,
-                "reason": why,
-            }
-        )
+    """Each member considered and why they were chosen or passed over.
+
+    Rows in pool order (``Candidate.sort_key``) with ``member_id``, ``name``,
+    ``leads``, ``adjustment``, ``priority``, ``load``, ``last_assigned_at``
+    (ISO 8601 or None), ``outcome`` and ``reason``; then ``others`` as given.
+    The rows are ``explain_pool_json``'s, decoded (one renderer for both).
+    """
+    rows: list[dict[str, Any]] = json.loads(explain_pool_json(candidates=candidates, chosen=chosen))
     rows.extend(others)
     return rows
+
+
+def explain_pool_json(
+    *,
+    candidates: Sequence[Candidate],
+    chosen: Candidate | None,
+    others: Iterable[dict[str, Any]] = (),
+) -> str:
+    """``explain_pool`` as compact JSON text (a jsonb value), for writers that send text.
+
+    Each candidate's row comes from its cached ``pool_row`` and the outcome
+    texts are encoded once per process, so the stale job can call it for
+    every task it reassigns (revops/lead-assignment-tracker: the pool shown on
+    the task).
+    """
+    # Keys are unique (the member id is their last part): candidates are never compared.
+    ranked = sorted([(c.sort_key(), c) for c in candidates], key=itemgetter(0))
+    chosen_id = chosen.member_id if chosen is not None else None
+    chosen_load = chosen.load if chosen is not None else 0
+    rows: list[str] = []
+    for (load, _, _, member_id), c in ranked:
+        if member_id == chosen_id:
+            tie = any(
+                key[3] != chosen_id and not o.skip_reason and key[0] == load for key, o in ranked
+            )
+            outcome = _CHOSEN_TIE if tie else _CHOSEN
+        elif c.skip_reason:
+            outcome = _passed_over(c.skip_reason)
+        elif chosen_id is not None and load > chosen_load:
+            outcome = _passed_over(f"higher load ({load} vs {chosen_load})")
+        else:
+            outcome = _SAME_LOAD
+        rows.append(c.pool_row() + outcome)
+    rows.extend(_json(o) for o in others)
+    return "[" + ",".join(rows) + "]"
+
+
+_CHOSEN = '"outcome":"chosen","reason":"lowest load"}'
+_CHOSEN_TIE = '"outcome":"chosen","reason":"lowest load; tie broken by oldest last assignment"}'
+_SAME_LOAD = '"outcome":"passed over","reason":"same load, assigned more recently"}'
+
+
+@functools.lru_cache(maxsize=1024)
+def _passed_over(reason: str) -> str:
+    """The closing of a passed-over row (few distinct reasons: encoded once each)."""
+    return f'"outcome":"passed over","reason":{_json(reason)}}}'
+
+
+@contextmanager
+def passing_over(
+    candidates: Sequence[Candidate], *, user_id: int, reason: str = REASSIGNING_AWAY
+) -> Iterator[None]:
+    """Skip ``user_id``'s candidates (for ``reason``) while deciding, then restore them.
+
+    For callers that keep candidates across decisions (the stale job): each
+    task skips its own current assignee only.
+    """
+    saved = [(c, c.skip_reason) for c in candidates if c.user_id == user_id]
+    for c, _ in saved:
+        c.skip_reason = reason
+    try:
+        yield
+    finally:
+        for c, skip in saved:
+            c.skip_reason = skip
 
 
 def explain_no_pick(*, territory: Territory, role: str, candidates: Sequence[Candidate]) -> str:
@@ -145,7 +238,8 @@ def explain_pick(
         f"round robin, {territory.name}, {TrackerRole(role).label}: load {chosen.count} × "
         f"{chosen.priority} lowest of {len(eligible)} active"
     )
-    if any(c.member_id != chosen.member_id and c.load == chosen.load for c in eligible):
+    load = chosen.sort_key()[0]
+    if any(c.member_id != chosen.member_id and c.sort_key()[0] == load for c in eligible):
         explanation += " (tie: oldest last assignment)"
     return explanation
 
@@ -259,7 +353,7 @@ def build_candidates(
     for member in members:
         candidate = to_candidate(member, book_reason=book_reasons.get(member.user_id, ""))
         if member.user_id in exclude_user_ids:
-            candidate.skip_reason = "current assignee (reassigning away)"
+            candidate.skip_reason = REASSIGNING_AWAY
         candidates.append(candidate)
     return candidates
 

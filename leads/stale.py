@@ -14,11 +14,12 @@ Set-based: work is claimed in batches of ``STALE_BATCH_SIZE`` with
 ``SELECT … FOR UPDATE SKIP LOCKED`` walking the task ids upwards (keyset), and
 every batch writes with a fixed number of statements whatever its size
 (``BATCH_QUERIES`` documents them). The batch's decisions are made in one
-pass over its tasks with the pools locked once per batch (``_Decider``: each
-candidate's sort key and pool JSON are rebuilt only when it is picked), and
-written with one statement of arrays. Each batch is its own transaction, so a
-worker killed mid-run leaves whole batches done and a re-run finishes the
-rest: a done task is no longer stale (its touch time is now) or no longer
+pass over its tasks with the pools locked once per batch, by the round robin's
+own ``pick_next``, ``explain_pool_json`` and ``explain_pick`` on candidates
+kept for the batch (a candidate's sort key and pool row are computed again
+only when it is picked), and written with one statement of arrays. Each
+batch is its own transaction, so a worker killed mid-run leaves whole batches
+done and a re-run finishes the rest: a done task is no longer stale (its touch time is now) or no longer
 open. Two runs at once never process a task twice: a claimed task is skipped
 by the other run, and PostgreSQL re-checks the WHERE clause on rows another
 run has just committed.
@@ -27,7 +28,6 @@ run has just committed.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +61,9 @@ from .models import (
 from .round_robin import (
     Candidate,
     explain_pick,
+    explain_pool_json,
+    passing_over,
+    pick_next,
     refresh_period,
     time_off_annotations,
     to_candidate,
@@ -78,13 +81,6 @@ STALE_STATUSES = (TaskStatus.NEW, TaskStatus.IN_PROGRESS)
 # history + members + ledger, update account owners, insert ownership
 # changes, update onboarding specialists.
 BATCH_QUERIES = 11
-
-
-# The pool is stored as jsonb, which keeps no whitespace: the compact form
-# costs less to build and to send, once per reassigned task.
-_pool_json = json.JSONEncoder(
-    separators=(",", ":"), check_circular=False, ensure_ascii=False
-).encode
 
 
 def stale_days() -> int:
@@ -385,120 +381,6 @@ class _Clock:
         return self.now + dt.timedelta(microseconds=self.step)
 
 
-_REASSIGNING_AWAY = "current assignee (reassigning away)"
-_CHOSEN = '"outcome":"chosen","reason":"lowest load"}'
-_CHOSEN_TIE = '"outcome":"chosen","reason":"lowest load; tie broken by oldest last assignment"}'
-_SAME_LOAD = '"outcome":"passed over","reason":"same load, assigned more recently"}'
-
-
-class _Decider:
-    """The round robin's pick and pool for each task of a batch, without per-task rebuilding.
-
-    Gives what ``pick_next``, ``explain_pool`` (no others) and ``explain_pick``
-    of ``leads.round_robin`` give for the pool with the current assignee
-    skipped as "current assignee (reassigning away)" (held to it by
-    ``leads/tests/test_stale_decisions.py``), but each candidate's sort key
-    and the JSON of its state are computed once, and again only when it is
-    picked: rebuilding them for every task was most of the job's Python time
-    (about 260 µs a task, 26 s of a million-task run). A pick updates the
-    candidate in place (leads + 1, last assignment), as live assignment
-    does; candidates shared by several pools see it in each.
-    """
-
-    def __init__(self) -> None:
-        self._keys: dict[int, tuple[int, int, float, int]] = {}
-        self._state: dict[int, str] = {}
-        self._encoded: dict[str, str] = {}
-        self.picked_candidates: dict[int, Candidate] = {}
-
-    def _key(self, candidate: Candidate) -> tuple[int, int, float, int]:
-        key = self._keys.get(candidate.member_id)
-        if key is None:
-            key = self._keys[candidate.member_id] = candidate.sort_key()
-        return key
-
-    def _fields(self, candidate: Candidate, load: int) -> str:
-        fields = self._state.get(candidate.member_id)
-        if fields is None:
-            stamp = candidate.last_assigned_at
-            fields = self._state[candidate.member_id] = (
-                f'{{"member_id":{candidate.member_id},"name":{_pool_json(candidate.name)},'
-                f'"leads":{candidate.leads},"adjustment":{candidate.adjustment},'
-                f'"priority":{candidate.priority},"load":{load},"last_assigned_at":'
-                f"{_pool_json(stamp.isoformat()) if stamp else 'null'},"
-            )
-        return fields
-
-    def _passed_over(self, reason: str) -> str:
-        encoded = self._encoded.get(reason)
-        if encoded is None:
-            encoded = self._encoded[reason] = (
-                f'"outcome":"passed over","reason":{_pool_json(reason)}}}'
-            )
-        return encoded
-
-    def decide(
-        self, candidates: Sequence[Candidate], *, away_user_id: int
-    ) -> tuple[Candidate, str] | None:
-        """The pick and the pool as stored on the task (jsonb text); None if nobody is eligible."""
-        ranked = sorted((self._key(c), c) for c in candidates)
-        chosen: Candidate | None = None
-        chosen_load = 0
-        at_chosen_load = 0
-        for (load, _, _, _), c in ranked:
-            if c.skip_reason or c.user_id == away_user_id:
-                continue
-            if chosen is None:
-                chosen, chosen_load = c, load
-            if load == chosen_load:
-                at_chosen_load += 1
-        if chosen is None:
-            return None
-        rows = []
-        for (load, _, _, _), c in ranked:
-            if c is chosen:
-                outcome = _CHOSEN_TIE if at_chosen_load > 1 else _CHOSEN
-            elif c.user_id == away_user_id:
-                outcome = self._passed_over(_REASSIGNING_AWAY)
-            elif c.skip_reason:
-                outcome = self._passed_over(c.skip_reason)
-            elif load > chosen_load:
-                outcome = self._passed_over(f"higher load ({load} vs {chosen_load})")
-            else:
-                outcome = _SAME_LOAD
-            rows.append(self._fields(c, load) + outcome)
-        return chosen, "[" + ",".join(rows) + "]"
-
-    def explain(
-        self,
-        *,
-        territory: Territory,
-        role: str,
-        chosen: Candidate,
-        candidates: Sequence[Candidate],
-        away_user_id: int,
-    ) -> str:
-        """``explain_pick`` with the current assignee skipped."""
-        away = [(c, c.skip_reason) for c in candidates if c.user_id == away_user_id]
-        for c, _ in away:
-            c.skip_reason = _REASSIGNING_AWAY
-        try:
-            return explain_pick(
-                territory=territory, role=role, chosen=chosen, candidates=candidates
-            )
-        finally:
-            for c, skip in away:
-                c.skip_reason = skip
-
-    def picked(self, chosen: Candidate, *, at: dt.datetime) -> None:
-        """Count the lead to ``chosen`` (in place, as live assignment does)."""
-        chosen.leads += 1
-        chosen.last_assigned_at = at
-        self._keys.pop(chosen.member_id, None)
-        self._state.pop(chosen.member_id, None)
-        self.picked_candidates[chosen.member_id] = chosen
-
-
 # One statement writes a whole batch: the tasks, their history rows, the
 # members' counters and the ledger events, from arrays (one round trip,
 # whatever the batch size).
@@ -612,7 +494,7 @@ def _reassign_batch(
     touched: dict[int, TrackerMember] = {}
     owner_moves: list[OwnerMove] = []
     specialist_moves: list[Account] = []
-    decider = _Decider()
+    picked: dict[int, Candidate] = {}
     for c in claimed:
         if c.territory_id is None:
             left[c.id] = NO_TERRITORY_REASON
@@ -623,18 +505,24 @@ def _reassign_batch(
             role_label = TrackerRole(role).label
             left[c.id] = f"nobody covers {territories[c.territory_id].name} as {role_label}"
             continue
-        # The current assignee is never the pick.
-        decision = decider.decide(pool.candidates, away_user_id=c.assignee_id)
-        if decision is None:
-            role_label = TrackerRole(role).label
-            left[c.id] = f"no other eligible {role_label} in {pool.territory.name}"
-            continue
-        chosen, pool_text = decision
-        explanation = f"reassigned ({reason}): " + decider.explain(
-            territory=pool.territory, role=role, chosen=chosen, candidates=pool.candidates,
-            away_user_id=c.assignee_id,
-        )  # fmt: skip
-        decider.picked(chosen, at=clock.tick())
+        # The round robin's own decision, with the current assignee passed
+        # over (never the pick). Candidates live for the whole batch, so
+        # their sort keys and pool rows are computed again only when picked.
+        with passing_over(pool.candidates, user_id=c.assignee_id):
+            chosen = pick_next(pool.candidates)
+            if chosen is None:
+                role_label = TrackerRole(role).label
+                left[c.id] = f"no other eligible {role_label} in {pool.territory.name}"
+                continue
+            pool_text = explain_pool_json(candidates=pool.candidates, chosen=chosen)
+            explanation = f"reassigned ({reason}): " + explain_pick(
+                territory=pool.territory, role=role, chosen=chosen, candidates=pool.candidates
+            )
+        # Count the lead to the pick in place, as live assignment does; a
+        # candidate shared by several pools sees it in each.
+        chosen.leads += 1
+        chosen.last_assigned_at = clock.tick()
+        picked[chosen.member_id] = chosen
         member = members[chosen.member_id]
         touched[member.pk] = member
 
@@ -671,9 +559,8 @@ def _reassign_batch(
             )
 
     for member in touched.values():
-        picked = decider.picked_candidates[member.pk]
-        member.leads_this_month = picked.leads
-        member.last_assigned_at = picked.last_assigned_at
+        member.leads_this_month = picked[member.pk].leads
+        member.last_assigned_at = picked[member.pk].last_assigned_at
     if ids:
         with _binary_cursor() as cursor:
             cursor.execute(
