@@ -33,6 +33,7 @@ REFERENCED_TABLES = ("accounts_account", "accounts_contact", "leads_task")
 MARKER_STEP = 10**13
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
 _ESCAPE_PREFIX = re.compile(r"(?<![A-Za-z0-9_])[Ee]$")
+_COMMIT = re.compile(r";\s*COMMIT;?$", re.IGNORECASE)
 _RETURNING = re.compile(r"\s+RETURNING\s+[^']*$")
 
 
@@ -56,7 +57,9 @@ def capture(intake: Callable[[], Any], *, domain: str) -> list[str]:
         intake()
     statements = []
     for query in captured.captured_queries:
-        sql = query["sql"].strip().rstrip(";")
+        # Intake's write carries its transaction's COMMIT (revopsweb.sql.with_commit);
+        # the scripts commit on their own.
+        sql = _COMMIT.sub("", query["sql"].strip()).rstrip(";")
         if sql.upper() in {"BEGIN", "COMMIT", "ROLLBACK"} or sql.upper().startswith(
             ("SAVEPOINT", "RELEASE SAVEPOINT")
         ):
