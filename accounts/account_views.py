@@ -39,7 +39,14 @@ from .permissions import (
     visible_accounts,
 )
 from .plans import add_note, start_quarter_plan
-from .segments import Segment, paid_core_products, segments_of, sparkline_months, with_revenue
+from .segments import (
+    Segment,
+    paid_core_products,
+    rank_top_accounts_if_unranked,
+    segments_of,
+    sparkline_months,
+    with_revenue,
+)
 
 _RELATED = ("owner", "tam_overlay", "onboarding_specialist", "territory")
 
@@ -49,7 +56,10 @@ def _every_account_with_revenue(*, today: dt.date, month: dt.date) -> Any:
     # Never evaluated: only ever cloned by .filter() (so no result cache is shared).
     # Resolving with_revenue's expressions was a third of the page's Python time
     # (pyinstrument, 10,000 accounts; issue 20): built once per process and day.
-    return with_revenue(Account.objects.select_related(*_RELATED), today=today, month=month)
+    # _visible_or_none stores the month's Top 40 on each request, this only once.
+    return with_revenue(
+        Account.objects.select_related(*_RELATED), today=today, month=month, rank_top_40=False
+    )
 
 
 def _visible_or_none(
@@ -63,6 +73,8 @@ def _visible_or_none(
             .first()
         )
     visible = visible_accounts(request.user).filter(pk=pk).values("pk")
+    # The kept query reads the stored Top 40: store it if the month has none (one statement).
+    rank_top_accounts_if_unranked(month=month)
     account: Account | None = (
         _every_account_with_revenue(today=today, month=month).filter(pk=pk, pk__in=visible).first()
     )

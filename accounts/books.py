@@ -59,6 +59,7 @@ from .segments import (
     RevenueFigures,
     accounts_with_arr_at_least,
     all_core_paid,
+    rank_top_accounts_if_unranked,
     with_arr,
     with_revenue,
 )
@@ -705,7 +706,11 @@ def assign_account(
 
 
 def annotate_for_book(
-    accounts: QuerySet[Account], *, today: dt.date, month: dt.date | None = None
+    accounts: QuerySet[Account],
+    *,
+    today: dt.date,
+    month: dt.date | None = None,
+    rank_top_40: bool = True,
 ) -> QuerySet[BookAccount]:
     """My book's rows: revenue of ``month`` (see ``with_revenue``), segments,
     plan freshness and ``in_grace_period``
@@ -715,7 +720,9 @@ def annotate_for_book(
     first_owner = OwnershipChange.objects.filter(
         account=OuterRef("pk"), new_owner=OuterRef("owner"), previous_owner__isnull=True
     )
-    return with_revenue(accounts.select_related("owner"), today=today, month=month).annotate(
+    return with_revenue(
+        accounts.select_related("owner"), today=today, month=month, rank_top_40=rank_top_40
+    ).annotate(
         in_grace_period=ExpressionWrapper(
             Exists(first_owner) & Q(owner_since__gt=grace_start), output_field=BooleanField()
         )
@@ -725,7 +732,8 @@ def annotate_for_book(
 @functools.lru_cache(maxsize=4)
 def _every_book_row(*, today: dt.date, month: dt.date) -> QuerySet[BookAccount]:
     # Never evaluated: only ever cloned by .filter() (so no result cache is shared).
-    return annotate_for_book(Account.objects.all(), today=today, month=month)
+    # book_rows stores the month's Top 40 on each request, this only once.
+    return annotate_for_book(Account.objects.all(), today=today, month=month, rank_top_40=False)
 
 
 def book_rows(
@@ -738,6 +746,8 @@ def book_rows(
     a clone to ``owner``'s book. One query when evaluated."""
     if month is None:  # the month is read from the data: nothing to keep
         return annotate_for_book(book_accounts(owner), today=today)
+    # The kept rows read the stored Top 40: store it if the month has none (one statement).
+    rank_top_accounts_if_unranked(month=month)
     return _every_book_row(today=today, month=month).filter(_in_book(owner))
 
 

@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -53,7 +53,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Greatest
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
@@ -250,34 +249,47 @@ def accounts_with_arr_at_least(arr: Decimal, *, month: dt.date) -> QuerySet[Any,
     return by_usage.union(by_spread, all=True)
 
 
-def _top_40_expression(*, month: dt.date) -> Case:
-    """Whether the row is in the Top 40: from the cache when the month has been
-    ranked, otherwise ranked live (PostgreSQL evaluates only the branch taken).
+def _top_40_expression(*, month: dt.date) -> Exists:
+    """Whether the row is in the stored Top 40 of ``month`` (``rank_top_accounts_if_unranked``
+    has stored it before the statement runs).
 
-    The live branch is one uncorrelated subquery (computed once per statement,
-    not per row) over the summary's rank index: before, it summed the whole
-    month of revenue, and although it never ran while the cache was filled its
-    cost was counted into every page's plan, which at 100,000 accounts crossed
-    ``jit_above_cost`` and made each request pay for JIT compilation."""
-    cached = TopAccount.objects.filter(month=month)
-    return Case(
-        When(Exists(cached), then=Exists(cached.filter(account=OuterRef("pk")))),
-        default=Q(pk__in=RawSQL(*_live_top_40_sql(month))),
-        output_field=BooleanField(),
-    )
+    Only the stored ranking: a live-ranking fallback in the statement never ran while
+    the month was ranked, yet its cost was counted into every page's plan, which at
+    100,000 accounts crossed ``jit_above_cost`` (issue 21)."""
+    return Exists(TopAccount.objects.filter(month=month, account=OuterRef("pk")))
+
+
+def rank_top_accounts_if_unranked(*, month: dt.date) -> None:
+    """Store the Top 40 by ARR of ``month`` (``refresh_top_accounts``' ranking) unless
+    the month has a stored ranking already. One statement whether or not it ranks
+    (an INSERT … SELECT under a NOT EXISTS one-time filter): call it before a query
+    that reads ``is_top_40``, so pages issue a fixed number of queries.
+
+    Concurrent callers rank from their own snapshots; ``ON CONFLICT DO NOTHING``
+    keeps each account once per month (the first committed ranking wins). A month
+    whose ranking is empty (no account with positive MRR) is ranked again on each
+    call, which finds nothing from the summary's rank index."""
+    sql, params = _rank_if_unranked_sql(month)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 @functools.lru_cache(maxsize=8)
-def _live_top_40_sql(month: dt.date) -> tuple[str, tuple[Any, ...]]:
-    """The live Top 40 of ``month`` as SQL and params, compiled once per process and month.
-
-    It is uncorrelated (its own tables, nothing of the outer row), so its text
-    stands alone. Compiled with each statement, its nested subqueries were most
-    of the cost of compiling My book's statement (about 7 of 10 ms CPU; issue 20),
-    for a branch that does not run while the month is ranked."""
-    query = _ranked_by_mrr(month).values("pk")[:TOP_ACCOUNTS].query
-    sql, params = query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
-    return sql, tuple(params)
+def _rank_if_unranked_sql(month: dt.date) -> tuple[str, tuple[Any, ...]]:
+    """The INSERT of ``rank_top_accounts_if_unranked`` as SQL and params, compiled once
+    per process and month: compiling the ranking's nested subqueries is most of its
+    Python cost (issue 20)."""
+    query = _ranked_by_mrr(month).values("pk", "mrr")[:TOP_ACCOUNTS].query
+    ranked, ranked_params = query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
+    table = connection.ops.quote_name(TopAccount._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (month, account_id, rank, arr, computed_at) "
+        "SELECT %s, ranked.pk, row_number() OVER (ORDER BY ranked.mrr DESC, ranked.pk), "
+        f"ranked.mrr * 12, now() FROM ({ranked}) ranked "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE month = %s) "
+        "ON CONFLICT DO NOTHING"
+    )
+    return sql, (month, *ranked_params, month)
 
 
 @transaction.atomic
@@ -323,13 +335,22 @@ type AccountWithRevenue = WithAnnotations[Account, RevenueFigures]
 
 
 def with_revenue(
-    queryset: QuerySet[Account], *, today: dt.date, month: dt.date | None = None
+    queryset: QuerySet[Account],
+    *,
+    today: dt.date,
+    month: dt.date | None = None,
+    rank_top_40: bool = True,
 ) -> QuerySet[AccountWithRevenue]:
     """Annotate MRR of ``month`` (default: ``revenue_month(today=today)``, one
     query more), previous MRR, ARR, MoM change, paid core products (and
     ``all_core_paid``: paid for every product the catalog flags core), plan
-    freshness, Top 40 and every data segment. One SQL query; no rows written."""
+    freshness, Top 40 and every data segment. One SQL query, after the Top 40 of
+    ``month`` is stored if it was not (``rank_top_accounts_if_unranked``: one statement,
+    which writes only then; ``rank_top_40=False`` leaves that to a caller that keeps the
+    queryset and calls it on each request)."""
     month = month or revenue_month(today=today)
+    if rank_top_40:
+        rank_top_accounts_if_unranked(month=month)
     credits = _credit_months((month, add_months(month, -1)))
     credit_live = Q(credit_balance__gt=0, credit_expires_on__gt=today)
     core_paid = _core_paid_count(month)
@@ -399,7 +420,9 @@ def with_arr(
     ``with_revenue`` does: for lists that order many accounts by ARR to show a page of
     them (the allocation queue). PostgreSQL works out ARR for each row to order them
     and the other figures for the page's rows only; ``with_revenue``'s previous month,
-    plan and segments are not read at all. One SQL query; no rows written."""
+    plan and segments are not read at all. One SQL query, after the Top 40 of ``month``
+    is stored if it was not (``rank_top_accounts_if_unranked``: one statement)."""
+    rank_top_accounts_if_unranked(month=month)
     return queryset.annotate(
         _mrr_this=FilteredRelation("monthly_mrr", condition=Q(monthly_mrr__month=month)),
         mrr=_mrr_for(_credit_months((month,)), 0, usage=F("_mrr_this__mrr")),

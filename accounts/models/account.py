@@ -475,8 +475,9 @@ class TopAccount(models.Model):
     Ranking every account's revenue costs a scan of the month's revenue rows
     (about 90 ms at 100,000 accounts) on every page that marks Top 40, so
     ``accounts.segments.refresh_top_accounts`` stores the ranking after
-    revenue changes and daily. When a month has no cached rows the pages rank
-    live, so the cache is never required for correctness, only for speed.
+    revenue changes and hourly. When a month has no cached rows the pages store
+    its ranking before their query (``rank_top_accounts_if_unranked``), so their
+    statements read only this table.
     """
 
     month = models.DateField(help_text="The month the ranking is for (first day).")

@@ -11,6 +11,7 @@ from accounts.segments import (
     Segment,
     mrr_history,
     paid_core_products,
+    rank_top_accounts_if_unranked,
     refresh_top_accounts,
     segments_of,
     with_revenue,
@@ -222,26 +223,55 @@ def test_the_revenue_figures_read_the_revenue_table_a_fixed_number_of_times():
     # summed it again: 15 subplans per row.
     sql = str(with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH).query)
     assert sql.count('FROM "billing_monthlyrevenue"') == 3
-    # This month and the one before per row, and this month once more for the
-    # few candidates of the live Top 40 ranking.
-    assert sql.count('JOIN "billing_accountmonthmrr"') == 3
+    # This month and the one before per row; the Top 40 is read from its stored
+    # table only (the live ranking is no longer in the per-row statement).
+    assert sql.count('JOIN "billing_accountmonthmrr"') == 2
 
 
-def test_the_live_top_40_reads_the_summary_once_not_per_figure():
-    # One ranking: the 40 highest usage rows off credits (the summary's rank
-    # index) and the 40 highest enterprise spread payments, ranked by MRR.
+def test_the_per_row_statement_reads_only_the_stored_top_40():
+    # The live ranking (its LIMIT 40 candidates and the summary's rank index) ran
+    # only while a month was unranked yet was costed into every page's plan.
     sql = str(with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH).query)
-    assert sql.count("LIMIT 40") == 3
-    assert sql.count('FROM "billing_accountmonthmrr"') == 1
+    assert "LIMIT 40" not in sql
+    assert 'FROM "billing_accountmonthmrr"' not in sql
+    assert sql.count('FROM "accounts_topaccount"') == 1
 
 
 def test_the_credit_grant_rule_is_joined_once_per_row_not_inlined_per_figure():
     # MRR, previous MRR, ARR, MoM change and the $20K/$60K segments read the
-    # grants' months from one LATERAL join per row; the live Top 40's few
-    # candidates have their own. Before, the rule was inlined about 12 times.
+    # grants' months from one LATERAL join per row. Before, the rule was inlined
+    # about 12 times.
     sql = str(with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH).query)
-    assert sql.count("LEFT OUTER JOIN LATERAL (") == 2
-    assert sql.count(CREDIT_GRANT_MONTHS_SQL) == 2
+    assert sql.count("LEFT OUTER JOIN LATERAL (") == 1
+    assert sql.count(CREDIT_GRANT_MONTHS_SQL) == 1
+
+
+def test_a_page_on_an_unranked_month_shows_the_top_40_the_job_stores():
+    # 41 accounts: the lowest is out. No stored ranking when the page is read.
+    accounts = AccountFactory.create_batch(41)
+    for rank, account in enumerate(accounts):
+        give_arr(account, 12 * (1000 + rank))
+    assert not TopAccount.objects.filter(month=LAST_MONTH).exists()
+    before = _top_40_live()
+    assert before == {a.pk for a in accounts[1:]}
+    TopAccount.objects.all().delete()
+    assert refresh_top_accounts(today=TODAY) == 40
+    assert _top_40_live() == before
+
+
+def test_ranking_an_unranked_month_is_one_statement_and_idempotent(django_assert_num_queries):
+    accounts = AccountFactory.create_batch(3)
+    for rank, account in enumerate(accounts):
+        give_arr(account, 12 * (100 + rank))
+    for _ in range(2):
+        with django_assert_num_queries(1):
+            rank_top_accounts_if_unranked(month=LAST_MONTH)
+    ranked = list(TopAccount.objects.filter(month=LAST_MONTH).values_list("account", "rank", "arr"))
+    assert ranked == [
+        (accounts[2].pk, 1, Decimal("1224.00")),
+        (accounts[1].pk, 2, Decimal("1212.00")),
+        (accounts[0].pk, 3, Decimal("1200.00")),
+    ]
 
 
 def test_revenue_figures_hold_where_the_annotated_rows_are_a_subquery_or_counted():
