@@ -33,7 +33,6 @@ REFERENCED_TABLES = ("accounts_account", "accounts_contact", "leads_task")
 MARKER_STEP = 10**13
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
 _ESCAPE_PREFIX = re.compile(r"(?<![A-Za-z0-9_])[Ee]$")
-_COMMIT = re.compile(r";\s*COMMIT;?$", re.IGNORECASE)
 _RETURNING = re.compile(r"\s+RETURNING\s+[^']*$")
 
 
@@ -57,9 +56,7 @@ def capture(intake: Callable[[], Any], *, domain: str) -> list[str]:
         intake()
     statements = []
     for query in captured.captured_queries:
-        # Intake's write carries its transaction's COMMIT (revopsweb.sql.with_commit);
-        # the scripts commit on their own.
-        sql = _COMMIT.sub("", query["sql"].strip()).rstrip(";")
+        sql = query["sql"].strip().rstrip(";")
         if sql.upper() in {"BEGIN", "COMMIT", "ROLLBACK"} or sql.upper().startswith(
             ("SAVEPOINT", "RELEASE SAVEPOINT")
         ):

@@ -33,7 +33,7 @@ from django.utils import timezone
 from accounts.models import Account, OwnerRole, OwnershipChange, User
 from accounts.ownership import change_account_owner, owner_move_sql
 from revopsweb.dates import company_today
-from revopsweb.sql import insert_row_sql, mark_saved, with_commit
+from revopsweb.sql import insert_row_sql, mark_saved
 
 from .models import (
     LedgerKind,
@@ -197,7 +197,6 @@ def assign_new_task(
     now: dt.datetime,
     created_summary: str,
     pool: LockedPool | None = None,
-    ends_transaction: bool = False,
 ) -> Decision:
     """Decide, then insert the unsaved ``task`` already assigned, with its history.
 
@@ -207,13 +206,7 @@ def assign_new_task(
     transaction has locked it too. Fewer round trips than creating the task
     and then calling ``assign_task``: the member locks are held only for the
     decision, the one statement that writes it and the commit.
-    ``ends_transaction``: the caller's atomic block sends nothing after this
-    and ``task`` has its id already (taken from ``leads_task``'s sequence), so
-    that statement may carry the block's COMMIT (``revopsweb.sql.with_commit``)
-    with no result read after it.
     """
-    if ends_transaction and task.pk is None:
-        raise ValueError("A write that carries the COMMIT needs the task's id beforehand.")
     decision = decide_for_account(
         account=account,
         territory=territory,
@@ -230,7 +223,6 @@ def assign_new_task(
         author=author,
         now=now,
         created_summary=created_summary,
-        ends_transaction=ends_transaction,
     )
     return decision
 
@@ -248,7 +240,6 @@ def _insert_decided_task(
     author: User | None,
     now: dt.datetime,
     created_summary: str,
-    ends_transaction: bool = False,
 ) -> None:
     """Insert the decided task with every row its decision writes, in ONE statement.
 
@@ -331,17 +322,10 @@ def _insert_decided_task(
     decided = _decision_event(task=task, decision=decision, author=author, now=now)
     decided.task_id = RawSQL(_NEW_TASK_ID, ())
     add("history_rows", *insert_row_sql(created, decided))
-    sql = f"WITH {', '.join(ctes)} SELECT id FROM new_task"
     with connection.cursor() as cursor:
-        if task.pk is None:
-            cursor.execute(sql, params)
-            mark_saved(task, cursor.fetchone()[0])
-        else:
-            # The id is known, so nothing is read back and the statement may
-            # carry the COMMIT: the member locks are then released one round
-            # trip sooner. From here on, no statement and nothing that can fail.
-            cursor.execute(with_commit(sql) if ends_transaction else sql, params)
-            mark_saved(task, task.pk)
+        cursor.execute(f"WITH {', '.join(ctes)} SELECT id FROM new_task", params)
+        row = cursor.fetchone()
+    mark_saved(task, row[0])
     if member is not None:
         member.leads_this_month += 1
         member.last_assigned_at = now

@@ -127,12 +127,10 @@ class IntakeResult:
 
 def _locked_account(
     lead: Lead, *, role: str, today: dt.date
-) -> tuple[Account, Territory | None, Contact, LockedPool | None, int]:
+) -> tuple[Account, Territory | None, Contact, LockedPool | None]:
     """The lead's account, locked by this transaction, its territory, the lead's
-    contact, for an account without an active owner the territory's pool for
-    ``role``, locked after the account, and the new task's id (the next value
-    of ``leads_task``'s sequence, so the write need not read it back): one
-    statement.
+    contact and, for an account without an active owner, the territory's pool
+    for ``role``, locked after the account: one statement.
 
     The SQL function ``leads_intake_open`` (migration leads 0008) finds the
     account and locks it (SELECT … FOR UPDATE: by organization id, else by
@@ -170,9 +168,11 @@ def _locked_account(
         # Not a bare SELECT: django-pghistory attaches its context (who, which
         # request) to every statement but those starting with SELECT, and this
         # one may insert the account, whose history row must carry it.
-        cursor.execute(_OPEN_SQL, [json.dumps(found)])
-        opened_text, task_id = cursor.fetchone()
-        opened = json.loads(opened_text, parse_float=Decimal)
+        cursor.execute(
+            "WITH opened AS (SELECT leads_intake_open(%s::jsonb) AS row) SELECT row FROM opened",
+            [json.dumps(found)],
+        )
+        opened = json.loads(cursor.fetchone()[0], parse_float=Decimal)
     account = from_row_json(Account, opened["account"])
     if opened["owner"] is not None:
         account.owner = from_row_json(User, opened["owner"])
@@ -192,13 +192,7 @@ def _locked_account(
     contact = from_row_json(Contact, opened["contact"])
     contact.account = account
     pool = pool_from_json(opened["pool"]) if opened["pool"] is not None else None
-    return account, territory, contact, pool, task_id
-
-
-_OPEN_SQL = (
-    "WITH opened AS (SELECT leads_intake_open(%s::jsonb) AS row) "
-    f"SELECT row, nextval(pg_get_serial_sequence('{Task._meta.db_table}', 'id')) FROM opened"
-)
+    return account, territory, contact, pool
 
 
 def _organization_id(lead: Lead) -> str:
@@ -303,7 +297,7 @@ def _intake_once(
     now: dt.datetime,
 ) -> IntakeResult:
     lead_type = lead_type or DEFAULT_LEAD_TYPE.get(source, LeadType.NEW_BUSINESS)
-    account, territory, contact, pool, task_id = _locked_account(
+    account, territory, contact, pool = _locked_account(
         lead, role=LEAD_TYPE_ROLE[lead_type], today=company_today(now=now)
     )
     score = score_lead(
@@ -314,7 +308,6 @@ def _intake_once(
         country=lead.country or account.country,
     )
     task = Task(
-        pk=task_id,
         account=account,
         contact=contact,
         source=source,
@@ -336,9 +329,6 @@ def _intake_once(
         now=now,
         created_summary=(f"Created from {TaskSource(source).label} by {lead.name} <{lead.email}>"),
         pool=pool,
-        # Its write is this block's last statement: run as the outermost
-        # transaction (the views, the API, the benchmark), it carries the COMMIT.
-        ends_transaction=True,
     )
     return IntakeResult(task=task, created=True, decision=decision)
 

@@ -51,37 +51,6 @@ def insert_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[str, 
     return sql, list(params)
 
 
-def with_commit(sql: str) -> str:
-    """``sql`` followed by ``; COMMIT`` when the caller's atomic block is the
-    connection's outermost one (no savepoint, no enclosing block: Django would
-    commit it on exit) and ``sql`` is its last statement; else ``sql`` unchanged.
-
-    One round trip for the last write and the commit: Django's client-side
-    binding sends the text with PostgreSQL's simple query protocol, which runs
-    the statements in order and skips the rest at the first error (so a failed
-    write is never committed: the transaction stays aborted and the atomic
-    block rolls it back), and psycopg sends no COMMIT for a connection the
-    server reports idle, so the block's exit costs nothing more. Inside an
-    outer transaction (a caller's atomic block, a test's) or with server-side
-    binding (one statement per query) nothing is committed early.
-
-    The caller must neither send a statement after it nor read its result
-    (django-pghistory's context wrapper leaves the cursor on the last result,
-    the COMMIT's): until the atomic block exits, a statement would start a new
-    transaction of its own, and an error raised after it cannot roll the write
-    back.
-    """
-    if (
-        connection.in_atomic_block
-        and not connection.savepoint_ids
-        and connection.commit_on_exit
-        and not connection.needs_rollback
-        and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
-    ):
-        return f"{sql}; COMMIT"
-    return sql
-
-
 def mark_saved(obj: Model, pk: int) -> None:
     """Give an instance inserted by raw SQL its primary key and saved state."""
     obj.pk = pk
@@ -305,9 +274,7 @@ def insert_row_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[s
     a statement up to 4 KB and 50 parameters, and re-splits a longer one on
     every call. The rows go through ``jsonb_populate_record`` (a column
     missing from the JSON would be NULL, so every inserted field is sent) and
-    take their ids from the table's sequence in order, or, when every
-    instance has its primary key set already (taken from that sequence
-    earlier), those ids; ValueError if only some have one.
+    take their ids from the table's sequence in order.
     """
     model = type(obj)
     meta = model._meta
@@ -317,28 +284,22 @@ def insert_row_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[s
     if any(r[1].keys() != expressions.keys() for r in rows):
         raise ValueError("Every row must set the same fields to expressions.")
     pk = str(meta.pk.column)
-    given = [o.pk for o in (obj, *more) if o.pk is not None]
-    if given and len(given) != len(rows):
-        raise ValueError("Either every row or none has its primary key.")
-    extra = [] if given else [f"'{pk}', nextval(pg_get_serial_sequence('{table}', '{pk}'))"]
-    if given:
-        for (row, _), key in zip(rows, given, strict=True):
-            row[pk] = key
+    extra = [f"'{pk}', nextval(pg_get_serial_sequence('{table}', '{pk}'))"]
     params: list[Any] = []
     compiler = InsertQuery(model).get_compiler(connection=connection)
     for column, expression in expressions.items():
         sql, expression_params = compiler.compile(expression)
         extra.append(f"'{column}', {sql}")
         params.extend(expression_params)
-    added = f" || jsonb_build_object({', '.join(extra)})" if extra else ""
+    added = f"jsonb_build_object({', '.join(extra)})"
     if more:
         source = (
             f"jsonb_array_elements(%s::jsonb) AS e(row), "
-            f"LATERAL jsonb_populate_record(NULL::{table}, e.row{added}) AS r"
+            f"LATERAL jsonb_populate_record(NULL::{table}, e.row || {added}) AS r"
         )
         values: Any = [r[0] for r in rows]
     else:
-        source = f"jsonb_populate_record(NULL::{table}, %s::jsonb{added}) AS r"
+        source = f"jsonb_populate_record(NULL::{table}, %s::jsonb || {added}) AS r"
         values = rows[0][0]
     sql = f"INSERT INTO {table} SELECT r.* FROM {source}"
     if returning:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pghistory
 import pytest
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from psycopg.pq import TransactionStatus
 
-from accounts.models import Account, Contact, OwnershipChange, User
+from accounts.models import Account, OwnershipChange
 from leads.intake import Lead, intake_task
-from leads.models import LeadType, RoundRobinEvent, Task, TaskEvent, TaskSource, TrackerRole
+from leads.models import LeadType, RoundRobinEvent, TaskEvent, TaskSource, TrackerRole
 from leads.tests.factories import member, territory
 
 pytestmark = pytest.mark.django_db
@@ -131,123 +130,3 @@ def test_a_new_accounts_history_carries_the_requests_context():
     )
     assert event.pgh_context is not None
     assert event.pgh_context.metadata["url"] == "/api/intake/tasks"
-    # The write carried the COMMIT and its id was known before it: nothing was
-    # read from the COMMIT's empty result, where the context wrapper leaves the cursor.
-    assert Task.objects.get().pk == result.task.pk
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_write_that_carries_the_commit_records_its_history_context():
-    specialist = member(role=TrackerRole.ONBOARDING)
-
-    with pghistory.context(url="/api/intake/tasks", source="api"):
-        result = intake_task(
-            lead=_lead("audit-onboard.example.de"),
-            source=TaskSource.CONTACT_FORM,
-            lead_type=LeadType.ONBOARDING,
-        )
-
-    # The specialist is set by the write statement (the one with the COMMIT).
-    event = Account.pgh_event_model.objects.get(  # type: ignore[attr-defined]
-        pgh_obj_id=result.task.account_id, pgh_label="update"
-    )
-    assert event.onboarding_specialist_id == specialist.user_id
-    assert event.pgh_context.metadata["url"] == "/api/intake/tasks"
-
-
-def _idle() -> bool:
-    """Django and the server agree that no transaction is open."""
-    return (
-        not connection.in_atomic_block
-        and connection.get_autocommit()
-        and connection.connection.info.transaction_status == TransactionStatus.IDLE
-    )
-
-
-def _nothing_written(picked_leads: int, picked: object) -> None:
-    assert not Account.objects.exists()
-    assert not Contact.objects.exists()
-    assert not Task.objects.exists()
-    assert not TaskEvent.objects.exists()
-    assert not RoundRobinEvent.objects.exists()
-    assert not OwnershipChange.objects.exists()
-    picked.refresh_from_db()  # type: ignore[attr-defined]
-    assert picked.leads_this_month == picked_leads  # type: ignore[attr-defined]
-
-
-# Transactional: the COMMIT is folded only into an outermost transaction.
-@pytest.mark.django_db(transaction=True)
-def test_a_new_leads_intake_commits_with_its_write():
-    picked = member()
-
-    with CaptureQueriesContext(connection) as captured:
-        result = intake_task(lead=_lead("commit.example.de"), source=TaskSource.CONTACT_FORM)
-
-    # Django logs its BEGIN and COMMIT; psycopg sends the BEGIN and, for the
-    # idle connection the folded COMMIT leaves, no COMMIT.
-    logged = [q["sql"] for q in captured.captured_queries]
-    assert logged[0] == "BEGIN" and logged[-1] == "COMMIT", logged
-    statements = logged[1:-1]
-    # Nothing after the COMMIT: a statement there would run in a transaction of its own.
-    assert len(statements) == 2, "\n".join(s[:120] for s in statements)
-    assert statements[1].startswith("WITH new_task AS (INSERT INTO")
-    assert statements[1].endswith("; COMMIT")
-    assert _idle()
-    task = Task.objects.get()
-    assert (task.pk, task.assignee) == (result.task.pk, picked.user)
-    assert task.account.owner == picked.user
-    assert RoundRobinEvent.objects.get().task == task
-
-
-@pytest.mark.django_db(transaction=True)
-def test_inside_a_callers_transaction_the_write_leaves_the_commit_to_it():
-    member()
-
-    with (
-        CaptureQueriesContext(connection) as captured,
-        pytest.raises(RuntimeError),
-        transaction.atomic(),
-    ):
-        intake_task(lead=_lead("outer.example.de"), source=TaskSource.CONTACT_FORM)
-        raise RuntimeError("the caller's transaction fails after the intake")
-
-    assert not any("COMMIT" in q["sql"].upper() for q in captured.captured_queries)
-    assert not Task.objects.exists()
-    assert not Account.objects.exists()
-    assert _idle()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_failing_write_commits_nothing_not_even_the_new_account():
-    picked = member(leads_this_month=2)
-
-    # Longer than the task's idempotency_key column: the write statement
-    # fails after the first one inserted the account and its contact.
-    with pytest.raises(DataError):
-        intake_task(
-            lead=_lead("toolong.example.de"),
-            source=TaskSource.CONTACT_FORM,
-            idempotency_key="k" * 201,
-        )
-
-    _nothing_written(2, picked)
-    assert _idle()
-    result = intake_task(lead=_lead("toolong.example.de"), source=TaskSource.CONTACT_FORM)
-    assert Task.objects.get().pk == result.task.pk
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_commit_that_fails_commits_nothing():
-    picked = member(leads_this_month=2)
-
-    # The foreign keys are checked at the COMMIT (deferred): it fails, in the
-    # write's round trip, and the server rolls the whole transaction back.
-    with pytest.raises(IntegrityError):
-        intake_task(
-            lead=_lead("nobody.example.de"),
-            source=TaskSource.CONTACT_FORM,
-            created_by=User(pk=10**9),
-        )
-
-    _nothing_written(2, picked)
-    assert _idle()
