@@ -221,6 +221,19 @@ def accounts_with_arr_at_least(arr: Decimal, *, month: dt.date) -> QuerySet[Any,
     per-account summary's rank index (month, MRR) from ``arr``/12 up, so accounts
     below the threshold are never read (sales/account-allocation's "$20K accounts
     without an owner" at 100,000 accounts; issue 20)."""
+    by_usage, by_spread = arr_at_least_parts(arr, month=month)
+    return by_usage.values("account").union(by_spread.values("account"), all=True)
+
+
+def arr_at_least_parts(
+    arr: Decimal, *, month: dt.date
+) -> tuple[QuerySet[AccountMonthMrr, Any], QuerySet[CreditGrant, Any]]:
+    """The two halves of ``accounts_with_arr_at_least``, disjoint, each with its
+    ``account`` and its MRR by billing configuration: the accounts billed on usage
+    (``AccountMonthMrr`` rows, MRR in their ``mrr`` field, in the order of its rank
+    index) and those under an enterprise purchase (grouped ``CreditGrant`` rows, MRR
+    as ``spread``). For lists that take the largest first straight from the index
+    (the allocation queue's page). ``ValueError`` as ``accounts_with_arr_at_least``."""
     if arr <= 0:
         raise ValueError(f"An ARR threshold must be positive, not {arr}.")
     on_startup_credits = Q(account__in=_startup_credits_in(month).values("account"))
@@ -235,18 +248,16 @@ def accounts_with_arr_at_least(arr: Decimal, *, month: dt.date) -> QuerySet[Any,
         .exclude(on_startup_credits)
         .exclude(account__in=enterprise.values("account"))
         .order_by()
-        .values("account")
     )
     by_spread = (
         enterprise.exclude(on_startup_credits)
         .order_by()
         .values("account")
-        .alias(spread=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
+        .annotate(spread=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
         .alias(spread_arr=ExpressionWrapper(F("spread") * 12, output_field=MONEY))
         .filter(spread_arr__gte=arr)
-        .values("account")
     )
-    return by_usage.union(by_spread, all=True)
+    return by_usage, by_spread
 
 
 def _top_40_expression(*, month: dt.date) -> Exists:

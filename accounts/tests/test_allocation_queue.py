@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from accounts.books import Queue, allocation_queue_page
+from accounts.books import Queue, allocation_queue, allocation_queue_page
 from accounts.models import Account, NewOwnerTrait, OwnerRole, Plan
 from accounts.roles import Role
 from accounts.tests.books_factories import TODAY, freeze_today, give_arr, give_revenue
@@ -101,3 +101,28 @@ def test_the_page_reads_the_same_queries_whatever_each_queue_holds(
     assert "$20k+ ARR without an owner (18)" in large
     assert "In a TAM book over 15 accounts (18)" in large
     assert "CSM account with expansion potential (18)" in large
+
+
+def test_pages_taken_from_each_part_of_the_queue_stitch_into_the_whole_queue_in_order():
+    # The plain unowned $20k+ accounts are ranked from the summary's index, the
+    # others (a trait, a CSM owner) worked out per account: their ARRs interleave,
+    # two tie (then by name), one ranks by an enterprise purchase's spread.
+    for name, arr in (("b", 30_000), ("a", 30_000), ("c", 90_000), ("d", 21_000)):
+        give_arr(AccountFactory.create(name=name), arr)
+    give_arr(AccountFactory.create(name="e", new_owner_trait=NewOwnerTrait.READY_TO_MOVE), 50_000)
+    give_arr(AccountFactory.create(name="f", new_owner_trait=NewOwnerTrait.READY_TO_MOVE), 30_000)
+    csm = user_with_role(Role.CSM)
+    give_arr(AccountFactory.create(name="g", owner=csm, owner_role=OwnerRole.CSM), 25_000)
+    spread = AccountFactory.create(name="h", plan=Plan.ANNUAL)
+    _grant(spread, CreditGrantKind.ENTERPRISE, paid=36_000)
+    give_arr(spread, 1_200)
+    whole = [(a.pk, reasons) for a, reasons, _ in allocation_queue(today=TODAY)]
+    assert len(whole) == 8
+    for queue in ("", Queue.UNOWNED_20K):
+        pages = [
+            allocation_queue_page(today=TODAY, queue=queue, number=n, per_page=3) for n in (1, 2, 3)
+        ]
+        stitched = [(a.pk, reasons) for page in pages for a, reasons, _ in page.rows]
+        expected = [row for row in whole if not queue or queue in row[1]]
+        assert stitched == expected
+        assert pages[0].total == len(expected)
