@@ -632,7 +632,7 @@ def allocation_queue_page(
     # index (only that many rows read), the others ordered by their worked-out MRR.
     # Then only the chosen accounts are read whole.
     shown = start + per_page
-    parts = [
+    parts: list[QuerySet[Any, Any]] = [
         with_arr(others, month=month)
         .values(queue_pk=F("pk"), queue_mrr=F("mrr"), queue_name=F("name"))
         .order_by("-queue_mrr", "queue_name", "queue_pk")[:shown]
