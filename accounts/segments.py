@@ -276,8 +276,11 @@ def rank_top_accounts_if_unranked(*, month: dt.date) -> None:
     (an INSERT … SELECT under a NOT EXISTS one-time filter): call it before a query
     that reads ``is_top_40``, so pages issue a fixed number of queries.
 
-    Concurrent callers rank from their own snapshots; ``ON CONFLICT DO NOTHING``
-    keeps each account once per month (the first committed ranking wins). A month
+    Writers of a month's ranking take ``_top_40_lock``: this statement only tries it
+    and stores nothing when another writer holds it (the job replacing the month,
+    or another page ranking it), so two snapshots' rankings are never mixed and
+    the job's insert never meets a page's rows; ``ON CONFLICT DO NOTHING`` stays
+    as a second guard on (month, account). A month
     whose ranking is empty (no account with positive MRR) is ranked again on each
     call, which finds nothing from the summary's rank index."""
     sql, params = _rank_if_unranked_sql(month)
@@ -298,9 +301,19 @@ def _rank_if_unranked_sql(month: dt.date) -> tuple[str, tuple[Any, ...]]:
         "SELECT %s, ranked.pk, row_number() OVER (ORDER BY ranked.mrr DESC, ranked.pk), "
         f"ranked.mrr * 12, now() FROM ({ranked}) ranked "
         f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE month = %s) "
+        "AND pg_try_advisory_xact_lock(%s, %s) "
         "ON CONFLICT DO NOTHING"
     )
-    return sql, (month, *ranked_params, month)
+    return sql, (month, *ranked_params, month, *_top_40_lock(month))
+
+
+# pg_advisory_xact_lock keys (class, month) of a month's Top 40 writers: the job
+# replacing a ranking and a page storing a missing one never write it at once.
+TOP_40_LOCK_CLASS = 2_020_000_040
+
+
+def _top_40_lock(month: dt.date) -> tuple[int, int]:
+    return TOP_40_LOCK_CLASS, month.year * 12 + month.month
 
 
 @transaction.atomic
@@ -310,6 +323,10 @@ def refresh_top_accounts(*, today: dt.date) -> int:
     Idempotent; returns the number of ranked accounts. Call after revenue for
     the month changes."""
     month = revenue_month(today=today)
+    with connection.cursor() as cursor:
+        # Waits for a page storing this month's ranking; the ranking below is then
+        # read on a snapshot that sees (and deletes) what the page stored.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _top_40_lock(month))
     ranked = [(a.pk, a.mrr) for a in _ranked_by_mrr(month).only("pk")[:TOP_ACCOUNTS]]
     TopAccount.objects.filter(month=month).delete()
     now = timezone.now()

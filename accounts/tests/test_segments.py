@@ -290,3 +290,44 @@ def test_revenue_figures_hold_where_the_annotated_rows_are_a_subquery_or_counted
     assert rows.filter(arr__gt=0).count() == 1
     assert list(rows.exclude(mrr=0).values_list("pk", "mrr")) == [(enterprise.pk, Decimal(8_000))]
     assert rows.get(pk=startup.pk).mom_change == 0
+
+
+@pytest.fixture
+def month_locked_elsewhere():
+    """Another connection holding the Top 40 writers' lock of LAST_MONTH (as the
+    job replacing that month's ranking, or another page storing it, would)."""
+    import psycopg
+    from django.db import connection
+
+    from accounts.segments import TOP_40_LOCK_CLASS
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        password=settings["PASSWORD"] or None,
+    )
+    key = LAST_MONTH.year * 12 + LAST_MONTH.month
+    other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TOP_40_LOCK_CLASS, key])
+    yield
+    other.rollback()
+    other.close()
+
+
+def test_a_page_stores_no_ranking_while_another_writer_holds_the_month(month_locked_elsewhere):
+    give_arr(AccountFactory(), 12_000)
+    rank_top_accounts_if_unranked(month=LAST_MONTH)
+    assert not TopAccount.objects.filter(month=LAST_MONTH).exists()
+
+
+def test_the_job_waits_for_a_writer_holding_the_month(month_locked_elsewhere):
+    from django.db import OperationalError, connection, transaction
+
+    give_arr(AccountFactory(), 12_000)
+    with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '200ms'")
+        refresh_top_accounts(today=TODAY)
+    assert not TopAccount.objects.filter(month=LAST_MONTH).exists()
