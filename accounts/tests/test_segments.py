@@ -317,7 +317,7 @@ def month_locked_elsewhere():
 
 
 def test_a_page_stores_no_ranking_while_another_writer_holds_the_month(month_locked_elsewhere):
-    give_arr(AccountFactory(), 12_000)
+    give_arr(AccountFactory.create(), 12_000)
     rank_top_accounts_if_unranked(month=LAST_MONTH)
     assert not TopAccount.objects.filter(month=LAST_MONTH).exists()
 
@@ -325,7 +325,7 @@ def test_a_page_stores_no_ranking_while_another_writer_holds_the_month(month_loc
 def test_the_job_waits_for_a_writer_holding_the_month(month_locked_elsewhere):
     from django.db import OperationalError, connection, transaction
 
-    give_arr(AccountFactory(), 12_000)
+    give_arr(AccountFactory.create(), 12_000)
     with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL lock_timeout = '200ms'")
