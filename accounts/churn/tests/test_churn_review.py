@@ -203,6 +203,15 @@ def test_suggested_accounts_are_listed_with_a_flag_link(client):
     assert "Quietco" in body and reverse("churn:flag", args=[account.pk]) in body
 
 
+def test_a_team_lead_is_offered_no_flag_link_on_another_teams_suggested_account(client):
+    # The flag view answers 403 to a lead for an account outside their team.
+    account = owned_account(name="Elsewhereco")
+    ChurnSignal.objects.create(account=account, kind="champion_left", detected_on=TODAY)
+    body = _login(client, team_lead()).get(reverse("churn:review")).content.decode()
+    assert "Elsewhereco" in body
+    assert reverse("churn:flag", args=[account.pk]) not in body
+
+
 def _build_review(n, *, boss, owner=None):
     """``n`` flagged accounts (each with a status, an escalation and a recovery call),
     ``n`` suggested ones and one churned flag awaiting its retro."""
