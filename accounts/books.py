@@ -450,7 +450,12 @@ def _queue_conditions(*, month: dt.date, over_15: set[int]) -> dict[str, Q]:
     }
 
 
-def _queued_accounts(*, month: dt.date, over_15: set[int]) -> QuerySet[Account]:
+def _queued_accounts(
+    *, month: dt.date, over_15: set[int], plain_20k: bool = True
+) -> QuerySet[Account]:
+    """Every queued account, or with ``plain_20k=False`` those ``_plain_unowned_20k``
+    leaves out: the ones with a new-owner trait or a CSM role and those in a TAM book
+    over 15."""
     # Found from indexes, never by reading every account (a scan of the 100,000
     # accounts alone took 140-180 ms under load): the $20k+ accounts from the
     # revenue summary's rank index, those with a trait or a CSM owner from their
@@ -458,9 +463,9 @@ def _queued_accounts(*, month: dt.date, over_15: set[int]) -> QuerySet[Account]:
     # candidates are read and tested; ``_all_core`` is counted for CSM accounts only.
     conditions = _queue_conditions(month=month, over_15=over_15)
     over_15_books = Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
-    candidates = accounts_with_arr_at_least(ARR_20K, month=month).union(
-        Account.objects.filter(TRAIT_OR_CSM).order_by().values("pk"), all=True
-    )
+    candidates = Account.objects.filter(TRAIT_OR_CSM).order_by().values("pk")
+    if plain_20k:
+        candidates = accounts_with_arr_at_least(ARR_20K, month=month).union(candidates, all=True)
     if over_15:
         candidates = candidates.union(
             Account.objects.filter(over_15_books).order_by().values("pk"), all=True
@@ -486,28 +491,6 @@ def _plain_unowned_20k(*, month: dt.date) -> tuple[QuerySet[Any, Any], QuerySet[
     others = Account.objects.filter(Q(owner__isnull=False) | TRAIT_OR_CSM).order_by().values("pk")
     by_usage, by_spread = arr_at_least_parts(ARR_20K, month=month)
     return by_usage.exclude(account__in=others), by_spread.exclude(account__in=others)
-
-
-def _other_queued(*, month: dt.date, over_15: set[int]) -> QuerySet[Account]:
-    """The queued accounts ``_plain_unowned_20k`` leaves out: those with a new-owner
-    trait or a CSM role (their partial index) and those in a TAM book over 15."""
-    conditions = _queue_conditions(month=month, over_15=over_15)
-    over_15_books = Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
-    candidates = Account.objects.filter(TRAIT_OR_CSM).order_by().values("pk")
-    if over_15:
-        candidates = candidates.union(
-            Account.objects.filter(over_15_books).order_by().values("pk"), all=True
-        )
-    return (
-        Account.objects.filter(pk__in=candidates)
-        .alias(_all_core=all_core_paid(month=month))
-        .filter(
-            conditions[Queue.UNOWNED_20K]
-            | ~Q(new_owner_trait="")
-            | over_15_books
-            | conditions[Queue.CSM_EXPANSION]
-        )
-    )
 
 
 def _as_sql(queryset: QuerySet[Any, Any]) -> tuple[str, tuple[Any, ...]]:
@@ -607,7 +590,7 @@ def allocation_queue_page(
     plain_count = RawSQL(
         f"SELECT COUNT(*) FROM ({plain_sql}) AS plain", plain_params, output_field=IntegerField()
     )
-    others = _other_queued(month=month, over_15=over_15)
+    others = _queued_accounts(month=month, over_15=over_15, plain_20k=False)
     # An empty "owner in ()" would empty the whole aggregate (EmptyResultSet): no
     # book over 15 counts as zero without asking.
     countable = {k: q for k, q in conditions.items() if k != Queue.TAM_OVER_15 or over_15}
