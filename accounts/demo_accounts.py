@@ -188,11 +188,12 @@ def _assign_owners(
     for pool in slots.values():
         rng.shuffle(pool)
     hired: list[User] = []
+    hire_rng = ctx.rng("hires")
 
     def take(role: str, region: str, *, hire: bool) -> User | None:
         pool = slots.setdefault((role, region), [])
         if not pool and hire:
-            (user,) = hire_staff(ctx, roles_and_regions=[(role, region)])
+            user = hire_staff(ctx, role=role, region=region, rng=hire_rng)
             hired.append(user)
             low, high = _HIRED_BOOKS[role]
             pool.extend([user] * rng.randint(low, high))

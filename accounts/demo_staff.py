@@ -175,42 +175,40 @@ _HIRE_TITLES: dict[str, str] = {
 }
 
 
-def hire_staff(ctx: DemoContext, *, roles_and_regions: list[tuple[str, str]]) -> list[User]:
-    """Unsaved staff for a company too large for the fixed org chart: one person
-    per ``(role, region)`` (TAM, CSM or TAE), reporting to the team lead of the
-    chart's people of that role and region, added to ``ctx.staff_by_role``.
+def hire_staff(ctx: DemoContext, *, role: str, region: str, rng: random.Random) -> User:
+    """One unsaved person for a company too large for the fixed org chart: a TAM,
+    CSM or TAE in ``region``, reporting to the team lead of the chart's people of
+    that role and region, added to ``ctx.staff_by_role``. ``rng`` is the caller's
+    one generator for all its hires (a fresh one per hire would draw the same
+    person every time).
 
     The caller saves them with ``save_hired_staff`` once it knows how many it needs
     (accounts.demo_accounts hires while it fills books, so every $20k+ account has an
     owner). Emails are unique on the demo domain (``first.last.N``).
     """
-    rng = ctx.rng("hires")
     leads = {
-        (role, str(user.region)): user.team_lead
-        for role, users in ctx.staff_by_role.items()
+        (chart_role, str(user.region)): user.team_lead
+        for chart_role, users in ctx.staff_by_role.items()
         for user in reversed(users)
     }
-    seen = sum(len(users) for users in ctx.staff_by_role.values())
-    hired = []
-    for n, (role, region) in enumerate(roles_and_regions, start=seen):
-        first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-        started_on = ctx.today - dt.timedelta(days=rng.randint(120, 1_800))
-        title = _HIRE_TITLES[role]
-        user = User(
-            email=f"{first.lower()}.{last.lower().replace(' ', '')}.{n}@{DEMO_EMAIL_DOMAIN}",
-            name=f"{first} {last}",
-            title=f"Senior {title}" if rng.random() < 0.3 else title,
-            region=region,
-            team_lead=leads.get((role, region)) or leads.get((role, Region.US)),
-            started_on=started_on,
-            quarterly_quota=_quarterly_quota(rng, role),
-            is_staff=False,
-            date_joined=dt.datetime.combine(started_on, dt.time(9), tzinfo=dt.UTC),
-        )
-        user.demo_role = role  # type: ignore[attr-defined]
-        ctx.staff_by_role.setdefault(role, []).append(user)
-        hired.append(user)
-    return hired
+    n = sum(len(users) for users in ctx.staff_by_role.values())
+    first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+    started_on = ctx.today - dt.timedelta(days=rng.randint(120, 1_800))
+    title = _HIRE_TITLES[role]
+    user = User(
+        email=f"{first.lower()}.{last.lower().replace(' ', '')}.{n}@{DEMO_EMAIL_DOMAIN}",
+        name=f"{first} {last}",
+        title=f"Senior {title}" if rng.random() < 0.3 else title,
+        region=region,
+        team_lead=leads.get((role, region)) or leads.get((role, Region.US)),
+        started_on=started_on,
+        quarterly_quota=_quarterly_quota(rng, role),
+        is_staff=False,
+        date_joined=dt.datetime.combine(started_on, dt.time(9), tzinfo=dt.UTC),
+    )
+    user.demo_role = role  # type: ignore[attr-defined]
+    ctx.staff_by_role.setdefault(role, []).append(user)
+    return user
 
 
 def save_hired_staff(users: list[User]) -> int:

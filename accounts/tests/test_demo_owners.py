@@ -79,3 +79,14 @@ def test_the_young_20k_deals_belong_to_taes_hired_as_needed():
     assert len(owned) == 30
     assert {o.role for o in owned.values()} == {OwnerRole.TAE}
     assert hired and all(u.demo_role == Role.TAE for u in hired)  # type: ignore[attr-defined]
+
+
+def test_the_people_hired_are_not_all_the_same_person():
+    ctx = _context()
+    profiles = [_profile(n, arr=90_000) for n in range(100)]
+
+    _, hired = _assign_owners(ctx.rng("accounts"), ctx, profiles, [None] * len(profiles))
+
+    assert len(hired) >= 6
+    assert len({u.name for u in hired}) > 1
+    assert len({u.started_on for u in hired}) > 1
