@@ -65,6 +65,7 @@ from .segments import (
     arr_at_least_parts,
     rank_top_accounts_if_unranked,
     with_arr,
+    with_mrr,
     with_revenue,
 )
 
@@ -529,8 +530,9 @@ def allocation_queue(
 ) -> list[tuple[Account, list[str], str]]:
     """Accounts the managers review at allocation, each with its queue reasons and
     suggested trait, revenue of ``month`` (default: the revenue month of
-    ``today``). Two queries whatever the number of accounts (three without
-    ``month``). Every queued account: pages use ``allocation_queue_page``."""
+    ``today``). Three queries whatever the number of accounts (four without
+    ``month``): the over-15 TAM books, the Top 40 stored if unranked, the rows.
+    Every queued account: pages use ``allocation_queue_page``."""
     month = month or revenue_month(today=today)
     over_15 = _tam_books_over_15()
     accounts = _queued_accounts(month=month, over_15=over_15)
@@ -575,8 +577,9 @@ def allocation_queue_page(
 ) -> AllocationPage:
     """Page ``number`` (from 1, clamped to the last) of the allocation queue, or of one
     ``queue`` (a ``Queue`` key; "" for every queue), largest ARR first, ``per_page`` rows,
-    with the count of each queue. Three queries whatever the queue's length (four without
-    ``month``): the over-15 TAM books, the counts, the page's rows."""
+    with the count of each queue. Four queries whatever the queue's length (five without
+    ``month``): the over-15 TAM books, the counts, the Top 40 stored if unranked, the
+    page's rows."""
     month = month or revenue_month(today=today)
     over_15 = _tam_books_over_15()
     conditions = _queue_conditions(month=month, over_15=over_15)
@@ -616,7 +619,7 @@ def allocation_queue_page(
     # Then only the chosen accounts are read whole.
     shown = start + per_page
     parts: list[QuerySet[Any, Any]] = [
-        with_arr(others, month=month)
+        with_mrr(others, month=month)
         .values(queue_pk=F("pk"), queue_mrr=F("mrr"), queue_name=F("name"))
         .order_by("-queue_mrr", "queue_name", "queue_pk")[:shown]
     ]
@@ -810,7 +813,8 @@ def book_rows(
     its revenue expressions again on every request: they are built once per process
     for the day and month (a third of My book's Python time was spent resolving them,
     profiled with pyinstrument at 10,000 accounts; issue 20) and each request filters
-    a clone to ``owner``'s book. One query when evaluated."""
+    a clone to ``owner``'s book. One statement first (the Top 40 of ``month`` stored if
+    unranked), one query when evaluated."""
     if month is None:  # the month is read from the data: nothing to keep
         return annotate_for_book(book_accounts(owner), today=today)
     # The kept rows read the stored Top 40: store it if the month has none (one statement).

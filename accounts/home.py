@@ -68,7 +68,7 @@ def home_of(user: User) -> Home:
 
 
 def book_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:
-    """The person's book totals against targets and their largest accounts. Three queries."""
+    """The person's book totals against targets and their largest accounts. Four queries."""
     rows = book_rows(user, today=today, month=month)
     accounts = list(rows.order_by(F("arr").desc(nulls_last=True), "name", "pk")[:HOME_ROWS])
     return {"totals": book_totals(user, today=today, month=month), "accounts": accounts}
@@ -80,7 +80,7 @@ def team_books_panel(user: User, today: dt.date, month: dt.date) -> dict[str, An
 
 
 def allocation_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:
-    """The allocation queue: how many accounts wait, the largest first. Three queries."""
+    """The allocation queue: how many accounts wait, the largest first. Four queries."""
     page = allocation_queue_page(today=today, month=month, per_page=HOME_ROWS)
     return {"queue_count": page.total, "queue": page.rows, "labels": Queue.LABELS}
 

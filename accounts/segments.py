@@ -199,13 +199,22 @@ def _ranked_by_mrr(month: dt.date) -> QuerySet[WithAnnotations[Account, _RankedM
         .values("account")[:TOP_ACCOUNTS]
     )
     return (
-        Account.objects.filter(pk__in=by_usage.union(by_spread, all=True))
-        .annotate(
-            _mrr_this=FilteredRelation("monthly_mrr", condition=Q(monthly_mrr__month=month)),
-            mrr=_mrr_for(_credit_months((month,)), 0, usage=F("_mrr_this__mrr")),
-        )
-        .filter(mrr__gt=0)
+        with_mrr(Account.objects.filter(pk__in=by_usage.union(by_spread, all=True)), month=month)
+        .filter(mrr__gt=Decimal(0))
         .order_by("-mrr", "pk")
+    )
+
+
+def with_mrr(
+    queryset: QuerySet[Account], *, month: dt.date
+) -> QuerySet[WithAnnotations[Account, _RankedMrr]]:
+    """Annotate ``mrr``, the MRR of ``month`` by billing configuration (``_mrr_for``:
+    the month's ``AccountMonthMrr`` row and one credit-grant LATERAL join), and
+    nothing else: no query of its own, for lists that only order or pick accounts by
+    MRR."""
+    return queryset.annotate(
+        _mrr_this=FilteredRelation("monthly_mrr", condition=Q(monthly_mrr__month=month)),
+        mrr=_mrr_for(_credit_months((month,)), 0, usage=F("_mrr_this__mrr")),
     )
 
 
@@ -451,9 +460,7 @@ def with_arr(
     plan and segments are not read at all. One SQL query, after the Top 40 of ``month``
     is stored if it was not (``rank_top_accounts_if_unranked``: one statement)."""
     rank_top_accounts_if_unranked(month=month)
-    return queryset.annotate(
-        _mrr_this=FilteredRelation("monthly_mrr", condition=Q(monthly_mrr__month=month)),
-        mrr=_mrr_for(_credit_months((month,)), 0, usage=F("_mrr_this__mrr")),
+    return with_mrr(queryset, month=month).annotate(
         arr=ExpressionWrapper(F("mrr") * 12, output_field=MONEY),
         all_core_paid=all_core_paid(month=month),
         is_top_40=_top_40_expression(month=month),
