@@ -494,11 +494,6 @@ def _plain_unowned_20k(*, month: dt.date) -> tuple[QuerySet[Any, Any], QuerySet[
     return by_usage.exclude(account__in=others), by_spread.exclude(account__in=others)
 
 
-def _as_sql(queryset: QuerySet[Any, Any]) -> tuple[str, tuple[Any, ...]]:
-    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    return sql, tuple(params)
-
-
 def _queue_row(account: Any, over_15: set[int]) -> tuple[Account, list[str], str]:
     reasons: list[str] = []
     arr: Decimal = account.arr
@@ -589,7 +584,7 @@ def allocation_queue_page(
     # read and tested as before.
     by_usage, by_spread = _plain_unowned_20k(month=month)
     plain = by_usage.values("account").union(by_spread.values("account"), all=True)
-    plain_sql, plain_params = _as_sql(plain)
+    plain_sql, plain_params = plain.query.sql_with_params()
     plain_count = RawSQL(
         f"SELECT COUNT(*) FROM ({plain_sql}) AS plain", plain_params, output_field=IntegerField()
     )
@@ -634,7 +629,7 @@ def allocation_queue_page(
             .annotate(queue_name=F("account__name"))
             .order_by("-queue_mrr", "queue_name", "queue_pk")[:shown]
         )
-    compiled = [_as_sql(part) for part in parts]
+    compiled = [part.query.sql_with_params() for part in parts]
     chosen_sql = (
         "SELECT queue_pk FROM ("
         + " UNION ALL ".join(f"({sql})" for sql, _ in compiled)
