@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -55,7 +55,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear, Greatest
 from django.db.models.lookups import GreaterThanOrEqual
-from django.utils import timezone
 
 from billing.adjustments import account_credit_months_sql
 from billing.models import (
@@ -302,8 +301,9 @@ def _rank_if_unranked_sql(month: dt.date) -> tuple[str, tuple[Any, ...]]:
     """The INSERT of ``rank_top_accounts_if_unranked`` as SQL and params, compiled once
     per process and month: compiling the ranking's nested subqueries is most of its
     Python cost (issue 20)."""
-    query = _ranked_by_mrr(month).values("pk", "mrr")[:TOP_ACCOUNTS].query
-    ranked, ranked_params = query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
+    ranked, ranked_params = (
+        _ranked_by_mrr(month).values("pk", "mrr")[:TOP_ACCOUNTS].query.sql_with_params()
+    )
     table = connection.ops.quote_name(TopAccount._meta.db_table)
     sql = (
         f"INSERT INTO {table} (month, account_id, rank, arr, computed_at) "
@@ -333,17 +333,15 @@ def refresh_top_accounts(*, today: dt.date) -> int:
     the month changes."""
     month = revenue_month(today=today)
     with connection.cursor() as cursor:
-        # Waits for a page storing this month's ranking; the ranking below is then
-        # read on a snapshot that sees (and deletes) what the page stored.
+        # Waits for a page storing this month's ranking; the statements below then
+        # run on snapshots that see (and delete) what the page stored.
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _top_40_lock(month))
-    ranked = [(a.pk, a.mrr) for a in _ranked_by_mrr(month).only("pk")[:TOP_ACCOUNTS]]
-    TopAccount.objects.filter(month=month).delete()
-    now = timezone.now()
-    TopAccount.objects.bulk_create(
-        TopAccount(month=month, account_id=account_id, rank=rank, arr=total * 12, computed_at=now)
-        for rank, (account_id, total) in enumerate(ranked, start=1)
-    )
-    return len(ranked)
+        TopAccount.objects.filter(month=month).delete()
+        # The pages' statement: the month is now unranked in this transaction, and
+        # this session already holds the lock the statement tries.
+        cursor.execute(*_rank_if_unranked_sql(month))
+        ranked: int = cursor.rowcount
+    return ranked
 
 
 class RevenueFigures(TypedDict):
