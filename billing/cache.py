@@ -107,12 +107,3 @@ def page_movers(
     return [m for _, m in sorted(gainers, key=lambda x: x[0])], [
         m for _, m in sorted(losers, key=lambda x: x[0])
     ]
-
-
-def warm_revenue_cache(*, today: dt.date) -> int:
-    """The hourly job and each import's after-commit job: refresh the summaries
-    from what changed. ``today`` is unused
-    (the summaries cover every month with revenue) but kept for the job's
-    signature. Idempotent; returns the months recomputed."""
-    del today
-    return refresh_revenue_summary()

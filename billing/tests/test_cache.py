@@ -9,10 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.tests.factories import AccountFactory
-from billing.cache import fresh_summary, page_components, page_products, warm_revenue_cache
+from billing.cache import fresh_summary, page_components, page_products
 from billing.lifecycle import lifecycle_components
 from billing.revenue_data import revenue_data_through
-from billing.tests.helpers import month, series
+from billing.summary import refresh_revenue_summary
+from billing.tests.helpers import series
 from revopsweb.dates import add_months, company_today
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ def test_each_months_page_is_a_slice_equal_to_computing_it_alone(adjusted):
 @pytest.mark.parametrize("adjusted", [True, False])
 def test_per_product_rows_from_the_warmed_history_equal_one_months_computation(adjusted):
     _history_of_customers()
-    warm_revenue_cache(today=month(6))
+    refresh_revenue_summary()
     latest = revenue_data_through(today=company_today()).month
     assert latest is not None
     for back in (0, 5, 20):
@@ -67,7 +68,7 @@ def test_per_product_rows_from_the_warmed_history_equal_one_months_computation(a
 
 def test_the_refresh_leaves_nothing_for_a_page_to_recompute(django_assert_num_queries):
     _history_of_customers()
-    warm_revenue_cache(today=month(6))
+    refresh_revenue_summary()
     latest = revenue_data_through(today=company_today()).month
     assert latest is not None
 
@@ -108,7 +109,7 @@ def test_months_before_the_first_revenue_are_zeros_from_the_summaries(
     adjusted, django_assert_num_queries
 ):
     _history_of_customers()
-    warm_revenue_cache(today=month(6))
+    refresh_revenue_summary()
     latest = revenue_data_through(today=company_today()).month
     assert latest is not None
     for back in (30, 31, 40):
@@ -128,7 +129,7 @@ def test_a_product_nobody_pays_for_any_more_has_no_row_in_the_summaries_either()
     account = AccountFactory.create()
     series(account, [100, 100, None, None, None, None], key="logs")
     series(account, [100] * 6)
-    warm_revenue_cache(today=month(6))
+    refresh_revenue_summary()
     latest = revenue_data_through(today=company_today()).month
     assert latest is not None
 
