@@ -84,8 +84,8 @@ FACT_KINDS: dict[str, type[FactImport[Any]]] = {}
 
 
 def revenue_facts_changed() -> None:
-    """After a commit that changed revenue inputs: drop the cached revenue numbers, recompute
-    them in the background and re-rank the Top 40 (segments read MRR live otherwise).
+    """After a commit that changed revenue inputs: refresh the revenue summaries and
+    re-rank the Top 40 in the background (the stored ranking is what pages read).
 
     Call it through ``transaction.on_commit(..., robust=True)``: with Redis down the
     change stays committed and the hourly refresh catches up.

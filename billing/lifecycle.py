@@ -58,8 +58,10 @@ def life_cte(
     customer and product, and month from ``first_month`` through ``last_month``:
     ``customer_id, product_id, month, amount, prev, stage, base_3, base_6,
     base_12``, amounts in dollars) and its params; aggregate it with
-    ``COMPONENT_SUMS``. The one formulation of the lifecycle rules, shared by
-    ``lifecycle_components`` and the revenue summaries (``billing.summary``)."""
+    ``COMPONENT_SUMS``. The lifecycle rules over the revenue history, read by
+    ``lifecycle_components``; the revenue summaries (``billing.summary``) apply the
+    same stages (``STAGE_SQL``) to their stored amounts, held equal by
+    ``billing/tests/test_summary.py``."""
     cte, params = revenue_cte(
         first_month=first_month,
         last_month=last_month,

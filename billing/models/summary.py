@@ -16,8 +16,10 @@ class RevenueMonthSummary(models.Model):
     product's, on one basis (adjusted or not), with the NDR/GDR sums of the 3-, 6-
     and 12-month bases (company level only; zero per product).
 
-    ``billing.summary`` writes it from ``billing.lifecycle.lifecycle_components``
-    (the one place the rules live), a range of months at a time.
+    ``billing.summary`` writes it from the stored adjusted amounts
+    (``RevenueCustomerMonth``) with ``billing.lifecycle``'s stages and sums, a range of
+    months at a time; ``billing/tests/test_summary.py`` holds it equal to
+    ``lifecycle_components``.
     """
 
     adjusted = models.BooleanField()

@@ -108,7 +108,7 @@ def _a_tam_of(lead) -> User:
 
 def _queries(client, user) -> int:
     client.force_login(user)
-    # The revenue panel reads the revenue cache: measure both runs cold.
+    # Measure both runs with an empty cache, as a first request after a deploy.
     cache.clear()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(reverse("home"))
