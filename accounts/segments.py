@@ -180,25 +180,16 @@ def _ranked_by_mrr(month: dt.date) -> QuerySet[WithAnnotations[Account, _RankedM
     the accounts off credits (an index scan of the per-account monthly summary, 40
     entries however many accounts there are) and the 40 highest spread payments
     (a scan of the month's enterprise grants), ranked together."""
-    on_startup_credits = Q(account__in=_startup_credits_in(month).values("account"))
-    by_usage = (
-        AccountMonthMrr.objects.filter(month=month, mrr__gt=0)
-        .exclude(on_startup_credits)
-        .exclude(account__in=_enterprise_purchases_in(month).values("account"))
-        .order_by("-mrr", "account")
-        .values("account")[:TOP_ACCOUNTS]
-    )
-    by_spread = (
-        _enterprise_purchases_in(month)
-        .exclude(on_startup_credits)
-        .order_by()
-        .values("account")
-        .annotate(total=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
-        .order_by("-total", "account")
-        .values("account")[:TOP_ACCOUNTS]
-    )
+    usage, spread = _mrr_parts(month)
+    by_usage = usage.filter(mrr__gt=0).order_by("-mrr", "account").values("account")
+    by_spread = spread.order_by(F("spread").desc(), "account").values("account")
     return (
-        with_mrr(Account.objects.filter(pk__in=by_usage.union(by_spread, all=True)), month=month)
+        with_mrr(
+            Account.objects.filter(
+                pk__in=by_usage[:TOP_ACCOUNTS].union(by_spread[:TOP_ACCOUNTS], all=True)
+            ),
+            month=month,
+        )
         .filter(mrr__gt=Decimal(0))
         .order_by("-mrr", "pk")
     )
@@ -215,6 +206,31 @@ def with_mrr(
         _mrr_this=FilteredRelation("monthly_mrr", condition=Q(monthly_mrr__month=month)),
         mrr=_mrr_for(_credit_months((month,)), 0, usage=F("_mrr_this__mrr")),
     )
+
+
+def _mrr_parts(
+    month: dt.date,
+) -> tuple[QuerySet[AccountMonthMrr, Any], QuerySet[CreditGrant, Any]]:
+    """Every account's MRR of ``month`` by billing configuration, as two disjoint
+    halves: those billed on usage (``AccountMonthMrr`` rows, MRR in ``mrr``) and those
+    under an enterprise purchase (grouped ``CreditGrant`` rows, MRR as ``spread``, the
+    purchase spread over its paid months). Accounts on startup credits (MRR $0) are
+    in neither."""
+    on_startup_credits = Q(account__in=_startup_credits_in(month).values("account"))
+    enterprise = _enterprise_purchases_in(month)
+    usage = (
+        AccountMonthMrr.objects.filter(month=month)
+        .exclude(on_startup_credits)
+        .exclude(account__in=enterprise.values("account"))
+        .order_by()
+    )
+    spread = (
+        enterprise.exclude(on_startup_credits)
+        .order_by()
+        .values("account")
+        .annotate(spread=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
+    )
+    return usage, spread
 
 
 def accounts_with_arr_at_least(arr: Decimal, *, month: dt.date) -> QuerySet[Any, Any]:
@@ -244,27 +260,14 @@ def arr_at_least_parts(
     (the allocation queue's page). ``ValueError`` as ``accounts_with_arr_at_least``."""
     if arr <= 0:
         raise ValueError(f"An ARR threshold must be positive, not {arr}.")
-    on_startup_credits = Q(account__in=_startup_credits_in(month).values("account"))
-    enterprise = _enterprise_purchases_in(month)
-    by_usage = (
-        # 12 × MRR ≥ arr exactly when MRR ≥ arr/12; the summary holds whole cents, so
-        # when MRR reaches arr/12 rounded up to a cent. One range of the index, which
-        # PostgreSQL also estimates well (an expression on MRR it would guess at).
-        AccountMonthMrr.objects.filter(
-            month=month, mrr__gte=(arr / 12).quantize(CENT, rounding=ROUND_CEILING)
-        )
-        .exclude(on_startup_credits)
-        .exclude(account__in=enterprise.values("account"))
-        .order_by()
-    )
-    by_spread = (
-        enterprise.exclude(on_startup_credits)
-        .order_by()
-        .values("account")
-        .annotate(spread=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
-        .alias(spread_arr=ExpressionWrapper(F("spread") * 12, output_field=MONEY))
-        .filter(spread_arr__gte=arr)
-    )
+    usage, spread = _mrr_parts(month)
+    # 12 × MRR ≥ arr exactly when MRR ≥ arr/12; the summary holds whole cents, so
+    # when MRR reaches arr/12 rounded up to a cent. One range of the index, which
+    # PostgreSQL also estimates well (an expression on MRR it would guess at).
+    by_usage = usage.filter(mrr__gte=(arr / 12).quantize(CENT, rounding=ROUND_CEILING))
+    by_spread = spread.alias(
+        spread_arr=ExpressionWrapper(F("spread") * 12, output_field=MONEY)
+    ).filter(spread_arr__gte=arr)
     return by_usage, by_spread
 
 
