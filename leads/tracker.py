@@ -294,6 +294,8 @@ class TrackerRow:
     # Filled by the view for editable rows.
     form: Any = None
     options: list[tuple[Territory, bool]] = field(default_factory=list)
+    preview_path: str = ""
+    update_path: str = ""
 
 
 def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[TrackerRow]:

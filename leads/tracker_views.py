@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.http import StaffRequest
 from accounts.models import User
 from revopsweb.dates import company_today, latest_complete_month
+from revopsweb.links import path_for_pk
 
 from .assignment import assign_task
 from .forms import (
@@ -112,6 +113,9 @@ def _row_context(
     if can_edit:
         all_territories = territories if territories is not None else list(Territory.objects.all())
     user = request.user
+    # One reverse per link kind, not one per row (as on My book, issue 20).
+    preview_path = path_for_pk("leads:member_preview")
+    update_path = path_for_pk("leads:member_update")
     for row in rows:
         # A team lead edits their own team's rows; the others read as for a TAM.
         editable = can_edit and can_edit_member(user, row.member)
@@ -120,6 +124,8 @@ def _row_context(
         if form is not None:
             chosen = {str(getattr(t, "pk", t)) for t in (form["territories"].value() or [])}
             row.options = [(t, str(t.pk) in chosen) for t in all_territories]
+            row.preview_path = preview_path(row.member.pk)
+            row.update_path = update_path(row.member.pk)
     # One group per role (rows come ordered by role): each role has its own
     # next in line, so the groups say whose turn it is instead of one badge per role.
     groups = []
@@ -169,6 +175,23 @@ def _tracker_context(
         )
     _time_off_members_of(time_off_form, user)
     in_territory = {row.member.pk for row in rows["rows"]}
+    # What the queue's rows show, and no more: the tasks' JSON (pool, score
+    # breakdown) and three joined rows each were read and never shown.
+    queue = list(
+        lead_task_list()
+        .unassigned()
+        .filter(Q(territory=territory) | Q(territory__isnull=True))
+        .select_related(None)
+        .select_related("account")
+        .only("created_at", "account__name", "lead_type", "unassigned_reason")
+        .order_by("created_at")[:100]
+    )
+    task_path, account_path = path_for_pk("leads:task"), path_for_pk("accounts:account")
+    assign_path = path_for_pk("leads:queue_assign")
+    for task in queue:
+        task.page_url = task_path(task.pk)
+        task.account_url = account_path(task.account_id)
+        task.assign_url = assign_path(task.pk)
     return {
         **rows,
         # Last month's final figures stay visible after the monthly reset.
@@ -180,17 +203,7 @@ def _tracker_context(
         "add_form": add_form,
         "time_off_form": time_off_form,
         "history": history(territory=territory),
-        # What the queue's rows show, and no more: the tasks' JSON (pool, score
-        # breakdown) and three joined rows each were read and never shown.
-        "queue": list(
-            lead_task_list()
-            .unassigned()
-            .filter(Q(territory=territory) | Q(territory__isnull=True))
-            .select_related(None)
-            .select_related("account")
-            .only("created_at", "account__name", "lead_type", "unassigned_reason")
-            .order_by("created_at")[:100]
-        ),
+        "queue": queue,
         "time_off": list(
             TimeOff.objects.filter(
                 member__territories=territory, ends_on__gte=today

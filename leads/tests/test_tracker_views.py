@@ -525,3 +525,26 @@ def test_the_page_shows_the_first_covered_territory_without_a_choice(client):
     assert [t.pk for t in response.context["territories"]] == list(
         Territory.objects.values_list("pk", flat=True)
     )
+
+
+def test_the_rows_and_the_queue_link_to_their_own_pages(client):
+    from leads.assignment import assign_task
+
+    tasks = TaskFactory.create_batch(2)
+    for task in tasks:
+        assign_task(task=task)  # nobody covers the territory yet: both wait in the queue
+    lead = _login(client, team_lead())
+    members = [teammate(lead) for _ in range(2)]
+
+    html = _tracker(client).content.decode()
+
+    for m in members:
+        update = reverse("leads:member_update", args=[m.pk])
+        preview = reverse("leads:member_preview", args=[m.pk])
+        assert f'action="{update}?territory=europe-africa"' in html
+        assert f'formaction="{preview}"' in html
+        assert html.count(f'hx-get="{preview}?territory=europe-africa"') == 4
+    for task in tasks:
+        assert f'href="{reverse("leads:task", args=[task.pk])}"' in html
+        assert f'href="{reverse("accounts:account", args=[task.account_id])}"' in html
+        assert f'action="{reverse("leads:queue_assign", args=[task.pk])}"' in html
