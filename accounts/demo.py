@@ -194,48 +194,50 @@ def insert_rows(
         # Seeded rows are not changes anyone made: django-pghistory's row
         # triggers stay out of the COPY, which they would double; other
         # triggers (the MRR rollup's) run as always.
-        cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname ~ %s",
-            [table_name, HISTORY_TRIGGER_NAMES],
-        )
-        history_triggers = [quote(name) for (name,) in cursor.fetchall()]
-        for name in history_triggers:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
-        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        with history_off(table_name), cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             write_row = copy.write_row
             for row in rows:
                 write_row((*row, *extra_values) if extra_values else row)
                 count += 1
-        for name in history_triggers:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
         for name, definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {quote(name)} {definition}")
     return count
 
 
 @contextmanager
-def history_off(*tables: type[models.Model]) -> Iterator[None]:
-    """Bulk-update ``tables`` without django-pghistory's row triggers (inside the
-    caller's transaction, so a failure leaves them on): seeded rows are not
-    changes anyone made, as in ``insert_rows``."""
+def history_off(*tables: type[models.Model] | str) -> Iterator[None]:
+    """Bulk-write ``tables`` (model classes or table names) without
+    django-pghistory's row triggers: seeded or synthetic rows are not changes
+    anyone made (the demo seed, ``insert_rows`` and the benchmarks' loads), and
+    the history trigger cost about 300 µs a row (3/4 of an INSERT ... SELECT
+    into billing_monthlyrevenue at load 12).
+
+    The switch runs in a savepoint (a transaction outside one), so a failure
+    leaves the triggers on; other triggers (the MRR rollup's) run as always.
+    A table with pending deferred foreign key checks cannot be altered, so
+    those run first (``SET CONSTRAINTS ALL IMMEDIATE``, then back to deferred)
+    before the triggers go off and again before they come back on.
+    """
     quote = connection.ops.quote_name
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
-            " WHERE tgrelid = ANY(%s::regclass[]) AND tgname ~ %s",
-            [[str(m._meta.db_table) for m in tables], HISTORY_TRIGGER_NAMES],
-        )
-        triggers = [(quote(table), quote(name)) for table, name in cursor.fetchall()]
-        if triggers:
-            # A table with pending (deferred foreign key) trigger events cannot be altered.
-            connection.check_constraints()
-        for table, name in triggers:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+    names = [t if isinstance(t, str) else str(t._meta.db_table) for t in tables]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger"
+                " WHERE tgrelid = ANY(%s::regclass[]) AND tgname ~ %s",
+                [names, HISTORY_TRIGGER_NAMES],
+            )
+            triggers = [(quote(table), quote(name)) for table, name in cursor.fetchall()]
+            if triggers:
+                connection.check_constraints()
+            for table, name in triggers:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
         yield
         if triggers:
             connection.check_constraints()
-        for table, name in triggers:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
+        with connection.cursor() as cursor:
+            for table, name in triggers:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
 
 
 def _is_auto_time(f: models.Field[Any, Any]) -> bool:

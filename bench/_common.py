@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 
@@ -71,40 +70,3 @@ def sql_replay(statements: list[str]) -> Callable[[], None]:
                     cursor.fetchall()
 
     return replay
-
-
-@contextmanager
-def history_off(*tables: str) -> Iterator[None]:
-    """Run a bulk fixture load into ``tables`` without django-pghistory's row triggers.
-
-    Must run inside a transaction (the switch is part of it, so a failure
-    leaves the triggers on). Synthetic rows are not changes anyone made, and
-    the history trigger cost about 300 µs a row (3/4 of an INSERT ... SELECT
-    into billing_monthlyrevenue at load 12): minutes at 100,000 accounts × 24
-    months. The demo seed leaves them out of its COPYs the same way; other
-    triggers (the MRR rollup's) run as always.
-    """
-    from django.db import connection
-
-    from accounts.demo import HISTORY_TRIGGER_NAMES
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
-            "WHERE tgrelid = ANY(%s::regclass[]) AND tgname ~ %s",
-            [list(tables), HISTORY_TRIGGER_NAMES],
-        )
-        triggers = [
-            (connection.ops.quote_name(table), connection.ops.quote_name(name))
-            for table, name in cursor.fetchall()
-        ]
-        for table, name in triggers:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
-    yield
-    with connection.cursor() as cursor:
-        # A table with pending (deferred foreign key) trigger events cannot be
-        # altered: run those checks now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table, name in triggers:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import BenchOptions, register
-from bench._common import history_off, page_sql, seconds, setup_django, sql_replay
+from bench._common import page_sql, seconds, setup_django, sql_replay
 from revopsweb.dates import company_today
 
 BOOK_SIZE = 60  # a full TAM book (the books' caps are 60-ish accounts)
@@ -45,6 +45,7 @@ def _fill(accounts: int) -> tuple[Any, int]:
     from django.contrib.auth.models import Group
     from django.db import connection
 
+    from accounts.demo import history_off
     from accounts.models import User
     from accounts.roles import Role, ensure_role_groups
     from accounts.segments import refresh_top_accounts
@@ -54,7 +55,7 @@ def _fill(accounts: int) -> tuple[Any, int]:
         email="bench-books@example.test", password=None, name="Bench TAM"
     )
     user.groups.add(Group.objects.get(name=Role.TAM))
-    # Synthetic rows are nobody's change: no history rows (bench._common.history_off).
+    # Synthetic rows are nobody's change: no history rows (accounts.demo.history_off).
     with history_off("accounts_account", "billing_monthlyrevenue"), connection.cursor() as cursor:
         cursor.execute(
             """

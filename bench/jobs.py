@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.demo import history_off
 from accounts.models import User
 from leads import stale
 from leads.models import Territory, TrackerMember, TrackerRole
@@ -35,7 +36,7 @@ from leads.reset import reset_month
 from revopsweb.dates import company_today, latest_complete_month, month_start
 
 from . import BenchOptions, register
-from ._common import history_off, vacuum_analyze
+from ._common import vacuum_analyze
 
 TASKS = 1_000_000
 TARGET_STALE_SECONDS = 30.0
@@ -114,7 +115,7 @@ def seed(*, accounts: int, tasks: int, now: dt.datetime) -> None:
             for m, (t_idx, _, _) in zip(members, slots, strict=True)
         ]
     )
-    # Synthetic rows are nobody's change: no history rows (bench._common.history_off).
+    # Synthetic rows are nobody's change: no history rows (accounts.demo.history_off).
     with history_off("accounts_account", "leads_task"), connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMP TABLE bench_slot (t_idx int, role text, idx int, user_id bigint)"

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench import BenchOptions, register
-from bench._common import best_seconds, history_off, seconds, setup_django
+from bench._common import best_seconds, seconds, setup_django
 
 if not os.environ.get("DJANGO_SETTINGS_MODULE"):
     os.environ.setdefault("DEBUG", "true")
@@ -146,6 +146,7 @@ def _staff() -> tuple[int, int]:
 
 def _add_accounts(*, first: int, last: int, qualifying: int, owner: int, territory: int) -> None:
     """Synthetic accounts numbered ``first``..``last``; the first ``qualifying`` fire a rule each."""
+    from accounts.demo import history_off
     from billing.models import Product
 
     product = Product.objects.order_by("id").values_list("id", flat=True).first()

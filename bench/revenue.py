@@ -37,10 +37,11 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
+from accounts.demo import history_off
 from accounts.models import User
 from accounts.roles import Role
 from bench import BenchOptions, register
-from bench._common import best_seconds, history_off, seconds, vacuum_analyze
+from bench._common import best_seconds, seconds, vacuum_analyze
 from billing.adjustments import to_money
 from billing.lifecycle import lifecycle_components
 from billing.revenue_data import revenue_data_through
@@ -213,7 +214,7 @@ def _ensure_data(accounts: int) -> None:
             if last
             else add_months(month_start(company_today()), -MONTHS)
         )
-        # Generated rows are nobody's change: no history rows (bench._common.history_off).
+        # Generated rows are nobody's change: no history rows (accounts.demo.history_off).
         with transaction.atomic(), history_off("accounts_account"):
             cursor.execute(GENERATE_ACCOUNTS_SQL, {"missing": missing})
         with transaction.atomic(), history_off("billing_monthlyrevenue"):
