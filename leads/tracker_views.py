@@ -67,21 +67,10 @@ def _require_member_editor(request: StaffRequest, member: TrackerMember) -> User
     return user
 
 
-def _territory_from(request: StaffRequest) -> Territory:
-    slug = request.GET.get("territory") or request.POST.get("territory") or ""
-    territories = Territory.objects.all()
-    territory = territories.filter(slug=slug).first() if slug else None
-    if territory is None:
-        territory = territories.filter(tracker_members__isnull=False).first() or territories.first()
-    if territory is None:
-        raise Http404("No territories yet.")
-    return territory
-
-
 def _territories_and_pick(request: StaffRequest) -> tuple[list[Territory], Territory]:
-    """Every territory (for the page's pickers) and ``_territory_from``'s choice
-    among them, from one query: the requested one, else the first with members,
-    else the first."""
+    """Every territory (for the page's pickers) and the one the page shows, from one
+    query: the requested one (``territory`` in the query string or the form), else the
+    first with members, else the first. Raises ``Http404`` when there is no territory."""
     slug = request.GET.get("territory") or request.POST.get("territory") or ""
     covered = TrackerMember.territories.through.objects.filter(territory=OuterRef("pk"))
     annotated = list(Territory.objects.annotate(covered=Exists(covered)))
@@ -90,7 +79,12 @@ def _territories_and_pick(request: StaffRequest) -> tuple[list[Territory], Terri
         territory = next((t for t in annotated if t.covered), None) or next(iter(annotated), None)
     if territory is None:
         raise Http404("No territories yet.")
-    return list(annotated), territory
+    return annotated, territory
+
+
+def _territory_from(request: StaffRequest) -> Territory:
+    """The territory the request is about, by ``_territories_and_pick``'s rule."""
+    return _territories_and_pick(request)[1]
 
 
 def _tracker_url(territory: Territory) -> str:

@@ -548,3 +548,20 @@ def test_the_rows_and_the_queue_link_to_their_own_pages(client):
         assert f'href="{reverse("leads:task", args=[task.pk])}"' in html
         assert f'href="{reverse("accounts:account", args=[task.account_id])}"' in html
         assert f'action="{reverse("leads:queue_assign", args=[task.pk])}"' in html
+
+
+def test_an_action_without_a_territory_returns_to_the_first_covered_one(client):
+    from leads.assignment import assign_task
+    from leads.models import Territory
+
+    _login(client, team_lead())
+    task = TaskFactory.create()
+    assign_task(task=task)  # nobody covers its territory: it waits in the queue
+    covered = Territory.objects.last()
+    assert covered is not None and covered != Territory.objects.first()
+    member(territories=[covered])
+
+    response = client.post(reverse("leads:queue_assign", args=[task.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('leads:tracker')}?territory={covered.slug}"
