@@ -11,6 +11,7 @@ from django.utils import timezone
 from revopsweb.dates import add_months, quarter_start, week_start
 
 from .demo import history_off, insert_rows
+from .imports import set_health_from_latest_snapshot
 from .models import Account, AccountPlan, AccountSnapshot, Activity, ActivityKind, Health
 from .plans import plan_title
 from .segments import refresh_top_accounts
@@ -106,31 +107,16 @@ def seed_books(*, rng: random.Random, today: dt.date) -> int:
 
 
 def _health_from_latest_snapshot() -> int:
-    """Each account's health and active users from its latest weekly snapshot,
-    as ``accounts.imports.set_health_from_latest_snapshot`` sets them, for the
-    whole seeded company at once; returns the accounts changed.
+    """Each seeded account's health and active users from its latest weekly
+    snapshot (``accounts.imports.set_health_from_latest_snapshot`` for every
+    account); returns the accounts changed.
 
-    One UPDATE joined to each account's latest snapshot (DISTINCT ON), on the
-    rows that change only, without django-pghistory's row trigger (a seeded
-    value is nobody's change) and after ANALYZE (the COPYed tables have no
-    statistics yet in the seed's transaction). The correlated form over 100,000
-    accounts wrote a history row per account and took most of a 902 s seed.
+    Without django-pghistory's row trigger (a seeded value is nobody's change)
+    and after ANALYZE (the COPYed tables have no statistics yet in the seed's
+    transaction).
     """
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE accounts_accountsnapshot")
         cursor.execute("ANALYZE accounts_account")
-    with history_off(Account), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE accounts_account a
-            SET health = s.health, active_users_30d = s.active_users_30d
-            FROM (
-                SELECT DISTINCT ON (account_id) account_id, health, active_users_30d
-                FROM accounts_accountsnapshot
-                ORDER BY account_id, week DESC
-            ) s
-            WHERE a.id = s.account_id
-              AND (a.health, a.active_users_30d) IS DISTINCT FROM (s.health, s.active_users_30d)
-            """
-        )
-        return int(cursor.rowcount)
+    with history_off(Account):
+        return set_health_from_latest_snapshot(account_ids=None)

@@ -10,10 +10,10 @@ and week (then each touched account's current health is refreshed).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db import connection
 from django.utils import timezone
 
 from revopsweb.dates import company_today
@@ -268,7 +268,7 @@ class SnapshotImport(ImportKind[AccountSnapshot]):
         )
 
     def after_apply(self, objs: list[AccountSnapshot]) -> None:
-        set_health_from_latest_snapshot(Account.objects.filter(pk__in={o.account_id for o in objs}))
+        set_health_from_latest_snapshot(account_ids={o.account_id for o in objs})
 
 
 ACCOUNT_HEADER = AccountImport.header
@@ -305,11 +305,32 @@ def import_snapshots(text: str, *, dry_run: bool) -> ImportResult:
     return SnapshotImport().run_csv(text, dry_run=dry_run)
 
 
-def set_health_from_latest_snapshot(accounts: QuerySet[Account]) -> int:
-    """Set each of ``accounts``' current health and active users from its latest
-    weekly snapshot, in one UPDATE. Idempotent; returns the rows updated."""
-    latest = AccountSnapshot.objects.filter(account=OuterRef("pk")).order_by("-week")
-    return accounts.update(
-        health=Subquery(latest.values("health")[:1]),
-        active_users_30d=Subquery(latest.values("active_users_30d")[:1]),
-    )
+def set_health_from_latest_snapshot(*, account_ids: Collection[int] | None) -> int:
+    """Set the current health and active users of the accounts with ids
+    ``account_ids`` (every account for None) from each one's latest weekly
+    snapshot; returns the accounts changed. Accounts without a snapshot are left
+    alone. Idempotent.
+
+    One UPDATE joined to each account's latest snapshot (DISTINCT ON), writing
+    only the rows whose values change: an unchanged account is not rewritten.
+    The correlated form (one subquery per account and column) took most of a
+    902 s demo seed at 100,000 accounts.
+    """
+    only = "" if account_ids is None else "WHERE account_id = ANY(%(ids)s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE accounts_account a
+            SET health = s.health, active_users_30d = s.active_users_30d
+            FROM (
+                SELECT DISTINCT ON (account_id) account_id, health, active_users_30d
+                FROM accounts_accountsnapshot
+                {only}
+                ORDER BY account_id, week DESC
+            ) s
+            WHERE a.id = s.account_id
+              AND (a.health, a.active_users_30d) IS DISTINCT FROM (s.health, s.active_users_30d)
+            """,  # noqa: S608 - ``only`` is one of two fixed strings
+            {"ids": None if account_ids is None else list(account_ids)},
+        )
+        return int(cursor.rowcount)

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.urls import reverse
 
 from accounts.imports import ACCOUNT_HEADER, SNAPSHOT_HEADER, import_accounts, import_snapshots
@@ -157,6 +158,35 @@ def test_snapshots_upsert_by_week_and_refresh_the_accounts_health():
     assert AccountSnapshot.objects.count() == 2
     account.refresh_from_db()
     assert (account.health, account.active_users_30d) == ("poor", 3)
+
+
+def _row_version(account: Account) -> str:
+    """The account row's physical address: every UPDATE of the row moves it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ctid::text FROM accounts_account WHERE id = %s", [account.pk])
+        return str(cursor.fetchone()[0])
+
+
+def test_a_snapshot_reimport_that_changes_nothing_does_not_rewrite_the_account():
+    account = AccountFactory.create(organization_id="org_1")
+    text = csv_text("org_1,2026-05-11,good,12,1200,0,2,5000", header=",".join(SNAPSHOT_HEADER))
+    assert import_snapshots(text, dry_run=False).ok
+    before = _row_version(account)
+    assert import_snapshots(text, dry_run=False).ok
+    assert _row_version(account) == before
+    account.refresh_from_db()
+    assert (account.health, account.active_users_30d) == ("good", 12)
+
+
+def test_a_snapshot_import_sets_the_health_of_the_imported_accounts_only():
+    imported = AccountFactory.create(organization_id="org_1", health="good")
+    other = AccountFactory.create(organization_id="org_2", health="good")
+    AccountSnapshot.objects.create(account=other, week=dt.date(2026, 5, 4), health="poor")
+    text = csv_text("org_1,2026-05-11,fair,3,,,,", header=",".join(SNAPSHOT_HEADER))
+    assert import_snapshots(text, dry_run=False).ok
+    imported.refresh_from_db()
+    other.refresh_from_db()
+    assert (imported.health, other.health) == ("fair", "good")
 
 
 def test_bad_snapshot_rows_apply_nothing():
