@@ -30,7 +30,7 @@ from .forms import (
     MemberForm,
     TimeOffForm,
 )
-from .models import Task, Territory, TimeOff, TrackerMember, TrackerRole
+from .models import Task, TaskKind, Territory, TimeOff, TrackerMember, TrackerRole
 from .permissions import (
     can_edit_member,
     can_edit_tracker,
@@ -48,7 +48,6 @@ from .tracker import (
     tracker_rows,
     update_member,
 )
-from .views import lead_task_list
 
 # --- Tracker --------------------------------------------------------------------
 
@@ -170,13 +169,12 @@ def _tracker_context(
         )
     _time_off_members_of(time_off_form, user)
     in_territory = {row.member.pk for row in rows["rows"]}
-    # What the queue's rows show, and no more: the tasks' JSON (pool, score
-    # breakdown) and three joined rows each were read and never shown.
+    # What the queue's rows show, and no more: not the tasks' JSON (pool, score
+    # breakdown) nor the contact, assignee and territory the task lists join.
     queue = list(
-        lead_task_list()
+        Task.objects.filter(kind=TaskKind.LEAD)
         .unassigned()
         .filter(Q(territory=territory) | Q(territory__isnull=True))
-        .select_related(None)
         .select_related("account")
         .only("created_at", "account__name", "lead_type", "unassigned_reason")
         .order_by("created_at")[:100]
@@ -184,9 +182,9 @@ def _tracker_context(
     task_path, account_path = path_for_pk("leads:task"), path_for_pk("accounts:account")
     assign_path = path_for_pk("leads:queue_assign")
     for task in queue:
-        task.page_url = task_path(task.pk)
-        task.account_url = account_path(task.account_id)
-        task.assign_url = assign_path(task.pk)
+        task.page_url = task_path(task.pk)  # type: ignore[attr-defined]
+        task.account_url = account_path(task.account_id)  # type: ignore[attr-defined]
+        task.assign_url = assign_path(task.pk)  # type: ignore[attr-defined]
     return {
         **rows,
         # Last month's final figures stay visible after the monthly reset.

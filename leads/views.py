@@ -50,7 +50,7 @@ TEAM_PAGE_SIZE = 50
 
 
 def lead_task_list() -> Any:
-    """Lead tasks with what every task list shows (also the tracker's unassigned queue)."""
+    """Lead tasks with what every task list shows (My tasks, the team view, a task's page)."""
     # One query per list: everything a row shows is joined. Recommendations are
     # tasks too, but live on the account page, not in the lead queues.
     return Task.objects.filter(kind=TaskKind.LEAD).select_related(
