@@ -159,7 +159,6 @@ def explain_pool_json(
     *,
     candidates: Sequence[Candidate],
     chosen: Candidate | None,
-    others: Iterable[dict[str, Any]] = (),
 ) -> str:
     """``explain_pool`` as compact JSON text (a jsonb value), for writers that send text.
 
@@ -186,7 +185,6 @@ def explain_pool_json(
         else:
             outcome = _SAME_LOAD
         rows.append(c.pool_row() + outcome)
-    rows.extend(_json(o) for o in others)
     return "[" + ",".join(rows) + "]"
 
 
@@ -202,17 +200,15 @@ def _passed_over(reason: str) -> str:
 
 
 @contextmanager
-def passing_over(
-    candidates: Sequence[Candidate], *, user_id: int, reason: str = REASSIGNING_AWAY
-) -> Iterator[None]:
-    """Skip ``user_id``'s candidates (for ``reason``) while deciding, then restore them.
+def passing_over(candidates: Sequence[Candidate], *, user_id: int) -> Iterator[None]:
+    """Skip ``user_id``'s candidates (as ``REASSIGNING_AWAY``) while deciding, then restore them.
 
     For callers that keep candidates across decisions (the stale job): each
     task skips its own current assignee only.
     """
     saved = [(c, c.skip_reason) for c in candidates if c.user_id == user_id]
     for c, _ in saved:
-        c.skip_reason = reason
+        c.skip_reason = REASSIGNING_AWAY
     try:
         yield
     finally:
