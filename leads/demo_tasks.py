@@ -23,7 +23,12 @@ from accounts.ownership import OwnerMove, change_owners_of_locked_accounts
 from accounts.roles import Role
 from revopsweb.dates import add_months, month_start
 
-from .assignment import NO_TERRITORY_REASON, OWNER_ROLE_FOR, ROUND_ROBIN_SOURCE
+from .assignment import (
+    NO_TERRITORY_REASON,
+    OWNER_ROLE_FOR,
+    ROUND_ROBIN_SOURCE,
+    _decision_event,
+)
 from .models import (
     LEAD_TYPE_ROLE,
     DisqualificationReason,
@@ -40,7 +45,14 @@ from .models import (
     TrackerMember,
     TrackerRole,
 )
-from .round_robin import Candidate, explain_no_pick, explain_pick, explain_pool, pick_next
+from .round_robin import (
+    Candidate,
+    Decision,
+    explain_no_pick,
+    explain_pick,
+    explain_pool,
+    pick_next,
+)
 from .scoring import score_lead
 
 TRACKER_ROLES = {
@@ -268,30 +280,9 @@ def seed_tasks(*, rng: random.Random, today: dt.date) -> int:
         task.contact = contact
     Task.objects.bulk_create(tasks)
 
-    events: list[TaskEvent] = []
-    for task in tasks:
-        events.append(
-            TaskEvent(
-                task=task,
-                kind=TaskEventKind.CREATED,
-                summary=f"Created from {task.get_source_display()}",
-                at=task.created_at,
-            )
-        )
-        events.append(
-            TaskEvent(
-                task=task,
-                kind=TaskEventKind.ASSIGNED if task.assignee else TaskEventKind.UNASSIGNED,
-                assignee=task.assignee,
-                new_value=str(task.assignee or ""),
-                summary=f"Assigned to {task.assignee}"
-                if task.assignee
-                else "Left in the unassigned queue",
-                reason=task.explanation,
-                at=task.created_at,
-            )
-        )
-    TaskEvent.objects.bulk_create(events)
+    TaskEvent.objects.bulk_create(
+        [event for task in tasks for event in _first_events(task, assignee=task.assignee)]
+    )
 
     period = month_start(today)
     RoundRobinEvent.objects.bulk_create(
@@ -401,10 +392,13 @@ def _seed_history(
     per_month = max(MIN_PER_MONTH, round(account_count * HISTORY_PER_ACCOUNT))
 
     tasks: list[Task] = []
-    ledger: list[RoundRobinEvent] = []
     picked: list[tuple[int, TrackerMember]] = []  # (task index, member) of each robin pick
     resets: list[RoundRobinEvent] = []
     previous: dict[int, int] = {}
+
+    def at(day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(8, 18))))
+
     for back in range(HISTORY_MONTHS, 0, -1):
         period = add_months(this_month, -back)
         days = (add_months(period, 1) - period).days
@@ -423,9 +417,6 @@ def _seed_history(
         }
         if back < HISTORY_MONTHS:
             resets.extend(_reset_event(m, period, previous.get(m.pk, 0)) for m in members)
-
-        def at(day: dt.date) -> dt.datetime:
-            return timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(8, 18))))
 
         # (when, account, territory, assignee user id or None for a robin pick, role)
         leads: list[tuple[dt.datetime, int, int, int | None, str]] = []
@@ -494,26 +485,10 @@ def _seed_history(
     resets.extend(_reset_event(m, this_month, previous.get(m.pk, 0)) for m in members)
 
     Task.objects.bulk_create(tasks, batch_size=2000)
+    assignees = User.objects.in_bulk({task.assignee_id for task in tasks})
     events: list[TaskEvent] = []
     for task in tasks:
-        events.append(
-            TaskEvent(
-                task=task,
-                kind=TaskEventKind.CREATED,
-                summary=f"Created from {task.get_source_display()}",
-                at=task.created_at,
-            )
-        )
-        events.append(
-            TaskEvent(
-                task=task,
-                kind=TaskEventKind.ASSIGNED,
-                assignee_id=task.assignee_id,
-                summary="Assigned",
-                reason=task.explanation,
-                at=task.created_at,
-            )
-        )
+        events.extend(_first_events(task, assignee=assignees[task.assignee_id]))
         assert task.closed_at is not None
         events.append(
             TaskEvent(
@@ -540,6 +515,24 @@ def _seed_history(
     ]
     RoundRobinEvent.objects.bulk_create([*ledger, *resets], batch_size=5000)
     return len(tasks)
+
+
+def _first_events(task: Task, *, assignee: User | None) -> list[TaskEvent]:
+    """A seeded task's first two history rows (not saved), as ``assign_task``
+    writes them: created from its source, then the decision's row from
+    ``leads.assignment._decision_event`` ("Assigned to {assignee}", or left in
+    the unassigned queue) with the task's explanation, both at its creation."""
+    created = TaskEvent(
+        task=task,
+        kind=TaskEventKind.CREATED,
+        summary=f"Created from {task.get_source_display()}",
+        at=task.created_at,
+    )
+    decision = Decision(assignee=assignee, member=None, explanation=task.explanation)
+    return [
+        created,
+        _decision_event(task=task, decision=decision, author=None, now=task.created_at),
+    ]
 
 
 def _reset_event(member: TrackerMember, period: dt.date, leads: int) -> RoundRobinEvent:

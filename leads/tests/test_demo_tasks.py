@@ -10,7 +10,7 @@ from accounts.roles import Role
 from accounts.tests.factories import AccountFactory, tam, user_with_role
 from leads.demo_tasks import reset_tasks, seed_tasks
 from leads.ledger import reconcile_counters
-from leads.models import RoundRobinEvent, Task, TrackerMember
+from leads.models import RoundRobinEvent, Task, TaskEvent, TaskEventKind, TaskStatus, TrackerMember
 from leads.tests.factories import territory
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,26 @@ def test_demo_tasks_follow_the_rules_and_reconcile():
     assert OwnershipChange.objects.filter(source="round robin").count() <= assigned_by_robin
     for task in Task.objects.filter(assignee__isnull=False).select_related("account"):
         assert task.account.owner_id == task.assignee_id or task.lead_type == "onboarding"
+
+
+def test_demo_task_histories_say_who_was_assigned_as_the_app_does():
+    _company()
+    # Owned since a day of the earlier months: the history's leads for the owner.
+    AccountFactory.create_batch(
+        5, owner=tam(), owner_role="TAM", owner_since=dt.date(2026, 8, 10), territory=territory()
+    )
+    seed_tasks(rng=random.Random(1), today=dt.date(2026, 11, 23))
+
+    assigned = TaskEvent.objects.filter(kind=TaskEventKind.ASSIGNED).select_related("assignee")
+    # Both the open tasks and the earlier months' closed ones.
+    assert assigned.filter(task__status=TaskStatus.DISQUALIFIED).exists()
+    assert assigned.exclude(task__status=TaskStatus.DISQUALIFIED).exists()
+    for event in assigned:
+        assert event.assignee is not None
+        assert (event.summary, event.new_value) == (
+            f"Assigned to {event.assignee.name}",
+            str(event.assignee),
+        )
 
 
 def test_demo_tasks_reset_cleanly():
