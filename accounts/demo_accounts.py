@@ -20,6 +20,7 @@ from .demo import DEMO_EMAIL_DOMAIN, DEMO_SOURCE, AccountProfile, DemoContext, i
 from .demo_staff import hire_staff, save_hired_staff
 from .models import Account, Health, OwnerRole, OwnershipChange, Plan, Region, User
 from .roles import Role
+from .segments import ARR_20K, ARR_60K
 
 # --- Customer accounts -------------------------------------------------------
 
@@ -85,8 +86,9 @@ _SHARE_CHURN = 0.12
 _SHARE_REACTIVATE = 0.25  # of churned accounts
 _ANNUAL_DISCOUNTS = (Decimal("0.100"), Decimal("0.150"), Decimal("0.200"), Decimal("0.250"))
 _MAX_OWNED_SHARE = 0.45  # keeps many accounts unowned at small scales too
-_OWNED_ARR = 20_000.0  # every account from here has an owner (sales/account-allocation)
-_TAM_ARR = 60_000.0  # the segment that always goes to a TAM
+# The segments' thresholds, as floats: the story's ARR figures are floats.
+_OWNED_ARR = float(ARR_20K)  # every account from here has an owner (sales/account-allocation)
+_TAM_ARR = float(ARR_60K)  # the segment that always goes to a TAM
 # Accounts per book: the fixed org chart's people (some TAMs past the cap of 15,
 # as in real books), and the people a larger company hires (near their caps).
 _CHART_BOOKS: dict[str, tuple[int, int]] = {
