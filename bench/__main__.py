@@ -87,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     # Plain HTTP on loopback: no TLS proxy in front, and no login throttling noise.
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("AXES_ENABLED", "false")
+    # The bench runs no worker, and without Redis the settings' default broker is the
+    # quick start's folders, absent from a fresh clone: the seed's after-commit enqueues
+    # then logged a traceback each. Messages sent during a bench are dropped by design.
+    if not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL"):
+        os.environ["CELERY_BROKER_URL"] = "memory://"
 
     import django
     from django.core.management import call_command
