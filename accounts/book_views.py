@@ -28,8 +28,10 @@ from .books import (
     BookAccount,
     Queue,
     Removal,
+    account_suggested_trait,
     allocation_queue_page,
     assign_account,
+    assignment_candidates,
     book_rows,
     book_totals,
     plan_books,
@@ -52,6 +54,7 @@ from .segments import (
     mrr_history,
     paid_core_products,
     segments_of,
+    with_arr,
     with_revenue,
 )
 
@@ -313,7 +316,6 @@ def allocation(request: StaffRequest) -> HttpResponse:
             "total": page.total,
             "labels": Queue.LABELS,
             "traits": NewOwnerTrait.choices,
-            "people": list(_assignable_people(user)),
             "is_manager": can_set_new_owner_trait(user),
         },
     )
@@ -331,9 +333,38 @@ def allocation_set_trait(request: StaffRequest, pk: int) -> HttpResponse:
     return redirect(reverse("accounts:allocation") + f"#account-{account.pk}")
 
 
-@require_POST
+def _assign_form(request: StaffRequest, user: User, pk: int) -> HttpResponse:
+    """The form assigning one account: the row's ``assign-form`` partial of the
+    allocation page for htmx, a page holding the same partial otherwise."""
+    through = revenue_data_through(today=company_today())
+    account = get_object_or_404(
+        with_arr(Account.objects.select_related("owner", "territory"), month=through.figures_month),
+        pk=pk,
+    )
+    suggestion = account_suggested_trait(account)
+    trait = account.new_owner_trait if account.new_owner_trait in ASSIGNABLE_TRAITS else ""
+    context = {
+        "through": through,
+        "account": account,
+        # The people the trait asks for come first; without one, those the suggestion would.
+        "first_for": NewOwnerTrait(trait or suggestion).label if trait or suggestion else "",
+        "first_because": "new owner trait" if trait else "suggested trait",
+        "groups": assignment_candidates(_assignable_people(user), trait=trait or suggestion),
+        # As assign_account decides: a Top 40 account changes owner only by a manager.
+        "may_assign": user.is_manager or not account.is_top_40,  # type: ignore[attr-defined]
+    }
+    template = "accounts/allocation.html#assign-form" if request.htmx else "accounts/assign.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
 def allocation_assign(request: StaffRequest, pk: int) -> HttpResponse:
+    """GET: the form to assign the account (loaded into its allocation row on demand,
+    so the page does not carry a list of every person per row). POST: assign it;
+    redirected to the allocation page."""
     user = _require_lead(request)
+    if request.method == "GET":
+        return _assign_form(request, user, pk)
     today = company_today()
     account = get_object_or_404(
         with_revenue(Account.objects.select_related("owner"), today=today), pk=pk

@@ -29,6 +29,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from billing.models import MonthlyRevenue
 from billing.quota import GRACE_MONTHS
@@ -508,8 +509,14 @@ def _queue_row(account: Any, over_15: set[int]) -> tuple[Account, list[str], str
         reasons.append(Queue.TAM_OVER_15)
     if account.owner_role == OwnerRole.CSM and not all_core:
         reasons.append(Queue.CSM_EXPANSION)
+    return account, reasons, account_suggested_trait(account)
+
+
+def account_suggested_trait(account: Any) -> str:
+    """``suggested_trait`` of an account read with ``with_arr`` (``all_core_paid``)
+    and its territory: its region, else its territory's ownership region."""
     region = account.region or (account.territory.ownership_region if account.territory else "")
-    return account, reasons, suggested_trait(region=region, all_core_paid=all_core)
+    return suggested_trait(region=region, all_core_paid=account.all_core_paid)
 
 
 def _queue_rows(accounts: QuerySet[Account], *, month: dt.date) -> Any:
@@ -647,6 +654,82 @@ def allocation_queue_page(
         number=number,
         num_pages=num_pages,
     )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person the allocation's assign form offers, with their book's size."""
+
+    pk: int
+    name: str
+    role: str  # OwnerRole: the role an assignment without a trait gives them (``book_role``)
+    region: str  # Region, "" when not set
+    team_lead: str  # their team lead's name, "" without one
+    accounts: int  # their book: owned accounts not in the Leads state
+
+    @property
+    def book(self) -> str:
+        """The book against its role's limit, in words: "12 of max 15 accounts",
+        "17 accounts, over the max of 15"; a CSM's against the target of about 30."""
+        if self.role == OwnerRole.TAM:
+            if self.accounts > TAM_MAX_ACCOUNTS:
+                return f"{self.accounts} accounts, over the max of {TAM_MAX_ACCOUNTS}"
+            return f"{self.accounts} of max {TAM_MAX_ACCOUNTS} accounts"
+        if self.accounts > CSM_TARGET_ACCOUNTS:
+            return f"{self.accounts} accounts, over the target of about {CSM_TARGET_ACCOUNTS}"
+        return f"{self.accounts} of about {CSM_TARGET_ACCOUNTS} accounts"
+
+
+def assignment_candidates(
+    people: QuerySet[User], *, trait: str
+) -> list[tuple[str, list[Candidate]]]:
+    """``people`` (the active TAMs and CSMs the caller may assign to) as the assign
+    form's groups, each ``(label, candidates)``: one group per region, role and team
+    ("EU TAM · Ann Lead's team"), those of the region and role ``trait`` asks for
+    first (a ``NewOwnerTrait`` value: the account's trait, or the suggested one; any
+    other value puts no group first), then by region, role and team lead; people by
+    name inside a group, each with the size of their book (``Candidate.book``). One
+    query whatever the number of people."""
+    wanted = ASSIGNABLE_TRAITS.get(NewOwnerTrait(trait)) if trait in ASSIGNABLE_TRAITS else None
+    is_tam = User.groups.through.objects.filter(user=OuterRef("pk"), group__name=Role.TAM)
+    # A count per person (their owner index), not a join: ``people`` may join the
+    # groups table, which would count a book once per matching role.
+    book = (
+        Account.objects.filter(owner=OuterRef("pk"), is_lead=False)
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    candidates = [
+        Candidate(
+            pk=pk,
+            name=name,
+            role=OwnerRole.TAM if tam else OwnerRole.CSM,
+            region=region,
+            team_lead=lead or "",
+            accounts=accounts,
+        )
+        for pk, name, region, lead, tam, accounts in people.order_by()
+        .annotate(
+            _is_tam=Exists(is_tam),
+            _book=Coalesce(Subquery(book, output_field=IntegerField()), 0),
+            _lead=F("team_lead__name"),
+        )
+        .values_list("pk", "name", "region", "_lead", "_is_tam", "_book")
+    ]
+    groups: dict[tuple[bool, str, str, str], list[Candidate]] = defaultdict(list)
+    for c in candidates:
+        groups[((c.region, c.role) != wanted, c.region or "~", c.role, c.team_lead)].append(c)
+    return [
+        (_group_label(region, role, lead), sorted(members, key=lambda c: (c.name, c.pk)))
+        for (_, region, role, lead), members in sorted(groups.items(), key=lambda g: g[0])
+    ]
+
+
+def _group_label(region: str, role: str, lead: str) -> str:
+    where = "No region" if region == "~" else region
+    return f"{where} {role} · {lead}'s team" if lead else f"{where} {role} · no team lead"
 
 
 def set_book_state(

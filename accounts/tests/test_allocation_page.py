@@ -45,14 +45,17 @@ def test_the_queue_filter_shows_one_queue_with_counts(client):
 
 
 def test_no_person_and_no_trait_is_preselected(client):
-    give_arr(AccountFactory.create(region=Region.US), 30_000)
+    account = AccountFactory.create(region=Region.US)
+    give_arr(account, 30_000)
     tam(name="Anna First")
     client.force_login(manager())
     content = client.get(reverse("accounts:allocation")).content.decode()
-    assert '<option value="" selected>Choose a person…</option>' in content
+    form = client.get(reverse("accounts:allocation_assign", args=[account.pk])).content.decode()
     assert '<option value="" selected>Choose a trait…</option>' in content
-    assert len(re.findall(r'<option value="\d+" selected', content)) == 0
     assert '<option value="us_tam">US TAM (suggested)</option>' in content
+    assert '<option value="" selected>Choose a person…</option>' in form
+    assert ">Anna First · 0 of max 15 accounts</option>" in form
+    assert len(re.findall(r'<option value="\d+" selected', content + form)) == 0
 
 
 def test_the_suggestion_is_in_words_with_its_reason(client):
@@ -70,12 +73,12 @@ def test_the_page_reads_the_same_queries_whatever_the_queue_length(
     client.force_login(manager())
     AccountFactory.create_batch(3, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
     # session, user, roles, revenue month, over-15 TAM books, queue counts, the
-    # Top 40 stored if the month is unranked (one statement), the page's rows, the
-    # people to assign
-    with django_assert_num_queries(9):
+    # Top 40 stored if the month is unranked (one statement), the page's rows. The
+    # people to assign are read by each row's assign form, on demand.
+    with django_assert_num_queries(8):
         small = client.get(reverse("accounts:allocation"))
     AccountFactory.create_batch(60, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         large = client.get(reverse("accounts:allocation"))
     assert _rows(small.content.decode()) == 3 and _rows(large.content.decode()) == 25
 

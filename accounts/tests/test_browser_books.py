@@ -56,6 +56,10 @@ def test_manager_sets_the_new_owner_trait_and_assigns_a_person(page, login_as):
     row.get_by_role("button", name="Set").click()
     page.wait_for_load_state()
     row = page.locator(f"#account-{account.pk}")
+    # The row loads its assign form on demand (htmx), in place of the link.
+    row.get_by_role("link", name="Assign Unowned Big…").click()
+    row.get_by_test_id("assign-form").wait_for()
+    assert "/assign/" not in page.url
     row.get_by_label("Assign Unowned Big to").select_option(str(person.pk))
     row.get_by_label("Reason for Unowned Big").fill("EU expansion fit")
     row.get_by_role("button", name="Assign").click()

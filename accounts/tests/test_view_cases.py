@@ -36,7 +36,7 @@ WRONG_METHOD = [
     ("accounts:planning", False, "post"),
     ("accounts:allocation", False, "post"),
     ("accounts:allocation_trait", True, "get"),
-    ("accounts:allocation_assign", True, "get"),
+    ("accounts:allocation_assign", True, "put"),
     ("accounts:import", False, "put"),
     ("accounts:account", True, "post"),
     ("accounts:account_note", True, "get"),
@@ -65,6 +65,7 @@ OTHER_USER = [
     ("accounts:account_plan_start", "post", 404),
     ("accounts:account_ready_to_move", "post", 404),
     ("accounts:allocation_trait", "post", 403),
+    ("accounts:allocation_assign", "get", 403),
     ("accounts:allocation_assign", "post", 403),
 ]
 
@@ -101,6 +102,7 @@ def test_a_tam_is_refused_a_page_for_leads(client, name):
         ("accounts:my_book", False, "owner"),
         ("accounts:planning", False, "owner"),
         ("accounts:allocation", False, "manager"),
+        ("accounts:allocation_assign", True, "manager"),
         ("accounts:import", False, "manager"),
         ("accounts:account", True, "owner"),
     ],
@@ -124,6 +126,13 @@ def test_my_book_answers_htmx_with_the_table_only(client, owner, account):
     response = client.get(reverse("accounts:my_book"), {"sort": "name"}, **HTMX)
     assert is_partial(response)
     assert account.name in response.content.decode()
+
+
+def test_the_assign_form_answers_htmx_with_the_form_only(client, account):
+    client.force_login(manager())
+    response = client.get(reverse("accounts:allocation_assign", args=[account.pk]), **HTMX)
+    assert is_partial(response)
+    assert 'name="owner"' in response.content.decode()
 
 
 def test_a_note_by_htmx_answers_with_the_notes_only(client, owner, account):
