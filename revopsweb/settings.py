@@ -136,7 +136,10 @@ if DB_JIT != "server":
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with the roles read in the user's own query (issue 20).
+    # Sessions record their backend's path: the ones made by
+    # "django.contrib.auth.backends.ModelBackend" before it end, once, at deploy.
+    "accounts.backends.StaffBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -83,8 +83,8 @@ def _default_scope(user: User) -> str:
 
 @require_GET
 def handover_list(request: StaffRequest) -> HttpResponse:
-    """Handovers with state, age and next step. Queries: session, user, the
-    user's roles, the handovers with their account and people (4, any row count)."""
+    """Handovers with state, age and next step. Queries: session, user with their
+    roles, the handovers with their account and people (3, any row count)."""
     user = request.user
     scope = request.GET.get("scope", "")
     if scope not in SCOPES:

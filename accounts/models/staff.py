@@ -122,7 +122,9 @@ class User(AbstractUser):
 
     @cached_property
     def role_names(self) -> frozenset[str]:
-        """The user's roles, loaded once per request (one query)."""
+        """The user's roles, loaded once per user object (one query). The signed-in
+        user of a request has them already: the login backend reads them with the
+        user (``accounts.backends.StaffBackend``)."""
         return frozenset(self.groups.values_list("name", flat=True))
 
     @property

@@ -133,13 +133,13 @@ def test_the_form_reads_the_same_queries_whatever_the_number_of_people(
     account = AccountFactory.create(new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
     client.force_login(manager())
     _book(tam(), 3)
-    # session, user, roles, revenue month, the Top 40 stored if the month is
-    # unranked (one statement), the account, the people with their books
-    with django_assert_num_queries(7):
+    # session, user with their roles, revenue month, the Top 40 stored if the month
+    # is unranked (one statement), the account, the people with their books
+    with django_assert_num_queries(6):
         small = client.get(_form_url(account), **HTMX)
     for _ in range(5):
         _book(user_with_role(Role.CSM, team_lead=team_lead()), 2)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         large = client.get(_form_url(account), **HTMX)
     assert small.content.decode().count("<option") + 5 == large.content.decode().count("<option")
 

@@ -72,13 +72,13 @@ def test_the_page_reads_the_same_queries_whatever_the_queue_length(
 ):
     client.force_login(manager())
     AccountFactory.create_batch(3, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
-    # session, user, roles, revenue month, over-15 TAM books, queue counts, the
-    # Top 40 stored if the month is unranked (one statement), the page's rows. The
+    # session, user with their roles, revenue month, over-15 TAM books, queue counts,
+    # the Top 40 stored if the month is unranked (one statement), the page's rows. The
     # people to assign are read by each row's assign form, on demand.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         small = client.get(reverse("accounts:allocation"))
     AccountFactory.create_batch(60, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         large = client.get(reverse("accounts:allocation"))
     assert _rows(small.content.decode()) == 3 and _rows(large.content.decode()) == 25
 

@@ -273,8 +273,8 @@ def test_the_queue_issues_the_same_queries_for_one_case_or_five(client, django_a
 
     add(1)
     client.get(reverse("billing:dunning"))  # warm the session
-    # session, user, roles, cases, their accounts' invoice history
-    with django_assert_num_queries(5) as one:
+    # session, user with their roles, cases, their accounts' invoice history
+    with django_assert_num_queries(4) as one:
         client.get(reverse("billing:dunning"))
     add(4)
     with django_assert_num_queries(len(one.captured_queries)):

@@ -114,11 +114,11 @@ def test_revenue_page_query_count_does_not_grow_with_the_data(
 ):
     _customers(count, tam())
     client.force_login(revops())
-    # session, user, roles, latest month, summaries changed? (yes: the refresh's
+    # session, user with their roles, latest month, summaries changed? (yes: the refresh's
     # 29 statements since it stores adjusted amounts per customer and month,
     # e6004ca; the same for any number of accounts), components, per-product
     # components, products, movers
-    with django_assert_num_queries(38):
+    with django_assert_num_queries(37):
         client.get(reverse("billing:revenue"))
 
 
@@ -157,10 +157,10 @@ def test_quota_page_query_count_does_not_grow_with_the_book(
     for owner in owners:
         _customers(2, owner)
     client.force_login(manager())
-    # session, user, roles, latest revenue month, TAMs with their leads, book with
+    # session, user with their roles, latest revenue month, TAMs with their leads, book with
     # previous-owner flag, invoices, annual contracts, approved exclusions, paid
     # invoices, the quarter's exclusion requests
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         client.get(reverse("billing:quota"))
 
 
@@ -217,9 +217,9 @@ def test_refresh_job_computes_the_current_month_ahead_of_visitors(
     _customers(3)
     assert refresh_revenue_cache()["outcome"] == "succeeded"
     client.force_login(revops())
-    # session, user, roles, latest month, summaries changed? (no), components,
+    # session, user with their roles, latest month, summaries changed? (no), components,
     # per-product components, products, movers: all from the summaries
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(reverse("billing:revenue"))
     assert response.context["current"].total > 0
 
@@ -232,9 +232,9 @@ def test_after_the_refresh_an_earlier_month_needs_only_its_movers(
     _customers(3)
     assert refresh_revenue_cache()["outcome"] == "succeeded"
     client.force_login(revops())
-    # session, user, roles, latest month, summaries changed? (no), components,
+    # session, user with their roles, latest month, summaries changed? (no), components,
     # per-product components, products, movers of March
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.get(reverse("billing:revenue") + "?month=2026-03")
     assert response.context["current"].month == month(2)
     assert response.context["current"].total > 0

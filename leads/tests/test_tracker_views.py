@@ -242,10 +242,10 @@ def test_preview_reads_the_members_once_for_both_lists(client, django_assert_num
     }
     url = reverse("leads:member_preview", args=[a.pk])
 
-    # session, user, user's groups, the member, the territory, the member's
+    # session, user with their groups, the member, the territory, the member's
     # territories (form initial), the form's territories (choice check), then
     # the preview's members once for both lists.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = client.get(url, data, headers={"HX-Request": "true"})
 
     preview = response.context["preview"]

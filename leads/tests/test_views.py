@@ -110,12 +110,12 @@ def test_my_tasks_shows_my_open_tasks_oldest_first_in_constant_queries(
     tasks = response.context["tasks"]
     assert [t.pk for t in tasks][0] == old.pk
     assert len(tasks) == 2
-    # session, user, groups (nav), tasks
+    # session, user with their groups (nav), tasks
     _assigned_tasks(user, 3)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get(reverse("leads:my_tasks"))
     _assigned_tasks(user, 30)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get(reverse("leads:my_tasks"))
 
 
@@ -148,14 +148,14 @@ def test_team_view_filters_by_territory_status_assignee_and_source(
     )
     assert [t.pk for t in response.context["tasks"]] == [wanted.pk]
 
-    # session, user, groups (nav), territory and assignee choices, tasks
+    # session, user with their groups (nav), territory and assignee choices, tasks
     for _ in range(3):
         TaskFactory.create()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get(reverse("leads:team_tasks"), {"status": "new"})
     for _ in range(30):
         TaskFactory.create()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get(reverse("leads:team_tasks"), {"status": "new"})
 
 

@@ -233,12 +233,12 @@ def test_review_page_query_count_does_not_grow_with_flags_or_owners(
     boss = manager()
     _login(client, boss)
     _build_review(3, boss=boss)
-    # session, user, user's roles, owners with their counts, suggested count and
+    # session, user with their roles, owners with their counts, suggested count and
     # page, their open signals, retros count and page, trend flags.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         small = client.get(reverse("churn:review"))
     _build_review(60, boss=boss)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         large = client.get(reverse("churn:review"))
     assert small.content.decode().count('data-testid="owner-group"') == 3
     assert large.content.decode().count('data-testid="owner-group"') == 63
@@ -251,11 +251,11 @@ def test_an_open_group_costs_the_same_queries_whatever_its_size(client, django_a
     _login(client, boss)
     _build_review(2, boss=boss, owner=owner)
     url = reverse("churn:review") + f"?owner={owner.pk}"
-    # the ten above, and the group's flags, their status updates, their escalations
-    with django_assert_num_queries(13):
+    # the nine above, and the group's flags, their status updates, their escalations
+    with django_assert_num_queries(12):
         small = client.get(url)
     _build_review(40, boss=boss, owner=owner)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         large = client.get(url)
     assert small.content.decode().count('data-testid="flag-card"') == 2
     assert large.content.decode().count('data-testid="flag-card"') == 25

@@ -223,8 +223,8 @@ def test_the_list_page_issues_the_same_queries_whatever_the_row_count(
     incoming = csm()
     make_handovers(n, incoming)
     client.force_login(incoming)
-    # session, user, the user's roles, the handovers with account and people
-    with django_assert_num_queries(4):
+    # session, user with their roles, the handovers with account and people
+    with django_assert_num_queries(3):
         response = client.get(reverse("handovers:list") + "?scope=incoming")
     assert response.content.decode().count('data-testid="handover-row"') == n
 

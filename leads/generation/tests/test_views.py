@@ -73,8 +73,8 @@ def test_the_list_issues_the_same_queries_whatever_the_number_of_leads(
     client.get(reverse("leadgen:rules"))
     _rule_tasks(30, status=TaskStatus.CONVERTED)
 
-    # session, user, roles, stats by rule, disqualifications by reason, versions in force.
-    with django_assert_num_queries(6):
+    # session, user with their roles, stats by rule, disqualifications by reason, versions in force.
+    with django_assert_num_queries(5):
         client.get(reverse("leadgen:rules"))
 
 
