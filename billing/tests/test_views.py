@@ -114,11 +114,12 @@ def test_revenue_page_query_count_does_not_grow_with_the_data(
 ):
     _customers(count, tam())
     client.force_login(revops())
-    # session, user with their roles, latest month, summaries changed? (yes: the refresh's
-    # 29 statements since it stores adjusted amounts per customer and month,
-    # e6004ca; the same for any number of accounts), components, per-product
-    # components, products, movers
-    with django_assert_num_queries(37):
+    # session, user with their roles, latest month, summaries changed? (yes: the
+    # refresh's 49 statements, the same for any number of accounts: 25 to set up
+    # and store each basis and level's adjusted amounts, then one sums statement
+    # per basis, level and month, 4 × the series' 6 months), components,
+    # per-product components, products, movers
+    with django_assert_num_queries(57):
         client.get(reverse("billing:revenue"))
 
 
