@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -40,12 +42,21 @@ class ExclusionDecisionForm(forms.Form):
 
 
 def _back(request: StaffRequest, quarter: str) -> HttpResponse:
-    """Back to the quota page of ``quarter`` (as posted; dropped unless it is a quarter)."""
-    try:
-        label = quarter_label(parsing.parse_quarter(quarter))
-    except ValueError:
-        return redirect(reverse("billing:quota"))
-    return redirect(f"{reverse('billing:quota')}?{urlencode({'quarter': label})}")
+    """Back to where the form was: the quota page of ``quarter`` (as posted; dropped unless
+    it is a quarter), with the TAM's group of accounts open when the form posted its ``tam``
+    (the page checks who may open it)."""
+    query = {}
+    with contextlib.suppress(ValueError):
+        query["quarter"] = quarter_label(parsing.parse_quarter(quarter))
+    tam = str(request.POST.get("tam", ""))
+    if tam.isascii() and tam.isdigit():
+        query["tam"] = tam
+    url = reverse("billing:quota")
+    if query:
+        url += f"?{urlencode(query)}"
+    if "tam" in query:
+        url += f"#tam-{query['tam']}"
+    return redirect(url)
 
 
 @require_POST

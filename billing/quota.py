@@ -52,6 +52,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -276,9 +277,44 @@ class TamQuota:
 
     @property
     def attainment_percent(self) -> Decimal | None:
-        if not self.quota:
-            return None
-        return (self.attainment / self.quota * 100).quantize(Decimal("0.1"))
+        return _percent(self.attainment, self.quota)
+
+    def totals(self) -> TamTotals:
+        """This TAM's figures without the accounts (what ``tam_quota_totals`` returns)."""
+        return TamTotals(
+            user=self.user,
+            quota=self.quota,
+            accounts=len(self.accounts),
+            start_arr=self.start_arr,
+            end_arr=self.end_arr,
+            attainment=self.attainment,
+            recognised_attainment=self.recognised_attainment,
+        )
+
+
+@dataclass(frozen=True)
+class TamTotals:
+    """One TAM's quota figures for a quarter without the per-account rows: ``accounts``
+    counts the book (grace-period accounts included), the dollar sums leave out the
+    accounts in their grace period, as ``TamQuota``'s properties do."""
+
+    user: User
+    quota: Decimal
+    accounts: int
+    start_arr: Decimal
+    end_arr: Decimal
+    attainment: Decimal
+    recognised_attainment: Decimal
+
+    @property
+    def attainment_percent(self) -> Decimal | None:
+        return _percent(self.attainment, self.quota)
+
+
+def _percent(attainment: Decimal, quota: Decimal) -> Decimal | None:
+    if not quota:
+        return None
+    return (attainment / quota * 100).quantize(Decimal("0.1"))
 
 
 def monthly_invoices(
@@ -372,15 +408,24 @@ def quota_owner(*, quarter: dt.date) -> Case:
 def book_for_quota(tams: Iterable[User], *, quarter: dt.date) -> QuerySet[Account]:
     """AM-managed accounts that count for ``tams`` in ``quarter`` (``quota_owner``,
     annotated as ``quota_owner_id``), flagged when they ever had a previous owner."""
+    tam_ids = [t.pk for t in tams]
+    # quota_owner is the owner or someone in a move effective after the quarter's first
+    # day: this narrower filter, the same accounts, lets PostgreSQL start from the owner
+    # index rather than work out quota_owner for every AM-managed account.
+    # A union rather than an OR: each side reads its own index.
+    owned = Account.objects.filter(owner__in=tam_ids).values("pk")
+    moved = OwnershipChange.objects.filter(
+        Q(previous_owner__in=tam_ids) | Q(new_owner__in=tam_ids), effective_on__gt=quarter
+    ).values("account")
     return (
-        Account.objects.filter(am_managed=True)
+        Account.objects.filter(pk__in=owned.union(moved), am_managed=True)
         .annotate(
             quota_owner_id=quota_owner(quarter=quarter),
             had_previous_owner=Exists(
                 OwnershipChange.objects.filter(account=OuterRef("pk"), previous_owner__isnull=False)
             ),
         )
-        .filter(quota_owner_id__in=[t.pk for t in tams])
+        .filter(quota_owner_id__in=tam_ids)
         .order_by("name")
     )
 
@@ -397,17 +442,8 @@ def tam_quotas(
     read-only.
     """
     last = add_months(quarter, 2)
-    if through is None:
-        data = revenue_data_through(today=company_today())
-        through = counted_through(quarter=quarter, data=data)
+    tam_list, through = _tams_through(quarter=quarter, tams=tams, through=through)
     churn_month = min(last, through)
-    if tams is None:
-        tams = (
-            User.objects.filter(groups__name=Role.TAM, is_active=True)
-            .select_related("team_lead")
-            .order_by("name")
-        )
-    tam_list = list(tams)
     previous = add_months(quarter, -3)
     accounts = list(book_for_quota(tam_list, quarter=quarter))
     account_ids = [a.pk for a in accounts]
@@ -447,6 +483,191 @@ def tam_quotas(
         TamQuota(user=u, quota=u.quarterly_quota or ZERO, accounts=per_owner.get(u.pk, []))
         for u in tam_list
     ]
+
+
+def _tams_through(
+    *, quarter: dt.date, tams: Iterable[User] | None, through: dt.date | None
+) -> tuple[list[User], dt.date]:
+    """``tams`` (default: every active TAM, team lead joined, by name) and ``through``
+    (default: ``counted_through`` of today's revenue data) as ``tam_quotas`` reads them."""
+    if through is None:
+        data = revenue_data_through(today=company_today())
+        through = counted_through(quarter=quarter, data=data)
+    if tams is None:
+        tams = (
+            User.objects.filter(groups__name=Role.TAM, is_active=True)
+            .select_related("team_lead")
+            .order_by("name")
+        )
+    return list(tams), through
+
+
+def _cents(expression: str) -> str:
+    """SQL rounding ``expression`` (numeric) to cents half to even, as ``Decimal.quantize``
+    does by default (PostgreSQL's ``round`` rounds half away from zero)."""
+    x = f"({expression}) * 100"
+    return (
+        f"(CASE WHEN abs({x} - trunc({x})) = 0.5 "
+        f"THEN round((trunc({x}) + CASE WHEN mod(trunc({x}), 2) = 0 THEN 0 ELSE sign({x}) END) / 100, 2) "
+        f"ELSE round(({expression}), 2) END)"
+    )
+
+
+def _arr_sql(first: dt.date, last: dt.date) -> tuple[str, dict[str, dt.date]]:
+    """SQL over ``quota_months q`` grouped by account: ``quarter_arr`` of the months
+    ``first``..``last`` ($0 for no month, or no revenue in ``last``)."""
+    if last < first:
+        return "0::numeric", {}
+    key = f"m{first:%Y%m}"
+    invoiced = f"q.month BETWEEN %({key}_first)s AND %({key}_last)s AND q.amount > 0"
+    factor = " ".join(f"WHEN {n} THEN {f}" for n, f in ANNUALISE.items())
+    total = (
+        f"SUM(q.quota_amount) FILTER (WHERE {invoiced}) "
+        f"* CASE COUNT(*) FILTER (WHERE {invoiced}) {factor} END"
+    )
+    sql = (
+        f"CASE WHEN COALESCE(SUM(q.amount) FILTER (WHERE q.month = %({key}_last)s), 0) > 0 "
+        f"THEN {_cents(total)} ELSE 0 END"
+    )
+    return sql, {f"{key}_first": first, f"{key}_last": last}
+
+
+# tam_quotas' rules per account, summed per TAM in the database: the month's invoice
+# and paid products (monthly_invoices), the latest annual contract covering the month
+# (apply_contracts: run rate off, or $0 in a converted contract's first year), the
+# cross-sell multiplier, quarter_arr, in_grace_period, the approved exclusion and the
+# first two paid invoices. test_quota_totals holds it equal to tam_quotas.
+TOTALS_SQL = """
+WITH book AS MATERIALIZED ({book}),
+months AS (
+    SELECT r.account_id, r.month, SUM(r.amount) AS amount,
+           COUNT(*) FILTER (WHERE p.counts_for_cross_sell AND r.amount > %(paid_min)s) AS paid
+    FROM billing_monthlyrevenue r
+    JOIN billing_product p ON p.id = r.product_id
+    WHERE r.account_id IN (SELECT id FROM book) AND r.month BETWEEN %(first)s AND %(last)s
+    GROUP BY r.account_id, r.month
+),
+quota_months AS (
+    SELECT m.account_id, m.month, m.amount,
+           COALESCE(term.counted, m.amount)
+           * (%(base)s + %(extra)s * GREATEST(m.paid - 1, 0)) AS quota_amount
+    FROM months m
+    LEFT JOIN LATERAL (
+        SELECT CASE WHEN c.converted_from_monthly AND m.month < (
+                        c.starts_on - (EXTRACT(DAY FROM c.starts_on)::int - 1)
+                        + interval '12 months')::date
+                    THEN 0
+                    ELSE GREATEST(m.amount - {run_rate}, 0) END AS counted
+        FROM billing_annualcontract c
+        WHERE c.account_id = m.account_id AND m.month <= c.ends_on
+          AND c.starts_on - (EXTRACT(DAY FROM c.starts_on)::int - 1) <= m.month
+        ORDER BY c.starts_on DESC
+        LIMIT 1
+    ) term ON true
+),
+arr AS (
+    SELECT b.id, b.quota_owner_id, b.owner_since, b.had_previous_owner,
+           {start_arr} AS start_arr, {end_arr} AS end_arr
+    FROM book b
+    LEFT JOIN quota_months q ON q.account_id = b.id
+    GROUP BY b.id, b.quota_owner_id, b.owner_since, b.had_previous_owner
+),
+paid AS (
+    SELECT account_id, COUNT(*) AS n FROM billing_invoice
+    WHERE status = %(invoice_paid)s AND account_id IN (SELECT id FROM book)
+    GROUP BY account_id
+),
+accounts AS (
+    SELECT a.quota_owner_id, a.start_arr, a.end_arr,
+           a.end_arr - a.start_arr
+           + CASE WHEN a.end_arr < a.start_arr
+                  THEN LEAST(COALESCE(x.amount, 0), a.start_arr - a.end_arr) ELSE 0 END
+             AS contribution,
+           NOT a.had_previous_owner AND a.owner_since IS NOT NULL AND a.end_arr <= 0
+           AND %(churn_month)s < (
+               a.owner_since - (EXTRACT(DAY FROM a.owner_since)::int - 1)
+               + interval '{grace} months')::date AS in_grace,
+           COALESCE(paid.n, 0) >= %(first_paid)s AS recognised
+    FROM arr a
+    LEFT JOIN billing_optimisationexclusion x
+           ON x.account_id = a.id AND x.quarter = %(quarter)s AND x.status = %(approved)s
+    LEFT JOIN paid ON paid.account_id = a.id
+)
+SELECT quota_owner_id, COUNT(*),
+       COALESCE(SUM(start_arr) FILTER (WHERE NOT in_grace), 0),
+       COALESCE(SUM(end_arr) FILTER (WHERE NOT in_grace), 0),
+       COALESCE(SUM(contribution) FILTER (WHERE NOT in_grace), 0),
+       COALESCE(SUM(contribution) FILTER (WHERE NOT in_grace AND recognised), 0)
+FROM accounts
+GROUP BY quota_owner_id
+"""
+
+
+def tam_quota_totals(
+    *, quarter: dt.date, tams: Iterable[User] | None = None, through: dt.date | None = None
+) -> list[TamTotals]:
+    """Each TAM's figures of ``tam_quotas`` (same arguments and defaults, same order)
+    without the per-account rows, summed by PostgreSQL: ``[t.totals() for t in
+    tam_quotas(...)]``. Two queries at most (the TAMs when ``tams`` is None, then one
+    whatever the size of the books); read-only.
+    """
+    tam_list, through = _tams_through(quarter=quarter, tams=tams, through=through)
+    if not tam_list:
+        return []
+    previous = add_months(quarter, -3)
+    last = min(add_months(quarter, 2), through)
+    book, book_params = (
+        book_for_quota(tam_list, quarter=quarter)
+        .order_by()
+        .only("id", "owner_since")  # with the annotations quota_owner_id, had_previous_owner
+        .query.sql_with_params()
+    )
+    start_arr, start_params = _arr_sql(previous, min(add_months(previous, 2), through))
+    end_arr, end_params = _arr_sql(quarter, last)
+    # The book's SQL comes with positional parameters, the rest is named: the book's
+    # %s are turned into named ones so one statement takes both.
+    book_named = book.replace("%s", "%({})s")
+    names = [f"book{i}" for i in range(len(book_params))]
+    sql = TOTALS_SQL.format(
+        book=book_named.format(*names),
+        run_rate=_cents("c.annual_amount / 12"),
+        start_arr=start_arr,
+        end_arr=end_arr,
+        grace=GRACE_MONTHS,
+    )
+    params = {
+        **dict(zip(names, book_params, strict=True)),
+        **start_params,
+        **end_params,
+        "first": previous,
+        "last": last,
+        "paid_min": PAID_PRODUCT_MIN,
+        "base": BASE_MULTIPLIER,
+        "extra": EXTRA_PRODUCT_MULTIPLIER,
+        "invoice_paid": Invoice.Status.PAID,
+        "churn_month": last,
+        "first_paid": FIRST_PAID_INVOICES,
+        "quarter": quarter,
+        "approved": ExclusionStatus.APPROVED,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        sums = {row[0]: row[1:] for row in cursor.fetchall()}
+    totals = []
+    for u in tam_list:
+        count, start, end, attainment, recognised = sums.get(u.pk, (0, ZERO, ZERO, ZERO, ZERO))
+        totals.append(
+            TamTotals(
+                user=u,
+                quota=u.quarterly_quota or ZERO,
+                accounts=count,
+                start_arr=start,
+                end_arr=end,
+                attainment=attainment,
+                recognised_attainment=recognised,
+            )
+        )
+    return totals
 
 
 def approved_exclusions(

@@ -7,12 +7,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import StaffRequest
+from accounts.models import User
+from accounts.roles import Role
 from revopsweb.csv_export import Cell, csv_response
 from revopsweb.dates import (
     add_months,
@@ -22,7 +24,7 @@ from revopsweb.dates import (
 )
 from revopsweb.import_views import Upload, handle_upload
 from revopsweb.imports import UploadForm
-from revopsweb.parsing import parse_month, parse_quarter
+from revopsweb.parsing import integer_bounds, parse_integer, parse_month, parse_quarter
 
 from .cache import fresh_summary, page_components, page_movers, page_products
 from .exclusions import may_decide
@@ -38,7 +40,14 @@ from .permissions import (
     can_see_quota,
     can_see_revenue,
 )
-from .quota import TamQuota, counted_through, tam_quotas, team_quota
+from .quota import (
+    TamTotals,
+    book_for_quota,
+    counted_through,
+    tam_quota_totals,
+    tam_quotas,
+    team_quota,
+)
 from .reports import number
 from .retention import Retention, retention_from
 from .revenue_data import RevenueDataThrough, revenue_data_through
@@ -170,9 +179,18 @@ def _quarter(request: StaffRequest, *, latest: dt.date) -> dt.date:
     return min(asked, latest)
 
 
+QUOTA_TEMPLATE = "billing/quota.html"
+
+
 @require_GET
 def quota(request: StaffRequest) -> HttpResponse:
-    """Per TAM start/end ARR and attainment; TAMs see only their own row."""
+    """Per TAM start/end ARR and attainment, each TAM's accounts a collapsed group with its
+    count; TAMs see only their own row and accounts.
+
+    The groups' rows are computed only for the group asked for: ``?tam=<id>`` opens that
+    TAM's accounts on the page (the plain link of each group), and from htmx
+    ``part=accounts`` returns just that group's partial of the same template.
+    """
     user = request.user
     sees_all = can_see_every_quota(user)
     if not can_see_quota(user):
@@ -183,10 +201,19 @@ def quota(request: StaffRequest) -> HttpResponse:
     latest = quarter_start(data.figures_month)
     quarter = _quarter(request, latest=latest)
     through = counted_through(quarter=quarter, data=data)
-    # Leads and managers see every active TAM (tam_quotas' default), others their own row.
-    rows = tam_quotas(quarter=quarter, tams=None if sees_all else [user], through=through)
+    asked = _asked_tam(request, sees_all=sees_all)
+    group = tam_quotas(quarter=quarter, tams=[asked], through=through)[0] if asked else None
+    if group and request.htmx and request.GET.get("part") == "accounts":
+        return render(
+            request,
+            f"{QUOTA_TEMPLATE}#tam-accounts",
+            {"group": group, "quarter": quarter_label(quarter)},
+        )
+    # Leads and managers see every active TAM (the default), others their own row; the
+    # totals come without the accounts' rows (one query whatever the books' size).
+    rows = tam_quota_totals(quarter=quarter, tams=None if sees_all else [user], through=through)
     teams = _teams(rows, quarter) if sees_all else []
-    exclusions = _exclusions(user, quarter=quarter, rows=rows)
+    exclusions = _exclusions(user, quarter=quarter, tams=[r.user for r in rows])
     quarters = [quarter_label(add_months(latest, -3 * i)) for i in range(PAST_QUARTERS + 1)]
     chart = {
         "labels": [r.user.name for r in rows],
@@ -195,9 +222,10 @@ def quota(request: StaffRequest) -> HttpResponse:
     }
     return render(
         request,
-        "billing/quota.html",
+        QUOTA_TEMPLATE,
         {
             "rows": rows,
+            "group": group,
             "teams": teams,
             "quarter": quarter_label(quarter),
             "to_date": through < add_months(quarter, 2),
@@ -212,20 +240,49 @@ def quota(request: StaffRequest) -> HttpResponse:
     )
 
 
-def _exclusions(user: Any, *, quarter: dt.date, rows: list[TamQuota]) -> list[dict[str, Any]]:
-    """The quarter's optimisation exclusions of the accounts shown, with who may decide."""
-    account_ids = [a.account_id for r in rows for a in r.accounts]
-    found = (
-        OptimisationExclusion.objects.filter(quarter=quarter, account_id__in=account_ids)
+def _asked_tam(request: StaffRequest, *, sees_all: bool) -> User | None:
+    """The TAM ``?tam=<id>`` asks to open: any active TAM for those who see every quota;
+    for a TAM only themselves (another TAM's id is refused, 403). None when not asked;
+    404 for an id that is no active TAM."""
+    raw = request.GET.get("tam")
+    if raw is None:
+        return None
+    try:
+        pk = parse_integer(raw, min_value=1, max_value=integer_bounds(User, "id")[1])
+    except ValueError:
+        raise Http404("No such TAM.") from None
+    if not sees_all:
+        if pk != request.user.pk:
+            raise PermissionDenied(QUOTA_REFUSAL)
+        return request.user
+    return get_object_or_404(
+        User.objects.filter(groups__name=Role.TAM, is_active=True).select_related("team_lead"),
+        pk=pk,
+    )
+
+
+def _exclusions(user: Any, *, quarter: dt.date, tams: list[User]) -> list[dict[str, Any]]:
+    """The quarter's optimisation exclusions of the accounts in ``tams``' quota books,
+    with who may decide. The quarter's few requests are read first and only their
+    accounts are looked up in the books (no query when there is none): the books of
+    every TAM are thousands of accounts."""
+    found = list(
+        OptimisationExclusion.objects.filter(quarter=quarter)
         .select_related("account", "requested_by", "lead_decided_by", "manager_decided_by")
         .order_by("-requested_at")
     )
-    return [{"e": e, "may_decide": may_decide(e, user)} for e in found]
+    asked = {e.account_id for e in found}
+    shown = (
+        set(book_for_quota(tams, quarter=quarter).filter(pk__in=asked).values_list("pk", flat=True))
+        if asked
+        else set()
+    )
+    return [{"e": e, "may_decide": may_decide(e, user)} for e in found if e.account_id in shown]
 
 
-def _teams(rows: list[TamQuota], quarter: dt.date) -> list[dict[str, Any]]:
+def _teams(rows: list[TamTotals], quarter: dt.date) -> list[dict[str, Any]]:
     """Team totals by team lead: members' attainment against the prorated team quota."""
-    by_lead: dict[int, list[TamQuota]] = defaultdict(list)
+    by_lead: dict[int, list[TamTotals]] = defaultdict(list)
     by_user = {r.user.pk: r for r in rows}
     for r in rows:
         lead_id = r.user.team_lead_id or r.user.pk

@@ -1,5 +1,6 @@
-"""The quota page in a browser: a TAM asks to exclude an optimisation drop, the team lead
-and then a manager approve it, and the account's contribution loses the drop."""
+"""The quota page in a browser: a TAM opens their group of accounts (loaded on demand) and
+asks to exclude an optimisation drop, the team lead and then a manager approve it, and the
+account's contribution loses the drop."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ def test_an_optimisation_drop_is_excluded_after_lead_and_manager_approve(page, l
     row.get_by_label("ARR drop to exclude ($)").fill("16800")
     row.get_by_label("Evidence of the optimisation work").fill("Sampling cut bot events by 60%")
     row.get_by_role("button", name="Request exclusion").click()
-    page.wait_for_url(f"**quarter={quarter}")
+    # Back where the form was: the owner's group of accounts, open on the page.
+    page.wait_for_url(f"**?quarter={quarter}&tam={owner.pk}#tam-{owner.pk}")
+    assert page.get_by_test_id("quota-account").is_visible()
     assert page.get_by_test_id("exclusions").locator(".badge").inner_text() == "Requested"
 
     page.context.clear_cookies()

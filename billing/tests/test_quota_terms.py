@@ -155,7 +155,8 @@ def test_quota_page_shows_what_counted_what_was_excluded_and_why(client):
     owner = tam(team_lead=lead, quarterly_quota=Decimal(100000))
     _annual(owner, [9999, 9999, 9999, 20000, 20000, 20000])
     client.force_login(lead)
-    html = client.get(reverse("billing:quota"), {"quarter": "2026Q2"}).content.decode()
+    html = client.get(reverse("billing:quota"), {"quarter": "2026Q2", "tam": owner.pk})
+    html = html.content.decode()
     assert "$10,000 of $20,000" in html
     assert "annual run rate $10,000/month not counted" in html
     assert "commission pending" in html
@@ -167,8 +168,12 @@ def test_exclusion_request_and_approvals_through_the_page(client):
     account = _dropping_account(owner)
     client.force_login(owner)
     url = reverse("billing:request_exclusion", args=[account.pk])
-    response = client.post(url, {"quarter": "2026Q2", "amount": "16800", "evidence": "Sampling"})
-    assert response.status_code == 302
+    form = {"quarter": "2026Q2", "tam": owner.pk, "amount": "16800", "evidence": "Sampling"}
+    response = client.post(url, form)
+    # Back to where the form was: the owner's group of accounts, open.
+    assert (
+        response.url == f"{reverse('billing:quota')}?quarter=2026Q2&tam={owner.pk}#tam-{owner.pk}"
+    )
     exclusion = account.optimisation_exclusions.get()
     decide = reverse("billing:decide_exclusion", args=[exclusion.pk])
     client.post(decide, {"quarter": "2026Q2", "approve": "true"})  # the TAM cannot decide
@@ -180,8 +185,25 @@ def test_exclusion_request_and_approvals_through_the_page(client):
     client.post(decide, {"quarter": "2026Q2", "approve": "true"})
     exclusion.refresh_from_db()
     assert exclusion.status == ExclusionStatus.APPROVED
-    html = client.get(reverse("billing:quota"), {"quarter": "2026Q2"}).content.decode()
+    html = client.get(reverse("billing:quota"), {"quarter": "2026Q2", "tam": owner.pk})
+    html = html.content.decode()
     assert "Optimisation exclusions" in html and "16,800 of the drop excluded" in html
+
+
+def test_the_quota_page_lists_only_the_exclusions_of_the_books_shown(client):
+    lead = team_lead()
+    mine, theirs = tam(team_lead=lead), tam(team_lead=lead)
+    for owner, evidence in ((mine, "Mine: sampling"), (theirs, "Theirs: sampling")):
+        request_exclusion(
+            account=_dropping_account(owner), quarter=Q2, amount=Decimal(1000),
+            evidence=evidence, by=owner,
+        )  # fmt: skip
+    client.force_login(mine)
+    html = client.get(reverse("billing:quota"), {"quarter": "2026Q2"}).content.decode()
+    assert "Mine: sampling" in html and "Theirs: sampling" not in html
+    client.force_login(lead)
+    html = client.get(reverse("billing:quota"), {"quarter": "2026Q2"}).content.decode()
+    assert "Mine: sampling" in html and "Theirs: sampling" in html
 
 
 def test_hostile_posts_to_the_exclusion_actions_are_answered_without_a_500(client):

@@ -158,11 +158,106 @@ def test_quota_page_query_count_does_not_grow_with_the_book(
     for owner in owners:
         _customers(2, owner)
     client.force_login(manager())
-    # session, user with their roles, latest revenue month, TAMs with their leads, book with
-    # previous-owner flag, invoices, annual contracts, approved exclusions, paid
-    # invoices, the quarter's exclusion requests
-    with django_assert_num_queries(10):
+    # session, user with their roles, latest revenue month, TAMs with their leads, the
+    # totals per TAM (one statement: book, invoices, contracts, exclusions, paid
+    # invoices), the quarter's exclusion requests; no account's breakdown
+    with django_assert_num_queries(6):
         client.get(reverse("billing:quota"))
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_a_tams_accounts_partial_query_count_does_not_grow_with_the_book(
+    client, django_assert_num_queries, count
+):
+    owner = tam(quarterly_quota=Decimal("1000"))
+    _customers(count, owner)
+    client.force_login(manager())
+    url = reverse("billing:quota") + f"?quarter=2026Q2&tam={owner.pk}&part=accounts"
+    # session, user with their roles, latest revenue month, the TAM, their book with the
+    # previous-owner flag, invoices, annual contracts, approved exclusions, paid invoices
+    with django_assert_num_queries(9):
+        response = client.get(url, headers={"HX-Request": "true"})
+    assert len(response.context["group"].accounts) == count
+
+
+def _two_tams_with_books():
+    lead = team_lead()
+    first = tam(name="First Tam", team_lead=lead, quarterly_quota=Decimal("100000"))
+    second = tam(name="Second Tam", team_lead=lead, quarterly_quota=Decimal("100000"))
+    _customers(2, first)
+    _customers(3, second)
+    return lead, first, second
+
+
+def _account_links(owner) -> list[str]:
+    return [
+        f'href="{reverse("accounts:account", args=[a.pk])}"' for a in owner.owned_accounts.all()
+    ]
+
+
+def test_quota_page_shows_each_tams_accounts_as_a_collapsed_group_with_its_count(client):
+    lead, first, second = _two_tams_with_books()
+    client.force_login(lead)
+    html = client.get(reverse("billing:quota") + "?quarter=2026Q2").content.decode()
+    assert "First Tam: 2 accounts" in html and "Second Tam: 3 accounts" in html
+    assert f'hx-get="?quarter=2026Q2&amp;tam={second.pk}&amp;part=accounts"' in html
+    assert f'href="?quarter=2026Q2&amp;tam={second.pk}#tam-{second.pk}"' in html  # no JS
+    assert 'data-testid="quota-account"' not in html
+    assert not any(link in html for link in _account_links(first) + _account_links(second))
+
+
+def test_a_tams_group_over_htmx_returns_only_that_tams_accounts_partial(client):
+    lead, first, second = _two_tams_with_books()
+    client.force_login(lead)
+    response = client.get(
+        reverse("billing:quota") + f"?quarter=2026Q2&tam={second.pk}&part=accounts",
+        headers={"HX-Request": "true"},
+    )
+    content = response.content.decode()
+    assert content.lstrip().startswith(f'<div class="tam-accounts" id="tam-{second.pk}-accounts"')
+    assert "<html" not in content
+    assert all(link in content for link in _account_links(second))
+    assert not any(link in content for link in _account_links(first))
+
+
+def test_the_plain_link_opens_one_tams_accounts_on_the_full_page(client):
+    lead, first, second = _two_tams_with_books()
+    client.force_login(lead)
+    response = client.get(reverse("billing:quota") + f"?quarter=2026Q2&tam={first.pk}")
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" in html
+    assert f'id="tam-{first.pk}" data-testid="tam-group" open' in html
+    assert all(link in html for link in _account_links(first))
+    assert not any(link in html for link in _account_links(second))
+    assert "Second Tam: 3 accounts" in html  # the other groups stay collapsed
+
+
+def test_a_tam_opens_their_own_accounts(client):
+    _lead, first, _second = _two_tams_with_books()
+    client.force_login(first)
+    html = client.get(reverse("billing:quota") + f"?quarter=2026Q2&tam={first.pk}").content
+    assert all(link in html.decode() for link in _account_links(first))
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_tam_asking_for_another_tams_accounts_is_refused(client, htmx):
+    _lead, first, second = _two_tams_with_books()
+    client.force_login(first)
+    response = client.get(
+        reverse("billing:quota") + f"?quarter=2026Q2&tam={second.pk}&part=accounts",
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+    assert response.status_code == 403
+    assert not any(link in response.content.decode() for link in _account_links(second))
+
+
+@pytest.mark.parametrize("asked", ["lead", "x", "0", "99999999999999999999999"])
+def test_a_tam_id_that_is_no_active_tam_is_not_found(client, asked):
+    lead, _first, _second = _two_tams_with_books()
+    client.force_login(manager())
+    tam_id = str(lead.pk) if asked == "lead" else asked
+    response = client.get(reverse("billing:quota") + f"?quarter=2026Q2&tam={tam_id}")
+    assert response.status_code == 404
 
 
 def test_revops_imports_a_csv_through_the_page(client):
@@ -254,7 +349,8 @@ def test_revenue_movers_and_quota_rows_link_their_accounts(client):
     _customers(2, owner)
     client.force_login(manager())
     revenue = client.get(reverse("billing:revenue")).content.decode()
-    quota = client.get(reverse("billing:quota") + "?quarter=2026Q2").content.decode()
+    quota = client.get(reverse("billing:quota") + f"?quarter=2026Q2&tam={owner.pk}")
+    quota = quota.content.decode()
     for account in owner.owned_accounts.all():
         url = f'href="{reverse("accounts:account", args=[account.pk])}"'
         assert url in revenue.split('data-testid="gainers"', 1)[1]
