@@ -159,6 +159,19 @@ HEADLINES: dict[str, list[tuple[str, str, str, str]]] = {
             "≤ 0.3 s",
         ),
         ("page_quota_s", "quota page, empty cache", "{:.2f} s", "≤ 0.3 s"),
+        ("page_quota_bytes", "quota page, HTML", "{:,.0f} B", "≤ 307,200 B"),
+        (
+            "page_quota_group_htmx_s",
+            "quota page, the biggest TAM's accounts opened (htmx), empty cache",
+            "{:.2f} s",
+            "≤ 0.3 s",
+        ),
+        (
+            "page_quota_group_htmx_bytes",
+            "quota page, the biggest TAM's accounts opened (htmx), HTML",
+            "{:,.0f} B",
+            "≤ 307,200 B",
+        ),
         (
             "refresh_after_month_import_s",
             "summaries' refresh after one month's import",

@@ -11,9 +11,10 @@
 - The full rebuild of the revenue summaries (``rebuild_revenue_summary``) vs
   the same hand-written query.
 - Each revenue page (revenue adjusted/unadjusted, htmx toggle, CSV export,
-  quota) over loopback HTTP (a WSGI server in this process, DEBUG off, the
-  cache emptied before each request) vs the login page in the same run and
-  the goal of 300 ms.
+  quota, and the quota page's biggest TAM's accounts opened over htmx) over
+  loopback HTTP (a WSGI server in this process, DEBUG off, the cache emptied
+  before each request) vs the login page in the same run and the goal of
+  300 ms; each page's bytes vs the goal of 300 KB.
 - The summaries' refresh after one more month's import for every account
   (rolled back afterwards) vs the goal of 10 s and the hand-written query.
 
@@ -194,6 +195,7 @@ WHERE m.month = %(through)s
 """
 
 GOAL_PAGE_S = 0.3
+GOAL_PAGE_BYTES = 300 * 1024
 GOAL_REFRESH_S = 10.0
 
 
@@ -234,6 +236,24 @@ def _page_user() -> User:
     return user
 
 
+def _biggest_book_tam() -> User:
+    """The active TAM owning the most AM-managed accounts (the seed's books)."""
+    from django.contrib.auth.models import Group
+    from django.db.models import Count, Q
+
+    tams = User.objects.filter(groups__name=Role.TAM, is_active=True)
+    books = tams.annotate(book=Count("owned_accounts", filter=Q(owned_accounts__am_managed=True)))
+    biggest = books.order_by("-book", "pk").values_list("pk", flat=True).first()
+    if biggest is not None:
+        return User.objects.get(pk=biggest)
+    # No TAM seeded: one with an empty book.
+    tam, _ = User.objects.get_or_create(
+        email="bench-revenue-tam@example.test", defaults={"name": "Bench TAM"}
+    )
+    tam.groups.add(Group.objects.get(name=Role.TAM))
+    return tam
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -255,15 +275,15 @@ class _LoopbackServer:
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def get(self, path: str, *, headers: dict[str, str]) -> int:
-        """GET ``path``; the status (200 expected) after reading the whole body."""
+    def get(self, path: str, *, headers: dict[str, str]) -> tuple[int, int]:
+        """GET ``path``; the status (200 expected) and the body's bytes, read whole."""
         request = urllib.request.Request(self.base + path, headers=headers)  # noqa: S310
         # A redirect (to the login page, say) is an error, never a measured page.
         opener = urllib.request.build_opener(_NoRedirect)
         with opener.open(request, timeout=600) as response:
-            response.read()
+            size = len(response.read())
             status: int = response.status
-            return status
+            return status, size
 
     def close(self) -> None:
         self.server.shutdown()
@@ -360,6 +380,9 @@ def run(*, accounts: int) -> dict[str, float]:
         "page_revenue_earlier_month_s": reverse("billing:revenue")
         + f"?month={add_months(through, -6):%Y-%m}",
         "page_quota_s": reverse("billing:quota"),
+        # The quota page's biggest group of accounts, loaded when it is opened (htmx).
+        "page_quota_group_htmx_s": reverse("billing:quota")
+        + f"?tam={_biggest_book_tam().pk}&part=accounts",
     }
     server = _LoopbackServer()
     try:
@@ -370,10 +393,11 @@ def run(*, accounts: int) -> dict[str, float]:
             if "htmx" in name:
                 headers["HX-Request"] = "true"
 
-            def fetch(url: str = url, headers: dict[str, str] = headers) -> None:
+            def fetch(url: str = url, headers: dict[str, str] = headers, name: str = name) -> None:
                 cache.clear()  # an empty cache: nothing computed ahead
-                status = server.get(url, headers=headers)
+                status, size = server.get(url, headers=headers)
                 assert status == 200, (url, status)
+                figures[name.removesuffix("_s") + "_bytes"] = float(size)
 
             figures[name] = _best(fetch)
     finally:
@@ -414,10 +438,12 @@ def run(*, accounts: int) -> dict[str, float]:
         if name == "page_login_s":
             continue
         value = figures[name]
+        size = figures[name.removesuffix("_s") + "_bytes"]
         print(
             f"  {name.removeprefix('page_').removesuffix('_s')}: {value * 1000:.0f} ms = "
             f"{value / login_s:.1f}× the login page, {value / GOAL_PAGE_S:.2f}× the goal "
-            f"of {GOAL_PAGE_S * 1000:.0f} ms"
+            f"of {GOAL_PAGE_S * 1000:.0f} ms; {size:,.0f} bytes ({size / GOAL_PAGE_BYTES:.2f}× "
+            f"the goal of {GOAL_PAGE_BYTES:,} bytes)"
         )
     print(
         f"Refresh after importing {add_months(through, 1):%Y-%m} for every bench account "
