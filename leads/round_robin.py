@@ -273,54 +273,80 @@ def away(member: TrackerMember) -> bool:
     """Skipped for time off: within its dates before the daily job switched the
     member off, or switched off by it. A team lead who switches them back on
     by hand wins over the job's switch."""
-    due = bool(getattr(member, "time_off_due", False))
-    return due or (bool(getattr(member, "on_time_off", False)) and not member.is_active)
+    return _away(
+        due=bool(getattr(member, "time_off_due", False)),
+        on_time_off=bool(getattr(member, "on_time_off", False)),
+        active=member.is_active,
+    )
+
+
+def _away(*, due: bool, on_time_off: bool, active: bool) -> bool:
+    return due or (on_time_off and not active)
 
 
 @dataclass
 class LockedPool:
     """A territory's pool for one role, locked by the caller's transaction, as
-    ``lock_pool`` returns it: the member rows (``user`` loaded, the
-    time-off flags ``away`` reads set) and the members outside the pool
-    (``_others_rows``' input: ``pk``, ``name``, ``role``)."""
+    ``leads_lock_pool`` returns it: ``rows``, its member rows as parsed JSON
+    (each with its ``user`` and the time-off flags ``away`` reads), and the
+    members outside the pool (``_others_rows``' input: ``pk``, ``name``,
+    ``role``).
 
-    members: list[TrackerMember]
+    The decision reads the rows themselves; ``member`` builds the model
+    instance of the one member it acts on. A pool at 100,000 accounts has
+    about 65 members, and building all of them (member and user) took more
+    Python time than the rest of the decision while every other intake of
+    the territory waited for the pool's locks.
+    """
+
+    rows: list[dict[str, Any]]
     others: list[dict[str, Any]]
+    _members: dict[int, TrackerMember] = field(default_factory=dict, repr=False)
+
+    def member(self, member_id: int) -> TrackerMember:
+        """The locked member ``member_id`` (``user`` loaded, time-off flags set), built once."""
+        member = self._members.get(member_id)
+        if member is None:
+            row = next(r for r in self.rows if r["id"] == member_id)
+            member = from_row_json(TrackerMember, row)
+            member.user = from_row_json(User, row["user"])
+            member.on_time_off = row["on_time_off"]  # type: ignore[attr-defined]
+            member.time_off_due = row["time_off_due"]  # type: ignore[attr-defined]
+            self._members[member_id] = member
+        return member
 
 
 def lock_pool(*, territory: Territory, role: str, today: dt.date) -> LockedPool:
     """Lock the territory's members of ``role`` in id order, with the time-off
     flags, and read the members outside the pool: one statement, the SQL
-    function ``leads_lock_pool`` (migration leads 0008), which intake also
-    calls inside its first statement."""
+    function ``leads_lock_pool`` (migrations leads 0008 and 0009), which intake
+    also calls inside its first statement."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT leads_lock_pool(%s, %s, %s)::text", [territory.pk, role, today])
         return pool_from_json(json.loads(cursor.fetchone()[0], parse_float=Decimal))
 
 
 def pool_from_json(pool: dict[str, Any]) -> LockedPool:
-    """``leads_lock_pool``'s JSON as locked member instances (numbers parsed exactly)."""
-    members = []
-    for row in pool["members"]:
-        member = from_row_json(TrackerMember, row)
-        member.user = from_row_json(User, row["user"])
-        member.on_time_off = row["on_time_off"]  # type: ignore[attr-defined]
-        member.time_off_due = row["time_off_due"]  # type: ignore[attr-defined]
-        members.append(member)
-    return LockedPool(members=members, others=pool["others"])
+    """``leads_lock_pool``'s JSON (numbers parsed exactly) as a ``LockedPool``."""
+    return LockedPool(rows=pool["members"], others=pool["others"])
+
+
+def skip_reason(*, login_on: bool, away: bool, active: bool, book_reason: str = "") -> str:
+    """Why a member is passed over before the pick ("": eligible): a login switched
+    off, then time off, then an inactive member; an active one for ``book_reason``."""
+    if not login_on:
+        return LOGIN_OFF  # whatever the member row says: nobody can work the lead
+    if away:
+        return "on time off"
+    return book_reason if active else "inactive"
 
 
 def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
     """A member's candidate: those whose login is switched off (``member.user``
     loaded), away on time off (``away``) or inactive skip, active ones for
     ``book_reason``. The round robin, the stale job, the tracker page and
-    the preview all build candidates here, so they skip the same members."""
-    if not member.user.is_active:
-        skip = LOGIN_OFF  # whatever the member row says: nobody can work the lead
-    elif away(member):
-        skip = "on time off"
-    else:
-        skip = book_reason if member.is_active else "inactive"
+    the preview all build candidates by ``skip_reason``, so they skip the
+    same members."""
     return Candidate(
         member_id=member.pk,
         user_id=member.user_id,
@@ -329,26 +355,56 @@ def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
         adjustment=member.manual_adjustment,
         priority=member.priority,
         last_assigned_at=member.last_assigned_at,
-        skip_reason=skip,
+        skip_reason=skip_reason(
+            login_on=member.user.is_active,
+            away=away(member),
+            active=member.is_active,
+            book_reason=book_reason,
+        ),
+    )
+
+
+def _row_candidate(row: dict[str, Any], *, book_reason: str) -> Candidate:
+    """``to_candidate`` of a member row of ``leads_lock_pool`` (its JSON, parsed)."""
+    stamp = row["last_assigned_at"]
+    return Candidate(
+        member_id=row["id"],
+        user_id=row["user_id"],
+        name=row["user"]["name"],
+        leads=row["leads_this_month"],
+        adjustment=row["manual_adjustment"],
+        priority=row["priority"],
+        last_assigned_at=dt.datetime.fromisoformat(stamp) if stamp is not None else None,
+        skip_reason=skip_reason(
+            login_on=row["user"]["is_active"],
+            away=_away(
+                due=row["time_off_due"], on_time_off=row["on_time_off"], active=row["is_active"]
+            ),
+            active=row["is_active"],
+            book_reason=book_reason,
+        ),
     )
 
 
 def build_candidates(
     *,
-    members: Sequence[TrackerMember],
+    pool: LockedPool,
     role: str,
     lead_type: str,
     today: dt.date,
     exclude_user_ids: Sequence[int] = (),
 ) -> list[Candidate]:
-    """Turn locked member rows into candidates with their skip reasons (books as of ``today``)."""
+    """Turn a locked pool's member rows into candidates with their skip reasons (books
+    as of ``today``), by ``to_candidate``'s rule."""
     book_reasons: dict[int, str] = {}
     if lead_type == LeadType.PRODUCT_LED and role == TrackerRole.TAM:
-        book_reasons = full_book_reasons([m.user_id for m in members if m.is_active], today=today)
+        book_reasons = full_book_reasons(
+            [r["user_id"] for r in pool.rows if r["is_active"]], today=today
+        )
     candidates = []
-    for member in members:
-        candidate = to_candidate(member, book_reason=book_reasons.get(member.user_id, ""))
-        if member.user_id in exclude_user_ids:
+    for row in pool.rows:
+        candidate = _row_candidate(row, book_reason=book_reasons.get(row["user_id"], ""))
+        if row["user_id"] in exclude_user_ids:
             candidate.skip_reason = REASSIGNING_AWAY
         candidates.append(candidate)
     return candidates
@@ -386,6 +442,30 @@ def refresh_period(members: Iterable[TrackerMember], *, today: dt.date) -> None:
             member.period = period
 
 
+def _refresh_pool_period(pool: LockedPool, *, today: dt.date) -> None:
+    """``refresh_period`` for a locked pool's rows (the common case, no member
+    behind, reads the rows and builds nothing)."""
+    period = month_start(today)
+    behind = [r for r in pool.rows if dt.date.fromisoformat(r["period"]) < period]
+    if behind:
+        refresh_period([pool.member(r["id"]) for r in behind], today=today)
+        for row in behind:
+            row.update(leads_this_month=0, manual_adjustment=0, period=period.isoformat())
+
+
+def _switch_off_pool_members_without_login(pool: LockedPool) -> None:
+    """``switch_off_members_without_login`` for a locked pool (no instance built, no
+    query, when every active member's login is on)."""
+    stale = [r["id"] for r in pool.rows if r["is_active"] and not r["user"]["is_active"]]
+    if stale:
+        switch_off_members_without_login(
+            [pool.member(member_id) for member_id in stale], now=timezone.now()
+        )
+        for row in pool.rows:
+            if row["id"] in stale:
+                row["is_active"] = False
+
+
 def decide_round_robin(
     *,
     territory: Territory,
@@ -403,13 +483,12 @@ def decide_round_robin(
     role = LEAD_TYPE_ROLE[lead_type]
     if locked is None:
         locked = lock_pool(territory=territory, role=role, today=today)
-    members = locked.members
     others = _others_rows(locked.others, role=role)
-    refresh_period(members, today=today)
+    _refresh_pool_period(locked, today=today)
     # A login switched off outside the admin: record it in the ledger now.
-    switch_off_members_without_login(members, now=timezone.now())
+    _switch_off_pool_members_without_login(locked)
     candidates = build_candidates(
-        members=members,
+        pool=locked,
         role=role,
         lead_type=lead_type,
         today=today,
@@ -426,6 +505,6 @@ def decide_round_robin(
             pool=pool,
             unassigned_reason=reason,
         )
-    member = next(m for m in members if m.pk == chosen.member_id)
+    member = locked.member(chosen.member_id)
     explanation = explain_pick(territory=territory, role=role, chosen=chosen, candidates=candidates)
     return member, Decision(assignee=member.user, member=member, explanation=explanation, pool=pool)
