@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Count,
@@ -27,6 +27,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -452,33 +453,40 @@ def _queue_conditions(*, month: dt.date, over_15: set[int]) -> dict[str, Q]:
     }
 
 
-def _queued_accounts(
-    *, month: dt.date, over_15: set[int], plain_20k: bool = True
-) -> QuerySet[Account]:
-    """Every queued account, or with ``plain_20k=False`` those ``_plain_unowned_20k``
-    leaves out: the ones with a new-owner trait or a CSM role and those in a TAM book
-    over 15."""
+def _over_15_books(over_15: set[int]) -> Q:
+    """The accounts of the TAM books over 15 (``_tam_books_over_15``), leads aside."""
+    return Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
+
+
+def _candidates(*, month: dt.date, over_15: set[int], plain_20k: bool) -> QuerySet[Any, Any]:
+    """The ids of every account the queue may hold, or with ``plain_20k=False`` of those
+    ``_plain_unowned_20k`` leaves out: the ones with a new-owner trait or a CSM role and
+    those in a TAM book over 15."""
     # Found from indexes, never by reading every account (a scan of the 100,000
     # accounts alone took 140-180 ms under load): the $20k+ accounts from the
     # revenue summary's rank index, those with a trait or a CSM owner from their
-    # partial index, the over-15 TAM books from the owner index. Only these
-    # candidates are read and tested; ``_all_core`` is counted for CSM accounts only.
-    conditions = _queue_conditions(month=month, over_15=over_15)
-    over_15_books = Q(owner__in=over_15, owner_role=OwnerRole.TAM, is_lead=False)
+    # partial index, the over-15 TAM books from the owner index.
     candidates = Account.objects.filter(TRAIT_OR_CSM).order_by().values("pk")
     if plain_20k:
         candidates = accounts_with_arr_at_least(ARR_20K, month=month).union(candidates, all=True)
     if over_15:
         candidates = candidates.union(
-            Account.objects.filter(over_15_books).order_by().values("pk"), all=True
+            Account.objects.filter(_over_15_books(over_15)).order_by().values("pk"), all=True
         )
+    return candidates
+
+
+def _queued_accounts(*, month: dt.date, over_15: set[int]) -> QuerySet[Account]:
+    """Every queued account. Only the candidates (``_candidates``) are read and tested;
+    ``_all_core`` is counted for CSM accounts only."""
+    conditions = _queue_conditions(month=month, over_15=over_15)
     return (
-        Account.objects.filter(pk__in=candidates)
+        Account.objects.filter(pk__in=_candidates(month=month, over_15=over_15, plain_20k=True))
         .alias(_all_core=all_core_paid(month=month))
         .filter(
             conditions[Queue.UNOWNED_20K]
             | ~Q(new_owner_trait="")
-            | over_15_books
+            | _over_15_books(over_15)
             | conditions[Queue.CSM_EXPANSION]
         )
     )
@@ -580,71 +588,27 @@ def allocation_queue_page(
     """Page ``number`` (from 1, clamped to the last) of the allocation queue, or of one
     ``queue`` (a ``Queue`` key; "" for every queue), largest ARR first, ``per_page`` rows,
     with the count of each queue. Four queries whatever the queue's length (five without
-    ``month``): the over-15 TAM books, the counts, the Top 40 stored if unranked, the
-    page's rows."""
+    ``month``): the over-15 TAM books, the counts with the page's accounts, the Top 40
+    stored if unranked, the page's rows."""
     month = month or revenue_month(today=today)
     over_15 = _tam_books_over_15()
-    conditions = _queue_conditions(month=month, over_15=over_15)
-    # The queue is two disjoint parts: the plain $20k+ unowned accounts (almost all
-    # of it: ~9,500 at 100,000 accounts), counted and ranked from the revenue
-    # summary's rank index without reading their rows, and the few hundred others,
-    # read and tested as before.
-    by_usage, by_spread = _plain_unowned_20k(month=month)
-    plain = by_usage.values("account").union(by_spread.values("account"), all=True)
-    plain_sql, plain_params = plain.query.sql_with_params()
-    plain_count = RawSQL(
-        f"SELECT COUNT(*) FROM ({plain_sql}) AS plain", plain_params, output_field=IntegerField()
+    sql, params = _queue_page_sql(
+        month=month, over_15=over_15, queue=queue, number=number, per_page=per_page
     )
-    others = _queued_accounts(month=month, over_15=over_15, plain_20k=False)
-    # An empty "owner in ()" would empty the whole aggregate (EmptyResultSet): no
-    # book over 15 counts as zero without asking.
-    countable = {k: q for k, q in conditions.items() if k != Queue.TAM_OVER_15 or over_15}
-    counted = others.aggregate(
-        others=Count("pk"),
-        total=Count("pk") + plain_count,
-        **{key: Count("pk", filter=q) for key, q in countable.items()},
-    )
-    counts = {key: counted.get(key, 0) for key in conditions}
-    # The plain part, counted once in the statement, waits in this queue only.
-    counts[Queue.UNOWNED_20K] += counted["total"] - counted["others"]
-    if queue in conditions:
-        others = others.filter(conditions[queue])
-        total = counts[queue]
-    else:
-        total = counted["total"]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        plain, others, *flags, chosen = cursor.fetchone()
+    counts = dict(zip(_PAGE_FLAGS, flags, strict=True))
+    # The plain part waits in the "$20k+ without an owner" queue only.
+    counts[Queue.UNOWNED_20K] += plain
+    total = counts[queue] if queue in counts else plain + others
     num_pages = max((total + per_page - 1) // per_page, 1)
+    # Clamped as the statement clamped its OFFSET.
     number = min(max(number, 1), num_pages)
-    start = (number - 1) * per_page
-    # The page's accounts are chosen from each part's first ``start + per_page`` by
-    # MRR (ARR is 12 x MRR, same order): the plain part straight from the rank
-    # index (only that many rows read), the others ordered by their worked-out MRR.
-    # Then only the chosen accounts are read whole.
-    shown = start + per_page
-    parts: list[QuerySet[Any, Any]] = [
-        with_mrr(others, month=month)
-        .values(queue_pk=F("pk"), queue_mrr=F("mrr"), queue_name=F("name"))
-        .order_by("-queue_mrr", "queue_name", "queue_pk")[:shown]
-    ]
-    if queue in ("", Queue.UNOWNED_20K):
-        parts.append(
-            by_usage.values(
-                queue_pk=F("account"), queue_mrr=F("mrr"), queue_name=F("account__name")
-            ).order_by("-queue_mrr", "queue_name", "queue_pk")[:shown]
-        )
-        parts.append(
-            by_spread.values(queue_pk=F("account"), queue_mrr=F("spread"))
-            .annotate(queue_name=F("account__name"))
-            .order_by("-queue_mrr", "queue_name", "queue_pk")[:shown]
-        )
-    compiled = [part.query.sql_with_params() for part in parts]
-    chosen_sql = (
-        "SELECT queue_pk FROM ("
-        + " UNION ALL ".join(f"({sql})" for sql, _ in compiled)
-        + ") AS chosen ORDER BY queue_mrr DESC, queue_name, queue_pk LIMIT %s OFFSET %s"
-    )
-    chosen_params = (*(p for _, params in compiled for p in params), per_page, start)
+    # The chosen ids as an array parameter, not a list: an empty page still reads
+    # its (no) rows in one query, so the page's query count never changes.
     page = _queue_rows(
-        Account.objects.filter(pk__in=RawSQL(chosen_sql, chosen_params)),
+        Account.objects.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (chosen,))),
         month=month,
     )
     return AllocationPage(
@@ -654,6 +618,119 @@ def allocation_queue_page(
         number=number,
         num_pages=num_pages,
     )
+
+
+# The queues a page statement counts, in the order of its columns.
+_PAGE_FLAGS = tuple(Queue.LABELS)
+
+
+def _queue_page_sql(
+    *, month: dt.date, over_15: set[int], queue: str, number: int, per_page: int
+) -> tuple[str, list[Any]]:
+    """One statement: the count of the plain part, of the others, of each queue, and
+    the ids of page ``number`` (clamped to the last page) in queue order.
+
+    The queue is two disjoint parts: the plain $20k+ unowned accounts
+    (``_plain_unowned_20k``: found from the revenue summary's rank index, their rows
+    never read) and the others, the few thousand accounts with a new-owner trait, a
+    CSM owner or in a TAM book over 15 (``_candidates``). Each part
+    is built once (a MATERIALIZED CTE) and both the counts and the page's choice read
+    it: the others' conditions, the CSM expansion's count of core products paid
+    above all (about 5,400 CSM accounts at 100,000), were worked out up to three
+    times per account over two statements (issue 20). MRR, which only orders the
+    page, is worked out for the others of the queue shown only."""
+    conditions = _queue_conditions(month=month, over_15=over_15)
+    candidates = _candidates(month=month, over_15=over_15, plain_20k=False)
+    # An empty "owner in ()" cannot be compiled (EmptyResultSet): no book over 15 is
+    # false for every account without asking.
+    flags: dict[str, Any] = {
+        f"q_{key}": ExpressionWrapper(q, output_field=BooleanField())
+        if key != Queue.TAM_OVER_15 or over_15
+        else Value(False)
+        for key, q in conditions.items()
+    }
+    flags["q_book"] = (
+        ExpressionWrapper(_over_15_books(over_15), output_field=BooleanField())
+        if over_15
+        else Value(False)
+    )
+    cand_sql, cand_params = (
+        Account.objects.filter(pk__in=candidates)
+        .order_by()
+        .alias(_all_core=all_core_paid(month=month))
+        .annotate(**flags)
+        .values(*flags, cand_pk=F("pk"))
+        .query.sql_with_params()
+    )
+    # In the CTE each account's conditions are worked out once, in its columns; the
+    # queue's filter and counts read the columns.
+    queued = (
+        f"q_{Queue.UNOWNED_20K} OR q_{Queue.HANDOVER} OR q_{Queue.AWAITING_PERSON}"
+        f" OR q_book OR q_{Queue.CSM_EXPANSION}"
+    )
+    by_usage, by_spread = _plain_unowned_20k(month=month)
+    usage_sql, usage_params = by_usage.values(
+        queue_pk=F("account"), queue_mrr=F("mrr")
+    ).query.sql_with_params()
+    spread_sql, spread_params = by_spread.values(
+        queue_pk=F("account"), queue_mrr=F("spread")
+    ).query.sql_with_params()
+    shown = (max(number, 1) - 1) * per_page + per_page
+    # The page's accounts are chosen from each part's first ``shown`` by MRR (ARR is
+    # 12 x MRR, same order): the others of the queue shown with their worked-out MRR,
+    # the plain part (when shown) with the MRR it was found by.
+    in_queue = f" WHERE q.q_{queue}" if queue in conditions else ""
+    others_sql, others_params = (
+        with_mrr(
+            Account.objects.filter(
+                pk__in=RawSQL(f"SELECT q.cand_pk FROM alloc_queued q{in_queue}", ())
+            ),
+            month=month,
+        )
+        .values(queue_pk=F("pk"), queue_mrr=F("mrr"), queue_name=F("name"))
+        .order_by("-queue_mrr", "queue_name", "queue_pk")[:shown]
+        .query.sql_with_params()
+    )
+    parts, parts_params = [f"({others_sql})"], [*others_params]
+    if queue in ("", Queue.UNOWNED_20K):
+        parts.append(
+            "(SELECT p.queue_pk, p.queue_mrr, a.name AS queue_name FROM alloc_plain p"
+            " JOIN accounts_account a ON a.id = p.queue_pk"
+            " ORDER BY p.queue_mrr DESC, a.name, p.queue_pk LIMIT %s)"
+        )
+        parts_params.append(shown)
+    if queue in conditions and queue != Queue.UNOWNED_20K:
+        total = f"q_{queue}"
+    elif queue == Queue.UNOWNED_20K:
+        total = f"plain + q_{Queue.UNOWNED_20K}"
+    else:
+        total = "plain + others"
+    counted = ", ".join(f"COUNT(*) FILTER (WHERE q_{key}) AS q_{key}" for key in _PAGE_FLAGS)
+    sql = f"""
+WITH alloc_cand AS MATERIALIZED ({cand_sql}),
+alloc_queued AS (SELECT * FROM alloc_cand WHERE {queued}),
+alloc_plain AS MATERIALIZED (({usage_sql}) UNION ALL ({spread_sql})),
+alloc_counted AS (
+    SELECT (SELECT COUNT(*) FROM alloc_plain) AS plain, COUNT(*) AS others, {counted}
+    FROM alloc_queued
+)
+SELECT alloc_counted.*, ARRAY(
+    SELECT queue_pk FROM ({" UNION ALL ".join(parts)}) AS chosen
+    ORDER BY queue_mrr DESC, queue_name, queue_pk
+    LIMIT %s
+    OFFSET (SELECT LEAST(%s, GREATEST(({total} + %s - 1) / %s - 1, 0) * %s) FROM alloc_counted)
+) FROM alloc_counted"""
+    return sql, [
+        *cand_params,
+        *usage_params,
+        *spread_params,
+        *parts_params,
+        per_page,
+        shown - per_page,
+        per_page,
+        per_page,
+        per_page,
+    ]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,13 @@ from django.urls import reverse
 from accounts.books import Queue, allocation_queue, allocation_queue_page
 from accounts.models import Account, NewOwnerTrait, OwnerRole, Plan
 from accounts.roles import Role
-from accounts.tests.books_factories import TODAY, freeze_today, give_arr, give_revenue
+from accounts.tests.books_factories import (
+    TODAY,
+    freeze_today,
+    fully_expanded,
+    give_arr,
+    give_revenue,
+)
 from accounts.tests.factories import AccountFactory, manager, tam, user_with_role
 from billing.models import CreditGrant, CreditGrantKind
 
@@ -126,3 +132,37 @@ def test_pages_taken_from_each_part_of_the_queue_stitch_into_the_whole_queue_in_
         expected = [row for row in whole if not queue or queue in row[1]]
         assert stitched == expected
         assert pages[0].total == len(expected)
+
+
+def test_each_queues_count_and_page_agree_with_the_whole_queue():
+    # One statement counts every queue and picks the page from columns worked out
+    # once per account (issue 20): each queue's count and rows must be the ones the
+    # whole queue, tested account by account, gives.
+    csm = user_with_role(Role.CSM)
+    growable = AccountFactory.create(name="growable", owner=csm, owner_role=OwnerRole.CSM)
+    expanded = AccountFactory.create(name="expanded", owner=csm, owner_role=OwnerRole.CSM)
+    fully_expanded(expanded)
+    give_arr(growable, 24_000)
+    both = AccountFactory.create(name="both", new_owner_trait=NewOwnerTrait.EU_TAM)
+    give_arr(both, 48_000)  # unowned at $20k+ and waiting for a person
+    AccountFactory.create(name="flagged", new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    give_arr(AccountFactory.create(name="plain"), 30_000)
+    AccountFactory.create_batch(16, owner=tam(), owner_role=OwnerRole.TAM)
+    whole = [(a.pk, reasons) for a, reasons, _ in allocation_queue(today=TODAY)]
+    assert expanded.pk not in dict(whole) and len(whole) == 4 + 16
+    for queue in ("", *Queue.LABELS):
+        page = allocation_queue_page(today=TODAY, queue=queue, per_page=100)
+        expected = [row for row in whole if not queue or queue in row[1]]
+        assert [(a.pk, reasons) for a, reasons, _ in page.rows] == expected
+        assert page.total == len(expected)
+        if queue:
+            assert page.counts[queue] == len(expected)
+
+
+def test_a_page_past_the_end_of_one_queue_shows_its_last_page():
+    AccountFactory.create_batch(5, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    AccountFactory.create_batch(4, new_owner_trait=NewOwnerTrait.US_TAM)
+    page = allocation_queue_page(today=TODAY, queue=Queue.AWAITING_PERSON, number=7, per_page=3)
+    assert (page.number, page.num_pages, len(page.rows)) == (2, 2, 1)
+    empty = allocation_queue_page(today=TODAY, queue=Queue.CSM_EXPANSION, number=3, per_page=3)
+    assert (empty.number, empty.num_pages, empty.rows, empty.total) == (1, 1, [], 0)
