@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +27,7 @@ from leads.recommendations import (
     open_recommendations,
 )
 from revopsweb.dates import company_today
+from revopsweb.sql import CompiledOnce
 
 from .books import set_book_state, set_ready_to_move
 from .extensions import account_panels, account_set
@@ -62,6 +64,10 @@ def _every_account_with_revenue(*, today: dt.date, month: dt.date) -> Any:
     )
 
 
+# The account page's statement by (today, month, the viewer's permission SQL).
+_ACCOUNT_PAGES = CompiledOnce(Account)
+
+
 def _visible_or_none(
     request: StaffRequest, pk: int, *, month: dt.date | None = None
 ) -> Account | None:
@@ -75,10 +81,33 @@ def _visible_or_none(
     visible = visible_accounts(request.user).filter(pk=pk).values("pk")
     # The kept query reads the stored Top 40: store it if the month has none (one statement).
     rank_top_accounts_if_unranked(month=month)
-    account: Account | None = (
-        _every_account_with_revenue(today=today, month=month).filter(pk=pk, pk__in=visible).first()
+    # Who may see the account is compiled on each request from the person's own
+    # permission filter; the statement around it (with_revenue's annotations, most
+    # of the page's compiling) once per process for each such filter's SQL text.
+    visible_sql, visible_params = visible.query.sql_with_params()
+    if not all(type(p) is int for p in visible_params):
+        account: Account | None = (
+            _every_account_with_revenue(today=today, month=month)
+            .filter(pk=pk, pk__in=visible)
+            .first()
+        )
+        return account
+    names = [f"visible_{i}" for i in range(len(visible_params))]
+
+    def build(account_pk: int, **visible_values: int) -> Any:
+        rows = _every_account_with_revenue(today=today, month=month).filter(
+            pk=account_pk,
+            pk__in=RawSQL(visible_sql, [visible_values[name] for name in names]),
+        )
+        return (rows if rows.ordered else rows.order_by("pk"))[:1]  # as first() does
+
+    found: list[Account] = _ACCOUNT_PAGES.rows(
+        (today, month, visible_sql),
+        build,
+        account_pk=pk,
+        **dict(zip(names, visible_params, strict=True)),
     )
-    return account
+    return found[0] if found else None
 
 
 def _visible_account(request: StaffRequest, pk: int, *, month: dt.date | None = None) -> Account:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -36,6 +36,7 @@ from billing.models import MonthlyRevenue
 from billing.quota import GRACE_MONTHS
 from billing.revenue_data import revenue_month
 from revopsweb.dates import add_months, quarter_end, quarter_start
+from revopsweb.sql import CompiledOnce
 
 from .models import (
     ASSIGNABLE_TRAITS,
@@ -975,6 +976,38 @@ def book_rows(
     # The kept rows read the stored Top 40: store it if the month has none (one statement).
     rank_top_accounts_if_unranked(month=month)
     return _every_book_row(today=today, month=month).filter(_in_book(owner))
+
+
+# My book's statement by (today, month, the page's filters and order): compiled once.
+_BOOK_PAGES = CompiledOnce(Account)
+
+
+def book_page_rows(
+    owner: User,
+    *,
+    today: dt.date,
+    month: dt.date,
+    shape: Hashable,
+    refine: Callable[[QuerySet[BookAccount]], QuerySet[BookAccount]],
+) -> list[BookAccount]:
+    """``refine(book_rows(owner, ...))`` evaluated, each row with its ``owner`` loaded,
+    its SQL compiled once per process for ``today``, ``month`` and ``shape``
+    (``revopsweb.sql.CompiledOnce``): compiling its revenue annotations was about a
+    sixth of My book's Python time (issue 20). ``shape`` must name whatever
+    ``refine`` varies by (filters, order); ``refine`` may not use the owner or a
+    value outside ``shape``. Two statements, as ``book_rows`` and an evaluation."""
+    rank_top_accounts_if_unranked(month=month)
+    # The rows are Accounts with the book's annotations; CompiledOnce knows the model only.
+    return cast(
+        "list[BookAccount]",
+        _BOOK_PAGES.rows(
+            (today, month, shape),
+            lambda owner_pk: refine(
+                _every_book_row(today=today, month=month).filter(_in_book(User(pk=owner_pk)))
+            ).select_related("owner"),
+            owner_pk=owner.pk,
+        ),
+    )
 
 
 def _in_book(owner: User) -> Q:

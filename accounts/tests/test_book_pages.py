@@ -573,3 +573,33 @@ def test_my_book_rows_link_to_the_account_and_flag_back_to_the_same_view(client)
     [row] = page.split('data-testid="book-row"')[1:]
     assert f'<a href="/accounts/{account.pk}/">' in row
     assert f'href="/churn/accounts/{account.pk}/flag/?next=/book/%3Fsort%3Dname%26dir%3Dasc"' in row
+
+
+def test_my_book_shows_each_owner_their_own_rows_one_after_another(client):
+    # The book's statement is compiled once per process (books.book_page_rows):
+    # the second owner's page must not read the first's rows.
+    for name in ("First", "Second"):
+        owner = tam()
+        AccountFactory.create(owner=owner, owner_role=OwnerRole.TAM, name=f"{name} Co")
+        client.force_login(owner)
+        content = client.get(reverse("accounts:my_book"), {"sort": "name"}).content.decode()
+        assert f"{name} Co" in content
+        assert content.count('data-testid="book-row"') == 1
+
+
+def test_the_account_page_asks_each_viewer_their_own_permission(client):
+    # The page's statement is compiled once per process around each viewer's own
+    # permission filter (account_views._visible_or_none): what one person may open
+    # must not open it for the next person with the same roles, nor another role.
+    owner, other_tam, boss = tam(), tam(), manager()
+    account = AccountFactory.create(owner=owner, owner_role=OwnerRole.TAM)
+    url = reverse("accounts:account", args=[account.pk])
+    for viewer, status in ((boss, 200), (owner, 200), (other_tam, 404), (boss, 200)):
+        client.force_login(viewer)
+        assert client.get(url).status_code == status, viewer
+    lead = team_lead()
+    owner.team_lead = lead
+    owner.save()
+    for viewer, status in ((lead, 200), (team_lead(), 404)):
+        client.force_login(viewer)
+        assert client.get(url).status_code == status

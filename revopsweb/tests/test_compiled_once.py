@@ -1,0 +1,76 @@
+"""``revopsweb.sql.CompiledOnce``: one compile per shape, each call's own rows, read as Django reads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+
+from accounts.models import Account, User
+from accounts.tests.factories import AccountFactory, tam
+from revopsweb.sql import CompiledOnce
+
+pytestmark = pytest.mark.django_db
+
+
+def _owned_by(owner_pk: int) -> Any:
+    return (
+        Account.objects.filter(owner=User(pk=owner_pk))
+        .select_related("owner")
+        .annotate(label=Concat(F("name"), Value(" of "), F("owner__name")))
+        .order_by("name")
+    )
+
+
+def test_each_call_reads_its_own_values_rows_from_one_compile():
+    ann, bob = tam(name="Ann"), tam(name="Bob")
+    AccountFactory.create(owner=ann, owner_role="TAM", name="A1")
+    AccountFactory.create(owner=ann, owner_role="TAM", name="A2")
+    AccountFactory.create(owner=bob, owner_role="TAM", name="B1")
+    builds = []
+
+    def build(owner_pk: int) -> Any:
+        builds.append(owner_pk)
+        return _owned_by(owner_pk)
+
+    once = CompiledOnce(Account)
+    assert [a.name for a in once.rows("k", build, owner_pk=ann.pk)] == ["A1", "A2"]
+    assert [a.name for a in once.rows("k", build, owner_pk=bob.pk)] == ["B1"]
+    assert len(builds) == 1
+
+
+def test_rows_come_as_the_orm_reads_them(django_assert_num_queries):
+    owner = tam(name="Ann")
+    AccountFactory.create(owner=owner, owner_role="TAM", name="A1")
+    once = CompiledOnce(Account)
+    once.rows("k", _owned_by, owner_pk=owner.pk)
+    [expected] = _owned_by(owner.pk)
+    with django_assert_num_queries(1):
+        [row] = once.rows("k", _owned_by, owner_pk=owner.pk)
+        assert row.owner is not None and row.owner.name == "Ann"  # select_related: no query
+    assert (row.pk, row.name, row.owner_id) == (expected.pk, expected.name, expected.owner_id)
+    assert getattr(row, "label") == getattr(expected, "label") == "A1 of Ann"  # noqa: B009
+
+
+def test_a_value_that_is_not_a_parameter_as_given_is_refused():
+    once = CompiledOnce(Account)
+    with pytest.raises(ValueError, match="name_part"):
+        once.rows(
+            "k", lambda name_part: Account.objects.filter(name__contains=name_part), name_part=1
+        )
+
+
+def test_it_keeps_a_bounded_number_of_statements():
+    owner = tam()
+    builds = []
+
+    def build(owner_pk: int) -> Any:
+        builds.append(owner_pk)
+        return _owned_by(owner_pk)
+
+    once = CompiledOnce(Account, keep=2)
+    for key in ("a", "b", "c", "a"):
+        once.rows(key, build, owner_pk=owner.pk)
+    assert len(builds) == 4  # "a" was dropped for "c", then compiled again
