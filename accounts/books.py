@@ -593,6 +593,9 @@ def allocation_queue_page(
     stored if unranked, the page's rows."""
     month = month or revenue_month(today=today)
     over_15 = _tam_books_over_15()
+    # Any number past the end shows the last page; capped first so the statement's
+    # LIMIT (number x per_page) stays a bigint whatever number a URL carries.
+    number = min(max(number, 1), _MAX_ROWS // per_page)
     sql, params = _queue_page_sql(
         month=month, over_15=over_15, queue=queue, number=number, per_page=per_page
     )
@@ -621,6 +624,8 @@ def allocation_queue_page(
     )
 
 
+# More rows than any queue holds, and than a bigint LIMIT takes.
+_MAX_ROWS = 2**62
 # The queues a page statement counts, in the order of its columns.
 _PAGE_FLAGS = tuple(Queue.LABELS)
 
@@ -676,7 +681,7 @@ def _queue_page_sql(
     spread_sql, spread_params = by_spread.values(
         queue_pk=F("account"), queue_mrr=F("spread")
     ).query.sql_with_params()
-    shown = (max(number, 1) - 1) * per_page + per_page
+    shown = number * per_page
     # The page's accounts are chosen from each part's first ``shown`` by MRR (ARR is
     # 12 x MRR, same order): the others of the queue shown with their worked-out MRR,
     # the plain part (when shown) with the MRR it was found by.

@@ -90,6 +90,14 @@ def test_a_page_past_the_end_shows_the_last_page(client):
     assert _rows(content) == 5 and "page 2 of 2" in content
 
 
+def test_a_page_number_past_any_queue_shows_the_last_page(client):
+    AccountFactory.create_batch(30, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
+    client.force_login(manager())
+    response = client.get(reverse("accounts:allocation"), {"page": "1" + "0" * 20})
+    content = response.content.decode()
+    assert response.status_code == 200 and _rows(content) == 5 and "page 2 of 2" in content
+
+
 def test_queue_counts_hold_when_no_tam_book_is_over_15(client):
     AccountFactory.create_batch(2, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
     client.force_login(manager())
