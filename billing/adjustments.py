@@ -175,6 +175,7 @@ def revenue_cte(
     by_product: bool = False,
     lookback: int = 2,
     history: bool = True,
+    stored: tuple[dt.date, str] | None = None,
 ) -> tuple[str, Params]:
     """SQL ``WITH`` clauses ending in a relation ``adj`` and the params to run it.
 
@@ -188,7 +189,14 @@ def revenue_cte(
     an earlier month: within the grid (a customer's grid starts at its first
     month with revenue, so every later row has it) or, with ``history``,
     before the grid (without it the scan of all older revenue is saved where
-    new vs reactivated does not matter). Read-only; same input, same rows.
+    new vs reactivated does not matter). ``billed`` is the unrounded amount
+    before rules 4 and 5 (rules 1–3 and the billing configurations applied).
+    With ``stored`` = ``(month, sql)``, the billed amounts of the grid's months
+    before ``month`` are read from ``sql`` (a relation with ``customer_id,
+    product_id, month, amount``: ``billed`` as an earlier run computed it; a
+    missing row is $0) instead of from the revenue rows: they read their own
+    month's inputs only, so they are unchanged when no input before ``month``
+    changed. Read-only; same input, same rows.
     """
     grid_first = add_months(first_month, -lookback)
     # One month past the end, so rules 4 and 5 can look at "the following month".
@@ -251,6 +259,16 @@ def revenue_cte(
     )
     values = ", ".join(["(%s)"] * len(months))
     params.extend(months)
+    # The first month computed from the revenue rows; earlier grid months from storage.
+    computed_from = max(grid_first, stored[0]) if stored else grid_first
+    from_storage = (
+        f"""
+        UNION ALL
+        SELECT customer_id, product_id, month, amount FROM ({stored[1]}) s
+        WHERE month >= %s AND month < %s"""
+        if stored and computed_from > grid_first
+        else ""
+    )
     sql = f"""
     WITH months(month) AS (VALUES {values}),{CREDIT_MONTHS}{billed}{TERM_MONTHS if adjusted else ""}
     raw AS (
@@ -258,7 +276,7 @@ def revenue_cte(
                SUM({amount}) AS amount
         FROM billed mr {account_join} {consolidation_join}
         WHERE mr.month >= %s AND mr.month <= %s
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3{from_storage}
     ),
     earlier AS ({earlier}),
     first_keys AS (
@@ -276,7 +294,11 @@ def revenue_cte(
         LEFT JOIN earlier e ON e.customer_id = k.customer_id AND e.product_id = k.product_id
     ),
     """
-    params.extend([grid_first, grid_last, *([grid_first] if history else [])])
+    params.extend([computed_from, grid_last])
+    if from_storage:
+        params.extend([grid_first, computed_from])
+    if history:
+        params.append(grid_first)
 
     if adjusted and not by_product:
         reasons = sorted(str(r) for r in OVERRIDE_CREDIT_REASONS)
@@ -300,7 +322,7 @@ def revenue_cte(
         WINDOW w AS (PARTITION BY g.customer_id, g.product_id ORDER BY g.month)
     ),
     adj AS (
-        SELECT customer_id, product_id, month, paid_before,
+        SELECT customer_id, product_id, month, paid_before, amount AS billed,
                ROUND(amount, 2) AS raw_amount,
                ROUND(CASE
                    WHEN credit IS NOT NULL AND n1 IS NOT NULL AND p1 > 0
@@ -319,7 +341,7 @@ def revenue_cte(
     else:
         sql += """
     adj AS (
-        SELECT customer_id, product_id, month, paid_before,
+        SELECT customer_id, product_id, month, paid_before, amount AS billed,
                ROUND(amount, 2) AS raw_amount, ROUND(amount, 2) AS amount
         FROM grid WHERE month <= %s
     )

@@ -14,10 +14,14 @@ with revenue; earlier months stay as they are:
 1. the adjustments are re-applied to those months only (``billing.adjustments.
    revenue_cte`` over a grid reaching two months back) and stored per customer
    and month in ``RevenueCustomerMonth`` (non-zero amounts), with each
-   customer's first month with revenue in ``RevenueFirstPaid`` ("paid before");
+   customer's first month with revenue in ``RevenueFirstPaid`` ("paid before").
+   At the adjusted company level the grid's months before the first month
+   changed take their billed amounts (before rules 4 and 5, stored beside the
+   adjusted ones) from the stored rows instead of the revenue rows;
 2. the months' components, NDR/GDR sums and movers are aggregated from the
-   stored amounts (a month, the one before, and the 3/6/12-month bases), with
-   the stage rules of ``billing.lifecycle`` (``STAGE_SQL``, ``COMPONENT_SUMS``).
+   stored amounts (a month, the one before, and the 3/6/12-month bases), one
+   statement per month, with the stage rules of ``billing.lifecycle``
+   (``STAGE_SQL``, ``COMPONENT_SUMS``).
 
 Why that range is exact: a month's components read its own and earlier months'
 adjusted revenue, and a month's adjusted revenue reads its own month's inputs
@@ -26,7 +30,9 @@ and, at the adjusted company level, the two months before and the one after it
 So a change in month M moves nothing before M (before M − 1 at the adjusted
 company level, and there also the last month computed once a later one arrives).
 Importing one month thus re-applies the adjustments to one or two months, not
-to the history.
+to the history, and reads the revenue rows of the imported month only: a month's
+billed amount reads its own month's inputs only, so those of the months before
+M are the stored ones.
 
 ``rebuild_revenue_summary`` recomputes every month (``manage.py
 rebuild_revenue_summary``); tests check that the incremental refreshes of a
@@ -51,6 +57,12 @@ from .models import RevenueSummaryDirty
 EVERYTHING = dt.date(1900, 1, 1)
 # pg_advisory_xact_lock key of the refresh: two refreshes never interleave.
 LOCK_KEY = 2_020_000_020
+# The stored billed amounts (before rules 4 and 5) of the adjusted company level,
+# as ``billing.adjustments.revenue_cte``'s ``stored`` relation reads them.
+STORED_BILLED = (
+    "SELECT customer_id, product_id, month, billed AS amount FROM billing_revenuecustomermonth"
+    " WHERE adjusted AND product_id = 0"
+)
 
 # In the order of ``COMPONENT_SUMS``.
 COMPONENT_COLUMNS = (
@@ -126,6 +138,7 @@ def _recompute(*, changed_from: dt.date) -> int:
                 start = max(from_month, first) if first is not None else from_month
                 _amounts(
                     cursor,
+                    changed_from=changed_from,
                     from_month=from_month,
                     start=start,
                     latest=latest,
@@ -190,6 +203,7 @@ def _lookback(*, adjusted: bool, by_product: bool) -> int:
 def _amounts(
     cursor: CursorWrapper,
     *,
+    changed_from: dt.date,
     from_month: dt.date,
     start: dt.date,
     latest: dt.date | None,
@@ -200,7 +214,15 @@ def _amounts(
     from ``from_month`` on (computed from ``start``, the later of it and the first
     month with revenue): replace their ``RevenueCustomerMonth`` rows, and the first
     months with revenue from the grid's first month on (an earlier one stays: the
-    inputs changed from ``from_month`` on only)."""
+    inputs changed from ``from_month`` on only).
+
+    At the adjusted company level rules 4 and 5 read the two months before and the
+    one after, so the months before ``changed_from`` that the grid reaches (the
+    month before it, recomputed, and the two before that) take their billed
+    amounts (before rules 4 and 5) from the stored rows, as the last refresh
+    computed them: no input of theirs changed since, and re-reading them from the
+    revenue rows was most of a month's import (three months of revenue rows,
+    scattered over the table, for every customer)."""
     level = _level(by_product)
     lookback = _lookback(adjusted=adjusted, by_product=by_product)
     cursor.execute(
@@ -223,7 +245,11 @@ def _amounts(
         by_product=by_product,
         lookback=lookback,
         history=False,
+        stored=(changed_from, STORED_BILLED) if lookback else None,
     )
+    # Elsewhere no rule reads another month: nothing is read back, none is stored.
+    billed = "billed" if lookback else "NULL::numeric"
+    nonzero = "(amount <> 0 OR billed <> 0)" if lookback else "amount <> 0"
     # Only the rows that differ are written: most of a recomputed month before
     # the new one (read again for rules 4 and 5) keeps its amounts.
     cursor.execute(
@@ -242,11 +268,12 @@ def _amounts(
             ON CONFLICT DO NOTHING
         ),
         fresh AS (
-            SELECT product_id, customer_id, month, amount FROM adj
-            WHERE month >= %s AND amount <> 0
+            SELECT product_id, customer_id, month, amount, {billed} AS billed FROM adj
+            WHERE month >= %s AND {nonzero}
         ),
         kept AS (
-            SELECT product_id, customer_id, month, amount FROM billing_revenuecustomermonth
+            SELECT product_id, customer_id, month, amount, billed
+            FROM billing_revenuecustomermonth
             WHERE adjusted = %s AND {level} AND month >= %s
         ),
         gone AS (
@@ -256,16 +283,17 @@ def _amounts(
                     AND n.product_id = t.product_id AND n.customer_id = t.customer_id
             )
         )
-        INSERT INTO billing_revenuecustomermonth (adjusted, product_id, customer_id, month, amount)
-        SELECT %s, n.product_id, n.customer_id, n.month, n.amount
+        INSERT INTO billing_revenuecustomermonth
+            (adjusted, product_id, customer_id, month, amount, billed)
+        SELECT %s, n.product_id, n.customer_id, n.month, n.amount, n.billed
         FROM fresh n
         LEFT JOIN kept k ON k.month = n.month AND k.product_id = n.product_id
             AND k.customer_id = n.customer_id
-        WHERE k.amount IS DISTINCT FROM n.amount
+        WHERE k.amount IS DISTINCT FROM n.amount OR k.billed IS DISTINCT FROM n.billed
         -- In key order, so a month's rows share pages: the sums read by month.
         ORDER BY n.month, n.product_id, n.customer_id
         ON CONFLICT (adjusted, month, product_id, customer_id)
-        DO UPDATE SET amount = EXCLUDED.amount
+        DO UPDATE SET amount = EXCLUDED.amount, billed = EXCLUDED.billed
         """,
         [*params, adjusted, adjusted, start, adjusted, from_month, adjusted, from_month, adjusted],
     )

@@ -81,7 +81,8 @@ class RevenueMover(models.Model):
 class RevenueCustomerMonth(models.Model):
     """One customer's revenue in one month on one basis after the adjustments
     (``billing.adjustments``): company level (``product_id`` 0) or one product's.
-    Only non-zero amounts have a row (a missing month is $0).
+    Only non-zero amounts have a row (a missing month is $0), and at the adjusted
+    company level the months whose billed amount is non-zero.
 
     The input the summaries aggregate, so a refresh re-applies the adjustments
     only for the months whose inputs changed (``billing.summary``).
@@ -95,6 +96,14 @@ class RevenueCustomerMonth(models.Model):
     customer_id = models.BigIntegerField()
     month = models.DateField(help_text="First day of the month.")
     amount = models.DecimalField(max_digits=16, decimal_places=2, help_text="Dollars.")
+    # Unrounded (PostgreSQL numeric without a scale: a discount's division keeps its
+    # digits), so rules 4 and 5 compare exactly what they compare on the revenue rows.
+    billed = models.DecimalField(
+        null=True,
+        help_text="Dollars before rules 4 and 5 of billing.adjustments (rules 1-3 and the "
+        "billing configurations applied), unrounded; the adjusted company level only (a "
+        "refresh reads it for the months before the first one changed), else empty.",
+    )
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} customer {self.customer_id} product {self.product_id}"

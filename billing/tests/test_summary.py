@@ -61,10 +61,11 @@ def _rows() -> tuple[list[tuple[Any, ...]], ...]:
             "adjusted", "month", "customer_id", "prev", "amount", "up", "down"
         )
     )
-    # What the summaries are aggregated from: the adjusted amounts and first months.
+    # What the summaries are aggregated from: the adjusted amounts (with the billed
+    # amounts a refresh reads back for rules 4 and 5) and first months.
     amounts = sorted(
         RevenueCustomerMonth.objects.values_list(
-            "adjusted", "product_id", "customer_id", "month", "amount"
+            "adjusted", "product_id", "customer_id", "month", "amount", "billed"
         )
     )
     firsts = sorted(
@@ -213,6 +214,24 @@ def test_a_month_after_an_empty_month_recomputes_the_last_month_computed():
 
     march = RevenueMonthSummary.objects.get(adjusted=True, product_id=0, month=month(2))
     assert march.total == Decimal("1000.00")  # the average of January and February
+    incremental = _rows()
+    rebuild_revenue_summary()
+    assert incremental == _rows()
+
+
+def test_rules_4_and_5_read_the_billed_amounts_of_the_months_before_an_import():
+    account = AccountFactory.create()
+    # March is a spike (adjusted to $1,000); May is left as billed, the latest month.
+    series(account, [1000, 1000, 5000, 1000, 4000])
+    refresh_revenue_summary()
+
+    series(account, [500], start=5)  # June: May is judged now, by its billed March
+    refresh_revenue_summary()
+
+    # Against March as billed ($5,000) May is no spike; against March as adjusted
+    # ($1,000) it would be one, replaced by $1,000.
+    may = RevenueMonthSummary.objects.get(adjusted=True, product_id=0, month=month(4))
+    assert may.total == Decimal("4000.00")
     incremental = _rows()
     rebuild_revenue_summary()
     assert incremental == _rows()
