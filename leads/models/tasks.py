@@ -162,19 +162,28 @@ class Task(models.Model):
     )
     source = models.CharField(max_length=20, choices=TaskSource.choices)
     lead_type = models.CharField(max_length=12, choices=LeadType.choices)
+    # No index of its own: Meta's (territory, status) serves every lookup by territory,
+    # and each index of this table is written again by every reassignment.
     territory = models.ForeignKey(
-        Territory, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
+        Territory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+        db_index=False,
     )
     message = models.TextField(blank=True)
     score = models.PositiveSmallIntegerField("lead score", default=0, help_text="Out of 70.")
     score_breakdown = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=TaskStatus.choices, default=TaskStatus.NEW)
+    # No index of its own: Meta's (assignee, status, created_at) leads with it.
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="lead_tasks",
+        db_index=False,
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
     last_touched_at = models.DateTimeField(null=True, blank=True)
@@ -317,7 +326,8 @@ class TaskEventKind(models.TextChoices):
 class TaskEvent(LedgerEntry):
     """Append-only history of a task: who, when, what, why."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: Meta's (task, -at) leads with it.
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=12, choices=TaskEventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -206,7 +206,10 @@ class RoundRobinEvent(LedgerEntry):
     it (``compensates`` is unique, so an event is undone at most once).
     """
 
-    member = models.ForeignKey(TrackerMember, on_delete=models.PROTECT, related_name="ledger")
+    # No index of its own: Meta's (member, period, kind) leads with it.
+    member = models.ForeignKey(
+        TrackerMember, on_delete=models.PROTECT, related_name="ledger", db_index=False
+    )
     kind = models.CharField(max_length=14, choices=LedgerKind.choices)
     task = models.ForeignKey(
         "Task", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
