@@ -102,3 +102,34 @@ def test_the_minimal_function_writes_one_whole_assignment():
     assert TaskEvent.objects.filter(task=task).count() == 2
     assert RoundRobinEvent.objects.filter(task=task, member=picked).count() == 1
     assert OwnershipChange.objects.filter(account=task.account).count() == 1
+
+
+def test_the_pinned_script_gives_each_pgbench_client_one_territorys_script():
+    replay = importlib.import_module("bench._replay")
+    scripts = [replay.statements_script([f"SELECT {index}"]) for index in range(3)]
+
+    pinned = replay.pinned_script(scripts)
+
+    sent = {client: _branch_for(pinned, client_id=client) for client in range(8)}
+    assert sent == {client: ["BEGIN;", f"SELECT {client % 3};", "COMMIT;"] for client in range(8)}
+
+
+def _branch_for(script: str, *, client_id: int) -> list[str]:
+    """The SQL lines pgbench sends for ``client_id``: ``\\set t`` and ``\\if`` evaluated."""
+    variables: dict[str, int] = {"client_id": client_id}
+    sent: list[str] = []
+    taking, taken = True, False
+    for line in script.splitlines():
+        if line.startswith("\\set t "):
+            _, name, expression = line.split(" ", 2)
+            left, right = expression.split(" % ")
+            variables[name] = variables[left.lstrip(":")] % int(right)
+        elif line.startswith(("\\if ", "\\elif ")):
+            value = int(line.rsplit("= ", 1)[1])
+            taking = not taken and variables["t"] == value
+            taken = taken or taking
+        elif line == "\\endif":
+            taking = True
+        elif not line.startswith("\\") and taking:
+            sent.append(line)
+    return sent
