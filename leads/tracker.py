@@ -321,6 +321,8 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
     for role_members in by_role.values():
         # A login switched off takes no share, whatever the member row says.
         active = [m for m in role_members if m.is_active and m.user.is_active]
+        # By id: a list's `in` compares model instances one by one (n² per role).
+        active_ids = {m.pk for m in active}
         total_leads = sum(leads_here.get(m.pk, 0) for m in role_members)
         weight = sum(1 / m.priority for m in active)
         chosen = pick_next([to_candidate(m) for m in role_members])
@@ -333,7 +335,9 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
                     load=m.load,
                     leads_here=here,
                     share=here / total_leads if total_leads else 0.0,
-                    target_share=(1 / m.priority) / weight if m in active and weight else 0.0,
+                    target_share=(1 / m.priority) / weight
+                    if m.pk in active_ids and weight
+                    else 0.0,
                     next_in_line=chosen is not None and chosen.member_id == m.pk,
                 )
             )
