@@ -7,9 +7,9 @@ Every input of the figures marks the first month it touched in
 ``RevenueSummaryDirty`` (PostgreSQL triggers, migration 0011, so CSV imports,
 the API, the admin, the seed's COPY and tests alike).
 
-A refresh works in two steps per basis (adjusted or not) and level (company or
-product), both from the first month a change can move, through the latest month
-with revenue; earlier months stay as they are:
+A refresh works per basis (adjusted or not) and level (company or product),
+from the first month a change can move through the latest month with revenue;
+earlier months stay as they are. At the company level in two steps:
 
 1. the adjustments are re-applied to those months only (``billing.adjustments.
    revenue_cte`` over a grid reaching two months back) and stored per customer
@@ -22,6 +22,10 @@ with revenue; earlier months stay as they are:
    stored amounts (a month, the one before, and the 3/6/12-month bases), one
    statement per month, with the stage rules of ``billing.lifecycle``
    (``STAGE_SQL``, ``COMPONENT_SUMS``).
+
+Per product (no retention sums, no rule reading another month) nothing is
+stored per customer: one statement per basis re-applies the adjustments to the
+months and the one before them and aggregates them directly.
 
 Why that range is exact: a month's components read its own and earlier months'
 adjusted revenue, and a month's adjusted revenue reads its own month's inputs
@@ -136,19 +140,22 @@ def _recompute(*, changed_from: dt.date) -> int:
                     cursor, changed_from=changed_from, adjusted=adjusted, by_product=by_product
                 )
                 start = max(from_month, first) if first is not None else from_month
-                _amounts(
-                    cursor,
-                    changed_from=changed_from,
-                    from_month=from_month,
-                    start=start,
-                    latest=latest,
-                    adjusted=adjusted,
-                    by_product=by_product,
-                )
-                if latest is not None and start <= latest:
-                    _sums(
-                        cursor, start=start, latest=latest, adjusted=adjusted, by_product=by_product
+                if by_product:
+                    _product_sums(
+                        cursor, from_month=from_month, start=start, latest=latest, adjusted=adjusted
                     )
+                else:
+                    _amounts(
+                        cursor,
+                        changed_from=changed_from,
+                        from_month=from_month,
+                        start=start,
+                        latest=latest,
+                        adjusted=adjusted,
+                    )
+                    if latest is not None and start <= latest:
+                        _sums(cursor, start=start, latest=latest, adjusted=adjusted)
+                if latest is not None and start <= latest:
                     earliest = start if earliest is None else min(earliest, start)
         if latest is None or earliest is None:
             return 0
@@ -208,10 +215,9 @@ def _amounts(
     start: dt.date,
     latest: dt.date | None,
     adjusted: bool,
-    by_product: bool,
 ) -> None:
-    """Re-apply the adjustments (``billing.adjustments.revenue_cte``) to the months
-    from ``from_month`` on (computed from ``start``, the later of it and the first
+    """Company level: re-apply the adjustments (``billing.adjustments.revenue_cte``)
+    to the months from ``from_month`` on (computed from ``start``, the later of it and the first
     month with revenue): replace their ``RevenueCustomerMonth`` rows, and the first
     months with revenue from the grid's first month on (an earlier one stays: the
     inputs changed from ``from_month`` on only).
@@ -223,8 +229,8 @@ def _amounts(
     computed them: no input of theirs changed since, and re-reading them from the
     revenue rows was most of a month's import (three months of revenue rows,
     scattered over the table, for every customer)."""
-    level = _level(by_product)
-    lookback = _lookback(adjusted=adjusted, by_product=by_product)
+    level = _level(False)
+    lookback = _lookback(adjusted=adjusted, by_product=False)
     cursor.execute(
         f"DELETE FROM billing_revenuefirstpaid WHERE adjusted = %s AND {level} AND month >= %s",
         [adjusted, add_months(from_month, -lookback)],
@@ -242,12 +248,11 @@ def _amounts(
         first_month=start,
         last_month=latest,
         adjusted=adjusted,
-        by_product=by_product,
         lookback=lookback,
         history=False,
         stored=(changed_from, STORED_BILLED) if lookback else None,
     )
-    # Elsewhere no rule reads another month: nothing is read back, none is stored.
+    # Unadjusted no rule reads another month: nothing is read back, none is stored.
     billed = "billed" if lookback else "NULL::numeric"
     nonzero = "(amount <> 0 OR billed <> 0)" if lookback else "amount <> 0"
     # Only the rows that differ are written: most of a recomputed month before
@@ -299,63 +304,45 @@ def _amounts(
     )
 
 
-def _sums(
-    cursor: CursorWrapper, *, start: dt.date, latest: dt.date, adjusted: bool, by_product: bool
-) -> None:
-    """One basis and level: the components per month (and product) from ``start``
-    through ``latest``, and at the company level the movers, from the stored
-    amounts (``life`` as ``billing.lifecycle.life_cte`` has it: a missing month is $0).
-    One statement per month (see ``_month_sums``)."""
+def _sums(cursor: CursorWrapper, *, start: dt.date, latest: dt.date, adjusted: bool) -> None:
+    """One basis at the company level: the components per month from ``start``
+    through ``latest``, and the movers, from the stored amounts (``life`` as
+    ``billing.lifecycle.life_cte`` has it: a missing month is $0). One statement
+    per month (see ``_month_sums``)."""
     for month in month_range(start, latest):
-        _month_sums(cursor, month=month, adjusted=adjusted, by_product=by_product)
+        _month_sums(cursor, month=month, adjusted=adjusted)
 
 
-def _month_sums(cursor: CursorWrapper, *, month: dt.date, adjusted: bool, by_product: bool) -> None:
+def _month_sums(cursor: CursorWrapper, *, month: dt.date, adjusted: bool) -> None:
     """One month of ``_sums``. The lags' amounts are read in one scan of the stored
     amounts' months (the month, the one before, the bases) and put side by side per
     customer with ``MAX(...) FILTER``: a key has one row per month, so each is the
     month's amount, NULL (read as $0) when it has none. A range of months per
     statement, each lag a copy of the rows summed by a hash table over every month,
     took three times as long and spilled to disk at 100,000 accounts."""
-    level = _level(by_product)
-    # Per product only the previous month matters: no retention sums per product
-    # (as lifecycle_components).
-    lags = (0, 1) if by_product else (0, 1, *RETENTION_BASES)
+    lags = (0, 1, *RETENTION_BASES)
     names = {0: "amount", 1: "prev", **{base: f"base_{base}" for base in RETENTION_BASES}}
     lag_months = {lag: add_months(month, -lag) for lag in lags}
     side_by_side = ", ".join(
         f"COALESCE(MAX(amount) FILTER (WHERE month = %(lag_{lag})s), 0) AS {names[lag]}"
         for lag in lags
     )
-    zero_bases = "".join(f", 0 AS base_{base}" for base in RETENTION_BASES) if by_product else ""
-    lagged = f"""
-        SELECT customer_id, product_id, %(month)s::date AS month, {side_by_side}{zero_bases}
-        FROM billing_revenuecustomermonth
-        WHERE adjusted = %(adjusted)s AND {level}
-          AND month IN ({", ".join(f"%(lag_{lag})s" for lag in lags)})
-        GROUP BY product_id, customer_id"""
     life = f"""
-    WITH lagged AS ({lagged}),
+    WITH lagged AS (
+        SELECT customer_id, product_id, %(month)s::date AS month, {side_by_side}
+        FROM billing_revenuecustomermonth
+        WHERE adjusted = %(adjusted)s AND product_id = 0
+          AND month IN ({", ".join(f"%(lag_{lag})s" for lag in lags)})
+        GROUP BY product_id, customer_id
+    ),
     paid AS (
         SELECT lagged.*, CASE WHEN f.month < lagged.month THEN 1 ELSE 0 END AS paid_before
         FROM lagged
-        LEFT JOIN billing_revenuefirstpaid f ON f.adjusted = %(adjusted)s AND f.{level}
+        LEFT JOIN billing_revenuefirstpaid f ON f.adjusted = %(adjusted)s AND f.product_id = 0
             AND f.product_id = lagged.product_id AND f.customer_id = lagged.customer_id
     ),
     life AS (SELECT paid.*, {STAGE_SQL} AS stage FROM paid),
-    sums AS (SELECT month, product_id, {COMPONENT_SUMS} FROM life GROUP BY month, product_id)
-    """
-    retention_zero = ", ".join(f"0 AS {c}" for c in RETENTION_COLUMNS)
-    # Per product the retention sums are not kept (see above).
-    kept = (
-        f"SELECT month, product_id, {', '.join(COMPONENT_COLUMNS)}, {retention_zero} FROM sums"
-        if by_product
-        else "SELECT * FROM sums"
-    )
-    movers = (
-        ""
-        if by_product
-        else """,
+    sums AS (SELECT month, product_id, {COMPONENT_SUMS} FROM life GROUP BY month, product_id),
     movers AS (
         INSERT INTO billing_revenuemover (adjusted, month, customer_id, prev, amount, up, down)
         SELECT %(adjusted)s, month, customer_id, prev, amount, up, down FROM (
@@ -367,14 +354,13 @@ def _month_sums(cursor: CursorWrapper, *, month: dt.date, adjusted: bool, by_pro
             FROM life WHERE amount <> prev
         ) ranked
         WHERE up <= %(limit)s OR down <= %(limit)s
-    )"""
     )
+    """
     cursor.execute(
         life
-        + movers
         + f"""
         INSERT INTO billing_revenuemonthsummary (adjusted, month, product_id, {SUM_COLUMNS})
-        SELECT %(adjusted)s, * FROM ({kept}) kept WHERE {NOT_ALL_ZERO}
+        SELECT %(adjusted)s, * FROM sums WHERE {NOT_ALL_ZERO}
         """,
         {
             "adjusted": adjusted,
@@ -382,4 +368,82 @@ def _month_sums(cursor: CursorWrapper, *, month: dt.date, adjusted: bool, by_pro
             "limit": MOVERS_LIMIT,
             **{f"lag_{lag}": lag_month for lag, lag_month in lag_months.items()},
         },
+    )
+
+
+def _product_sums(
+    cursor: CursorWrapper,
+    *,
+    from_month: dt.date,
+    start: dt.date,
+    latest: dt.date | None,
+    adjusted: bool,
+) -> None:
+    """One basis per product: the components per month and product from ``start``
+    (the later of ``from_month`` and the first month with revenue) through
+    ``latest``, straight from the adjustments (``billing.adjustments.revenue_cte``
+    over a grid from the month before ``start``: per product only the previous month
+    matters, and no rule reads another month); the first months with revenue from
+    ``from_month`` on are replaced. Nothing per customer is stored at this level:
+    the month before is read again instead, which costs less than writing and
+    reading back a row per customer, product and month (239,225 rows a month at
+    100,000 accounts)."""
+    cursor.execute(
+        "DELETE FROM billing_revenuefirstpaid WHERE adjusted = %s AND product_id <> 0"
+        " AND month >= %s",
+        [adjusted, from_month],
+    )
+    if latest is None or start > latest:
+        return
+    cte, params = revenue_cte(
+        first_month=start,
+        last_month=latest,
+        adjusted=adjusted,
+        by_product=True,
+        lookback=1,
+        history=False,
+    )
+    retention_zero = ", ".join(f"0 AS {c}" for c in RETENTION_COLUMNS)
+    zero_bases = ", ".join(f"0 AS base_{base}" for base in RETENTION_BASES)
+    cursor.execute(
+        cte
+        + f""",
+        firsts AS (
+            INSERT INTO billing_revenuefirstpaid (adjusted, product_id, customer_id, month)
+            SELECT %s, k.product_id, k.customer_id, k.first_month FROM first_keys k
+            WHERE NOT EXISTS (
+                SELECT 1 FROM billing_revenuefirstpaid f
+                WHERE f.adjusted = %s AND f.product_id <> 0 AND f.product_id = k.product_id
+                  AND f.customer_id = k.customer_id
+            )
+            ON CONFLICT DO NOTHING
+        ),
+        lagged AS (
+            SELECT customer_id, product_id, month, amount,
+                   LAG(amount, 1, 0) OVER (PARTITION BY customer_id, product_id ORDER BY month)
+                       AS prev,
+                   {zero_bases}
+            FROM adj
+        ),
+        paid AS (
+            -- The first month as stored before this statement, else as inserted by
+            -- it (firsts: a statement does not see its own inserts).
+            SELECT lagged.*,
+                   CASE WHEN COALESCE(f.month, k.first_month) < lagged.month THEN 1 ELSE 0 END
+                       AS paid_before
+            FROM lagged
+            JOIN first_keys k ON k.customer_id = lagged.customer_id
+                AND k.product_id = lagged.product_id
+            LEFT JOIN billing_revenuefirstpaid f ON f.adjusted = %s AND f.product_id <> 0
+                AND f.product_id = lagged.product_id AND f.customer_id = lagged.customer_id
+            WHERE lagged.month >= %s
+        ),
+        life AS (SELECT paid.*, {STAGE_SQL} AS stage FROM paid),
+        sums AS (SELECT month, product_id, {COMPONENT_SUMS} FROM life GROUP BY month, product_id)
+        INSERT INTO billing_revenuemonthsummary (adjusted, month, product_id, {SUM_COLUMNS})
+        SELECT %s, * FROM (
+            SELECT month, product_id, {", ".join(COMPONENT_COLUMNS)}, {retention_zero} FROM sums
+        ) kept WHERE {NOT_ALL_ZERO}
+        """,
+        [*params, adjusted, adjusted, adjusted, start, adjusted],
     )

@@ -80,9 +80,11 @@ class RevenueMover(models.Model):
 
 class RevenueCustomerMonth(models.Model):
     """One customer's revenue in one month on one basis after the adjustments
-    (``billing.adjustments``): company level (``product_id`` 0) or one product's.
-    Only non-zero amounts have a row (a missing month is $0), and at the adjusted
-    company level the months whose billed amount is non-zero.
+    (``billing.adjustments``), at the company level (``product_id`` 0; the
+    per-product levels are computed from the month and the one before without
+    storing anything per customer). Only non-zero amounts have a row (a missing
+    month is $0), and on the adjusted basis the months whose billed amount is
+    non-zero.
 
     The input the summaries aggregate, so a refresh re-applies the adjustments
     only for the months whose inputs changed (``billing.summary``).
