@@ -409,9 +409,11 @@ def _product_sums(
         cte
         + f""",
         firsts AS (
+            -- A first month before from_month is stored (kept by the delete above):
+            -- only the keys first seen from then on are looked up.
             INSERT INTO billing_revenuefirstpaid (adjusted, product_id, customer_id, month)
             SELECT %s, k.product_id, k.customer_id, k.first_month FROM first_keys k
-            WHERE NOT EXISTS (
+            WHERE k.first_month >= %s AND NOT EXISTS (
                 SELECT 1 FROM billing_revenuefirstpaid f
                 WHERE f.adjusted = %s AND f.product_id <> 0 AND f.product_id = k.product_id
                   AND f.customer_id = k.customer_id
@@ -445,5 +447,5 @@ def _product_sums(
             SELECT month, product_id, {", ".join(COMPONENT_COLUMNS)}, {retention_zero} FROM sums
         ) kept WHERE {NOT_ALL_ZERO}
         """,
-        [*params, adjusted, adjusted, adjusted, start, adjusted],
+        [*params, adjusted, from_month, adjusted, adjusted, start, adjusted],
     )
