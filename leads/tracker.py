@@ -291,7 +291,10 @@ class TrackerRow:
     share: float
     target_share: float
     next_in_line: bool
-    # Filled by the view for editable rows.
+    # Filled by the view: whether the viewer may edit the row (and its "Edit"
+    # link), then, for the one row being edited, its form and paths.
+    editable: bool = False
+    edit_path: str = ""
     form: Any = None
     options: list[tuple[Territory, bool]] = field(default_factory=list)
     preview_path: str = ""

@@ -97,29 +97,42 @@ def _row_context(
     *,
     territories: list[Territory] | None = None,
     today: dt.date | None = None,
+    edit: int | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The member rows; ``territories`` (all of them) spares the query when the caller has it."""
+    """The member rows, read-only but for the one being edited: ``edit`` (a member
+    pk, the page's ``?edit=``) or the one a form in ``forms`` (pk → bound form, a
+    refused save) is for, when the viewer may edit it. ``territories`` (all of
+    them) spares the query when the caller has it."""
     can_edit = can_edit_tracker(request.user)
     rows = tracker_rows(territory=territory, today=today)
     forms = extra.pop("forms", {})
     all_territories: list[Territory] = []
-    if can_edit:
-        all_territories = territories if territories is not None else list(Territory.objects.all())
     user = request.user
     # One reverse per link kind, not one per row (as on My book, issue 20).
-    preview_path = path_for_pk("leads:member_preview")
-    update_path = path_for_pk("leads:member_update")
+    edit_path = path_for_pk("leads:member_edit")
     for row in rows:
         # A team lead edits their own team's rows; the others read as for a TAM.
-        editable = can_edit and can_edit_member(user, row.member)
-        form = forms.get(row.member.pk) or (MemberForm.for_member(row.member) if editable else None)
+        row.editable = can_edit and can_edit_member(user, row.member)
+        if not row.editable:
+            continue
+        row.edit_path = edit_path(row.member.pk)
+        # One row's inputs at most: every editable row with its form (1,321 inputs for a
+        # team lead at the 100,000-account seed) made the page 430 KB (issue 20).
+        form = forms.get(row.member.pk) or (
+            MemberForm.for_member(row.member) if row.member.pk == edit else None
+        )
+        if form is None:
+            continue
+        if not all_territories:
+            all_territories = (
+                territories if territories is not None else list(Territory.objects.all())
+            )
         row.form = form
-        if form is not None:
-            chosen = {str(getattr(t, "pk", t)) for t in (form["territories"].value() or [])}
-            row.options = [(t, str(t.pk) in chosen) for t in all_territories]
-            row.preview_path = preview_path(row.member.pk)
-            row.update_path = update_path(row.member.pk)
+        chosen = {str(getattr(t, "pk", t)) for t in (form["territories"].value() or [])}
+        row.options = [(t, str(t.pk) in chosen) for t in all_territories]
+        row.preview_path = reverse("leads:member_preview", args=[row.member.pk])
+        row.update_path = reverse("leads:member_update", args=[row.member.pk])
     # One group per role (rows come ordered by role): each role has its own
     # next in line, so the groups say whose turn it is instead of one badge per role.
     groups = []
@@ -211,12 +224,40 @@ def _time_off_members_of(form: TimeOffForm, user: User) -> None:
     field.queryset = time_off_members(user)
 
 
+def _edit_param(request: StaffRequest) -> int | None:
+    """The member pk of ``?edit=`` (the row shown with its form), or None."""
+    value = request.GET.get("edit", "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
 @require_GET
 def tracker(request: StaffRequest) -> HttpResponse:
-    """The Lead Assignment Tracker: editable by team leads, read-only for everyone else."""
+    """The Lead Assignment Tracker: editable by team leads, read-only for everyone else.
+    ``?edit=<member pk>`` shows that row with its form (the "Edit" link without
+    JavaScript); a row the viewer may not edit stays read-only."""
     territories, territory = _territories_and_pick(request)
-    context = _tracker_context(request, territory, territories=territories)
+    context = _tracker_context(
+        request, territory, territories=territories, edit=_edit_param(request)
+    )
     return render(request, "leads/tracker.html", context)
+
+
+@require_GET
+def member_edit(request: StaffRequest, pk: int) -> HttpResponse:
+    """One row's form, loaded on demand: for htmx the ``member-edit`` partial (the row
+    and its preview slot, in place of the read-only row); otherwise the page with
+    that row editable. 403 for a row the user may not edit."""
+    member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
+    _require_member_editor(request, member)
+    territories, territory = _territories_and_pick(request)
+    if not request.htmx:
+        return redirect(f"{_tracker_url(territory)}&edit={member.pk}#member-{member.pk}")
+    # The row's figures (load, share, next in line) come from the whole territory's rows.
+    ctx = _row_context(request, territory, territories=territories, edit=member.pk)
+    row = next((r for r in ctx["rows"] if r.member.pk == member.pk), None)
+    if row is None:
+        raise Http404("Not a member of this territory.")
+    return render(request, "leads/tracker.html#member-edit", {**ctx, "row": row})
 
 
 @require_POST

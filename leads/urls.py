@@ -21,6 +21,7 @@ urlpatterns = [
     path("tracker/members/add/", tracker_views.member_add, name="member_add"),
     path("tracker/members/prefill/", tracker_views.member_prefill, name="member_prefill"),
     path("tracker/members/<int:pk>/", tracker_views.member_update, name="member_update"),
+    path("tracker/members/<int:pk>/edit/", tracker_views.member_edit, name="member_edit"),
     path("tracker/members/<int:pk>/preview/", tracker_views.member_preview, name="member_preview"),
     path("tracker/time-off/", tracker_views.time_off_add, name="time_off_add"),
     path("tracker/queue/<int:pk>/assign/", tracker_views.queue_assign, name="queue_assign"),

@@ -3,11 +3,18 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import tam, team_lead
+from accounts.tests.factories import TEST_PASSWORD, tam, team_lead
 from leads.models import LedgerKind, RoundRobinEvent, TrackerRole
 from leads.tests.factories import member, territory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _open_edit(page, target, name):
+    """Click the row's "Edit" and wait until htmx has wired the form it swapped in: it
+    does so as the row settles (htmx-added removed), 20 ms on, and a fill before is lost."""
+    page.get_by_role("link", name=f"Edit {name}").click()
+    page.locator(f'#member-{target.pk}[data-testid="member-edit"]:not(.htmx-added)').wait_for()
 
 
 def test_team_lead_changes_a_weight_sees_the_preview_and_saves(page, login_as):
@@ -16,6 +23,8 @@ def test_team_lead_changes_a_weight_sees_the_preview_and_saves(page, login_as):
     member(user=tam(name="Sam Steady"))
     login_as(lead)
     page.goto("/tracker/?territory=europe-africa")
+    # The rows are read-only; "Edit" loads the row's form in its place.
+    _open_edit(page, ramping, "Rita Ramping")
 
     page.get_by_label("Priority of Rita Ramping").fill("3")
 
@@ -36,7 +45,9 @@ def test_team_lead_changes_a_weight_sees_the_preview_and_saves(page, login_as):
     assert ramping.priority == 3
     event = RoundRobinEvent.objects.get(member=ramping, kind=LedgerKind.WEIGHT)
     assert (event.old_value, event.new_value, event.reason) == ("1", "3", "ramping up")
-    assert page.get_by_label("Priority of Rita Ramping").input_value() == "3"
+    # Saved, the row reads again, with the new priority.
+    expect(page.locator(f"#member-{ramping.pk} td").nth(2)).to_have_text("3")
+    expect(page.get_by_label("Priority of Rita Ramping")).to_have_count(0)
 
 
 def test_a_tam_sees_the_tracker_read_only(page, login_as):
@@ -48,6 +59,7 @@ def test_a_tam_sees_the_tracker_read_only(page, login_as):
     row.wait_for()
     assert row.get_by_role("spinbutton").count() == 0
     assert row.get_by_role("button", name="Save").count() == 0
+    assert row.get_by_role("link", name="Edit Omar Other").count() == 0
     assert page.get_by_text("Only team leads and managers can change weights").is_visible()
 
 
@@ -59,6 +71,7 @@ def test_toggling_one_territory_keeps_the_others(page, login_as):
     )
     login_as(lead)
     page.goto("/tracker/?territory=europe-africa")
+    _open_edit(page, both, "Bea Both")
     choices = page.get_by_role("group", name="Territories of Bea Both")
 
     # A multiple select dropped the other territories on a click or ArrowDown.
@@ -82,6 +95,7 @@ def test_enter_previews_beside_the_row_and_only_save_saves(page, login_as):
     # A short window: the preview used to render under the whole table, off-screen.
     page.set_viewport_size({"width": 1400, "height": 700})
     page.goto("/tracker/?territory=europe-africa")
+    _open_edit(page, ramping, "Rita Ramping")
 
     box = page.get_by_label("Priority of Rita Ramping")
     box.fill("3")
@@ -109,6 +123,7 @@ def test_history_refreshes_after_a_save_without_a_reload(page, login_as):
     expect(page.locator("#history-rows")).to_contain_text("No changes yet.")
     page.evaluate("window.notReloaded = true")
 
+    _open_edit(page, ramping, "Rita Ramping")
     page.get_by_label("Manual adjustment of Rita Ramping").fill("5")
     page.get_by_label("Reason for the change to Rita Ramping").fill("back from leave")
     page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Save").click()
@@ -138,6 +153,7 @@ def test_a_save_without_a_reason_shows_the_error_in_the_row(page, login_as):
     ramping = member(user=tam(name="Rita Ramping", team_lead=lead))
     login_as(lead)
     page.goto("/tracker/?territory=europe-africa")
+    _open_edit(page, ramping, "Rita Ramping")
 
     page.get_by_label("Manual adjustment of Rita Ramping").fill("5")
     page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Save").click()
@@ -146,3 +162,41 @@ def test_a_save_without_a_reason_shows_the_error_in_the_row(page, login_as):
     expect(page.get_by_label("Manual adjustment of Rita Ramping")).to_have_value("5")
     ramping.refresh_from_db()
     assert ramping.manual_adjustment == 0
+
+
+def test_without_javascript_edit_preview_and_save_a_row(browser, live_server):
+    lead = team_lead(name="Lena Lead")
+    ramping = member(user=tam(name="Rita Ramping", team_lead=lead))
+    member(user=tam(name="Sam Steady"))
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto("/login/")
+        page.get_by_label("Work email").fill(lead.email)
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: "/login/" not in url)
+        page.goto("/tracker/?territory=europe-africa")
+        page.get_by_role("link", name="Edit Rita Ramping").click()
+        page.wait_for_url(
+            f"**/tracker/?territory=europe-africa&edit={ramping.pk}#member-{ramping.pk}"
+        )
+
+        page.get_by_label("Priority of Rita Ramping").fill("3")
+        page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Preview").click()
+        names = page.get_by_test_id("preview-proposed").locator("li").all_inner_texts()
+        assert names.count("Rita Ramping") == 5
+        expect(page.get_by_label("Priority of Rita Ramping")).to_have_value("3")
+
+        page.get_by_label("Reason for the change to Rita Ramping").fill("ramping up")
+        page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Save").click()
+        page.locator("#messages").get_by_text("Priority change 1 → 3").wait_for()
+        expect(page.get_by_label("Priority of Rita Ramping")).to_have_count(0)
+    finally:
+        context.close()
+    ramping.refresh_from_db()
+    assert ramping.priority == 3
+    assert (
+        RoundRobinEvent.objects.get(member=ramping, kind=LedgerKind.WEIGHT).reason == "ramping up"
+    )

@@ -425,17 +425,108 @@ def test_a_manager_changes_any_teams_row(client):
     assert RoundRobinEvent.objects.get(member=target, kind=LedgerKind.WEIGHT).actor == boss
 
 
-def test_a_team_lead_sees_inputs_only_on_their_own_teams_rows(client):
+def test_a_team_lead_gets_an_edit_link_only_on_their_own_teams_rows(client):
     lead = _login(client, team_lead())
     mine = teammate(lead)
     other = member()
 
     body = _tracker(client).content.decode()
 
+    assert f"edit={mine.pk}#member-{mine.pk}" in body
+    assert f"edit={other.pk}#" not in body
+
+
+def test_the_tracker_page_has_no_inputs_in_its_rows_until_one_is_edited(client):
+    lead = _login(client, team_lead())
+    mine = teammate(lead)
+    teammate(lead)
+
+    body = _tracker(client).content.decode()
+
+    assert "member-form-" not in body
+    assert f'name="m{mine.pk}-priority"' not in body
+
+
+def test_the_edit_link_without_javascript_shows_the_page_with_that_row_editable(client):
+    lead = _login(client, team_lead())
+    mine = teammate(lead)
+    another_of_mine = teammate(lead)
+
+    response = _tracker(client, edit=mine.pk)
+
+    body = response.content.decode()
+    assert "<html" in body
     assert f'id="member-form-{mine.pk}"' in body
     assert f'name="m{mine.pk}-priority"' in body
-    assert f'id="member-form-{other.pk}"' not in body
-    assert f'name="m{other.pk}-priority"' not in body
+    assert f'id="preview-{mine.pk}"' in body
+    assert f'id="member-form-{another_of_mine.pk}"' not in body
+
+
+def test_the_edit_form_by_htmx_is_the_rows_partial_with_its_form(client):
+    lead = _login(client, team_lead())
+    mine = teammate(lead, manual_adjustment=7)
+
+    response = client.get(
+        reverse("leads:member_edit", args=[mine.pk]),
+        {"territory": "europe-africa"},
+        headers={"HX-Request": "true"},
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert body.lstrip().startswith(f'<tr id="member-{mine.pk}"')
+    assert f'id="member-form-{mine.pk}"' in body
+    assert f'name="m{mine.pk}-manual_adjustment"' in body
+    assert 'value="7"' in body
+    assert f'<tr id="preview-{mine.pk}" hidden>' in body
+
+
+def test_the_edit_url_without_htmx_sends_to_the_page_with_the_row_editable(client):
+    lead = _login(client, team_lead())
+    mine = teammate(lead)
+
+    response = client.get(
+        reverse("leads:member_edit", args=[mine.pk]), {"territory": "europe-africa"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"{reverse('leads:tracker')}?territory=europe-africa&edit={mine.pk}#member-{mine.pk}"
+    )
+
+
+def test_a_team_lead_cannot_open_another_teams_row_for_editing(client):
+    _login(client, team_lead())
+    outsider = member(user=tam(team_lead=team_lead()))
+
+    response = client.get(
+        reverse("leads:member_edit", args=[outsider.pk]),
+        {"territory": "europe-africa"},
+        headers={"HX-Request": "true"},
+    )
+    page = _tracker(client, edit=outsider.pk).content.decode()
+
+    assert response.status_code == 403
+    assert f'id="member-form-{outsider.pk}"' not in page
+    assert f'name="m{outsider.pk}-priority"' not in page
+
+
+def test_the_edit_form_queries_do_not_grow_with_members(client, django_assert_num_queries):
+    lead = _login(client, team_lead())
+    mine = teammate(lead)
+    url = reverse("leads:member_edit", args=[mine.pk])
+    data = {"territory": "europe-africa"}
+    # session, user with their groups, the member, every territory (the pick, reused
+    # for the checkboxes), the rows' members, their territories (prefetched: the form's
+    # initial too), the ledger sums.
+    with django_assert_num_queries(7):
+        client.get(url, data, headers={"HX-Request": "true"})
+    for _ in range(10):
+        teammate(lead)
+        member()
+    with django_assert_num_queries(7):
+        client.get(url, data, headers={"HX-Request": "true"})
 
 
 def test_a_team_lead_cannot_add_another_teams_person(client):
@@ -537,13 +628,17 @@ def test_the_rows_and_the_queue_link_to_their_own_pages(client):
     members = [teammate(lead) for _ in range(2)]
 
     html = _tracker(client).content.decode()
+    editing = _tracker(client, edit=members[0].pk).content.decode()
 
     for m in members:
-        update = reverse("leads:member_update", args=[m.pk])
-        preview = reverse("leads:member_preview", args=[m.pk])
-        assert f'action="{update}?territory=europe-africa"' in html
-        assert f'formaction="{preview}"' in html
-        assert html.count(f'hx-get="{preview}?territory=europe-africa"') == 4
+        edit = reverse("leads:member_edit", args=[m.pk])
+        assert f'hx-get="{edit}?territory=europe-africa"' in html
+        assert f'href="/tracker/?territory=europe-africa&amp;edit={m.pk}#member-{m.pk}"' in html
+    update = reverse("leads:member_update", args=[members[0].pk])
+    preview = reverse("leads:member_preview", args=[members[0].pk])
+    assert f'action="{update}?territory=europe-africa"' in editing
+    assert f'formaction="{preview}"' in editing
+    assert editing.count(f'hx-get="{preview}?territory=europe-africa"') == 4
     for task in tasks:
         assert f'href="{reverse("leads:task", args=[task.pk])}"' in html
         assert f'href="{reverse("accounts:account", args=[task.account_id])}"' in html

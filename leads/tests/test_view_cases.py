@@ -29,6 +29,7 @@ PK_OF = {
     "leads:task_nurture": "task",
     "leads:queue_assign": "task",
     "leads:member_update": "member",
+    "leads:member_edit": "member",
     "leads:member_preview": "member",
 }
 
@@ -57,6 +58,7 @@ WRONG_METHOD = [
     ("leads:member_add", "get"),
     ("leads:member_prefill", "post"),
     ("leads:member_update", "get"),
+    ("leads:member_edit", "post"),
     ("leads:member_preview", "post"),
     ("leads:time_off_add", "get"),
     ("leads:queue_assign", "get"),
@@ -81,6 +83,7 @@ OTHER_USER = [
     ("leads:member_add", "post", 403),
     ("leads:member_prefill", "get", 403),
     ("leads:member_update", "post", 403),
+    ("leads:member_edit", "get", 403),
     ("leads:member_preview", "get", 403),
     ("leads:queue_assign", "post", 403),
 ]
@@ -126,6 +129,15 @@ def test_the_tracker_preview_by_htmx_answers_with_the_preview_only(client):
     response = client.get(url, **HTMX)
     assert is_partial(response)
     assert "Next 20" in response.content.decode()
+
+
+def test_a_rows_edit_form_by_htmx_answers_with_the_row_only(client):
+    lead = team_lead()
+    client.force_login(lead)
+    url = reverse("leads:member_edit", args=[teammate(lead).pk])
+    response = client.get(url, **HTMX)
+    assert is_partial(response)
+    assert 'data-testid="member-edit"' in response.content.decode()
 
 
 def test_the_prefill_answers_with_its_fragment_only(client):

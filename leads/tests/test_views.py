@@ -285,7 +285,10 @@ def test_plain_form_fallbacks_pass_csrf_checks():
     client = Client(enforce_csrf_checks=True)
     client.force_login(lead)
 
-    tracker_page = client.get(reverse("leads:tracker"), {"territory": "europe-africa"})
+    # The row's form is on the page opened by its "Edit" link (the plain fallback of htmx).
+    tracker_page = client.get(
+        reverse("leads:tracker"), {"territory": "europe-africa", "edit": str(target.pk)}
+    )
     task_page = client.get(reverse("leads:task", args=[task.pk]))
     token = tracker_page.context["csrf_token"]
     prefix = f"m{target.pk}"
