@@ -22,6 +22,9 @@ def test_a_tam_hands_an_account_to_a_csm_from_proposal_to_completion(page, login
     login_as(outgoing)
     page.goto(f"/accounts/{account.pk}/")
     page.get_by_test_id("propose-handover").click()
+    # The click returns once the new page's navigation commits; htmx wires the form
+    # on DOMContentLoaded, and a choice made before that sends no request.
+    page.wait_for_url("**/handover/")
     # Choosing the role re-renders the form through htmx (the reasons follow it).
     with page.expect_response(lambda r: r.request.method == "GET" and "to_role=CSM" in r.url):
         page.get_by_label("Incoming role").select_option("CSM")
