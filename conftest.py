@@ -112,18 +112,16 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server: Any) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+def _new_page(browser: Browser, live_server: Any, **options: Any) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1400, "height": 900}, **options
+    )
     context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
+    yield context.new_page()
     context.close()
 
 
-@pytest.fixture
-def login_as(page: Page, live_server: Any) -> Any:
-    """Log a user in through the real login form."""
+def _login_through_form(page: Page) -> Any:
     from accounts.tests.factories import TEST_PASSWORD
 
     def _login(user: Any) -> Page:
@@ -135,3 +133,26 @@ def login_as(page: Page, live_server: Any) -> Any:
         return page
 
     return _login
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: Any) -> Iterator[Page]:
+    yield from _new_page(browser, live_server)
+
+
+@pytest.fixture
+def login_as(page: Page, live_server: Any) -> Any:
+    """Log a user in through the real login form."""
+    return _login_through_form(page)
+
+
+@pytest.fixture
+def no_js_page(browser: Browser, live_server: Any) -> Iterator[Page]:
+    """A page with JavaScript switched off: the plain links and form posts behind htmx."""
+    yield from _new_page(browser, live_server, java_script_enabled=False)
+
+
+@pytest.fixture
+def no_js_login_as(no_js_page: Page, live_server: Any) -> Any:
+    """Log a user in through the real login form, on ``no_js_page``."""
+    return _login_through_form(no_js_page)

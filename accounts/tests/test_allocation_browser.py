@@ -9,7 +9,7 @@ import pytest
 
 from accounts.models import NewOwnerTrait
 from accounts.tests.books_factories import give_arr
-from accounts.tests.factories import TEST_PASSWORD, AccountFactory, manager, tam
+from accounts.tests.factories import AccountFactory, manager, tam
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,29 +39,19 @@ def test_paging_a_queue_keeps_the_queue(page, login_as, time_machine):
 
 
 def test_without_javascript_the_assign_link_opens_the_form_and_assigns(
-    browser, live_server, time_machine
+    no_js_login_as, time_machine
 ):
     time_machine.move_to(dt.datetime(2026, 5, 15, 12, 0, tzinfo=dt.UTC), tick=True)
 
     boss, person = manager(), tam(name="Nina New")
     account = AccountFactory.create(name="Unowned Big", new_owner_trait=NewOwnerTrait.US_TAM)
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        page.goto("/login/")
-        page.get_by_label("Work email").fill(boss.email)
-        page.get_by_label("Password").fill(TEST_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(lambda url: "/login/" not in url)
-        page.goto("/book/allocation/")
-        page.get_by_role("link", name="Assign Unowned Big…").click()
-        page.wait_for_url(f"**/book/allocation/{account.pk}/assign/")
-        page.get_by_label("Assign Unowned Big to").select_option(str(person.pk))
-        page.get_by_label("Reason for Unowned Big").fill("US fit")
-        page.get_by_role("button", name="Assign").click()
-        page.get_by_text("Unowned Big assigned to Nina New").wait_for()
-    finally:
-        context.close()
+    page = no_js_login_as(boss)
+    page.goto("/book/allocation/")
+    page.get_by_role("link", name="Assign Unowned Big…").click()
+    page.wait_for_url(f"**/book/allocation/{account.pk}/assign/")
+    page.get_by_label("Assign Unowned Big to").select_option(str(person.pk))
+    page.get_by_label("Reason for Unowned Big").fill("US fit")
+    page.get_by_role("button", name="Assign").click()
+    page.get_by_text("Unowned Big assigned to Nina New").wait_for()
     account.refresh_from_db()
     assert account.owner == person

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import TEST_PASSWORD, tam, team_lead
+from accounts.tests.factories import tam, team_lead
 from leads.models import LedgerKind, RoundRobinEvent, TrackerRole
 from leads.tests.factories import member, territory
 
@@ -164,37 +164,25 @@ def test_a_save_without_a_reason_shows_the_error_in_the_row(page, login_as):
     assert ramping.manual_adjustment == 0
 
 
-def test_without_javascript_edit_preview_and_save_a_row(browser, live_server):
+def test_without_javascript_edit_preview_and_save_a_row(no_js_login_as):
     lead = team_lead(name="Lena Lead")
     ramping = member(user=tam(name="Rita Ramping", team_lead=lead))
     member(user=tam(name="Sam Steady"))
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        page.goto("/login/")
-        page.get_by_label("Work email").fill(lead.email)
-        page.get_by_label("Password").fill(TEST_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(lambda url: "/login/" not in url)
-        page.goto("/tracker/?territory=europe-africa")
-        page.get_by_role("link", name="Edit Rita Ramping").click()
-        page.wait_for_url(
-            f"**/tracker/?territory=europe-africa&edit={ramping.pk}#member-{ramping.pk}"
-        )
+    page = no_js_login_as(lead)
+    page.goto("/tracker/?territory=europe-africa")
+    page.get_by_role("link", name="Edit Rita Ramping").click()
+    page.wait_for_url(f"**/tracker/?territory=europe-africa&edit={ramping.pk}#member-{ramping.pk}")
 
-        page.get_by_label("Priority of Rita Ramping").fill("3")
-        page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Preview").click()
-        names = page.get_by_test_id("preview-proposed").locator("li").all_inner_texts()
-        assert names.count("Rita Ramping") == 5
-        expect(page.get_by_label("Priority of Rita Ramping")).to_have_value("3")
+    page.get_by_label("Priority of Rita Ramping").fill("3")
+    page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Preview").click()
+    names = page.get_by_test_id("preview-proposed").locator("li").all_inner_texts()
+    assert names.count("Rita Ramping") == 5
+    expect(page.get_by_label("Priority of Rita Ramping")).to_have_value("3")
 
-        page.get_by_label("Reason for the change to Rita Ramping").fill("ramping up")
-        page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Save").click()
-        page.locator("#messages").get_by_text("Priority change 1 → 3").wait_for()
-        expect(page.get_by_label("Priority of Rita Ramping")).to_have_count(0)
-    finally:
-        context.close()
+    page.get_by_label("Reason for the change to Rita Ramping").fill("ramping up")
+    page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Save").click()
+    page.locator("#messages").get_by_text("Priority change 1 → 3").wait_for()
+    expect(page.get_by_label("Priority of Rita Ramping")).to_have_count(0)
     ramping.refresh_from_db()
     assert ramping.priority == 3
     assert (

@@ -48,21 +48,11 @@ def test_ctrl_k_focuses_the_search_even_while_typing_in_a_field(page, login_as):
     assert page.locator("#site-search").evaluate("el => el === document.activeElement")
 
 
-def test_the_search_works_without_javascript(browser, live_server):
-    from accounts.tests.factories import TEST_PASSWORD
-
+def test_the_search_works_without_javascript(no_js_login_as):
     me = tam()
     AccountFactory.create(name="Quokka Cloud", domain="quokka.io")
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    page = context.new_page()
-    try:
-        page.goto("/login/")
-        page.get_by_label("Work email").fill(me.email)
-        page.get_by_label("Password").fill(TEST_PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.locator("#site-search").fill("quokka.io")
-        page.locator("#site-search").press("Enter")
-        page.wait_for_url("**/search/?q=quokka.io")
-        assert page.get_by_test_id("search-result").filter(has_text="Quokka Cloud").is_visible()
-    finally:
-        context.close()
+    page = no_js_login_as(me)
+    page.locator("#site-search").fill("quokka.io")
+    page.locator("#site-search").press("Enter")
+    page.wait_for_url("**/search/?q=quokka.io")
+    assert page.get_by_test_id("search-result").filter(has_text="Quokka Cloud").is_visible()
