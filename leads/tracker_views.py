@@ -264,13 +264,15 @@ def member_edit(request: StaffRequest, pk: int) -> HttpResponse:
 def member_update(request: StaffRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
     author = _require_member_editor(request, member)
-    territory = _territory_from(request)
+    territories, territory = _territories_and_pick(request)
     form = MemberForm.for_member(member, request.POST)
     if not form.is_valid():
-        ctx = _row_context(request, territory, forms={member.pk: form})
         if request.htmx:
+            ctx = _row_context(request, territory, territories=territories, forms={member.pk: form})
             return render(request, "leads/tracker.html#member-rows", ctx, status=400)
-        full = _tracker_context(request, territory, forms={member.pk: form})
+        full = _tracker_context(
+            request, territory, territories=territories, forms={member.pk: form}
+        )
         return render(request, "leads/tracker.html", full, status=400)
     data = form.cleaned_data
     events = update_member(
