@@ -485,6 +485,15 @@ def tam_quotas(
     ]
 
 
+def active_tams() -> QuerySet[User]:
+    """Every active TAM, team lead joined, by name: whose quota the quota page shows."""
+    return (
+        User.objects.filter(groups__name=Role.TAM, is_active=True)
+        .select_related("team_lead")
+        .order_by("name")
+    )
+
+
 def _tams_through(
     *, quarter: dt.date, tams: Iterable[User] | None, through: dt.date | None
 ) -> tuple[list[User], dt.date]:
@@ -494,11 +503,7 @@ def _tams_through(
         data = revenue_data_through(today=company_today())
         through = counted_through(quarter=quarter, data=data)
     if tams is None:
-        tams = (
-            User.objects.filter(groups__name=Role.TAM, is_active=True)
-            .select_related("team_lead")
-            .order_by("name")
-        )
+        tams = active_tams()
     return list(tams), through
 
 

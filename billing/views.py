@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import StaffRequest
 from accounts.models import User
-from accounts.roles import Role
 from revopsweb.csv_export import Cell, csv_response
 from revopsweb.dates import (
     add_months,
@@ -42,6 +41,7 @@ from .permissions import (
 )
 from .quota import (
     TamTotals,
+    active_tams,
     book_for_quota,
     counted_through,
     tam_quota_totals,
@@ -255,10 +255,7 @@ def _asked_tam(request: StaffRequest, *, sees_all: bool) -> User | None:
         if pk != request.user.pk:
             raise PermissionDenied(QUOTA_REFUSAL)
         return request.user
-    return get_object_or_404(
-        User.objects.filter(groups__name=Role.TAM, is_active=True).select_related("team_lead"),
-        pk=pk,
-    )
+    return get_object_or_404(active_tams(), pk=pk)
 
 
 def _exclusions(user: Any, *, quarter: dt.date, tams: list[User]) -> list[dict[str, Any]]:
