@@ -1,9 +1,9 @@
 """SQL built by the ORM for statements the ORM cannot send itself.
 
 Data-modifying CTEs (one round trip for rows that reference each other) need
-each INSERT as text; ``insert_sql`` has Django's own insert compiler write it
-from unsaved model instances, so the columns, field defaults (``auto_now``
-included) and JSON adaptation stay those of ``Model.save``.
+each INSERT as text; ``insert_row_sql`` writes it from unsaved model instances,
+with the columns, field defaults (``auto_now`` included) and database values of
+``Model.save``, the rows sent as one JSON parameter.
 
 A figure several annotations read (an account's MRR feeds its ARR, MoM change
 and segments) would be inlined by the ORM in each of them; ``Lateral`` joins
@@ -28,28 +28,6 @@ from django.db.models.sql import InsertQuery, Query
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.models.sql.constants import INNER, LOUTER
 from django.utils.functional import cached_property
-
-
-def insert_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[str, list[Any]]:
-    """The INSERT of unsaved ``obj`` (and ``more`` of the same model): (sql, params).
-
-    A field set to an expression (``RawSQL("(SELECT id FROM new_task)", ())``)
-    is compiled in place of a value, so a row can refer to one inserted by an
-    earlier CTE of the same statement. ``returning=True`` adds ``RETURNING``
-    the primary key. Fills ``auto_now``/``auto_now_add`` fields on the
-    instances, as ``save`` does; it neither sets the primary key nor marks
-    them saved (the caller does, from the statement's result).
-    """
-    model = type(obj)
-    meta = model._meta
-    query = InsertQuery(model)
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-    query.insert_values(fields, [obj, *more])
-    compiler = query.get_compiler(connection=connection)
-    if returning:
-        compiler.returning_fields = [meta.pk]
-    [(sql, params)] = compiler.as_sql()
-    return sql, list(params)
 
 
 def mark_saved(obj: Model, pk: int) -> None:
@@ -267,7 +245,8 @@ def row_json(obj: Model) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def insert_row_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[str, list[Any]]:
-    """``insert_sql``'s INSERT, with the rows sent as one JSON parameter: (sql, params).
+    """The INSERT of unsaved ``obj`` (and ``more`` of the same model), with the rows
+    sent as one JSON parameter: (sql, params).
 
     The text depends only on the model and on which fields are expressions
     (``RawSQL`` over other CTEs, compiled in place), never on the values, so
