@@ -67,6 +67,12 @@ class BillingConfig(AppConfig):
 
 
 def _ensure_reference_rows(**kwargs: Any) -> None:
+    from revopsweb.migrating import tables_ready
+
     from .catalog import ensure_product_catalog
+    from .models import Product
+
+    if not tables_ready(Product, apps=kwargs.get("apps")):
+        return
 
     ensure_product_catalog()

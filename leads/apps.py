@@ -49,6 +49,12 @@ class LeadsConfig(AppConfig):
 
 
 def _ensure_reference_rows(**kwargs: Any) -> None:
+    from revopsweb.migrating import tables_ready
+
+    from .models import Territory
     from .territories import ensure_territories
+
+    if not tables_ready(Territory, apps=kwargs.get("apps")):
+        return
 
     ensure_territories()

@@ -25,6 +25,12 @@ class LeadGenerationConfig(AppConfig):
 
 
 def _ensure_rules(**kwargs: Any) -> None:
+    from revopsweb.migrating import tables_ready
+
     from .generate import ensure_rules
+    from .models import LeadRule, LeadRuleVersion
+
+    if not tables_ready(LeadRule, LeadRuleVersion, apps=kwargs.get("apps")):
+        return
 
     ensure_rules()
