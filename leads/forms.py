@@ -223,7 +223,11 @@ class MemberForm(forms.Form):
     reason = forms.CharField(max_length=200, required=False)
 
     @classmethod
-    def for_member(cls, member: TrackerMember, data: Any = None) -> MemberForm:
+    def for_member(
+        cls, member: TrackerMember, data: Any = None, *, territory_ids: list[int] | None = None
+    ) -> MemberForm:
+        """The member's form; ``territory_ids`` (their territories' ids, as the tracker's
+        rows carry them) spares reading the territories again."""
         return cls(
             data,
             prefix=f"m{member.pk}",
@@ -231,7 +235,9 @@ class MemberForm(forms.Form):
                 "priority": member.priority,
                 "manual_adjustment": member.manual_adjustment,
                 "is_active": member.is_active,
-                "territories": list(member.territories.all()),
+                "territories": list(member.territories.all())
+                if territory_ids is None
+                else territory_ids,
             },
         )
 

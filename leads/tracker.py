@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import groupby
 from typing import Any
 
 from django.db import transaction
@@ -22,7 +23,7 @@ from accounts.models import User
 from revopsweb.dates import company_today, current_month, month_start
 
 from .ledger import ledger_event, open_period
-from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, Territory, TrackerMember
+from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, Territory, TrackerMember, TrackerRole
 from .round_robin import away, pick_next, time_off_annotations, time_off_due, to_candidate
 
 PREVIEW_SIZE = 20
@@ -291,6 +292,10 @@ class TrackerRow:
     share: float
     target_share: float
     next_in_line: bool
+    # The member's territories (ids, and names in the territories' order), read
+    # as pairs rather than as Territory instances prefetched per member.
+    territory_ids: list[int] = field(default_factory=list)
+    territory_names: list[str] = field(default_factory=list)
     # Filled by the view: whether the viewer may edit the row (and its "Edit"
     # link), then, for the one row being edited, its form and paths.
     editable: bool = False
@@ -300,6 +305,100 @@ class TrackerRow:
     preview_path: str = ""
     update_path: str = ""
 
+    @property
+    def share_percent(self) -> int:
+        """``share`` in whole percent, rounded as ``widthratio`` did."""
+        return round(self.share * 100)
+
+    @property
+    def target_percent(self) -> int:
+        return round(self.target_share * 100)
+
+
+@dataclass
+class TeamGroup:
+    """One team's members of one role in a territory (the people who report to one
+    team lead, ``User.team_lead``; ``team_id`` None for those who report to nobody):
+    the tracker page shows each as a group with its count and summary, its rows
+    only when it is open."""
+
+    role: str
+    team_id: int | None
+    team_name: str
+    rows: list[TrackerRow]
+    # Set by the view: whether the page shows the group's rows.
+    open: bool = False
+
+    @property
+    def key(self) -> str:
+        """The group's id in the page and in ``?group=``: role and team lead id (0: none)."""
+        return group_key(role=self.role, team_id=self.team_id)
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def active(self) -> int:
+        return sum(1 for row in self.rows if row.target_share)
+
+    @property
+    def leads_here(self) -> int:
+        return sum(row.leads_here for row in self.rows)
+
+    @property
+    def next_name(self) -> str | None:
+        return next((row.member.user.name for row in self.rows if row.next_in_line), None)
+
+
+@dataclass
+class RoleGroup:
+    """A territory's members of one role (one round robin): whose turn it is, and its teams."""
+
+    role: str
+    label: str
+    next_name: str | None
+    teams: list[TeamGroup]
+
+
+def group_key(*, role: str, team_id: int | None) -> str:
+    """The key of a team's group of one role: ``"<role>-<team lead id, 0 for none>"``."""
+    return f"{role}-{team_id or 0}"
+
+
+def tracker_groups(rows: Sequence[TrackerRow]) -> list[RoleGroup]:
+    """``rows`` (``tracker_rows``' order: by role, then name) grouped by role, then by
+    team: teams by their lead's name, those who report to nobody last. Rows keep
+    their order inside a team. No query (``team_lead_name`` comes with the rows)."""
+    groups: list[RoleGroup] = []
+    for role, role_rows in groupby(rows, key=lambda row: row.member.role):
+        members = list(role_rows)
+        teams: dict[int | None, list[TrackerRow]] = defaultdict(list)
+        for row in members:
+            teams[row.member.user.team_lead_id].append(row)
+        names = {
+            team_id: getattr(team[0].member, "team_lead_name", None) or ""
+            for team_id, team in teams.items()
+        }
+        ordered = sorted(teams, key=lambda team_id: (team_id is None, names[team_id], team_id or 0))
+        groups.append(
+            RoleGroup(
+                role=role,
+                label=TrackerRole(role).label,
+                next_name=next((r.member.user.name for r in members if r.next_in_line), None),
+                teams=[
+                    TeamGroup(
+                        role=role,
+                        team_id=team_id,
+                        team_name=f"{names[team_id]}'s team" if team_id else "No team lead",
+                        rows=teams[team_id],
+                    )
+                    for team_id in ordered
+                ],
+            )
+        )
+    return groups
+
 
 def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[TrackerRow]:
     """The territory's members with load, share of leads vs target share, next in line.
@@ -307,16 +406,37 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
     The share counts the ledger's lead events of each member's current period
     whose task is in this territory. Target share is 1/priority over the sum
     of 1/priority of the active members of the same role. Three queries
-    (members with territories prefetched, then the ledger sums).
+    (members with their user and team lead's name, their territories as
+    (member, territory) pairs, then the ledger sums). The user carries only
+    what the rows, the pick and the permission rules read.
     """
     members = list(
         TrackerMember.objects.filter(territories=territory)
         .select_related("user")
-        .prefetch_related("territories")
-        .annotate(**time_off_annotations(today or company_today()))
+        .only(
+            *(f.name for f in TrackerMember._meta.concrete_fields),
+            "user__name",
+            "user__is_active",
+            "user__team_lead_id",
+        )
+        .annotate(
+            team_lead_name=F("user__team_lead__name"),
+            **time_off_annotations(today or company_today()),
+        )
         .order_by("role", "user__name")
     )
-    leads_here = territory_leads(territory=territory, member_ids=[m.pk for m in members])
+    ids = [m.pk for m in members]
+    covered: dict[int, tuple[list[int], list[str]]] = {pk: ([], []) for pk in ids}
+    if ids:
+        pairs = (
+            TrackerMember.territories.through.objects.filter(trackermember_id__in=ids)
+            .order_by("territory__sort_order", "territory__name")
+            .values_list("trackermember_id", "territory_id", "territory__name")
+        )
+        for member_id, territory_id, name in pairs:
+            covered[member_id][0].append(territory_id)
+            covered[member_id][1].append(name)
+    leads_here = territory_leads(territory=territory, member_ids=ids)
     by_role: dict[str, list[Any]] = defaultdict(list)
     for m in members:
         by_role[m.role].append(m)
@@ -331,6 +451,7 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
         chosen = pick_next([to_candidate(m) for m in role_members])
         for m in role_members:
             here = leads_here.get(m.pk, 0)
+            territory_ids, territory_names = covered[m.pk]
             rows.append(
                 TrackerRow(
                     member=m,
@@ -342,6 +463,8 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
                     if m.pk in active_ids and weight
                     else 0.0,
                     next_in_line=chosen is not None and chosen.member_id == m.pk,
+                    territory_ids=territory_ids,
+                    territory_names=territory_names,
                 )
             )
     return rows

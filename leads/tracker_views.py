@@ -6,7 +6,6 @@ unassigned queue (revops/lead-assignment-tracker). The rules are in
 from __future__ import annotations
 
 import datetime as dt
-from itertools import groupby
 from typing import Any
 
 from django import forms
@@ -39,12 +38,15 @@ from .permissions import (
 from .reset import last_period_figures
 from .tracker import (
     MAX_MANUAL_ADJUSTMENT,
+    TeamGroup,
     add_member,
     colleague_loads,
+    group_key,
     history,
     level_prefill,
     prefill_adjustment,
     preview_change,
+    tracker_groups,
     tracker_rows,
     update_member,
 )
@@ -98,12 +100,14 @@ def _row_context(
     territories: list[Territory] | None = None,
     today: dt.date | None = None,
     edit: int | None = None,
+    open_group: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The member rows, read-only but for the one being edited: ``edit`` (a member
-    pk, the page's ``?edit=``) or the one a form in ``forms`` (pk → bound form, a
-    refused save) is for, when the viewer may edit it. ``territories`` (all of
-    them) spares the query when the caller has it."""
+    """The member rows, grouped by role and team, read-only but for the one being
+    edited: ``edit`` (a member pk, the page's ``?edit=``) or the one a form in
+    ``forms`` (pk → bound form, a refused save) is for, when the viewer may edit it.
+    Only open groups show their rows (``_opens``, plus ``open_group``, a group key).
+    ``territories`` (all of them) spares the query when the caller has it."""
     can_edit = can_edit_tracker(request.user)
     rows = tracker_rows(territory=territory, today=today)
     forms = extra.pop("forms", {})
@@ -120,7 +124,9 @@ def _row_context(
         # One row's inputs at most: every editable row with its form (1,321 inputs for a
         # team lead at the 100,000-account seed) made the page 430 KB (issue 20).
         form = forms.get(row.member.pk) or (
-            MemberForm.for_member(row.member) if row.member.pk == edit else None
+            MemberForm.for_member(row.member, territory_ids=row.territory_ids)
+            if row.member.pk == edit
+            else None
         )
         if form is None:
             continue
@@ -133,13 +139,13 @@ def _row_context(
         row.options = [(t, str(t.pk) in chosen) for t in all_territories]
         row.preview_path = reverse("leads:member_preview", args=[row.member.pk])
         row.update_path = reverse("leads:member_update", args=[row.member.pk])
-    # One group per role (rows come ordered by role): each role has its own
-    # next in line, so the groups say whose turn it is instead of one badge per role.
-    groups = []
-    for role, role_rows in groupby(rows, key=lambda row: row.member.role):
-        members = list(role_rows)
-        next_name = next((r.member.user.name for r in members if r.next_in_line), None)
-        groups.append({"role": TrackerRole(role).label, "next": next_name, "rows": members})
+    # One group per role (each has its own round robin and next in line), and in it
+    # one per team: only the open ones render their rows, so the page does not grow
+    # with the territory's members (164 rows in one territory of the 100,000-account seed).
+    groups = tracker_groups(rows)
+    for role_group in groups:
+        for team in role_group.teams:
+            team.open = team.key == open_group or _opens(user, team)
     return {
         "territory": territory,
         "rows": rows,
@@ -148,6 +154,19 @@ def _row_context(
         "max_adjustment": MAX_MANUAL_ADJUSTMENT,
         **extra,
     }
+
+
+def _opens(user: User, team: TeamGroup) -> bool:
+    """A group is open by default when the viewer acts on it: their own team (a team
+    lead's), the group with their own row, or the one with the row being edited."""
+    return team.team_id == user.pk or any(
+        row.member.user_id == user.pk or row.form is not None for row in team.rows
+    )
+
+
+def _group_param(request: StaffRequest) -> str | None:
+    """``?group=`` (a group key, ``leads.tracker.group_key``), or None."""
+    return request.GET.get("group") or None
 
 
 def _tracker_context(
@@ -208,6 +227,7 @@ def _tracker_context(
         "territories": territories,
         "add_form": add_form,
         "time_off_form": time_off_form,
+        "time_off_choices": _time_off_choices(user),
         "history": history(territory=territory),
         "queue": queue,
         "time_off": list(
@@ -224,6 +244,20 @@ def _time_off_members_of(form: TimeOffForm, user: User) -> None:
     field.queryset = time_off_members(user)
 
 
+def _time_off_choices(user: User) -> list[tuple[str, str]]:
+    """The time-off form's member options as (pk, label), labelled as the field's
+    choices are (``TrackerMember.__str__``), read as values: a team lead's select
+    lists their whole team (132 at the 100,000-account seed), and Django's widget
+    renders a template per option."""
+    roles = dict(TrackerRole.choices)
+    return [
+        (str(pk), f"{name or email} ({roles.get(role, role)})")
+        for pk, name, email, role in time_off_members(user).values_list(
+            "pk", "user__name", "user__email", "role"
+        )
+    ]
+
+
 def _edit_param(request: StaffRequest) -> int | None:
     """The member pk of ``?edit=`` (the row shown with its form), or None."""
     value = request.GET.get("edit", "")
@@ -234,10 +268,21 @@ def _edit_param(request: StaffRequest) -> int | None:
 def tracker(request: StaffRequest) -> HttpResponse:
     """The Lead Assignment Tracker: editable by team leads, read-only for everyone else.
     ``?edit=<member pk>`` shows that row with its form (the "Edit" link without
-    JavaScript); a row the viewer may not edit stays read-only."""
+    JavaScript); a row the viewer may not edit stays read-only. ``?group=<key>``
+    opens that group of rows on the page (a collapsed group's link without
+    JavaScript); with ``part=group`` from htmx, just that group's rows."""
     territories, territory = _territories_and_pick(request)
+    group = _group_param(request)
+    if request.htmx and group and request.GET.get("part") == "group":
+        # One collapsed group opened (htmx): its rows only, figured over the whole
+        # territory (share, target and next in line are per role).
+        ctx = _row_context(request, territory, territories=territories, open_group=group)
+        team = next((t for g in ctx["groups"] for t in g.teams if t.key == group), None)
+        if team is None:
+            raise Http404("No such group in this territory.")
+        return render(request, "leads/tracker.html#team-group", {**ctx, "team": team})
     context = _tracker_context(
-        request, territory, territories=territories, edit=_edit_param(request)
+        request, territory, territories=territories, edit=_edit_param(request), open_group=group
     )
     return render(request, "leads/tracker.html", context)
 
@@ -292,11 +337,15 @@ def member_update(request: StaffRequest, pk: int) -> HttpResponse:
             or "nothing changed"
         ),
     )
+    saved_group = group_key(role=member.role, team_id=member.user.team_lead_id)
     if request.htmx:
         # The rows (load, share, next in line) and the history below them both
-        # changed: the history comes along as an out-of-band swap.
+        # changed: the history comes along as an out-of-band swap. The saved
+        # member's group stays open.
         rows = render_to_string(
-            "leads/tracker.html#member-rows", _row_context(request, territory), request=request
+            "leads/tracker.html#member-rows",
+            _row_context(request, territory, open_group=saved_group),
+            request=request,
         )
         history_rows = render_to_string(
             "leads/tracker.html#history-rows",
@@ -304,7 +353,7 @@ def member_update(request: StaffRequest, pk: int) -> HttpResponse:
             request=request,
         )
         return HttpResponse(rows + history_rows)
-    return redirect(_tracker_url(territory))
+    return redirect(f"{_tracker_url(territory)}&group={saved_group}#member-{member.pk}")
 
 
 @require_GET

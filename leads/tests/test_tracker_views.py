@@ -660,3 +660,166 @@ def test_an_action_without_a_territory_returns_to_the_first_covered_one(client):
 
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('leads:tracker')}?territory={covered.slug}"
+
+
+# --- rows in groups by role and team, collapsed ones loaded on demand (issue 20) ------
+
+
+def _group(client, key, **headers):
+    return client.get(
+        reverse("leads:tracker"),
+        {"territory": "europe-africa", "group": key, "part": "group"},
+        headers=headers,
+    )
+
+
+def test_a_team_lead_sees_their_own_teams_rows_and_other_teams_as_collapsed_groups(client):
+    lead = _login(client, team_lead())
+    mine = teammate(lead)
+    other_lead = team_lead(name="Olga Other")
+    theirs = [teammate(other_lead) for _ in range(3)]
+
+    body = _tracker(client).content.decode()
+
+    assert f'id="member-{mine.pk}"' in body
+    for m in theirs:
+        assert f'id="member-{m.pk}"' not in body
+    assert "Olga Other&#x27;s team: 3 members, 3 active" in body
+    assert f'id="group-TAE-{other_lead.pk}"' in body
+    assert (
+        f'href="/tracker/?territory=europe-africa&amp;group=TAE-{other_lead.pk}#group-TAE-{other_lead.pk}"'
+        in body
+    )
+    assert (
+        f'hx-get="/tracker/?territory=europe-africa&amp;group=TAE-{other_lead.pk}&amp;part=group"'
+        in body
+    )
+
+
+def test_a_member_sees_the_group_with_their_own_row_open(client):
+    own = member(user=tam(team_lead=team_lead()))
+    stranger = member()
+    _login(client, own.user)
+
+    body = _tracker(client).content.decode()
+
+    assert f'id="member-{own.pk}"' in body
+    assert f'id="member-{stranger.pk}"' not in body
+    assert 'id="group-TAE-0"' in body
+
+
+def test_a_collapsed_group_by_htmx_is_its_header_and_rows_only(client):
+    _login(client, team_lead())
+    other_lead = team_lead(name="Olga Other")
+    theirs = [teammate(other_lead) for _ in range(2)]
+    stranger = member()
+
+    response = _group(client, f"TAE-{other_lead.pk}", HX_Request="true")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert body.lstrip().startswith(f'<tr class="team-group" id="group-TAE-{other_lead.pk}"')
+    for m in theirs:
+        assert f'id="member-{m.pk}"' in body
+    assert f'id="member-{stranger.pk}"' not in body
+    assert "Show the" not in body
+
+
+def test_a_group_link_without_javascript_opens_it_on_the_page(client):
+    _login(client, team_lead())
+    other_lead = team_lead()
+    theirs = teammate(other_lead)
+
+    response = _group(client, f"TAE-{other_lead.pk}")
+
+    body = response.content.decode()
+    assert "<html" in body
+    assert f'id="member-{theirs.pk}"' in body
+
+
+def test_an_unknown_group_by_htmx_is_a_404(client):
+    _login(client, team_lead())
+    member()
+
+    assert _group(client, "TAE-999999", HX_Request="true").status_code == 404
+    assert _group(client, "nonsense", HX_Request="true").status_code == 404
+
+
+def test_a_group_reads_its_figures_over_the_whole_role(client):
+    _login(client, manager())
+    lead = team_lead()
+    mine = teammate(lead)
+    teammate(team_lead(), priority=3)
+
+    response = _group(client, f"TAE-{lead.pk}", HX_Request="true")
+
+    (row,) = next(t for g in response.context["groups"] for t in g.teams if t.open).rows
+    assert row.member == mine
+    # 1/1 over 1/1 + 1/3: the other team's member counts in the role's target shares.
+    assert row.target_percent == 75
+    assert 'class="num">75%</td>' in response.content.decode()
+
+
+def test_a_group_queries_do_not_grow_with_members(client, django_assert_num_queries):
+    _login(client, team_lead())
+    other_lead = team_lead()
+    teammate(other_lead)
+    key = f"TAE-{other_lead.pk}"
+    # session, user with their groups, the territories (the pick), the rows' members,
+    # their territories (pairs), the ledger sums.
+    with django_assert_num_queries(6):
+        _group(client, key, HX_Request="true")
+    for _ in range(10):
+        teammate(other_lead)
+        member()
+    with django_assert_num_queries(6):
+        _group(client, key, HX_Request="true")
+
+
+def test_an_htmx_save_keeps_the_saved_members_group_open(client):
+    _login(client, manager())
+    lead = team_lead()
+    target = teammate(lead)
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "2",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    body = response.content.decode()
+    assert f'<tr id="member-{target.pk}">' in body
+    assert '<td class="num">2</td>' in body
+
+
+def test_a_plain_save_returns_to_the_saved_members_group(client):
+    _login(client, manager())
+    lead = team_lead()
+    target = teammate(lead)
+
+    response = _edit(client, target, priority="2")
+
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"{reverse('leads:tracker')}?territory=europe-africa&group=TAE-{lead.pk}#member-{target.pk}"
+    )
+    assert f'id="member-{target.pk}"' in client.get(response["Location"]).content.decode()
+
+
+def test_the_time_off_choices_are_the_members_the_user_may_record_for(client):
+    lead = _login(client, team_lead())
+    mine = teammate(lead)
+    stranger = member()
+
+    body = _tracker(client).content.decode()
+    select = body.split('<select name="member"')[1].split("</select>")[0]
+
+    assert f'<option value="{mine.pk}">{mine.user.name} (TAE)</option>' in select
+    assert f'value="{stranger.pk}"' not in select
