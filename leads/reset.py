@@ -20,7 +20,7 @@ from django.utils import timezone
 from revopsweb.dates import company_today, current_month, latest_complete_month
 
 from .ledger import open_period
-from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent
+from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, Territory
 
 
 def reset_month(*, now: dt.datetime | None = None) -> int:
@@ -50,15 +50,18 @@ class PeriodFigures:
         return self.leads + self.adjustment
 
 
-def period_figures(*, period: dt.date) -> list[PeriodFigures]:
-    """Each member's leads and manual adjustment as ``period``'s ledger events add up.
+def period_figures(*, period: dt.date, territory: Territory | None = None) -> list[PeriodFigures]:
+    """Each member's leads and manual adjustment as ``period``'s ledger events add up;
+    with ``territory``, only its members'.
 
     For the tracker page's history of last month (``last_period_figures``).
     One query whatever the number of members or events.
     """
+    events = RoundRobinEvent.objects.filter(period=period)
+    if territory is not None:
+        events = events.filter(member__territories=territory)
     rows = (
-        RoundRobinEvent.objects.filter(period=period)
-        .values("member_id", "member__user__name")
+        events.values("member_id", "member__user__name")
         .annotate(
             leads=Coalesce(Sum("delta", filter=Q(kind__in=LEAD_KINDS)), 0),
             adjustment=Coalesce(Sum("delta", filter=Q(kind=LedgerKind.ADJUSTMENT)), 0),
@@ -76,6 +79,11 @@ def period_figures(*, period: dt.date) -> list[PeriodFigures]:
     ]
 
 
-def last_period_figures(*, today: dt.date | None = None) -> list[PeriodFigures]:
-    """Last month's final figures (the month before ``today``'s, company time zone)."""
-    return period_figures(period=latest_complete_month(today or company_today()))
+def last_period_figures(
+    *, today: dt.date | None = None, territory: Territory | None = None
+) -> list[PeriodFigures]:
+    """Last month's final figures (the month before ``today``'s, company time zone);
+    with ``territory``, only its members'."""
+    return period_figures(
+        period=latest_complete_month(today or company_today()), territory=territory
+    )

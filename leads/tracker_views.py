@@ -180,6 +180,7 @@ def _tracker_context(
     can_edit = can_edit_tracker(user)
     today = company_today()
     add_form = extra.pop("add_form", None)
+    show_last_month = extra.pop("last_month", False)
     time_off_form = extra.pop("time_off_form", None) or TimeOffForm(
         initial={"member": getattr(user, "tracker_member", None)}
     )
@@ -200,7 +201,6 @@ def _tracker_context(
             },
         )
     _time_off_members_of(time_off_form, user)
-    in_territory = {row.member.pk for row in rows["rows"]}
     # What the queue's rows show, and no more: not the tasks' JSON (pool, score
     # breakdown) nor the contact, assignee and territory the task lists join.
     queue = list(
@@ -219,11 +219,12 @@ def _tracker_context(
         task.assign_url = assign_path(task.pk)  # type: ignore[attr-defined]
     return {
         **rows,
-        # Last month's final figures stay visible after the monthly reset.
+        # Last month's final figures stay visible after the monthly reset: one row
+        # per member of the territory, so only when asked for (?last_month=1).
         "last_month": latest_complete_month(today),
-        "last_month_figures": [
-            f for f in last_period_figures(today=today) if f.member_id in in_territory
-        ],
+        "last_month_figures": last_period_figures(today=today, territory=territory)
+        if show_last_month
+        else None,
         "territories": territories,
         "add_form": add_form,
         "time_off_form": time_off_form,
@@ -270,7 +271,8 @@ def tracker(request: StaffRequest) -> HttpResponse:
     ``?edit=<member pk>`` shows that row with its form (the "Edit" link without
     JavaScript); a row the viewer may not edit stays read-only. ``?group=<key>``
     opens that group of rows on the page (a collapsed group's link without
-    JavaScript); with ``part=group`` from htmx, just that group's rows."""
+    JavaScript); with ``part=group`` from htmx, just that group's rows.
+    ``?last_month=1`` shows last month's figures (htmx: ``part=last-month``)."""
     territories, territory = _territories_and_pick(request)
     group = _group_param(request)
     if request.htmx and group and request.GET.get("part") == "group":
@@ -281,8 +283,25 @@ def tracker(request: StaffRequest) -> HttpResponse:
         if team is None:
             raise Http404("No such group in this territory.")
         return render(request, "leads/tracker.html#team-group", {**ctx, "team": team})
+    if request.htmx and request.GET.get("part") == "last-month":
+        today = company_today()
+        figures = last_period_figures(today=today, territory=territory)
+        return render(
+            request,
+            "leads/tracker.html#last-month",
+            {
+                "territory": territory,
+                "last_month": latest_complete_month(today),
+                "last_month_figures": figures,
+            },
+        )
     context = _tracker_context(
-        request, territory, territories=territories, edit=_edit_param(request), open_group=group
+        request,
+        territory,
+        territories=territories,
+        edit=_edit_param(request),
+        open_group=group,
+        last_month=request.GET.get("last_month") == "1",
     )
     return render(request, "leads/tracker.html", context)
 

@@ -126,7 +126,9 @@ def test_the_tracker_page_shows_last_months_final_figures_after_the_reset(client
     reset_month(now=FIRST_MINUTE_OF_DECEMBER)
     client.force_login(team_lead())
     with time_machine.travel(dt.datetime(2026, 12, 2, 15, tzinfo=dt.UTC)):
-        response = client.get(reverse("leads:tracker"), {"territory": territory().slug})
+        response = client.get(
+            reverse("leads:tracker"), {"territory": territory().slug, "last_month": "1"}
+        )
 
     assert response.context["last_month"] == NOVEMBER
     shown = {f.member_id: (f.leads, f.adjustment) for f in response.context["last_month_figures"]}
@@ -148,3 +150,33 @@ def test_opening_a_period_zeroes_each_member_and_records_their_old_figures():
     assert len(old_values) == 2
     assert sum(int(v.split()[1].rstrip(",")) for v in old_values) == 5  # November's leads
     assert any("adjustment 7 (2026-11)" in v for v in old_values)
+
+
+def test_last_months_figures_load_on_demand_and_only_for_the_territorys_members(client):
+    from django.urls import reverse
+
+    from accounts.tests.factories import team_lead
+    from leads.tests.factories import territory as territory_of
+
+    team = _november_team()
+    with time_machine.travel(dt.datetime(2026, 11, 10, 15, tzinfo=dt.UTC)):
+        elsewhere = member(territories=[territory_of("us-west")])
+        update_member(member=elsewhere, author=None, reason="other territory", manual_adjustment=3)
+    reset_month(now=FIRST_MINUTE_OF_DECEMBER)
+    client.force_login(team_lead())
+    url = reverse("leads:tracker")
+    with time_machine.travel(dt.datetime(2026, 12, 2, 15, tzinfo=dt.UTC)):
+        page = client.get(url, {"territory": territory().slug})
+        part = client.get(
+            url,
+            {"territory": territory().slug, "part": "last-month"},
+            headers={"HX-Request": "true"},
+        )
+
+    assert page.context["last_month_figures"] is None
+    assert "Show last month's" in page.content.decode()
+    body = part.content.decode()
+    assert body.lstrip().startswith('<div id="last-month"')
+    assert "<html" not in body
+    assert {f.member_id for f in part.context["last_month_figures"]} == {m.pk for m in team}
+    assert elsewhere.user.name not in body
