@@ -300,6 +300,7 @@ class TrackerRow:
     # link), then, for the one row being edited, its form and paths.
     editable: bool = False
     edit_path: str = ""
+    edit_href: str = ""
     form: Any = None
     options: list[tuple[Territory, bool]] = field(default_factory=list)
     preview_path: str = ""
@@ -425,18 +426,20 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
         )
         .order_by("role", "user__name")
     )
-    ids = [m.pk for m in members]
-    covered: dict[int, tuple[list[int], list[str]]] = {pk: ([], []) for pk in ids}
-    if ids:
+    covered: dict[int, tuple[list[int], list[str]]] = {m.pk: ([], []) for m in members}
+    if members:
+        # The members picked again by the territory, not by the list of their ids:
+        # Django prepared, and psycopg bound, each of the 164 ids (issue 20).
         pairs = (
-            TrackerMember.territories.through.objects.filter(trackermember_id__in=ids)
+            TrackerMember.territories.through.objects.filter(trackermember__territories=territory)
             .order_by("territory__sort_order", "territory__name")
             .values_list("trackermember_id", "territory_id", "territory__name")
         )
         for member_id, territory_id, name in pairs:
-            covered[member_id][0].append(territory_id)
-            covered[member_id][1].append(name)
-    leads_here = territory_leads(territory=territory, member_ids=ids)
+            if member_id in covered:
+                covered[member_id][0].append(territory_id)
+                covered[member_id][1].append(name)
+    leads_here = territory_leads(territory=territory) if members else {}
     by_role: dict[str, list[Any]] = defaultdict(list)
     for m in members:
         by_role[m.role].append(m)
@@ -470,13 +473,12 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
     return rows
 
 
-def territory_leads(*, territory: Territory, member_ids: Sequence[int]) -> dict[int, int]:
-    """Leads each member received in ``territory`` in their current period, from the ledger."""
-    if not member_ids:
-        return {}
+def territory_leads(*, territory: Territory) -> dict[int, int]:
+    """Leads each member of ``territory`` received in it in their current period, from
+    the ledger (members with none are absent). One query."""
     return dict(
         RoundRobinEvent.objects.filter(
-            member_id__in=member_ids,
+            member__territories=territory,
             kind__in=LEAD_KINDS,
             period=F("member__period"),
             task__territory=territory,
