@@ -51,6 +51,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -518,64 +519,112 @@ def _cents(expression: str) -> str:
     )
 
 
-def _arr_sql(first: dt.date, last: dt.date) -> tuple[str, dict[str, dt.date]]:
-    """SQL over ``quota_months q`` grouped by account: ``quarter_arr`` of the months
-    ``first``..``last`` ($0 for no month, or no revenue in ``last``)."""
-    if last < first:
-        return "0::numeric", {}
-    key = f"m{first:%Y%m}"
-    invoiced = f"q.month BETWEEN %({key}_first)s AND %({key}_last)s AND q.amount > 0"
+def _arr_sql(key: str) -> str:
+    """SQL over ``quota_months q`` grouped by account: ``quarter_arr`` of the quarter
+    ``key`` (``start`` or ``end``), its months ``%(key_first)s``..``%(key_last)s`` ($0 for
+    no month, or no revenue in the last one; a last month before the first reads none)."""
+    months = f"q.month BETWEEN %({key}_first)s AND %({key}_last)s"
+    invoiced = f"{months} AND q.amount > 0"
     factor = " ".join(f"WHEN {n} THEN {f}" for n, f in ANNUALISE.items())
     total = (
         f"SUM(q.quota_amount) FILTER (WHERE {invoiced}) "
         f"* CASE COUNT(*) FILTER (WHERE {invoiced}) {factor} END"
     )
-    sql = (
-        f"CASE WHEN COALESCE(SUM(q.amount) FILTER (WHERE q.month = %({key}_last)s), 0) > 0 "
-        f"THEN {_cents(total)} ELSE 0 END"
+    return (
+        f"CASE WHEN COALESCE(SUM(q.amount) FILTER (WHERE {months} AND q.month = %({key}_last)s), 0)"
+        f" > 0 THEN {_cents(total)} ELSE 0 END"
     )
-    return sql, {f"{key}_first": first, f"{key}_last": last}
 
 
-# tam_quotas' rules per account, summed per TAM in the database: the month's invoice
-# and paid products (monthly_invoices), the latest annual contract covering the month
-# (apply_contracts: run rate off, or $0 in a converted contract's first year), the
-# cross-sell multiplier, quarter_arr, in_grace_period, the approved exclusion and the
-# first two paid invoices. test_quota_totals holds it equal to tam_quotas.
+# tam_quotas' rules per account, summed per TAM in the database:
+# - candidates and owners (book_for_quota): the TAMs' AM-managed accounts, read once by
+#   the owner index, and those in a move effective after the quarter's first day (a few
+#   hundred), each read by its primary key: OFFSET 0 keeps that lookup, where the
+#   planner would scan the whole accounts table. quota_owner is read from the first such
+#   move (effective_on, changed_at, id), one index probe per account, rather than from
+#   the ORM's four correlated subqueries, evaluated twice;
+# - months: the month's invoice and paid products (monthly_invoices);
+# - terms: the latest annual contract covering the month (apply_contracts: run rate off,
+#   or $0 in a converted contract's first year), joined for the few months under one
+#   rather than probed by an index for every month;
+# - quota_months and arr: the cross-sell multiplier and quarter_arr, grouped by account
+#   alone (one integer key) before the book's columns are joined back;
+# - accounts: in_grace_period, the approved exclusion and the first two paid invoices.
+# The TAMs are one array parameter and the quarters' months parameters, so the text is
+# the same for every request. test_quota_totals holds it equal to tam_quotas.
 TOTALS_SQL = """
-WITH book AS MATERIALIZED ({book}),
-months AS (
+WITH candidates AS (
+    SELECT id, owner_id, owner_since FROM accounts_account
+    WHERE am_managed AND owner_id = ANY(%(tams)s)
+    UNION
+    SELECT a.id, a.owner_id, a.owner_since
+    FROM (
+        SELECT DISTINCT account_id FROM accounts_ownershipchange
+        WHERE effective_on > %(quarter)s
+          AND (previous_owner_id = ANY(%(tams)s) OR new_owner_id = ANY(%(tams)s))
+    ) moved
+    CROSS JOIN LATERAL (
+        SELECT id, owner_id, owner_since FROM accounts_account
+        WHERE id = moved.account_id AND am_managed OFFSET 0
+    ) a
+),
+owners AS (
+    SELECT a.id, a.owner_since,
+           CASE WHEN mv.effective_on IS NULL THEN a.owner_id
+                WHEN mv.effective_on <= %(quarter_last_day)s
+                THEN COALESCE(mv.previous_owner_id, mv.new_owner_id)
+                ELSE mv.previous_owner_id END AS quota_owner_id,
+           EXISTS (SELECT 1 FROM accounts_ownershipchange p
+                   WHERE p.account_id = a.id AND p.previous_owner_id IS NOT NULL)
+             AS had_previous_owner
+    FROM candidates a
+    LEFT JOIN LATERAL (
+        SELECT m.effective_on, m.previous_owner_id, m.new_owner_id
+        FROM accounts_ownershipchange m
+        WHERE m.account_id = a.id AND m.effective_on > %(quarter)s
+        ORDER BY m.effective_on, m.changed_at, m.id
+        LIMIT 1
+    ) mv ON true
+),
+book AS MATERIALIZED (SELECT * FROM owners WHERE quota_owner_id = ANY(%(tams)s)),
+months AS MATERIALIZED (
     SELECT r.account_id, r.month, SUM(r.amount) AS amount,
            COUNT(*) FILTER (WHERE p.counts_for_cross_sell AND r.amount > %(paid_min)s) AS paid
     FROM billing_monthlyrevenue r
     JOIN billing_product p ON p.id = r.product_id
-    WHERE r.account_id IN (SELECT id FROM book) AND r.month BETWEEN %(first)s AND %(last)s
+    WHERE r.account_id IN (SELECT id FROM book)
+      AND r.month BETWEEN %(start_first)s AND %(end_last)s
     GROUP BY r.account_id, r.month
+),
+terms AS (
+    SELECT DISTINCT ON (m.account_id, m.month) m.account_id, m.month,
+           CASE WHEN c.converted_from_monthly AND m.month < (
+                        c.starts_on - (EXTRACT(DAY FROM c.starts_on)::int - 1)
+                        + interval '12 months')::date
+                THEN 0
+                ELSE GREATEST(m.amount - {run_rate}, 0) END AS counted
+    FROM months m
+    JOIN billing_annualcontract c
+      ON c.account_id = m.account_id AND m.month <= c.ends_on
+     AND c.starts_on - (EXTRACT(DAY FROM c.starts_on)::int - 1) <= m.month
+    ORDER BY m.account_id, m.month, c.starts_on DESC
 ),
 quota_months AS (
     SELECT m.account_id, m.month, m.amount,
-           COALESCE(term.counted, m.amount)
+           COALESCE(t.counted, m.amount)
            * (%(base)s + %(extra)s * GREATEST(m.paid - 1, 0)) AS quota_amount
     FROM months m
-    LEFT JOIN LATERAL (
-        SELECT CASE WHEN c.converted_from_monthly AND m.month < (
-                        c.starts_on - (EXTRACT(DAY FROM c.starts_on)::int - 1)
-                        + interval '12 months')::date
-                    THEN 0
-                    ELSE GREATEST(m.amount - {run_rate}, 0) END AS counted
-        FROM billing_annualcontract c
-        WHERE c.account_id = m.account_id AND m.month <= c.ends_on
-          AND c.starts_on - (EXTRACT(DAY FROM c.starts_on)::int - 1) <= m.month
-        ORDER BY c.starts_on DESC
-        LIMIT 1
-    ) term ON true
+    LEFT JOIN terms t ON t.account_id = m.account_id AND t.month = m.month
 ),
 arr AS (
     SELECT b.id, b.quota_owner_id, b.owner_since, b.had_previous_owner,
-           {start_arr} AS start_arr, {end_arr} AS end_arr
+           COALESCE(q.start_arr, 0) AS start_arr, COALESCE(q.end_arr, 0) AS end_arr
     FROM book b
-    LEFT JOIN quota_months q ON q.account_id = b.id
-    GROUP BY b.id, b.quota_owner_id, b.owner_since, b.had_previous_owner
+    LEFT JOIN (
+        SELECT q.account_id, {start_arr} AS start_arr, {end_arr} AS end_arr
+        FROM quota_months q
+        GROUP BY q.account_id
+    ) q ON q.account_id = b.id
 ),
 paid AS (
     SELECT account_id, COUNT(*) AS n FROM billing_invoice
@@ -605,7 +654,12 @@ SELECT quota_owner_id, COUNT(*),
        COALESCE(SUM(contribution) FILTER (WHERE NOT in_grace AND recognised), 0)
 FROM accounts
 GROUP BY quota_owner_id
-"""
+""".format(
+    run_rate=_cents("c.annual_amount / 12"),
+    start_arr=_arr_sql("start"),
+    end_arr=_arr_sql("end"),
+    grace=GRACE_MONTHS,
+)
 
 
 def tam_quota_totals(
@@ -621,42 +675,27 @@ def tam_quota_totals(
         return []
     previous = add_months(quarter, -3)
     last = min(add_months(quarter, 2), through)
-    book, book_params = (
-        book_for_quota(tam_list, quarter=quarter)
-        .order_by()
-        .only("id", "owner_since")  # with the annotations quota_owner_id, had_previous_owner
-        .query.sql_with_params()
-    )
-    start_arr, start_params = _arr_sql(previous, min(add_months(previous, 2), through))
-    end_arr, end_params = _arr_sql(quarter, last)
-    # The book's SQL comes with positional parameters, the rest is named: the book's
-    # %s are turned into named ones so one statement takes both.
-    book_named = book.replace("%s", "%({})s")
-    names = [f"book{i}" for i in range(len(book_params))]
-    sql = TOTALS_SQL.format(
-        book=book_named.format(*names),
-        run_rate=_cents("c.annual_amount / 12"),
-        start_arr=start_arr,
-        end_arr=end_arr,
-        grace=GRACE_MONTHS,
-    )
-    params = {
-        **dict(zip(names, book_params, strict=True)),
-        **start_params,
-        **end_params,
-        "first": previous,
-        "last": last,
+    params: dict[str, Any] = {
+        "tams": [u.pk for u in tam_list],
+        "quarter": quarter,
+        "quarter_last_day": add_months(quarter, 3) - dt.timedelta(days=1),
+        # The quarters' months counted: the previous quarter's and this one's, each up
+        # to ``through``; a range whose last month is before its first reads no month
+        # (quarter_arr of nothing is $0).
+        "start_first": previous,
+        "start_last": min(add_months(previous, 2), through),
+        "end_first": quarter,
+        "end_last": last,
         "paid_min": PAID_PRODUCT_MIN,
         "base": BASE_MULTIPLIER,
         "extra": EXTRA_PRODUCT_MULTIPLIER,
         "invoice_paid": Invoice.Status.PAID,
         "churn_month": last,
         "first_paid": FIRST_PAID_INVOICES,
-        "quarter": quarter,
         "approved": ExclusionStatus.APPROVED,
     }
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(TOTALS_SQL, params)
         sums = {row[0]: row[1:] for row in cursor.fetchall()}
     totals = []
     for u in tam_list:

@@ -3,7 +3,8 @@ what ``tam_quotas`` (every account's breakdown, in Python) adds up to, on random
 that meet every quota rule: cross-sell multipliers and add-ons, one and two invoiced
 months, churn, annual contracts (run rate, converted in their first year, a half-cent
 run rate, two contracts over one month), the grace period, approved and requested
-exclusions, the first two paid invoices, moves during and after the quarter."""
+exclusions, the first two paid invoices, moves during and after the quarter (one
+or two per account)."""
 
 from __future__ import annotations
 
@@ -110,7 +111,8 @@ def _moves(rng: random.Random, account: Account, owner, tams) -> None:
             changed_by=None,
             reason="assigned",
             source="test",
-            effective_on=month(rng.randrange(0, 9)) + dt.timedelta(days=9),
+            # the 10th of a month, or the last day of the month before (of a quarter too)
+            effective_on=month(rng.randrange(0, 9)) + dt.timedelta(days=rng.choice([9, -1])),
         )
     elif roll < 0.35:
         change_account_owner(
@@ -122,6 +124,19 @@ def _moves(rng: random.Random, account: Account, owner, tams) -> None:
             source="test",
             effective_on=month(rng.choice([3, 6, 9])),
         )
+    if roll < 0.35 and rng.random() < 0.5:
+        # A second move, effective the same day or later: the first move effective
+        # after the quarter's first day (by day, then by when it was recorded) decides.
+        change_account_owner(
+            account=account,
+            new_owner=rng.choice(tams),
+            new_owner_role="TAM",
+            changed_by=None,
+            reason="rebalancing",
+            source="test",
+            # Some on a quarter's last day (the day before months 3, 6 and 9 start).
+            effective_on=month(rng.choice([3, 6, 7, 9])) - dt.timedelta(days=rng.choice([0, 1])),
+        )
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -131,3 +146,39 @@ def test_totals_equal_what_tam_quotas_adds_up_to(seed, quarter, through):
     expected = [row.totals() for row in tam_quotas(quarter=month(quarter), through=month(through))]
     assert sum(t.accounts for t in expected) > 0
     assert tam_quota_totals(quarter=month(quarter), through=month(through)) == expected
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize(("quarter", "through"), [(3, 5), (6, 7)])
+def test_each_tams_own_totals_equal_theirs_alone(seed, quarter, through):
+    """A TAM's page asks for their row alone: accounts now owned by another TAM count
+    for them when they owned them at quarter start (or took them during it)."""
+    _random_company(random.Random(seed))
+    for user in User.objects.filter(quarterly_quota=Decimal(50000)):
+        expected = [
+            row.totals()
+            for row in tam_quotas(quarter=month(quarter), tams=[user], through=month(through))
+        ]
+        got = tam_quota_totals(quarter=month(quarter), tams=[user], through=month(through))
+        assert got == expected
+
+
+@pytest.mark.parametrize("day", [-1, 0])  # the quarter's last day, the next quarter's first
+def test_an_account_added_on_the_quarters_last_day_counts_as_tam_quotas_says(day):
+    owner = tam(quarterly_quota=Decimal(50000))
+    account = AccountFactory.create(owner=None, am_managed=True)
+    MonthlyRevenue.objects.create(
+        account=account, product=product("product_analytics"), month=month(5), amount=1000
+    )
+    change_account_owner(
+        account=account,
+        new_owner=owner,
+        new_owner_role="TAM",
+        changed_by=None,
+        reason="assigned",
+        source="test",
+        effective_on=month(6) + dt.timedelta(days=day),
+    )
+    expected = [row.totals() for row in tam_quotas(quarter=month(3), through=month(5))]
+    assert [t.accounts for t in expected] == [1 if day == -1 else 0]
+    assert tam_quota_totals(quarter=month(3), through=month(5)) == expected
