@@ -497,26 +497,45 @@ def sparkline_months(month: dt.date) -> list[dt.date]:
     return [add_months(month, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
 
 
+# mrr_history's and paid_core_products' statements: constant text taking the ids as one
+# array parameter. The ORM built and compiled an ``IN (...)`` of every id on each
+# call, for two small reads: about a sixth of My book's Python time at the seed's
+# scale (pyinstrument; issue 20). Same rows, same order.
+_MRR_HISTORY_SQL = (
+    'SELECT "account_id", "month", SUM("amount") FROM "billing_monthlyrevenue" '
+    'WHERE "account_id" = ANY(%s) AND "month" >= %s AND "month" <= %s GROUP BY 1, 2'
+)
+_PAID_CORE_PRODUCTS_SQL = (
+    'SELECT r."account_id", p."name" FROM "billing_monthlyrevenue" r '
+    'INNER JOIN "billing_product" p ON r."product_id" = p."id" '
+    'WHERE r."account_id" = ANY(%s) AND r."amount" > %s AND r."month" = %s AND p."is_core" '
+    'ORDER BY p."sort_order" ASC'
+)
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
+
+
 def mrr_history(
-    account_ids: Iterable[int] | QuerySet[Account, Any],
+    account_ids: Iterable[int],
     *,
     today: dt.date,
     month: dt.date | None = None,
 ) -> dict[int, list[Decimal]]:
     """MRR per account for the 12 months ending with ``month`` (default: the
-    revenue month of ``today``), oldest first, zeros filled."""
+    revenue month of ``today``), oldest first, zeros filled. One query (none
+    without ids)."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
     months = sparkline_months(month or revenue_month(today=today))
-    rows = (
-        MonthlyRevenue.objects.filter(
-            account__in=account_ids, month__gte=months[0], month__lte=months[-1]
-        )
-        .order_by()
-        .values_list("account", "month")
-        .annotate(total=Sum("amount"))
-    )
     index = {month: i for i, month in enumerate(months)}
     series: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(months))
-    for account_id, month, total in rows:
+    for account_id, month, total in _rows(_MRR_HISTORY_SQL, [ids, months[0], months[-1]]):
         series[account_id][index[month]] = total
     return dict(series)
 
@@ -561,24 +580,19 @@ def core_product_names() -> list[str]:
 
 
 def paid_core_products(
-    account_ids: Iterable[int] | QuerySet[Account, Any],
+    account_ids: Iterable[int],
     *,
     today: dt.date,
     month: dt.date | None = None,
 ) -> dict[int, list[str]]:
     """Names of the core products each account paid more than $200 for in
-    ``month`` (default: the revenue month of ``today``)."""
-    rows = (
-        MonthlyRevenue.objects.filter(
-            account__in=account_ids,
-            month=month or revenue_month(today=today),
-            product__is_core=True,
-            amount__gt=PAID_PRODUCT_MIN,
-        )
-        .order_by("product__sort_order")
-        .values_list("account", "product__name")
-    )
+    ``month`` (default: the revenue month of ``today``), in catalog order. One
+    query (none without ids)."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    params = [ids, PAID_PRODUCT_MIN, month or revenue_month(today=today)]
     paid: dict[int, list[str]] = defaultdict(list)
-    for account_id, name in rows:
+    for account_id, name in _rows(_PAID_CORE_PRODUCTS_SQL, params):
         paid[account_id].append(name)
     return dict(paid)
