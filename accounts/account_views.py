@@ -32,7 +32,7 @@ from revopsweb.sql import CompiledOnce
 from .books import set_book_state, set_ready_to_move
 from .extensions import account_panels, account_set
 from .http import StaffRequest
-from .models import Account, AccountPlan, Activity
+from .models import Account, AccountPlan, AccountSnapshot, Activity, OwnershipChange
 from .permissions import (
     can_edit_account,
     can_set_am_managed,
@@ -131,6 +131,54 @@ class NoteForm(forms.Form):
 
 # The account page lists the latest tasks; older ones are on the team task view.
 ACCOUNT_PAGE_TASKS = 20
+# The account page's latest notes and weeks of health.
+ACCOUNT_PAGE_NOTES = 50
+ACCOUNT_PAGE_WEEKS = 12
+
+# The account page's lists of one account, each compiled once per process and run
+# with the account's id (revopsweb.sql.CompiledOnce): compiling them on every
+# request was about half of the page's Python time at the seed's scale
+# (pyinstrument; issue 20). Their builders depend on nothing but the id.
+_HISTORY = CompiledOnce(OwnershipChange)
+_PLANS = CompiledOnce(AccountPlan)
+_TASKS = CompiledOnce(Task)
+_WEEKS = CompiledOnce(AccountSnapshot)
+_NOTES = CompiledOnce(Activity)
+_RECOMMENDATIONS = CompiledOnce(Task)
+
+
+def _history(account_pk: int) -> Any:
+    return OwnershipChange.objects.filter(account=account_pk).select_related(
+        "previous_owner", "new_owner", "actor"
+    )
+
+
+def _plans(account_pk: int) -> Any:
+    return AccountPlan.objects.filter(account=account_pk).select_related("author")
+
+
+def _lead_tasks(account_pk: int) -> Any:
+    return (
+        Task.objects.filter(account=account_pk, kind=TaskKind.LEAD)
+        .select_related("assignee")
+        .order_by("-created_at")[:ACCOUNT_PAGE_TASKS]
+    )
+
+
+def _weeks(account_pk: int) -> Any:
+    return AccountSnapshot.objects.filter(account=account_pk).order_by("-week")[:ACCOUNT_PAGE_WEEKS]
+
+
+def _notes(account_pk: int) -> Any:
+    return (
+        Activity.objects.filter(account=account_pk)
+        .select_related("author")
+        .order_by("-occurred_at", "-id")[:ACCOUNT_PAGE_NOTES]
+    )
+
+
+def _open_recommendations(account_pk: int) -> Any:
+    return open_recommendations(Account(pk=account_pk))
 
 
 @require_GET
@@ -186,12 +234,10 @@ def _account_context(
         "can_flag": is_owner_lead_or_manager(request.user, account),
         "panels": account_panels(),
         "chart": chart,
-        "history": account.ownership_changes.select_related("previous_owner", "new_owner", "actor"),
-        "plans": AccountPlan.objects.filter(account=account).select_related("author"),
-        "tasks": Task.objects.filter(account=account, kind=TaskKind.LEAD)
-        .select_related("assignee")
-        .order_by("-created_at")[:ACCOUNT_PAGE_TASKS],
-        "health_history": account.snapshots.order_by("-week")[:12],
+        "history": _HISTORY.rows("history", _history, account_pk=account.pk),
+        "plans": _PLANS.rows("plans", _plans, account_pk=account.pk),
+        "tasks": _TASKS.rows("lead tasks", _lead_tasks, account_pk=account.pk),
+        "health_history": _WEEKS.rows("weeks", _weeks, account_pk=account.pk),
         "month": last,
         "through": through,
     }
@@ -221,7 +267,9 @@ def _recommendations_context(
     """What the account page's ``recommendations`` partial needs (htmx swaps)."""
     return {
         "account": account,
-        "recommendations": open_recommendations(account),
+        "recommendations": _RECOMMENDATIONS.rows(
+            "open", _open_recommendations, account_pk=account.pk
+        ),
         "can_edit": can_edit_account(request.user, account),
         "recommendation_form": form
         or RecommendationForm(initial={"due_on": default_due_on(today=company_today())}),
@@ -290,9 +338,7 @@ def _notes_context(request: StaffRequest, account: Account, **extra: Any) -> dic
     """What the account page's ``notes`` partial needs, and no more (htmx swaps)."""
     ctx = {
         "account": account,
-        "notes": Activity.objects.filter(account=account)
-        .select_related("author")
-        .order_by("-occurred_at", "-id")[:50],
+        "notes": _NOTES.rows("notes", _notes, account_pk=account.pk),
         "can_edit": can_edit_account(request.user, account),
         "note_form": NoteForm(),
     }

@@ -31,6 +31,7 @@ from accounts.models import Account, User
 from accounts.roles import Role
 from revopsweb.dates import add_months
 from revopsweb.outbox import enqueue_delivery
+from revopsweb.sql import CompiledOnce
 
 from .models import DunningAlert, Invoice, PaymentAttempt
 
@@ -314,12 +315,19 @@ def dunning_cases(*, accounts: QuerySet[Account], today: dt.date) -> list[Dunnin
     An invoice is in dunning while it is unpaid (open or failed) and has a failed
     attempt; paying or voiding it closes the case.
     """
-    invoices = list(
-        _unpaid_failed(Invoice.objects.filter(account__in=accounts)).order_by(
-            "late_since",  # type: ignore[misc]  # an annotation django-stubs cannot see
-            "number",
-        )
+    return _cases(list(_open_cases(accounts)), today=today)
+
+
+def _open_cases(accounts: QuerySet[Account]) -> QuerySet[Invoice]:
+    return _unpaid_failed(Invoice.objects.filter(account__in=accounts)).order_by(
+        "late_since",  # type: ignore[misc]  # an annotation django-stubs cannot see
+        "number",
     )
+
+
+def _cases(invoices: list[Invoice], *, today: dt.date) -> list[DunningCase]:
+    """``invoices`` (``_open_cases``' rows) as cases, with each account's repeated
+    failures (one query when there are any)."""
     account_ids = {i.account_id for i in invoices}
     history: dict[int, list[Invoice]] = defaultdict(list)
     if account_ids:
@@ -350,6 +358,17 @@ def dunning_cases(*, accounts: QuerySet[Account], today: dt.date) -> list[Dunnin
     ]
 
 
+# One account's open cases (the account page's panel, on every visit): the statement
+# is compiled once per process and run with the account's id (issue 20).
+_ACCOUNT_OPEN_CASES = CompiledOnce(Invoice)
+
+
 def account_dunning(*, account: Account, today: dt.date) -> list[DunningCase]:
-    """``dunning_cases`` of one account (the account page's risk indicator and timeline)."""
-    return dunning_cases(accounts=Account.objects.filter(pk=account.pk), today=today)
+    """``dunning_cases`` of one account (the account page's risk indicator and timeline):
+    the same statements, the first compiled once per process."""
+    invoices = _ACCOUNT_OPEN_CASES.rows(
+        "account",
+        lambda account_pk: _open_cases(Account.objects.filter(pk=account_pk)),
+        account_pk=account.pk,
+    )
+    return _cases(invoices, today=today)
