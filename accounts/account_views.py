@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.adjustments import account_product_mrr
@@ -124,7 +125,25 @@ def _editable_account(request: StaffRequest, pk: int) -> Account:
     return account
 
 
-class NoteForm(forms.Form):
+class _UnboundRenderedOnce(forms.Form):
+    """A form whose empty (unbound) HTML is rendered once per process for each set of
+    initial values: the account page shows two such forms on every visit, and their
+    widget and field templates were a tenth of its Python time (pyinstrument, seed
+    clone; issue 20). A bound form (one with the person's input or errors), or one
+    made with another prefix or id format, renders as usual."""
+
+    def as_div(self) -> SafeString:
+        if self.is_bound or self.prefix is not None or self.auto_id != "id_%s":
+            return super().as_div()
+        return _unbound_html(type(self), tuple(sorted(self.initial.items())))
+
+
+@functools.lru_cache(maxsize=64)
+def _unbound_html(form_class: type[_UnboundRenderedOnce], initial: tuple[Any, ...]) -> SafeString:
+    return forms.Form.as_div(form_class(initial=dict(initial)))
+
+
+class NoteForm(_UnboundRenderedOnce):
     summary = forms.CharField(max_length=300)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
@@ -246,7 +265,7 @@ def _account_context(
     return ctx
 
 
-class RecommendationForm(forms.Form):
+class RecommendationForm(_UnboundRenderedOnce):
     text = forms.CharField(
         label="Recommendation",
         max_length=1000,

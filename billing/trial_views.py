@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +17,7 @@ from accounts.http import StaffRequest
 from accounts.permissions import can_edit_account
 from revopsweb.dates import company_today
 from revopsweb.imports import ImportResult
+from revopsweb.sql import CompiledOnce
 
 from .models import Trial
 from .term_imports import TrialExtensionImport, TrialImport
@@ -27,22 +30,39 @@ STAGES = {
 }
 
 
-def trial_rows(
-    *, account_id: int | None = None, stages: tuple[str, ...]
-) -> list[dict[str, object]]:
-    """Trials (of one account, or all) with their state today, newest first. Two queries."""
-    today = company_today()
-    trials = (
+def _trials() -> QuerySet[Trial]:
+    return (
         Trial.objects.select_related("account__owner", "product")
-        .prefetch_related("extensions")
         .annotate(extension_days=Coalesce(Sum("extensions__days"), 0))
         .order_by("-starts_on", "pk")
     )
-    if account_id is not None:
-        trials = trials.filter(account_id=account_id)
+
+
+# One account's trials (the account page's panel, on every visit): the statement is
+# compiled once per process and run with the account's id (issue 20).
+_ACCOUNT_TRIALS = CompiledOnce(Trial)
+
+
+def trial_rows(
+    *, account_id: int | None = None, stages: tuple[str, ...]
+) -> list[dict[str, object]]:
+    """Trials (of one account, or all) with their state today, newest first. Two queries
+    (one without trials)."""
+    today = company_today()
+    trials: Iterable[Trial]
+    if account_id is None:
+        trials = _trials().prefetch_related("extensions")
+    else:
+        trials = _ACCOUNT_TRIALS.rows(
+            "account",
+            lambda account_pk: _trials().filter(account_id=account_pk),
+            account_pk=account_id,
+        )
+        prefetch_related_objects(trials, "extensions")
     rows = []
     for trial in trials:
-        state = trial_state(trial=trial, extension_days=trial.extension_days, today=today)
+        days: int = trial.extension_days  # type: ignore[attr-defined]  # _trials' annotation
+        state = trial_state(trial=trial, extension_days=days, today=today)
         if state.stage not in stages:
             continue
         allowed = (
