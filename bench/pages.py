@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -201,8 +202,8 @@ def _http_ms(port: int, path: str, cookie: str, *, repeat: int) -> tuple[float, 
     return statistics.median(times), size
 
 
-async def _load(port: int, path: str, cookie: str, duration: float) -> float:
-    """Requests/second of ``path`` from ``CONCURRENCY`` connections at a time for ``duration`` s."""
+async def _python_load(port: int, path: str, cookie: str, duration: float) -> int:
+    """Requests completed by ``CONCURRENCY`` asyncio connections at a time for ``duration`` s."""
     done = 0
     stop = time.perf_counter() + duration
 
@@ -213,9 +214,118 @@ async def _load(port: int, path: str, cookie: str, duration: float) -> float:
             assert status == 200, (path, status)
             done += 1
 
-    started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
-    return done / (time.perf_counter() - started)
+    return done
+
+
+_WRK_RPS = re.compile(r"^Requests/sec:\s+([0-9.]+)", re.MULTILINE)
+_WRK_BAD = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)|Socket errors:.*timeout (\d+)")
+
+
+def _wrk_load(port: int, path: str, cookie: str, duration: float) -> float:
+    """Requests/second from wrk (one thread, ``CONCURRENCY`` connections) for ``duration`` s."""
+    wrk = shutil.which("wrk")
+    assert wrk is not None
+    command = [wrk, "-t1", f"-c{CONCURRENCY}", f"-d{max(duration, 1):.0f}s", "--timeout", "60s"]
+    if cookie:
+        command += ["-H", f"Cookie: sessionid={cookie}"]
+    output = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}{path}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=duration + 120,
+    ).stdout
+    bad = [int(n) for match in _WRK_BAD.findall(output) for n in match if n]
+    assert not any(bad), (path, output)
+    found = _WRK_RPS.search(output)
+    assert found is not None, output
+    return float(found.group(1))
+
+
+def _use_wrk() -> bool:
+    """wrk when it is on PATH, unless ``BENCH_LOAD_GENERATOR=python`` asks for the
+    asyncio client (to compare the two generators on one machine)."""
+    return os.environ.get("BENCH_LOAD_GENERATOR", "") != "python" and bool(shutil.which("wrk"))
+
+
+def _ticks_to_seconds() -> float:
+    return 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid``; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime and stime fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) * _ticks_to_seconds()
+
+
+def _server_pids(master: int) -> tuple[list[int], list[int]]:
+    """gunicorn's master and workers; the PostgreSQL backends of this database other
+    than the bench's own connection (the workers' connections)."""
+    from django.db import connection
+
+    workers = [master]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == master:
+                workers.append(int(entry.name))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        backends = [pid for (pid,) in cursor.fetchall()]
+    return workers, backends
+
+
+def _throughput(server: _Gunicorn, path: str, cookie: str, duration: float) -> dict[str, float]:
+    """Requests/second of ``path`` from ``CONCURRENCY`` connections at a time for
+    ``duration`` s, and the CPU each request cost: the load generator's, and the
+    server's (gunicorn's workers plus the PostgreSQL backends of this database).
+
+    The generator is wrk when it is installed (``apt-get install wrk``: a C client,
+    a fraction of a millisecond of CPU per request), else this process's asyncio
+    client (``BENCH_LOAD_GENERATOR=python`` forces it). Both run
+    on the server's cores, so each request's CPU is printed beside its rate: the
+    rate alone says how many requests the machine completed, the server's CPU per
+    request what each cost whoever else was running."""
+    assert server.process is not None
+    workers, backends = _server_pids(server.process.pid)
+    before = {pid: _process_cpu(pid) for pid in workers + backends}
+    own = time.process_time()
+    children = os.times()
+    started = time.perf_counter()
+    if _use_wrk():
+        rps = _wrk_load(server.port, path, cookie, duration)
+        elapsed = time.perf_counter() - started
+        done = rps * elapsed
+        after_children = os.times()
+        generator_cpu = (after_children.children_user - children.children_user) + (
+            after_children.children_system - children.children_system
+        )
+    else:
+        done = asyncio.run(_python_load(server.port, path, cookie, duration))
+        elapsed = time.perf_counter() - started
+        rps = done / elapsed
+        generator_cpu = time.process_time() - own
+    workers, backends = _server_pids(server.process.pid)
+    worker_cpu = sum(_process_cpu(pid) - before.get(pid, 0.0) for pid in workers)
+    database_cpu = sum(_process_cpu(pid) - before.get(pid, 0.0) for pid in backends)
+    requests = max(done, 1.0)
+    return {
+        "rps": rps,
+        "generator_cpu_ms": generator_cpu / requests * 1000,
+        "server_cpu_ms": (worker_cpu + database_cpu) / requests * 1000,
+        "database_cpu_ms": database_cpu / requests * 1000,
+    }
 
 
 def _verdict(ok: bool) -> str:
@@ -263,20 +373,37 @@ def run(*, repeat: int = 7, load_seconds: float = 8.0) -> dict[str, float]:
                 f"  {name:14} {ms:8.1f} ms (goal ≤ {GOAL_MS:.0f}: {_verdict(ms <= GOAL_MS)})"
                 f"  {size / 1024:8.1f} KB (goal ≤ {GOAL_BYTES // 1024}: {_verdict(size <= GOAL_BYTES)})"
             )
+        generator = "wrk" if _use_wrk() else "asyncio"
+        results["load_generator_is_wrk"] = float(generator == "wrk")
         print(
-            f"  throughput, {CONCURRENCY} connections at a time, {load_seconds:.0f} s each, cache warm:"
+            f"  throughput, {CONCURRENCY} connections at a time, {load_seconds:.0f} s each,"
+            f" cache warm, load generator {generator};"
+            " CPU per request: generator, server (workers + PostgreSQL backends):"
         )
-        login_rps = asyncio.run(_load(server.port, "/login/", "", load_seconds))
-        results["login_rps"] = login_rps
-        print(f"  {'login page':14} {login_rps:8.1f} requests/s")
-        for name, login, _ in PAGES:
-            rps = asyncio.run(_load(server.port, urls[name], cookies[login], load_seconds))
-            share = rps / login_rps
-            results[f"{name}_rps"] = rps
+        base = _throughput(server, "/login/", "", load_seconds)
+        for key, value in base.items():
+            results[f"login_{key}"] = value
+        print(
+            f"  {'login page':14} {base['rps']:8.1f} requests/s"
+            f"  CPU/request: generator {base['generator_cpu_ms']:5.2f} ms,"
+            f" server {base['server_cpu_ms']:6.2f} ms (PostgreSQL {base['database_cpu_ms']:5.2f})"
+        )
+        for name, local, _ in PAGES:
+            figures = _throughput(server, urls[name], cookies[local], load_seconds)
+            share = figures["rps"] / base["rps"]
+            # The same ratio per CPU second of the server: what the rate ratio would
+            # be if the server had the machine to itself and the generator cost nothing.
+            cpu_share = base["server_cpu_ms"] / figures["server_cpu_ms"]
+            for key, value in figures.items():
+                results[f"{name}_{key}"] = value
             results[f"{name}_rps_vs_login"] = share
+            results[f"{name}_server_cpu_share_of_login"] = cpu_share
             print(
-                f"  {name:14} {rps:8.1f} requests/s = {share:6.1%} of login's"
+                f"  {name:14} {figures['rps']:8.1f} requests/s = {share:6.1%} of login's"
                 f" (goal ≥ {GOAL_THROUGHPUT_SHARE:.0%}: {_verdict(share >= GOAL_THROUGHPUT_SHARE)})"
+                f"  CPU/request: generator {figures['generator_cpu_ms']:5.2f} ms,"
+                f" server {figures['server_cpu_ms']:6.2f} ms (PostgreSQL {figures['database_cpu_ms']:5.2f})"
+                f" = {cpu_share:6.1%} of login's rate per CPU s"
             )
     return results
 
