@@ -149,22 +149,34 @@ def _mrr_by_owner(owner_ids: Sequence[int], accounts: Q, *, month: dt.date) -> d
     )
 
 
+# book_totals' three figures in one statement of constant text: the ORM built and
+# compiled two queries (counts, then the MRR sum) on every My book and home page
+# (issue 20). Same figures: counts of accounts and leads, and the sum of the month's
+# revenue of the owner's accounts that are not leads (NULL without any).
+_BOOK_TOTALS_SQL = (
+    'SELECT COUNT(a."id") FILTER (WHERE NOT a."is_lead"), '
+    'COUNT(a."id") FILTER (WHERE a."is_lead"), '
+    '(SELECT SUM(r."amount") FROM "billing_monthlyrevenue" r '
+    'INNER JOIN "accounts_account" o ON r."account_id" = o."id" '
+    'WHERE o."owner_id" = %s AND NOT o."is_lead" AND r."month" = %s) '
+    'FROM "accounts_account" a WHERE a."owner_id" = %s'
+)
+
+
 def book_totals(owner: User, *, today: dt.date, month: dt.date | None = None) -> BookTotals:
-    """Totals of ``owner``'s book (two queries; three without ``month``) with
+    """Totals of ``owner``'s book (one query; two without ``month``) with
     warnings against the targets: TAM 10–15 accounts and about $1.5m ARR, at
     most 15 at quarter start, hard cap 25 including leads; CSM about 30
     accounts and $1.5m. ARR is 12 × MRR of ``month`` (default: the revenue
     month of ``today``, never a month not imported yet)."""
-    figures = Account.objects.filter(owner=owner).aggregate(
-        accounts=Count("pk", filter=Q(is_lead=False)),
-        leads=Count("pk", filter=Q(is_lead=True)),
-    )
     month = month or revenue_month(today=today)
-    mrr = _mrr_by_owner([owner.pk], Q(account__is_lead=False), month=month).get(owner.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(_BOOK_TOTALS_SQL, [owner.pk, month, owner.pk])
+        accounts, leads, mrr = cursor.fetchone()
     return _totals(
         owner,
-        accounts=figures["accounts"],
-        leads=figures["leads"],
+        accounts=accounts,
+        leads=leads,
         arr=(mrr or Decimal(0)) * 12,
         today=today,
     )

@@ -200,16 +200,16 @@ def test_my_book_query_count_does_not_grow_with_the_book(client, sizes):
         counts.append(len(queries))
     # session, user with their roles, revenue data month, viewable owners, the month's Top 40
     # stored if unranked (one statement, ranked or not), rows, sparklines, paid
-    # products, churn-risk flags, churn suggestions, totals (count + revenue sum)
+    # products, churn-risk flags, churn suggestions, totals (counts and revenue sum in one)
     assert counts == [counts[0]] * len(sizes)
-    assert counts[0] == 12
+    assert counts[0] == 11
 
 
 def test_my_book_query_count_is_the_same_at_a_thousand_accounts(client, django_assert_num_queries):
     owner = tam()
     fill_book(owner, 1000)
     client.force_login(owner)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         response = client.get(reverse("accounts:my_book"), {"sort": "mom"})
     assert response.status_code == 200
 
