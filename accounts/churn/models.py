@@ -51,17 +51,15 @@ class ChurnSignal(models.Model):
         db_table = "accounts_churnsignal"  # moved from accounts; table kept
         ordering = ("account", "kind", "-detected_on")
         constraints: ClassVar[list[models.BaseConstraint]] = [
+            # Its index, on (account, kind) of the open signals, also serves
+            # every lookup of an account's open signals: a second partial index
+            # on the account alone (churn_signal_open_by_account, dropped by
+            # migration 0004) was one more index write per signal the nightly
+            # job opens (issue 20).
             models.UniqueConstraint(
                 fields=["account", "kind"],
                 condition=models.Q(cleared_on__isnull=True),
                 name="churn_signal_one_open_per_kind",
-            ),
-        ]
-        indexes: ClassVar[list[models.Index]] = [
-            models.Index(
-                fields=["account"],
-                condition=models.Q(cleared_on__isnull=True),
-                name="churn_signal_open_by_account",
             ),
         ]
 
