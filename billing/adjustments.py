@@ -176,6 +176,8 @@ def revenue_cte(
     lookback: int = 2,
     history: bool = True,
     stored: tuple[dt.date, str] | None = None,
+    revenue: str = "billing_monthlyrevenue",
+    accounts: str | None = None,
 ) -> tuple[str, Params]:
     """SQL ``WITH`` clauses ending in a relation ``adj`` and the params to run it.
 
@@ -196,7 +198,11 @@ def revenue_cte(
     product_id, month, amount``: ``billed`` as an earlier run computed it; a
     missing row is $0) instead of from the revenue rows: they read their own
     month's inputs only, so they are unchanged when no input before ``month``
-    changed. Read-only; same input, same rows.
+    changed. ``revenue`` names the relation read as the monthly revenue rows
+    (``account_id, product_id, month, amount``: for ``billing.summary``'s refresh
+    per account, a temporary table of some accounts' rows, or of those rows as
+    they were), and ``accounts`` a relation of ``account_id``s whose enterprise
+    spreads alone are read (None: every account's). Read-only; same input, same rows.
     """
     grid_first = add_months(first_month, -lookback)
     # One month past the end, so rules 4 and 5 can look at "the following month".
@@ -235,6 +241,7 @@ def revenue_cte(
         else """
         UNION ALL
         SELECT account_id, NULL, month, spread FROM credit_months WHERE enterprise"""
+        + (f" AND account_id IN (SELECT account_id FROM {accounts})" if accounts else "")
     )
     billed_amount = (
         PRODUCT_MRR_SQL
@@ -244,7 +251,7 @@ def revenue_cte(
     billed = f"""
     billed AS NOT MATERIALIZED (
         SELECT r.account_id, r.product_id, r.month, {billed_amount} AS amount
-        FROM billing_monthlyrevenue r
+        FROM {revenue} r
         LEFT JOIN credit_months k ON k.account_id = r.account_id AND k.month = r.month{spread}
     ),"""
 

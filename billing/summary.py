@@ -55,10 +55,13 @@ from revopsweb.dates import add_months, month_range
 
 from .adjustments import revenue_cte
 from .lifecycle import COMPONENT_SUMS, MOVERS_LIMIT, RETENTION_BASES, STAGE_SQL
-from .models import RevenueSummaryDirty
 
 # Marked by the triggers for "every month" (a consolidation, a TRUNCATE).
 EVERYTHING = dt.date(1900, 1, 1)
+# The most accounts whose changed revenue rows a refresh recomputes one by one
+# (their amounts, and each month's sums by difference); with more, it recomputes
+# the months from the earliest change for every account.
+NARROW_MAX_ACCOUNTS = 2_000
 # pg_advisory_xact_lock key of the refresh: two refreshes never interleave.
 LOCK_KEY = 2_020_000_020
 # The stored billed amounts (before rules 4 and 5) of the adjusted company level,
@@ -82,28 +85,118 @@ NOT_ALL_ZERO = " OR ".join(f"{c} <> 0" for c in COMPONENT_COLUMNS + RETENTION_CO
 
 
 def revenue_summary_dirty() -> bool:
-    """Whether an input changed since the last refresh. One query (an index probe)."""
-    return RevenueSummaryDirty.objects.exists()
+    """Whether an input changed since the last refresh: a month marked for every
+    account, or a revenue row recorded. One query (two index probes)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM billing_revenuesummarydirty)"
+            " OR EXISTS (SELECT 1 FROM billing_revenuesummarychange)"
+        )
+        (dirty,) = cursor.fetchone()
+    return bool(dirty)
 
 
-def refresh_revenue_summary() -> int:
-    """Recompute the summaries from the earliest month marked dirty (the month
-    before it for the adjusted company level) through the latest month with
-    revenue; drop the marks.
+def refresh_revenue_summary(*, narrow_max_accounts: int = NARROW_MAX_ACCOUNTS) -> int:
+    """Bring the summaries up to date with the inputs written since the last
+    refresh; drop the marks and recorded changes.
+
+    Revenue rows recorded one by one (``RevenueSummaryChange``: a statement of at
+    most 10,000 rows) are recomputed for their customers alone when at most
+    ``narrow_max_accounts`` accounts changed and none in the latest month: their
+    stored amounts are replaced and each month's sums moved by the difference
+    (``_narrow``); every other row stays. A month marked for every account
+    (``RevenueSummaryDirty``: a month's import, a term, a consolidation), a change
+    in the latest month or a new latest month recompute that month (the month
+    before it for the adjusted company level) through the latest for every
+    account (``_recompute``), after the narrow part for the months before it.
 
     Idempotent (nothing marked: nothing done) and safe to run concurrently (an
     advisory lock serialises refreshes; a write committed during a refresh stays
-    marked for the next one). Returns the number of months recomputed (at the
-    level that went furthest back).
+    marked for the next one). Returns the number of months recomputed for every
+    account (at the level that went furthest back), else the number of months whose
+    summary rows the narrow part changed.
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
             cursor.execute("DELETE FROM billing_revenuesummarydirty RETURNING month")
             marked = [row[0] for row in cursor.fetchall()]
-        if not marked:
+            # Read once, then dropped: the rows written after this point (a
+            # concurrent import's) stay recorded for the next refresh.
+            cursor.execute(
+                "CREATE TEMPORARY TABLE summary_changes"
+                " (LIKE billing_revenuesummarychange) ON COMMIT DROP"
+            )
+            cursor.execute(
+                "WITH taken AS (DELETE FROM billing_revenuesummarychange RETURNING *)"
+                " INSERT INTO summary_changes SELECT * FROM taken"
+            )
+            changes = cursor.rowcount
+        if not marked and not changes:
+            _drop_temporary(["summary_changes"])
             return 0
-        return _recompute(changed_from=min(marked))
+        with connection.cursor() as cursor:
+            wide, narrow = _plan(cursor, marked=marked, narrow_max_accounts=narrow_max_accounts)
+        months = 0
+        if narrow is not None:
+            months = _narrow(first=narrow[0], end=narrow[1])
+        if wide is not None:
+            months = _recompute(changed_from=wide)
+        _drop_temporary(["summary_changes"])
+        return months
+
+
+def _drop_temporary(tables: list[str]) -> None:
+    # ON COMMIT DROP waits for the outermost transaction; a caller's (a test's)
+    # second refresh in it would find the table still there.
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {', '.join(tables)}")
+
+
+def _plan(
+    cursor: CursorWrapper, *, marked: list[dt.date], narrow_max_accounts: int
+) -> tuple[dt.date | None, tuple[dt.date, dt.date] | None]:
+    """What a refresh recomputes: the month from which every account's months are
+    recomputed (None: none), and the range of months (first, last) recomputed for
+    the changed accounts alone (None: none). Reads ``summary_changes``."""
+    wide = min(marked) if marked else None
+    cursor.execute("SELECT MIN(month), MAX(month) FROM billing_monthlyrevenue")
+    first, latest = cursor.fetchone()
+    cursor.execute("SELECT MAX(month) FROM billing_revenuemonthsummary")
+    (computed_through,) = cursor.fetchone()
+    cursor.execute(
+        "SELECT MIN(month), COUNT(DISTINCT account_id) FROM summary_changes WHERE month < %s",
+        [latest or EVERYTHING],
+    )
+    earliest_change, accounts = cursor.fetchone()
+    cursor.execute(
+        "SELECT MIN(month) FROM summary_changes WHERE month >= %s", [latest or EVERYTHING]
+    )
+    (latest_change,) = cursor.fetchone()
+
+    def earlier(month: dt.date | None) -> None:
+        nonlocal wide
+        if month is not None:
+            wide = month if wide is None else min(wide, month)
+
+    if latest is None or computed_through is None or first is None:
+        earlier(EVERYTHING)
+        return wide, None
+    # A change in the latest month or after it moves the latest month (the
+    # adjustments leave it as billed, and every account's churn is read from it):
+    # every account's months from there.
+    earlier(latest_change)
+    if latest != computed_through:
+        earlier(add_months(min(latest, computed_through), 1))
+    if earliest_change is None or (wide is not None and earliest_change >= wide):
+        return wide, None
+    if accounts > narrow_max_accounts:
+        earlier(earliest_change)
+        return wide, None
+    # A deleted row may have been the first month with revenue.
+    start = min(first, earliest_change)
+    end = latest if wide is None else min(latest, add_months(wide, -1))
+    return wide, (start, end)
 
 
 def rebuild_revenue_summary() -> int:
@@ -112,6 +205,7 @@ def rebuild_revenue_summary() -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
             cursor.execute("DELETE FROM billing_revenuesummarydirty")
+            cursor.execute("DELETE FROM billing_revenuesummarychange")
         months = _recompute(changed_from=EVERYTHING)
         with connection.cursor() as cursor:
             # Every stored row is new: without statistics the next refresh's
@@ -313,6 +407,46 @@ def _sums(cursor: CursorWrapper, *, start: dt.date, latest: dt.date, adjusted: b
         _month_sums(cursor, month=month, adjusted=adjusted)
 
 
+# The biggest gainers and losers of a relation ``life`` (``month, customer_id,
+# prev, amount``: every customer of the month), ranked as the revenue page reads them.
+MOVERS_INSERT = """
+        INSERT INTO billing_revenuemover (adjusted, month, customer_id, prev, amount, up, down)
+        SELECT %(adjusted)s, month, customer_id, prev, amount, up, down FROM (
+            SELECT month, customer_id, prev, amount,
+                   ROW_NUMBER() OVER (PARTITION BY month
+                                      ORDER BY amount - prev DESC, customer_id) AS up,
+                   ROW_NUMBER() OVER (PARTITION BY month
+                                      ORDER BY amount - prev ASC, customer_id) AS down
+            FROM life WHERE amount <> prev
+        ) ranked
+        WHERE up <= %(limit)s OR down <= %(limit)s
+"""
+
+
+def _month_movers(cursor: CursorWrapper, *, month: dt.date, adjusted: bool) -> None:
+    """One month's movers alone (``_month_sums`` writes them with the sums), from the
+    stored amounts of the month and the one before."""
+    cursor.execute(
+        f"""
+        WITH life AS (
+            SELECT %(month)s::date AS month, customer_id,
+                   COALESCE(MAX(amount) FILTER (WHERE month = %(month)s), 0) AS amount,
+                   COALESCE(MAX(amount) FILTER (WHERE month = %(prev)s), 0) AS prev
+            FROM billing_revenuecustomermonth
+            WHERE adjusted = %(adjusted)s AND product_id = 0 AND month IN (%(month)s, %(prev)s)
+            GROUP BY customer_id
+        )
+        {MOVERS_INSERT}
+        """,
+        {
+            "adjusted": adjusted,
+            "month": month,
+            "prev": add_months(month, -1),
+            "limit": MOVERS_LIMIT,
+        },
+    )
+
+
 def _month_sums(cursor: CursorWrapper, *, month: dt.date, adjusted: bool) -> None:
     """One month of ``_sums``. The lags' amounts are read in one scan of the stored
     amounts' months (the month, the one before, the bases) and put side by side per
@@ -343,18 +477,7 @@ def _month_sums(cursor: CursorWrapper, *, month: dt.date, adjusted: bool) -> Non
     ),
     life AS (SELECT paid.*, {STAGE_SQL} AS stage FROM paid),
     sums AS (SELECT month, product_id, {COMPONENT_SUMS} FROM life GROUP BY month, product_id),
-    movers AS (
-        INSERT INTO billing_revenuemover (adjusted, month, customer_id, prev, amount, up, down)
-        SELECT %(adjusted)s, month, customer_id, prev, amount, up, down FROM (
-            SELECT month, customer_id, prev, amount,
-                   ROW_NUMBER() OVER (PARTITION BY month
-                                      ORDER BY amount - prev DESC, customer_id) AS up,
-                   ROW_NUMBER() OVER (PARTITION BY month
-                                      ORDER BY amount - prev ASC, customer_id) AS down
-            FROM life WHERE amount <> prev
-        ) ranked
-        WHERE up <= %(limit)s OR down <= %(limit)s
-    )
+    movers AS ({MOVERS_INSERT})
     """
     cursor.execute(
         life
@@ -448,4 +571,345 @@ def _product_sums(
         ) kept WHERE {NOT_ALL_ZERO}
         """,
         [*params, adjusted, from_month, adjusted, adjusted, start, adjusted],
+    )
+
+
+# --- Changed accounts alone ---------------------------------------------------
+
+
+def _narrow(*, first: dt.date, end: dt.date) -> int:
+    """Recompute the months ``first`` through ``end`` for the customers of the
+    accounts in ``summary_changes`` alone, both bases and levels: each month's
+    sums move by the difference between those customers' share before and after
+    (every sum is a sum over customers), their stored amounts and first months
+    are replaced, and a month's movers are ranked again where one of them moved
+    differently. Every other customer's rows stay as they are.
+
+    Their share before: at the company level from the stored amounts (what the
+    summaries were computed from); per product, where nothing is stored, by
+    re-applying the adjustments to their revenue rows as they were (the recorded
+    rows' amounts before). That holds because every other input of those months
+    (terms, plans, consolidations) is unchanged: a change to one marks its month
+    for every account, and ``_plan`` ends this range before it.
+
+    Returns the number of months whose summary rows changed."""
+    latest = end
+    with connection.cursor() as cursor:
+        # The changed accounts' customers, and every account of those customers
+        # (a consolidated account's revenue is its customer's).
+        cursor.execute(
+            """
+            CREATE TEMPORARY TABLE summary_customers ON COMMIT DROP AS
+            SELECT DISTINCT COALESCE(c.customer_id, ch.account_id) AS customer_id
+            FROM (SELECT DISTINCT account_id FROM summary_changes WHERE month <= %s) ch
+            LEFT JOIN billing_consolidation c ON c.account_id = ch.account_id
+            """,
+            [end],
+        )
+        cursor.execute(
+            """
+            CREATE TEMPORARY TABLE summary_accounts ON COMMIT DROP AS
+            SELECT customer_id AS account_id FROM summary_customers
+            UNION SELECT account_id FROM billing_consolidation
+            WHERE customer_id IN (SELECT customer_id FROM summary_customers)
+            """
+        )
+        # Unadjusted, an account is its own customer.
+        cursor.execute(
+            "INSERT INTO summary_customers SELECT account_id FROM summary_accounts"
+            " EXCEPT SELECT customer_id FROM summary_customers"
+        )
+        cursor.execute(
+            """
+            CREATE TEMPORARY TABLE summary_revenue_now ON COMMIT DROP AS
+            SELECT account_id, product_id, month, amount FROM billing_monthlyrevenue
+            WHERE account_id IN (SELECT account_id FROM summary_accounts)
+            """
+        )
+        cursor.execute(
+            """
+            CREATE TEMPORARY TABLE summary_revenue_before ON COMMIT DROP AS
+            SELECT n.account_id, n.product_id, n.month, n.amount FROM summary_revenue_now n
+            WHERE NOT EXISTS (
+                SELECT 1 FROM summary_changes c WHERE c.account_id = n.account_id
+                    AND c.product_id = n.product_id AND c.month = n.month
+            )
+            UNION ALL
+            SELECT account_id, product_id, month, old_amount FROM summary_changes
+            WHERE old_amount IS NOT NULL
+              AND account_id IN (SELECT account_id FROM summary_accounts)
+            """
+        )
+        cursor.execute("ANALYZE summary_customers, summary_accounts, summary_changes")
+        changed: set[dt.date] = set()
+        for adjusted in (True, False):
+            changed |= _narrow_company(cursor, first=first, latest=latest, adjusted=adjusted)
+            changed |= _narrow_products(cursor, first=first, latest=latest, adjusted=adjusted)
+    _drop_temporary(
+        ["summary_customers", "summary_accounts", "summary_revenue_now", "summary_revenue_before"]
+    )
+    return len(changed)
+
+
+def _series(
+    cursor: CursorWrapper,
+    *,
+    table: str,
+    revenue: str,
+    first: dt.date,
+    latest: dt.date,
+    adjusted: bool,
+    by_product: bool,
+) -> None:
+    """Temporary table ``table``: the adjustments re-applied to the rows of
+    ``revenue`` (``billing.adjustments.revenue_cte`` over every month from
+    ``first``, so nothing before is needed) with each key's lifecycle inputs per
+    month through ``latest``: ``customer_id, product_id, month, amount, billed,
+    paid_before, prev, base_3, base_6, base_12`` (a key's months are contiguous
+    from its first month with revenue, so the lags are the months before)."""
+    cte, params = revenue_cte(
+        first_month=first,
+        last_month=latest,
+        adjusted=adjusted,
+        by_product=by_product,
+        lookback=0,
+        history=False,
+        revenue=revenue,
+        accounts="summary_accounts",
+    )
+    lags = ", ".join(
+        f"LAG(amount, {lag}, 0) OVER w AS {name}"
+        for lag, name in ((1, "prev"), *((base, f"base_{base}") for base in RETENTION_BASES))
+    )
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {cte}"
+        f" SELECT customer_id, product_id, month, amount, billed, paid_before, {lags} FROM adj"
+        " WINDOW w AS (PARTITION BY customer_id, product_id ORDER BY month)",
+        params,
+    )
+
+
+def _stored_series(
+    cursor: CursorWrapper, *, table: str, first: dt.date, latest: dt.date, adjusted: bool
+) -> None:
+    """``_series``' shape from the stored company-level amounts and first months of
+    ``summary_customers`` (a month without a row is $0)."""
+    lags = ", ".join(
+        f"LAG(amount, {lag}, 0) OVER w AS {name}"
+        for lag, name in ((1, "prev"), *((base, f"base_{base}") for base in RETENTION_BASES))
+    )
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(
+        f"""
+        CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS
+        WITH grid AS (
+            SELECT f.customer_id, 0 AS product_id, gs.month::date AS month,
+                   COALESCE(s.amount, 0) AS amount, s.billed,
+                   CASE WHEN f.month < gs.month THEN 1 ELSE 0 END AS paid_before
+            FROM billing_revenuefirstpaid f
+            CROSS JOIN LATERAL generate_series(
+                f.month, %(latest)s::date, interval '1 month') AS gs(month)
+            LEFT JOIN billing_revenuecustomermonth s ON s.adjusted = %(adjusted)s
+                AND s.product_id = 0 AND s.customer_id = f.customer_id
+                AND s.month = gs.month::date
+            WHERE f.adjusted = %(adjusted)s AND f.product_id = 0
+              AND f.customer_id IN (SELECT customer_id FROM summary_customers)
+        )
+        SELECT customer_id, product_id, month, amount, billed, paid_before, {lags} FROM grid
+        WINDOW w AS (PARTITION BY customer_id, product_id ORDER BY month)
+        """,
+        {"adjusted": adjusted, "latest": latest},
+    )
+
+
+def _apply_difference(
+    cursor: CursorWrapper,
+    *,
+    before: str,
+    after: str,
+    first: dt.date,
+    latest: dt.date,
+    adjusted: bool,
+    by_product: bool,
+) -> set[dt.date]:
+    """Move the summary rows of the months ``first`` through ``latest`` by the sums of
+    ``after`` minus those of ``before`` (two ``_series`` tables of the same
+    customers); a row left all zero is deleted, as a group of zero sums is never
+    stored. Per product the retention sums stay zero. Returns the months changed."""
+    columns = COMPONENT_COLUMNS + (() if by_product else RETENTION_COLUMNS)
+    level = _level(by_product)
+    every = COMPONENT_COLUMNS + RETENTION_COLUMNS
+    difference = ", ".join(
+        f"COALESCE(a.{c}, 0) - COALESCE(b.{c}, 0) AS {c}" if c in columns else f"0 AS {c}"
+        for c in every
+    )
+    nonzero = " OR ".join(f"{c} <> 0" for c in columns)
+    moved = ", ".join(f"{c} = billing_revenuemonthsummary.{c} + EXCLUDED.{c}" for c in columns)
+
+    def sums(table: str) -> str:
+        return f"""
+            SELECT month, product_id, {COMPONENT_SUMS}
+            FROM (SELECT t.*, {STAGE_SQL} AS stage FROM {table} t
+                  WHERE month >= %(first)s AND month <= %(latest)s) life
+            GROUP BY month, product_id"""
+
+    cursor.execute(
+        f"""
+        WITH b AS ({sums(before)}),
+        a AS ({sums(after)}),
+        difference AS (
+            SELECT COALESCE(a.month, b.month) AS month,
+                   COALESCE(a.product_id, b.product_id) AS product_id, {difference}
+            FROM a FULL JOIN b ON a.month = b.month AND a.product_id = b.product_id
+        )
+        INSERT INTO billing_revenuemonthsummary (adjusted, month, product_id, {SUM_COLUMNS})
+        SELECT %(adjusted)s, month, product_id, {SUM_COLUMNS} FROM difference WHERE {nonzero}
+        ON CONFLICT (adjusted, month, product_id) DO UPDATE SET {moved}
+        RETURNING month
+        """,
+        {"first": first, "latest": latest, "adjusted": adjusted},
+    )
+    months = {row[0] for row in cursor.fetchall()}
+    cursor.execute(
+        f"DELETE FROM billing_revenuemonthsummary WHERE adjusted = %s AND {level}"
+        f" AND month = ANY(%s) AND NOT ({NOT_ALL_ZERO})",
+        [adjusted, sorted(months)],
+    )
+    return months
+
+
+def _narrow_company(
+    cursor: CursorWrapper, *, first: dt.date, latest: dt.date, adjusted: bool
+) -> set[dt.date]:
+    """The company level of ``_narrow`` on one basis."""
+    _stored_series(cursor, table="summary_before", first=first, latest=latest, adjusted=adjusted)
+    _series(
+        cursor,
+        table="summary_after",
+        revenue="summary_revenue_now",
+        first=first,
+        latest=latest,
+        adjusted=adjusted,
+        by_product=False,
+    )
+    months = _apply_difference(
+        cursor,
+        before="summary_before",
+        after="summary_after",
+        first=first,
+        latest=latest,
+        adjusted=adjusted,
+        by_product=False,
+    )
+    # The months where one of the customers moved differently: their movers.
+    cursor.execute(
+        """
+        SELECT DISTINCT COALESCE(a.month, b.month) FROM summary_after a
+        FULL JOIN summary_before b ON a.customer_id = b.customer_id AND a.month = b.month
+        WHERE COALESCE(a.month, b.month) BETWEEN %s AND %s
+          AND (COALESCE(a.amount, 0), COALESCE(a.prev, 0))
+              IS DISTINCT FROM (COALESCE(b.amount, 0), COALESCE(b.prev, 0))
+        """,
+        [first, latest],
+    )
+    movers = {row[0] for row in cursor.fetchall()}
+    # Unadjusted no rule reads another month: nothing is read back, none is stored.
+    billed = "billed" if adjusted else "NULL::numeric"
+    nonzero = "(amount <> 0 OR billed <> 0)" if adjusted else "amount <> 0"
+    cursor.execute(
+        f"""
+        WITH fresh AS (
+            SELECT customer_id, month, amount, {billed} AS billed FROM summary_after
+            WHERE month >= %(first)s AND month <= %(latest)s AND {nonzero}
+        ),
+        gone AS (
+            DELETE FROM billing_revenuecustomermonth t
+            WHERE t.adjusted = %(adjusted)s AND t.product_id = 0
+              AND t.month >= %(first)s AND t.month <= %(latest)s
+              AND t.customer_id IN (SELECT customer_id FROM summary_customers)
+              AND NOT EXISTS (
+                  SELECT 1 FROM fresh n WHERE n.customer_id = t.customer_id AND n.month = t.month
+              )
+        )
+        INSERT INTO billing_revenuecustomermonth
+            (adjusted, product_id, customer_id, month, amount, billed)
+        SELECT %(adjusted)s, 0, n.customer_id, n.month, n.amount, n.billed
+        FROM fresh n
+        LEFT JOIN billing_revenuecustomermonth k ON k.adjusted = %(adjusted)s
+            AND k.product_id = 0 AND k.customer_id = n.customer_id AND k.month = n.month
+        WHERE k.amount IS DISTINCT FROM n.amount OR k.billed IS DISTINCT FROM n.billed
+        ON CONFLICT (adjusted, month, product_id, customer_id)
+        DO UPDATE SET amount = EXCLUDED.amount, billed = EXCLUDED.billed
+        """,
+        {"first": first, "latest": latest, "adjusted": adjusted},
+    )
+    _replace_firsts(cursor, series="summary_after", adjusted=adjusted, by_product=False)
+    for month in sorted(movers):
+        cursor.execute(
+            "DELETE FROM billing_revenuemover WHERE adjusted = %s AND month = %s",
+            [adjusted, month],
+        )
+        _month_movers(cursor, month=month, adjusted=adjusted)
+    return months | movers
+
+
+def _narrow_products(
+    cursor: CursorWrapper, *, first: dt.date, latest: dt.date, adjusted: bool
+) -> set[dt.date]:
+    """The product level of ``_narrow`` on one basis."""
+    for table, revenue in (
+        ("summary_before", "summary_revenue_before"),
+        ("summary_after", "summary_revenue_now"),
+    ):
+        _series(
+            cursor,
+            table=table,
+            revenue=revenue,
+            first=first,
+            latest=latest,
+            adjusted=adjusted,
+            by_product=True,
+        )
+    months = _apply_difference(
+        cursor,
+        before="summary_before",
+        after="summary_after",
+        first=first,
+        latest=latest,
+        adjusted=adjusted,
+        by_product=True,
+    )
+    _replace_firsts(cursor, series="summary_after", adjusted=adjusted, by_product=True)
+    _drop_temporary(["summary_before", "summary_after"])
+    return months
+
+
+def _replace_firsts(
+    cursor: CursorWrapper, *, series: str, adjusted: bool, by_product: bool
+) -> None:
+    """The customers' first months with revenue (``RevenueFirstPaid``) at one level,
+    from ``series`` (every month of theirs: billed above $0), where they differ."""
+    level = _level(by_product)
+    firsts = f"SELECT customer_id, product_id, MIN(month) AS month FROM {series} WHERE billed > 0 GROUP BY 1, 2"
+    cursor.execute(
+        f"""
+        DELETE FROM billing_revenuefirstpaid f
+        WHERE f.adjusted = %s AND f.{level}
+          AND f.customer_id IN (SELECT customer_id FROM summary_customers)
+          AND NOT EXISTS (
+              SELECT 1 FROM ({firsts}) n
+              WHERE n.customer_id = f.customer_id AND n.product_id = f.product_id
+          )
+        """,
+        [adjusted],
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO billing_revenuefirstpaid AS f (adjusted, product_id, customer_id, month)
+        SELECT %s, product_id, customer_id, month FROM ({firsts}) n
+        ON CONFLICT (adjusted, product_id, customer_id) DO UPDATE SET month = EXCLUDED.month
+        WHERE f.month <> EXCLUDED.month
+        """,
+        [adjusted],
     )

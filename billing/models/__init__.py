@@ -19,6 +19,7 @@ from .summary import (
     RevenueFirstPaid,
     RevenueMonthSummary,
     RevenueMover,
+    RevenueSummaryChange,
     RevenueSummaryDirty,
 )
 from .terms import (
@@ -62,6 +63,7 @@ __all__ = [
     "RevenueFirstPaid",
     "RevenueMonthSummary",
     "RevenueMover",
+    "RevenueSummaryChange",
     "RevenueSummaryDirty",
     "Trial",
     "TrialExtension",

@@ -140,3 +140,28 @@ class RevenueSummaryDirty(models.Model):
 
     def __str__(self) -> str:
         return f"from {self.month:%Y-%m}"
+
+
+class RevenueSummaryChange(models.Model):
+    """A monthly revenue row written since the last refresh, with its amount before
+    the first such write (NULL: there was no row), so the refresh can recompute its
+    account alone and the months' sums by difference (``billing.summary``).
+
+    Inserted by the PostgreSQL triggers on monthly revenue (migration 0016) for a
+    statement of at most ``billing.revenue_change_rows`` rows (default 10,000); a
+    larger one (a month's import) marks its first month in ``RevenueSummaryDirty``
+    instead, for every account. The first write since the refresh wins (ON CONFLICT
+    DO NOTHING): it holds the amount the stored summaries were computed from.
+    """
+
+    pk = models.CompositePrimaryKey("account_id", "product_id", "month")
+    # No foreign keys: a deleted account's rows are changes too.
+    account_id = models.BigIntegerField()
+    product_id = models.IntegerField()
+    month = models.DateField(help_text="First day of the month.")
+    old_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, help_text="Dollars; NULL: no row before."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.product_id} {self.month:%Y-%m} (was {self.old_amount})"

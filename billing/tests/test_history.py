@@ -20,7 +20,13 @@ from accounts.tests.factories import AccountFactory, revops, tam
 from billing import tasks
 from billing.imports import MonthlyRevenueImport
 from billing.invoices import InvoiceImport
-from billing.models import Invoice, MonthlyRevenue, Product, RevenueSummaryDirty
+from billing.models import (
+    Invoice,
+    MonthlyRevenue,
+    Product,
+    RevenueSummaryChange,
+    RevenueSummaryDirty,
+)
 from billing.tests.factories import MonthlyRevenueFactory, product
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +114,7 @@ def test_an_admin_edit_of_monthly_revenue_is_recorded_and_refreshes_the_revenue_
     user = revops(is_superuser=True)
     client.force_login(user)
     RevenueSummaryDirty.objects.all().delete()
+    RevenueSummaryChange.objects.all().delete()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:billing_monthlyrevenue_change", args=[row.pk]),
@@ -119,9 +126,11 @@ def test_an_admin_edit_of_monthly_revenue_is_recorded_and_refreshes_the_revenue_
             },
         )
     assert response.status_code == 302
-    # The edited month is marked for the summaries, and their refresh is queued.
-    assert list(RevenueSummaryDirty.objects.values_list("month", flat=True)) == [
-        dt.date(2026, 5, 1)
+    # The edited row is recorded with its amount before (the summaries' refresh
+    # recomputes its account alone), and the refresh is queued.
+    assert not RevenueSummaryDirty.objects.exists()
+    assert list(RevenueSummaryChange.objects.values_list("account_id", "month", "old_amount")) == [
+        (row.account_id, dt.date(2026, 5, 1), Decimal("100.00"))
     ]
     assert queued == ["revenue", "top_accounts"]
     update = _events(MonthlyRevenue).objects.get(pgh_label="update")

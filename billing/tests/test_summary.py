@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -34,11 +34,17 @@ from billing.models import (
     RevenueFirstPaid,
     RevenueMonthSummary,
     RevenueMover,
+    RevenueSummaryChange,
     RevenueSummaryDirty,
     Trial,
     TrialKind,
 )
-from billing.summary import SUM_COLUMNS, rebuild_revenue_summary, refresh_revenue_summary
+from billing.summary import (
+    NARROW_MAX_ACCOUNTS,
+    SUM_COLUMNS,
+    rebuild_revenue_summary,
+    refresh_revenue_summary,
+)
 from billing.tests.factories import product
 from billing.tests.helpers import month, series
 
@@ -74,10 +80,27 @@ def _rows() -> tuple[list[tuple[Any, ...]], ...]:
     return summary, movers, amounts, firsts
 
 
-def _upsert(account: Account, key: str, n: int, amount: int) -> None:
+def _upsert(account: Account, key: str, n: int, amount: int | None) -> None:
+    """Write one revenue row (``amount`` None: delete it)."""
+    if amount is None:
+        MonthlyRevenue.objects.filter(
+            account=account, product=product(key), month=month(n)
+        ).delete()
+        return
     MonthlyRevenue.objects.update_or_create(
         account=account, product=product(key), month=month(n), defaults={"amount": amount}
     )
+
+
+def _record_changes_up_to(rows: int | None) -> None:
+    """Statements write their rows to RevenueSummaryChange while it holds at most
+    ``rows`` (None: the default 10,000); past that they mark their first month
+    for every account, as a month's import does."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('billing.revenue_change_rows', %s, true)",
+            ["" if rows is None else str(rows)],
+        )
 
 
 def _term(kind: str, account: Account, other: Account, n: int) -> None:
@@ -129,35 +152,49 @@ def _write_term(kind: str, account: Account, other: Account, n: int) -> None:
         Consolidation.objects.create(account=account, customer=other, reason="moved")
 
 
-AMOUNTS = st.sampled_from([0, 100, 250, 1500, 6000])
+AMOUNTS = st.sampled_from([None, 0, 100, 250, 1500, 6000])  # None: the row deleted
 WRITE = st.tuples(
-    st.integers(0, 2), st.sampled_from(PRODUCTS), st.integers(0, 14), AMOUNTS
+    st.integers(0, 3), st.sampled_from(PRODUCTS), st.integers(0, 14), AMOUNTS
 )  # account, product, month, amount
 TERM = st.tuples(
     st.sampled_from(["credit", "contract", "trial", "startup", "plan", "consolidation"]),
-    st.integers(0, 2),
-    st.integers(0, 2),
+    st.integers(0, 3),
+    st.integers(0, 3),
     st.integers(0, 14),
 )
-STEP = st.tuples(st.lists(WRITE, min_size=1, max_size=8), st.lists(TERM, max_size=1))
+# Per step: its writes, a term, how many rows the change record holds before
+# statements mark their month for every account (None: the default), and how
+# many changed accounts the refresh recomputes one by one.
+STEP = st.tuples(
+    st.lists(WRITE, min_size=1, max_size=8),
+    st.lists(TERM, max_size=1),
+    st.sampled_from([None, None, 2, 0]),
+    st.sampled_from([NARROW_MAX_ACCOUNTS, 1]),
+)
 
 
 @settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(steps=st.lists(STEP, min_size=1, max_size=4))
+@given(steps=st.lists(STEP, min_size=1, max_size=5))
 def test_incremental_refreshes_of_random_imports_equal_a_full_rebuild(steps):
     # Hypothesis reuses the test's transaction: start each example from nothing.
     MonthlyRevenue.objects.all().delete()
     RevenueSummaryDirty.objects.all().delete()
     rebuild_revenue_summary()
-    accounts = [AccountFactory.create() for _ in range(3)]
-    for writes, terms in steps:
+    accounts = [AccountFactory.create() for _ in range(4)]
+    # A history the changes land in: the refreshes below recompute parts of it.
+    for index, account in enumerate(accounts[:2]):
+        series(account, [1000 + 500 * index] * 12)
+    rebuild_revenue_summary()
+    for writes, terms, recorded, narrow in steps:
+        _record_changes_up_to(recorded)
         for index, key, n, amount in writes:
             _upsert(accounts[index], key, n, amount)
         for kind, first, other, n in terms:
             _term(kind, accounts[first], accounts[other], n)
-        refresh_revenue_summary()
+        _record_changes_up_to(None)
+        refresh_revenue_summary(narrow_max_accounts=narrow)
     incremental = _rows()
 
     rebuild_revenue_summary()
@@ -303,3 +340,49 @@ def test_the_rebuild_command_recomputes_every_month():
         )
     )
     assert months == {month(0), month(1), month(2)}
+
+
+def _places(model: Any, **filters: Any) -> dict[Any, str]:
+    """Each row's physical place (ctid): a row rewritten by a refresh moves."""
+    table = model._meta.db_table
+    where = " AND ".join(f"{column} = %s" for column in filters) or "true"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT ctid::text, * FROM {table} WHERE {where}",  # noqa: S608 - test-only names
+            list(filters.values()),
+        )
+        return {tuple(row[1:]): row[0] for row in cursor.fetchall()}
+
+
+def test_a_correction_in_an_earlier_month_recomputes_that_customer_alone():
+    corrected, other = AccountFactory.create(), AccountFactory.create()
+    series(corrected, [1000] * 12)
+    series(other, [2000] * 12)
+    refresh_revenue_summary()
+    others_amounts = _places(RevenueCustomerMonth, customer_id=other.pk)
+    earlier_months = _places(RevenueMonthSummary, month=month(2))
+
+    _upsert(corrected, "product_analytics", 3, 1500)  # April, eight months back
+
+    assert not RevenueSummaryDirty.objects.exists()  # no month marked for every account
+    assert RevenueSummaryChange.objects.get().old_amount == Decimal("1000.00")
+    refresh_revenue_summary()
+    # The other customer's stored amounts and the months before April are left alone.
+    assert _places(RevenueCustomerMonth, customer_id=other.pk) == others_amounts
+    assert _places(RevenueMonthSummary, month=month(2)) == earlier_months
+    april = RevenueMonthSummary.objects.get(adjusted=False, product_id=0, month=month(3))
+    assert (april.total, april.expansion) == (Decimal("3500.00"), Decimal("500.00"))
+    incremental = _rows()
+    rebuild_revenue_summary()
+    assert incremental == _rows()
+
+
+def test_a_statement_past_the_change_record_marks_its_month_for_every_account():
+    account = AccountFactory.create()
+    RevenueSummaryDirty.objects.all().delete()
+    _record_changes_up_to(2)
+
+    series(account, [100, 200, 300])  # three rows in one statement
+
+    assert not RevenueSummaryChange.objects.exists()
+    assert list(RevenueSummaryDirty.objects.values_list("month", flat=True)) == [month(0)]
