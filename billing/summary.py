@@ -640,13 +640,27 @@ def _narrow(*, first: dt.date, end: dt.date) -> int:
               AND account_id IN (SELECT account_id FROM summary_accounts)
             """
         )
-        cursor.execute("ANALYZE summary_customers, summary_accounts, summary_changes")
+        # Each customer's months: the stored rows are read and written by key (an
+        # index probe each), not by scanning the months' rows of every customer.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE summary_keys ON COMMIT DROP AS"
+            " SELECT c.customer_id, gs.month::date AS month FROM summary_customers c"
+            " CROSS JOIN generate_series(%s::date, %s::date, interval '1 month') AS gs(month)",
+            [first, end],
+        )
+        cursor.execute("ANALYZE summary_customers, summary_accounts, summary_changes, summary_keys")
         changed: set[dt.date] = set()
         for adjusted in (True, False):
             changed |= _narrow_company(cursor, first=first, latest=latest, adjusted=adjusted)
             changed |= _narrow_products(cursor, first=first, latest=latest, adjusted=adjusted)
     _drop_temporary(
-        ["summary_customers", "summary_accounts", "summary_revenue_now", "summary_revenue_before"]
+        [
+            "summary_customers",
+            "summary_accounts",
+            "summary_keys",
+            "summary_revenue_now",
+            "summary_revenue_before",
+        ]
     )
     return len(changed)
 
@@ -704,17 +718,14 @@ def _stored_series(
         f"""
         CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS
         WITH grid AS (
-            SELECT f.customer_id, 0 AS product_id, gs.month::date AS month,
+            SELECT f.customer_id, 0 AS product_id, k.month,
                    COALESCE(s.amount, 0) AS amount, s.billed,
-                   CASE WHEN f.month < gs.month THEN 1 ELSE 0 END AS paid_before
-            FROM billing_revenuefirstpaid f
-            CROSS JOIN LATERAL generate_series(
-                f.month, %(latest)s::date, interval '1 month') AS gs(month)
+                   CASE WHEN f.month < k.month THEN 1 ELSE 0 END AS paid_before
+            FROM summary_keys k
+            JOIN billing_revenuefirstpaid f ON f.adjusted = %(adjusted)s AND f.product_id = 0
+                AND f.customer_id = k.customer_id AND f.month <= k.month
             LEFT JOIN billing_revenuecustomermonth s ON s.adjusted = %(adjusted)s
-                AND s.product_id = 0 AND s.customer_id = f.customer_id
-                AND s.month = gs.month::date
-            WHERE f.adjusted = %(adjusted)s AND f.product_id = 0
-              AND f.customer_id IN (SELECT customer_id FROM summary_customers)
+                AND s.month = k.month AND s.product_id = 0 AND s.customer_id = k.customer_id
         )
         SELECT customer_id, product_id, month, amount, billed, paid_before, {lags} FROM grid
         WINDOW w AS (PARTITION BY customer_id, product_id ORDER BY month)
@@ -824,10 +835,10 @@ def _narrow_company(
             WHERE month >= %(first)s AND month <= %(latest)s AND {nonzero}
         ),
         gone AS (
-            DELETE FROM billing_revenuecustomermonth t
-            WHERE t.adjusted = %(adjusted)s AND t.product_id = 0
+            DELETE FROM billing_revenuecustomermonth t USING summary_keys k
+            WHERE t.adjusted = %(adjusted)s AND t.month = k.month AND t.product_id = 0
+              AND t.customer_id = k.customer_id
               AND t.month >= %(first)s AND t.month <= %(latest)s
-              AND t.customer_id IN (SELECT customer_id FROM summary_customers)
               AND NOT EXISTS (
                   SELECT 1 FROM fresh n WHERE n.customer_id = t.customer_id AND n.month = t.month
               )
