@@ -108,3 +108,19 @@ document.addEventListener("htmx:afterSettle", (event) => {
   if (!result.hasAttribute("tabindex")) result.setAttribute("tabindex", "-1");
   result.focus();
 });
+
+// A data table that scrolls inside its panel (narrow panels, phone width) is
+// reachable by keyboard, so it can be scrolled without a mouse (WCAG 2.1.1;
+// axe's scrollable-region-focusable). Checked on load, after swaps and resizes.
+function markScrollingTables() {
+  for (const table of document.querySelectorAll("main table.data")) {
+    if (table.scrollWidth > table.clientWidth + 1) {
+      table.setAttribute("tabindex", "0");
+    } else if (table.getAttribute("tabindex") === "0") {
+      table.removeAttribute("tabindex");
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", markScrollingTables);
+document.addEventListener("htmx:afterSettle", markScrollingTables);
+window.addEventListener("resize", markScrollingTables);
