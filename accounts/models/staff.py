@@ -89,7 +89,8 @@ class User(AbstractUser):
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
-        ordering = ("name",)
+        # Names repeat (the demo has namesakes): the id keeps every list and select in one order.
+        ordering = ("name", "id")
         constraints: ClassVar[list[models.BaseConstraint]] = [
             # One person per address whatever its case (issue 16 §3): the login,
             # the accounts CSV's owner_email and the admin match without case.
