@@ -215,7 +215,7 @@ def assign_new_task(
         pool=pool,
     )
     task.territory = territory
-    _take_decision(task, decision, now=now)
+    _take_decision(task, decision, now=now, pool=False)
     _insert_decided_task(
         task=task,
         account=account,
@@ -252,7 +252,11 @@ def _insert_decided_task(
     decision writes what ``_apply`` and ``change_account_owner`` write one
     statement at a time elsewhere (``assign_task``, ``reassign_task``).
     """
+    # The pool goes as the decision's JSON text, not decoded for the instance
+    # and encoded again; the instance leaves it deferred (read if asked for).
+    task.pool = RawSQL("%s::jsonb", (decision.pool_json,))
     task_sql, params = insert_row_sql(task, returning=True)
+    del task.pool
     ctes = [f"new_task AS ({task_sql})"]
 
     def add(name: str, sql: str, values: Sequence[Any]) -> None:
@@ -389,11 +393,12 @@ def _copy_assignment(src: Task, dst: Task) -> None:
         setattr(dst, name, getattr(src, name))
 
 
-def _take_decision(task: Task, decision: Decision, *, now: dt.datetime) -> None:
-    """Put ``decision`` on the task's fields (not saved)."""
+def _take_decision(task: Task, decision: Decision, *, now: dt.datetime, pool: bool = True) -> None:
+    """Put ``decision`` on the task's fields (not saved); its pool too unless ``pool`` is False."""
     task.assignee = decision.assignee
     task.explanation = decision.explanation
-    task.pool = decision.pool
+    if pool:
+        task.pool = decision.pool
     task.unassigned_reason = decision.unassigned_reason
     if decision.assignee is not None:
         task.assigned_at = now

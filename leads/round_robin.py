@@ -54,6 +54,9 @@ _STATE_FIELDS = frozenset(
 # The pool is stored as jsonb, which keeps no whitespace: the compact form
 # costs less to build and to send.
 _json = json.JSONEncoder(separators=(",", ":"), check_circular=False, ensure_ascii=False).encode
+# A string alone: the encoder's own C function, without its per-call setup
+# (a pool row encodes a name per member of the pool, about 65 per decision).
+_json_str = json.encoder.encode_basestring
 
 
 @dataclass(init=False)
@@ -140,11 +143,13 @@ class Candidate:
         row = self._row
         if row is None:
             stamp = self.last_assigned_at
+            # ISO 8601 is plain ASCII: quoted, nothing to escape.
+            stamp_json = f'"{stamp.isoformat()}"' if stamp is not None else "null"
             row = (
-                f'{{"member_id":{self.member_id},"name":{_json(self.name)},'
+                f'{{"member_id":{self.member_id},"name":{_json_str(self.name)},'
                 f'"leads":{self.leads},"adjustment":{self.adjustment},'
-                f'"priority":{self.priority},"load":{self.load},"last_assigned_at":'
-                f"{_json(stamp.isoformat()) if stamp is not None else 'null'},"
+                f'"priority":{self.priority},"load":{self.load},'
+                f'"last_assigned_at":{stamp_json},'
             )
             object.__setattr__(self, "_row", row)
         return row
@@ -156,15 +161,58 @@ def pick_next(candidates: Sequence[Candidate]) -> Candidate | None:
     return min(eligible, key=Candidate.sort_key) if eligible else None
 
 
-@dataclass
 class Decision:
-    """The outcome of one assignment decision, stored on the task."""
+    """The outcome of one assignment decision, stored on the task.
 
-    assignee: User | None
-    member: TrackerMember | None
-    explanation: str
-    pool: list[dict[str, Any]] = field(default_factory=list)
-    unassigned_reason: str = ""
+    ``pool``: ``explain_pool``'s rows, or ``pool_json``, the same rows as JSON
+    text; either one is given, and the other is made from it on first use. The
+    round robin gives the text and intake writes it as it is: at 100,000
+    accounts decoding it for the task's instance and encoding it again for the
+    write cost about 0.6 ms of Python per decision under the pool's locks.
+    """
+
+    __slots__ = ("_pool", "_pool_json", "assignee", "explanation", "member", "unassigned_reason")
+
+    def __init__(
+        self,
+        *,
+        assignee: User | None,
+        member: TrackerMember | None,
+        explanation: str,
+        pool: list[dict[str, Any]] | None = None,
+        pool_json: str | None = None,
+        unassigned_reason: str = "",
+    ) -> None:
+        self.assignee = assignee
+        self.member = member
+        self.explanation = explanation
+        self.unassigned_reason = unassigned_reason
+        self._pool = pool if pool is not None or pool_json is not None else []
+        self._pool_json = pool_json
+
+    @property
+    def pool(self) -> list[dict[str, Any]]:
+        """Each member considered and why (``explain_pool``'s rows)."""
+        if self._pool is None:
+            self._pool = json.loads(self._pool_json or "[]")
+        return self._pool
+
+    @pool.setter
+    def pool(self, rows: list[dict[str, Any]]) -> None:
+        self._pool, self._pool_json = rows, None
+
+    @property
+    def pool_json(self) -> str:
+        """``pool`` as compact JSON text (a jsonb value)."""
+        if self._pool_json is None:
+            self._pool_json = _json(self._pool)
+        return self._pool_json
+
+    def __repr__(self) -> str:
+        return (
+            f"Decision(assignee={self.assignee!r}, member={self.member!r}, "
+            f"explanation={self.explanation!r}, unassigned_reason={self.unassigned_reason!r})"
+        )
 
 
 def explain_pool(
@@ -174,11 +222,14 @@ def explain_pool(
 
     Rows in pool order (``Candidate.sort_key``) with ``member_id``, ``name``,
     ``leads``, ``adjustment``, ``priority``, ``load``, ``last_assigned_at``
-    (ISO 8601 or None), ``outcome`` and ``reason``; then ``others`` as given.
+    (ISO 8601 or None), ``outcome`` and ``reason``; then ``others`` as given (for
+    a round-robin decision, the members outside the pool counted by reason:
+    ``members``, ``outcome``, ``reason``).
     The rows are ``explain_pool_json``'s, decoded (one renderer for both).
     """
-    rows: list[dict[str, Any]] = json.loads(explain_pool_json(candidates=candidates, chosen=chosen))
-    rows.extend(others)
+    rows: list[dict[str, Any]] = json.loads(
+        explain_pool_json(candidates=candidates, chosen=chosen, others=others)
+    )
     return rows
 
 
@@ -186,13 +237,14 @@ def explain_pool_json(
     *,
     candidates: Sequence[Candidate],
     chosen: Candidate | None,
+    others: Iterable[dict[str, Any]] = (),
 ) -> str:
     """``explain_pool`` as compact JSON text (a jsonb value), for writers that send text.
 
     Each candidate's row comes from its cached ``pool_row`` and the outcome
     texts are encoded once per process, so the stale job can call it for
     every task it reassigns (revops/lead-assignment-tracker: the pool shown on
-    the task).
+    the task); ``others`` (the members outside the pool, counted) follow them.
     """
     # Keys are unique (the member id is their last part): candidates are never compared.
     ranked = sorted([(c.sort_key(), c) for c in candidates], key=itemgetter(0))
@@ -212,6 +264,7 @@ def explain_pool_json(
         else:
             outcome = _SAME_LOAD
         rows.append(c.pool_row() + outcome)
+    rows.extend(_json(row) for row in others)
     return "[" + ",".join(rows) + "]"
 
 
@@ -315,9 +368,10 @@ def _away(*, due: bool, on_time_off: bool, active: bool) -> bool:
 class LockedPool:
     """A territory's pool for one role, locked by the caller's transaction, as
     ``leads_lock_pool`` returns it: ``rows``, its member rows as parsed JSON
-    (each with its ``user`` and the time-off flags ``away`` reads), and the
-    members outside the pool (``_others_rows``' input: ``pk``, ``name``,
-    ``role``).
+    (each with the time-off flags ``away`` reads and its ``user``'s id, name,
+    email and login: the user's other fields are deferred), and how
+    many members are outside the pool, by role (``_others_rows``' input:
+    ``role``, ``members``).
 
     The decision reads the rows themselves; ``member`` builds the model
     instance of the one member it acts on. A pool at 100,000 accounts has
@@ -331,7 +385,8 @@ class LockedPool:
     _members: dict[int, TrackerMember] = field(default_factory=dict, repr=False)
 
     def member(self, member_id: int) -> TrackerMember:
-        """The locked member ``member_id`` (``user`` loaded, time-off flags set), built once."""
+        """The locked member ``member_id`` (``user`` loaded: id, name, email and
+        ``is_active``; time-off flags set), built once."""
         member = self._members.get(member_id)
         if member is None:
             row = next(r for r in self.rows if r["id"] == member_id)
@@ -438,11 +493,18 @@ def build_candidates(
 
 
 def _others_rows(rows: Iterable[dict[str, Any]], *, role: str) -> list[dict[str, Any]]:
-    """The pool explanation's rows for members outside the pool (``pk``, ``name``, ``role``)."""
+    """The pool explanation's rows for the members outside the pool, one per reason
+    (``leads_lock_pool``'s counts by role: ``role``, ``members``): ``members`` (how
+    many), ``outcome`` and ``reason``.
+
+    Counted, not named: a team lead reads why the lead went where it did from
+    the pool's own rows, and at 100,000 accounts about 240 members are outside
+    each pool; naming each one made three quarters of every task's 30 KB
+    explanation, built while the pool's locks were held.
+    """
     return [
         {
-            "member_id": row["pk"],
-            "name": row["name"],
+            "members": row["members"],
             "outcome": "passed over",
             "reason": _outside_reason(row["role"], role),
         }
@@ -452,8 +514,7 @@ def _others_rows(rows: Iterable[dict[str, Any]], *, role: str) -> list[dict[str,
 
 @functools.lru_cache(maxsize=64)
 def _outside_reason(member_role: str, pool_role: str) -> str:
-    """Why a member outside the pool was not in it (few distinct texts: built once each;
-    a pool at 100,000 accounts lists about 240 such members with every decision)."""
+    """Why members outside the pool were not in it (few distinct texts: built once each)."""
     if member_role != pool_role:
         return f"wrong role ({TrackerRole(member_role).label})"
     return "not in this territory"
@@ -529,16 +590,18 @@ def decide_round_robin(
         exclude_user_ids=exclude_user_ids,
     )
     chosen = pick_next(candidates)
-    pool = explain_pool(candidates=candidates, chosen=chosen, others=others)
+    pool = explain_pool_json(candidates=candidates, chosen=chosen, others=others)
     if chosen is None:
         reason = explain_no_pick(territory=territory, role=role, candidates=candidates)
         return None, Decision(
             assignee=None,
             member=None,
             explanation=f"unassigned: {reason}",
-            pool=pool,
+            pool_json=pool,
             unassigned_reason=reason,
         )
     member = locked.member(chosen.member_id)
     explanation = explain_pick(territory=territory, role=role, chosen=chosen, candidates=candidates)
-    return member, Decision(assignee=member.user, member=member, explanation=explanation, pool=pool)
+    return member, Decision(
+        assignee=member.user, member=member, explanation=explanation, pool_json=pool
+    )

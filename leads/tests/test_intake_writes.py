@@ -100,20 +100,22 @@ def test_a_lead_for_an_owned_account_writes_no_round_robin_rows():
     assert TaskEvent.objects.filter(task=owner_task.task).count() == 2
 
 
-def test_members_outside_a_pool_are_listed_with_why_they_were_not_in_it():
+def test_members_outside_a_pool_are_counted_by_why_they_were_not_in_it():
     picked = member()
-    wrong_role = member(role=TrackerRole.TAM)
-    elsewhere = member(territories=[territory("us-west")])
-    member(role=TrackerRole.TAM, territories=[territory("us-west")])  # neither: not shown
+    member(role=TrackerRole.TAM)
+    member(role=TrackerRole.TAM)
+    member(territories=[territory("us-west")])
+    member(role=TrackerRole.TAM, territories=[territory("us-west")])  # neither: not counted
 
     result = intake_task(lead=_lead("pool.example.de"), source=TaskSource.CONTACT_FORM)
 
-    reasons = {row["member_id"]: row["reason"] for row in result.task.pool}
-    assert reasons == {
-        picked.pk: "lowest load",
-        wrong_role.pk: "wrong role (TAM)",
-        elsewhere.pk: "not in this territory",
+    [chosen, *outside] = result.task.pool
+    assert (chosen["member_id"], chosen["reason"]) == (picked.pk, "lowest load")
+    assert {row["reason"]: row["members"] for row in outside} == {
+        "wrong role (TAM)": 2,
+        "not in this territory": 1,
     }
+    assert not any("member_id" in row or "name" in row for row in outside)
 
 
 # Transactional: inside a test's transaction intake's atomic block is a

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -10,11 +11,14 @@ from django.utils.html import escape
 
 from accounts.models import Activity
 from accounts.tests.factories import tam, team_lead
+from leads.intake import Lead, intake_task
 from leads.models import (
     Opportunity,
     Task,
     TaskEvent,
+    TaskSource,
     TaskStatus,
+    TrackerRole,
 )
 from leads.tests.factories import TaskFactory, member, teammate, territory
 from revopsweb.tests.csv_reading import export_rows
@@ -183,6 +187,30 @@ def test_task_page_shows_explanation_and_score_breakdown(client):
 
     assert "load 3 × 1 lowest of 2 active" in body
     assert "30 / 70" in body
+
+
+def test_task_page_shows_the_pool_and_counts_the_members_outside_it(client):
+    picked = member(leads_this_month=3)
+    passed = member(leads_this_month=5)
+    member(role=TrackerRole.TAM)
+    member(role=TrackerRole.TAM)
+    member(territories=[territory("us-west")])
+    _login(client, picked.user)
+    result = intake_task(
+        lead=Lead(name="Ada", email="ada@pool.example.de", company="Pool", country="DE"),
+        source=TaskSource.CONTACT_FORM,
+    )
+
+    body = client.get(reverse("leads:task", args=[result.task.pk])).content.decode()
+
+    rows = re.findall(r"<tr><td>(.*?)</tr>", re.sub(r">\s+<", "><", body), re.S)
+    assert f'{picked.user.name}</td><td class="num">3</td><td>chosen: lowest load</td>' in rows
+    assert (
+        f'{passed.user.name}</td><td class="num">5</td><td>passed over: higher load (5 vs 3)</td>'
+        in rows
+    )
+    assert '2 members</td><td class="num"></td><td>passed over: wrong role (TAM)</td>' in rows
+    assert '1 member</td><td class="num"></td><td>passed over: not in this territory</td>' in rows
 
 
 def test_touching_a_task_updates_its_last_touched_time_and_history(client):
