@@ -69,6 +69,22 @@ def test_updates_of_amount_and_of_month_move_the_totals():
     assert summary() == grouped_revenue()
 
 
+def test_moving_a_months_only_row_to_another_month_removes_the_emptied_month():
+    row = MonthlyRevenueFactory.create(month=JAN, amount=Decimal(500))
+    MonthlyRevenue.objects.filter(pk=row.pk).update(month=FEB)
+    assert summary() == {(row.account_id, FEB): (Decimal(500), 1)}
+
+
+def test_one_statement_deleting_a_month_of_many_accounts_leaves_the_other_months():
+    rows = [MonthlyRevenueFactory.create(month=month) for month in (JAN, FEB) for _ in range(3)]
+    MonthlyRevenueFactory.create(
+        account=rows[0].account, month=JAN, product=product("session_replay")
+    )
+    MonthlyRevenue.objects.filter(month=JAN).delete()
+    assert {month for _, month in summary()} == {FEB}
+    assert summary() == grouped_revenue()
+
+
 def test_an_upsert_counts_the_inserted_and_the_updated_rows_once():
     row = MonthlyRevenueFactory.create(month=JAN, amount=Decimal(10))
     with connection.cursor() as cursor:
