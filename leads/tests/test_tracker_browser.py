@@ -182,6 +182,8 @@ def test_without_javascript_edit_preview_and_save_a_row(no_js_login_as):
 
     page.get_by_label("Priority of Rita Ramping").fill("3")
     page.locator(f"#member-{ramping.pk}").get_by_role("button", name="Preview").click()
+    # A plain form post: the click returns once the navigation starts, before the preview is in.
+    page.get_by_test_id("preview-proposed").wait_for()
     names = page.get_by_test_id("preview-proposed").locator("li").all_inner_texts()
     assert names.count("Rita Ramping") == 5
     expect(page.get_by_label("Priority of Rita Ramping")).to_have_value("3")
