@@ -349,7 +349,7 @@ class TeamGroup:
 
     @property
     def next_name(self) -> str | None:
-        return next((row.member.user.name for row in self.rows if row.next_in_line), None)
+        return _next_in_line_name(self.rows)
 
 
 @dataclass
@@ -360,6 +360,11 @@ class RoleGroup:
     label: str
     next_name: str | None
     teams: list[TeamGroup]
+
+
+def _next_in_line_name(rows: Sequence[TrackerRow]) -> str | None:
+    """The name of the member of ``rows`` who is next in line, or None (not among them)."""
+    return next((row.member.user.name for row in rows if row.next_in_line), None)
 
 
 def group_key(*, role: str, team_id: int | None) -> str:
@@ -386,7 +391,7 @@ def tracker_groups(rows: Sequence[TrackerRow]) -> list[RoleGroup]:
             RoleGroup(
                 role=role,
                 label=TrackerRole(role).label,
-                next_name=next((r.member.user.name for r in members if r.next_in_line), None),
+                next_name=_next_in_line_name(members),
                 teams=[
                     TeamGroup(
                         role=role,

@@ -93,6 +93,12 @@ def _tracker_url(territory: Territory) -> str:
     return f"{reverse('leads:tracker')}?territory={territory.slug}"
 
 
+def _edit_href(page: str, pk: int) -> str:
+    """The tracker page ``page`` (``_tracker_url``) with member ``pk``'s row editable,
+    scrolled to it: the "Edit" link without JavaScript."""
+    return f"{page}&edit={pk}#member-{pk}"
+
+
 def _row_context(
     request: StaffRequest,
     territory: Territory,
@@ -118,7 +124,7 @@ def _row_context(
     # The "Edit" link's two addresses, built here once per row rather than from five
     # lookups each in the template.
     in_territory = f"?territory={territory.slug}"
-    page_path = reverse("leads:tracker") + in_territory
+    page_path = _tracker_url(territory)
     for row in rows:
         # A team lead edits their own team's rows; the others read as for a TAM.
         row.editable = can_edit and can_edit_member(user, row.member)
@@ -126,7 +132,7 @@ def _row_context(
             continue
         pk = row.member.pk
         row.edit_path = edit_path(pk) + in_territory
-        row.edit_href = f"{page_path}&edit={pk}#member-{pk}"
+        row.edit_href = _edit_href(page_path, pk)
         # One row's inputs at most: every editable row with its form (1,321 inputs for a
         # team lead at the 100,000-account seed) made the page 430 KB (issue 20).
         form = forms.get(row.member.pk) or (
@@ -321,7 +327,7 @@ def member_edit(request: StaffRequest, pk: int) -> HttpResponse:
     _require_member_editor(request, member)
     territories, territory = _territories_and_pick(request)
     if not request.htmx:
-        return redirect(f"{_tracker_url(territory)}&edit={member.pk}#member-{member.pk}")
+        return redirect(_edit_href(_tracker_url(territory), member.pk))
     # The row's figures (load, share, next in line) come from the whole territory's rows.
     ctx = _row_context(request, territory, territories=territories, edit=member.pk)
     row = next((r for r in ctx["rows"] if r.member.pk == member.pk), None)
