@@ -132,16 +132,14 @@ def refresh_revenue_summary(*, narrow_max_accounts: int = NARROW_MAX_ACCOUNTS) -
                 " INSERT INTO summary_changes SELECT * FROM taken"
             )
             changes = cursor.rowcount
-        if not marked and not changes:
-            _drop_temporary(["summary_changes"])
-            return 0
-        with connection.cursor() as cursor:
-            wide, narrow = _plan(cursor, marked=marked, narrow_max_accounts=narrow_max_accounts)
         months = 0
-        if narrow is not None:
-            months = _narrow(first=narrow[0], end=narrow[1])
-        if wide is not None:
-            months = _recompute(changed_from=wide)
+        if marked or changes:
+            with connection.cursor() as cursor:
+                wide, narrow = _plan(cursor, marked=marked, narrow_max_accounts=narrow_max_accounts)
+            if narrow is not None:
+                months = _narrow(first=narrow[0], end=narrow[1])
+            if wide is not None:
+                months = _recompute(changed_from=wide)
         _drop_temporary(["summary_changes"])
         return months
 
@@ -856,11 +854,12 @@ def _narrow_company(
         {"first": first, "latest": latest, "adjusted": adjusted},
     )
     _replace_firsts(cursor, series="summary_after", adjusted=adjusted, by_product=False)
-    for month in sorted(movers):
+    if movers:
         cursor.execute(
-            "DELETE FROM billing_revenuemover WHERE adjusted = %s AND month = %s",
-            [adjusted, month],
+            "DELETE FROM billing_revenuemover WHERE adjusted = %s AND month = ANY(%s)",
+            [adjusted, sorted(movers)],
         )
+    for month in sorted(movers):
         _month_movers(cursor, month=month, adjusted=adjusted)
     return months | movers
 
