@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -305,6 +305,8 @@ class TrackerRow:
     options: list[tuple[Territory, bool]] = field(default_factory=list)
     preview_path: str = ""
     update_path: str = ""
+    # The read-only row's HTML, for the rows of the groups the page opens.
+    html: str = ""
 
     @property
     def share_percent(self) -> int:
@@ -568,16 +570,41 @@ def _with_values(member: TrackerMember, values: dict[str, Any] | None) -> Tracke
     return changed
 
 
-def history(*, territory: Territory | None = None, limit: int = 50) -> list[RoundRobinEvent]:
+class HistoryEntry(NamedTuple):
+    """One tracker change as the page's history shows it (``history``)."""
+
+    at: dt.datetime
+    kind: str
+    delta: int
+    old_value: str
+    new_value: str
+    reason: str
+    member_name: str
+    actor_name: str | None
+
+    @property
+    def kind_label(self) -> str:
+        """The kind as ``get_kind_display`` says it."""
+        return _KIND_LABELS.get(self.kind, self.kind)
+
+
+_KIND_LABELS: dict[str, str] = dict(LedgerKind.choices)
+
+
+def history(*, territory: Territory | None = None, limit: int = 50) -> list[HistoryEntry]:
     """Recent tracker changes (not assignments), newest first. One query.
 
-    The events carry what the history shows (when, kind, delta, old → new, why,
-    the member's and the author's names) and no other column.
+    Each change as the values the history shows (when, kind, delta, old → new, why,
+    the member's and the author's names), read as tuples rather than as events with
+    their member, user and author instances (four model instances a row; issue 20).
     """
-    events = (
-        RoundRobinEvent.objects.exclude(kind__in=LEAD_KINDS)
-        .select_related("member__user", "actor")
-        .only(
+    events = RoundRobinEvent.objects.exclude(kind__in=LEAD_KINDS)
+    if territory is not None:
+        # A subquery, not a join: each event once, without DISTINCT over every column.
+        events = events.filter(member__in=TrackerMember.objects.filter(territories=territory))
+    return [
+        HistoryEntry(*values)
+        for values in events.order_by("-at", "-id").values_list(
             "at",
             "kind",
             "delta",
@@ -586,9 +613,5 @@ def history(*, territory: Territory | None = None, limit: int = 50) -> list[Roun
             "reason",
             "member__user__name",
             "actor__name",
-        )
-    )
-    if territory is not None:
-        # A subquery, not a join: each event once, without DISTINCT over every column.
-        events = events.filter(member__in=TrackerMember.objects.filter(territories=territory))
-    return list(events.order_by("-at", "-id")[:limit])
+        )[:limit]
+    ]

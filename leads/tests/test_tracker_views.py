@@ -16,7 +16,7 @@ from leads.models import (
     TrackerMember,
 )
 from leads.tests.factories import TaskFactory, member, teammate, territory
-from leads.tracker import preview_next
+from leads.tracker import preview_next, update_member
 
 pytestmark = pytest.mark.django_db
 
@@ -823,3 +823,54 @@ def test_the_time_off_choices_are_the_members_the_user_may_record_for(client):
 
     assert f'<option value="{mine.pk}">{mine.user.name} (TAE)</option>' in select
     assert f'value="{stranger.pk}"' not in select
+
+
+def test_a_read_only_row_shows_each_figure_with_its_text_escaped(client):
+    lead = _login(client, team_lead())
+    mine = teammate(lead, priority=2, manual_adjustment=-3, leads_this_month=5)
+    mine.user.name = 'Zoë "Z" <O\'Neil> & co'
+    mine.user.save(update_fields=["name"])
+    today = dt.date.today()
+    TimeOff.objects.create(member=mine, starts_on=today, ends_on=today + dt.timedelta(days=2))
+    other_lead = team_lead()
+    theirs = teammate(other_lead)
+    pk, key = mine.pk, f"TAE-{other_lead.pk}"
+
+    body = _tracker(client, group=key).content.decode()
+
+    # Load (5 - 3) x 2 = 4; target (1/2) / (1/2 + 1/1) = 33%; no lead here yet; on time
+    # off, so the other team's member is next in line.
+    assert (
+        f'\n<tr id="member-{pk}"><td>Zoë &quot;Z&quot; &lt;O&#x27;Neil&gt; &amp; co</td>\n'
+        '<td><span class="badge">Europe &amp; Africa</span></td><td class="num">2</td>\n'
+        '<td class="num">-3</td><td>yes\n<span class="badge">time off</span></td>'
+        '<td class="num">5</td><td class="num">4</td>\n'
+        '<td class="num">0% <small>(0)</small></td>\n'
+        '<td class="num">33%</td>\n'
+        f'<td><a href="/tracker/?territory=europe-africa&amp;edit={pk}#member-{pk}" class="small"'
+        f' hx-get="/tracker/members/{pk}/edit/?territory=europe-africa" hx-target="#member-{pk}"'
+        ' hx-swap="outerHTML"\naria-label="Edit Zoë &quot;Z&quot; &lt;O&#x27;Neil&gt; &amp; co">Edit</a></td></tr>\n'
+    ) in body
+    assert (
+        f'<tr id="member-{theirs.pk}"><td>{theirs.user.name} <span class="badge good">next</span></td>'
+    ) in body
+    assert '<td class="num">67%</td><td><small>another team\'s</small></td></tr>\n' in body
+
+
+def test_a_history_row_shows_the_change_its_author_and_why_escaped(client):
+    lead = _login(client, team_lead(name="Lee <Lead>"))
+    mine = teammate(lead, manual_adjustment=4)
+    mine.user.name = "Ann & Bo"
+    mine.user.save(update_fields=["name"])
+    at = dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC)
+    update_member(member=mine, author=lead, reason='back "early" <b>', manual_adjustment=-2, now=at)
+    RoundRobinEvent.objects.filter(member=mine).update(at=at)
+
+    body = _tracker(client).content.decode()
+
+    # 14:05 UTC is 09:05 in the company's time zone (EST in March before the 8th).
+    assert (
+        "\n    <tr><td>2026-03-02 09:05 EST</td><td>Lee &lt;Lead&gt;</td><td>Ann &amp; Bo</td>\n"
+        "    <td>Manual adjustment (-6)</td>\n"
+        "    <td>4 → -2</td><td>back &quot;early&quot; &lt;b&gt;</td></tr>\n  "
+    ) in body
