@@ -132,6 +132,16 @@ if DB_JIT not in {"on", "off", "server"}:
 if DB_JIT != "server":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c jit={DB_JIT}".strip()
+# The statements revopsweb.sql.CompiledOnce keeps (My book's and the account page's
+# rows, the account page's lists) run as server-side prepared statements, so the
+# server plans each once per connection instead of on every request: planning was
+# most of the account page's database time (issue 20). The app's other statements
+# bind on the client and are never prepared, whatever this says. Turn it off
+# behind a pooler in transaction mode that does not track prepared statements.
+DB_PREPARE = env_bool("DB_PREPARE", default=True)
+if DB_PREPARE:
+    # psycopg's own default; Django leaves it None, which disables preparing.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
