@@ -59,9 +59,15 @@ def can_edit_member(user: User, member: TrackerMember) -> bool:
     """A member's priority, manual adjustment, active flag and territories (and the
     preview of a change): managers and RevOps anyone's, team leads their own
     team's. ``member.user`` loaded."""
+    return can_edit_person(user, person_id=member.user_id, team_lead_id=member.user.team_lead_id)
+
+
+def can_edit_person(user: User, *, person_id: int, team_lead_id: int | None) -> bool:
+    """``can_edit_member`` for the member whose user is ``person_id``, reporting to
+    ``team_lead_id`` (the tracker's rows, read as values)."""
     if user.is_manager:
         return True
-    return can_edit_tracker(user) and _on_team_of(user, member.user)
+    return can_edit_tracker(user) and (person_id == user.pk or team_lead_id == user.pk)
 
 
 def addable_users(user: User) -> QuerySet[User]:

@@ -353,14 +353,16 @@ def away(member: TrackerMember) -> bool:
     """Skipped for time off: within its dates before the daily job switched the
     member off, or switched off by it. A team lead who switches them back on
     by hand wins over the job's switch."""
-    return _away(
+    return away_by(
         due=bool(getattr(member, "time_off_due", False)),
         on_time_off=bool(getattr(member, "on_time_off", False)),
         active=member.is_active,
     )
 
 
-def _away(*, due: bool, on_time_off: bool, active: bool) -> bool:
+def away_by(*, due: bool, on_time_off: bool, active: bool) -> bool:
+    """``away`` from the flags themselves (a member read as values): ``due``, the
+    ``time_off_due`` annotation; ``on_time_off``, the ``on_time_off`` one."""
     return due or (on_time_off and not active)
 
 
@@ -459,7 +461,7 @@ def _row_candidate(row: dict[str, Any], *, book_reason: str) -> Candidate:
         last_assigned_at=dt.datetime.fromisoformat(stamp) if stamp is not None else None,
         skip_reason=skip_reason(
             login_on=row["user"]["is_active"],
-            away=_away(
+            away=away_by(
                 due=row["time_off_due"], on_time_off=row["on_time_off"], active=row["is_active"]
             ),
             active=row["is_active"],

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from itertools import groupby
 from typing import Any, NamedTuple
 
@@ -24,7 +25,16 @@ from revopsweb.dates import company_today, current_month, month_start
 
 from .ledger import ledger_event, open_period
 from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, Territory, TrackerMember, TrackerRole
-from .round_robin import away, pick_next, time_off_annotations, time_off_due, to_candidate
+from .round_robin import (
+    Candidate,
+    away,
+    away_by,
+    pick_next,
+    skip_reason,
+    time_off_annotations,
+    time_off_due,
+    to_candidate,
+)
 
 PREVIEW_SIZE = 20
 # A manual adjustment counts as leads a member already received this month; a
@@ -89,15 +99,32 @@ def colleague_loads(members: Iterable[TrackerMember], *, role: str, today: dt.da
     with ``time_off_annotations(today)``): the loads of those of ``role``, active,
     login on, counting this month and not away. The tracker page reads its
     territory's members once and takes the prefill from them."""
+    return _present_loads(
+        ((m.role, m.is_active and m.user.is_active, m.period, away(m), m.load) for m in members),
+        role=role,
+        today=today,
+    )
+
+
+def row_colleague_loads(rows: Iterable[TrackerRow], *, role: str, today: dt.date) -> list[int]:
+    """``colleague_loads`` of the tracker's rows (members read as values)."""
+    return _present_loads(
+        ((r.role, r.is_active and r.login_on, r.period, r.away, r.load) for r in rows),
+        role=role,
+        today=today,
+    )
+
+
+def _present_loads(
+    members: Iterable[tuple[str, bool, dt.date, bool, int]], *, role: str, today: dt.date
+) -> list[int]:
+    """The rule of ``colleague_loads`` over (role, active with login on, period, away,
+    load) of each member."""
     period = month_start(today)
     return [
-        m.load
-        for m in members
-        if m.role == role
-        and m.is_active
-        and m.user.is_active
-        and m.period == period
-        and not away(m)
+        load
+        for member_role, active, member_period, is_away, load in members
+        if member_role == role and active and member_period == period and not is_away
     ]
 
 
@@ -280,18 +307,56 @@ def update_member(
 # --- Tracker page -------------------------------------------------------------
 
 
+# The member's columns and their user's, in the order ``tracker_rows`` reads them.
+_MEMBER_FIELDS = (
+    "id",
+    "user_id",
+    "role",
+    "priority",
+    "manual_adjustment",
+    "is_active",
+    "leads_this_month",
+    "period",
+    "last_assigned_at",
+    "created_at",
+)
+_USER_FIELDS = ("name", "is_active", "team_lead_id")
+
+
 @dataclass
 class TrackerRow:
-    member: TrackerMember
-    on_time_off: bool
-    load: int
+    """One member's row of the tracker: what the page, the pick and the permission
+    rules read of the member and their user, as values (a member and a user model
+    instance per row cost about as much as the rest of the rows; issue 20), and
+    their figures in the territory. ``member`` builds the model instance when one
+    is needed (the row being edited)."""
+
+    member_id: int
+    user_id: int
+    name: str
+    role: str
+    priority: int
+    manual_adjustment: int
+    is_active: bool
+    leads_this_month: int
+    period: dt.date
+    last_assigned_at: dt.datetime | None
+    created_at: dt.datetime
+    # The user's login, and the team lead they report to (id and name; None: nobody).
+    login_on: bool
+    team_lead_id: int | None
+    team_lead_name: str | None
+    # ``time_off_annotations``: within a time off the daily job has not applied yet,
+    # and switched off by the job for one (``round_robin.away`` reads both).
+    time_off_due: bool
+    time_off_applied: bool
     # Leads this member received in this territory this period, and their
     # share of the role's leads here (a member covering several territories
     # counts only this one's).
-    leads_here: int
-    share: float
-    target_share: float
-    next_in_line: bool
+    leads_here: int = 0
+    share: float = 0.0
+    target_share: float = 0.0
+    next_in_line: bool = False
     # The member's territories (ids, and names in the territories' order), read
     # as pairs rather than as Territory instances prefetched per member.
     territory_ids: list[int] = field(default_factory=list)
@@ -307,6 +372,44 @@ class TrackerRow:
     update_path: str = ""
     # The read-only row's HTML, for the rows of the groups the page opens.
     html: str = ""
+
+    @property
+    def load(self) -> int:
+        """``TrackerMember.load``: (leads this month + manual adjustment) × priority."""
+        return (self.leads_this_month + self.manual_adjustment) * self.priority
+
+    @property
+    def on_time_off(self) -> bool:
+        """The "time off" badge: within a time off, or switched off for one."""
+        return self.time_off_due or self.time_off_applied
+
+    @property
+    def away(self) -> bool:
+        """Skipped for time off (``round_robin.away``'s rule)."""
+        return away_by(
+            due=self.time_off_due, on_time_off=self.time_off_applied, active=self.is_active
+        )
+
+    @cached_property
+    def member(self) -> TrackerMember:
+        """The member as a model instance with its user, built from the row's values
+        (no query; the user's other fields are deferred, as ``only()`` leaves them)."""
+        # from_db takes a partial row's values in the model's field order.
+        values = {name: getattr(self, name) for name in _MEMBER_FIELDS[1:]}
+        values["id"] = self.member_id
+        names = [f.attname for f in TrackerMember._meta.concrete_fields if f.attname in values]
+        member = TrackerMember.from_db(None, names, [values[name] for name in names])
+        known = {
+            "id": self.user_id,
+            "name": self.name,
+            "is_active": self.login_on,
+            "team_lead_id": self.team_lead_id,
+        }
+        names = [f.attname for f in User._meta.concrete_fields if f.attname in known]
+        member.user = User.from_db(None, names, [known[name] for name in names])
+        member.on_time_off = self.time_off_applied  # type: ignore[attr-defined]
+        member.time_off_due = self.time_off_due  # type: ignore[attr-defined]
+        return member
 
     @property
     def share_percent(self) -> int:
@@ -366,7 +469,7 @@ class RoleGroup:
 
 def _next_in_line_name(rows: Sequence[TrackerRow]) -> str | None:
     """The name of the member of ``rows`` who is next in line, or None (not among them)."""
-    return next((row.member.user.name for row in rows if row.next_in_line), None)
+    return next((row.name for row in rows if row.next_in_line), None)
 
 
 def group_key(*, role: str, team_id: int | None) -> str:
@@ -379,15 +482,12 @@ def tracker_groups(rows: Sequence[TrackerRow]) -> list[RoleGroup]:
     team: teams by their lead's name, those who report to nobody last. Rows keep
     their order inside a team. No query (``team_lead_name`` comes with the rows)."""
     groups: list[RoleGroup] = []
-    for role, role_rows in groupby(rows, key=lambda row: row.member.role):
+    for role, role_rows in groupby(rows, key=lambda row: row.role):
         members = list(role_rows)
         teams: dict[int | None, list[TrackerRow]] = defaultdict(list)
         for row in members:
-            teams[row.member.user.team_lead_id].append(row)
-        names = {
-            team_id: getattr(team[0].member, "team_lead_name", None) or ""
-            for team_id, team in teams.items()
-        }
+            teams[row.team_lead_id].append(row)
+        names = {team_id: team[0].team_lead_name or "" for team_id, team in teams.items()}
         ordered = sorted(teams, key=lambda team_id: (team_id is None, names[team_id], team_id or 0))
         groups.append(
             RoleGroup(
@@ -414,69 +514,108 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
     The share counts the ledger's lead events of each member's current period
     whose task is in this territory. Target share is 1/priority over the sum
     of 1/priority of the active members of the same role. Three queries
-    (members with their user and team lead's name, their territories as
-    (member, territory) pairs, then the ledger sums). The user carries only
-    what the rows, the pick and the permission rules read.
+    (members with their user's values and team lead's name, their territories as
+    (member, territory) pairs, then the ledger sums), all read as values.
     """
-    members = list(
+    members = (
         TrackerMember.objects.filter(territories=territory)
-        .select_related("user")
-        .only(
-            *(f.name for f in TrackerMember._meta.concrete_fields),
-            "user__name",
-            "user__is_active",
-            "user__team_lead_id",
-        )
         .annotate(
             team_lead_name=F("user__team_lead__name"),
             **time_off_annotations(today or company_today()),
         )
         .order_by("role", "user__name")
-    )
-    covered: dict[int, tuple[list[int], list[str]]] = {m.pk: ([], []) for m in members}
-    if members:
-        # The members picked again by the territory, not by the list of their ids:
-        # Django prepared, and psycopg bound, each of the 164 ids (issue 20).
-        pairs = (
-            TrackerMember.territories.through.objects.filter(trackermember__territories=territory)
-            .order_by("territory__sort_order", "territory__name")
-            .values_list("trackermember_id", "territory_id", "territory__name")
+        .values_list(
+            *_MEMBER_FIELDS,
+            *(f"user__{name}" for name in _USER_FIELDS),
+            "team_lead_name",
+            "time_off_due",
+            "on_time_off",
         )
-        for member_id, territory_id, name in pairs:
-            if member_id in covered:
-                covered[member_id][0].append(territory_id)
-                covered[member_id][1].append(name)
-    leads_here = territory_leads(territory=territory) if members else {}
-    by_role: dict[str, list[Any]] = defaultdict(list)
-    for m in members:
-        by_role[m.role].append(m)
-    rows = []
-    for role_members in by_role.values():
+    )
+    rows = [
+        TrackerRow(
+            member_id=pk,
+            user_id=user_id,
+            role=role,
+            priority=priority,
+            manual_adjustment=adjustment,
+            is_active=is_active,
+            leads_this_month=leads,
+            period=period,
+            last_assigned_at=last_assigned_at,
+            created_at=created_at,
+            name=name,
+            login_on=login_on,
+            team_lead_id=team_lead_id,
+            team_lead_name=team_lead_name,
+            time_off_due=due,
+            time_off_applied=applied,
+        )
+        for (
+            pk,
+            user_id,
+            role,
+            priority,
+            adjustment,
+            is_active,
+            leads,
+            period,
+            last_assigned_at,
+            created_at,
+            name,
+            login_on,
+            team_lead_id,
+            team_lead_name,
+            due,
+            applied,
+        ) in members
+    ]
+    if not rows:
+        return rows
+    by_id = {row.member_id: row for row in rows}
+    # The members picked again by the territory, not by the list of their ids:
+    # Django prepared, and psycopg bound, each of the 164 ids (issue 20).
+    pairs = (
+        TrackerMember.territories.through.objects.filter(trackermember__territories=territory)
+        .order_by("territory__sort_order", "territory__name")
+        .values_list("trackermember_id", "territory_id", "territory__name")
+    )
+    for member_id, territory_id, territory_name in pairs:
+        row = by_id.get(member_id)
+        if row is not None:
+            row.territory_ids.append(territory_id)
+            row.territory_names.append(territory_name)
+    leads_here = territory_leads(territory=territory)
+    for _, role_rows in groupby(rows, key=lambda row: row.role):
+        members_of_role = list(role_rows)
         # A login switched off takes no share, whatever the member row says.
-        active = [m for m in role_members if m.is_active and m.user.is_active]
-        # By id: a list's `in` compares model instances one by one (n² per role).
-        active_ids = {m.pk for m in active}
-        total_leads = sum(leads_here.get(m.pk, 0) for m in role_members)
-        weight = sum(1 / m.priority for m in active)
-        chosen = pick_next([to_candidate(m) for m in role_members])
-        for m in role_members:
-            here = leads_here.get(m.pk, 0)
-            territory_ids, territory_names = covered[m.pk]
-            rows.append(
-                TrackerRow(
-                    member=m,
-                    on_time_off=bool(m.on_time_off or m.time_off_due),
-                    load=m.load,
-                    leads_here=here,
-                    share=here / total_leads if total_leads else 0.0,
-                    target_share=(1 / m.priority) / weight
-                    if m.pk in active_ids and weight
-                    else 0.0,
-                    next_in_line=chosen is not None and chosen.member_id == m.pk,
-                    territory_ids=territory_ids,
-                    territory_names=territory_names,
+        weight = sum(1 / row.priority for row in members_of_role if row.is_active and row.login_on)
+        total_leads = sum(leads_here.get(row.member_id, 0) for row in members_of_role)
+        chosen = pick_next(
+            [
+                Candidate(
+                    member_id=row.member_id,
+                    user_id=row.user_id,
+                    name=row.name,
+                    leads=row.leads_this_month,
+                    adjustment=row.manual_adjustment,
+                    priority=row.priority,
+                    last_assigned_at=row.last_assigned_at,
+                    skip_reason=skip_reason(
+                        login_on=row.login_on, away=row.away, active=row.is_active
+                    ),
                 )
+                for row in members_of_role
+            ]
+        )
+        for row in members_of_role:
+            here = leads_here.get(row.member_id, 0)
+            row.leads_here = here
+            row.share = here / total_leads if total_leads else 0.0
+            row.target_share = (
+                (1 / row.priority) / weight if row.is_active and row.login_on and weight else 0.0
             )
+            row.next_in_line = chosen is not None and chosen.member_id == row.member_id
     return rows
 
 

@@ -35,6 +35,7 @@ from .forms import (
 from .models import Task, TaskKind, Territory, TimeOff, TrackerMember, TrackerRole
 from .permissions import (
     can_edit_member,
+    can_edit_person,
     can_edit_tracker,
     time_off_members,
 )
@@ -44,12 +45,12 @@ from .tracker import (
     TeamGroup,
     TrackerRow,
     add_member,
-    colleague_loads,
     group_key,
     history,
     level_prefill,
     prefill_adjustment,
     preview_change,
+    row_colleague_loads,
     tracker_groups,
     tracker_rows,
     update_member,
@@ -131,17 +132,19 @@ def _row_context(
     page_path = _tracker_url(territory)
     for row in rows:
         # A team lead edits their own team's rows; the others read as for a TAM.
-        row.editable = can_edit and can_edit_member(user, row.member)
+        row.editable = can_edit and can_edit_person(
+            user, person_id=row.user_id, team_lead_id=row.team_lead_id
+        )
         if not row.editable:
             continue
-        pk = row.member.pk
+        pk = row.member_id
         row.edit_path = edit_path(pk) + in_territory
         row.edit_href = _edit_href(page_path, pk)
         # One row's inputs at most: every editable row with its form (1,321 inputs for a
         # team lead at the 100,000-account seed) made the page 430 KB (issue 20).
-        form = forms.get(row.member.pk) or (
+        form = forms.get(pk) or (
             MemberForm.for_member(row.member, territory_ids=row.territory_ids)
-            if row.member.pk == edit
+            if pk == edit
             else None
         )
         if form is None:
@@ -153,8 +156,8 @@ def _row_context(
         row.form = form
         chosen = {str(getattr(t, "pk", t)) for t in (form["territories"].value() or [])}
         row.options = [(t, str(t.pk) in chosen) for t in all_territories]
-        row.preview_path = reverse("leads:member_preview", args=[row.member.pk])
-        row.update_path = reverse("leads:member_update", args=[row.member.pk])
+        row.preview_path = reverse("leads:member_preview", args=[pk])
+        row.update_path = reverse("leads:member_update", args=[pk])
     # One group per role (each has its own round robin and next in line), and in it
     # one per team: only the open ones render their rows, so the page does not grow
     # with the territory's members (164 rows in one territory of the 100,000-account seed).
@@ -187,9 +190,8 @@ def _read_only_row(row: TrackerRow, *, can_edit: bool) -> SafeString:
     at the 100,000-account seed (issue 20). Text is escaped as the template's
     autoescape did (``django.utils.html.escape`` is ``html.escape``); numbers are
     ints, printed as ``{% localize off %}`` printed them."""
-    m = row.member
-    pk = m.pk
-    name = html_escape(m.user.name)
+    pk = row.member_id
+    name = html_escape(row.name)
     badges = "".join(f'<span class="badge">{html_escape(t)}</span>' for t in row.territory_names)
     next_badge = ' <span class="badge good">next</span>' if row.next_in_line else ""
     time_off = '\n<span class="badge">time off</span>' if row.on_time_off else ""
@@ -203,10 +205,10 @@ def _read_only_row(row: TrackerRow, *, can_edit: bool) -> SafeString:
         edit = "<td><small>another team's</small></td>" if can_edit else ""
     return SafeString(
         f'\n<tr id="member-{pk}"><td>{name}{next_badge}</td>\n'
-        f'<td>{badges}</td><td class="num">{int(m.priority)}</td>\n'
-        f'<td class="num">{int(m.manual_adjustment)}</td>'
-        f"<td>{'yes' if m.is_active else 'no'}{time_off}</td>"
-        f'<td class="num">{int(m.leads_this_month)}</td><td class="num">{int(row.load)}</td>\n'
+        f'<td>{badges}</td><td class="num">{int(row.priority)}</td>\n'
+        f'<td class="num">{int(row.manual_adjustment)}</td>'
+        f"<td>{'yes' if row.is_active else 'no'}{time_off}</td>"
+        f'<td class="num">{int(row.leads_this_month)}</td><td class="num">{int(row.load)}</td>\n'
         f'<td class="num">{row.share_percent}% <small>({int(row.leads_here)})</small></td>\n'
         f'<td class="num">{row.target_percent}%</td>{edit}</tr>\n'
     )
@@ -216,7 +218,7 @@ def _opens(user: User, team: TeamGroup) -> bool:
     """A group is open by default when the viewer acts on it: their own team (a team
     lead's), the group with their own row, or the one with the row being edited."""
     return team.team_id == user.pk or any(
-        row.member.user_id == user.pk or row.form is not None for row in team.rows
+        row.user_id == user.pk or row.form is not None for row in team.rows
     )
 
 
@@ -245,9 +247,7 @@ def _tracker_context(
     rows = _row_context(request, territory, territories=territories, today=today, **extra)
     if add_form is None and can_edit:
         # The prefill's colleagues are the territory's members the rows just read.
-        loads = colleague_loads(
-            [row.member for row in rows["rows"]], role=TrackerRole.TAE, today=today
-        )
+        loads = row_colleague_loads(rows["rows"], role=TrackerRole.TAE, today=today)
         add_form = AddMemberForm.for_user(
             user,
             initial={
