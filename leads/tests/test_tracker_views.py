@@ -874,3 +874,14 @@ def test_a_history_row_shows_the_change_its_author_and_why_escaped(client):
         "    <td>Manual adjustment (-6)</td>\n"
         "    <td>4 → -2</td><td>back &quot;early&quot; &lt;b&gt;</td></tr>\n  "
     ) in body
+
+
+def test_a_member_finds_their_own_time_off_option_selected(client):
+    own = member(user=tam(name="Tia <T> & Co"))
+    _login(client, own.user)
+
+    body = _tracker(client).content.decode()
+    select = body.split('<select name="member"')[1].split("</select>")[0]
+
+    assert '<option value="">' in select
+    assert f'<option value="{own.pk}"\n    selected>Tia &lt;T&gt; &amp; Co (TAE)</option>' in select
