@@ -603,3 +603,50 @@ def test_the_account_page_asks_each_viewer_their_own_permission(client):
     for viewer, status in ((lead, 200), (team_lead(), 404)):
         client.force_login(viewer)
         assert client.get(url).status_code == status
+
+
+def test_a_book_row_shows_each_figure_with_its_text_escaped(client):
+    me = tam()
+    account = AccountFactory.create(
+        owner=me,
+        owner_role=OwnerRole.TAM,
+        name='Zoë "Z" <O\'Neil> & co',
+        health=Health.POOR,
+        is_lead=True,
+        last_contact_at=None,
+        renewal_date=dt.date(2026, 9, 30),
+    )
+    give_revenue(account, month=dt.date(2026, 3, 1), session_replay=1500)
+    give_revenue(account, session_replay=1000, feature_flags=100)
+    client.force_login(me)
+
+    body = client.get(reverse("accounts:my_book")).content.decode()
+
+    name = "Zoë &quot;Z&quot; &lt;O&#x27;Neil&gt; &amp; co"
+    flag = f"/churn/accounts/{account.pk}/flag/?next=/book/"
+    # ARR 12 x $1,100 (the company's only revenue: Top 40); MoM $1,100 - $1,500; one
+    # core product paid over $200; a lead of the owner's own book, no plan this quarter,
+    # no contact yet.
+    assert (
+        '\n      <tr data-testid="book-row">\n'
+        f'        <td><a href="/accounts/{account.pk}/">{name}</a>\n'
+        '          <span class="badge">Top 40</span>\n'
+        '          <span class="badge">Lead</span>\n'
+        "          \n"
+        "          \n"
+        "        </td>\n"
+        '        <td class="num" data-testid="arr">$13,200</td>\n'
+        '        <td><svg class="sparkline"'
+    ) in body
+    assert (
+        '</svg></td>\n        <td class="num">−$400</td>\n'
+        '        <td><span class="badge">Session Replay</span></td>\n'
+        '        <td><span class="badge poor">Poor</span></td>\n'
+        f'        <td><a href="{flag}" class="small"\n'
+        '                        data-testid="flag-churn-risk">Flag churn risk'
+        f'<span class="visually-hidden"> for {name}</span></a></td>\n'
+        '        <td><span class="badge poor">Missing</span></td>\n'
+        "        <td>–</td>\n"
+        "        <td>2026-09-30</td>\n"
+        "      </tr>\n    "
+    ) in body
