@@ -62,6 +62,10 @@ EVERYTHING = dt.date(1900, 1, 1)
 # (their amounts, and each month's sums by difference); with more, it recomputes
 # the months from the earliest change for every account.
 NARROW_MAX_ACCOUNTS = 2_000
+# A refresh reading at most this many months of revenue rows (a month's import:
+# the month, and the month before per product) copies them once (``_recent_revenue``).
+RECENT_MONTHS = 3
+REVENUE = "billing_monthlyrevenue"
 # pg_advisory_xact_lock key of the refresh: two refreshes never interleave.
 LOCK_KEY = 2_020_000_020
 # The stored billed amounts (before rules 4 and 5) of the adjusted company level,
@@ -225,34 +229,88 @@ def _recompute(*, changed_from: dt.date) -> int:
         cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute("SELECT MIN(month), MAX(month) FROM billing_monthlyrevenue")
         first, latest = cursor.fetchone()
+        levels = [
+            (adjusted, by_product) for adjusted in (True, False) for by_product in (False, True)
+        ]
+        starts: dict[tuple[bool, bool], tuple[dt.date, dt.date]] = {}
+        for adjusted, by_product in levels:
+            from_month = _from_month(
+                cursor, changed_from=changed_from, adjusted=adjusted, by_product=by_product
+            )
+            start = max(from_month, first) if first is not None else from_month
+            starts[adjusted, by_product] = (from_month, start)
+        revenue = _recent_revenue(cursor, changed_from=changed_from, starts=starts, latest=latest)
         earliest = None
-        for adjusted in (True, False):
-            for by_product in (False, True):
-                from_month = _from_month(
-                    cursor, changed_from=changed_from, adjusted=adjusted, by_product=by_product
+        for adjusted, by_product in levels:
+            from_month, start = starts[adjusted, by_product]
+            if by_product:
+                _product_sums(
+                    cursor,
+                    from_month=from_month,
+                    start=start,
+                    latest=latest,
+                    adjusted=adjusted,
+                    revenue=revenue,
                 )
-                start = max(from_month, first) if first is not None else from_month
-                if by_product:
-                    _product_sums(
-                        cursor, from_month=from_month, start=start, latest=latest, adjusted=adjusted
-                    )
-                else:
-                    _amounts(
-                        cursor,
-                        changed_from=changed_from,
-                        from_month=from_month,
-                        start=start,
-                        latest=latest,
-                        adjusted=adjusted,
-                    )
-                    if latest is not None and start <= latest:
-                        _sums(cursor, start=start, latest=latest, adjusted=adjusted)
+            else:
+                _amounts(
+                    cursor,
+                    changed_from=changed_from,
+                    from_month=from_month,
+                    start=start,
+                    latest=latest,
+                    adjusted=adjusted,
+                    revenue=revenue,
+                )
                 if latest is not None and start <= latest:
-                    earliest = start if earliest is None else min(earliest, start)
+                    _sums(cursor, start=start, latest=latest, adjusted=adjusted)
+            if latest is not None and start <= latest:
+                earliest = start if earliest is None else min(earliest, start)
+        if revenue != REVENUE:
+            _drop_temporary([revenue])
         if latest is None or earliest is None:
             return 0
         months: int = (latest.year - earliest.year) * 12 + latest.month - earliest.month + 1
     return months
+
+
+def _recent_revenue(
+    cursor: CursorWrapper,
+    *,
+    changed_from: dt.date,
+    starts: dict[tuple[bool, bool], tuple[dt.date, dt.date]],
+    latest: dt.date | None,
+) -> str:
+    """The relation the levels read the revenue rows from: when they all read the
+    last ``RECENT_MONTHS`` months at most (a month's import), a temporary table of
+    those months' rows, read once; else ``billing_monthlyrevenue``.
+
+    A month's rows are spread over the whole revenue table (the seed, like a
+    history loaded account by account, stores each account's months together): at
+    100,000 accounts each level's read of a month or two was a bitmap scan of
+    every page of the table (34,000 pages), four times per refresh."""
+    if latest is None:
+        return REVENUE
+    reads = []
+    for (adjusted, by_product), (_, start) in starts.items():
+        if by_product:
+            reads.append(add_months(start, -1))  # the month before each month
+        elif _lookback(adjusted=adjusted, by_product=by_product):
+            # The months before changed_from are read from the stored amounts.
+            reads.append(max(add_months(start, -2), changed_from))
+        else:
+            reads.append(start)
+    first_read = min(reads)
+    if first_read <= add_months(latest, -RECENT_MONTHS):
+        return REVENUE
+    cursor.execute(
+        "CREATE TEMPORARY TABLE summary_recent_revenue ON COMMIT DROP AS"
+        " SELECT account_id, product_id, month, amount FROM billing_monthlyrevenue"
+        " WHERE month >= %s",
+        [first_read],
+    )
+    cursor.execute("ANALYZE summary_recent_revenue")
+    return "summary_recent_revenue"
 
 
 def _from_month(
@@ -307,6 +365,7 @@ def _amounts(
     start: dt.date,
     latest: dt.date | None,
     adjusted: bool,
+    revenue: str = REVENUE,
 ) -> None:
     """Company level: re-apply the adjustments (``billing.adjustments.revenue_cte``)
     to the months from ``from_month`` on (computed from ``start``, the later of it and the first
@@ -343,6 +402,7 @@ def _amounts(
         lookback=lookback,
         history=False,
         stored=(changed_from, STORED_BILLED) if lookback else None,
+        revenue=revenue,
     )
     # Unadjusted no rule reads another month: nothing is read back, none is stored.
     billed = "billed" if lookback else "NULL::numeric"
@@ -499,6 +559,7 @@ def _product_sums(
     start: dt.date,
     latest: dt.date | None,
     adjusted: bool,
+    revenue: str = REVENUE,
 ) -> None:
     """One basis per product: the components per month and product from ``start``
     (the later of ``from_month`` and the first month with revenue) through
@@ -523,17 +584,57 @@ def _product_sums(
         by_product=True,
         lookback=1,
         history=False,
+        revenue=revenue,
     )
     retention_zero = ", ".join(f"0 AS {c}" for c in RETENTION_COLUMNS)
     zero_bases = ", ".join(f"0 AS base_{base}" for base in RETENTION_BASES)
+    bases = ", ".join(f"lagged.base_{base}" for base in RETENTION_BASES)
+    if start == latest:
+        # One month (a month's import): each key's amount and the month before's
+        # side by side from ``raw`` (one row per key and month) in one hash
+        # aggregate, instead of the grid of every key and month sorted for a
+        # window. As the grid has it, a key's months start at its first month with
+        # revenue, so the month before counts only when it is that first month;
+        # that first month is taken here too (first_keys is not computed).
+        lagged = f"""
+        lagged AS (
+            SELECT customer_id, product_id, %s::date AS month,
+                   MIN(month) FILTER (WHERE amount > 0) AS first_month,
+                   ROUND(COALESCE(MAX(amount) FILTER (WHERE month = %s), 0), 2) AS amount,
+                   CASE WHEN MIN(month) FILTER (WHERE amount > 0) < %s
+                        THEN ROUND(COALESCE(MAX(amount) FILTER (WHERE month < %s), 0), 2)
+                        ELSE 0 END AS prev,
+                   {zero_bases}
+            FROM raw WHERE month <= %s
+            GROUP BY customer_id, product_id
+            HAVING MIN(month) FILTER (WHERE amount > 0) <= %s
+        )"""
+        lagged_params = [start] * 6
+        keys, keys_join, first_month = "lagged", "", "lagged.first_month"
+    else:
+        lagged = f"""
+        lagged AS (
+            SELECT customer_id, product_id, month, amount,
+                   LAG(amount, 1, 0) OVER (PARTITION BY customer_id, product_id ORDER BY month)
+                       AS prev,
+                   {zero_bases}
+            FROM adj
+        )"""
+        lagged_params = []
+        keys, first_month = "first_keys", "k.first_month"
+        keys_join = (
+            "JOIN first_keys k ON k.customer_id = lagged.customer_id"
+            " AND k.product_id = lagged.product_id"
+        )
     cursor.execute(
         cte
         + f""",
+{lagged},
         firsts AS (
             -- A first month before from_month is stored (kept by the delete above):
             -- only the keys first seen from then on are looked up.
             INSERT INTO billing_revenuefirstpaid (adjusted, product_id, customer_id, month)
-            SELECT %s, k.product_id, k.customer_id, k.first_month FROM first_keys k
+            SELECT %s, k.product_id, k.customer_id, k.first_month FROM {keys} k
             WHERE k.first_month >= %s AND NOT EXISTS (
                 SELECT 1 FROM billing_revenuefirstpaid f
                 WHERE f.adjusted = %s AND f.product_id <> 0 AND f.product_id = k.product_id
@@ -541,22 +642,14 @@ def _product_sums(
             )
             ON CONFLICT DO NOTHING
         ),
-        lagged AS (
-            SELECT customer_id, product_id, month, amount,
-                   LAG(amount, 1, 0) OVER (PARTITION BY customer_id, product_id ORDER BY month)
-                       AS prev,
-                   {zero_bases}
-            FROM adj
-        ),
         paid AS (
             -- The first month as stored before this statement, else as inserted by
             -- it (firsts: a statement does not see its own inserts).
-            SELECT lagged.*,
-                   CASE WHEN COALESCE(f.month, k.first_month) < lagged.month THEN 1 ELSE 0 END
+            SELECT lagged.customer_id, lagged.product_id, lagged.month, lagged.amount,
+                   lagged.prev, {bases},
+                   CASE WHEN COALESCE(f.month, {first_month}) < lagged.month THEN 1 ELSE 0 END
                        AS paid_before
-            FROM lagged
-            JOIN first_keys k ON k.customer_id = lagged.customer_id
-                AND k.product_id = lagged.product_id
+            FROM lagged {keys_join}
             LEFT JOIN billing_revenuefirstpaid f ON f.adjusted = %s AND f.product_id <> 0
                 AND f.product_id = lagged.product_id AND f.customer_id = lagged.customer_id
             WHERE lagged.month >= %s
@@ -568,7 +661,7 @@ def _product_sums(
             SELECT month, product_id, {", ".join(COMPONENT_COLUMNS)}, {retention_zero} FROM sums
         ) kept WHERE {NOT_ALL_ZERO}
         """,
-        [*params, adjusted, from_month, adjusted, adjusted, start, adjusted],
+        [*params, *lagged_params, adjusted, from_month, adjusted, adjusted, start, adjusted],
     )
 
 
