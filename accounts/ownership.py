@@ -4,7 +4,7 @@ Every move writes the owner (with its role and since-date) and appends its
 OwnershipChange (who, when, what, why, source, and the round-robin task when
 one caused it) in the same function: ``change_account_owner`` for one account,
 ``change_owners_of_locked_accounts`` for a batch job or import that holds the
-accounts' row locks (two statements whatever the batch size), ``owner_move_sql``
+accounts' row locks (two statements whatever the batch size), ``OwnerMoveSql``
 for a caller that sends the move inside one statement of its own.
 """
 
@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from revopsweb.dates import company_today
-from revopsweb.sql import insert_row_sql
+from revopsweb.sql import insert_row_sql, refresh_row_json, row_json
 
 from .models import Account, OwnershipChange, User
 
@@ -131,46 +131,62 @@ def _change_locked(
     return change
 
 
-def owner_move_sql(
-    *,
-    locked: Account,
-    new_owner_id: int,
-    new_owner_role: str,
-    changed_by: User | None,
-    reason: Any,
-    source: str,
-    at: dt.datetime,
-    effective_on: dt.date,
-    task_id: Any,
-) -> list[tuple[str, list[Any]]]:
-    """The two statements of one move (history insert, owner update) as (sql, params),
-    for a caller that sends them inside a statement of its own (data-modifying CTEs).
+class OwnerMoveSql:
+    """One move (history insert, owner update) as two statements (sql, params), for a
+    caller that sends them inside a statement of its own (data-modifying CTEs).
 
-    ``locked`` is the account row the caller's open transaction holds locked, as
-    read; ``reason`` and ``task_id`` may be expressions (``RawSQL``) over that
-    statement's other CTEs. The caller sets the instance's owner fields once the
-    statement has run. Same columns and rules as ``change_account_owner``.
+    In two steps, for a caller that decides while it holds row locks: the
+    constructor builds the history row from what does not depend on the
+    locked account or the new owner (before any lock), ``statements`` sets the
+    rest. ``reason`` and ``task_id`` may be expressions (``RawSQL``) over that
+    statement's other CTEs. The caller sets the instance's owner fields once
+    the statement has run. Same columns and rules as ``change_account_owner``.
     """
-    history = insert_row_sql(
-        OwnershipChange(
-            account=locked,
-            previous_owner_id=locked.owner_id,
-            new_owner_id=new_owner_id,
-            new_owner_role=new_owner_role,
+
+    # The history row's fields ``statements`` sets.
+    _MOVE_FIELDS = ("account", "previous_owner", "new_owner", "new_owner_role", "reason")
+
+    def __init__(
+        self,
+        *,
+        changed_by: User | None,
+        source: str,
+        at: dt.datetime,
+        effective_on: dt.date,
+        task_id: Any,
+    ) -> None:
+        self.at = at
+        self.effective_on = effective_on
+        self.change = OwnershipChange(
             actor=changed_by,
             at=at,
             effective_on=effective_on,
-            reason=reason,
+            reason="",
             source=source,
             task_id=task_id,
         )
-    )
-    owner = (
-        "UPDATE accounts_account SET owner_id = %s, owner_role = %s, owner_since = %s, "
-        "updated_at = %s WHERE id = %s",
-        [new_owner_id, new_owner_role, effective_on, at, locked.pk],
-    )
-    return [history, owner]
+        self.row = row_json(self.change)
+
+    def statements(
+        self, *, locked: Account, new_owner_id: int, new_owner_role: str, reason: Any
+    ) -> list[tuple[str, list[Any]]]:
+        """The history insert and the owner update of ``locked`` (the account row the
+        caller's open transaction holds locked, as read) moving to ``new_owner_id``."""
+        change = self.change
+        change.account_id = locked.pk
+        change.previous_owner_id = locked.owner_id
+        change.new_owner_id = new_owner_id
+        change.new_owner_role = new_owner_role
+        change.reason = reason
+        history = insert_row_sql(
+            change, rows=[refresh_row_json(change, self.row, self._MOVE_FIELDS)]
+        )
+        owner = (
+            "UPDATE accounts_account SET owner_id = %s, owner_role = %s, owner_since = %s, "
+            "updated_at = %s WHERE id = %s",
+            [new_owner_id, new_owner_role, self.effective_on, self.at, locked.pk],
+        )
+        return [history, owner]
 
 
 @dataclass(frozen=True)

@@ -23,17 +23,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, TextField
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Account, OwnerRole, OwnershipChange, User
-from accounts.ownership import change_account_owner, owner_move_sql
+from accounts.ownership import OwnerMoveSql, change_account_owner
 from revopsweb.dates import company_today
-from revopsweb.sql import insert_row_sql, mark_saved
+from revopsweb.sql import RowJson, insert_row_sql, mark_saved, refresh_row_json, row_json
 
 from .models import (
     LedgerKind,
@@ -188,6 +189,91 @@ def assign_task(
     return decision
 
 
+@dataclass
+class NewTaskRows:
+    """The rows of a new task's write that neither the decision nor the locked rows
+    change, built before intake takes its locks (``prepare_new_task``).
+
+    A new lead's pool stays locked from intake's first statement to its commit,
+    and every other intake of the territory waits for it. Building the write's
+    five model instances and their rows took about 1.5 ms of Python there;
+    built beforehand, the decision sets a dozen columns (``_insert_decided_task``).
+    """
+
+    task: Task
+    task_row: RowJson
+    created_row: RowJson
+    decided: TaskEvent
+    decided_row: RowJson
+    ledger: RoundRobinEvent
+    ledger_row: RowJson
+    move: OwnerMoveSql
+
+
+# The statement ``_insert_decided_task`` sends refers to the task it inserts by
+# this subquery: the ledger event, the ownership change and the task history
+# need its new id.
+_NEW_TASK_ID = "(SELECT id FROM new_task)"
+# Any field: RawSQL makes a new Field() per instance when given none.
+_TEXT = TextField()
+_NEW_TASK = RawSQL(_NEW_TASK_ID, (), output_field=_TEXT)
+
+# The task's fields set after ``prepare_new_task``: the account, contact and score
+# from intake's first statement, the territory and the decision's.
+_DECIDED_TASK_FIELDS = (
+    "account",
+    "contact",
+    "score",
+    "score_breakdown",
+    "territory",
+    "assignee",
+    "explanation",
+    "pool",
+    "unassigned_reason",
+    "assigned_at",
+    "last_touched_at",
+)
+_DECIDED_EVENT_FIELDS = ("kind", "assignee", "old_value", "new_value", "summary", "reason")
+_LEDGER_FIELDS = ("member", "period", "reason")
+
+
+def prepare_new_task(
+    *, task: Task, author: User | None, now: dt.datetime, created_summary: str
+) -> NewTaskRows:
+    """The rows of ``task``'s write that do not depend on its decision (``NewTaskRows``).
+
+    ``task`` is the unsaved task; only the fields in ``_DECIDED_TASK_FIELDS``
+    may be set on it afterwards (the rest of its row is made here).
+    """
+    created = TaskEvent(
+        task_id=_NEW_TASK,
+        kind=TaskEventKind.CREATED,
+        actor=author,
+        summary=created_summary,
+        at=now,
+    )
+    decided = TaskEvent(task_id=_NEW_TASK, actor=author, at=now)
+    ledger = RoundRobinEvent(
+        kind=LedgerKind.ASSIGNMENT, task_id=_NEW_TASK, delta=1, actor=author, at=now
+    )
+    return NewTaskRows(
+        task=task,
+        task_row=row_json(task),
+        created_row=row_json(created),
+        decided=decided,
+        decided_row=row_json(decided),
+        ledger=ledger,
+        ledger_row=row_json(ledger),
+        move=OwnerMoveSql(
+            changed_by=author,
+            source=ROUND_ROBIN_SOURCE,
+            at=timezone.now(),
+            effective_on=company_today(now=now),
+            task_id=_NEW_TASK,
+        ),
+    )
+
+
 def assign_new_task(
     *,
     task: Task,
@@ -197,6 +283,7 @@ def assign_new_task(
     now: dt.datetime,
     created_summary: str,
     pool: LockedPool | None = None,
+    rows: NewTaskRows | None = None,
 ) -> Decision:
     """Decide, then insert the unsaved ``task`` already assigned, with its history.
 
@@ -205,8 +292,11 @@ def assign_new_task(
     ``pool`` the territory's pool for the task's lead type if that
     transaction has locked it too. Fewer round trips than creating the task
     and then calling ``assign_task``: the member locks are held only for the
-    decision, the one statement that writes it and the commit.
+    decision, the one statement that writes it and the commit. ``rows``:
+    ``prepare_new_task``'s for ``task``, made before the locks were taken.
     """
+    if rows is None:
+        rows = prepare_new_task(task=task, author=author, now=now, created_summary=created_summary)
     decision = decide_for_account(
         account=account,
         territory=territory,
@@ -216,20 +306,8 @@ def assign_new_task(
     )
     task.territory = territory
     _take_decision(task, decision, now=now, pool=False)
-    _insert_decided_task(
-        task=task,
-        account=account,
-        decision=decision,
-        author=author,
-        now=now,
-        created_summary=created_summary,
-    )
+    _insert_decided_task(task=task, account=account, decision=decision, rows=rows, now=now)
     return decision
-
-
-# The statement below refers to the task it inserts by this subquery: the
-# ledger event, the ownership change and the task history need its new id.
-_NEW_TASK_ID = "(SELECT id FROM new_task)"
 
 
 def _insert_decided_task(
@@ -237,9 +315,8 @@ def _insert_decided_task(
     task: Task,
     account: Account,
     decision: Decision,
-    author: User | None,
+    rows: NewTaskRows,
     now: dt.datetime,
-    created_summary: str,
 ) -> None:
     """Insert the decided task with every row its decision writes, in ONE statement.
 
@@ -247,15 +324,18 @@ def _insert_decided_task(
     left unassigned) and, for a round-robin pick, the member's counter, the
     ledger event and the account's new owner with its ownership change (or
     its onboarding specialist, the move's two statements from
-    ``accounts.ownership.owner_move_sql``). The caller's transaction already
+    ``accounts.ownership.OwnerMoveSql``). The caller's transaction already
     holds the account's and the pool's row locks, so one round trip after the
     decision writes what ``_apply`` and ``change_account_owner`` write one
-    statement at a time elsewhere (``assign_task``, ``reassign_task``).
+    statement at a time elsewhere (``assign_task``, ``reassign_task``). Each
+    row is ``rows``' with the columns the decision sets made again.
     """
     # The pool goes as the decision's JSON text, not decoded for the instance
     # and encoded again; the instance leaves it deferred (read if asked for).
-    task.pool = RawSQL("%s::jsonb", (decision.pool_json,))
-    task_sql, params = insert_row_sql(task, returning=True)
+    task.pool = RawSQL("%s::jsonb", (decision.pool_json,), output_field=_TEXT)
+    task_sql, params = insert_row_sql(
+        task, returning=True, rows=[refresh_row_json(task, rows.task_row, _DECIDED_TASK_FIELDS)]
+    )
     del task.pool
     ctes = [f"new_task AS ({task_sql})"]
 
@@ -264,7 +344,6 @@ def _insert_decided_task(
         params.extend(values)
 
     member = decision.member
-    wall = timezone.now()
     give_owner = (
         member is not None
         and member.role != TrackerRole.ONBOARDING
@@ -277,19 +356,14 @@ def _insert_decided_task(
             "last_assigned_at = %s WHERE id = %s",
             [now, member.pk],
         )
+        ledger = rows.ledger
+        ledger.member_id = member.pk
+        ledger.period = member.period
+        ledger.reason = decision.explanation
         add(
             "ledger",
             *insert_row_sql(
-                RoundRobinEvent(
-                    member=member,
-                    kind=LedgerKind.ASSIGNMENT,
-                    task_id=RawSQL(_NEW_TASK_ID, ()),
-                    delta=1,
-                    period=member.period,
-                    actor=author,
-                    reason=decision.explanation,
-                    at=now,
-                )
+                ledger, rows=[refresh_row_json(ledger, rows.ledger_row, _LEDGER_FIELDS)]
             ),
         )
         if member.role == TrackerRole.ONBOARDING:
@@ -300,32 +374,32 @@ def _insert_decided_task(
                 [member.user_id, now, account.pk],
             )
         elif give_owner:
-            history, owner = owner_move_sql(
+            history, owner = rows.move.statements(
                 locked=account,
                 new_owner_id=member.user_id,
                 new_owner_role=_owner_role(member.role),
-                changed_by=author,
                 reason=RawSQL(
                     f"%s || {_NEW_TASK_ID} || %s",
                     ("Round robin with task ", f": {decision.explanation}"),
+                    output_field=_TEXT,
                 ),
-                source=ROUND_ROBIN_SOURCE,
-                at=wall,
-                effective_on=company_today(now=now),
-                task_id=RawSQL(_NEW_TASK_ID, ()),
             )
             add("history", *history)
             add("owner", *owner)
-    created = TaskEvent(
-        task_id=RawSQL(_NEW_TASK_ID, ()),
-        kind=TaskEventKind.CREATED,
-        actor=author,
-        summary=created_summary,
-        at=now,
+    decided = rows.decided
+    for name, value in _decision_event_values(decision=decision).items():
+        setattr(decided, name, value)
+    add(
+        "history_rows",
+        *insert_row_sql(
+            rows.decided,
+            rows.decided,
+            rows=[
+                rows.created_row,
+                refresh_row_json(decided, rows.decided_row, _DECIDED_EVENT_FIELDS),
+            ],
+        ),
     )
-    decided = _decision_event(task=task, decision=decision, author=author, now=now)
-    decided.task_id = RawSQL(_NEW_TASK_ID, ())
-    add("history_rows", *insert_row_sql(created, decided))
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT id FROM new_task", params)
         row = cursor.fetchone()
@@ -339,8 +413,8 @@ def _insert_decided_task(
         elif give_owner:
             account.owner = member.user
             account.owner_role = _owner_role(member.role)
-            account.owner_since = company_today(now=now)
-            account.updated_at = wall
+            account.owner_since = rows.move.effective_on
+            account.updated_at = rows.move.at
 
 
 def _give_account(
@@ -415,6 +489,19 @@ def _decision_event(
     reassigned: bool = False,
 ) -> TaskEvent:
     """The task history row of a decision (not saved): assigned, reassigned or left unassigned."""
+    return TaskEvent(
+        task=task,
+        actor=author,
+        at=now,
+        **_decision_event_values(decision=decision, previous=previous, reassigned=reassigned),
+    )
+
+
+def _decision_event_values(
+    *, decision: Decision, previous: User | None = None, reassigned: bool = False
+) -> dict[str, Any]:
+    """The fields of a decision's task history row that the decision sets
+    (``_DECIDED_EVENT_FIELDS``)."""
     if decision.assignee is None:
         kind, summary = TaskEventKind.UNASSIGNED, "Left in the unassigned queue"
     elif reassigned:
@@ -422,17 +509,14 @@ def _decision_event(
         summary = f"Reassigned from {previous} to {decision.assignee}"
     else:
         kind, summary = TaskEventKind.ASSIGNED, f"Assigned to {decision.assignee}"
-    return TaskEvent(
-        task=task,
-        kind=kind,
-        actor=author,
-        assignee=decision.assignee,
-        old_value=str(previous or ""),
-        new_value=str(decision.assignee or ""),
-        summary=summary,
-        reason=decision.explanation,
-        at=now,
-    )
+    return {
+        "kind": kind,
+        "assignee": decision.assignee,
+        "old_value": str(previous or ""),
+        "new_value": str(decision.assignee or ""),
+        "summary": summary,
+        "reason": decision.explanation,
+    }
 
 
 def _store_decision(

@@ -21,7 +21,7 @@ from accounts.models import Account, Contact, Region, User
 from revopsweb.dates import company_today
 from revopsweb.sql import from_row_json, row_json
 
-from .assignment import assign_new_task
+from .assignment import assign_new_task, prepare_new_task
 from .models import LEAD_TYPE_ROLE, LeadType, Task, TaskSource, Territory
 from .round_robin import Decision, LockedPool, pool_from_json
 from .scoring import score_lead
@@ -297,6 +297,20 @@ def _intake_once(
     now: dt.datetime,
 ) -> IntakeResult:
     lead_type = lead_type or DEFAULT_LEAD_TYPE.get(source, LeadType.NEW_BUSINESS)
+    # The task and the rows of its write that do not depend on the account or
+    # the decision are built before the first statement locks the pool.
+    task = Task(
+        source=source,
+        lead_type=lead_type,
+        message=_message(lead),
+        idempotency_key=idempotency_key or None,
+        idempotency_scope=idempotency_scope if idempotency_key else "",
+        idempotency_digest=request_digest if idempotency_key else "",
+        created_by=created_by,
+        created_at=now,
+    )
+    created_summary = f"Created from {TaskSource(source).label} by {lead.name} <{lead.email}>"
+    rows = prepare_new_task(task=task, author=created_by, now=now, created_summary=created_summary)
     account, territory, contact, pool = _locked_account(
         lead, role=LEAD_TYPE_ROLE[lead_type], today=company_today(now=now)
     )
@@ -307,28 +321,19 @@ def _intake_once(
         sub_role=lead.sub_role,
         country=lead.country or account.country,
     )
-    task = Task(
-        account=account,
-        contact=contact,
-        source=source,
-        lead_type=lead_type,
-        message=_message(lead),
-        score=score.total,
-        score_breakdown=score.breakdown,
-        idempotency_key=idempotency_key or None,
-        idempotency_scope=idempotency_scope if idempotency_key else "",
-        idempotency_digest=request_digest if idempotency_key else "",
-        created_by=created_by,
-        created_at=now,
-    )
+    task.account = account
+    task.contact = contact
+    task.score = score.total
+    task.score_breakdown = score.breakdown
     decision = assign_new_task(
         task=task,
         account=account,
         territory=territory,
         author=created_by,
         now=now,
-        created_summary=(f"Created from {TaskSource(source).label} by {lead.name} <{lead.email}>"),
+        created_summary=created_summary,
         pool=pool,
+        rows=rows,
     )
     return IntakeResult(task=task, created=True, decision=decision)
 

@@ -190,11 +190,16 @@ _PLAIN_TYPES = frozenset(
         "BigIntegerField", "ForeignKey", "OneToOneField",
     }
 )  # fmt: skip
-_INSERT_FIELDS: dict[type[Model], list[tuple[Field[Any, Any], str, int]]] = {}
+_INSERT_FIELDS: dict[
+    tuple[type[Model], tuple[str, ...] | None], list[tuple[Field[Any, Any], str, int]]
+] = {}
 
 
-def _insert_fields(model: type[Model]) -> list[tuple[Field[Any, Any], str, int]]:
-    fields = _INSERT_FIELDS.get(model)
+def _insert_fields(
+    model: type[Model], names: tuple[str, ...] | None = None
+) -> list[tuple[Field[Any, Any], str, int]]:
+    """The inserted fields of ``model`` (only those named in ``names``, if given)."""
+    fields = _INSERT_FIELDS.get((model, names))
     if fields is None:
         meta = model._meta
         fields = [
@@ -208,9 +213,12 @@ def _insert_fields(model: type[Model]) -> list[tuple[Field[Any, Any], str, int]]
                 else _PREPARED,
             )
             for f in meta.local_concrete_fields
-            if f is not meta.auto_field
+            if f is not meta.auto_field and (names is None or f.name in names)
         ]
-        _INSERT_FIELDS[model] = fields
+        if names is not None and len(fields) != len(names):
+            missing = set(names) - {f.name for f, _, _ in fields}
+            raise ValueError(f"{model.__name__} inserts no field named {sorted(missing)}")
+        _INSERT_FIELDS[model, names] = fields
     return fields
 
 
@@ -223,17 +231,24 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def row_json(obj: Model) -> tuple[dict[str, Any], dict[str, Any]]:
+type RowJson = tuple[dict[str, Any], dict[str, Any]]
+
+
+def row_json(obj: Model, fields: tuple[str, ...] | None = None) -> RowJson:
     """The row ``Model.save`` would insert for unsaved ``obj``: ({column: JSON value},
     {column: expression}) for the fields set to an expression (``RawSQL``).
 
     Same values as Django's insert compiler: ``pre_save`` (so ``auto_now``
     fields are filled on the instance) then ``get_db_prep_save``; a JSONField
     keeps its Python value (encoded with the field's encoder, if it has one).
+    ``fields``: only the fields of these names (``refresh_row_json``).
     """
     row: dict[str, Any] = {}
     expressions: dict[str, Any] = {}
-    for field, column, preparation in _insert_fields(type(obj)):
+    # The connection itself, not the proxy: each field's preparation reads its
+    # operations, and every attribute of the proxy is a thread-local lookup.
+    conn = connections[DEFAULT_DB_ALIAS]
+    for field, column, preparation in _insert_fields(type(obj), fields):
         value = field.pre_save(obj, True)
         if preparation == _PLAIN and type(value) in (str, int, bool, type(None)):
             row[column] = value
@@ -243,11 +258,32 @@ def row_json(obj: Model) -> tuple[dict[str, Any], dict[str, Any]]:
             encoder = field.encoder  # type: ignore[attr-defined]
             row[column] = value if encoder is None else json.loads(json.dumps(value, cls=encoder))
         else:
-            row[column] = _json_value(field.get_db_prep_save(value, connection))
+            row[column] = _json_value(field.get_db_prep_save(value, conn))
     return row, expressions
 
 
-def insert_row_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[str, list[Any]]:
+def refresh_row_json(obj: Model, row: RowJson, fields: tuple[str, ...]) -> RowJson:
+    """``row`` (``row_json(obj)`` made earlier) with the columns of ``fields`` made again
+    from ``obj`` as it is now, as ``row_json(obj)`` would give them.
+
+    For a writer that builds a row before it takes its locks and sets the few
+    fields that depend on the locked rows afterwards: a model instance and its
+    whole row cost far more than the columns that changed.
+    """
+    values, expressions = row
+    fresh_values, fresh_expressions = row_json(obj, fields)
+    values = {**values, **fresh_values}
+    expressions = {**expressions, **fresh_expressions}
+    for column in fresh_values:
+        expressions.pop(column, None)
+    for column in fresh_expressions:
+        values.pop(column, None)
+    return values, expressions
+
+
+def insert_row_sql(
+    obj: Model, *more: Model, returning: bool = False, rows: Sequence[RowJson] | None = None
+) -> tuple[str, list[Any]]:
     """The INSERT of unsaved ``obj`` (and ``more`` of the same model), with the rows
     sent as one JSON parameter: (sql, params).
 
@@ -262,7 +298,10 @@ def insert_row_sql(obj: Model, *more: Model, returning: bool = False) -> tuple[s
     model = type(obj)
     meta = model._meta
     table = meta.db_table
-    rows = [row_json(o) for o in (obj, *more)]
+    if rows is None:
+        rows = [row_json(o) for o in (obj, *more)]
+    elif len(rows) != 1 + len(more):
+        raise ValueError("One row per instance.")
     expressions = rows[0][1]
     if any(r[1].keys() != expressions.keys() for r in rows):
         raise ValueError("Every row must set the same fields to expressions.")
