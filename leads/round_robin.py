@@ -448,17 +448,46 @@ def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _row_state(
+    member_id: int, name: str, leads: int, adjustment: int, priority: int, stamp: str | None
+) -> tuple[dt.datetime | None, tuple[int, int, float, int], str]:
+    """A pool row's last assignment, sort key and pool row (``Candidate``'s own), made
+    once per distinct state (``_STATE_FIELDS``) in the process.
+
+    A decision changes one member of its pool; the next decision of the
+    territory finds the other 60-odd as they were, while it holds the pool's
+    locks.
+    """
+    candidate = Candidate(
+        member_id=member_id,
+        name=name,
+        leads=leads,
+        adjustment=adjustment,
+        priority=priority,
+        last_assigned_at=dt.datetime.fromisoformat(stamp) if stamp is not None else None,
+    )
+    return candidate.last_assigned_at, candidate.sort_key(), candidate.pool_row()
+
+
 def _row_candidate(row: dict[str, Any], *, book_reason: str) -> Candidate:
     """``to_candidate`` of a member row of ``leads_lock_pool`` (its JSON, parsed)."""
-    stamp = row["last_assigned_at"]
-    return Candidate(
-        member_id=row["id"],
+    member_id = row["id"]
+    name = row["user"]["name"]
+    leads = row["leads_this_month"]
+    adjustment = row["manual_adjustment"]
+    priority = row["priority"]
+    last_assigned_at, key, pool_row = _row_state(
+        member_id, name, leads, adjustment, priority, row["last_assigned_at"]
+    )
+    candidate = Candidate(
+        member_id=member_id,
         user_id=row["user_id"],
-        name=row["user"]["name"],
-        leads=row["leads_this_month"],
-        adjustment=row["manual_adjustment"],
-        priority=row["priority"],
-        last_assigned_at=dt.datetime.fromisoformat(stamp) if stamp is not None else None,
+        name=name,
+        leads=leads,
+        adjustment=adjustment,
+        priority=priority,
+        last_assigned_at=last_assigned_at,
         skip_reason=skip_reason(
             login_on=row["user"]["is_active"],
             away=away_by(
@@ -468,6 +497,8 @@ def _row_candidate(row: dict[str, Any], *, book_reason: str) -> Candidate:
             book_reason=book_reason,
         ),
     )
+    candidate.__dict__.update(_key=key, _row=pool_row)
+    return candidate
 
 
 def build_candidates(
@@ -543,7 +574,9 @@ def _refresh_pool_period(pool: LockedPool, *, today: dt.date) -> None:
     """``refresh_period`` for a locked pool's rows (the common case, no member
     behind, reads the rows and builds nothing)."""
     period = month_start(today)
-    behind = [r for r in pool.rows if dt.date.fromisoformat(r["period"]) < period]
+    # ISO dates (YYYY-MM-DD) sort as text.
+    first_day = period.isoformat()
+    behind = [r for r in pool.rows if r["period"] < first_day]
     if behind:
         refresh_period([pool.member(r["id"]) for r in behind], today=today)
         for row in behind:
