@@ -5,6 +5,7 @@ from collections import Counter
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import OwnershipChange
@@ -20,6 +21,7 @@ from leads.models import (
     TaskEventKind,
     TrackerRole,
 )
+from leads.round_robin import Candidate, build_candidates, lock_pool
 from leads.tests.factories import TaskFactory, member, territory
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +265,36 @@ def test_reassignment_never_picks_the_current_assignee_and_moves_the_account():
     second.refresh_from_db()
     assert second.leads_this_month == 11
     assert RoundRobinEvent.objects.filter(kind=LedgerKind.REASSIGNMENT).count() == 1
+
+
+def test_a_pool_rows_sort_key_and_explanation_row_follow_its_state():
+    # Candidates from the same rows are made once per state in the process
+    # (round_robin._row_state): a row whose count or last assignment changed
+    # must not come back with the old ones.
+    picked = member(leads_this_month=2, priority=2)
+    today = timezone.localdate()
+    with transaction.atomic():
+        pool = lock_pool(territory=territory(), role=TrackerRole.TAE, today=today)
+    before = build_candidates(
+        pool=pool, role=TrackerRole.TAE, lead_type=LeadType.NEW_BUSINESS, today=today
+    )[0]
+    row = pool.rows[0]
+    row["leads_this_month"] = 5
+    row["last_assigned_at"] = "2026-11-30T09:00:00.5+00:00"
+
+    after = build_candidates(
+        pool=pool, role=TrackerRole.TAE, lead_type=LeadType.NEW_BUSINESS, today=today
+    )[0]
+
+    fresh = Candidate(
+        member_id=picked.pk,
+        name=picked.user.name,
+        leads=5,
+        adjustment=0,
+        priority=2,
+        last_assigned_at=dt.datetime(2026, 11, 30, 9, 0, 0, 500000, tzinfo=dt.UTC),
+    )
+    assert (after.sort_key(), after.pool_row()) == (fresh.sort_key(), fresh.pool_row())
+    assert after.last_assigned_at == fresh.last_assigned_at
+    assert before.sort_key()[0] == 4
+    assert after.sort_key()[0] == 10

@@ -12,7 +12,7 @@ from django.db.models.expressions import RawSQL
 
 from accounts.models import Account
 from leads.models import LeadType, Task, TaskSource
-from revopsweb.sql import from_row_json, insert_row_sql
+from revopsweb.sql import from_row_json, insert_row_sql, refresh_row_json, row_json
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +90,33 @@ def test_a_row_read_as_json_equals_the_orm_instance():
     assert [getattr(read, c) for c in columns] == [getattr(orm, c) for c in columns]
     assert read.credit_balance == Decimal("1234567890.12")
     assert not read._state.adding
+
+
+def test_a_row_made_early_and_refreshed_equals_the_row_of_the_instance_as_it_ends():
+    task = Task(
+        source=TaskSource.CONTACT_FORM,
+        lead_type=LeadType.NEW_BUSINESS,
+        account_id=RawSQL("(SELECT 1)", ()),
+        created_at=dt.datetime(2026, 11, 30, tzinfo=dt.UTC),
+    )
+    early = row_json(task)
+    # A value becomes an expression, an expression a value, others change.
+    task.pool = RawSQL("%s::jsonb", ('[{"member_id": 1}]',))
+    task.account_id = 7
+    task.score = 40
+    task.assigned_at = dt.datetime(2026, 11, 30, 9, 30, 1, 250, tzinfo=dt.UTC)
+    task.explanation = "round robin"
+
+    values, expressions = refresh_row_json(
+        task, early, ("pool", "account", "score", "assigned_at", "explanation")
+    )
+
+    final_values, final_expressions = row_json(task)
+    assert values == final_values
+    assert expressions == final_expressions
+    assert values["assigned_at"] == "2026-11-30T09:30:01.000250+00:00"
+
+
+def test_a_field_the_model_does_not_insert_is_refused():
+    with pytest.raises(ValueError, match="nonesuch"):
+        row_json(Task(), ("score", "nonesuch"))
