@@ -450,54 +450,66 @@ def to_candidate(member: TrackerMember, *, book_reason: str = "") -> Candidate:
 
 @functools.lru_cache(maxsize=4096)
 def _row_state(
-    member_id: int, name: str, leads: int, adjustment: int, priority: int, stamp: str | None
-) -> tuple[dt.datetime | None, tuple[int, int, float, int], str]:
-    """A pool row's last assignment, sort key and pool row (``Candidate``'s own), made
-    once per distinct state (``_STATE_FIELDS``) in the process.
+    member_id: int,
+    user_id: int,
+    name: str,
+    leads: int,
+    adjustment: int,
+    priority: int,
+    stamp: str | None,
+    login_on: bool,
+    on_time_off: bool,
+    time_off_due: bool,
+    active: bool,
+    book_reason: str,
+) -> dict[str, Any]:
+    """The attributes of a pool row's candidate, with its sort key and pool row
+    (``Candidate``'s own), made once per distinct row in the process; never
+    changed (``_row_candidate`` copies them).
 
     A decision changes one member of its pool; the next decision of the
-    territory finds the other 60-odd as they were, while it holds the pool's
-    locks.
+    territory finds the other 60-odd as they were, and made their candidates
+    again while it held the pool's locks.
     """
     candidate = Candidate(
         member_id=member_id,
+        user_id=user_id,
         name=name,
         leads=leads,
         adjustment=adjustment,
         priority=priority,
         last_assigned_at=dt.datetime.fromisoformat(stamp) if stamp is not None else None,
+        skip_reason=skip_reason(
+            login_on=login_on,
+            away=away_by(due=time_off_due, on_time_off=on_time_off, active=active),
+            active=active,
+            book_reason=book_reason,
+        ),
     )
-    return candidate.last_assigned_at, candidate.sort_key(), candidate.pool_row()
+    candidate.sort_key()
+    candidate.pool_row()
+    return candidate.__dict__
 
 
 def _row_candidate(row: dict[str, Any], *, book_reason: str) -> Candidate:
     """``to_candidate`` of a member row of ``leads_lock_pool`` (its JSON, parsed)."""
-    member_id = row["id"]
-    name = row["user"]["name"]
-    leads = row["leads_this_month"]
-    adjustment = row["manual_adjustment"]
-    priority = row["priority"]
-    last_assigned_at, key, pool_row = _row_state(
-        member_id, name, leads, adjustment, priority, row["last_assigned_at"]
+    user = row["user"]
+    state = _row_state(
+        row["id"],
+        row["user_id"],
+        user["name"],
+        row["leads_this_month"],
+        row["manual_adjustment"],
+        row["priority"],
+        row["last_assigned_at"],
+        user["is_active"],
+        row["on_time_off"],
+        row["time_off_due"],
+        row["is_active"],
+        book_reason,
     )
-    candidate = Candidate(
-        member_id=member_id,
-        user_id=row["user_id"],
-        name=name,
-        leads=leads,
-        adjustment=adjustment,
-        priority=priority,
-        last_assigned_at=last_assigned_at,
-        skip_reason=skip_reason(
-            login_on=row["user"]["is_active"],
-            away=away_by(
-                due=row["time_off_due"], on_time_off=row["on_time_off"], active=row["is_active"]
-            ),
-            active=row["is_active"],
-            book_reason=book_reason,
-        ),
-    )
-    candidate.__dict__.update(_key=key, _row=pool_row)
+    candidate = Candidate.__new__(Candidate)
+    candidate.__dict__.update(state)
     return candidate
 
 
