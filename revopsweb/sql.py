@@ -308,7 +308,8 @@ def insert_row_sql(
     pk = str(meta.pk.column)
     extra = [f"'{pk}', nextval(pg_get_serial_sequence('{table}', '{pk}'))"]
     params: list[Any] = []
-    compiler = InsertQuery(model).get_compiler(connection=connection)
+    # The connection itself, not the thread-local proxy (as in ``row_json``).
+    compiler = InsertQuery(model).get_compiler(connection=connections[DEFAULT_DB_ALIAS])
     for column, expression in expressions.items():
         sql, expression_params = compiler.compile(expression)
         extra.append(f"'{column}', {sql}")
