@@ -25,6 +25,7 @@ from accounts.models import User
 from revopsweb.dates import company_today, latest_complete_month
 from revopsweb.formats import moment
 from revopsweb.links import path_for_pk
+from revopsweb.sql import CompiledOnce
 
 from .assignment import assign_task
 from .forms import (
@@ -256,16 +257,7 @@ def _tracker_context(
             },
         )
     _time_off_members_of(time_off_form, user)
-    # What the queue's rows show, and no more: not the tasks' JSON (pool, score
-    # breakdown) nor the contact, assignee and territory the task lists join.
-    queue = list(
-        Task.objects.filter(kind=TaskKind.LEAD)
-        .unassigned()
-        .filter(Q(territory=territory) | Q(territory__isnull=True))
-        .select_related("account")
-        .only("created_at", "account__name", "lead_type", "unassigned_reason")
-        .order_by("created_at")[:100]
-    )
+    queue = _QUEUE.rows("queue", _queue, territory_pk=territory.pk)
     task_path, account_path = path_for_pk("leads:task"), path_for_pk("accounts:account")
     assign_path = path_for_pk("leads:queue_assign")
     for task in queue:
@@ -286,10 +278,12 @@ def _tracker_context(
         "time_off_options": _time_off_options(user, chosen=str(time_off_form["member"].value())),
         "history_rows": _history_rows(territory),
         "queue": queue,
-        "time_off": list(
-            TimeOff.objects.filter(
-                member__territories=territory, ends_on__gte=today
-            ).select_related("member__user")
+        "time_off": _TIME_OFF.rows(
+            today,
+            lambda territory_pk: TimeOff.objects.filter(
+                member__territories=territory_pk, ends_on__gte=today
+            ).select_related("member__user"),
+            territory_pk=territory.pk,
         ),
     }
 
@@ -314,6 +308,27 @@ def _history_rows(territory: Territory) -> list[SafeString]:
             )
         )
     return rows
+
+
+# The unassigned queue and the time off under the rows, compiled once per process and
+# run with the territory's id (revopsweb.sql.CompiledOnce; the time off's statement
+# per day): compiling them was about 2 ms of Python each per request, for the same
+# SQL (issue 20).
+_QUEUE = CompiledOnce(Task)
+_TIME_OFF = CompiledOnce(TimeOff)
+
+
+def _queue(territory_pk: int) -> Any:
+    """The queue's tasks: what its rows show, and no more (not the tasks' JSON, pool
+    and score breakdown, nor the contact, assignee and territory the task lists join)."""
+    return (
+        Task.objects.filter(kind=TaskKind.LEAD)
+        .unassigned()
+        .filter(Q(territory=territory_pk) | Q(territory__isnull=True))
+        .select_related("account")
+        .only("created_at", "account__name", "lead_type", "unassigned_reason")
+        .order_by("created_at")[:100]
+    )
 
 
 def _time_off_members_of(form: TimeOffForm, user: User) -> None:

@@ -885,3 +885,32 @@ def test_a_member_finds_their_own_time_off_option_selected(client):
 
     assert '<option value="">' in select
     assert f'<option value="{own.pk}"\n    selected>Tia &lt;T&gt; &amp; Co (TAE)</option>' in select
+
+
+def test_the_time_off_list_shows_the_territorys_current_and_coming_absences(client):
+    from revopsweb.dates import company_today
+
+    lead = _login(client, team_lead())
+    here = teammate(lead)
+    elsewhere = member(territories=[territory("us-west")])
+    today = company_today()
+    for who, start, end, note in (
+        (here, 3, 5, "conference"),
+        (here, -5, -1, "last week"),
+        (here, -2, 0, "ends today"),
+        (elsewhere, 0, 1, "other territory"),
+    ):
+        TimeOff.objects.create(
+            member=who,
+            starts_on=today + dt.timedelta(days=start),
+            ends_on=today + dt.timedelta(days=end),
+            note=note,
+        )
+
+    body = _tracker(client).content.decode()
+    listed = body.split("<h2>Time off</h2>")[1].split("</ul>")[0]
+
+    assert "conference" in listed
+    assert "ends today" in listed
+    assert "last week" not in listed
+    assert "other territory" not in listed
