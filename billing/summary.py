@@ -192,6 +192,15 @@ def _plan(
         earlier(add_months(min(latest, computed_through), 1))
     if earliest_change is None or (wide is not None and earliest_change >= wide):
         return wide, None
+    # A month marked for every account (a plan, a term, a consolidation) may move the
+    # recorded customers' months before it too: a trial plan counts every month of
+    # its account $0, and its trigger marks the account's first month with revenue
+    # as it is after the changes (a deleted first month is before it). The narrow
+    # part would re-apply the new terms to the rows as they were: recompute the
+    # changes' months for every account instead.
+    if marked:
+        earlier(earliest_change)
+        return wide, None
     if accounts > narrow_max_accounts:
         earlier(earliest_change)
         return wide, None

@@ -377,6 +377,22 @@ def test_a_correction_in_an_earlier_month_recomputes_that_customer_alone():
     assert incremental == _rows()
 
 
+def test_a_trial_plan_after_deleting_an_account_s_first_month_equals_a_rebuild():
+    account, other = AccountFactory.create(), AccountFactory.create()
+    series(account, [1000] * 12)
+    series(other, [1500] * 12)
+    refresh_revenue_summary()
+
+    _upsert(account, "product_analytics", 0, None)  # recorded: its first month deleted
+    # Marks the account's first month with revenue as it is now (February) only.
+    Account.objects.filter(pk=account.pk).update(plan=Plan.TRIAL)
+    refresh_revenue_summary()
+
+    incremental = _rows()
+    rebuild_revenue_summary()
+    assert incremental == _rows()
+
+
 def test_a_statement_past_the_change_record_marks_its_month_for_every_account():
     account = AccountFactory.create()
     RevenueSummaryDirty.objects.all().delete()
