@@ -104,7 +104,7 @@ def _measure(client: Any, url: str) -> dict[str, float]:
         cursor.execute("SELECT current_setting('jit'), current_setting('jit_above_cost')::float")
         jit, jit_above_cost = cursor.fetchone()
         costs = []
-        for sql in statements:
+        for sql, _ in statements:
             if sql.lstrip().upper().startswith("SELECT"):
                 cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
                 costs.append(float(cursor.fetchone()[0][0]["Plan"]["Total Cost"]))

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import BenchOptions, register
-from bench._common import page_sql, seconds, setup_django, sql_replay
+from bench._common import Issued, page_sql, seconds, setup_django, sql_replay
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 2
@@ -104,7 +104,7 @@ def _in_process(url: str, user: Any, *, repeat: int) -> dict[str, float]:
     response, issued = page_sql(client, url)
     # A server-side cursor (QuerySet.iterator(), as form choice fields use) is
     # replayed as its plain SELECT: the same rows in one round trip.
-    statements = [_DECLARE.sub("", sql) for sql in issued]
+    statements = [Issued(_DECLARE.sub("", one.sql), one.prepared) for one in issued]
     replay = sql_replay(statements)
     client.get(url)  # warm the connection and the template loader
     server_ms = _median_ms(lambda: client.get(url), repeat=repeat, before=cache.clear)

@@ -416,7 +416,7 @@ class _CompiledCompiler(SQLCompiler):
         if result_type != MULTI or chunked_fetch:
             return super().execute_sql(result_type, chunked_fetch, chunk_size)
         sql, params = self.as_sql()
-        cursor = _prepared_cursor(self.connection)
+        cursor = prepared_cursor(self.connection)
         try:
             cursor.execute(sql, params)
         except Exception:
@@ -448,12 +448,18 @@ class _LiteralDebugWrapper(CursorDebugWrapper):
 
     def execute(self, sql: Any, params: Any = None) -> Any:
         with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
-            return CursorWrapper.execute(self, sql, params)
+            result = CursorWrapper.execute(self, sql, params)
+        # The statement as the server was sent it, beside the literal text: a replay
+        # of a page's SQL (bench) runs it prepared too, so it is timed as the app ran it.
+        self.db.queries_log[-1]["prepared"] = (sql, params)
+        return result
 
 
-def _prepared_cursor(db: Any) -> Any:
+def prepared_cursor(db: Any) -> Any:
     """A cursor of ``db`` (Django's wrapper: execute wrappers, query logging) whose
-    statements are prepared on the server, as ``db.cursor()`` makes one."""
+    statements are prepared on the server, as ``db.cursor()`` makes one. A logged
+    statement's entry in ``db.queries_log`` carries ``"prepared": (sql, params)``,
+    the statement as the server was sent it."""
     db.close_if_health_check_failed()
     db.ensure_connection()
     with db.wrap_database_errors:

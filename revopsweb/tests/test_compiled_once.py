@@ -108,3 +108,20 @@ def test_its_statement_is_logged_with_the_values_written_in():
     # What a test counting queries or a benchmark replaying them reads: runnable SQL.
     assert f'"accounts_account"."owner_id" = {owner.pk}' in query["sql"]
     assert "$1" not in query["sql"]
+
+
+def test_its_logged_statement_carries_what_the_server_was_sent():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = tam(name="Ann")
+    once = CompiledOnce(Account)
+    with CaptureQueriesContext(connection) as captured:
+        once.rows("k", _owned_by, owner_pk=owner.pk)
+        Account.objects.filter(owner=owner).count()
+    compiled, plain = captured.captured_queries
+    # A replay (bench._common.sql_replay) runs the first prepared, as the app did.
+    sql, params = compiled["prepared"]
+    assert owner.pk in params
+    assert str(owner.pk) not in sql
+    assert "prepared" not in plain
