@@ -25,8 +25,8 @@ def test_a_statement_the_page_prepares_is_replayed_prepared():
     client = Client()
     client.force_login(owner)
     _, issued = page_sql(client, f"/accounts/{account.pk}/")
-    prepared = [one for one in issued if one.prepared is not None]
+    prepared = [one.prepared for one in issued if one.prepared is not None]
     assert prepared, "the account page runs CompiledOnce statements prepared"
     connection.close()  # the replay starts on a connection that prepared nothing
     sql_replay(issued)()
-    assert len(_prepared_statements()) == len({one.prepared[0] for one in prepared})
+    assert len(_prepared_statements()) == len({sql for sql, _ in prepared})
