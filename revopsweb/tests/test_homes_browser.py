@@ -56,3 +56,14 @@ def test_the_search_works_without_javascript(no_js_login_as):
     page.locator("#site-search").press("Enter")
     page.wait_for_url("**/search/?q=quokka.io")
     assert page.get_by_test_id("search-result").filter(has_text="Quokka Cloud").is_visible()
+
+
+def test_the_login_page_asks_for_no_missing_file(page):
+    # A browser asks for /favicon.ico unless the page names an icon: a 404 and a
+    # console error on the first page of every session.
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    page.on("console", lambda m: failed.append(m.text) if m.type == "error" else None)
+    page.goto("/login/")
+    page.wait_for_load_state("networkidle")
+    assert failed == []
