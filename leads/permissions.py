@@ -61,17 +61,11 @@ def can_edit_member(user: User, member: TrackerMember) -> bool:
     """A member's priority, manual adjustment, active flag and territories (and the
     preview of a change): managers and RevOps anyone's, team leads their own
     team's. ``member.user`` loaded."""
-    return can_edit_person(user, person_id=member.user_id, team_lead_id=member.user.team_lead_id)
-
-
-def can_edit_person(user: User, *, person_id: int, team_lead_id: int | None) -> bool:
-    """``can_edit_member`` for the member whose user is ``person_id``, reporting to
-    ``team_lead_id`` (the tracker's rows, read as values)."""
-    return person_editor(user)(person_id, team_lead_id)
+    return person_editor(user)(member.user_id, member.user.team_lead_id)
 
 
 def person_editor(user: User) -> Callable[[int, int | None], bool]:
-    """``can_edit_person`` as a function of (person id, team lead id) for one ``user``,
+    """``can_edit_member`` as a function of (person id, team lead id) for one ``user``,
     whose roles are read once: the tracker asks it of every row (164 at the
     100,000-account seed), and each role check on ``request.user`` goes through its
     lazy wrapper."""

@@ -91,14 +91,6 @@ def present_colleague_loads(
         .select_related("user")
         .annotate(**time_off_annotations(today))
     )
-    return colleague_loads(members, role=role, today=today)
-
-
-def colleague_loads(members: Iterable[TrackerMember], *, role: str, today: dt.date) -> list[int]:
-    """``present_colleague_loads``'s rule on members already read (``user`` loaded,
-    with ``time_off_annotations(today)``): the loads of those of ``role``, active,
-    login on, counting this month and not away. The tracker page reads its
-    territory's members once and takes the prefill from them."""
     return _present_loads(
         ((m.role, m.is_active and m.user.is_active, m.period, away(m), m.load) for m in members),
         role=role,
@@ -107,7 +99,8 @@ def colleague_loads(members: Iterable[TrackerMember], *, role: str, today: dt.da
 
 
 def row_colleague_loads(rows: Iterable[TrackerRow], *, role: str, today: dt.date) -> list[int]:
-    """``colleague_loads`` of the tracker's rows (members read as values)."""
+    """``present_colleague_loads``' rule on the tracker's rows (members read as
+    values once for the page), so the add form's prefill costs no query."""
     return _present_loads(
         ((r.role, r.is_active and r.login_on, r.period, r.away, r.load) for r in rows),
         role=role,
@@ -118,8 +111,8 @@ def row_colleague_loads(rows: Iterable[TrackerRow], *, role: str, today: dt.date
 def _present_loads(
     members: Iterable[tuple[str, bool, dt.date, bool, int]], *, role: str, today: dt.date
 ) -> list[int]:
-    """The rule of ``colleague_loads`` over (role, active with login on, period, away,
-    load) of each member."""
+    """The rule of ``present_colleague_loads`` over (role, active with login on,
+    period, away, load) of each member."""
     period = month_start(today)
     return [
         load
