@@ -24,7 +24,15 @@ from accounts.models import User
 from revopsweb.dates import company_today, current_month, month_start
 
 from .ledger import ledger_event, open_period
-from .models import LEAD_KINDS, LedgerKind, RoundRobinEvent, Territory, TrackerMember, TrackerRole
+from .models import (
+    LEAD_KINDS,
+    LedgerKind,
+    RoundRobinEvent,
+    Territory,
+    TrackerMember,
+    TrackerRole,
+    round_robin_load,
+)
 from .round_robin import (
     Candidate,
     away,
@@ -368,8 +376,12 @@ class TrackerRow:
 
     @property
     def load(self) -> int:
-        """``TrackerMember.load``: (leads this month + manual adjustment) × priority."""
-        return (self.leads_this_month + self.manual_adjustment) * self.priority
+        """``TrackerMember.load`` of the row's values."""
+        return round_robin_load(
+            leads_this_month=self.leads_this_month,
+            manual_adjustment=self.manual_adjustment,
+            priority=self.priority,
+        )
 
     @property
     def on_time_off(self) -> bool:

@@ -27,6 +27,7 @@ from .tracker import (
     TimeOff,
     TrackerMember,
     TrackerRole,
+    round_robin_load,
 )
 
 __all__ = [
@@ -54,4 +55,5 @@ __all__ = [
     "TimeOff",
     "TrackerMember",
     "TrackerRole",
+    "round_robin_load",
 ]

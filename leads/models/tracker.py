@@ -54,6 +54,12 @@ LEAD_TYPE_ROLE: dict[str, str] = {
 }
 
 
+def round_robin_load(*, leads_this_month: int, manual_adjustment: int, priority: int) -> int:
+    """A tracker member's load in the round robin: (leads this month + manual
+    adjustment) × priority (revops/lead-assignment-tracker)."""
+    return (leads_this_month + manual_adjustment) * priority
+
+
 class TrackerMember(models.Model):
     """One person in the round robin (the Lead Assignment Tracker row).
 
@@ -107,8 +113,12 @@ class TrackerMember(models.Model):
 
     @property
     def load(self) -> int:
-        """The round robin's load: (leads this month + manual adjustment) × priority."""
-        return (self.leads_this_month + self.manual_adjustment) * self.priority
+        """The round robin's load (``round_robin_load``)."""
+        return round_robin_load(
+            leads_this_month=self.leads_this_month,
+            manual_adjustment=self.manual_adjustment,
+            priority=self.priority,
+        )
 
 
 class TimeOff(models.Model):
