@@ -60,4 +60,5 @@ def company_risk_panel(user: User, today: dt.date, month: dt.date) -> dict[str, 
         "open_flags": review["open"],
         "missing_updates": review["missing"],
         "this_week": this_week,
+        "month": month,
     }
