@@ -18,15 +18,16 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 from uuid import UUID
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.backends.postgresql.base import CursorDebugWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Expression, Field, JSONField, Model, QuerySet
 from django.db.models.expressions import Col
+from django.db.models.query import BaseIterable, ModelIterable, ValuesListIterable
 from django.db.models.sql import InsertQuery, Query
 from django.db.models.sql.compiler import SQLCompiler, cursor_iter
 from django.db.models.sql.constants import GET_ITERATOR_CHUNK_SIZE, INNER, LOUTER, MULTI
@@ -385,6 +386,8 @@ class _Compiled:
     annotation_col_map: Any
     col_count: int
     has_extra_select: bool
+    # How its rows are read: model instances (``rows``) or tuples (``tuples``).
+    iterable: type[BaseIterable[Any]]
 
 
 class _CompiledCompiler(SQLCompiler):
@@ -495,7 +498,8 @@ class CompiledOnce[M: Model]:
     shape may vary by), compiles the queryset it returns and remembers where
     each stand-in landed among the statement's parameters. Every call then runs
     that SQL with its own values and reads the rows as Django would have
-    (model instances, ``select_related`` objects, annotations). The statement runs
+    (model instances, ``select_related`` objects, annotations); ``tuples`` does the
+    same for a ``values_list()`` queryset, whose rows come as tuples. The statement runs
     as a server-side prepared statement (``DB_PREPARE``, on by default), so
     PostgreSQL plans it once per connection too: planning the account page's
     statement (nine relations joined) took 7.5 ms of its 0.65 ms query.
@@ -520,21 +524,56 @@ class CompiledOnce[M: Model]:
         self._compiled: dict[Any, _Compiled] = {}
 
     def rows(self, key: Any, build: Callable[..., QuerySet[M, Any]], **values: int) -> list[M]:
+        query = self._query(key, build, values, ModelIterable)
+        return list(QuerySet(model=self.model, query=query))
+
+    def tuples(
+        self, key: Any, build: Callable[..., QuerySet[M, Any]], **values: int
+    ) -> list[tuple[Any, ...]]:
+        """``rows`` for a ``values_list()`` queryset (neither flat nor named): its rows
+        as the tuples ``values_list`` gives, each column converted as Django converts
+        it, with no model instance built. ``ValueError`` if ``build`` returns another
+        kind of queryset."""
+        query = self._query(key, build, values, ValuesListIterable)
+        compiler = query.get_compiler(using=router.db_for_read(self.model))
+        # tuple_expected: each row comes as a tuple (the stubs say a sequence).
+        return cast("list[tuple[Any, ...]]", list(compiler.results_iter(tuple_expected=True)))
+
+    def _query(
+        self,
+        key: Any,
+        build: Callable[..., QuerySet[M, Any]],
+        values: dict[str, int],
+        iterable: type[BaseIterable[Any]],
+    ) -> _CompiledQuery:
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compile(build, sorted(values))
+            compiled = self._compile(build, sorted(values), iterable)
             while len(self._compiled) >= self.keep:
                 self._compiled.pop(next(iter(self._compiled)), None)
             self._compiled[key] = compiled
-        query = _CompiledQuery(self.model, compiled, values)
-        return list(QuerySet(model=self.model, query=query))
+        elif compiled.iterable is not iterable:
+            raise ValueError(f"{key!r} was compiled for {compiled.iterable.__name__}")
+        return _CompiledQuery(self.model, compiled, values)
 
-    def _compile(self, build: Callable[..., QuerySet[M, Any]], names: list[str]) -> _Compiled:
+    def _compile(
+        self,
+        build: Callable[..., QuerySet[M, Any]],
+        names: list[str],
+        iterable: type[BaseIterable[Any]],
+    ) -> _Compiled:
         stand_ins = {name: self._STAND_IN - i for i, name in enumerate(names)}
         queryset = build(**stand_ins)
         if queryset.model is not self.model:
             raise ValueError(
                 f"build returned {queryset.model.__name__} rows, not {self.model.__name__}"
+            )
+        # Rows are read as the method asked for them: model instances from a
+        # values_list() statement (or tuples from a model one) would be wrong silently.
+        if queryset._iterable_class is not iterable:
+            raise ValueError(
+                f"build returned a queryset of {queryset._iterable_class.__name__},"
+                f" not {iterable.__name__}"
             )
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
@@ -558,4 +597,5 @@ class CompiledOnce[M: Model]:
             annotation_col_map=compiler.annotation_col_map,
             col_count=compiler.col_count,
             has_extra_select=compiler.has_extra_select,
+            iterable=iterable,
         )

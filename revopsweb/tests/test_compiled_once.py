@@ -126,3 +126,51 @@ def test_its_logged_statement_carries_what_the_server_was_sent():
     assert '"accounts_account"."owner_id" = %s' in sql
     assert owner.pk in params
     assert "prepared" not in plain
+
+
+def _names_of(owner_pk: int) -> Any:
+    return (
+        Account.objects.filter(owner=User(pk=owner_pk))
+        .annotate(label=Concat(F("name"), Value(" of "), F("owner__name")))
+        .order_by("name")
+        .values_list("pk", "name", "owner__name", "label")
+    )
+
+
+def test_tuples_come_as_values_list_reads_them_from_one_compile(django_assert_num_queries):
+    ann, bob = tam(name="Ann"), tam(name="Bob")
+    AccountFactory.create(owner=ann, owner_role="TAM", name="A1")
+    AccountFactory.create(owner=ann, owner_role="TAM", name="A2")
+    AccountFactory.create(owner=bob, owner_role="TAM", name="B1")
+    builds = []
+
+    def build(owner_pk: int) -> Any:
+        builds.append(owner_pk)
+        return _names_of(owner_pk)
+
+    once = CompiledOnce(Account)
+    assert once.tuples("k", build, owner_pk=ann.pk) == list(_names_of(ann.pk))
+    expected = list(_names_of(bob.pk))
+    with django_assert_num_queries(1):
+        assert once.tuples("k", build, owner_pk=bob.pk) == expected
+    assert len(builds) == 1
+
+
+def test_tuples_refuse_a_queryset_of_model_instances():
+    once = CompiledOnce(Account)
+    with pytest.raises(ValueError, match="ModelIterable"):
+        once.tuples("k", _owned_by, owner_pk=1)
+
+
+def test_rows_refuse_a_values_list_queryset():
+    once = CompiledOnce(Account)
+    with pytest.raises(ValueError, match="ValuesListIterable"):
+        once.rows("k", _names_of, owner_pk=1)
+
+
+def test_a_key_compiled_for_rows_is_refused_for_tuples():
+    owner = tam()
+    once = CompiledOnce(Account)
+    once.rows("k", _owned_by, owner_pk=owner.pk)
+    with pytest.raises(ValueError, match="compiled for ModelIterable"):
+        once.tuples("k", _names_of, owner_pk=owner.pk)
