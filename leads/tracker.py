@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from revopsweb.dates import company_today, current_month, month_start
+from revopsweb.sql import CompiledOnce
 
 from .ledger import ledger_event, open_period
 from .models import (
@@ -522,20 +523,9 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
     (members with their user's values and team lead's name, their territories as
     (member, territory) pairs, then the ledger sums), all read as values.
     """
-    members = (
-        TrackerMember.objects.filter(territories=territory)
-        .annotate(
-            team_lead_name=F("user__team_lead__name"),
-            **time_off_annotations(today or company_today()),
-        )
-        .order_by("role", "user__name")
-        .values_list(
-            *_MEMBER_FIELDS,
-            *(f"user__{name}" for name in _USER_FIELDS),
-            "team_lead_name",
-            "time_off_due",
-            "on_time_off",
-        )
+    today = today or company_today()
+    members = _MEMBERS.tuples(
+        today, lambda territory_pk: _members(territory_pk, today), territory_pk=territory.pk
     )
     rows = [
         TrackerRow(
@@ -578,13 +568,7 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
     if not rows:
         return rows
     by_id = {row.member_id: row for row in rows}
-    # The members picked again by the territory, not by the list of their ids:
-    # Django prepared, and psycopg bound, each of the 164 ids (issue 20).
-    pairs = (
-        TrackerMember.territories.through.objects.filter(trackermember__territories=territory)
-        .order_by("territory__sort_order", "territory__name")
-        .values_list("trackermember_id", "territory_id", "territory__name")
-    )
+    pairs = _PAIRS.tuples("pairs", _territory_pairs, territory_pk=territory.pk)
     for member_id, territory_id, territory_name in pairs:
         row = by_id.get(member_id)
         if row is not None:
@@ -627,12 +611,54 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
 def territory_leads(*, territory: Territory) -> dict[int, int]:
     """Leads each member of ``territory`` received in it in their current period, from
     the ledger (members with none are absent). One query."""
-    return dict(
+    return dict(_LEADS.tuples("leads", _territory_leads, territory_pk=territory.pk))
+
+
+# The tracker rows' three statements, compiled once per process and run with the
+# territory's id (revopsweb.sql.CompiledOnce; the members' per day, for their time-off
+# flags): compiling them was about a third of the rows' time, for the same SQL (issue 20).
+_MEMBERS = CompiledOnce(TrackerMember)
+_PAIRS = CompiledOnce(TrackerMember.territories.through)
+_LEADS = CompiledOnce(RoundRobinEvent)
+
+
+def _members(territory_pk: int, today: dt.date) -> Any:
+    """The territory's members, by role then name, as ``tracker_rows`` reads them: the
+    member's and their user's columns, the team lead's name, the time-off flags."""
+    return (
+        TrackerMember.objects.filter(territories=territory_pk)
+        .annotate(team_lead_name=F("user__team_lead__name"), **time_off_annotations(today))
+        .order_by("role", "user__name")
+        .values_list(
+            *_MEMBER_FIELDS,
+            *(f"user__{name}" for name in _USER_FIELDS),
+            "team_lead_name",
+            "time_off_due",
+            "on_time_off",
+        )
+    )
+
+
+def _territory_pairs(territory_pk: int) -> Any:
+    """(member id, territory id, territory name) of every territory of the territory's
+    members, in the territories' order. The members are picked again by the territory,
+    not by the list of their ids: Django prepared, and psycopg bound, each of the 164
+    ids (issue 20)."""
+    return (
+        TrackerMember.territories.through.objects.filter(trackermember__territories=territory_pk)
+        .order_by("territory__sort_order", "territory__name")
+        .values_list("trackermember_id", "territory_id", "territory__name")
+    )
+
+
+def _territory_leads(territory_pk: int) -> Any:
+    """(member id, leads) of ``territory_leads``."""
+    return (
         RoundRobinEvent.objects.filter(
-            member__territories=territory,
+            member__territories=territory_pk,
             kind__in=LEAD_KINDS,
             period=F("member__period"),
-            task__territory=territory,
+            task__territory=territory_pk,
         )
         .values("member_id")
         .annotate(leads=Sum("delta"))
@@ -742,20 +768,34 @@ def history(*, territory: Territory | None = None, limit: int = 50) -> list[Hist
     the member's and the author's names), read as tuples rather than as events with
     their member, user and author instances (four model instances a row; issue 20).
     """
+    if territory is None:
+        found = _HISTORY.tuples(("all", limit), lambda: _history(None, limit))
+    else:
+        found = _HISTORY.tuples(
+            ("territory", limit),
+            lambda territory_pk: _history(territory_pk, limit),
+            territory_pk=territory.pk,
+        )
+    return [HistoryEntry(*values) for values in found]
+
+
+# Compiled once per process (revopsweb.sql.CompiledOnce), as the tracker's rows are.
+_HISTORY = CompiledOnce(RoundRobinEvent)
+
+
+def _history(territory_pk: int | None, limit: int) -> Any:
+    """``history``'s statement: every territory's changes for ``territory_pk`` None."""
     events = RoundRobinEvent.objects.exclude(kind__in=LEAD_KINDS)
-    if territory is not None:
+    if territory_pk is not None:
         # A subquery, not a join: each event once, without DISTINCT over every column.
-        events = events.filter(member__in=TrackerMember.objects.filter(territories=territory))
-    return [
-        HistoryEntry(*values)
-        for values in events.order_by("-at", "-id").values_list(
-            "at",
-            "kind",
-            "delta",
-            "old_value",
-            "new_value",
-            "reason",
-            "member__user__name",
-            "actor__name",
-        )[:limit]
-    ]
+        events = events.filter(member__in=TrackerMember.objects.filter(territories=territory_pk))
+    return events.order_by("-at", "-id").values_list(
+        "at",
+        "kind",
+        "delta",
+        "old_value",
+        "new_value",
+        "reason",
+        "member__user__name",
+        "actor__name",
+    )[:limit]
