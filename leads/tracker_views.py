@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -33,8 +34,9 @@ from .forms import (
     MemberForm,
     TimeOffForm,
 )
-from .models import Task, TaskKind, Territory, TimeOff, TrackerMember, TrackerRole
+from .models import LeadType, Task, TaskKind, Territory, TimeOff, TrackerMember, TrackerRole
 from .permissions import (
+    addable_users,
     can_edit_member,
     can_edit_tracker,
     person_editor,
@@ -239,9 +241,11 @@ def _tracker_context(
     today = company_today()
     add_form = extra.pop("add_form", None)
     show_last_month = extra.pop("last_month", False)
-    time_off_form = extra.pop("time_off_form", None) or TimeOffForm(
-        initial={"member": getattr(user, "tracker_member", None)}
-    )
+    time_off_choices = _time_off_choices(user)
+    # The viewer's own member by default: everyone may record their own time off, so it
+    # is among the choices when they are in the tracker (no query of its own).
+    own = next((pk for pk, _, person in time_off_choices if person == user.pk), None)
+    time_off_form = extra.pop("time_off_form", None) or TimeOffForm(initial={"member": own})
     if territories is None:
         territories = list(Territory.objects.all())
     rows = _row_context(request, territory, territories=territories, today=today, **extra)
@@ -257,13 +261,6 @@ def _tracker_context(
             },
         )
     _time_off_members_of(time_off_form, user)
-    queue = _QUEUE.rows("queue", _queue, territory_pk=territory.pk)
-    task_path, account_path = path_for_pk("leads:task"), path_for_pk("accounts:account")
-    assign_path = path_for_pk("leads:queue_assign")
-    for task in queue:
-        task.page_url = task_path(task.pk)  # type: ignore[attr-defined]
-        task.account_url = account_path(task.account_id)  # type: ignore[attr-defined]
-        task.assign_url = assign_path(task.pk)  # type: ignore[attr-defined]
     return {
         **rows,
         # Last month's final figures stay visible after the monthly reset: one row
@@ -275,9 +272,13 @@ def _tracker_context(
         "territories": territories,
         "add_form": add_form,
         "time_off_form": time_off_form,
-        "time_off_options": _time_off_options(user, chosen=str(time_off_form["member"].value())),
+        "time_off_options": _time_off_options(
+            time_off_choices, chosen=str(time_off_form["member"].value())
+        ),
+        "add_user_options": _add_user_options(add_form, user) if add_form is not None else "",
         "history_rows": _history_rows(territory),
-        "queue": queue,
+        # The queue is for those who run the round robin (the template shows it to them only).
+        "queue": _queue_rows(request, territory) if can_edit else [],
         "time_off": _TIME_OFF.rows(
             today,
             lambda territory_pk: TimeOff.objects.filter(
@@ -320,15 +321,51 @@ _TIME_OFF = CompiledOnce(TimeOff)
 
 def _queue(territory_pk: int) -> Any:
     """The queue's tasks: what its rows show, and no more (not the tasks' JSON, pool
-    and score breakdown, nor the contact, assignee and territory the task lists join)."""
+    and score breakdown, nor the contact, assignee and territory the task lists join),
+    as (task id, account id, created at, account name, lead type, why unassigned)."""
     return (
         Task.objects.filter(kind=TaskKind.LEAD)
         .unassigned()
         .filter(Q(territory=territory_pk) | Q(territory__isnull=True))
-        .select_related("account")
-        .only("created_at", "account__name", "lead_type", "unassigned_reason")
-        .order_by("created_at")[:100]
+        .order_by("created_at")
+        .values_list(
+            "pk", "account_id", "created_at", "account__name", "lead_type", "unassigned_reason"
+        )[:100]
     )
+
+
+_LEAD_TYPES: dict[str, str] = dict(LeadType.choices)
+
+
+def _queue_rows(request: StaffRequest, territory: Territory) -> list[SafeString]:
+    """The unassigned queue's rows (``_queue``), each as the template's loop wrote it:
+    when (linking to the task), account (linking to it), lead type, why unassigned, and
+    the "Run round robin" form, a plain post with the request's CSRF token and the
+    territory. Written here for the reason ``_read_only_row`` gives: 24 rows of
+    template lookups, a CSRF input and a filter each at the 100,000-account seed
+    (issue 20). One token for every row's form: any masked token of the request's
+    secret passes the check, as the template's one per form did. Text escaped as
+    autoescape did."""
+    task_path, account_path = path_for_pk("leads:task"), path_for_pk("accounts:account")
+    assign_path = path_for_pk("leads:queue_assign")
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{html_escape(get_token(request))}">'
+    slug = html_escape(territory.slug)
+    return [
+        SafeString(
+            f'\n    <tr>\n      <td><a href="{html_escape(task_path(pk))}">'
+            f"{html_escape(moment(created_at))}</a></td>\n"
+            f'      <td><a href="{html_escape(account_path(account_id))}">{html_escape(name)}</a>'
+            f"</td><td>{html_escape(_LEAD_TYPES.get(lead_type, lead_type))}</td>\n"
+            f"      <td>{html_escape(reason)}</td>\n"
+            f'      <td><form method="post" action="{html_escape(assign_path(pk))}" class="inline">'
+            f'{csrf}<input type="hidden" name="territory"\n          value="{slug}">'
+            f'<button type="submit" class="small">Run round robin</button></form></td>\n'
+            "    </tr>\n  "
+        )
+        for pk, account_id, created_at, name, lead_type, reason in _QUEUE.tuples(
+            "queue", _queue, territory_pk=territory.pk
+        )
+    ]
 
 
 def _time_off_members_of(form: TimeOffForm, user: User) -> None:
@@ -337,31 +374,58 @@ def _time_off_members_of(form: TimeOffForm, user: User) -> None:
     field.queryset = time_off_members(user)
 
 
-def _time_off_choices(user: User) -> list[tuple[str, str]]:
-    """The time-off form's member options as (pk, label), labelled as the field's
-    choices are (``TrackerMember.__str__``), read as values: a team lead's select
-    lists their whole team (132 at the 100,000-account seed), and Django's widget
-    renders a template per option."""
+def _time_off_choices(user: User) -> list[tuple[int, str, int]]:
+    """The time-off form's member options as (pk, label, the member's user id), labelled
+    as the field's choices are (``TrackerMember.__str__``), read as values: a team
+    lead's select lists their whole team (132 at the 100,000-account seed), and
+    Django's widget renders a template per option."""
     roles = dict(TrackerRole.choices)
     return [
-        (str(pk), f"{name or email} ({roles.get(role, role)})")
-        for pk, name, email, role in time_off_members(user).values_list(
-            "pk", "user__name", "user__email", "role"
+        (pk, f"{name or email} ({roles.get(role, role)})", user_id)
+        for pk, name, email, role, user_id in time_off_members(user).values_list(
+            "pk", "user__name", "user__email", "role", "user_id"
         )
     ]
 
 
-def _time_off_options(user: User, *, chosen: str) -> SafeString:
+def _time_off_options(choices: list[tuple[int, str, int]], *, chosen: str) -> SafeString:
     """The time-off form's member options (``_time_off_choices``), the one whose value
     is ``chosen`` selected, written as the template's loop wrote them: 131 options of
     template lookups for a team lead at the 100,000-account seed (issue 20)."""
     options = []
-    for value, label in _time_off_choices(user):
+    for pk, label, _ in choices:
+        value = str(pk)
         selected = "\n    selected" if value == chosen else ""
         options.append(
             f'<option value="{html_escape(value)}"{selected}>{html_escape(label)}</option>'
         )
     return SafeString("".join(options))
+
+
+def _add_user_options(form: AddMemberForm, user: User) -> SafeString:
+    """The add form's person options (``addable_users``: the empty choice, then each
+    person labelled as the field's choices are, ``User.__str__``), the form's value
+    selected, written as Django's select widget writes them. The widget read the people
+    through a server-side cursor and rendered a template per option (issue 20)."""
+    field = form.fields["user"]
+    assert isinstance(field, forms.ModelChoiceField)
+    value = form["user"].value()
+    chosen = "" if value is None else str(value)
+    options = [("", str(field.empty_label))] + [
+        (str(pk), name or email)
+        for pk, name, email in addable_users(user).values_list("pk", "name", "email")
+    ]
+    written = []
+    found = False
+    for option, label in options:
+        # The widget selects the first option of the value only.
+        selected = not found and option == chosen
+        found = found or selected
+        written.append(
+            f'\n  <option value="{html_escape(option)}"{" selected" if selected else ""}>'
+            f"{html_escape(label)}</option>\n"
+        )
+    return SafeString("".join(written))
 
 
 def _edit_param(request: StaffRequest) -> int | None:

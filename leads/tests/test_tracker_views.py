@@ -914,3 +914,101 @@ def test_the_time_off_list_shows_the_territorys_current_and_coming_absences(clie
     assert "ends today" in listed
     assert "last week" not in listed
     assert "other territory" not in listed
+
+
+def test_a_queue_row_shows_the_task_with_its_text_escaped(client):
+    from leads.assignment import assign_task
+
+    _login(client, team_lead())
+    task = TaskFactory.create(account__name='Ann "A" <B> & co', lead_type="new_business")
+    task.created_at = dt.datetime(2026, 3, 2, 14, 5, tzinfo=dt.UTC)
+    task.save(update_fields=["created_at"])
+    assign_task(task=task)  # nobody covers the territory: it waits in the queue
+
+    body = _tracker(client).content.decode()
+
+    # 14:05 UTC is 09:05 in the company's time zone (EST in March before the 8th).
+    assert (
+        f'\n    <tr>\n      <td><a href="/tasks/{task.pk}/">2026-03-02 09:05 EST</a></td>\n'
+        f'      <td><a href="/accounts/{task.account_id}/">Ann &quot;A&quot; &lt;B&gt; &amp; co</a>'
+        "</td><td>New business</td>\n"
+        "      <td>no eligible TAE in Europe &amp; Africa: nobody with that role covers the"
+        " territory</td>\n"
+        f'      <td><form method="post" action="/tracker/queue/{task.pk}/assign/" class="inline">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="'
+    ) in body
+
+
+def test_a_queue_rows_form_posts_with_its_csrf_token():
+    import re
+
+    from django.test import Client
+
+    from leads.assignment import assign_task
+
+    client = Client(enforce_csrf_checks=True)
+    _login(client, team_lead())
+    task = TaskFactory.create()
+    assign_task(task=task)
+    picked = member()
+    body = _tracker(client).content.decode()
+    action = reverse("leads:queue_assign", args=[task.pk])
+    form = body.split(f'<form method="post" action="{action}" class="inline">')[1]
+    token = re.match(r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">', form)
+    assert token is not None
+
+    response = client.post(
+        action, {"csrfmiddlewaretoken": token.group(1), "territory": "europe-africa"}
+    )
+
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.assignee == picked.user
+
+
+def test_the_add_forms_people_are_the_team_lead_and_their_team_not_in_the_tracker(client):
+    lead = _login(client, team_lead(name="Lee"))
+    newcomer = UserFactory.create(team_lead=lead, name="Ann <A> & co")
+    teammate(lead)
+    outsider = UserFactory.create(team_lead=team_lead())
+
+    body = _tracker(client).content.decode()
+    select = body.split('<select name="user"')[1].split("</select>")[0]
+
+    assert select == (
+        ' required id="id_user">\n  <option value="" selected>- Select an option -</option>\n'
+        f'\n  <option value="{newcomer.pk}">Ann &lt;A&gt; &amp; co</option>\n'
+        f'\n  <option value="{lead.pk}">Lee</option>\n\n'
+    )
+    assert f'value="{outsider.pk}"' not in select
+
+
+def test_a_refused_add_keeps_the_chosen_person_selected(client):
+    lead = _login(client, team_lead())
+    newcomer = UserFactory.create(team_lead=lead, name="Ann")
+
+    response = client.post(
+        reverse("leads:member_add"),
+        {"user": newcomer.pk, "role": "TAE", "priority": "1", "territory": "europe-africa"},
+    )
+
+    assert response.status_code == 400
+    select = response.content.decode().split('<select name="user"')[1].split("</select>")[0]
+    assert '<option value="" selected>' not in select
+    assert f'<option value="{newcomer.pk}" selected>Ann</option>' in select
+
+
+def test_a_refused_add_of_another_teams_person_marks_the_field_invalid(client):
+    _login(client, team_lead())
+    outsider = UserFactory.create(team_lead=team_lead())
+
+    response = client.post(
+        reverse("leads:member_add"),
+        {"user": outsider.pk, "role": "TAE", "priority": "1", "territory": "europe-africa"},
+    )
+
+    assert response.status_code == 400
+    assert (
+        '<select name="user" required aria-invalid="true" aria-describedby="id_user_error"'
+        ' id="id_user">'
+    ) in response.content.decode()
