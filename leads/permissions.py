@@ -77,26 +77,48 @@ def person_editor(user: User) -> Callable[[int, int | None], bool]:
     return lambda person_id, team_lead_id: person_id == pk or team_lead_id == pk
 
 
+def tracker_scope(user: User) -> str:
+    """Whose people ``user`` acts on in the tracker: ``"all"`` (managers and RevOps),
+    ``"team"`` (team leads: themselves and the people who report to them) or
+    ``"own"`` (everyone else: themselves). The rules of ``addable_users`` and
+    ``time_off_members`` as one value, for statements compiled once per scope."""
+    if user.is_manager:
+        return "all"
+    if can_edit_tracker(user):
+        return "team"
+    return "own"
+
+
 def addable_users(user: User) -> QuerySet[User]:
     """People ``user`` may add to the round robin (not in it yet): anyone for
     managers and RevOps, their own team for team leads, nobody else."""
+    return addable_users_in(tracker_scope(user), user_pk=user.pk)
+
+
+def addable_users_in(scope: str, *, user_pk: int) -> QuerySet[User]:
+    """``addable_users`` of the user ``user_pk`` whose ``tracker_scope`` is ``scope``."""
     people = User.objects.filter(tracker_member__isnull=True)
-    if user.is_manager:
+    if scope == "all":
         return people
-    if not can_edit_tracker(user):
-        return people.none()
-    return people.filter(Q(pk=user.pk) | Q(team_lead=user))
+    if scope == "team":
+        return people.filter(Q(pk=user_pk) | Q(team_lead=user_pk))
+    return people.none()
 
 
 def time_off_members(user: User) -> QuerySet[TrackerMember]:
     """Tracker members whose time off ``user`` may record: their own; their
     team's for team leads; anyone's for managers and RevOps."""
+    return time_off_members_in(tracker_scope(user), user_pk=user.pk)
+
+
+def time_off_members_in(scope: str, *, user_pk: int) -> QuerySet[TrackerMember]:
+    """``time_off_members`` of the user ``user_pk`` whose ``tracker_scope`` is ``scope``."""
     members = TrackerMember.objects.select_related("user")
-    if user.is_manager:
+    if scope == "all":
         return members
-    if can_edit_tracker(user):
-        return members.filter(Q(user=user) | Q(user__team_lead=user))
-    return members.filter(user=user)
+    if scope == "team":
+        return members.filter(Q(user=user_pk) | Q(user__team_lead=user_pk))
+    return members.filter(user=user_pk)
 
 
 def can_record_time_off(user: User, member: TrackerMember) -> bool:

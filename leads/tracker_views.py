@@ -36,11 +36,13 @@ from .forms import (
 )
 from .models import LeadType, Task, TaskKind, Territory, TimeOff, TrackerMember, TrackerRole
 from .permissions import (
-    addable_users,
+    addable_users_in,
     can_edit_member,
     can_edit_tracker,
     person_editor,
     time_off_members,
+    time_off_members_in,
+    tracker_scope,
 )
 from .reset import last_period_figures
 from .tracker import (
@@ -394,12 +396,30 @@ def _time_off_choices(user: User) -> list[tuple[int, str, int]]:
     lead's select lists their whole team (132 at the 100,000-account seed), and
     Django's widget renders a template per option."""
     roles = dict(TrackerRole.choices)
+    scope = tracker_scope(user)
+    members = _TIME_OFF_MEMBERS.tuples(
+        scope,
+        lambda user_pk=0: time_off_members_in(scope, user_pk=user_pk).values_list(
+            "pk", "user__name", "user__email", "role", "user_id"
+        ),
+        **_scope_values(scope, user),
+    )
     return [
         (pk, f"{name or email} ({roles.get(role, role)})", user_id)
-        for pk, name, email, role, user_id in time_off_members(user).values_list(
-            "pk", "user__name", "user__email", "role", "user_id"
-        )
+        for pk, name, email, role, user_id in members
     ]
+
+
+# The time-off form's members and the add form's people, compiled once per process and
+# scope (revopsweb.sql.CompiledOnce), run with the viewer's id.
+_TIME_OFF_MEMBERS = CompiledOnce(TrackerMember)
+_ADDABLE_USERS = CompiledOnce(User)
+
+
+def _scope_values(scope: str, user: User) -> dict[str, int]:
+    """The values a statement of ``scope`` runs with: the user's id, but for "all",
+    which reads everyone's."""
+    return {} if scope == "all" else {"user_pk": user.pk}
 
 
 def _time_off_options(choices: list[tuple[int, str, int]], *, chosen: str) -> SafeString:
@@ -425,9 +445,21 @@ def _add_user_options(form: AddMemberForm, user: User) -> SafeString:
     assert isinstance(field, forms.ModelChoiceField)
     value = form["user"].value()
     chosen = "" if value is None else str(value)
+    scope = tracker_scope(user)
+    # Nobody for the others (the page shows them no add form): no statement to run.
+    people = (
+        _ADDABLE_USERS.tuples(
+            scope,
+            lambda user_pk=0: addable_users_in(scope, user_pk=user_pk).values_list(
+                "pk", "name", "email"
+            ),
+            **_scope_values(scope, user),
+        )
+        if scope != "own"
+        else []
+    )
     options = [("", str(field.empty_label))] + [
-        (str(pk), name or email)
-        for pk, name, email in addable_users(user).values_list("pk", "name", "email")
+        (str(pk), name or email) for pk, name, email in people
     ]
     written = []
     found = False
