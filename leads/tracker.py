@@ -438,9 +438,10 @@ class TeamGroup:
     team_id: int | None
     team_name: str
     rows: list[TrackerRow]
-    # Set by the view: whether the page shows the group's rows, and, for an open group
-    # with no row being edited, its read-only rows' HTML in one piece.
+    # Set by the view: whether the page shows the group's rows, its header row's HTML,
+    # and, for an open group with no row being edited, its read-only rows' HTML in one piece.
     open: bool = False
+    header: str = ""
     html: str = ""
 
     @property

@@ -1012,3 +1012,27 @@ def test_a_refused_add_of_another_teams_person_marks_the_field_invalid(client):
         '<select name="user" required aria-invalid="true" aria-describedby="id_user_error"'
         ' id="id_user">'
     ) in response.content.decode()
+
+
+def test_a_collapsed_groups_header_shows_its_counts_and_link_escaped(client):
+    _login(client, team_lead())
+    other_lead = team_lead(name="Lee <L>")
+    theirs = teammate(other_lead)
+    theirs.user.name = "Bo & co"
+    theirs.user.save(update_fields=["name"])
+    key = f"TAE-{other_lead.pk}"
+
+    body = _tracker(client).content.decode()
+
+    # One member, active, no lead here yet, and the role's only member: next in line.
+    assert (
+        f'<tr class="team-group" id="group-{key}" data-testid="team-group">'
+        '<th colspan="10" scope="rowgroup">\n'
+        "  Lee &lt;L&gt;&#x27;s team: 1 member, 1 active, 0\n"
+        "  leads here this month · next in line: Bo &amp; co\n"
+        "  \n"
+        f'  <a href="/tracker/?territory=europe-africa&amp;group={key}#group-{key}" class="small"\n'
+        f'  hx-get="/tracker/?territory=europe-africa&amp;group={key}&amp;part=group"'
+        f' hx-target="#group-{key}"\n'
+        '  hx-swap="outerHTML">Show the 1 member</a></th></tr>\n'
+    ) in body
