@@ -445,6 +445,12 @@ class TeamGroup:
     html: str = ""
 
     @property
+    def template_rows(self) -> list[TrackerRow]:
+        """The rows the template writes one by one: every row when one is edited (its
+        form is a partial of the template), none when ``html`` has them in one piece."""
+        return [] if self.html else self.rows
+
+    @property
     def key(self) -> str:
         """The group's id in the page and in ``?group=``: role and team lead id (0: none)."""
         return group_key(role=self.role, team_id=self.team_id)

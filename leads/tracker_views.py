@@ -334,7 +334,7 @@ def _tracker_context(
         "time_off_options": _time_off_options(
             time_off_choices, chosen=str(time_off_form["member"].value())
         ),
-        "add_user_options": _add_user_options(add_form, user) if add_form is not None else "",
+        "add_user_select": _add_user_select(add_form, user) if add_form is not None else "",
         "history_rows": _history_rows(territory),
         # The queue is for those who run the round robin (the template shows it to them only).
         "queue": _queue_rows(request, territory) if can_edit else [],
@@ -479,14 +479,16 @@ def _time_off_options(choices: list[tuple[int, str, int]], *, chosen: str) -> Sa
     return SafeString("".join(options))
 
 
-def _add_user_options(form: AddMemberForm, user: User) -> SafeString:
-    """The add form's person options (``addable_users``: the empty choice, then each
-    person labelled as the field's choices are, ``User.__str__``), the form's value
-    selected, written as Django's select widget writes them. The widget read the people
-    through a server-side cursor and rendered a template per option (issue 20)."""
-    field = form.fields["user"]
+def _add_user_select(form: AddMemberForm, user: User) -> SafeString:
+    """The add form's person select as Django's widget wrote it: its attributes (invalid,
+    and described by its errors, after a refused add), the empty choice, then each
+    person of ``addable_users`` labelled as the field's choices are (``User.__str__``),
+    the form's value selected. The widget read the people through a server-side cursor
+    and rendered a template per option (issue 20)."""
+    bound = form["user"]
+    field = bound.field
     assert isinstance(field, forms.ModelChoiceField)
-    value = form["user"].value()
+    value = bound.value()
     chosen = "" if value is None else str(value)
     scope = tracker_scope(user)
     # Nobody for the others (the page shows them no add form): no statement to run.
@@ -514,7 +516,12 @@ def _add_user_options(form: AddMemberForm, user: User) -> SafeString:
             f'\n  <option value="{html_escape(option)}"{" selected" if selected else ""}>'
             f"{html_escape(label)}</option>\n"
         )
-    return SafeString("".join(written))
+    auto_id = html_escape(bound.auto_id)
+    invalid = f' aria-invalid="true" aria-describedby="{auto_id}_error"' if bound.errors else ""
+    return SafeString(
+        f'<select name="{html_escape(bound.html_name)}" required{invalid} id="{auto_id}">'
+        f"{''.join(written)}\n</select>"
+    )
 
 
 def _edit_param(request: StaffRequest) -> int | None:
