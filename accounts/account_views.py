@@ -86,27 +86,30 @@ def _visible_or_none(
     # permission filter; the statement around it (with_revenue's annotations, most
     # of the page's compiling) once per process for each such filter's SQL text.
     visible_sql, visible_params = visible.query.sql_with_params()
-    if not all(type(p) is int for p in visible_params):
+    if not all(type(p) in (int, str) for p in visible_params):
         account: Account | None = (
             _every_account_with_revenue(today=today, month=month)
             .filter(pk=pk, pk__in=visible)
             .first()
         )
         return account
-    names = [f"visible_{i}" for i in range(len(visible_params))]
+    # The filter's ids (the person's) are run as parameters; its strings (the open
+    # task statuses) are the same for everyone: kept in the statement and its key.
+    ids = {f"visible_{i}": p for i, p in enumerate(visible_params) if type(p) is int}
+    constants = tuple(p for p in visible_params if type(p) is str)
 
     def build(account_pk: int, **visible_values: int) -> Any:
+        params = [
+            visible_values[f"visible_{i}"] if type(p) is int else p
+            for i, p in enumerate(visible_params)
+        ]
         rows = _every_account_with_revenue(today=today, month=month).filter(
-            pk=account_pk,
-            pk__in=RawSQL(visible_sql, [visible_values[name] for name in names]),
+            pk=account_pk, pk__in=RawSQL(visible_sql, params)
         )
         return (rows if rows.ordered else rows.order_by("pk"))[:1]  # as first() does
 
     found: list[Account] = _ACCOUNT_PAGES.rows(
-        (today, month, visible_sql),
-        build,
-        account_pk=pk,
-        **dict(zip(names, visible_params, strict=True)),
+        (today, month, visible_sql, constants), build, account_pk=pk, **ids
     )
     return found[0] if found else None
 

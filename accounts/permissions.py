@@ -5,6 +5,8 @@ RevOps, ``User.is_team_lead_or_manager`` adds team leads, and a superuser holds
 every role. Row-level rules (sales/team-leads, sales/account-allocation):
 
 - a TAM, CSM or TAE sees and edits their own book (owner or TAM overlay);
+- everyone reads the accounts of their own open tasks (a task reassigned to
+  them on someone else's account), without editing them;
 - a team lead acts on their own team: accounts owned by the people who report
   to them (``User.team_lead``) or by themselves, and, for an account a manager
   tagged with a new-owner trait, only when the trait is for the team lead's
@@ -18,7 +20,10 @@ functions call them and raise ``PermissionDenied`` with the message returned.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from typing import Any
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
 
 from .models import ASSIGNABLE_TRAITS, Account, NewOwnerTrait, User
 from .roles import Role
@@ -63,13 +68,41 @@ def can_see_books_of_others(user: User) -> bool:
     return user.is_team_lead_or_manager
 
 
+# leads.models.OPEN_STATUSES (new, in progress, nurturing), named here so that the
+# permission rules, which leads imports, do not import leads; leads' tests hold
+# the two equal.
+OPEN_TASK_STATUSES = ("new", "in_progress", "nurturing")
+
+
+class _PkAmong(Func):
+    """``pk = ANY(ARRAY(ids))``, ``ids`` a one-column queryset of primary keys.
+
+    Beside the owner conditions of ``visible_accounts`` PostgreSQL reads it from
+    the primary key's index (one bitmap OR of the indexes); ``pk IN (ids)`` there
+    is checked against every account instead (a TAM's visible accounts among
+    100,000 counted in about 3 ms against 60 ms).
+    """
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+
+    def __init__(self, ids: QuerySet[Any, Any]) -> None:
+        super().__init__(F("pk"), ArraySubquery(ids), output_field=BooleanField())
+
+
 def visible_accounts(user: User) -> QuerySet[Account]:
     """Accounts the user may open: managers and RevOps all, team leads their
-    team's and their own, everyone else the accounts they own, overlay or onboard."""
+    team's and their own, everyone else the accounts they own, overlay or onboard;
+    everyone also the accounts of their own open tasks (to read: editing stays
+    ``can_edit_account``'s)."""
     accounts = Account.objects.all()
     if user.is_manager:
         return accounts
-    mine = Q(owner=user) | Q(tam_overlay=user) | Q(onboarding_specialist=user)
+    # Through the tasks' reverse relation (the accounts of the person's open tasks).
+    tasked = Account.objects.filter(
+        tasks__assignee=user, tasks__status__in=OPEN_TASK_STATUSES
+    ).values("pk")
+    mine = Q(owner=user) | Q(tam_overlay=user) | Q(onboarding_specialist=user) | Q(_PkAmong(tasked))
     if user.has_role(Role.TEAM_LEAD):
         return accounts.filter(mine | Q(owner__team_lead=user))
     return accounts.filter(mine)

@@ -38,6 +38,7 @@ from accounts.tests.factories import (
     user_with_role,
 )
 from billing.models import MonthlyRevenue, Product
+from leads.models import TaskStatus
 from leads.recommendations import give_recommendation
 from leads.tests.factories import TaskFactory
 from revopsweb.tests.csv_reading import export_rows
@@ -603,6 +604,23 @@ def test_the_account_page_asks_each_viewer_their_own_permission(client):
     for viewer, status in ((lead, 200), (team_lead(), 404)):
         client.force_login(viewer)
         assert client.get(url).status_code == status
+
+
+def test_a_tae_opens_the_account_of_their_open_task_read_only_until_it_closes(client):
+    # Reassigned to them as stale: the account is someone else's, the task theirs.
+    tae = user_with_role(Role.TAE)
+    account = AccountFactory.create(owner=tam(), owner_role=OwnerRole.TAM)
+    task = TaskFactory.create(account=account, assignee=tae, status=TaskStatus.IN_PROGRESS)
+    client.force_login(tae)
+    url = reverse("accounts:account", args=[account.pk])
+    note_url = reverse("accounts:account_note", args=[account.pk])
+
+    assert client.get(url).status_code == 200
+    assert client.post(note_url, {"summary": "Called them"}).status_code == 403
+
+    task.status = TaskStatus.CONVERTED
+    task.save()
+    assert client.get(url).status_code == 404
 
 
 def test_a_book_row_shows_each_figure_with_its_text_escaped(client):

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from accounts import permissions as account_permissions
 from accounts.models import User
 from accounts.tests.factories import MATRIX_ROLES, actor, tam
 from leads import permissions
-from leads.models import Task, TrackerMember
+from leads.models import OPEN_STATUSES, Task, TrackerMember
 from leads.tests.factories import TaskFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,8 @@ def test_the_matrix_covers_every_action():
 @pytest.mark.parametrize(("kind", "action", "allowed"), CASES)
 def test_role_may_or_may_not(world_for, kind, action, allowed):
     assert ACTIONS[action](world_for(kind)) is allowed
+
+
+def test_the_accounts_rules_open_the_accounts_of_exactly_the_open_tasks():
+    # accounts.permissions names the open statuses itself (it does not import leads).
+    assert set(account_permissions.OPEN_TASK_STATUSES) == set(OPEN_STATUSES)
