@@ -20,6 +20,7 @@ functions call them and raise ``PermissionDenied`` with the message returned.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -106,6 +107,13 @@ def visible_accounts(user: User) -> QuerySet[Account]:
     if user.has_role(Role.TEAM_LEAD):
         return accounts.filter(mine | Q(owner__team_lead=user))
     return accounts.filter(mine)
+
+
+def openable_account_ids(user: User, ids: Iterable[int]) -> set[int]:
+    """Which of the account ids ``ids`` the user may open (``visible_accounts``): a
+    page links an account only when they are in it, so no link ends in a 404.
+    One query whatever the number of ids."""
+    return set(visible_accounts(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
 
 
 def former_account(user: User, pk: int) -> Account | None:

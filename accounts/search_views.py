@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from .http import StaffRequest
-from .permissions import visible_accounts
+from .permissions import openable_account_ids
 from .search import MIN_QUERY_LENGTH, clean_query, search_accounts
 
 
@@ -17,11 +17,7 @@ def search(request: StaffRequest) -> HttpResponse:
     Three queries after the session's: owners, accounts, which of them the person may open."""
     query = clean_query(request.GET.get("q", ""))
     results = search_accounts(query=query)
-    openable = set(
-        visible_accounts(request.user)
-        .filter(pk__in=[a.pk for a in results])
-        .values_list("pk", flat=True)
-    )
+    openable = openable_account_ids(request.user, (a.pk for a in results))
     context = {
         "query": query,
         "results": results,

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import StaffRequest
-from accounts.permissions import can_edit_account
+from accounts.permissions import can_edit_account, openable_account_ids
 from revopsweb.dates import company_today
 from revopsweb.imports import ImportResult
 from revopsweb.sql import CompiledOnce
@@ -81,7 +81,14 @@ def trials(request: StaffRequest) -> HttpResponse:
     if show not in STAGES:
         show = "open"
     rows = trial_rows(stages=STAGES[show])
-    return render(request, "billing/trials.html", {"rows": rows, "show": show})
+    # Every trial of the company is listed: each account links only where it opens.
+    openable = openable_account_ids(
+        request.user,
+        (row["trial"].account_id for row in rows),  # type: ignore[attr-defined]
+    )
+    return render(
+        request, "billing/trials.html", {"rows": rows, "show": show, "openable": openable}
+    )
 
 
 def _trial_record(trial: Trial, **changes: object) -> dict[str, object]:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import StaffRequest
 from accounts.models import User
+from accounts.permissions import openable_account_ids
 from revopsweb.csv_export import Cell, csv_response
 from revopsweb.dates import (
     add_months,
@@ -134,6 +135,9 @@ def revenue(request: StaffRequest) -> HttpResponse:
     context = _revenue_context(
         through=_through(request, data=data), adjusted=_basis(request), data=data
     )
+    # The movers are everyone's accounts: each links only where it opens.
+    movers = [*context["gainers"], *context["losers"]]
+    context["openable"] = openable_account_ids(request.user, (m.customer_id for m in movers))
     template = "billing/revenue.html#revenue-body" if request.htmx else "billing/revenue.html"
     return render(request, template, context, status=400 if refused else 200)
 

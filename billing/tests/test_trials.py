@@ -67,6 +67,18 @@ def test_trials_page_shows_open_trials_with_their_extensions(client, django_asse
     assert "Old Co" in ended and "Acme" not in ended
 
 
+@time_machine.travel(dt.datetime(2026, 3, 10, 15, tzinfo=dt.UTC))
+def test_trials_page_links_only_the_accounts_the_viewer_opens(client):
+    me = tam()
+    mine = _trial(account=AccountFactory.create(name="Mineco", owner=me, owner_role="TAM"))
+    theirs = _trial(account=AccountFactory.create(name="Theirco", owner=tam(), owner_role="TAM"))
+    client.force_login(me)
+    html = client.get(reverse("billing:trials")).content.decode()
+    assert f'href="{reverse("accounts:account", args=[mine.account_id])}"' in html
+    assert "Theirco" in html
+    assert f'href="{reverse("accounts:account", args=[theirs.account_id])}"' not in html
+
+
 def test_trials_page_queries_do_not_grow_with_trials(client, django_assert_max_num_queries):
     client.force_login(tam())
     for n in range(12):

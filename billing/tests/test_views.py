@@ -9,6 +9,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from accounts.models import Account
 from accounts.roles import Role
 from accounts.tests.factories import AccountFactory, manager, revops, tam, team_lead, user_with_role
 from billing.models import AnnualContract, MonthlyRevenue
@@ -120,9 +121,22 @@ def test_revenue_page_query_count_does_not_grow_with_the_data(
     # up each basis and level, store the company level's adjusted amounts and
     # compute the per-product components, then one company-level sums statement per
     # basis and month, 2 × the series' 6 months), components, per-product
-    # components, products, movers
-    with django_assert_num_queries(52):
+    # components, products, movers, which movers the person may open
+    with django_assert_num_queries(53):
         client.get(reverse("billing:revenue"))
+
+
+def test_revenue_movers_link_only_the_accounts_the_viewer_opens(client):
+    me = tam()
+    _customers(1, me)
+    _customers(1, tam())
+    client.force_login(me)
+    revenue = client.get(reverse("billing:revenue")).content.decode()
+    movers = revenue.split('data-testid="gainers"', 1)[1]
+    mine, theirs = Account.objects.get(owner=me), Account.objects.exclude(owner=me).get()
+    assert f'href="{reverse("accounts:account", args=[mine.pk])}"' in movers
+    assert theirs.name in movers
+    assert f'href="{reverse("accounts:account", args=[theirs.pk])}"' not in movers
 
 
 def test_tam_sees_only_their_own_quota_row(client):
@@ -316,8 +330,9 @@ def test_refresh_job_computes_the_current_month_ahead_of_visitors(
     assert refresh_revenue_cache()["outcome"] == "succeeded"
     client.force_login(revops())
     # session, user with their roles, latest month, summaries changed? (no), components,
-    # per-product components, products, movers: all from the summaries
-    with django_assert_num_queries(8):
+    # per-product components, products, movers: all from the summaries; which movers
+    # the person may open
+    with django_assert_num_queries(9):
         response = client.get(reverse("billing:revenue"))
     assert response.context["current"].total > 0
 
@@ -331,8 +346,8 @@ def test_after_the_refresh_an_earlier_month_needs_only_its_movers(
     assert refresh_revenue_cache()["outcome"] == "succeeded"
     client.force_login(revops())
     # session, user with their roles, latest month, summaries changed? (no), components,
-    # per-product components, products, movers of March
-    with django_assert_num_queries(8):
+    # per-product components, products, movers of March, which of them the person opens
+    with django_assert_num_queries(9):
         response = client.get(reverse("billing:revenue") + "?month=2026-03")
     assert response.context["current"].month == month(2)
     assert response.context["current"].total > 0
