@@ -52,6 +52,7 @@ from .permissions import (
     can_see_allocation,
     can_set_new_owner_trait,
     is_owner_lead_or_manager,
+    openable_account_ids,
     viewable_book_owners,
 )
 from .segments import (
@@ -464,12 +465,19 @@ def allocation(request: StaffRequest) -> HttpResponse:
         number=number,
         per_page=ALLOCATION_PAGE_SIZE,
     )
+    # A team lead's queue holds other teams' accounts: each links only where it opens,
+    # and offers a handover only where handover_propose would not refuse (owner loaded).
+    openable = openable_account_ids(user, (row[0].pk for row in page.rows))
     return render(
         request,
         "accounts/allocation.html",
         {
             "through": through,
-            "rows": [(*row, _suggestion_text(row[0], row[2])) for row in page.rows],
+            "rows": [
+                (*row, _suggestion_text(row[0], row[2]), is_owner_lead_or_manager(user, row[0]))
+                for row in page.rows
+            ],
+            "openable": openable,
             "page": page,
             "queue": queue,
             "queues": [

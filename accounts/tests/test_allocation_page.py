@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import NewOwnerTrait, Region
 from accounts.tests.books_factories import freeze_today, give_arr
-from accounts.tests.factories import AccountFactory, manager, tam
+from accounts.tests.factories import AccountFactory, manager, tam, team_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -67,18 +67,62 @@ def test_the_suggestion_is_in_words_with_its_reason(client):
     assert "us_tam" not in cell
 
 
+def _lead_with_two_queued_accounts():
+    """A US team lead; a queued account of their team, one of an EU team; the page's HTML."""
+    lead = team_lead(region=Region.US)
+    ours = AccountFactory.create(
+        name="Ourco",
+        owner=tam(team_lead=lead),
+        owner_role="TAM",
+        new_owner_trait=NewOwnerTrait.READY_TO_MOVE,
+    )
+    theirs = AccountFactory.create(
+        name="Theirco",
+        owner=tam(team_lead=team_lead(region=Region.EU)),
+        owner_role="TAM",
+        region=Region.EU,
+        new_owner_trait=NewOwnerTrait.READY_TO_MOVE,
+    )
+    return lead, ours, theirs
+
+
+def _row_of(content: str, name: str) -> str:
+    [row] = [r for r in content.split('data-testid="allocation-row"')[1:] if name in r]
+    return row.split("</tr>", 1)[0]
+
+
+def test_a_team_lead_gets_account_links_only_for_the_accounts_they_open(client):
+    lead, ours, theirs = _lead_with_two_queued_accounts()
+    client.force_login(lead)
+    content = client.get(reverse("accounts:allocation")).content.decode()
+    assert f'href="{reverse("accounts:account", args=[ours.pk])}"' in _row_of(content, "Ourco")
+    their_row = _row_of(content, "Theirco")
+    assert f'href="{reverse("accounts:account", args=[theirs.pk])}"' not in their_row
+
+
+def test_a_team_lead_is_offered_a_handover_only_where_they_may_propose_it(client):
+    # handover_propose answers 403 to a lead for another team's account.
+    lead, ours, theirs = _lead_with_two_queued_accounts()
+    client.force_login(lead)
+    content = client.get(reverse("accounts:allocation")).content.decode()
+    assert f'href="{reverse("handovers:propose", args=[ours.pk])}"' in _row_of(content, "Ourco")
+    their_row = _row_of(content, "Theirco")
+    assert f'href="{reverse("handovers:propose", args=[theirs.pk])}"' not in their_row
+
+
 def test_the_page_reads_the_same_queries_whatever_the_queue_length(
     client, django_assert_num_queries
 ):
     client.force_login(manager())
     AccountFactory.create_batch(3, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
     # session, user with their roles, revenue month, over-15 TAM books, queue counts,
-    # the Top 40 stored if the month is unranked (one statement), the page's rows. The
-    # people to assign are read by each row's assign form, on demand.
-    with django_assert_num_queries(7):
+    # the Top 40 stored if the month is unranked (one statement), the page's rows,
+    # which of them the person may open. The people to assign are read by each row's
+    # assign form, on demand.
+    with django_assert_num_queries(8):
         small = client.get(reverse("accounts:allocation"))
     AccountFactory.create_batch(60, new_owner_trait=NewOwnerTrait.READY_TO_MOVE)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         large = client.get(reverse("accounts:allocation"))
     assert _rows(small.content.decode()) == 3 and _rows(large.content.decode()) == 25
 

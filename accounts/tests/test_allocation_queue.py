@@ -95,13 +95,14 @@ def test_the_page_reads_the_same_queries_whatever_each_queue_holds(
         AccountFactory.create_batch(n, owner=crowded, owner_role=OwnerRole.TAM)
 
     # session, user with their roles, revenue month, over-15 TAM books, queue counts,
-    # the Top 40 stored if the month is unranked (one statement), the page's rows (the
-    # people to assign are read by each row's assign form, on demand)
+    # the Top 40 stored if the month is unranked (one statement), the page's rows,
+    # which of them the person may open (the people to assign are read by each row's
+    # assign form, on demand)
     grow(2)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         small = client.get(reverse("accounts:allocation")).content.decode()
     grow(16)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         large = client.get(reverse("accounts:allocation")).content.decode()
     assert "$20k+ ARR without an owner (2)" in small
     assert "$20k+ ARR without an owner (18)" in large
