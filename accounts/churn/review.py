@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Activity, User
 from accounts.permissions import is_owner_lead_or_manager
+from accounts.roles import Role
 from revopsweb.dates import company_today, week_start
 
 from .flags import (
@@ -303,20 +304,37 @@ def flag_group_page(*, flag: ChurnRiskFlag, per_page: int) -> int:
     return ahead.count() // per_page + 1
 
 
+def _suggested_owners(user: User, *, to_owner: str = "owner") -> Q:
+    """Whose accounts the user is suggested to flag, as a filter on ``to_owner`` (the
+    path to the account's owner): managers everyone's (an empty filter), team leads
+    their team's and their own, others their own: the accounts each may flag
+    (``is_owner_lead_or_manager``)."""
+    if user.is_manager:
+        return Q()
+    mine = Q(**{to_owner: user})
+    if user.has_role(Role.TEAM_LEAD):
+        return mine | Q(**{f"{to_owner}__team_lead": user})
+    return mine
+
+
 def suggested_accounts(*, user: User) -> QuerySet[Account]:
-    """Accounts with an open signal and no flag, scoped like the review (one query)."""
-    return _suggested(review_accounts(user)).select_related("owner").order_by("owner__name", "name")
+    """Accounts with an open signal and no flag that the user may flag (one query)."""
+    return (
+        _suggested(Account.objects.filter(_suggested_owners(user)))
+        .select_related("owner")
+        .order_by("owner__name", "name")
+    )
 
 
 def suggested_count(*, user: User) -> int:
     """How many accounts ``suggested_accounts`` lists for ``user``. One query, read from
     the open signals' index (with the flags' anti-join) rather than from every account:
     at 100,000 accounts the count over accounts took about 70 ms (issue 20)."""
-    signals = ChurnSignal.objects.filter(cleared_on__isnull=True).exclude(
+    signals = ChurnSignal.objects.filter(
+        _suggested_owners(user, to_owner="account__owner"), cleared_on__isnull=True
+    ).exclude(
         Exists(ChurnRiskFlag.objects.filter(account=OuterRef("account"), status=FlagStatus.OPEN))
     )
-    if not user.is_team_lead_or_manager:
-        signals = signals.filter(account__owner=user)
     return signals.order_by().values("account").distinct().count()
 
 

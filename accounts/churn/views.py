@@ -131,17 +131,13 @@ def _suggested_page(request: StaffRequest) -> ListPage:
             to_attr="open_signals",
         )
     )
-    page = _list_page(
+    # Only accounts the person may flag and open: each row links to both.
+    return _list_page(
         suggested,
         number=_page_number(request, "suggested"),
         per_page=SUGGESTED_PAGE_SIZE,
         total=review.suggested_count(user=request.user),
     )
-    # A team lead's review lists accounts of other teams too; the Flag link is
-    # offered only where churn_flag would not answer 403 (owner loaded: no query).
-    for account in page.items:
-        account.can_flag = is_owner_lead_or_manager(request.user, account)
-    return page
 
 
 def _retros_page(request: StaffRequest, now: dt.datetime) -> ListPage:

@@ -203,13 +203,17 @@ def test_suggested_accounts_are_listed_with_a_flag_link(client):
     assert "Quietco" in body and reverse("churn:flag", args=[account.pk]) in body
 
 
-def test_a_team_lead_is_offered_no_flag_link_on_another_teams_suggested_account(client):
-    # The flag view answers 403 to a lead for an account outside their team.
-    account = owned_account(name="Elsewhereco")
-    ChurnSignal.objects.create(account=account, kind="champion_left", detected_on=TODAY)
-    body = _login(client, team_lead()).get(reverse("churn:review")).content.decode()
-    assert "Elsewhereco" in body
-    assert reverse("churn:flag", args=[account.pk]) not in body
+def test_a_team_lead_is_suggested_only_their_teams_accounts(client):
+    # Another team's account neither opens nor flags for a lead (404, 403).
+    lead = team_lead()
+    ours = owned_account(owner=tam(team_lead=lead), name="Ourco")
+    theirs = owned_account(name="Elsewhereco")
+    for account in (ours, theirs):
+        ChurnSignal.objects.create(account=account, kind="champion_left", detected_on=TODAY)
+    body = _login(client, lead).get(reverse("churn:review")).content.decode()
+    assert "Suggested: signals without a flag <small>· 1</small>" in body
+    assert "Ourco" in body and reverse("churn:flag", args=[ours.pk]) in body
+    assert "Elsewhereco" not in body
 
 
 def _build_review(n, *, boss, owner=None):
