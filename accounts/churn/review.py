@@ -102,6 +102,9 @@ class ReviewRow:
     leadership_marker: str  # "", "needed" or "involved"
     escalations: list[Escalation]
     can_manage: bool
+    # Whether the viewer may open the account (a team lead sees every flag, and
+    # opens only their team's accounts): set by the view, which asks once a page.
+    account_openable: bool = True
 
 
 @dataclass

@@ -24,7 +24,7 @@ from accounts.api import token_required
 from accounts.forms import SnapshotRowForm
 from accounts.http import StaffRequest
 from accounts.models import Account, AccountSnapshot, IntegrationToken
-from accounts.permissions import is_owner_lead_or_manager
+from accounts.permissions import is_owner_lead_or_manager, openable_account_ids
 from revopsweb.csv_export import Cell, csv_response
 from revopsweb.dates import company_today, week_start
 from revopsweb.jsonapi import BodyError, form_errors, read_json_object
@@ -140,6 +140,20 @@ def _suggested_page(request: StaffRequest) -> ListPage:
     )
 
 
+def _openable(request: StaffRequest, account_ids: list[int]) -> set[int]:
+    """The accounts of ``account_ids`` the viewer may open: all for managers (no query),
+    else one query, so a team lead's review links only their team's accounts."""
+    if request.user.is_manager:
+        return set(account_ids)
+    return openable_account_ids(request.user, account_ids)
+
+
+def _mark_openable(request: StaffRequest, rows: list[review.ReviewRow]) -> None:
+    openable = _openable(request, [row.flag.account_id for row in rows])
+    for row in rows:
+        row.account_openable = row.flag.account_id in openable
+
+
 def _retros_page(request: StaffRequest, now: dt.datetime) -> ListPage:
     retros = (
         review.visible_flags(request.user)
@@ -148,9 +162,11 @@ def _retros_page(request: StaffRequest, now: dt.datetime) -> ListPage:
         .order_by("closed_at", "pk")
     )
     page = _list_page(retros, number=_page_number(request, "retros"), per_page=RETROS_PAGE_SIZE)
+    openable = _openable(request, [flag.account_id for flag in page.items])
     for flag in page.items:
         flag.retro_due_at = review.retro_due_at(flag)
         flag.retro_overdue = flag.retro_due_at < now
+        flag.account_openable = flag.account_id in openable
     return page
 
 
@@ -163,6 +179,7 @@ def _group_page(request: StaffRequest, now: dt.datetime, owner_key: str) -> revi
         per_page=GROUP_PAGE_SIZE,
     )
     _give_card_forms(page.rows)
+    _mark_openable(request, page.rows)
     return page
 
 
@@ -334,6 +351,7 @@ def _row_or_redirect(request: StaffRequest, flag: ChurnRiskFlag) -> HttpResponse
     groups = review.review_groups(user=request.user, now=timezone.now(), flag_ids=[flag.pk])
     rows = [row for group in groups for row in group.rows]
     _give_card_forms(rows)
+    _mark_openable(request, rows)
     if not rows:  # the flag closed: the card goes away
         return HttpResponse("")
     return render(

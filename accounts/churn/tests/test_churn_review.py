@@ -216,6 +216,29 @@ def test_a_team_lead_is_suggested_only_their_teams_accounts(client):
     assert "Elsewhereco" not in body
 
 
+def test_a_team_lead_reviews_every_flag_and_links_only_their_teams_accounts(client):
+    # Leads see the whole company's flags, and open only their team's accounts (404).
+    lead = team_lead()
+    ours = owned_account(owner=tam(team_lead=lead), name="Ourco")
+    theirs = owned_account(name="Elsewhereco")
+    for account in (ours, theirs):
+        _flag(account)
+    _login(client, lead)
+    for account, linked in ((ours, True), (theirs, False)):
+        body = client.get(reverse("churn:review"), {"owner": account.owner_id}).content.decode()
+        assert account.name in body
+        assert (reverse("accounts:account", args=[account.pk]) in body) is linked
+
+
+def test_a_team_lead_sees_other_teams_retros_without_a_link(client):
+    lead = team_lead()
+    theirs = owned_account(name="Elsewhereco")
+    close_flag(flag=_flag(theirs), by=manager(), status=FlagStatus.CHURNED)
+    body = _login(client, lead).get(reverse("churn:review")).content.decode()
+    assert 'data-testid="retro-' in body and "Elsewhereco" in body
+    assert reverse("accounts:account", args=[theirs.pk]) not in body
+
+
 def _build_review(n, *, boss, owner=None):
     """``n`` flagged accounts (each with a status, an escalation and a recovery call),
     ``n`` suggested ones and one churned flag awaiting its retro."""
