@@ -42,6 +42,11 @@ EVENT_COLUMNS = (
 # --- Ledger periods -------------------------------------------------------
 
 
+# How a RESET event's old value starts when the member had nothing to reset (no lead,
+# no adjustment that month): the tracker's history leaves those out (``leads.tracker``).
+NOTHING_TO_RESET = "leads 0, adjustment 0 ("
+
+
 def open_period(
     *,
     period: dt.date,

@@ -24,7 +24,7 @@ from accounts.models import User
 from revopsweb.dates import company_today, current_month, month_start
 from revopsweb.sql import CompiledOnce
 
-from .ledger import ledger_event, open_period
+from .ledger import NOTHING_TO_RESET, ledger_event, open_period
 from .models import (
     LEAD_KINDS,
     LedgerKind,
@@ -771,7 +771,7 @@ _KIND_LABELS: dict[str, str] = dict(LedgerKind.choices)
 
 
 def history(*, territory: Territory | None = None, limit: int = 50) -> list[HistoryEntry]:
-    """Recent tracker changes (not assignments), newest first. One query.
+    """Recent tracker changes (not assignments, nor resets of nothing), newest first. One query.
 
     Each change as the values the history shows (when, kind, delta, old → new, why,
     the member's and the author's names), read as tuples rather than as events with
@@ -793,8 +793,14 @@ _HISTORY = CompiledOnce(RoundRobinEvent)
 
 
 def _history(territory_pk: int | None, limit: int) -> Any:
-    """``history``'s statement: every territory's changes for ``territory_pk`` None."""
-    events = RoundRobinEvent.objects.exclude(kind__in=LEAD_KINDS)
+    """``history``'s statement: every territory's changes for ``territory_pk`` None.
+
+    A monthly reset of a member who had nothing to reset is left out: every month it
+    wrote one "leads 0, adjustment 0 → leads 0, adjustment 0" line per member, which
+    buried the changes people made."""
+    events = RoundRobinEvent.objects.exclude(kind__in=LEAD_KINDS).exclude(
+        kind=LedgerKind.RESET, old_value__startswith=NOTHING_TO_RESET
+    )
     if territory_pk is not None:
         # A subquery, not a join: each event once, without DISTINCT over every column.
         events = events.filter(member__in=TrackerMember.objects.filter(territories=territory_pk))

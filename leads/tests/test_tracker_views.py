@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory, manager, tam, team_lead
+from leads.ledger import open_period
 from leads.models import (
     LedgerKind,
     RoundRobinEvent,
@@ -874,6 +875,20 @@ def test_a_history_row_shows_the_change_its_author_and_why_escaped(client):
         "    <td>Manual adjustment (-6)</td>\n"
         "    <td>4 → -2</td><td>back &quot;early&quot; &lt;b&gt;</td></tr>\n  "
     ) in body
+
+
+def test_the_history_shows_a_reset_of_leads_and_leaves_out_a_reset_of_nothing(client):
+    _login(client, team_lead())
+    busy = member(user=tam(name="Busy Bee"))
+    member(user=tam(name="Idle Ida"))
+    TrackerMember.objects.filter(pk=busy.pk).update(leads_this_month=3)
+    open_period(period=dt.date(2099, 1, 1))
+
+    body = _tracker(client).content.decode()
+
+    assert RoundRobinEvent.objects.filter(kind=LedgerKind.RESET).count() == 2
+    assert "<td>Busy Bee</td>\n    <td>Monthly reset (new period)</td>" in body
+    assert "<td>Idle Ida</td>\n    <td>Monthly reset (new period)</td>" not in body
 
 
 def test_a_member_finds_their_own_time_off_option_selected(client):
