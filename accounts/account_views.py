@@ -31,7 +31,7 @@ from revopsweb.dates import company_today
 from revopsweb.sql import CompiledOnce
 
 from .books import set_book_state, set_ready_to_move
-from .extensions import account_panels, account_set
+from .extensions import account_panels, has_mark, mark_annotations
 from .http import StaffRequest
 from .models import Account, AccountPlan, AccountSnapshot, Activity, OwnershipChange
 from .permissions import (
@@ -52,6 +52,9 @@ from .segments import (
 )
 
 _RELATED = ("owner", "tam_overlay", "onboarding_specialist", "territory")
+# The account marks (accounts.extensions) the page shows, columns of its statement:
+# a query of its own cost more Python than the rest of the page's lists (issue 20).
+_MARKS = ("churn_risk",)
 
 
 @functools.lru_cache(maxsize=4)
@@ -62,7 +65,7 @@ def _every_account_with_revenue(*, today: dt.date, month: dt.date) -> Any:
     # _visible_or_none stores the month's Top 40 on each request, this only once.
     return with_revenue(
         Account.objects.select_related(*_RELATED), today=today, month=month, rank_top_40=False
-    )
+    ).annotate(**mark_annotations(*_MARKS))
 
 
 # The account page's statement by (today, month, the viewer's permission SQL).
@@ -76,6 +79,7 @@ def _visible_or_none(
     if month is None:  # the month is read from the data: nothing to keep
         return (
             with_revenue(visible_accounts(request.user).select_related(*_RELATED), today=today)
+            .annotate(**mark_annotations(*_MARKS))
             .filter(pk=pk)
             .first()
         )
@@ -251,8 +255,7 @@ def _account_context(
     ctx = {
         "segments": [Segment.LABELS[s] for s in segments_of(account)],
         "paid": paid_core_products([account.pk], today=today, month=last).get(account.pk, []),
-        "churn_risk": account.pk
-        in account_set("churn_risk", Account.objects.filter(pk=account.pk)),
+        "churn_risk": has_mark(account, "churn_risk"),
         "can_flag": is_owner_lead_or_manager(request.user, account),
         "panels": account_panels(),
         "chart": chart,

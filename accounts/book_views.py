@@ -43,7 +43,7 @@ from .books import (
     plan_books,
     set_new_owner_trait,
 )
-from .extensions import account_set
+from .extensions import has_mark
 from .http import StaffRequest
 from .imports import import_accounts, import_snapshots
 from .models import ASSIGNABLE_TRAITS, Account, Health, NewOwnerTrait, Region, User
@@ -169,8 +169,9 @@ def my_book(request: StaffRequest) -> HttpResponse:
     back = "?next=" + urlencode_filter(request.get_full_path())
     sparklines = mrr_history(ids, today=today, month=month)
     paid = paid_core_products(ids, today=today, month=month)
-    churn_risk = account_set("churn_risk", Account.objects.filter(pk__in=ids))
-    churn_suggested = account_set("churn_suggested", Account.objects.filter(pk__in=ids))
+    # The marks are columns of the book's statement (books.BOOK_MARKS).
+    churn_risk = {a.pk for a in accounts if has_mark(a, "churn_risk")}
+    churn_suggested = {a.pk for a in accounts if has_mark(a, "churn_suggested")}
     for account in accounts:
         account.row_html = _book_row(  # type: ignore[attr-defined]
             account,
@@ -345,7 +346,6 @@ def book_export(request: StaffRequest) -> HttpResponse:
     accounts = list(rows)
     ids = [a.pk for a in accounts]
     paid = paid_core_products(ids, today=today, month=ctx["through"].figures_month)
-    risk = account_set("churn_risk", Account.objects.filter(pk__in=ids))
     header = [
         "organization_id",
         "name",
@@ -371,7 +371,7 @@ def book_export(request: StaffRequest) -> HttpResponse:
             a.mom_change,
             "; ".join(paid.get(a.pk, [])),
             a.health,
-            a.pk in risk,
+            has_mark(a, "churn_risk"),
             a.has_current_plan,
             a.last_contact_at,
             a.renewal_date,

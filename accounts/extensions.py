@@ -4,9 +4,11 @@ The core (books, the account page) never imports the apps above it
 (accounts.handovers, accounts.churn); instead each of them registers here in
 its ``AppConfig.ready()``:
 
-- account sets: a named function ``(queryset of accounts) -> set of ids`` the
-  book page and its CSV use to mark rows (e.g. "churn_risk"); a name nobody
-  registered is the empty set.
+- account marks: a named yes/no figure of an account row (e.g. "churn_risk"),
+  registered as a function giving a boolean expression over the row (``OuterRef("pk")``
+  is the account). The book page and the account page read them as columns of
+  their own statement (``mark_annotations``); the book's CSV as a set of ids
+  (``account_set``). A name nobody registered marks no account.
 - account panels: templates included on the account page, with the page's
   context (``account``, ``can_edit``, …).
 - home panels: what each role's home page shows (issue 19): a template and a
@@ -24,13 +26,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Expression, ExpressionWrapper, Q, QuerySet, Value
+from django.db.models.expressions import Combinable
 
 from .models import Account, User
 
-AccountSet = Callable[[QuerySet[Account]], set[int]]
+# A boolean expression over an account row, built on demand (its subqueries
+# reference the row through ``OuterRef("pk")``): an Exists, or a Q of several.
+AccountMark = Callable[[], Combinable | Q]
 
-_ACCOUNT_SETS: dict[str, AccountSet] = {}
+_ACCOUNT_MARKS: dict[str, AccountMark] = {}
 _ACCOUNT_PANELS: list[str] = []
 
 
@@ -48,15 +53,39 @@ class Section:
 _SECTIONS: dict[str, Section] = {}
 
 
-def register_account_set(name: str, ids_of: AccountSet) -> None:
-    """Register ``ids_of`` under ``name``; registering a name again replaces it."""
-    _ACCOUNT_SETS[name] = ids_of
+def register_account_mark(name: str, mark: AccountMark) -> None:
+    """Register ``mark`` under ``name``; registering a name again replaces it."""
+    _ACCOUNT_MARKS[name] = mark
+
+
+def _mark_expression(name: str) -> Expression:
+    mark = _ACCOUNT_MARKS.get(name)
+    if mark is None:
+        return Value(False, output_field=BooleanField())
+    return ExpressionWrapper(mark(), output_field=BooleanField())
+
+
+def mark_annotations(*names: str) -> dict[str, Expression]:
+    """``queryset.annotate(**mark_annotations("churn_risk", ...))``: each mark as a
+    boolean column ``mark_<name>`` of the account's row (false for a name nobody
+    registered), so a page reads its marks in its own statement instead of one
+    query per mark. Read them back with ``has_mark``."""
+    return {f"mark_{name}": _mark_expression(name) for name in names}
+
+
+def has_mark(account: Account, name: str) -> bool:
+    """Whether ``account``, read with ``mark_annotations(name)``, has the mark ``name``
+    (AttributeError when it was read without that annotation)."""
+    return bool(getattr(account, f"mark_{name}"))
 
 
 def account_set(name: str, queryset: QuerySet[Account]) -> set[int]:
-    """Ids of the accounts of ``queryset`` in the set ``name`` (empty when not registered)."""
-    ids_of = _ACCOUNT_SETS.get(name)
-    return ids_of(queryset) if ids_of is not None else set()
+    """Ids of the accounts of ``queryset`` with the mark ``name`` (one query; empty
+    without one when the name is not registered)."""
+    mark = _ACCOUNT_MARKS.get(name)
+    if mark is None:
+        return set()
+    return set(queryset.filter(mark()).values_list("pk", flat=True))
 
 
 def register_account_panel(template_name: str) -> None:

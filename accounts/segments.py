@@ -23,7 +23,7 @@ Segment rules follow sales/automations (Vitally segmentation playbooks):
 - Top 40 by ARR: the 40 accounts with the highest positive ARR (ties by id), the
   ARR above (by billing configuration: a startup plan on credits is not ranked
   by its usage, an enterprise purchase ranks by its spread payment).
-- Churn risk: an open churn-risk flag; see ``accounts.churn.review.churn_risk_account_ids`` (registered as the "churn_risk" account set, ``accounts.extensions``).
+- Churn risk: an open churn-risk flag; see ``accounts.churn.review.churn_risk_mark`` (registered as the "churn_risk" account mark, ``accounts.extensions``).
 """
 
 from __future__ import annotations

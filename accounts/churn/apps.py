@@ -12,12 +12,12 @@ class ChurnConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts.extensions import register_account_set
+        from accounts.extensions import register_account_mark
 
-        from .review import churn_risk_account_ids, suggested_account_ids
+        from .review import churn_risk_mark, suggested_mark
 
-        register_account_set("churn_risk", churn_risk_account_ids)
-        register_account_set("churn_suggested", suggested_account_ids)
+        register_account_mark("churn_risk", churn_risk_mark)
+        register_account_mark("churn_suggested", suggested_mark)
 
         from accounts.extensions import register_home_panel, register_section
         from accounts.permissions import any_staff

@@ -44,15 +44,28 @@ def _flagged() -> Exists:
     return Exists(ChurnRiskFlag.objects.filter(account=OuterRef("pk"), status=FlagStatus.OPEN))
 
 
+def churn_risk_mark() -> Exists:
+    """Whether the row's account is in the churn-risk segment (an open flag): the
+    "churn_risk" account mark (``accounts.extensions``), a column of the pages'
+    own statements."""
+    return _flagged()
+
+
+def suggested_mark() -> Q:
+    """Whether the row's account has an open signal but no open flag: the
+    "churn_suggested" account mark (``accounts.extensions``)."""
+    signals = ChurnSignal.objects.filter(account=OuterRef("pk"), cleared_on__isnull=True)
+    return Q(Exists(signals)) & ~Q(_flagged())
+
+
 def _suggested(queryset: QuerySet[Account]) -> QuerySet[Account]:
     """The accounts of ``queryset`` with an open signal but no open flag."""
-    signals = ChurnSignal.objects.filter(account=OuterRef("pk"), cleared_on__isnull=True)
-    return queryset.filter(Exists(signals), ~_flagged())
+    return queryset.filter(suggested_mark())
 
 
 def churn_risk_account_ids(queryset: QuerySet[Account]) -> set[int]:
     """Ids of the accounts in ``queryset`` that are in the churn-risk segment (one query)."""
-    return set(queryset.filter(_flagged()).values_list("pk", flat=True))
+    return set(queryset.filter(churn_risk_mark()).values_list("pk", flat=True))
 
 
 def suggested_account_ids(queryset: QuerySet[Account]) -> set[int]:

@@ -200,17 +200,17 @@ def test_my_book_query_count_does_not_grow_with_the_book(client, sizes):
         assert response.content.decode().count('data-testid="book-row"') == size
         counts.append(len(queries))
     # session, user with their roles, revenue data month, viewable owners, the month's Top 40
-    # stored if unranked (one statement, ranked or not), rows, sparklines, paid
-    # products, churn-risk flags, churn suggestions, totals (counts and revenue sum in one)
+    # stored if unranked (one statement, ranked or not), rows (with their churn-risk
+    # and suggestion marks), sparklines, paid products, totals (counts and revenue sum in one)
     assert counts == [counts[0]] * len(sizes)
-    assert counts[0] == 11
+    assert counts[0] == 9
 
 
 def test_my_book_query_count_is_the_same_at_a_thousand_accounts(client, django_assert_num_queries):
     owner = tam()
     fill_book(owner, 1000)
     client.force_login(owner)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         response = client.get(reverse("accounts:my_book"), {"sort": "mom"})
     assert response.status_code == 200
 
@@ -363,11 +363,11 @@ def test_account_page_query_count_does_not_grow(client):
             assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
         counts.append(len(queries))
     # session, user with their roles, revenue data month, the month's Top 40 stored if unranked
-    # (one statement, ranked or not), account with revenue, chart rows,
-    # paid products, churn-risk segment, snapshots, history, plans, notes, tasks,
+    # (one statement, ranked or not), account with revenue (and its churn-risk mark),
+    # chart rows, paid products, snapshots, history, plans, notes, tasks,
     # recommendations, handovers panel, trials panel (one more for extensions when
     # the account has trials), failed-payment panel, refunds panel
-    assert counts[0] == counts[1] == 18
+    assert counts[0] == counts[1] == 17
 
 
 # --- planning, allocation, import ------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Churn risk on the accounts core's pages: the app registers its account sets
-("churn_risk", "churn_suggested") and the book page marks the rows."""
+"""Churn risk on the accounts core's pages: the app registers its account marks
+("churn_risk", "churn_suggested") and the book page and its CSV mark the rows."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from accounts.churn.models import ChurnSignal, SignalKind
 from accounts.models import OwnerRole
 from accounts.tests.books_factories import freeze_today
 from accounts.tests.factories import AccountFactory, tam
+from revopsweb.tests.csv_reading import export_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +38,16 @@ def test_my_book_marks_flagged_accounts_and_suggests_ones_with_signals(client):
     assert response.context["churn_risk"] == {rows["Flagged Inc"]}
     assert response.context["churn_suggested"] == {rows["Signalled Inc"]}
     assert reverse("churn:flag", args=[signalled.pk]) in response.content.decode()
+
+
+def test_my_book_export_says_which_accounts_are_in_the_churn_risk_segment(client):
+    me = tam()
+    flagged = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Flagged Inc")
+    AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Quiet Inc")
+    flag_account(account=flagged, by=me, triggers="Usage down 40%")
+    client.force_login(me)
+    rows = export_rows(client.get(reverse("accounts:book_export")))
+    assert {r["name"]: r["churn_risk"] for r in rows} == {
+        "Flagged Inc": "yes",
+        "Quiet Inc": "no",
+    }
