@@ -143,6 +143,22 @@ def _book_rows(request: StaffRequest) -> tuple[User, QuerySet[BookAccount], dict
     return owner, rows, ctx
 
 
+# The columns My book's rows read (``_book_row``; the owner and their team lead for
+# who may flag), beside the book's figures: reading every column of each account and
+# of its owner into model instances was about a tenth of the page's Python time
+# (cProfile on a clone of the 100,000-account seed; issue 20). Any other field is
+# deferred: reading one would cost a query per row.
+_ROW_FIELDS = (
+    "name",
+    "health",
+    "is_lead",
+    "last_contact_at",
+    "renewal_date",
+    "owner",
+    "owner__team_lead",
+)
+
+
 @require_GET
 def my_book(request: StaffRequest) -> HttpResponse:
     """The signed-in person's book (or a team member's, for leads and managers)."""
@@ -153,14 +169,14 @@ def my_book(request: StaffRequest) -> HttpResponse:
         # The search goes into a LIKE pattern: built and compiled for the request.
         rows = _filtered(book_rows(owner, today=today, month=month), data, ctx)
         # The owner rides along (a join) for the "Flag churn risk" predicate.
-        accounts = list(rows.select_related("owner"))
+        accounts = list(rows.select_related("owner").only(*_ROW_FIELDS))
     else:
         accounts = book_page_rows(
             owner,
             today=today,
             month=month,
             shape=(data.get("segment"), data.get("health"), ctx["sort"], ctx["dir"]),
-            refine=lambda rows: _filtered(rows, data, ctx),
+            refine=lambda rows: _filtered(rows, data, ctx).only(*_ROW_FIELDS),
         )
     ids = [a.pk for a in accounts]
     # One reverse per link kind, not one per row (issue 20: about a tenth of the
