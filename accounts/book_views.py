@@ -53,6 +53,7 @@ from .permissions import (
     can_set_new_owner_trait,
     is_owner_lead_or_manager,
     openable_account_ids,
+    viewable_book_owner_list,
     viewable_book_owners,
 )
 from .segments import (
@@ -206,7 +207,7 @@ def my_book(request: StaffRequest) -> HttpResponse:
         churn_risk=churn_risk,
         churn_suggested=churn_suggested,
         totals=book_totals(owner, today=today, month=month),
-        owners=viewable_book_owners(request.user),
+        owners=viewable_book_owner_list(request.user),
         month=month,
         current_quarter_end=quarter_end(today),
         headers=_headers(ctx),

@@ -143,6 +143,15 @@ def viewable_book_owners(user: User) -> QuerySet[User]:
     return people.filter(pk=user.pk)
 
 
+def viewable_book_owner_list(user: User) -> list[User]:
+    """``viewable_book_owners(user)`` evaluated; without a query for an active person
+    who may open no book but their own (issue 20: a query on every My book of a TAM
+    or CSM for the one name it already had)."""
+    if user.is_active and not user.is_manager and not user.has_role(Role.TEAM_LEAD):
+        return [user]
+    return list(viewable_book_owners(user))
+
+
 def can_see_allocation(user: User) -> bool:
     """The allocation queue is for team leads, managers and RevOps."""
     return user.is_team_lead_or_manager
