@@ -13,8 +13,10 @@ the subquery that computes it once per row and hands out its columns.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import json
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -388,6 +390,12 @@ class _Compiled:
     has_extra_select: bool
     # How its rows are read: model instances (``rows``) or tuples (``tuples``).
     iterable: type[BaseIterable[Any]]
+    # Per connection (each thread's DatabaseWrapper): the converters of the select list,
+    # which Django's compiler otherwise works out again, column by column, on every
+    # evaluation (``_CompiledCompiler.get_converters``).
+    converters: weakref.WeakKeyDictionary[Any, dict[int, Any]] = dataclasses.field(
+        default_factory=weakref.WeakKeyDictionary, compare=False, repr=False
+    )
 
 
 class _CompiledCompiler(SQLCompiler):
@@ -407,6 +415,24 @@ class _CompiledCompiler(SQLCompiler):
         for position, name in compiled.slots:
             params[position] = self.query.values[name]
         return compiled.sql, tuple(params)
+
+    def get_converters(self, expressions: Any) -> Any:
+        # results_iter asks for the select list's converters on each evaluation: the
+        # same list every time for a compiled statement, so they are worked out once
+        # per connection (about a tenth of the account page's Python time, its
+        # statements reading some 300 columns; cProfile, issue 20). Any other list (a
+        # composite column's own, as Django recurses into it) is worked out as usual.
+        select = self.select
+        if len(expressions) != self.col_count or any(
+            e is not s[0] for e, s in zip(expressions, select, strict=False)
+        ):
+            return super().get_converters(expressions)
+        kept = self.query.compiled.converters
+        converters = kept.get(self.connection)
+        if converters is None:
+            converters = super().get_converters(expressions)
+            kept[self.connection] = converters
+        return converters
 
     def execute_sql(
         self,
