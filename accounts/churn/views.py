@@ -350,10 +350,10 @@ def _row_or_redirect(request: StaffRequest, flag: ChurnRiskFlag) -> HttpResponse
         return redirect(_review_url(flag))
     groups = review.review_groups(user=request.user, now=timezone.now(), flag_ids=[flag.pk])
     rows = [row for group in groups for row in group.rows]
-    _give_card_forms(rows)
-    _mark_openable(request, rows)
     if not rows:  # the flag closed: the card goes away
         return HttpResponse("")
+    _give_card_forms(rows)
+    _mark_openable(request, rows)
     return render(
         request,
         f"{TEMPLATE}#flag-card",

@@ -24,11 +24,17 @@ def _owned_by(owner_pk: int) -> Any:
     )
 
 
-def test_each_call_reads_its_own_values_rows_from_one_compile():
+def _two_books() -> tuple[User, User]:
+    """Ann's book of A1 and A2, Bob's of B1."""
     ann, bob = tam(name="Ann"), tam(name="Bob")
     AccountFactory.create(owner=ann, owner_role="TAM", name="A1")
     AccountFactory.create(owner=ann, owner_role="TAM", name="A2")
     AccountFactory.create(owner=bob, owner_role="TAM", name="B1")
+    return ann, bob
+
+
+def test_each_call_reads_its_own_values_rows_from_one_compile():
+    ann, bob = _two_books()
     builds = []
 
     def build(owner_pk: int) -> Any:
@@ -138,10 +144,7 @@ def _names_of(owner_pk: int) -> Any:
 
 
 def test_tuples_come_as_values_list_reads_them_from_one_compile(django_assert_num_queries):
-    ann, bob = tam(name="Ann"), tam(name="Bob")
-    AccountFactory.create(owner=ann, owner_role="TAM", name="A1")
-    AccountFactory.create(owner=ann, owner_role="TAM", name="A2")
-    AccountFactory.create(owner=bob, owner_role="TAM", name="B1")
+    ann, bob = _two_books()
     builds = []
 
     def build(owner_pk: int) -> Any:
