@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
+import psycopg
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
@@ -316,7 +317,8 @@ def _rank_if_unranked_sql(month: dt.date) -> tuple[str, tuple[Any, ...]]:
     ranked, ranked_params = (
         _ranked_by_mrr(month).values("pk", "mrr")[:TOP_ACCOUNTS].query.sql_with_params()
     )
-    ranking = connection.ops.compose_sql(ranked, ranked_params)
+    connection.ensure_connection()
+    ranking = psycopg.ClientCursor(connection.connection).mogrify(ranked, ranked_params)
     return (
         "SELECT accounts_rank_top_40_if_unranked(%s, %s, %s, %s)",
         (month, ranking, *_top_40_lock(month)),
