@@ -133,15 +133,27 @@ if DB_JIT != "server":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _options["options"] = f"{_options.get('options', '')} -c jit={DB_JIT}".strip()
 # The statements revopsweb.sql.CompiledOnce keeps (My book's and the account page's
-# rows, the account page's lists) run as server-side prepared statements, so the
-# server plans each once per connection instead of on every request: planning was
-# most of the account page's database time (issue 20). The app's other statements
-# bind on the client and are never prepared, whatever this says. Turn it off
-# behind a pooler in transaction mode that does not track prepared statements.
+# rows, the account page's lists, the tracker's) run as server-side prepared
+# statements, so the server plans each once per connection instead of on every
+# request: planning was most of the account page's database time (issue 20). The
+# app's other statements bind on the client and are never prepared, whatever this
+# says. Turn it off behind a pooler in transaction mode that does not track
+# prepared statements.
 DB_PREPARE = env_bool("DB_PREPARE", default=True)
 if DB_PREPARE:
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
     # psycopg's own default; Django leaves it None, which disables preparing.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+    _options["prepare_threshold"] = 5
+    # A prepared statement's parameters here are ids (CompiledOnce's contract), whose
+    # plan does not depend on which id. PostgreSQL's default (auto) still plans the
+    # first five runs for their values and keeps doing so when the generic plan's
+    # estimate comes out dearer: it did for My book's, the account page's and three
+    # of the tracker's statements, which were planned again on every request (6 of
+    # My book's 9 ms of SQL at 100,000 accounts). plan_cache_mode only touches
+    # statements with parameters: these, and PL/pgSQL functions' own statements.
+    _options["options"] = (
+        f"{_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
+    )
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 
@@ -100,6 +101,24 @@ def test_its_statement_is_prepared_on_the_server_once_per_connection():
     kept = [s for s in _prepared_statements() if 'AS "label"' in s]
     assert len(kept) == 1
     assert "$1" in kept[0]
+
+
+def test_its_statement_is_planned_once_not_on_each_run():
+    # PostgreSQL's default plans a prepared statement's first five runs for their
+    # values, and then every run while the generic plan's estimate comes out dearer
+    # (settings: plan_cache_mode).
+    owner = tam(name="Ann")
+    AccountFactory.create(owner=owner, owner_role="TAM", name="A1")
+    once = CompiledOnce(Account)
+    for _ in range(7):
+        once.rows("k", _owned_by, owner_pk=owner.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ['%AS "label"%'],
+        )
+        assert cursor.fetchall() == [(7, 0)]
 
 
 def test_its_statement_is_logged_with_the_values_written_in():
