@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "revopsweb.middleware.ResolvedUserMiddleware",
     "revopsweb.middleware.HistoryMiddleware",
     "revopsweb.middleware.SlidingSessionMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
