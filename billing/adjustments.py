@@ -81,7 +81,17 @@ CREDIT_GRANT_MONTHS_SQL = f"""generate_series(
             END,
             interval '1 month')"""
 CREDIT_SPREAD_SQL = f"g.paid_amount / {PAID_MONTHS_SQL.format(g='g')}"
-CREDIT_MONTHS = f"""
+# The months of a range, ``%s`` through ``%s`` (firsts of month), in the months
+# generated per grant, contract or trial (``gs``).
+IN_MONTHS = "gs.month::date BETWEEN %s AND %s"
+
+
+def credit_months_sql(*, months_where: str = "") -> str:
+    """The ``credit_months`` clause: per account and month, whether startup credits
+    pay for it, and an enterprise purchase's spread and paid share. ``months_where``
+    (``"WHERE " + IN_MONTHS``, two params: its first and last month) keeps only the
+    months a query joins, instead of every month of every grant."""
+    return f"""
     credit_months AS (
         SELECT g.account_id, gs.month::date AS month,
                bool_or(g.kind = 'startup') AS on_startup_credits,
@@ -93,8 +103,12 @@ CREDIT_MONTHS = f"""
                    AS paid_share
         FROM billing_creditgrant g
         CROSS JOIN LATERAL {CREDIT_GRANT_MONTHS_SQL} AS gs(month)
+        {months_where}
         GROUP BY 1, 2
     ),"""
+
+
+CREDIT_MONTHS = credit_months_sql()
 
 
 def account_credit_months_sql(*, account_id: str, months: Sequence[dt.date]) -> tuple[str, Params]:
@@ -133,16 +147,23 @@ PRODUCT_MRR_SQL = (
     " WHEN k.enterprise THEN r.amount * COALESCE(k.paid_share, 1) ELSE r.amount END"
 )
 
+
 # The adjusted revenue's billing terms per account and month (a few rows per
 # contract or trial, so they hash-join against the revenue rows): the annual
 # discount as a fraction, and the trial (whole platform, or which products).
-TERM_MONTHS = """
+def term_months_sql(*, in_months: bool = False) -> str:
+    """The ``contract_months`` and ``trial_months`` clauses (see above); with
+    ``in_months`` each keeps the months ``IN_MONTHS`` names (its two params, the
+    contracts' then the trials')."""
+    contract_and = f"AND {IN_MONTHS}" if in_months else ""
+    trial_where = f"WHERE {IN_MONTHS}" if in_months else ""
+    return f"""
     contract_months AS (
         SELECT ac.account_id, gs.month::date AS month, MAX(ac.discount_percent) / 100 AS discount
         FROM billing_annualcontract ac
         CROSS JOIN LATERAL generate_series(
             date_trunc('month', ac.starts_on), ac.ends_on, interval '1 month') AS gs(month)
-        WHERE ac.discount_percent > 0
+        WHERE ac.discount_percent > 0 {contract_and}
         GROUP BY 1, 2
     ),
     trial_months AS (
@@ -154,8 +175,27 @@ TERM_MONTHS = """
             t.ends_on + COALESCE(
                 (SELECT SUM(e.days) FROM billing_trialextension e WHERE e.trial_id = t.id), 0)::int,
             interval '1 month') AS gs(month)
+        {trial_where}
         GROUP BY 1, 2
     ),"""
+
+
+TERM_MONTHS = term_months_sql()
+
+
+# Rules 4 and 5 on a customer's month (the total level): its billed ``amount``, the
+# two months before (``p1``, ``p2``; $0 before its first month), the month after
+# (``n1``: NULL for the latest month with revenue, which is left as billed) and the
+# month's override ``credit`` (NULL without one). Unrounded dollars.
+RULES_4_AND_5_SQL = f"""CASE
+                   WHEN credit IS NOT NULL AND n1 IS NOT NULL AND p1 > 0
+                        AND credit >= 0.5 * p1 AND n1 >= (p1 + p2) / 2.0
+                   THEN p1
+                   WHEN n1 IS NOT NULL AND p1 + p2 > 0 AND amount > 2 * ((p1 + p2) / 2.0)
+                        AND amount - p1 >= {SPIKE_MIN_INCREASE} AND n1 <= 0.5 * amount
+                   THEN (p1 + p2) / 2.0
+                   ELSE amount
+               END"""
 
 
 def to_money(value: Any) -> Decimal:
@@ -202,7 +242,12 @@ def revenue_cte(
     (``account_id, product_id, month, amount``: for ``billing.summary``'s refresh
     per account, a temporary table of some accounts' rows, or of those rows as
     they were), and ``accounts`` a relation of ``account_id``s whose enterprise
-    spreads alone are read (None: every account's). Read-only; same input, same rows.
+    spreads alone are read (None: every account's). ``row_amounts`` (inlined where
+    it is read) holds the amounts before they are summed per key and month, one row
+    per revenue row (and enterprise spread) of any month: ``customer_id, product_id,
+    month, amount`` (rules 1–3 and the billing configurations applied); without
+    ``history`` only the grid's months of the billing terms are joined, so it is
+    read for those months alone. Read-only; same input, same rows.
     """
     grid_first = add_months(first_month, -lookback)
     # One month past the end, so rules 4 and 5 can look at "the following month".
@@ -266,6 +311,16 @@ def revenue_cte(
     )
     values = ", ".join(["(%s)"] * len(months))
     params.extend(months)
+    # Without history every revenue row read is of the grid's months: the credit
+    # grants', contracts' and trials' other months join nothing (a month's import
+    # read every month of the 8,156 grants of the 100,000-account bench, four times).
+    in_grid = not history
+    credit_months = credit_months_sql(months_where=f"WHERE {IN_MONTHS}" if in_grid else "")
+    if in_grid:
+        params.extend([grid_first, grid_last])
+    terms = term_months_sql(in_months=in_grid) if adjusted else ""
+    if in_grid and adjusted:
+        params.extend([grid_first, grid_last] * 2)
     # The first month computed from the revenue rows; earlier grid months from storage.
     computed_from = max(grid_first, stored[0]) if stored else grid_first
     from_storage = (
@@ -277,7 +332,12 @@ def revenue_cte(
         else ""
     )
     sql = f"""
-    WITH months(month) AS (VALUES {values}),{CREDIT_MONTHS}{billed}{TERM_MONTHS if adjusted else ""}
+    WITH months(month) AS (VALUES {values}),{credit_months}{billed}{terms}
+    row_amounts AS NOT MATERIALIZED (
+        SELECT {customer} AS customer_id, {product} AS product_id, mr.month AS month,
+               {amount} AS amount
+        FROM billed mr {account_join} {consolidation_join}
+    ),
     raw AS (
         SELECT {customer} AS customer_id, {product} AS product_id, mr.month AS month,
                SUM({amount}) AS amount
@@ -331,15 +391,7 @@ def revenue_cte(
     adj AS (
         SELECT customer_id, product_id, month, paid_before, amount AS billed,
                ROUND(amount, 2) AS raw_amount,
-               ROUND(CASE
-                   WHEN credit IS NOT NULL AND n1 IS NOT NULL AND p1 > 0
-                        AND credit >= 0.5 * p1 AND n1 >= (p1 + p2) / 2.0
-                   THEN p1
-                   WHEN n1 IS NOT NULL AND p1 + p2 > 0 AND amount > 2 * ((p1 + p2) / 2.0)
-                        AND amount - p1 >= {SPIKE_MIN_INCREASE} AND n1 <= 0.5 * amount
-                   THEN (p1 + p2) / 2.0
-                   ELSE amount
-               END, 2) AS amount
+               ROUND({RULES_4_AND_5_SQL}, 2) AS amount
         FROM win
         WHERE month <= %s
     )

@@ -163,13 +163,17 @@ TERM = st.tuples(
     st.integers(0, 14),
 )
 # Per step: its writes, a term, how many rows the change record holds before
-# statements mark their month for every account (None: the default), and how
-# many changed accounts the refresh recomputes one by one.
+# statements mark their month for every account (None: the default), how many
+# changed accounts the refresh recomputes one by one, and then, refreshed on its
+# own, a month's import: each account's revenue of the month after the latest
+# (None: no row; no list: no import), the path of a monthly import (the month
+# before and the month recomputed side by side, billing.summary._recent_adj).
 STEP = st.tuples(
     st.lists(WRITE, min_size=1, max_size=8),
     st.lists(TERM, max_size=1),
     st.sampled_from([None, None, 2, 0]),
     st.sampled_from([NARROW_MAX_ACCOUNTS, 1]),
+    st.none() | st.lists(AMOUNTS, min_size=4, max_size=4),
 )
 
 
@@ -187,7 +191,7 @@ def test_incremental_refreshes_of_random_imports_equal_a_full_rebuild(steps):
     for index, account in enumerate(accounts[:2]):
         series(account, [1000 + 500 * index] * 12)
     refresh_revenue_summary()
-    for writes, terms, recorded, narrow in steps:
+    for writes, terms, recorded, narrow, imported in steps:
         _record_changes_up_to(recorded)
         for index, key, n, amount in writes:
             _upsert(accounts[index], key, n, amount)
@@ -195,6 +199,13 @@ def test_incremental_refreshes_of_random_imports_equal_a_full_rebuild(steps):
             _term(kind, accounts[first], accounts[other], n)
         _record_changes_up_to(None)
         refresh_revenue_summary(narrow_max_accounts=narrow)
+        if imported is not None:
+            latest = MonthlyRevenue.objects.order_by("-month").values_list("month", flat=True)[0]
+            after = (latest.year - month(0).year) * 12 + latest.month - month(0).month + 1
+            for account, amount in zip(accounts, imported, strict=True):
+                if amount is not None:
+                    _upsert(account, PRODUCTS[0], after, amount)
+            refresh_revenue_summary(narrow_max_accounts=narrow)
     incremental = _rows()
 
     rebuild_revenue_summary()
