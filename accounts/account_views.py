@@ -68,8 +68,11 @@ def _every_account_with_revenue(*, today: dt.date, month: dt.date) -> Any:
     ).annotate(**mark_annotations(*_MARKS))
 
 
-# The account page's statement by (today, month, the viewer's permission SQL).
-_ACCOUNT_PAGES = CompiledOnce(Account)
+# The account page's statement by (today, month, the viewer's permission SQL). Its
+# dates, amounts and statuses written in as literals: with them as parameters the
+# server never settled on a generic plan and planned it on every request, 5-10 ms
+# of its CPU for a 0.6 ms query (issue 20; revopsweb.sql._inline_constants).
+_ACCOUNT_PAGES = CompiledOnce(Account, inline_constants=True)
 
 
 def _visible_or_none(

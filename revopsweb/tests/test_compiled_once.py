@@ -196,3 +196,39 @@ def test_a_key_compiled_for_rows_is_refused_for_tuples():
     once.rows("k", _owned_by, owner_pk=owner.pk)
     with pytest.raises(ValueError, match="compiled for ModelIterable"):
         once.tuples("k", _names_of, owner_pk=owner.pk)
+
+
+def _named_like(owner_pk: int) -> Any:
+    # A constant with percent signs (a LIKE pattern) beside the call's value.
+    return Account.objects.filter(owner=User(pk=owner_pk), name__contains="50% off").order_by(
+        "name"
+    )
+
+
+def test_inlined_constants_leave_only_the_values_as_parameters():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ann, bob = _two_books()
+    AccountFactory.create(owner=ann, owner_role="TAM", name="Deal: 50% off")
+    once = CompiledOnce(Account, inline_constants=True)
+    with CaptureQueriesContext(connection) as captured:
+        assert [a.name for a in once.rows("k", _named_like, owner_pk=ann.pk)] == ["Deal: 50% off"]
+        assert once.rows("k", _named_like, owner_pk=bob.pk) == []
+    sql, params = captured.captured_queries[0]["prepared"]
+    # The pattern is written in (its percent signs doubled for the placeholder parser),
+    # so the server plans it as it would with the value; the owner stays a parameter.
+    assert params == (ann.pk,)
+    assert "'%%50" in sql
+    kept = [s for s in _prepared_statements() if "% off%" in s and "$1" in s]
+    assert len(kept) == 1 and "$2" not in kept[0]
+
+
+def test_inlined_constants_read_the_same_rows_as_parameters():
+    ann, _ = _two_books()
+    plain = CompiledOnce(Account).rows("k", _owned_by, owner_pk=ann.pk)
+    inlined = CompiledOnce(Account, inline_constants=True).rows("k", _owned_by, owner_pk=ann.pk)
+    assert [(a.pk, a.name, getattr(a, "label")) for a in inlined] == [  # noqa: B009
+        (a.pk, a.name, getattr(a, "label"))  # noqa: B009
+        for a in plain
+    ]
