@@ -19,8 +19,10 @@ from accounts.models import (
     OwnerRole,
     OwnershipChange,
     Region,
+    TopAccount,
 )
 from accounts.roles import Role
+from accounts.segments import refresh_top_accounts
 from accounts.tests.books_factories import (
     LAST_MONTH,
     freeze_today,
@@ -41,6 +43,7 @@ from billing.models import MonthlyRevenue, Product
 from leads.models import TaskStatus
 from leads.recommendations import give_recommendation
 from leads.tests.factories import TaskFactory
+from revopsweb.dates import company_today
 from revopsweb.tests.csv_reading import export_rows
 
 pytestmark = pytest.mark.django_db
@@ -359,16 +362,35 @@ def test_account_page_query_count_does_not_grow(client):
         TaskFactory.create_batch(size, account=account, assignee=tam())
         for i in range(size):
             give_recommendation(account=account, by=me, text=f"r{i}")
+        # The month's Top 40 stored, as its job leaves it (an unranked month: below).
+        refresh_top_accounts(today=company_today())
         client.force_login(me)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
         counts.append(len(queries))
-    # session, user with their roles, revenue data month, the month's Top 40 stored if unranked
-    # (one statement, ranked or not), account with revenue (and its churn-risk mark),
-    # chart rows, paid products, snapshots, history, plans, notes, tasks,
-    # recommendations, handovers panel, trials panel (one more for extensions when
-    # the account has trials), failed-payment panel, refunds panel
-    assert counts[0] == counts[1] == 17
+    # session, user with their roles, revenue data month, account with revenue (its
+    # churn-risk mark, whether the month's Top 40 is stored), chart rows, paid products,
+    # snapshots, history, plans, notes, tasks, recommendations, handovers panel, trials
+    # panel (one more for extensions when the account has trials), failed-payment panel,
+    # refunds panel
+    assert counts[0] == counts[1] == 16
+
+
+def test_the_account_page_of_an_unranked_month_stores_its_top_40(client):
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    give_revenue(account, session_replay=1000)
+    client.force_login(me)
+    assert not TopAccount.objects.exists()
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(reverse("accounts:account", args=[account.pk])).content.decode()
+    assert list(TopAccount.objects.values_list("account", flat=True)) == [account.pk]
+    assert '<span class="badge">Top 40 by ARR</span>' in body
+    # As a stored month's 16, with the ranking stored and the account read again.
+    assert len(queries) == 18
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("accounts:account", args=[account.pk]))
+    assert len(queries) == 16
 
 
 # --- planning, allocation, import ------------------------------------------------------
