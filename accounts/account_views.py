@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists
-from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import SafeString
@@ -48,6 +47,8 @@ from .permissions import (
     former_account,
     is_owner_lead_or_manager,
     visible_accounts,
+    visible_accounts_in,
+    visible_accounts_scope,
 )
 from .plans import add_note, start_quarter_plan
 from .segments import (
@@ -116,37 +117,26 @@ def _read_visible(
 ) -> Account | None:
     """Account ``pk`` with its revenue figures, marks and whether the Top 40 of
     ``month`` is stored (``top_40_stored``), if ``request.user`` may open it. One query."""
-    visible = visible_accounts(request.user).filter(pk=pk).values("pk")
-    # Who may see the account is compiled on each request from the person's own
-    # permission filter; the statement around it (with_revenue's annotations, most
-    # of the page's compiling) once per process for each such filter's SQL text.
-    visible_sql, visible_params = visible.query.sql_with_params()
-    if not all(type(p) in (int, str) for p in visible_params):
-        account: Account | None = (
-            _every_account_with_revenue(today=today, month=month)
-            .filter(pk=pk, pk__in=visible)
-            .first()
-        )
-        return account
-    # The filter's ids (the person's) are run as parameters; its strings (the open
-    # task statuses) are the same for everyone: kept in the statement and its key.
-    ids = {f"visible_{i}": p for i, p in enumerate(visible_params) if type(p) is int}
-    constants = tuple(p for p in visible_params if type(p) is str)
-
-    def build(account_pk: int, **visible_values: int) -> Any:
-        params = [
-            visible_values[f"visible_{i}"] if type(p) is int else p
-            for i, p in enumerate(visible_params)
-        ]
-        rows = _every_account_with_revenue(today=today, month=month).filter(
-            pk=account_pk, pk__in=RawSQL(visible_sql, params)
-        )
-        return (rows if rows.ordered else rows.order_by("pk"))[:1]  # as first() does
-
-    found: list[Account] = _ACCOUNT_PAGES.rows(
-        (today, month, visible_sql, constants), build, account_pk=pk, **ids
-    )
+    # Compiled once per process for each rule of who may open an account (the
+    # person's scope) and run with the person's id: compiling their permission
+    # filter on every request was a tenth of the page's Python time (cProfile,
+    # issue 20). Managers' statement has no filter, so no id.
+    scope = visible_accounts_scope(request.user)
+    build = functools.partial(_account_rows, today=today, month=month, scope=scope)
+    viewer = {} if scope == "all" else {"viewer_pk": request.user.pk}
+    found = _ACCOUNT_PAGES.rows((today, month, scope), build, account_pk=pk, **viewer)
     return found[0] if found else None
+
+
+def _account_rows(
+    *, today: dt.date, month: dt.date, scope: str, account_pk: int, viewer_pk: int = 0
+) -> Any:
+    """The account page's statement: account ``account_pk`` if the viewer ``viewer_pk``,
+    whose ``visible_accounts_scope`` is ``scope``, may open it."""
+    rows = _every_account_with_revenue(today=today, month=month).filter(pk=account_pk)
+    if scope != "all":
+        rows = rows.filter(pk__in=visible_accounts_in(scope, user_pk=viewer_pk).values("pk"))
+    return (rows if rows.ordered else rows.order_by("pk"))[:1]  # as first() does
 
 
 def _visible_account(request: StaffRequest, pk: int, *, month: dt.date | None = None) -> Account:

@@ -96,16 +96,38 @@ def visible_accounts(user: User) -> QuerySet[Account]:
     team's and their own, everyone else the accounts they own, overlay or onboard;
     everyone also the accounts of their own open tasks (to read: editing stays
     ``can_edit_account``'s)."""
-    accounts = Account.objects.all()
+    return visible_accounts_in(visible_accounts_scope(user), user_pk=user.pk)
+
+
+def visible_accounts_scope(user: User) -> str:
+    """Which rule of ``visible_accounts`` is ``user``'s: ``"all"`` (managers and RevOps),
+    ``"team"`` (team leads) or ``"own"`` (everyone else). For statements compiled once
+    per scope and run with the person's id (the account page's)."""
     if user.is_manager:
+        return "all"
+    if user.has_role(Role.TEAM_LEAD):
+        return "team"
+    return "own"
+
+
+def visible_accounts_in(scope: str, *, user_pk: int) -> QuerySet[Account]:
+    """``visible_accounts`` of the user ``user_pk`` whose ``visible_accounts_scope`` is
+    ``scope``."""
+    accounts = Account.objects.all()
+    if scope == "all":
         return accounts
     # Through the tasks' reverse relation (the accounts of the person's open tasks).
     tasked = Account.objects.filter(
-        tasks__assignee=user, tasks__status__in=OPEN_TASK_STATUSES
+        tasks__assignee=user_pk, tasks__status__in=OPEN_TASK_STATUSES
     ).values("pk")
-    mine = Q(owner=user) | Q(tam_overlay=user) | Q(onboarding_specialist=user) | Q(_PkAmong(tasked))
-    if user.has_role(Role.TEAM_LEAD):
-        return accounts.filter(mine | Q(owner__team_lead=user))
+    mine = (
+        Q(owner=user_pk)
+        | Q(tam_overlay=user_pk)
+        | Q(onboarding_specialist=user_pk)
+        | Q(_PkAmong(tasked))
+    )
+    if scope == "team":
+        return accounts.filter(mine | Q(owner__team_lead=user_pk))
     return accounts.filter(mine)
 
 
