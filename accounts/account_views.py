@@ -17,7 +17,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.adjustments import account_product_mrr
 from billing.revenue_data import RevenueDataThrough, revenue_data_through
 from leads.models import Task, TaskKind
 from leads.recommendations import (
@@ -53,7 +52,7 @@ from .permissions import (
 from .plans import add_note, start_quarter_plan
 from .segments import (
     Segment,
-    paid_core_products,
+    account_chart,
     rank_top_accounts_if_unranked,
     segments_of,
     sparkline_months,
@@ -259,12 +258,11 @@ def _account_context(
     through = through or revenue_data_through(today=today)
     months = sparkline_months(through.figures_month)
     last = months[-1]
+    found = account_chart(account_id=account.pk, months=months)
     by_product: dict[str, dict[str, str]] = defaultdict(dict)
     # Each product's MRR by billing configuration ($0 on startup credits, less the
     # credit discount under an enterprise purchase), not its raw usage.
-    for month, name, amount in account_product_mrr(
-        account_id=account.pk, first_month=months[0], last_month=last
-    ):
+    for month, name, amount in found.rows:
         by_product[name][month.isoformat()] = str(amount)
     chart = {
         "labels": [m.strftime("%b %Y") for m in months],
@@ -275,7 +273,7 @@ def _account_context(
     }
     ctx = {
         "segments": [Segment.LABELS[s] for s in segments_of(account)],
-        "paid": paid_core_products([account.pk], today=today, month=last).get(account.pk, []),
+        "paid": found.paid,
         "churn_risk": has_mark(account, "churn_risk"),
         "can_flag": is_owner_lead_or_manager(request.user, account),
         "panels": account_panels(),

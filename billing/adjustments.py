@@ -434,24 +434,3 @@ def _as_date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
-
-
-def account_product_mrr(
-    *, account_id: int, first_month: dt.date, last_month: dt.date
-) -> list[tuple[dt.date, str, Decimal]]:
-    """One account's MRR per product and month from ``first_month`` through ``last_month``
-    (dollars; billing configurations as ``PRODUCT_MRR_SQL``): ``(month, product name,
-    amount)`` for each revenue row, in catalog order then month. One query; the
-    account's filter reaches the grants through the join, so it reads only its own."""
-    sql = f"""
-    WITH {CREDIT_MONTHS.strip().removesuffix(",")}
-    SELECT r.month, p.name, {PRODUCT_MRR_SQL}
-    FROM billing_monthlyrevenue r
-    JOIN billing_product p ON p.id = r.product_id
-    LEFT JOIN credit_months k ON k.account_id = r.account_id AND k.month = r.month
-    WHERE r.account_id = %s AND r.month >= %s AND r.month <= %s
-    ORDER BY p.sort_order, r.month
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [account_id, first_month, last_month])
-        return [(_as_date(m), name, to_money(a)) for m, name, a in cursor.fetchall()]

@@ -369,11 +369,11 @@ def test_account_page_query_count_does_not_grow(client):
             assert client.get(reverse("accounts:account", args=[account.pk])).status_code == 200
         counts.append(len(queries))
     # session, user with their roles, revenue data month, account with revenue (its
-    # churn-risk mark, whether the month's Top 40 is stored), chart rows, paid products,
-    # snapshots, history, plans, notes, tasks, recommendations, handovers panel, trials
-    # panel (one more for extensions when the account has trials), failed-payment panel,
-    # refunds panel
-    assert counts[0] == counts[1] == 16
+    # churn-risk mark, whether the month's Top 40 is stored), chart rows with the paid
+    # products, snapshots, history, plans, notes, tasks, recommendations, handovers
+    # panel, trials panel (one more for extensions when the account has trials),
+    # failed-payment panel, refunds panel
+    assert counts[0] == counts[1] == 15
 
 
 def test_the_account_page_of_an_unranked_month_stores_its_top_40(client):
@@ -386,11 +386,11 @@ def test_the_account_page_of_an_unranked_month_stores_its_top_40(client):
         body = client.get(reverse("accounts:account", args=[account.pk])).content.decode()
     assert list(TopAccount.objects.values_list("account", flat=True)) == [account.pk]
     assert '<span class="badge">Top 40 by ARR</span>' in body
-    # As a stored month's 16, with the ranking stored and the account read again.
-    assert len(queries) == 18
+    # As a stored month's 15, with the ranking stored and the account read again.
+    assert len(queries) == 17
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("accounts:account", args=[account.pk]))
-    assert len(queries) == 16
+    assert len(queries) == 15
 
 
 # --- planning, allocation, import ------------------------------------------------------

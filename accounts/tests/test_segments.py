@@ -9,6 +9,7 @@ import pytest
 from accounts.models import Account, Plan, TopAccount
 from accounts.segments import (
     Segment,
+    account_chart,
     mrr_history,
     paid_core_products,
     rank_top_accounts_if_unranked,
@@ -172,6 +173,24 @@ def test_paid_products_need_more_than_two_hundred_dollars():
         account.pk: ["Session Replay", "Error Tracking"]
     }
     assert annotated(account).core_paid_count == 2
+
+
+def test_the_account_chart_lists_each_revenue_row_and_the_last_months_paid_products():
+    account = AccountFactory.create()
+    give_revenue(account, session_replay="200.01", feature_flags=200, error_tracking=5000)
+    # Paid the month before, not in the chart's last month: not a paid product.
+    give_revenue(account, month=dt.date(2026, 3, 1), feature_flags=900, product_analytics=50)
+    chart = account_chart(account_id=account.pk, months=[dt.date(2026, 3, 1), LAST_MONTH])
+    assert chart.paid == paid_core_products([account.pk], today=TODAY)[account.pk]
+    assert sorted(chart.rows) == sorted(
+        [
+            (LAST_MONTH, "Session Replay", Decimal("200.01")),
+            (LAST_MONTH, "Feature Flags", Decimal(200)),
+            (LAST_MONTH, "Error Tracking", Decimal(5000)),
+            (dt.date(2026, 3, 1), "Feature Flags", Decimal(900)),
+            (dt.date(2026, 3, 1), "Product Analytics", Decimal(50)),
+        ]
+    )
 
 
 def test_mrr_history_covers_twelve_months_oldest_first_with_gaps_as_zero():
