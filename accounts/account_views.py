@@ -82,10 +82,10 @@ def _every_account_with_revenue(*, today: dt.date, month: dt.date) -> Any:
     )
 
 
-# The account page's statement by (today, month, the viewer's permission SQL). Its
-# dates, amounts and statuses written in as literals: with them as parameters the
-# server never settled on a generic plan and planned it on every request, 5-10 ms
-# of its CPU for a 0.6 ms query (issue 20; revopsweb.sql._inline_constants).
+# The account page's statement by (today, month, the viewer's scope). Its dates,
+# amounts and statuses written in as literals (revopsweb.sql._inline_constants):
+# its one generic plan is then estimated with them, not with guesses at 66
+# parameters (0.7-0.8 ms per execution against 1.0-1.2 ms; issue 20).
 _ACCOUNT_PAGES = CompiledOnce(Account, inline_constants=True)
 
 
@@ -103,9 +103,8 @@ def _visible_or_none(
     account = _read_visible(request, pk, today=today, month=month)
     if account is not None and not getattr(account, _TOP_40_STORED):
         # The kept statement reads the stored Top 40: the month has none yet (its job
-        # has not run), so store it (one statement) and read the row again. Storing
-        # it on every request instead cost a statement each, planned every time:
-        # 5-10 ms of the server's CPU (issue 20).
+        # has not run), so store it (one statement) and read the row again, instead
+        # of a statement on every request to store it if need be (issue 20).
         rank_top_accounts_if_unranked(month=month)
         account = _read_visible(request, pk, today=today, month=month)
     return account
