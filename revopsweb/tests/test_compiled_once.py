@@ -215,7 +215,8 @@ def test_inlined_constants_leave_only_the_values_as_parameters():
     with CaptureQueriesContext(connection) as captured:
         assert [a.name for a in once.rows("k", _named_like, owner_pk=ann.pk)] == ["Deal: 50% off"]
         assert once.rows("k", _named_like, owner_pk=bob.pk) == []
-    sql, params = captured.captured_queries[0]["prepared"]
+    logged: list[dict[str, Any]] = captured.captured_queries
+    sql, params = logged[0]["prepared"]
     # The pattern is written in (its percent signs doubled for the placeholder parser),
     # so the server plans it as it would with the value; the owner stays a parameter.
     assert params == (ann.pk,)
