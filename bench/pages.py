@@ -16,7 +16,8 @@ On the demo company the seed benchmark leaves behind (``python -m bench seed
   number of seconds per page) against gunicorn with 2 sync workers:
   requests/second of each page as a share of the login page's in the same run.
   Goal: ≥ 20 %. Beside it, what each request cost in CPU: the generator's, and
-  the server's (workers plus PostgreSQL backends), whose ratio to the login
+  the server's (workers plus PostgreSQL backends, sampled through the run),
+  whose ratio to the login
   page's is the same share with the machine's other load taken out.
 
 Each figure is printed beside its goal. Logins: the demo's manager (churn
@@ -35,6 +36,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -256,22 +258,19 @@ def _ticks_to_seconds() -> float:
     return 1.0 / os.sysconf("SC_CLK_TCK")
 
 
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by process ``pid``; 0 if it is gone."""
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by process ``pid``; None if it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
+        return None
     # After the command name: state is field 3, utime and stime fields 14 and 15.
     return (int(fields[11]) + int(fields[12])) * _ticks_to_seconds()
 
 
-def _server_pids(master: int) -> tuple[list[int], list[int]]:
-    """gunicorn's master and workers; the PostgreSQL backends of this database other
-    than the bench's own connection (the workers' connections)."""
-    from django.db import connection
-
-    workers = [master]
+def _gunicorn_pids(master: int) -> list[int]:
+    """gunicorn's master and its workers."""
+    pids = [master]
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -279,20 +278,113 @@ def _server_pids(master: int) -> tuple[list[int], list[int]]:
             except OSError:
                 continue
             if int(stat[1]) == master:
-                workers.append(int(entry.name))
-    with connection.cursor() as cursor:
+                pids.append(int(entry.name))
+    return pids
+
+
+# During a load run, the database's backends are listed every BACKEND_LIST_SECONDS
+# (a query of pg_stat_activity, which costs the server too) and the CPU of those
+# listed read every BACKEND_READ_SECONDS (/proc, cheap): a backend that ends loses
+# at most the CPU it used in its last read interval.
+BACKEND_LIST_SECONDS = 0.1
+BACKEND_READ_SECONDS = 0.025
+
+
+class _BackendCpu:
+    """The CPU used by this database's PostgreSQL backends (the workers' connections,
+    and the parallel workers of their queries) during a load run, read from ``/proc``
+    by a thread that lists them in ``pg_stat_activity`` on a connection of its own
+    (``BACKEND_LIST_SECONDS``, ``BACKEND_READ_SECONDS``); ``exclude`` is the bench's
+    own backend.
+
+    Listing them only before and after the run missed every backend that ended in
+    between, with the CPU it had used since the start: Django closes a connection older
+    than ``CONN_MAX_AGE`` (60 s) at the end of a request, so about every minute each
+    worker's backend ends and a new one starts, and the full run of 2dc93c8 reported
+    0.34 ms of PostgreSQL CPU per tracker request where its SQL replay takes 11.5 ms
+    (the tracker runs last, about a minute after the workers connected). A parallel
+    query's workers, too, live for one statement. Here a backend that ends loses only
+    what it used after its last read, one that starts during the run counts from zero
+    (``started`` of them), and one that starts and ends between two listings is missed."""
+
+    def __init__(self, *, exclude: int) -> None:
+        self.exclude = exclude
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.started = 0
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backend-cpu", daemon=True)
+
+    def __enter__(self) -> _BackendCpu:
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds the backends used between the first listing and the last read."""
+        return sum(self.last[pid] - first for pid, first in self.first.items())
+
+    def _run(self) -> None:
+        from django.db import connection  # this thread's own connection
+
+        reads_per_listing = max(1, round(BACKEND_LIST_SECONDS / BACKEND_READ_SECONDS))
+        try:
+            with connection.cursor() as cursor:
+                self._list(cursor, first=True)
+                self._ready.set()
+                tick = 0
+                while not self._stop.wait(BACKEND_READ_SECONDS):
+                    tick += 1
+                    if tick % reads_per_listing:
+                        self._read()
+                    else:
+                        self._list(cursor)
+                self._list(cursor)
+        except BaseException as error:  # re-raised in the bench's thread
+            self._error = error
+        finally:
+            self._ready.set()
+            connection.close()
+
+    def _list(self, cursor: Any, *, first: bool = False) -> None:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND pid <> %s",
+            [self.exclude],
         )
-        backends = [pid for (pid,) in cursor.fetchall()]
-    return workers, backends
+        for (pid,) in cursor.fetchall():
+            if pid not in self.first:
+                cpu = _process_cpu(pid)
+                if cpu is None:
+                    continue
+                self.first[pid] = cpu if first else 0.0
+                self.last[pid] = cpu
+                self.started += not first
+        self._read()
+
+    def _read(self) -> None:
+        for pid in self.last:
+            cpu = _process_cpu(pid)
+            if cpu is not None:
+                self.last[pid] = cpu
 
 
 def _throughput(server: _Gunicorn, path: str, cookie: str, duration: float) -> dict[str, float]:
     """Requests/second of ``path`` from ``CONCURRENCY`` connections at a time for
     ``duration`` s, and the CPU each request cost: the load generator's, and the
-    server's (gunicorn's workers plus the PostgreSQL backends of this database).
+    server's (gunicorn's workers plus the PostgreSQL backends of this database,
+    ``_BackendCpu``).
 
     The generator is wrk when it is installed (``apt-get install wrk``: a C client,
     a fraction of a millisecond of CPU per request), else this process's asyncio
@@ -300,35 +392,52 @@ def _throughput(server: _Gunicorn, path: str, cookie: str, duration: float) -> d
     on the server's cores, so each request's CPU is printed beside its rate: the
     rate alone says how many requests the machine completed, the server's CPU per
     request what each cost whoever else was running."""
+    from django.db import connection
+
     assert server.process is not None
-    workers, backends = _server_pids(server.process.pid)
-    before = {pid: _process_cpu(pid) for pid in workers + backends}
-    own = time.process_time()
-    children = os.times()
-    started = time.perf_counter()
-    if _use_wrk():
-        rps = _wrk_load(server.port, path, cookie, duration)
-        elapsed = time.perf_counter() - started
-        done = rps * elapsed
-        after_children = os.times()
-        generator_cpu = (after_children.children_user - children.children_user) + (
-            after_children.children_system - children.children_system
+    workers = _gunicorn_pids(server.process.pid)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (own_backend,) = cursor.fetchone()
+    with _BackendCpu(exclude=own_backend) as backends:
+        before = {pid: _process_cpu(pid) or 0.0 for pid in workers}
+        # This thread's CPU only: the sampler's thread is not the generator.
+        own = time.thread_time()
+        children = os.times()
+        started = time.perf_counter()
+        if _use_wrk():
+            rps = _wrk_load(server.port, path, cookie, duration)
+            elapsed = time.perf_counter() - started
+            done = rps * elapsed
+            after_children = os.times()
+            generator_cpu = (after_children.children_user - children.children_user) + (
+                after_children.children_system - children.children_system
+            )
+        else:
+            done = asyncio.run(_python_load(server.port, path, cookie, duration))
+            elapsed = time.perf_counter() - started
+            rps = done / elapsed
+            generator_cpu = time.thread_time() - own
+        worker_cpu = sum(
+            (_process_cpu(pid) or 0.0) - before.get(pid, 0.0)
+            for pid in _gunicorn_pids(server.process.pid)
         )
-    else:
-        done = asyncio.run(_python_load(server.port, path, cookie, duration))
-        elapsed = time.perf_counter() - started
-        rps = done / elapsed
-        generator_cpu = time.process_time() - own
-    workers, backends = _server_pids(server.process.pid)
-    worker_cpu = sum(_process_cpu(pid) - before.get(pid, 0.0) for pid in workers)
-    database_cpu = sum(_process_cpu(pid) - before.get(pid, 0.0) for pid in backends)
+    database_cpu = backends.cpu
     requests = max(done, 1.0)
     return {
         "rps": rps,
         "generator_cpu_ms": generator_cpu / requests * 1000,
         "server_cpu_ms": (worker_cpu + database_cpu) / requests * 1000,
         "database_cpu_ms": database_cpu / requests * 1000,
+        "database_backends_started": float(backends.started),
     }
+
+
+def _started(figures: dict[str, float]) -> str:
+    """The count of backends that started during the run, as ``, N backends started``
+    (connections renewed after ``CONN_MAX_AGE``, parallel query workers); "" for none."""
+    started = int(figures["database_backends_started"])
+    return f", {started} backend{'' if started == 1 else 's'} started" if started else ""
 
 
 def _verdict(ok: bool) -> str:
@@ -389,7 +498,8 @@ def run(*, repeat: int = 7, load_seconds: float = 8.0) -> dict[str, float]:
         print(
             f"  {'login page':14} {base['rps']:8.1f} requests/s"
             f"  CPU/request: generator {base['generator_cpu_ms']:5.2f} ms,"
-            f" server {base['server_cpu_ms']:6.2f} ms (PostgreSQL {base['database_cpu_ms']:5.2f})"
+            f" server {base['server_cpu_ms']:6.2f} ms (PostgreSQL {base['database_cpu_ms']:5.2f}"
+            f"{_started(base)})"
         )
         for name, local, _ in PAGES:
             figures = _throughput(server, urls[name], cookies[local], load_seconds)
@@ -405,7 +515,8 @@ def run(*, repeat: int = 7, load_seconds: float = 8.0) -> dict[str, float]:
                 f"  {name:14} {figures['rps']:8.1f} requests/s = {share:6.1%} of login's"
                 f" (goal ≥ {GOAL_THROUGHPUT_SHARE:.0%}: {_verdict(share >= GOAL_THROUGHPUT_SHARE)})"
                 f"  CPU/request: generator {figures['generator_cpu_ms']:5.2f} ms,"
-                f" server {figures['server_cpu_ms']:6.2f} ms (PostgreSQL {figures['database_cpu_ms']:5.2f})"
+                f" server {figures['server_cpu_ms']:6.2f} ms (PostgreSQL {figures['database_cpu_ms']:5.2f}"
+                f"{_started(figures)})"
                 f" = {cpu_share:6.1%} of login's rate per CPU s"
             )
     return results
