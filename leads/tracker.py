@@ -320,7 +320,6 @@ _MEMBER_FIELDS = (
     "leads_this_month",
     "period",
     "last_assigned_at",
-    "created_at",
 )
 _USER_FIELDS = ("name", "is_active", "team_lead_id")
 
@@ -343,7 +342,6 @@ class TrackerRow:
     leads_this_month: int
     period: dt.date
     last_assigned_at: dt.datetime | None
-    created_at: dt.datetime
     # The user's login, and the team lead they report to (id and name; None: nobody).
     login_on: bool
     team_lead_id: int | None
@@ -547,7 +545,6 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
             leads_this_month=leads,
             period=period,
             last_assigned_at=last_assigned_at,
-            created_at=created_at,
             name=name,
             login_on=login_on,
             team_lead_id=team_lead_id,
@@ -565,7 +562,6 @@ def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[
             leads,
             period,
             last_assigned_at,
-            created_at,
             name,
             login_on,
             team_lead_id,

@@ -6,6 +6,7 @@ unassigned queue (revops/lead-assignment-tracker). The rules are in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from html import escape as html_escape
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
@@ -253,7 +255,7 @@ def _read_only_row(row: TrackerRow, *, can_edit: bool) -> SafeString:
     ints, printed as ``{% localize off %}`` printed them."""
     pk = row.member_id
     name = html_escape(row.name)
-    badges = "".join(f'<span class="badge">{html_escape(t)}</span>' for t in row.territory_names)
+    badges = _badges(tuple(row.territory_names))
     next_badge = ' <span class="badge good">next</span>' if row.next_in_line else ""
     time_off = '\n<span class="badge">time off</span>' if row.on_time_off else ""
     if row.editable:
@@ -273,6 +275,13 @@ def _read_only_row(row: TrackerRow, *, can_edit: bool) -> SafeString:
         f'<td class="num">{row.share_percent}% <small>({int(row.leads_here)})</small></td>\n'
         f'<td class="num">{row.target_percent}%</td>{edit}</tr>\n'
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _badges(names: tuple[str, ...]) -> str:
+    """A row's territory badges, escaped: once per process for each list of names
+    (members share a few; escaping them row by row was some 460 escapes a request)."""
+    return "".join(f'<span class="badge">{html_escape(name)}</span>' for name in names)
 
 
 def _opens(user_id: int, team: TeamGroup) -> bool:
@@ -311,15 +320,22 @@ def _tracker_context(
     if add_form is None and can_edit:
         # The prefill's colleagues are the territory's members the rows just read.
         loads = row_colleague_loads(rows["rows"], role=TrackerRole.TAE, today=today)
-        add_form = AddMemberForm.for_user(
-            user,
+        add_form = AddMemberForm(
             initial={
                 "territories": [territory],
                 "role": TrackerRole.TAE,
                 "manual_adjustment": level_prefill(loads=loads),
             },
         )
-    _time_off_members_of(time_off_form, user)
+        # The page writes its people from values by the same rule (_add_user_select,
+        # addable_users_in), and only the post validates against AddMemberForm.for_user's
+        # queryset; building that queryset cost about 0.5 ms a page (issue 20). Nobody
+        # otherwise, so the field itself can never list other people.
+        _offer_nobody(add_form, "user")
+    if not time_off_form.is_bound:
+        # Its options are written from values by the rule time_off_add validates with
+        # (_time_off_choices, time_off_members_in), as for the add form's people.
+        _offer_nobody(time_off_form, "member")
     return {
         **rows,
         # Last month's final figures stay visible after the monthly reset: one row
@@ -335,9 +351,11 @@ def _tracker_context(
             time_off_choices, chosen=str(time_off_form["member"].value())
         ),
         "add_user_select": _add_user_select(add_form, user) if add_form is not None else "",
+        "add_reason": _field_html(add_form["reason"]) if add_form is not None else "",
+        "time_off_fields": _time_off_fields(time_off_form),
         "history_rows": _history_rows(territory),
         # The queue is for those who run the round robin (the template shows it to them only).
-        "queue": _queue_rows(request, territory) if can_edit else [],
+        "queue": _queue_rows(request, territory) if can_edit else "",
         "time_off": _TIME_OFF.rows(
             today,
             lambda territory_pk: TimeOff.objects.filter(
@@ -348,26 +366,25 @@ def _tracker_context(
     }
 
 
-def _history_rows(territory: Territory) -> list[SafeString]:
-    """The history table's rows (``leads.tracker.history``), each as the ``history-rows``
-    partial writes it: when, who ("system" for no author), member, what (with its delta
-    signed), old → new, why. Written here rather than in the template for the reason
-    ``_read_only_row`` gives (50 rows of template lookups, about 5 ms; issue 20); text
-    escaped as autoescape did."""
+def _history_rows(territory: Territory) -> SafeString:
+    """The history table's rows (``leads.tracker.history``) in one piece, each as the
+    ``history-rows`` partial wrote it: when, who ("system" for no author), member, what
+    (with its delta signed), old → new, why; "" for none. Written here rather than in
+    the template for the reason ``_read_only_row`` gives (50 rows of template lookups,
+    about 5 ms; issue 20), and joined here rather than by a template loop (one lookup
+    and render a row); text escaped as autoescape did."""
     rows = []
     for entry in history(territory=territory):
         delta = f" ({entry.delta:+d})" if entry.delta else ""
         rows.append(
-            SafeString(
-                f"\n    <tr><td>{html_escape(moment(entry.at))}</td>"
-                f"<td>{html_escape(entry.actor_name or 'system')}</td>"
-                f"<td>{html_escape(entry.member_name)}</td>\n"
-                f"    <td>{html_escape(entry.kind_label)}{delta}</td>\n"
-                f"    <td>{html_escape(entry.old_value)} → {html_escape(entry.new_value)}</td>"
-                f"<td>{html_escape(entry.reason)}</td></tr>\n  "
-            )
+            f"\n    <tr><td>{html_escape(moment(entry.at))}</td>"
+            f"<td>{html_escape(entry.actor_name or 'system')}</td>"
+            f"<td>{html_escape(entry.member_name)}</td>\n"
+            f"    <td>{html_escape(entry.kind_label)}{delta}</td>\n"
+            f"    <td>{html_escape(entry.old_value)} → {html_escape(entry.new_value)}</td>"
+            f"<td>{html_escape(entry.reason)}</td></tr>\n  "
         )
-    return rows
+    return SafeString("".join(rows))
 
 
 # The unassigned queue and the time off under the rows, compiled once per process and
@@ -396,8 +413,9 @@ def _queue(territory_pk: int) -> Any:
 _LEAD_TYPES: dict[str, str] = dict(LeadType.choices)
 
 
-def _queue_rows(request: StaffRequest, territory: Territory) -> list[SafeString]:
-    """The unassigned queue's rows (``_queue``), each as the template's loop wrote it:
+def _queue_rows(request: StaffRequest, territory: Territory) -> SafeString:
+    """The unassigned queue's rows (``_queue``) in one piece ("" for none), each as the
+    template's loop wrote it:
     when (linking to the task), account (linking to it), lead type, why unassigned, and
     the "Run round robin" form, a plain post with the request's CSRF token and the
     territory. Written here for the reason ``_read_only_row`` gives: 24 rows of
@@ -409,8 +427,8 @@ def _queue_rows(request: StaffRequest, territory: Territory) -> list[SafeString]
     assign_path = path_for_pk("leads:queue_assign")
     csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{html_escape(get_token(request))}">'
     slug = html_escape(territory.slug)
-    return [
-        SafeString(
+    return SafeString(
+        "".join(
             f'\n    <tr>\n      <td><a href="{html_escape(task_path(pk))}">'
             f"{html_escape(moment(created_at))}</a></td>\n"
             f'      <td><a href="{html_escape(account_path(account_id))}">{html_escape(name)}</a>'
@@ -420,11 +438,50 @@ def _queue_rows(request: StaffRequest, territory: Territory) -> list[SafeString]
             f'{csrf}<input type="hidden" name="territory"\n          value="{slug}">'
             f'<button type="submit" class="small">Run round robin</button></form></td>\n'
             "    </tr>\n  "
+            for pk, account_id, created_at, name, lead_type, reason in _QUEUE.tuples(
+                "queue", _queue, territory_pk=territory.pk
+            )
         )
-        for pk, account_id, created_at, name, lead_type, reason in _QUEUE.tuples(
-            "queue", _queue, territory_pk=territory.pk
+    )
+
+
+def _offer_nobody(form: forms.BaseForm, name: str) -> None:
+    """Field ``name`` of an unbound ``form`` whose options the page writes from values
+    offers nobody itself."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
+    field.queryset = field.queryset.none()
+
+
+# The HTML of an unbound form's field without an initial value, by form class, name and
+# id: the same on every page, and each widget renders two templates (about 0.2 ms of
+# the tracker's rendering each; issue 20).
+_UNBOUND_FIELDS: dict[tuple[type[forms.BaseForm], str, str], str] = {}
+
+
+def _field_html(bound: forms.BoundField) -> str:
+    """``bound``'s widget as ``{{ field }}`` writes it; for an unbound form's field
+    without an initial value, written once per process."""
+    if bound.form.is_bound or bound.initial is not None:
+        return str(bound)
+    key = (type(bound.form), bound.html_name, bound.auto_id)
+    html = _UNBOUND_FIELDS.get(key)
+    if html is None:
+        html = _UNBOUND_FIELDS[key] = str(bound)
+    return html
+
+
+def _time_off_fields(form: TimeOffForm) -> SafeString:
+    """The time-off form's fields after the member (first days, note), each as the
+    template's loop wrote it: ``<label>label widget errors</label>``, text escaped as
+    autoescape did."""
+    return SafeString(
+        "".join(
+            f"<label>{conditional_escape(bound.label)} {_field_html(bound)} {bound.errors}</label>"
+            for bound in form
+            if bound.name != "member"
         )
-    ]
+    )
 
 
 def _time_off_members_of(form: TimeOffForm, user: User) -> None:
