@@ -16,8 +16,9 @@ from functools import cached_property
 from itertools import groupby
 from typing import Any, NamedTuple
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, OuterRef, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -357,8 +358,8 @@ class TrackerRow:
     share: float = 0.0
     target_share: float = 0.0
     next_in_line: bool = False
-    # The member's territories (ids, and names in the territories' order), read
-    # as pairs rather than as Territory instances prefetched per member.
+    # The member's territories (ids, and names in the territories' order), read as
+    # an array of ids with the member rather than as Territory instances prefetched.
     territory_ids: list[int] = field(default_factory=list)
     territory_names: list[str] = field(default_factory=list)
     # Filled by the view: whether the viewer may edit the row (and its "Edit"
@@ -521,64 +522,77 @@ def tracker_groups(rows: Sequence[TrackerRow]) -> list[RoleGroup]:
     return groups
 
 
-def tracker_rows(*, territory: Territory, today: dt.date | None = None) -> list[TrackerRow]:
+def tracker_rows(
+    *,
+    territory: Territory,
+    today: dt.date | None = None,
+    territories: Sequence[Territory] | None = None,
+) -> list[TrackerRow]:
     """The territory's members with load, share of leads vs target share, next in line.
 
     The share counts the ledger's lead events of each member's current period
     whose task is in this territory. Target share is 1/priority over the sum
-    of 1/priority of the active members of the same role. Three queries
-    (members with their user's values and team lead's name, their territories as
-    (member, territory) pairs, then the ledger sums), all read as values.
+    of 1/priority of the active members of the same role. Two queries (members
+    with their user's values, team lead's name and territory ids, then the ledger
+    sums), read as values; the members' territories are named and ordered from
+    ``territories`` (every territory, which the tracker's pages read for their
+    pickers), or from a third query when it is not given.
     """
     today = today or company_today()
     members = _MEMBERS.tuples(
         today, lambda territory_pk: _members(territory_pk, today), territory_pk=territory.pk
     )
-    rows = [
-        TrackerRow(
-            member_id=pk,
-            user_id=user_id,
-            role=role,
-            priority=priority,
-            manual_adjustment=adjustment,
-            is_active=is_active,
-            leads_this_month=leads,
-            period=period,
-            last_assigned_at=last_assigned_at,
-            name=name,
-            login_on=login_on,
-            team_lead_id=team_lead_id,
-            team_lead_name=team_lead_name,
-            time_off_due=due,
-            time_off_applied=applied,
+    known = {t.pk for t in territories} if territories is not None else set()
+    if territories is None or any(not known.issuperset(row[-1]) for row in members):
+        # Not given, or one created since the caller read them.
+        territories = list(Territory.objects.all())
+    # The territories' order (``Territory.Meta.ordering``): a member's badges follow it.
+    ordered = sorted(territories, key=lambda t: (t.sort_order, t.name))
+    rank = {t.pk: position for position, t in enumerate(ordered)}
+    names = {t.pk: t.name for t in ordered}
+    rows = []
+    for (
+        pk,
+        user_id,
+        role,
+        priority,
+        adjustment,
+        is_active,
+        leads,
+        period,
+        last_assigned_at,
+        name,
+        login_on,
+        team_lead_id,
+        team_lead_name,
+        due,
+        applied,
+        territory_ids,
+    ) in members:
+        territory_ids.sort(key=rank.__getitem__)
+        rows.append(
+            TrackerRow(
+                member_id=pk,
+                user_id=user_id,
+                role=role,
+                priority=priority,
+                manual_adjustment=adjustment,
+                is_active=is_active,
+                leads_this_month=leads,
+                period=period,
+                last_assigned_at=last_assigned_at,
+                name=name,
+                login_on=login_on,
+                team_lead_id=team_lead_id,
+                team_lead_name=team_lead_name,
+                time_off_due=due,
+                time_off_applied=applied,
+                territory_ids=territory_ids,
+                territory_names=[names[t_id] for t_id in territory_ids],
+            )
         )
-        for (
-            pk,
-            user_id,
-            role,
-            priority,
-            adjustment,
-            is_active,
-            leads,
-            period,
-            last_assigned_at,
-            name,
-            login_on,
-            team_lead_id,
-            team_lead_name,
-            due,
-            applied,
-        ) in members
-    ]
     if not rows:
         return rows
-    by_id = {row.member_id: row for row in rows}
-    pairs = _PAIRS.tuples("pairs", _territory_pairs, territory_pk=territory.pk)
-    for member_id, territory_id, territory_name in pairs:
-        row = by_id.get(member_id)
-        if row is not None:
-            row.territory_ids.append(territory_id)
-            row.territory_names.append(territory_name)
     leads_here = territory_leads(territory=territory)
     for _, role_rows in groupby(rows, key=lambda row: row.role):
         members_of_role = list(role_rows)
@@ -619,20 +633,27 @@ def territory_leads(*, territory: Territory) -> dict[int, int]:
     return dict(_LEADS.tuples("leads", _territory_leads, territory_pk=territory.pk))
 
 
-# The tracker rows' three statements, compiled once per process and run with the
+# The tracker rows' two statements, compiled once per process and run with the
 # territory's id (revopsweb.sql.CompiledOnce; the members' per day, for their time-off
 # flags): compiling them was about a third of the rows' time, for the same SQL (issue 20).
 _MEMBERS = CompiledOnce(TrackerMember)
-_PAIRS = CompiledOnce(TrackerMember.territories.through)
 _LEADS = CompiledOnce(RoundRobinEvent)
 
 
 def _members(territory_pk: int, today: dt.date) -> Any:
     """The territory's members, by role then name, as ``tracker_rows`` reads them: the
-    member's and their user's columns, the team lead's name, the time-off flags."""
+    member's and their user's columns, the team lead's name, the time-off flags, and
+    the ids of the member's territories, in no order (an array from the link table's
+    unique index: a statement of (member, territory) pairs and a Python loop over some
+    600 of them before; issue 20)."""
+    links = TrackerMember.territories.through.objects.filter(trackermember_id=OuterRef("pk"))
     return (
         TrackerMember.objects.filter(territories=territory_pk)
-        .annotate(team_lead_name=F("user__team_lead__name"), **time_off_annotations(today))
+        .annotate(
+            team_lead_name=F("user__team_lead__name"),
+            territory_ids=ArraySubquery(links.values("territory_id")),
+            **time_off_annotations(today),
+        )
         .order_by("role", "user__name")
         .values_list(
             *_MEMBER_FIELDS,
@@ -640,19 +661,8 @@ def _members(territory_pk: int, today: dt.date) -> Any:
             "team_lead_name",
             "time_off_due",
             "on_time_off",
+            "territory_ids",
         )
-    )
-
-
-def _territory_pairs(territory_pk: int) -> Any:
-    """(member id, territory id, territory name) of every territory of the territory's
-    members, in the territories' order. The members are picked again by the territory,
-    not by the list of their ids: Django prepared, and psycopg bound, each of the 164
-    ids (issue 20)."""
-    return (
-        TrackerMember.territories.through.objects.filter(trackermember__territories=territory_pk)
-        .order_by("territory__sort_order", "territory__name")
-        .values_list("trackermember_id", "territory_id", "territory__name")
     )
 
 

@@ -137,7 +137,7 @@ def _row_context(
     Only open groups show their rows (``_opens``, plus ``open_group``, a group key).
     ``territories`` (all of them) spares the query when the caller has it."""
     can_edit = can_edit_tracker(request.user)
-    rows = tracker_rows(territory=territory, today=today)
+    rows = tracker_rows(territory=territory, today=today, territories=territories)
     forms = extra.pop("forms", {})
     all_territories: list[Territory] = []
     user = request.user

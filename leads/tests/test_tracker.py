@@ -273,6 +273,23 @@ def test_share_counts_only_the_leads_received_in_this_territory():
     assert (rows[both.pk].share, rows[only_europe.pk].share) == (0.0, 1.0)
 
 
+def test_a_rows_territories_are_named_in_the_territories_order_even_one_the_caller_lacks():
+    europe, anz = territory("europe-africa"), territory("australia-new-zealand")
+    both = member(territories=[anz, europe])
+    anz.sort_order, anz.name = 0, "A & NZ"
+    anz.save(update_fields=["sort_order", "name"])
+
+    # The caller read the territories before the rename and without Australia: the
+    # rows name every territory of a member, read again, in (sort order, name) order.
+    (row,) = tracker_rows(territory=europe, territories=[europe])
+
+    assert row.member.pk == both.pk
+    assert (row.territory_ids, row.territory_names) == (
+        [anz.pk, europe.pk],
+        ["A & NZ", "Europe & Africa"],
+    )
+
+
 def _assign_one() -> dict:
     task = TaskFactory.create()
     decision = assign_task(task=task)

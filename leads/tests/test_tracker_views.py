@@ -519,14 +519,14 @@ def test_the_edit_form_queries_do_not_grow_with_members(client, django_assert_nu
     url = reverse("leads:member_edit", args=[mine.pk])
     data = {"territory": "europe-africa"}
     # session, user with their groups, the member, every territory (the pick, reused
-    # for the checkboxes), the rows' members, their territories (prefetched: the form's
-    # initial too), the ledger sums.
-    with django_assert_num_queries(7):
+    # for the checkboxes and to name the rows' territories), the rows' members with
+    # their territories' ids (the form's initial too), the ledger sums.
+    with django_assert_num_queries(6):
         client.get(url, data, headers={"HX-Request": "true"})
     for _ in range(10):
         teammate(lead)
         member()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(url, data, headers={"HX-Request": "true"})
 
 
@@ -767,14 +767,14 @@ def test_a_group_queries_do_not_grow_with_members(client, django_assert_num_quer
     other_lead = team_lead()
     teammate(other_lead)
     key = f"TAE-{other_lead.pk}"
-    # session, user with their groups, the territories (the pick), the rows' members,
-    # their territories (pairs), the ledger sums.
-    with django_assert_num_queries(6):
+    # session, user with their groups, the territories (the pick, and the names of the
+    # rows' territories), the rows' members with their territories' ids, the ledger sums.
+    with django_assert_num_queries(5):
         _group(client, key, HX_Request="true")
     for _ in range(10):
         teammate(other_lead)
         member()
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         _group(client, key, HX_Request="true")
 
 
