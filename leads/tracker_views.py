@@ -391,7 +391,8 @@ def _history_rows(territory: Territory) -> SafeString:
 # run with the territory's id (revopsweb.sql.CompiledOnce; the time off's statement
 # per day): compiling them was about 2 ms of Python each per request, for the same
 # SQL (issue 20).
-_QUEUE = CompiledOnce(Task)
+# The queue's kind and statuses written in (inline_constants), as the ledger sums' are.
+_QUEUE = CompiledOnce(Task, inline_constants=True)
 _TIME_OFF = CompiledOnce(TimeOff)
 
 
