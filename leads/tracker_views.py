@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from html import escape as html_escape
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -350,6 +350,8 @@ def _tracker_context(
         "time_off_options": _time_off_options(
             time_off_choices, chosen=str(time_off_form["member"].value())
         ),
+        "territory_options": _territory_options(territories, chosen=territory),
+        **(_add_form_options(add_form, territories) if add_form is not None else {}),
         "add_user_select": _add_user_select(add_form, user) if add_form is not None else "",
         "add_reason": _field_html(add_form["reason"]) if add_form is not None else "",
         "time_off_fields": _time_off_fields(time_off_form),
@@ -444,6 +446,47 @@ def _queue_rows(request: StaffRequest, territory: Territory) -> SafeString:
             )
         )
     )
+
+
+def _territory_options(territories: list[Territory], *, chosen: Territory) -> SafeString:
+    """The territory picker's options (slug, name), ``chosen`` selected, as the
+    template's loop wrote them: one of the loops of lookups this page wrote per request
+    (issue 20). Text escaped as autoescape did."""
+    return SafeString(
+        "".join(
+            f'<option value="{html_escape(t.slug)}"{" selected" if t.pk == chosen.pk else ""}>'
+            f"{html_escape(t.name)}</option>"
+            for t in territories
+        )
+    )
+
+
+def _add_form_options(form: AddMemberForm, territories: list[Territory]) -> dict[str, SafeString]:
+    """The add form's role options (its value selected) and territory options (its
+    initial territories selected: none after a refused add, whose form has no initial),
+    as the template's loops wrote them (``add_role_options``, ``add_territory_options``)."""
+    role = form["role"].value()
+    field = form.fields["role"]
+    assert isinstance(field, forms.ChoiceField)
+    # The field's normalised choices: (value, label) pairs, as the template looped over.
+    choices = cast("list[tuple[str, str]]", field.choices)
+    roles = "".join(
+        f'<option value="{html_escape(str(value))}"{_ROLE_SELECTED if role == value else ""}>'
+        f"{html_escape(str(label))}</option>"
+        for value, label in choices
+    )
+    chosen = {getattr(t, "pk", t) for t in form.initial.get("territories") or []}
+    options = "".join(
+        f'<option value="{t.pk}"{_TERRITORY_SELECTED if t.pk in chosen else ""}>'
+        f"{html_escape(t.name)}</option>"
+        for t in territories
+    )
+    return {"add_role_options": SafeString(roles), "add_territory_options": SafeString(options)}
+
+
+# " selected" as the template wrote it in each of the add form's selects (its line breaks).
+_ROLE_SELECTED = "\n          selected"
+_TERRITORY_SELECTED = "\n            selected"
 
 
 def _offer_nobody(form: forms.BaseForm, name: str) -> None:
