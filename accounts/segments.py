@@ -35,7 +35,6 @@ from collections.abc import Iterable
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
-import psycopg
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
@@ -73,7 +72,7 @@ from billing.models import (
 )
 from billing.revenue_data import revenue_month
 from revopsweb.dates import add_months, quarter_start
-from revopsweb.sql import Lateral, prepared_cursor
+from revopsweb.sql import Lateral, prepared_cursor, with_values_written_in
 
 from .models import Account, AccountPlan, Plan, TopAccount
 
@@ -322,8 +321,7 @@ def _rank_if_unranked_sql(month: dt.date) -> tuple[str, tuple[Any, ...]]:
     ranked, ranked_params = (
         _ranked_by_mrr(month).values("pk", "mrr")[:TOP_ACCOUNTS].query.sql_with_params()
     )
-    connection.ensure_connection()
-    ranking = psycopg.ClientCursor(connection.connection).mogrify(ranked, ranked_params)
+    ranking = with_values_written_in(ranked, ranked_params, connection)
     return (
         "SELECT accounts_rank_top_40_if_unranked(%s, %s, %s, %s)",
         (month, ranking, *_top_40_lock(month)),

@@ -635,6 +635,12 @@ class CompiledOnce[M: Model]:
         )
 
 
+def with_values_written_in(sql: str, params: Sequence[Any], db: Any) -> str:
+    """``sql`` (Django's ``%s`` placeholders) with ``params`` written in as literals,
+    quoted as Django quotes the app's client-side statements (psycopg's mogrify)."""
+    return str(db.ops.compose_sql(sql, params))
+
+
 # A parameter placeholder of Django's SQL, or a literal percent sign written doubled.
 _PLACEHOLDER = re.compile(r"%%|%s")
 
@@ -670,7 +676,7 @@ def _inline_constants(
             new_params.append(value)
             return "%s"
         # A percent sign in the literal stays one: the text is still parsed for %s.
-        return str(db.ops.compose_sql("%s", [value])).replace("%", "%%")
+        return with_values_written_in("%s", [value], db).replace("%", "%%")
 
     text = _PLACEHOLDER.sub(written, sql)
     if next(values, None) is not None:
