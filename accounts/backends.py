@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
+from django.db.models import OuterRef, QuerySet
+
+from revopsweb.sql import CompiledOnce
 
 from .models import User
 
-# The user's id in the statement, given on each call (any id compiles the same SQL).
-_ANY_ID = 0
+# Compiled once per process and prepared on the server: building and compiling the
+# annotated query on every request cost more Python than the roles' own query it
+# saves, and the raw statement it replaced was planned on every request.
+_USER_WITH_ROLES = CompiledOnce(User, inline_constants=True)
 
 
-@functools.cache
-def _user_with_roles_sql() -> str:
-    """The user row by id with ``loaded_role_names`` (an array of their group names),
-    compiled once per process: building and compiling the annotated query on every
-    request cost more Python than the roles' own query it saves."""
-    query = (
-        User.objects.annotate(
-            loaded_role_names=ArraySubquery(
-                Group.objects.filter(user=OuterRef("pk")).values("name")
-            )
-        )
-        .filter(pk=_ANY_ID)
-        .query
-    )
-    sql, params = query.sql_with_params()
-    assert params == (_ANY_ID,), params
-    return sql
+def _user_with_roles(*, pk: int) -> QuerySet[User]:
+    """The user by id with ``loaded_role_names``, an array of their group names."""
+    return User.objects.annotate(
+        loaded_role_names=ArraySubquery(Group.objects.filter(user=OuterRef("pk")).values("name"))
+    ).filter(pk=pk)
 
 
 class StaffBackend(ModelBackend):
@@ -45,7 +36,8 @@ class StaffBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> User | None:
         pk = User._meta.pk.to_python(user_id)
-        user = next(iter(User.objects.raw(_user_with_roles_sql(), [pk])), None)
+        found = _USER_WITH_ROLES.rows("user with roles", _user_with_roles, pk=pk)
+        user = found[0] if found else None
         if user is None or not self.user_can_authenticate(user):
             return None
         user.role_names = frozenset(user.loaded_role_names)  # type: ignore[attr-defined]

@@ -179,6 +179,8 @@ LOGOUT_REDIRECT_URL = "login"
 # most every five minutes instead of SESSION_SAVE_EVERY_REQUEST, which would
 # add a session write to every page.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_HOURS", 10) * 3600
+# Django's database sessions, read in one prepared statement (revopsweb/sessions.py).
+SESSION_ENGINE = "revopsweb.sessions"
 SESSION_SAVE_EVERY_REQUEST = False
 
 # How many reverse proxies in front of the app append to X-Forwarded-For (the
