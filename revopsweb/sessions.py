@@ -14,12 +14,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.models import Session
 from django.db import connections, router
 from django.utils import timezone
 
 from .sql import prepared_cursor
 
+# What Django's keys are made of (``SessionBase._get_new_session_key``).
+_KEY_CHARS = frozenset(VALID_KEY_CHARS)
 _opts = Session._meta
 # The same row Django's store reads: the key's session unless it has expired.
 _READ_SQL = (
@@ -34,7 +37,13 @@ class SessionStore(db.SessionStore):
     """Django's ``db.SessionStore`` whose ``load`` is one server-side prepared statement
     (planned once per connection) instead of an ORM query compiled on every request.
     As Django's: an unknown or expired key loads an empty session and drops the key,
-    so the next save makes a new one."""
+    so the next save makes a new one. A cookie whose key holds a character Django's
+    keys never have (a NUL among them, which PostgreSQL text refuses) is no session:
+    the request is signed out, not a server error."""
+
+    def _validate_session_key(self, key: str | None) -> bool:
+        # Django's own rule (at least 8 characters), and its characters only.
+        return key is not None and len(key) >= 8 and set(key) <= _KEY_CHARS
 
     def load(self) -> dict[str, Any]:
         database = connections[router.db_for_read(Session)]

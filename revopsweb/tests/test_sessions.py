@@ -64,3 +64,13 @@ def test_a_session_saved_here_is_read_by_djangos_store() -> None:
     store.create()
 
     assert DjangoSessionStore(store.session_key).load() == {"note": "kept"}
+
+
+@pytest.mark.parametrize("key", ["abcdefgh\x00ijklmnop", "ABCDEFGHIJKLMNOP", "abc'; drop--xyzzy"])
+def test_a_cookie_no_session_key_looks_like_signs_nobody_in(client, key: str) -> None:
+    client.cookies["sessionid"] = key
+
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
