@@ -249,6 +249,16 @@ class RoundRobinEvent(LedgerEntry):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["member", "period", "kind"]),
             models.Index(fields=["period", "kind"]),
+            # The tracker's history (leads.tracker.history): changes newest first,
+            # without the lead events it never shows. Walking the created_at index
+            # instead skipped every assignment since the last change (16,549 rows read
+            # for 310 at the 100,000-account seed, 4.6 against 0.6 ms; more each
+            # month). Lead events, the ledger's bulk, are not written to it.
+            models.Index(
+                fields=["-at", "-id"],
+                condition=~models.Q(kind__in=LEAD_KINDS),
+                name="leads_ledger_changes_idx",
+            ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(
