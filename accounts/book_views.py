@@ -29,6 +29,7 @@ from revopsweb.formats import day, money
 from revopsweb.import_views import Upload, handle_upload
 from revopsweb.imports import ImportResult, UploadForm
 from revopsweb.links import path_for_pk
+from revopsweb.parsing import page_number
 
 from .books import (
     BookAccount,
@@ -495,10 +496,7 @@ def allocation(request: StaffRequest) -> HttpResponse:
     queue = request.GET.get("queue", "")
     if queue not in Queue.LABELS:
         queue = ""
-    try:
-        number = int(request.GET.get("page", "1"))
-    except ValueError:
-        number = 1
+    number = page_number(request.GET.get("page"))
     page = allocation_queue_page(
         today=today,
         month=through.figures_month,

@@ -782,7 +782,9 @@ def member_prefill(request: StaffRequest) -> HttpResponse:
     """The mid-month adjustment for the add-member form's role, territories and priority."""
     _require_lead(request)
     role = request.GET.get("role", TrackerRole.TAE)
-    territories = Territory.objects.filter(pk__in=request.GET.getlist("territories"))
+    # Ids only: anything else a hand-edited URL carries names no territory (it was a 500).
+    ids = [v for v in request.GET.getlist("territories") if v.isascii() and v.isdigit()]
+    territories = Territory.objects.filter(pk__in=ids)
     try:
         priority = max(1, int(request.GET.get("priority", "1")))
     except ValueError:

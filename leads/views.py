@@ -17,6 +17,7 @@ from django_ratelimit.decorators import ratelimit
 
 from accounts.http import StaffRequest
 from revopsweb.dates import company_today
+from revopsweb.parsing import page_number
 
 from .followups import NURTURE_DEFAULT_DAYS, FollowUpDateError, nurture_task
 from .forms import (
@@ -147,10 +148,7 @@ def team_tasks(request: StaffRequest) -> HttpResponse:
             tasks = tasks.filter(assignee=data["assignee"])
         if data["source"]:
             tasks = tasks.filter(source=data["source"])
-    try:
-        number = max(int(request.GET.get("page", "1")), 1)
-    except ValueError:
-        number = 1
+    number = page_number(request.GET.get("page"))
     start = (number - 1) * TEAM_PAGE_SIZE
     # One row past the page says whether an older page exists, without a count.
     rows = list(tasks[start : start + TEAM_PAGE_SIZE + 1])

@@ -191,6 +191,29 @@ def parse_integer(value: object, *, min_value: int, max_value: int) -> int:
     return number
 
 
+# The highest page number a list reads: far past any list's end (a page past the end
+# shows as the last, or empty), and small enough that its offset stays a bigint.
+MAX_PAGE = 1_000_000
+_PAGE_DIGITS = len(str(MAX_PAGE))
+
+
+def page_number(value: object) -> int:
+    """The page a query string asks for (``?page=``), from 1 to ``MAX_PAGE``: missing,
+    not a whole number or below 1 reads as 1 (the first page, as a link without the
+    parameter), beyond ``MAX_PAGE`` as ``MAX_PAGE``. Never raises: a URL edited by hand
+    gets a page, not an error (``?page=99999999999999999999`` was a 500, its offset
+    past PostgreSQL's bigint)."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and text.isascii() and text.isdigit() and len(text) > _PAGE_DIGITS:
+        # Beyond MAX_PAGE whatever the digits (Python refuses to read 4,300 and more).
+        return MAX_PAGE
+    try:
+        number = parse_integer(text, min_value=1, max_value=10**_PAGE_DIGITS)
+    except ValueError:
+        return 1
+    return min(number, MAX_PAGE)
+
+
 def parse_boolean(value: object) -> bool:
     """true/false, yes/no, 1/0, y/n or empty (false); ValueError otherwise."""
     if isinstance(value, bool):

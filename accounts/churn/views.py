@@ -28,6 +28,7 @@ from accounts.permissions import is_owner_lead_or_manager, openable_account_ids
 from revopsweb.csv_export import Cell, csv_response
 from revopsweb.dates import company_today, week_start
 from revopsweb.jsonapi import BodyError, form_errors, read_json_object
+from revopsweb.parsing import page_number
 
 from . import flags, review, webhook
 from .forms import CloseForm, EscalationForm, FlagForm, RetroForm, StatusForm
@@ -101,10 +102,7 @@ class ListPage:
 
 
 def _page_number(request: StaffRequest, param: str) -> int:
-    try:
-        return max(int(request.GET.get(param, "1")), 1)
-    except ValueError:
-        return 1
+    return page_number(request.GET.get(param))
 
 
 def _list_page(queryset: Any, *, number: int, per_page: int, total: int | None = None) -> ListPage:

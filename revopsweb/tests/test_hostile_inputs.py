@@ -221,3 +221,44 @@ def test_the_snapshot_api_refuses_a_week_after_the_current_one():
     assert _json_fields(response) == {"week"}
     assert not AccountSnapshot.objects.exists()
     assert Account.objects.get().health != "poor"
+
+
+# --- page numbers in hand-edited URLs (issue 20's newcomer walk) ------------------
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "9" * 5000, "-5", "abc", "0"])
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/tasks/team/", ["page"]),
+        ("/churn/", ["suggested", "retros"]),
+        ("/book/allocation/", ["page"]),
+    ],
+)
+def test_a_page_number_edited_by_hand_shows_a_page(client, url, params, page):
+    client.force_login(manager())
+
+    response = client.get(url, dict.fromkeys(params, page))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "-5", "abc"])
+def test_a_churn_owner_groups_page_edited_by_hand_shows_a_page(client, page):
+    boss = manager()
+    client.force_login(boss)
+
+    response = client.get("/churn/", {"owner": str(boss.pk), "page": page})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["abc", "99999999999999999999", "1.5"])
+def test_the_tracker_prefill_refuses_a_territory_that_is_no_id_without_a_500(client, value):
+    client.force_login(manager())
+
+    response = client.get(
+        "/tracker/members/prefill/", {"role": "tae", "territories": value, "priority": "1"}
+    )
+
+    assert response.status_code in (200, 400)

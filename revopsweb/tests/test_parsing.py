@@ -149,3 +149,23 @@ def test_digits_other_than_ascii_are_not_whole_numbers(text):
 def test_digits_other_than_ascii_are_not_amounts():
     with pytest.raises(ValueError):
         parsing.parse_amount("\u0661\u0662")
+
+
+@pytest.mark.parametrize(
+    ("text", "page"),
+    [
+        ("3", 3),
+        (" 7 ", 7),
+        (None, 1),
+        ("", 1),
+        ("0", 1),
+        ("-5", 1),
+        ("abc", 1),
+        ("1e3", 1),
+        ("2.0", 1),
+        ("99999999999999999999", parsing.MAX_PAGE),
+        ("9" * 5000, parsing.MAX_PAGE),
+    ],
+)
+def test_a_page_number_is_a_whole_number_from_1_to_max_page(text, page):
+    assert parsing.page_number(text) == page
