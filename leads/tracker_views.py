@@ -704,8 +704,11 @@ def member_update(request: StaffRequest, pk: int) -> HttpResponse:
     form = MemberForm.for_member(member, request.POST)
     if not form.is_valid():
         if request.htmx:
+            # 422, the app's answer to an htmx form with field errors (static/js/app.js
+            # swaps it in): on a 400 django-htmx's debug script, loaded when DEBUG is
+            # on (the quick start), replaced the whole page with these rows.
             ctx = _row_context(request, territory, territories=territories, forms={member.pk: form})
-            return render(request, "leads/tracker.html#member-rows", ctx, status=400)
+            return render(request, "leads/tracker.html#member-rows", ctx, status=422)
         full = _tracker_context(
             request, territory, territories=territories, forms={member.pk: form}
         )

@@ -1051,3 +1051,28 @@ def test_a_collapsed_groups_header_shows_its_counts_and_link_escaped(client):
         f' hx-target="#group-{key}"\n'
         '  hx-swap="outerHTML">Show the 1 member</a></th></tr>\n'
     ) in body
+
+
+def test_a_refused_row_save_through_htmx_answers_422_with_the_rows(client):
+    # 422, not 400: with DEBUG on (the quick start) django-htmx's script replaces the
+    # whole page with a 400's body; static/js/app.js swaps a 422 into the rows.
+    lead = _login(client, team_lead())
+    target = teammate(lead)
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "1",
+            f"{prefix}-manual_adjustment": "20",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": " ",
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert body.lstrip().startswith('<tbody id="member-rows"')
+    assert "Say why the adjustment changes." in body

@@ -49,14 +49,12 @@ document.addEventListener("keydown", (event) => {
   if (target.form?.hasAttribute("data-explicit-save")) event.preventDefault();
 });
 
-// htmx leaves a 4xx answer unswapped; a data-explicit-save form's 400 is its own
-// rows with the field errors ("Say why the adjustment changes."), and a 422 is,
-// across the app, a form answered with its field errors: show them.
+// htmx leaves a 4xx answer unswapped; a 422 is, across the app, a form answered
+// with its field errors (the tracker's row: "Say why the adjustment changes."): show
+// them. Never a 400 for that: with DEBUG on, django-htmx's script replaces the whole
+// page with a 400's body, to show Django's error pages.
 document.addEventListener("htmx:beforeSwap", (event) => {
-  const asker = event.detail.requestConfig?.elt;  // detail.elt is the swap target
-  const status = event.detail.xhr.status;
-  const explicit = status === 400 && asker instanceof HTMLFormElement && asker.hasAttribute("data-explicit-save");
-  if (explicit || status === 422) {
+  if (event.detail.xhr.status === 422) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
