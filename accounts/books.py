@@ -26,13 +26,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
-from billing.models import MonthlyRevenue
 from billing.quota import GRACE_MONTHS
 from billing.revenue_data import revenue_month
 from revopsweb.dates import add_months, quarter_end, quarter_start
@@ -67,6 +65,7 @@ from .segments import (
     accounts_with_arr_at_least,
     all_core_paid,
     arr_at_least_parts,
+    mrr_by_owner,
     rank_top_accounts_if_unranked,
     with_arr,
     with_mrr,
@@ -145,47 +144,32 @@ def book_role(user: User) -> str:
     return OwnerRole.CSM if user.has_role(Role.CSM) and not user.has_role(Role.TAM) else "TAM"
 
 
-def _mrr_by_owner(owner_ids: Sequence[int], accounts: Q, *, month: dt.date) -> dict[int, Decimal]:
-    """Total MRR of ``month`` (the revenue month) per owner over their accounts
-    matched by ``accounts`` (a Q on MonthlyRevenue). Owners without revenue are
-    absent. One query."""
-    return dict(
-        MonthlyRevenue.objects.filter(accounts, account__owner_id__in=owner_ids, month=month)
-        .values("account__owner_id")
-        .annotate(total=Sum("amount"))
-        .values_list("account__owner_id", "total")
-    )
-
-
-# book_totals' three figures in one statement of constant text: the ORM built and
-# compiled two queries (counts, then the MRR sum) on every My book and home page
-# (issue 20). Same figures: counts of accounts and leads, and the sum of the month's
-# revenue of the owner's accounts that are not leads (NULL without any).
-_BOOK_TOTALS_SQL = (
+# book_totals' counts in one statement of constant text: the ORM built and compiled
+# them on every My book and home page (issue 20).
+_BOOK_COUNTS_SQL = (
     'SELECT COUNT(a."id") FILTER (WHERE NOT a."is_lead"), '
-    'COUNT(a."id") FILTER (WHERE a."is_lead"), '
-    '(SELECT SUM(r."amount") FROM "billing_monthlyrevenue" r '
-    'INNER JOIN "accounts_account" o ON r."account_id" = o."id" '
-    'WHERE o."owner_id" = %s AND NOT o."is_lead" AND r."month" = %s) '
+    'COUNT(a."id") FILTER (WHERE a."is_lead") '
     'FROM "accounts_account" a WHERE a."owner_id" = %s'
 )
 
 
 def book_totals(owner: User, *, today: dt.date, month: dt.date | None = None) -> BookTotals:
-    """Totals of ``owner``'s book (one query; two without ``month``) with
+    """Totals of ``owner``'s book (two queries; three without ``month``) with
     warnings against the targets: TAM 10–15 accounts and about $1.5m ARR, at
     most 15 at quarter start, hard cap 25 including leads; CSM about 30
     accounts and $1.5m. ARR is 12 × MRR of ``month`` (default: the revenue
-    month of ``today``, never a month not imported yet)."""
+    month of ``today``, never a month not imported yet) by billing configuration
+    (``segments.mrr_by_owner``), as the book's rows show it."""
     month = month or revenue_month(today=today)
     with connection.cursor() as cursor:
-        cursor.execute(_BOOK_TOTALS_SQL, [owner.pk, month, owner.pk])
-        accounts, leads, mrr = cursor.fetchone()
+        cursor.execute(_BOOK_COUNTS_SQL, [owner.pk])
+        accounts, leads = cursor.fetchone()
+    mrr = mrr_by_owner([owner.pk], Q(account__is_lead=False), month=month)
     return _totals(
         owner,
         accounts=accounts,
         leads=leads,
-        arr=(mrr or Decimal(0)) * 12,
+        arr=mrr.get(owner.pk, Decimal(0)) * 12,
         today=today,
     )
 
@@ -217,7 +201,7 @@ def team_book_totals(
         )
         .values_list("owner", "accounts", "leads")
     }
-    mrr = _mrr_by_owner(ids, Q(account__is_lead=False), month=month)
+    mrr = mrr_by_owner(ids, Q(account__is_lead=False), month=month)
     return [
         (
             person,
@@ -289,7 +273,7 @@ def full_book_reasons(
         .annotate(n=Count("pk"))
         .values_list("owner_id", "n")
     )
-    mrr = _mrr_by_owner(
+    mrr = mrr_by_owner(
         owner_ids, Q(account__am_managed=True), month=month or revenue_month(today=today)
     )
     reasons: dict[int, str] = {}

@@ -17,10 +17,12 @@ from accounts.books import (
     plan_books,
     set_new_owner_trait,
     suggested_trait,
+    team_book_totals,
 )
 from accounts.models import Account, NewOwnerTrait, OwnerRole, Plan, Region, User
 from accounts.permissions import can_edit_account, visible_accounts
 from accounts.roles import Role
+from accounts.segments import with_revenue
 from accounts.tests.books_factories import (
     LAST_MONTH,
     TODAY,
@@ -37,7 +39,7 @@ from accounts.tests.factories import (
     team_lead,
     user_with_role,
 )
-from billing.models import Product
+from billing.models import CreditGrant, CreditGrantKind, Product
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +63,50 @@ def test_book_totals_count_accounts_and_arr_without_leads():
     book(owner, 2, arr=120_000, is_lead=True)
     totals = book_totals(owner, today=TODAY)
     assert (totals.accounts, totals.leads, totals.arr) == (3, 2, Decimal(360_000))
+
+
+def _grant(account: Account, kind: str, **kwargs) -> None:
+    # A year of credits from March 2026: April (LAST_MONTH, the figures' month) is paid by them.
+    CreditGrant.objects.create(
+        account=account,
+        kind=kind,
+        granted_on=dt.date(2026, 3, 10),
+        expires_on=dt.date(2027, 3, 10),
+        amount=Decimal(120_000),
+        balance=Decimal(100_000),
+        **kwargs,
+    )
+
+
+def _book_with_credits(owner: User) -> None:
+    """$120,000 ARR on usage; $600,000 of usage on startup credits ($0); $1,200 of usage
+    under a $96,000 enterprise purchase ($96,000 ARR): $216,000 by billing configuration."""
+    (usage,) = book(owner, 1, arr=120_000)
+    (startup,) = book(owner, 1, arr=600_000, plan=Plan.STARTUP)
+    _grant(startup, CreditGrantKind.STARTUP)
+    (enterprise,) = book(owner, 1, arr=1_200, plan=Plan.ANNUAL)
+    _grant(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
+
+
+def test_book_arr_is_by_billing_configuration_as_its_rows_show_it():
+    owner = tam()
+    _book_with_credits(owner)
+
+    totals = book_totals(owner, today=TODAY)
+
+    rows = with_revenue(Account.objects.filter(owner=owner), today=TODAY, month=LAST_MONTH)
+    assert totals.arr == sum(row.arr for row in rows) == Decimal(216_000)
+
+
+def test_a_team_leads_team_books_read_arr_as_each_book_does():
+    lead = team_lead()
+    owner = tam(team_lead=lead)
+    _book_with_credits(owner)
+
+    ((person, totals),) = team_book_totals(lead, today=TODAY, month=LAST_MONTH)
+
+    assert person == owner
+    assert totals.arr == book_totals(owner, today=TODAY).arr == Decimal(216_000)
 
 
 def test_a_tam_book_of_fifteen_is_within_the_maximum_and_sixteen_is_over():
