@@ -692,3 +692,29 @@ def test_a_book_row_shows_each_figure_with_its_text_escaped(client):
         "        <td>2026-09-30</td>\n"
         "      </tr>\n    "
     ) in body
+
+
+def test_picking_a_teammates_book_through_htmx_names_it_in_the_heading_and_title(client):
+    lead = team_lead()
+    mate = tam(team_lead=lead, name="Emeka Zhang")
+    fill_book(mate, 2)
+    client.force_login(lead)
+
+    response = client.get(
+        reverse("accounts:my_book"), {"owner": mate.pk}, headers={"HX-Request": "true"}
+    )
+
+    body = response.content.decode()
+    assert '<h1 id="book-title" hx-swap-oob="true">Emeka Zhang\'s book</h1>' in body
+    assert "<title>Emeka Zhang's book · revopsweb</title>" in body
+
+
+def test_a_full_page_names_the_book_once_in_its_heading(client):
+    me = tam()
+    client.force_login(me)
+
+    body = client.get(reverse("accounts:my_book")).content.decode()
+
+    assert body.count('id="book-title"') == 1
+    assert '<h1 id="book-title">My book</h1>' in body
+    assert "<title>My book · revopsweb</title>" in body

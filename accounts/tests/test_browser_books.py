@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.models import NewOwnerTrait, OwnerRole
 from accounts.tests.books_factories import give_arr
-from accounts.tests.factories import AccountFactory, manager, tam
+from accounts.tests.factories import AccountFactory, manager, tam, team_lead
 from revopsweb.dates import company_today, latest_complete_month
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -86,3 +87,18 @@ def test_the_owner_records_a_recommendation_and_marks_it_actioned(page, login_as
     page.locator("#recommendations", has_text="None open.").wait_for()
     task.refresh_from_db()
     assert task.status == TaskStatus.ACTIONED
+
+
+def test_a_lead_picking_a_teammates_book_sees_its_name_in_heading_and_tab(page, login_as):
+    lead = team_lead(name="Lena Lead")
+    mate = tam(team_lead=lead, name="Emeka Zhang")
+    AccountFactory.create(owner=mate, owner_role=OwnerRole.TAM, name="Mate Co")
+    login_as(lead)
+    page.goto("/book/")
+
+    page.get_by_test_id("owner-filter").select_option(label="Emeka Zhang")
+
+    page.wait_for_url(f"**owner={mate.pk}**")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Emeka Zhang's book")
+    expect(page).to_have_title("Emeka Zhang's book · revopsweb")
+    assert names(page) == ["Mate Co"]
