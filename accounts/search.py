@@ -7,6 +7,8 @@ result lets them open is still ``accounts.permissions.visible_accounts``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Case, IntegerField, Q, Value, When
 
 from .models import Account, User
@@ -29,14 +31,18 @@ def clean_query(query: str) -> str:
     return " ".join(query.replace("\x00", "").split())[:MAX_QUERY_LENGTH]
 
 
-def search_accounts(*, query: str, limit: int = SEARCH_ROWS) -> list[Account]:
+def search_accounts(
+    *, query: str, limit: int = SEARCH_ROWS, viewer_pk: int | None = None
+) -> list[Account]:
     """Accounts whose name, domain or organisation id contains ``query`` (any case),
     or whose owner's name does, with ``owner`` loaded; at most ``limit``.
 
     A query of two characters matches the start of a name or organisation id
     (a substring of two letters matches too much to help). Ranked: an exact
     organisation id or domain first, then names starting with
-    the query, then the rest, each by name. Empty below MIN_QUERY_LENGTH
+    the query, then the rest; within each, the accounts of ``viewer_pk`` (owner or
+    TAM overlay) first, then by name: a TAM's own "Juniper Software" is not cut off
+    by twenty other Junipers. Empty below MIN_QUERY_LENGTH
     characters. Two queries (owners by name, then accounts), each answered
     from trigram indexes where the server has pg_trgm (migration 0013).
     """
@@ -60,9 +66,16 @@ def search_accounts(*, query: str, limit: int = SEARCH_ROWS) -> list[Account]:
         default=Value(2),
         output_field=IntegerField(),
     )
+    # Without a viewer nobody's accounts come first (owner_id=None would mean unowned).
+    not_theirs: Any = Value(1)
+    if viewer_pk is not None:
+        theirs = Q(owner_id=viewer_pk) | Q(tam_overlay_id=viewer_pk)
+        not_theirs = Case(
+            When(theirs, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
     return list(
         Account.objects.filter(matches)
         .select_related("owner")
-        .annotate(rank=rank)
-        .order_by("rank", "name", "pk")[:limit]
+        .annotate(rank=rank, not_theirs=not_theirs)
+        .order_by("rank", "not_theirs", "name", "pk")[:limit]
     )

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import Account
 from accounts.search import search_accounts
 from accounts.tests.factories import AccountFactory, manager, tam
 
@@ -131,3 +132,37 @@ def test_the_trigram_indexes_exist_where_the_server_has_pg_trgm():
         "account_org_id_trgm",
         "user_name_trgm",
     ]
+
+
+def test_the_viewers_own_accounts_come_first_within_a_rank():
+    me = tam()
+    for i in range(25):
+        AccountFactory.create(name=f"Juniper {i:02d} Bank")
+    mine = AccountFactory.create(name="Juniper Software", owner=me, owner_role="TAM")
+
+    found = search_accounts(query="juniper", viewer_pk=me.pk)
+
+    assert found[0] == mine
+    assert [a.name for a in found[1:4]] == ["Juniper 00 Bank", "Juniper 01 Bank", "Juniper 02 Bank"]
+
+
+def test_without_a_viewer_unowned_accounts_do_not_come_first():
+    AccountFactory.create(name="Acme B", owner=tam(), owner_role="TAM")
+    AccountFactory.create(name="Acme C")
+
+    assert _names("acme") == ["Acme B", "Acme C"]
+
+
+def test_the_page_says_when_more_accounts_match_than_it_shows(client):
+    for i in range(21):
+        AccountFactory.create(name=f"Walnut {i:02d}")
+    client.force_login(tam())
+
+    full = client.get(reverse("accounts:search"), {"q": "walnut"}).content.decode()
+    Account.objects.filter(name="Walnut 20").delete()
+    exact = client.get(reverse("accounts:search"), {"q": "walnut"}).content.decode()
+
+    assert full.count('data-testid="search-result"') == 20
+    assert 'data-testid="search-more"' in full
+    assert exact.count('data-testid="search-result"') == 20
+    assert 'data-testid="search-more"' not in exact
