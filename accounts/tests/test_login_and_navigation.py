@@ -40,6 +40,21 @@ def test_wrong_password_shows_an_error_and_logs_nobody_in(client):
     assert b"Please enter a correct" in response.content
 
 
+def test_a_refused_login_says_only_the_password_is_case_sensitive(client):
+    user = UserFactory.create(email="ana@example.test")
+
+    refused = client.post(reverse("login"), {"username": "ana@example.test", "password": "NOPE"})
+    accepted = client.post(
+        reverse("login"), {"username": "ANA@Example.test", "password": TEST_PASSWORD}
+    )
+
+    text = refused.content.decode()
+    assert "The password is case-sensitive." in text
+    assert "both fields may be case-sensitive" not in text
+    assert accepted.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
 # Every section of the navigation, and which of the matrix roles may open it.
 # Written out from the permission modules' docstrings (and the README's page
 # table), not read from the registry under test.
