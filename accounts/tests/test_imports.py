@@ -313,3 +313,19 @@ def test_owner_email_matches_a_mixed_case_staff_address_in_either_case():
     )
     assert import_accounts(text, dry_run=False, changed_by=None).applied
     assert set(Account.objects.values_list("owner", flat=True)) == {owner.pk}
+
+
+@pytest.mark.parametrize(
+    ("rows", "heading"),
+    [
+        (["org_1,,,,,,,,,,"], "1 error: nothing was applied"),
+        (["org_1,,,,,,,,,,", "org_2,,,,,,,,,,"], "2 errors: nothing was applied"),
+    ],
+)
+def test_the_import_page_counts_its_errors_in_words(client, rows, heading):
+    client.force_login(manager())
+    upload = SimpleUploadedFile("a.csv", csv_text(*rows).encode())
+
+    response = client.post(reverse("accounts:import"), {"kind": "accounts", "file": upload})
+
+    assert heading in response.content.decode()
