@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Account, Activity, User
@@ -322,23 +323,76 @@ def flag_group_page(*, flag: ChurnRiskFlag, per_page: int) -> int:
 
 def _suggested_owners(user: User, *, to_owner: str = "owner") -> Q:
     """Whose accounts the user is suggested to flag, as a filter on ``to_owner`` (the
-    path to the account's owner): managers everyone's (an empty filter), team leads
-    their team's and their own, others their own: the accounts each may flag
+    path to the account's owner; "" for a filter on the people themselves): managers
+    everyone's (an empty filter, unowned accounts included), team leads their team's
+    and their own, others their own: the accounts each may flag
     (``is_owner_lead_or_manager``)."""
     if user.is_manager:
         return Q()
-    mine = Q(**{to_owner: user})
+    mine = Q(**{to_owner: user}) if to_owner else Q(pk=user.pk)
     if user.has_role(Role.TEAM_LEAD):
-        return mine | Q(**{f"{to_owner}__team_lead": user})
+        return mine | Q(**{f"{to_owner}__team_lead" if to_owner else "team_lead": user})
     return mine
 
 
 def suggested_accounts(*, user: User) -> QuerySet[Account]:
-    """Accounts with an open signal and no flag that the user may flag (one query)."""
+    """Accounts with an open signal and no flag that the user may flag (one query), by
+    owner name (unowned last), then account name; the ids break ties, so its pages
+    never share or skip a row."""
     return (
         _suggested(Account.objects.filter(_suggested_owners(user)))
         .select_related("owner")
-        .order_by("owner__name", "name")
+        .order_by("owner__name", "name", "pk")
+    )
+
+
+def suggested_window(*, user: User, start: int, stop: int) -> QuerySet[Account]:
+    """Rows ``start`` to ``stop`` (from 0, ``stop`` excluded) of ``suggested_accounts``,
+    in its order. One query, which reads only what the window needs (issue 20).
+
+    Sorted by owner name across the account and user tables, the list was every
+    suggested account read and sorted for each page: a scan of the 100,000 accounts
+    and a sort of the 41,000 suggested, 60-70 ms (EXPLAIN ANALYZE on the seed clone).
+    Here the ids are chosen first, in two ordered parts: the owned accounts, walked
+    owner by owner in name order through the owner index (the first page reads a
+    few owners' accounts), then, for managers, the unowned ones in name order from
+    the (owner, name) index. Each part stops at ``stop`` rows; the accounts are then
+    read by id with ``suggested_accounts``' filter and order."""
+    owners_sql, owners_params = (
+        User.objects.filter(_suggested_owners(user, to_owner=""))
+        # In the window's order: with it, PostgreSQL walks the owners in turn and
+        # stops once it has the window (an incremental sort), rather than reading
+        # every owner's accounts and sorting them all.
+        .order_by("name", "pk")
+        .values("pk", "name")
+        .query.sql_with_params()
+    )
+    owned_sql, owned_params = (
+        _suggested(Account.objects.filter(owner_id=RawSQL("o.pk", ())))
+        .order_by()
+        .values("pk", "name")
+        .query.sql_with_params()
+    )
+    parts = [
+        f"""(SELECT 0 AS part, o.name AS owner_name, a.name, a.pk AS id
+            FROM ({owners_sql}) o CROSS JOIN LATERAL ({owned_sql}) a
+            ORDER BY o.name, a.name, a.pk LIMIT %s)"""
+    ]
+    params: list[Any] = [*owners_params, *owned_params, stop]
+    if user.is_manager:
+        # Ordered by owner too (all NULL here), so the (owner, name) index gives the order.
+        unowned_sql, unowned_params = (
+            _suggested(Account.objects.filter(owner__isnull=True))
+            .order_by("owner_id", "name", "pk")
+            .values("name", "pk")[:stop]
+            .query.sql_with_params()
+        )
+        parts.append(f"(SELECT 1, NULL, u.name, u.pk FROM ({unowned_sql}) u)")
+        params += unowned_params
+    window = f"""SELECT p.id FROM ({" UNION ALL ".join(parts)}) p
+        ORDER BY p.part, p.owner_name, p.name, p.id LIMIT %s OFFSET %s"""
+    return suggested_accounts(user=user).filter(
+        pk__in=RawSQL(window, (*params, stop - start, start))
     )
 
 

@@ -105,13 +105,15 @@ def _page_number(request: StaffRequest, param: str) -> int:
     return page_number(request.GET.get(param))
 
 
-def _list_page(queryset: Any, *, number: int, per_page: int, total: int | None = None) -> ListPage:
-    """Page ``number`` of ``queryset`` (a page past the end reads as the last), of
-    ``total`` rows (counted here when not given). Two queries."""
-    if total is None:
-        total = queryset.count()
-    last_page = max((total + per_page - 1) // per_page, 1)
-    number = min(number, last_page)
+def _last_page_at_most(number: int, *, per_page: int, total: int) -> int:
+    """``number``, or the last page of ``total`` rows when it is past the end."""
+    return min(number, max((total + per_page - 1) // per_page, 1))
+
+
+def _list_page(queryset: Any, *, number: int, per_page: int) -> ListPage:
+    """Page ``number`` of ``queryset`` (a page past the end reads as the last). Two queries."""
+    total = queryset.count()
+    number = _last_page_at_most(number, per_page=per_page, total=total)
     start = (number - 1) * per_page
     return ListPage(
         items=list(queryset[start : start + per_page]),
@@ -122,20 +124,22 @@ def _list_page(queryset: Any, *, number: int, per_page: int, total: int | None =
 
 
 def _suggested_page(request: StaffRequest) -> ListPage:
-    suggested = review.suggested_accounts(user=request.user).prefetch_related(
+    # Only accounts the person may flag and open: each row links to both.
+    total = review.suggested_count(user=request.user)
+    number = _last_page_at_most(
+        _page_number(request, "suggested"), per_page=SUGGESTED_PAGE_SIZE, total=total
+    )
+    start = (number - 1) * SUGGESTED_PAGE_SIZE
+    window = review.suggested_window(
+        user=request.user, start=start, stop=start + SUGGESTED_PAGE_SIZE
+    ).prefetch_related(
         Prefetch(
             "churn_signals",
             queryset=ChurnSignal.objects.filter(cleared_on__isnull=True).order_by("kind"),
             to_attr="open_signals",
         )
     )
-    # Only accounts the person may flag and open: each row links to both.
-    return _list_page(
-        suggested,
-        number=_page_number(request, "suggested"),
-        per_page=SUGGESTED_PAGE_SIZE,
-        total=review.suggested_count(user=request.user),
-    )
+    return ListPage(items=list(window), number=number, per_page=SUGGESTED_PAGE_SIZE, total=total)
 
 
 def _openable(request: StaffRequest, account_ids: list[int]) -> set[int]:

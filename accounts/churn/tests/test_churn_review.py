@@ -10,10 +10,15 @@ from django.urls import reverse
 
 from accounts.churn.flags import close_flag, escalate_flag, flag_account, post_weekly_status
 from accounts.churn.models import ChurnRiskFlag, ChurnSignal, FlagStatus, WeeklyStatusUpdate
-from accounts.churn.review import review_groups, review_owner_summaries
+from accounts.churn.review import (
+    review_groups,
+    review_owner_summaries,
+    suggested_accounts,
+    suggested_window,
+)
 from accounts.churn.tests.churn_helpers import NOW, TODAY, activity, owned_account
 from accounts.models import ActivityKind
-from accounts.tests.factories import TEST_PASSWORD, manager, tam, team_lead
+from accounts.tests.factories import TEST_PASSWORD, AccountFactory, manager, tam, team_lead
 from revopsweb.tests.csv_reading import export_rows
 
 pytestmark = pytest.mark.django_db
@@ -557,3 +562,44 @@ def test_the_suggested_count_leaves_out_flagged_accounts_and_counts_each_account
     everyone = _login(client, manager()).get(reverse("churn:review")).content.decode()
     assert "Suggested: signals without a flag <small>· 1</small>" in mine
     assert "Suggested: signals without a flag <small>· 2</small>" in everyone
+
+
+def _suggest(account):
+    ChurnSignal.objects.create(account=account, kind="champion_left", detected_on=TODAY)
+    return account
+
+
+def _suggestions_for_windows():
+    """Owned and unowned suggestions with ties: two owners of one name, accounts of one
+    name under one owner, a flagged account, another team's; more unowned accounts than
+    owned, created in reverse name order."""
+    lead = team_lead(name="Lena Lead")
+    ann, ann_too = tam(name="Ann", team_lead=lead), tam(name="Ann", team_lead=lead)
+    bob = tam(name="Bob")
+    for owner, names in ((ann, "CAC"), (ann_too, "BAB"), (bob, "AB")):
+        for name in names:
+            _suggest(owned_account(owner=owner, name=name))
+    _flag(_suggest(owned_account(owner=ann, name="A flagged")))
+    for name in "KJIHGFEDCBAA":
+        _suggest(AccountFactory.create(name=name))
+    return lead
+
+
+@pytest.mark.parametrize("viewer", ["manager", "team lead"])
+def test_each_window_of_the_suggested_list_is_that_slice_of_the_whole_list(viewer):
+    lead = _suggestions_for_windows()
+    user = manager() if viewer == "manager" else lead
+    whole = list(suggested_accounts(user=user))
+    # The team lead's list is her team's six; the manager's adds Bob's two and 12 unowned.
+    assert len(whole) == (20 if viewer == "manager" else 6)
+    for size in (1, 2, 3, 5):
+        for start in range(0, len(whole) + size, size):
+            window = suggested_window(user=user, start=start, stop=start + size)
+            assert list(window) == whole[start : start + size], (size, start)
+
+
+def test_the_suggested_list_is_by_owner_name_then_account_name_unowned_last():
+    _suggestions_for_windows()
+    rows = [(a.owner.name if a.owner else None, a.name) for a in suggested_accounts(user=manager())]
+    assert rows == sorted(rows, key=lambda r: (r[0] is None, r[0] or "", r[1]))
+    assert rows[-12:] == [(None, name) for name in "AABCDEFGHIJK"]
