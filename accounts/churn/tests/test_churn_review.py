@@ -603,3 +603,26 @@ def test_the_suggested_list_is_by_owner_name_then_account_name_unowned_last():
     rows = [(a.owner.name if a.owner else None, a.name) for a in suggested_accounts(user=manager())]
     assert rows == sorted(rows, key=lambda r: (r[0] is None, r[0] or "", r[1]))
     assert rows[-12:] == [(None, name) for name in "AABCDEFGHIJK"]
+
+
+def test_the_trend_places_flags_raised_or_closed_at_a_weeks_end_midnight():
+    from zoneinfo import ZoneInfo
+
+    from accounts.churn.review import weekly_trend
+
+    # Company midnights: the week of Oct 26 ends Nov 2 (after the DST change of Nov 1),
+    # the week of Nov 2 ends Nov 9.
+    midnight = {d: dt.datetime(2026, 11, d, tzinfo=ZoneInfo("America/New_York")) for d in (2, 9)}
+    closed_at_end = owned_account()
+    flag = _flag(closed_at_end, arr=10_000, raised_at=NOW - dt.timedelta(weeks=8))
+    close_flag(flag=flag, by=closed_at_end.owner, status=FlagStatus.RESOLVED, now=midnight[2])
+    _flag(owned_account(), arr=7_000, raised_at=midnight[9])
+    trend = weekly_trend(today=TODAY, weeks=4)
+    # Closed at the end of the week of Oct 26: still at risk then, saved the week after.
+    # Raised at the end of the week of Nov 2: at risk from the week of Nov 9.
+    assert [(w.at_risk, w.arr_at_risk, w.saved) for w in trend] == [
+        (1, Decimal(10_000), 0),
+        (0, Decimal(0), 1),
+        (1, Decimal(7_000), 0),
+        (1, Decimal(7_000), 0),
+    ]
