@@ -198,6 +198,74 @@ RULES_4_AND_5_SQL = f"""CASE
                END"""
 
 
+def _adjusted_amount_sql(billed: str) -> str:
+    """Rules 1 and 2 on a billed amount ``billed`` (SQL) of revenue row ``mr``, joined
+    to its account ``a``, ``contract_months cm`` and ``trial_months tm``: $0 on a trial
+    (the account's plan, a trial of the whole platform or of the row's product), the
+    annual discount added back under a discounted contract."""
+    return (
+        f"CASE WHEN a.plan = '{Plan.TRIAL.value}' OR tm.whole "
+        "OR mr.product_id = ANY(tm.products) THEN 0 "
+        "WHEN cm.discount > 0 AND cm.discount < 1 "
+        f"THEN {billed} / (1 - cm.discount) ELSE {billed} END"
+    )
+
+
+# What ``revenue_cte`` reads from an ``amounts`` relation (``row_amounts_sql``) for
+# each (adjusted, by_product): a row's amount at that basis and level.
+AMOUNT_COLUMNS = {
+    (True, True): "product_amount",
+    (False, True): "product_billed",
+    (True, False): "company_amount",
+    (False, False): "company_billed",
+}
+
+
+def row_amounts_sql(*, first_month: dt.date, last_month: dt.date) -> tuple[str, Params]:
+    """A SELECT of the amounts of every revenue row of the months ``first_month``
+    through ``last_month`` (firsts of month) under both bases and levels, the billing
+    configurations and rules 1–3 applied once for all four, as ``revenue_cte``'s
+    ``amounts`` relation reads them: ``account_id, customer_id`` (its consolidation's
+    customer account, else itself), ``product_id`` (NULL for an enterprise purchase's
+    spread), ``month`` and, unrounded dollars, ``product_billed`` and
+    ``product_amount`` (a product's MRR, before and after rules 1–3),
+    ``company_billed`` and ``company_amount`` (the row's share of the customer's total;
+    NULL in the product columns for a spread). The spreads reach one month past
+    ``last_month``, as ``revenue_cte``'s grid does (rules 4 and 5 read the month
+    after). Returns (sql, params). Read-only; same input, same rows."""
+    grid_last = add_months(last_month, 1)
+    months = f"WHERE {IN_MONTHS}"
+    product_billed = PRODUCT_MRR_SQL
+    company_billed = "CASE WHEN k.on_startup_credits OR k.enterprise THEN 0 ELSE r.amount END"
+    joins = (
+        "JOIN accounts_account a ON a.id = mr.account_id "
+        "LEFT JOIN billing_consolidation c ON c.account_id = mr.account_id "
+        "LEFT JOIN contract_months cm ON cm.account_id = mr.account_id AND cm.month = mr.month "
+        "LEFT JOIN trial_months tm ON tm.account_id = mr.account_id AND tm.month = mr.month"
+    )
+    sql = f"""
+    WITH {credit_months_sql(months_where=months).strip().rstrip(",")},
+    {term_months_sql(in_months=True).strip().rstrip(",")},
+    billed_rows AS (
+        SELECT r.account_id, r.product_id, r.month,
+               {product_billed} AS product_billed, {company_billed} AS company_billed
+        FROM billing_monthlyrevenue r
+        LEFT JOIN credit_months k ON k.account_id = r.account_id AND k.month = r.month
+        WHERE r.month >= %s AND r.month <= %s
+        UNION ALL
+        SELECT account_id, NULL, month, NULL, spread FROM credit_months WHERE enterprise
+    )
+    SELECT mr.account_id, COALESCE(c.customer_id, mr.account_id) AS customer_id,
+           mr.product_id, mr.month, mr.product_billed,
+           {_adjusted_amount_sql("mr.product_billed")} AS product_amount,
+           mr.company_billed, {_adjusted_amount_sql("mr.company_billed")} AS company_amount
+    FROM billed_rows mr {joins}
+    """
+    params: Params = [first_month, grid_last, first_month, grid_last, first_month, grid_last]
+    params.extend([first_month, grid_last])
+    return sql, params
+
+
 def to_money(value: Any) -> Decimal:
     """A SQL amount (Decimal, int or float; None for no rows) as a cents-exact Decimal."""
     if value is None:
@@ -218,6 +286,7 @@ def revenue_cte(
     stored: tuple[dt.date, str] | None = None,
     revenue: str = "billing_monthlyrevenue",
     accounts: str | None = None,
+    amounts: str | None = None,
 ) -> tuple[str, Params]:
     """SQL ``WITH`` clauses ending in a relation ``adj`` and the params to run it.
 
@@ -247,7 +316,10 @@ def revenue_cte(
     per revenue row (and enterprise spread) of any month: ``customer_id, product_id,
     month, amount`` (rules 1–3 and the billing configurations applied); without
     ``history`` only the grid's months of the billing terms are joined, so it is
-    read for those months alone. Read-only; same input, same rows.
+    read for those months alone. With ``amounts`` (a relation of ``row_amounts_sql``'s
+    rows covering the grid's months read from revenue rows; without ``history``)
+    those amounts are read from it instead of joining ``revenue`` to the credit
+    grants and billing terms again. Read-only; same input, same rows.
     """
     grid_first = add_months(first_month, -lookback)
     # One month past the end, so rules 4 and 5 can look at "the following month".
@@ -257,12 +329,7 @@ def revenue_cte(
 
     if adjusted:
         customer = "COALESCE(c.customer_id, mr.account_id)"
-        amount = (
-            f"CASE WHEN a.plan = '{Plan.TRIAL.value}' OR tm.whole "
-            "OR mr.product_id = ANY(tm.products) THEN 0 "
-            "WHEN cm.discount > 0 AND cm.discount < 1 "
-            "THEN mr.amount / (1 - cm.discount) ELSE mr.amount END"
-        )
+        amount = _adjusted_amount_sql("mr.amount")
         consolidation_join = (
             "LEFT JOIN billing_consolidation c ON c.account_id = mr.account_id "
             "LEFT JOIN contract_months cm ON cm.account_id = mr.account_id AND cm.month = mr.month "
@@ -311,16 +378,27 @@ def revenue_cte(
     )
     values = ", ".join(["(%s)"] * len(months))
     params.extend(months)
-    # Without history every revenue row read is of the grid's months: the credit
-    # grants', contracts' and trials' other months join nothing (a month's import
-    # read every month of the 8,156 grants of the 100,000-account bench, four times).
-    in_grid = not history
-    credit_months = credit_months_sql(months_where=f"WHERE {IN_MONTHS}" if in_grid else "")
-    if in_grid:
-        params.extend([grid_first, grid_last])
-    terms = term_months_sql(in_months=in_grid) if adjusted else ""
-    if in_grid and adjusted:
-        params.extend([grid_first, grid_last] * 2)
+    if amounts is not None:
+        # The joins above were made once for every basis and level (row_amounts_sql).
+        assert not history, "amounts hold the grid's months only"
+        column = AMOUNT_COLUMNS[adjusted, by_product]
+        customer = "mr.customer_id" if adjusted else "mr.account_id"
+        amount = f"mr.{column}"
+        credit_months, terms, account_join, consolidation_join = "", "", "", ""
+        spread = " WHERE product_id IS NOT NULL" if by_product else ""
+        billed = f"""
+    billed AS NOT MATERIALIZED (SELECT * FROM {amounts}{spread}),"""
+    else:
+        # Without history every revenue row read is of the grid's months: the credit
+        # grants', contracts' and trials' other months join nothing (a month's import
+        # read every month of the 8,156 grants of the 100,000-account bench, four times).
+        in_grid = not history
+        credit_months = credit_months_sql(months_where=f"WHERE {IN_MONTHS}" if in_grid else "")
+        if in_grid:
+            params.extend([grid_first, grid_last])
+        terms = term_months_sql(in_months=in_grid) if adjusted else ""
+        if in_grid and adjusted:
+            params.extend([grid_first, grid_last] * 2)
     # The first month computed from the revenue rows; earlier grid months from storage.
     computed_from = max(grid_first, stored[0]) if stored else grid_first
     from_storage = (
