@@ -568,18 +568,56 @@ def _sums(cursor: CursorWrapper, *, start: dt.date, latest: dt.date, adjusted: b
 
 
 # The biggest gainers and losers of a relation ``life`` (``month, customer_id,
-# prev, amount``: every customer of the month), ranked as the revenue page reads them.
+# prev, amount``: every customer of one month), ranked as the revenue page reads
+# them: ``up`` by change (amount - prev) descending, ``down`` ascending, ties by
+# customer id, both ranks stored for every row within ``limit`` of either end.
+# Each end is a top-N of the month's changes (a bounded heap, not a sort of every
+# customer: two full sorts and windows were 0.15 s of database CPU per month at
+# 100,000 accounts); a row's rank from the other end follows from the count of
+# changed customers and its tie group (``tied`` customers with the same change,
+# ``at`` its place among them by id): rows before it going up are those with a
+# bigger change plus at - 1, going down those with a smaller change plus at - 1,
+# so up + down = moved - tied + 2 * at.
 MOVERS_INSERT = """
         INSERT INTO billing_revenuemover (adjusted, month, customer_id, prev, amount, up, down)
-        SELECT %(adjusted)s, month, customer_id, prev, amount, up, down FROM (
-            SELECT month, customer_id, prev, amount,
-                   ROW_NUMBER() OVER (PARTITION BY month
-                                      ORDER BY amount - prev DESC, customer_id) AS up,
-                   ROW_NUMBER() OVER (PARTITION BY month
-                                      ORDER BY amount - prev ASC, customer_id) AS down
-            FROM life WHERE amount <> prev
+        SELECT %(adjusted)s, month, customer_id, prev, amount,
+               COALESCE(up, moved - down - tied + 2 * at),
+               COALESCE(down, moved - up - tied + 2 * at)
+        FROM (
+            WITH ups AS (
+                SELECT month, customer_id, prev, amount,
+                       ROW_NUMBER() OVER (ORDER BY amount - prev DESC, customer_id) AS up
+                FROM (
+                    SELECT month, customer_id, prev, amount FROM life WHERE amount <> prev
+                    ORDER BY amount - prev DESC, customer_id LIMIT %(limit)s
+                ) top
+            ),
+            downs AS (
+                SELECT month, customer_id, prev, amount,
+                       ROW_NUMBER() OVER (ORDER BY amount - prev ASC, customer_id) AS down
+                FROM (
+                    SELECT month, customer_id, prev, amount FROM life WHERE amount <> prev
+                    ORDER BY amount - prev ASC, customer_id LIMIT %(limit)s
+                ) bottom
+            ),
+            picked AS (
+                SELECT COALESCE(u.month, d.month) AS month,
+                       COALESCE(u.customer_id, d.customer_id) AS customer_id,
+                       COALESCE(u.prev, d.prev) AS prev, COALESCE(u.amount, d.amount) AS amount,
+                       u.up, d.down
+                FROM ups u FULL JOIN downs d ON d.customer_id = u.customer_id
+            )
+            SELECT p.*, t.tied, t.at,
+                   (SELECT COUNT(*) FROM life WHERE amount <> prev) AS moved
+            FROM picked p
+            JOIN (
+                SELECT p.customer_id, COUNT(*) AS tied,
+                       COUNT(*) FILTER (WHERE l.customer_id <= p.customer_id) AS at
+                FROM picked p
+                JOIN life l ON l.amount - l.prev = p.amount - p.prev AND l.amount <> l.prev
+                GROUP BY p.customer_id
+            ) t ON t.customer_id = p.customer_id
         ) ranked
-        WHERE up <= %(limit)s OR down <= %(limit)s
 """
 
 

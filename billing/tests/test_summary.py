@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from accounts.models import Account, Plan
 from accounts.tests.factories import AccountFactory
 from billing.lifecycle import (
+    MOVERS_LIMIT,
     MonthComponents,
     components_from_row,
     empty_components,
@@ -413,3 +414,39 @@ def test_a_statement_past_the_change_record_marks_its_month_for_every_account():
 
     assert not RevenueSummaryChange.objects.exists()
     assert list(RevenueSummaryDirty.objects.values_list("month", flat=True)) == [month(0)]
+
+
+def test_movers_rank_tied_changes_by_customer_from_either_end():
+    # 30 customers whose changes from January to February tie in threes (+300,
+    # +200, ..., -600): more than MOVERS_LIMIT at each end, so some rows are ranked
+    # from one end only and take their other rank from the count of changes.
+    accounts = [AccountFactory.create() for _ in range(30)]
+    for i, account in enumerate(accounts):
+        series(account, [1000, 1000 + 100 * (3 - i // 3)])
+    rebuild_revenue_summary()
+
+    for adjusted in (True, False):
+        amounts = dict(
+            RevenueCustomerMonth.objects.filter(
+                adjusted=adjusted, product_id=0, month=month(1)
+            ).values_list("customer_id", "amount")
+        )
+        prev = dict(
+            RevenueCustomerMonth.objects.filter(
+                adjusted=adjusted, product_id=0, month=month(0)
+            ).values_list("customer_id", "amount")
+        )
+        moved = [c for c in amounts if amounts[c] != prev[c]]
+        up = sorted(moved, key=lambda c: (-(amounts[c] - prev[c]), c))
+        down = sorted(moved, key=lambda c: (amounts[c] - prev[c], c))
+        expected = sorted(
+            (c, up.index(c) + 1, down.index(c) + 1)
+            for c in moved
+            if up.index(c) < MOVERS_LIMIT or down.index(c) < MOVERS_LIMIT
+        )
+        stored = sorted(
+            RevenueMover.objects.filter(adjusted=adjusted, month=month(1)).values_list(
+                "customer_id", "up", "down"
+            )
+        )
+        assert stored == expected
