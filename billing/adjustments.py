@@ -316,7 +316,8 @@ def revenue_cte(
     per revenue row (and enterprise spread) of any month: ``customer_id, product_id,
     month, amount`` (rules 1–3 and the billing configurations applied); without
     ``history`` only the grid's months of the billing terms are joined, so it is
-    read for those months alone. With ``amounts`` (a relation of ``row_amounts_sql``'s
+    read for those months alone; ``raw_rows`` (inlined too) are the rows ``raw``
+    sums, before they are summed per key and month. With ``amounts`` (a relation of ``row_amounts_sql``'s
     rows covering the grid's months read from revenue rows; without ``history``)
     those amounts are read from it instead of joining ``revenue`` to the credit
     grants and billing terms again. Read-only; same input, same rows.
@@ -423,6 +424,10 @@ def revenue_cte(
         WHERE mr.month >= %s AND mr.month <= %s
         GROUP BY 1, 2, 3{from_storage}
     ),
+    raw_rows AS NOT MATERIALIZED (
+        SELECT customer_id, product_id, month, amount FROM row_amounts
+        WHERE month >= %s AND month <= %s{from_storage}
+    ),
     earlier AS ({earlier}),
     first_keys AS (
         SELECT customer_id, product_id, MIN(month) AS first_month
@@ -439,9 +444,10 @@ def revenue_cte(
         LEFT JOIN earlier e ON e.customer_id = k.customer_id AND e.product_id = k.product_id
     ),
     """
-    params.extend([computed_from, grid_last])
-    if from_storage:
-        params.extend([grid_first, computed_from])
+    for _ in ("raw", "raw_rows"):
+        params.extend([computed_from, grid_last])
+        if from_storage:
+            params.extend([grid_first, computed_from])
     if history:
         params.append(grid_first)
 

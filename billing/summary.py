@@ -333,7 +333,8 @@ def _recent_amounts(
     cursor.execute("SELECT set_config('enable_mergejoin', 'off', true)")
     cursor.execute(f"CREATE TEMPORARY TABLE {RECENT_AMOUNTS} ON COMMIT DROP AS {select}", params)
     cursor.execute("SELECT set_config('enable_mergejoin', %s, true)", [mergejoin])
-    cursor.execute(f"ANALYZE {RECENT_AMOUNTS}")
+    # The columns the levels group and filter by: the amounts' statistics go unread.
+    cursor.execute(f"ANALYZE {RECENT_AMOUNTS} (account_id, customer_id, product_id, month)")
     return RECENT_AMOUNTS
 
 
@@ -479,20 +480,34 @@ def _amounts(
                 SELECT 1 FROM fresh n WHERE n.month = t.month
                     AND n.product_id = t.product_id AND n.customer_id = t.customer_id
             )
+        ),
+        changed AS (
+            SELECT n.*, k.customer_id IS NOT NULL AS stored
+            FROM fresh n
+            LEFT JOIN kept k ON k.month = n.month AND k.product_id = n.product_id
+                AND k.customer_id = n.customer_id
+            WHERE k.amount IS DISTINCT FROM n.amount OR k.billed IS DISTINCT FROM n.billed
+        ),
+        updated AS (
+            UPDATE billing_revenuecustomermonth t SET amount = c.amount, billed = c.billed
+            FROM changed c
+            WHERE c.stored AND t.adjusted = %s AND t.{level} AND t.month >= %s
+              AND t.month = c.month AND t.product_id = c.product_id
+              AND t.customer_id = c.customer_id
         )
+        -- The new keys (a new month's, most rows of a month's import) are plain
+        -- inserts: no conflict to look for, as ON CONFLICT does row by row.
         INSERT INTO billing_revenuecustomermonth
             (adjusted, product_id, customer_id, month, amount, billed)
-        SELECT %s, n.product_id, n.customer_id, n.month, n.amount, n.billed
-        FROM fresh n
-        LEFT JOIN kept k ON k.month = n.month AND k.product_id = n.product_id
-            AND k.customer_id = n.customer_id
-        WHERE k.amount IS DISTINCT FROM n.amount OR k.billed IS DISTINCT FROM n.billed
+        SELECT %s, product_id, customer_id, month, amount, billed
+        FROM changed WHERE NOT stored
         -- In key order, so a month's rows share pages: the sums read by month.
-        ORDER BY n.month, n.product_id, n.customer_id
-        ON CONFLICT (adjusted, month, product_id, customer_id)
-        DO UPDATE SET amount = EXCLUDED.amount, billed = EXCLUDED.billed
+        ORDER BY month, product_id, customer_id
         """,
-        [*params, adjusted, adjusted, start, adjusted, from_month, adjusted, from_month, adjusted],
+        [
+            *(*params, adjusted, adjusted, start, adjusted, from_month, adjusted, from_month),
+            *(adjusted, from_month, adjusted),
+        ],
     )
 
 
@@ -505,12 +520,14 @@ def _recent_adj(*, start: dt.date, latest: dt.date, lookback: int) -> tuple[str,
 
     ``adj`` sorts every key's months of the grid for a window (LAG, LEAD) after
     joining them with ``raw``; for a month or two (a month's import) one hash
-    aggregate of ``raw`` puts them side by side, and the rules read the months
+    aggregate of ``raw``'s rows (``raw_rows``, before they are summed per month)
+    puts them side by side, and the rules read the months
     around each one from it. As the grid has it, a key's months start at its
     first month with revenue (a month before it reads $0) and the month after
     the latest month with revenue is NULL (rules 4 and 5 leave it as billed)."""
     grid = month_range(add_months(start, -lookback), add_months(latest, 1))
-    side = ", ".join(f"MAX(amount) FILTER (WHERE month = %s) AS a{i}" for i in range(len(grid)))
+    # Summed from raw's rows, not from raw: one hash aggregate, not two.
+    side = ", ".join(f"SUM(amount) FILTER (WHERE month = %s) AS a{i}" for i in range(len(grid)))
     first = " ".join(f"WHEN a{i} > 0 THEN %s::date" for i in range(len(grid)))
     params: list[object] = [*grid, *grid]
     rows = []
@@ -541,7 +558,8 @@ def _recent_adj(*, start: dt.date, latest: dt.date, lookback: int) -> tuple[str,
     sql = f""",
     recent_keys AS (
         SELECT s.*, CASE {first} END AS first_month FROM (
-            SELECT customer_id, product_id, {side} FROM raw GROUP BY customer_id, product_id
+            SELECT customer_id, product_id, {side} FROM raw_rows
+            GROUP BY customer_id, product_id
         ) s
     ),
     recent_adj AS (
