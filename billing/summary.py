@@ -441,7 +441,9 @@ def _amounts(
     )
     adj, keys = "adj", "first_keys"
     if len(month_range(start, latest)) <= RECENT_SIDE_BY_SIDE:
-        recent, recent_params = _recent_adj(start=start, latest=latest, lookback=lookback)
+        recent, recent_params = _recent_adj(
+            start=start, latest=latest, lookback=lookback, stored_before=changed_from
+        )
         cte += recent
         params += recent_params
         adj, keys = "recent_adj", "(SELECT * FROM recent_keys WHERE first_month IS NOT NULL)"
@@ -511,7 +513,9 @@ def _amounts(
     )
 
 
-def _recent_adj(*, start: dt.date, latest: dt.date, lookback: int) -> tuple[str, list[object]]:
+def _recent_adj(
+    *, start: dt.date, latest: dt.date, lookback: int, stored_before: dt.date
+) -> tuple[str, list[object]]:
     """SQL clauses to append to ``revenue_cte``'s (company level, same months and
     lookback): ``recent_keys`` (per key of ``raw``, its amount in each month of the
     grid side by side, ``a0`` from the grid's first month, and its first month
@@ -524,10 +528,17 @@ def _recent_adj(*, start: dt.date, latest: dt.date, lookback: int) -> tuple[str,
     puts them side by side, and the rules read the months
     around each one from it. As the grid has it, a key's months start at its
     first month with revenue (a month before it reads $0) and the month after
-    the latest month with revenue is NULL (rules 4 and 5 leave it as billed)."""
+    the latest month with revenue is NULL (rules 4 and 5 leave it as billed).
+    The grid's months before ``stored_before`` are read from the stored amounts
+    (``revenue_cte``'s ``stored``; with a lookback only)."""
     grid = month_range(add_months(start, -lookback), add_months(latest, 1))
-    # Summed from raw's rows, not from raw: one hash aggregate, not two.
-    side = ", ".join(f"SUM(amount) FILTER (WHERE month = %s) AS a{i}" for i in range(len(grid)))
+    # Summed from raw's rows, not from raw: one hash aggregate, not two. A stored
+    # month has one row per key: its MAX, half the CPU of a numeric SUM's state.
+    side = ", ".join(
+        f"{'MAX' if lookback and m < stored_before else 'SUM'}(amount)"
+        f" FILTER (WHERE month = %s) AS a{i}"
+        for i, m in enumerate(grid)
+    )
     first = " ".join(f"WHEN a{i} > 0 THEN %s::date" for i in range(len(grid)))
     params: list[object] = [*grid, *grid]
     rows = []
@@ -758,21 +769,25 @@ def _product_sums(
         # that first month; that first month is taken here too (first_keys is
         # not computed).
         before = add_months(start, -1)
-        paid_before_month = "SUM(amount) FILTER (WHERE month = %s) > 0"
+        # Unadjusted a key is an account's product: one revenue row a month, so its
+        # MAX (half the CPU of a numeric SUM's state); adjusted, a customer's product
+        # sums its consolidated accounts' rows.
+        total = "SUM" if adjusted else "MAX"
+        paid_before_month = f"{total}(amount) FILTER (WHERE month = %s) > 0"
         lagged = f"""
         lagged AS (
             SELECT customer_id, product_id, %s::date AS month,
                    CASE WHEN {paid_before_month} THEN %s::date
-                        WHEN SUM(amount) FILTER (WHERE month = %s) > 0 THEN %s::date
+                        WHEN {total}(amount) FILTER (WHERE month = %s) > 0 THEN %s::date
                    END AS first_month,
-                   ROUND(COALESCE(SUM(amount) FILTER (WHERE month = %s), 0), 2) AS amount,
+                   ROUND(COALESCE({total}(amount) FILTER (WHERE month = %s), 0), 2) AS amount,
                    CASE WHEN {paid_before_month}
-                        THEN ROUND(SUM(amount) FILTER (WHERE month = %s), 2)
+                        THEN ROUND({total}(amount) FILTER (WHERE month = %s), 2)
                         ELSE 0 END AS prev,
                    {zero_bases}
             FROM row_amounts WHERE month >= %s AND month <= %s
             GROUP BY customer_id, product_id
-            HAVING {paid_before_month} OR SUM(amount) FILTER (WHERE month = %s) > 0
+            HAVING {paid_before_month} OR {total}(amount) FILTER (WHERE month = %s) > 0
         )"""
         lagged_params = [
             *(start, before, before, start, start, start, before, before),
