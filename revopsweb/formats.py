@@ -7,6 +7,8 @@ formats (revopsweb/csv_export.py) in the same company time zone.
   (``$12,346``) or, for invoices and refunds, cents (``$1,234.50``); negative
   amounts with a true minus (``−$120``); no value is ``–``.
 - Counts and other numbers: thousands separators (``12,345``; ``2.5``).
+- Percentages: the value's own decimals and a percent sign (``93.5%``), negative
+  with a true minus (``−0.93%``); no value is ``–``.
 - Days: ISO ``2026-11-30``, the same as the CSVs; a moment is first moved into
   the company's time zone so its day is the one the company lives in.
 - Months: ``Nov 2026``.
@@ -57,6 +59,19 @@ def number(value: object, *, places: int = 0) -> str:
     rounded = parsed.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     text = f"{abs(rounded):,.{places}f}"
     return MINUS + text if rounded < 0 else text
+
+
+def percent(value: object) -> str:
+    """A percentage as computed (``93.5`` → ``93.5%``, its own decimals kept, thousands
+    separated), negative with a true minus (``−0.93%``); ``–`` for None or anything not
+    a number."""
+    parsed = _decimal(value)
+    if parsed is None:
+        return NONE
+    exponent = parsed.as_tuple().exponent
+    places = max(-exponent, 0) if isinstance(exponent, int) else 0
+    text = f"{abs(parsed):,.{places}f}%"
+    return MINUS + text if parsed < 0 else text
 
 
 def _company(value: dt.datetime) -> dt.datetime:

@@ -26,6 +26,12 @@ def number(value: object, places: int | str = 0) -> str:
 
 
 @register.filter
+def percent(value: object) -> str:
+    """``{{ rates.churn|percent }}`` → ``−0.93%``; ``–`` for None."""
+    return formats.percent(value)
+
+
+@register.filter
 def day(value: dt.date | dt.datetime | None) -> str:
     """``{{ effective_on|day }}`` → ``2026-11-30``."""
     return formats.day(value)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.template import engines
 
-from revopsweb.formats import day, moment, money, month, number
+from revopsweb.formats import day, moment, money, month, number, percent
 
 
 @pytest.mark.parametrize(
@@ -92,3 +92,20 @@ def test_a_date_printed_without_a_filter_reads_like_the_day_filter(settings):
         .render({"d": dt.date(2026, 12, 31), "t": dt.datetime(2026, 12, 31, 15, 30, tzinfo=dt.UTC)})
     )
     assert rendered == "2026-12-31 | 2026-12-31 10:30 EST"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (Decimal("93.5"), "93.5%"),
+        (Decimal("-0.93"), "−0.93%"),
+        (Decimal("209.70"), "209.70%"),
+        (Decimal("1234.5"), "1,234.5%"),
+        (100, "100%"),
+        (Decimal("0"), "0%"),
+        (None, "–"),
+        ("n/a", "–"),
+    ],
+)
+def test_a_percentage_keeps_its_decimals_and_a_true_minus(value, shown):
+    assert percent(value) == shown
