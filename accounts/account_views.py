@@ -86,7 +86,7 @@ def _every_account_with_revenue(*, today: dt.date, month: dt.date) -> Any:
 # amounts and statuses written in as literals (revopsweb.sql._inline_constants):
 # its one generic plan is then estimated with them, not with guesses at 66
 # parameters (0.7-0.8 ms per execution against 1.0-1.2 ms; issue 20).
-_ACCOUNT_PAGES = CompiledOnce(Account, inline_constants=True)
+_ACCOUNT_PAGES = CompiledOnce(Account)
 
 
 def _visible_or_none(

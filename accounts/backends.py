@@ -16,7 +16,7 @@ from .models import User
 # Compiled once per process and prepared on the server: building and compiling the
 # annotated query on every request cost more Python than the roles' own query it
 # saves, and the raw statement it replaced was planned on every request.
-_USER_WITH_ROLES = CompiledOnce(User, inline_constants=True)
+_USER_WITH_ROLES = CompiledOnce(User)
 
 
 def _user_with_roles(*, pk: int) -> QuerySet[User]:

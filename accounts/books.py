@@ -1018,7 +1018,7 @@ def book_rows(
 # My book's statement by (today, month, the page's filters and order): compiled once,
 # its dates and amounts written in, so the generic plan (settings' plan_cache_mode) is
 # estimated for them: 8.6 -> 7.5 ms per execution on the 100k bench clone (issue 20).
-_BOOK_PAGES = CompiledOnce(Account, inline_constants=True)
+_BOOK_PAGES = CompiledOnce(Account)
 
 
 def book_page_rows(

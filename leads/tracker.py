@@ -637,10 +637,11 @@ def territory_leads(*, territory: Territory) -> dict[int, int]:
 # territory's id (revopsweb.sql.CompiledOnce; the members' per day, for their time-off
 # flags): compiling them was about a third of the rows' time, for the same SQL (issue 20).
 _MEMBERS = CompiledOnce(TrackerMember)
-# Its lead kinds written in (inline_constants): sent as parameters, the generic plan
-# PostgreSQL keeps for it (force_generic_plan) is chosen without them, and ran 7.0 ms
-# against 2.3 ms (EXPLAIN ANALYZE EXECUTE, 100,000-account seed; history 6.9 vs 1.8 ms).
-_LEADS = CompiledOnce(RoundRobinEvent, inline_constants=True)
+# Its lead kinds are written in, as CompiledOnce writes every constant: sent as
+# parameters, the generic plan PostgreSQL keeps for it (force_generic_plan) is chosen
+# without them, and ran 7.0 ms against 2.3 ms (EXPLAIN ANALYZE EXECUTE,
+# 100,000-account seed; history 6.9 vs 1.8 ms).
+_LEADS = CompiledOnce(RoundRobinEvent)
 
 
 def _members(territory_pk: int, today: dt.date) -> Any:
@@ -798,8 +799,8 @@ def history(*, territory: Territory | None = None, limit: int = 50) -> list[Hist
 
 
 # Compiled once per process (revopsweb.sql.CompiledOnce), as the tracker's rows are, with
-# its kinds and pattern written in as the ledger sums' are (inline_constants).
-_HISTORY = CompiledOnce(RoundRobinEvent, inline_constants=True)
+# its kinds and pattern written in as the ledger sums' are.
+_HISTORY = CompiledOnce(RoundRobinEvent)
 
 
 def _history(territory_pk: int | None, limit: int) -> Any:

@@ -399,8 +399,7 @@ def _history_rows(territory: Territory) -> SafeString:
 # run with the territory's id (revopsweb.sql.CompiledOnce; the time off's statement
 # per day): compiling them was about 2 ms of Python each per request, for the same
 # SQL (issue 20).
-# The queue's kind and statuses written in (inline_constants), as the ledger sums' are.
-_QUEUE = CompiledOnce(Task, inline_constants=True)
+_QUEUE = CompiledOnce(Task)
 _TIME_OFF = CompiledOnce(TimeOff)
 
 

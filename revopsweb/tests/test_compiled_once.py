@@ -205,13 +205,13 @@ def _named_like(owner_pk: int) -> Any:
     )
 
 
-def test_inlined_constants_leave_only_the_values_as_parameters():
+def test_its_constants_are_written_in_leaving_only_the_values_as_parameters():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     ann, bob = _two_books()
     AccountFactory.create(owner=ann, owner_role="TAM", name="Deal: 50% off")
-    once = CompiledOnce(Account, inline_constants=True)
+    once = CompiledOnce(Account)
     with CaptureQueriesContext(connection) as captured:
         assert [a.name for a in once.rows("k", _named_like, owner_pk=ann.pk)] == ["Deal: 50% off"]
         assert once.rows("k", _named_like, owner_pk=bob.pk) == []
@@ -225,11 +225,13 @@ def test_inlined_constants_leave_only_the_values_as_parameters():
     assert len(kept) == 1 and "$2" not in kept[0]
 
 
-def test_inlined_constants_read_the_same_rows_as_parameters():
+@pytest.mark.parametrize("build", [_owned_by, _named_like])
+def test_its_written_in_constants_read_the_rows_the_orm_reads_with_them_as_parameters(build):
+    # A string constant (" of ") and a pattern with percent signs, written in.
     ann, _ = _two_books()
-    plain = CompiledOnce(Account).rows("k", _owned_by, owner_pk=ann.pk)
-    inlined = CompiledOnce(Account, inline_constants=True).rows("k", _owned_by, owner_pk=ann.pk)
-    assert [(a.pk, a.name, getattr(a, "label")) for a in inlined] == [  # noqa: B009
-        (a.pk, a.name, getattr(a, "label"))  # noqa: B009
-        for a in plain
+    AccountFactory.create(owner=ann, owner_role="TAM", name="Deal: 50% off")
+    compiled = CompiledOnce(Account).rows("k", build, owner_pk=ann.pk)
+    assert compiled
+    assert [(a.pk, a.name, getattr(a, "label", None)) for a in compiled] == [
+        (a.pk, a.name, getattr(a, "label", None)) for a in build(ann.pk)
     ]
