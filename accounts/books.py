@@ -164,7 +164,7 @@ def book_totals(owner: User, *, today: dt.date, month: dt.date | None = None) ->
     with connection.cursor() as cursor:
         cursor.execute(_BOOK_COUNTS_SQL, [owner.pk])
         accounts, leads = cursor.fetchone()
-    mrr = mrr_by_owner([owner.pk], Q(account__is_lead=False), month=month)
+    mrr = mrr_by_owner([owner.pk], Q(is_lead=False), month=month)
     return _totals(
         owner,
         accounts=accounts,
@@ -201,7 +201,7 @@ def team_book_totals(
         )
         .values_list("owner", "accounts", "leads")
     }
-    mrr = mrr_by_owner(ids, Q(account__is_lead=False), month=month)
+    mrr = mrr_by_owner(ids, Q(is_lead=False), month=month)
     return [
         (
             person,
@@ -273,9 +273,7 @@ def full_book_reasons(
         .annotate(n=Count("pk"))
         .values_list("owner_id", "n")
     )
-    mrr = mrr_by_owner(
-        owner_ids, Q(account__am_managed=True), month=month or revenue_month(today=today)
-    )
+    mrr = mrr_by_owner(owner_ids, Q(am_managed=True), month=month or revenue_month(today=today))
     reasons: dict[int, str] = {}
     for owner_id in owner_ids:
         accounts, arr = counts.get(owner_id, 0), (mrr.get(owner_id) or Decimal(0)) * 12

@@ -214,14 +214,13 @@ def with_mrr(
 
 
 def _mrr_parts(
-    month: dt.date, *, grouped: bool = True
+    month: dt.date,
 ) -> tuple[QuerySet[AccountMonthMrr, Any], QuerySet[CreditGrant, Any]]:
     """Every account's MRR of ``month`` by billing configuration, as two disjoint
     halves: those billed on usage (``AccountMonthMrr`` rows, MRR in ``mrr``) and those
     under an enterprise purchase (grouped ``CreditGrant`` rows, MRR as ``spread``, the
-    purchase spread over its paid months; with ``grouped=False`` the grants themselves,
-    each with its ``paid_amount`` and ``paid_months``). Accounts on startup credits
-    (MRR $0) are in neither."""
+    purchase spread over its paid months). Accounts on startup credits (MRR $0) are
+    in neither."""
     on_startup_credits = Q(account__in=_startup_credits_in(month).values("account"))
     enterprise = _enterprise_purchases_in(month)
     usage = (
@@ -230,11 +229,11 @@ def _mrr_parts(
         .exclude(account__in=enterprise.values("account"))
         .order_by()
     )
-    grants = enterprise.exclude(on_startup_credits).order_by()
-    if not grouped:
-        return usage, grants
-    spread = grants.values("account").annotate(
-        spread=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY)
+    spread = (
+        enterprise.exclude(on_startup_credits)
+        .order_by()
+        .values("account")
+        .annotate(spread=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
     )
     return usage, spread
 
@@ -242,29 +241,23 @@ def _mrr_parts(
 def mrr_by_owner(owner_ids: Sequence[int], accounts: Q, *, month: dt.date) -> dict[int, Decimal]:
     """MRR of ``month`` by billing configuration (``with_revenue``'s ``mrr``: $0 on
     startup credits, an enterprise purchase's spread payment, else usage), in dollars,
-    summed per owner over their accounts matched by ``accounts`` (a Q through
-    ``account``, e.g. ``Q(account__is_lead=False)``);
-    owners without any are absent. One query whatever the number of owners and
-    accounts: each half of ``_mrr_parts`` grouped by owner, the two read together.
-    Book totals, team books and the full-book rule read it, so a book's ARR is the sum
-    of its rows' (they summed the raw revenue before: a book with an account on
-    startup credits showed more ARR than its rows added up to)."""
+    summed per owner over their accounts matched by ``accounts`` (a Q on ``Account``,
+    e.g. ``Q(is_lead=False)``); owners without accounts are absent. One query whatever
+    the number of owners and accounts, read from the owners' accounts (``with_mrr``: the
+    month's summary row and one credit-grant LATERAL join each). Book totals, team
+    books and the full-book rule read it, so a book's ARR is the sum of its rows'
+    (they summed the raw revenue before: a book with an account on startup credits
+    showed more ARR than its rows added up to)."""
     if not owner_ids:
         return {}
-    usage, spread = _mrr_parts(month, grouped=False)
-    mine = Q(account__owner_id__in=owner_ids) & accounts
-    by_usage = (
-        usage.filter(mine).values("account__owner_id").annotate(total=Sum("mrr"))
-    ).values_list("account__owner_id", "total")
-    by_spread = (
-        spread.filter(mine)
-        .values("account__owner_id")
-        .annotate(total=Sum(F("paid_amount") / F("paid_months"), output_field=MONEY))
-    ).values_list("account__owner_id", "total")
-    totals: dict[int, Decimal] = defaultdict(Decimal)
-    for owner_id, total in by_usage.union(by_spread, all=True):
-        totals[owner_id] += total or Decimal(0)
-    return {owner_id: to_money(total) for owner_id, total in totals.items()}
+    rows = (
+        with_mrr(Account.objects.filter(accounts, owner_id__in=owner_ids), month=month)
+        .order_by()
+        .values("owner_id")
+        .annotate(total=Sum("mrr"))
+        .values_list("owner_id", "total")
+    )
+    return {owner_id: to_money(total) for owner_id, total in rows}
 
 
 def accounts_with_arr_at_least(arr: Decimal, *, month: dt.date) -> QuerySet[Any, Any]:
