@@ -263,6 +263,15 @@ class Task(models.Model):
                 condition=models.Q(follow_up_on__isnull=False),
                 name="task_follow_up_due",
             ),
+            # The tracker's unassigned queue, oldest first (leads.tracker_views._queue):
+            # without it every unassigned lead of the territory was read, joined to its
+            # account and sorted for the first 100 (8,020 of them after the bench's
+            # assignment run: 27 against 0.35 ms on the 100k bench database).
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(kind="lead", assignee__isnull=True, status__in=OPEN_STATUSES),
+                name="task_unassigned_queue",
+            ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(

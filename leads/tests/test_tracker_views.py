@@ -6,13 +6,17 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.tests.factories import UserFactory, manager, tam, team_lead
+from accounts.tests.factories import AccountFactory, UserFactory, manager, tam, team_lead
 from leads.ledger import open_period
 from leads.models import (
     LedgerKind,
     RoundRobinEvent,
+    Task,
     TimeOff,
     TrackerMember,
 )
@@ -1076,3 +1080,39 @@ def test_a_refused_row_save_through_htmx_answers_422_with_the_rows(client):
     body = response.content.decode()
     assert body.lstrip().startswith('<tbody id="member-rows"')
     assert "Say why the adjustment changes." in body
+
+
+def test_the_queue_reads_the_unassigned_leads_index_oldest_first(client):
+    # As the history's test: with scans off PostgreSQL still has the territory's index
+    # (every task of it, sorted afterwards) and the queue's partial one, which it may
+    # only use if the statement's filter implies the index's condition.
+    lead = _login(client, team_lead())
+    here = territory()
+    account = AccountFactory.create(territory=here)
+    someone = teammate(lead)
+    Task.objects.bulk_create(
+        Task(
+            account=account,
+            territory=here,
+            source="contact_form",
+            lead_type="new_business",
+            created_at=timezone.now(),
+            assignee=someone.user,
+            status="in_progress",
+        )
+        for _ in range(300)
+    )
+    TaskFactory.create(account=account)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE leads_task")
+    with CaptureQueriesContext(connection) as issued:
+        client.get(reverse("leads:tracker"), {"territory": here.slug})
+    (statement,) = (q["sql"] for q in issued if "unassigned_reason" in q["sql"])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + statement)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "task_unassigned_queue" in plan, plan
