@@ -29,6 +29,7 @@ from revopsweb.dates import company_today, latest_complete_month
 from revopsweb.formats import moment
 from revopsweb.links import path_for_pk
 from revopsweb.sql import CompiledOnce
+from revopsweb.widgets import PlainSelect
 
 from .assignment import assign_task
 from .forms import (
@@ -586,16 +587,15 @@ def _time_off_options(choices: list[tuple[int, str, int]], *, chosen: str) -> Sa
 
 
 def _add_user_select(form: AddMemberForm, user: User) -> SafeString:
-    """The add form's person select as Django's widget wrote it: its attributes (invalid,
-    and described by its errors, after a refused add), the empty choice, then each
-    person of ``addable_users`` labelled as the field's choices are (``User.__str__``),
-    the form's value selected. The widget read the people through a server-side cursor
-    and rendered a template per option (issue 20)."""
+    """The add form's person select as Django's widget writes it (its attributes:
+    invalid and described by its errors after a refused add), the empty choice, then
+    each person of ``addable_users`` labelled as the field's choices are
+    (``User.__str__``), the form's value selected: ``PlainSelect`` over the people read
+    as values, by the statement compiled for the viewer's scope. Django's widget read
+    them through a server-side cursor and rendered a template per option (issue 20)."""
     bound = form["user"]
     field = bound.field
     assert isinstance(field, forms.ModelChoiceField)
-    value = bound.value()
-    chosen = "" if value is None else str(value)
     scope = tracker_scope(user)
     # Nobody for the others (the page shows them no add form): no statement to run.
     people = (
@@ -609,25 +609,10 @@ def _add_user_select(form: AddMemberForm, user: User) -> SafeString:
         if scope != "own"
         else []
     )
-    options = [("", str(field.empty_label))] + [
-        (str(pk), name or email) for pk, name, email in people
-    ]
-    written = []
-    found = False
-    for option, label in options:
-        # The widget selects the first option of the value only.
-        selected = not found and option == chosen
-        found = found or selected
-        written.append(
-            f'\n  <option value="{html_escape(option)}"{" selected" if selected else ""}>'
-            f"{html_escape(label)}</option>\n"
-        )
-    auto_id = html_escape(bound.auto_id)
-    invalid = f' aria-invalid="true" aria-describedby="{auto_id}_error"' if bound.errors else ""
-    return SafeString(
-        f'<select name="{html_escape(bound.html_name)}" required{invalid} id="{auto_id}">'
-        f"{''.join(written)}\n</select>"
+    widget = PlainSelect(
+        choices=[("", field.empty_label), *((pk, name or email) for pk, name, email in people)]
     )
+    return bound.as_widget(widget=widget)
 
 
 def _edit_param(request: StaffRequest) -> int | None:

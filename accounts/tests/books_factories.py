@@ -9,7 +9,7 @@ from typing import Any
 import factory
 
 from accounts.models import Account, AccountPlan
-from billing.models import MonthlyRevenue, Product
+from billing.models import CreditGrant, MonthlyRevenue, Product
 
 # Tests freeze time here; the latest complete month is April 2026.
 TODAY = dt.date(2026, 5, 15)
@@ -54,3 +54,18 @@ def plan_for(account: Account, **kwargs: Any) -> AccountPlan:
 def freeze_today(time_machine: Any) -> None:
     """Move the clock to noon UTC on TODAY, not ticking (call from a fixture)."""
     time_machine.move_to(dt.datetime(2026, 5, 15, 12, 0, tzinfo=dt.UTC), tick=False)
+
+
+def grant_credits(account: Account, kind: str, **kwargs: Any) -> None:
+    """A year of credits of ``kind`` from March 2026, so April (``LAST_MONTH``, the
+    figures' month) is paid by them: $120,000 granted, $100,000 left; ``kwargs`` set
+    the rest (``paid_amount`` for an enterprise purchase, ``depleted_on``)."""
+    CreditGrant.objects.create(
+        account=account,
+        kind=kind,
+        granted_on=dt.date(2026, 3, 10),
+        expires_on=dt.date(2027, 3, 10),
+        amount=Decimal(120_000),
+        balance=Decimal(100_000),
+        **kwargs,
+    )

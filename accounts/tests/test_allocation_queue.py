@@ -4,7 +4,6 @@ the revenue summary rather than worked out per account (issue 20)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.books import Queue, allocation_queue, allocation_queue_page
-from accounts.models import Account, NewOwnerTrait, OwnerRole, Plan
+from accounts.models import NewOwnerTrait, OwnerRole, Plan
 from accounts.roles import Role
 from accounts.tests.books_factories import (
     TODAY,
@@ -20,9 +19,10 @@ from accounts.tests.books_factories import (
     fully_expanded,
     give_arr,
     give_revenue,
+    grant_credits,
 )
 from accounts.tests.factories import AccountFactory, manager, tam, user_with_role
-from billing.models import CreditGrant, CreditGrantKind
+from billing.models import CreditGrantKind
 
 pytestmark = pytest.mark.django_db
 
@@ -39,19 +39,6 @@ def _unowned_queue() -> dict[int, Decimal]:
     return {account.pk: account.arr for account, _, _ in rows}
 
 
-def _grant(account: Account, kind: CreditGrantKind, *, paid: int = 0) -> None:
-    # A year of credits from March 2026: April (the revenue month) is paid by them.
-    CreditGrant.objects.create(
-        account=account,
-        kind=kind,
-        granted_on=dt.date(2026, 3, 10),
-        expires_on=dt.date(2027, 3, 10),
-        amount=Decimal(120_000),
-        balance=Decimal(100_000),
-        paid_amount=Decimal(paid),
-    )
-
-
 def test_an_unowned_account_joins_the_queue_at_twenty_thousand_arr_not_a_cent_below():
     at = AccountFactory.create()
     give_revenue(at, product_analytics="1666.67")  # ARR 20,000.04
@@ -65,15 +52,15 @@ def test_an_unowned_account_joins_the_queue_at_twenty_thousand_arr_not_a_cent_be
 def test_the_queue_reads_arr_by_billing_configuration_not_usage():
     # Startup credits pay for the month: MRR $0 whatever the usage.
     on_credits = AccountFactory.create(plan=Plan.STARTUP)
-    _grant(on_credits, CreditGrantKind.STARTUP)
+    grant_credits(on_credits, CreditGrantKind.STARTUP)
     give_arr(on_credits, 600_000)
     # An enterprise purchase spreads what was paid over its 12 months: $24,000 ARR
     # on $1,200 of usage is queued, $12,000 ARR on $600,000 of usage is not.
     paid_more = AccountFactory.create(plan=Plan.ANNUAL)
-    _grant(paid_more, CreditGrantKind.ENTERPRISE, paid=24_000)
+    grant_credits(paid_more, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(24_000))
     give_arr(paid_more, 1_200)
     paid_less = AccountFactory.create(plan=Plan.ANNUAL)
-    _grant(paid_less, CreditGrantKind.ENTERPRISE, paid=12_000)
+    grant_credits(paid_less, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(12_000))
     give_arr(paid_less, 600_000)
     # No data for the month at all: not in yet, so not queued.
     AccountFactory.create()
@@ -121,7 +108,7 @@ def test_pages_taken_from_each_part_of_the_queue_stitch_into_the_whole_queue_in_
     csm = user_with_role(Role.CSM)
     give_arr(AccountFactory.create(name="g", owner=csm, owner_role=OwnerRole.CSM), 25_000)
     spread = AccountFactory.create(name="h", plan=Plan.ANNUAL)
-    _grant(spread, CreditGrantKind.ENTERPRISE, paid=36_000)
+    grant_credits(spread, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(36_000))
     give_arr(spread, 1_200)
     whole = [(a.pk, reasons) for a, reasons, _ in allocation_queue(today=TODAY)]
     assert len(whole) == 8

@@ -29,6 +29,7 @@ from accounts.tests.books_factories import (
     fully_expanded,
     give_arr,
     give_revenue,
+    grant_credits,
     plan_for,
 )
 from accounts.tests.factories import (
@@ -39,7 +40,7 @@ from accounts.tests.factories import (
     team_lead,
     user_with_role,
 )
-from billing.models import CreditGrant, CreditGrantKind, Product
+from billing.models import CreditGrantKind, Product
 
 pytestmark = pytest.mark.django_db
 
@@ -65,27 +66,14 @@ def test_book_totals_count_accounts_and_arr_without_leads():
     assert (totals.accounts, totals.leads, totals.arr) == (3, 2, Decimal(360_000))
 
 
-def _grant(account: Account, kind: str, **kwargs) -> None:
-    # A year of credits from March 2026: April (LAST_MONTH, the figures' month) is paid by them.
-    CreditGrant.objects.create(
-        account=account,
-        kind=kind,
-        granted_on=dt.date(2026, 3, 10),
-        expires_on=dt.date(2027, 3, 10),
-        amount=Decimal(120_000),
-        balance=Decimal(100_000),
-        **kwargs,
-    )
-
-
 def _book_with_credits(owner: User) -> None:
     """$120,000 ARR on usage; $600,000 of usage on startup credits ($0); $1,200 of usage
     under a $96,000 enterprise purchase ($96,000 ARR): $216,000 by billing configuration."""
     (usage,) = book(owner, 1, arr=120_000)
     (startup,) = book(owner, 1, arr=600_000, plan=Plan.STARTUP)
-    _grant(startup, CreditGrantKind.STARTUP)
+    grant_credits(startup, CreditGrantKind.STARTUP)
     (enterprise,) = book(owner, 1, arr=1_200, plan=Plan.ANNUAL)
-    _grant(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
+    grant_credits(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
 
 
 def test_book_arr_is_by_billing_configuration_as_its_rows_show_it():

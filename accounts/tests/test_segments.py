@@ -17,10 +17,17 @@ from accounts.segments import (
     segments_of,
     with_revenue,
 )
-from accounts.tests.books_factories import LAST_MONTH, TODAY, freeze_today, give_arr, give_revenue
+from accounts.tests.books_factories import (
+    LAST_MONTH,
+    TODAY,
+    freeze_today,
+    give_arr,
+    give_revenue,
+    grant_credits,
+)
 from accounts.tests.factories import AccountFactory
 from billing.adjustments import CREDIT_GRANT_MONTHS_SQL
-from billing.models import CreditGrant, CreditGrantKind
+from billing.models import CreditGrantKind
 
 pytestmark = pytest.mark.django_db
 
@@ -120,19 +127,6 @@ def test_top_40_is_the_forty_highest_arr_accounts():
     assert top == {a.pk for a in accounts[1:]}
 
 
-def _grant(account: Account, kind: CreditGrantKind, **kwargs: Any) -> None:
-    # A year of credits from March 2026: April (LAST_MONTH) is paid by them.
-    CreditGrant.objects.create(
-        account=account,
-        kind=kind,
-        granted_on=dt.date(2026, 3, 10),
-        expires_on=dt.date(2027, 3, 10),
-        amount=Decimal(120_000),
-        balance=Decimal(100_000),
-        **kwargs,
-    )
-
-
 def _top_40_live() -> set[int]:
     rows: Any = with_revenue(Account.objects.all(), today=TODAY)
     return set(rows.filter(is_top_40=True).values_list("pk", flat=True))
@@ -146,10 +140,10 @@ def test_top_40_ranks_by_mrr_after_billing_configurations_not_by_usage():
     for rank, account in enumerate(paying):
         give_arr(account, 12_000 + rank)
     startup = AccountFactory.create(plan=Plan.STARTUP)
-    _grant(startup, CreditGrantKind.STARTUP)
+    grant_credits(startup, CreditGrantKind.STARTUP)
     give_arr(startup, 600_000)
     enterprise = AccountFactory.create(plan=Plan.ANNUAL)
-    _grant(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
+    grant_credits(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
     give_arr(enterprise, 1_200)
     expected = {enterprise.pk} | {a.pk for a in paying[1:]}
     assert _top_40_live() == expected
@@ -161,7 +155,7 @@ def test_top_40_ranks_by_mrr_after_billing_configurations_not_by_usage():
 
 def test_top_40_ranks_startup_usage_again_once_the_credits_run_out():
     startup = AccountFactory.create(plan=Plan.STARTUP)
-    _grant(startup, CreditGrantKind.STARTUP, depleted_on=dt.date(2026, 4, 20))
+    grant_credits(startup, CreditGrantKind.STARTUP, depleted_on=dt.date(2026, 4, 20))
     give_arr(startup, 600_000)
     assert _top_40_live() == {startup.pk}
 
@@ -298,10 +292,10 @@ def test_revenue_figures_hold_where_the_annotated_rows_are_a_subquery_or_counted
     # renamed) or counted: an enterprise purchase paying $8,000 a month puts the
     # account in $60K ARR whatever its usage; startup credits keep usage at $0.
     enterprise = AccountFactory.create(plan=Plan.ANNUAL)
-    _grant(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
+    grant_credits(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
     give_arr(enterprise, 1_200)
     startup = AccountFactory.create(plan=Plan.MONTHLY)
-    _grant(startup, CreditGrantKind.STARTUP)
+    grant_credits(startup, CreditGrantKind.STARTUP)
     give_arr(startup, 600_000)
     rows: Any = with_revenue(Account.objects.all(), today=TODAY, month=LAST_MONTH)
     in_60k = Account.objects.filter(pk__in=rows.filter(seg_60k=True).values("pk"))

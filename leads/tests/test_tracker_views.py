@@ -108,12 +108,10 @@ def test_an_adjustment_at_the_bound_with_a_reason_is_saved(client):
     assert target.manual_adjustment == -500
 
 
-def test_changing_the_adjustment_without_a_reason_is_refused(client):
-    lead = _login(client, team_lead())
-    target = teammate(lead)
+def _save_adjustment_without_reason(client, target, **kwargs):
+    """A team lead's save of ``target``'s row: adjustment 20, no reason."""
     prefix = f"m{target.pk}"
-
-    response = client.post(
+    return client.post(
         reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
         {
             f"{prefix}-priority": "1",
@@ -122,7 +120,15 @@ def test_changing_the_adjustment_without_a_reason_is_refused(client):
             f"{prefix}-territories": [territory().pk],
             f"{prefix}-reason": " ",
         },
+        **kwargs,
     )
+
+
+def test_changing_the_adjustment_without_a_reason_is_refused(client):
+    lead = _login(client, team_lead())
+    target = teammate(lead)
+
+    response = _save_adjustment_without_reason(client, target)
 
     assert response.status_code == 400
     assert "Say why the adjustment changes." in response.content.decode()
@@ -1062,19 +1068,8 @@ def test_a_refused_row_save_through_htmx_answers_422_with_the_rows(client):
     # whole page with a 400's body; static/js/app.js swaps a 422 into the rows.
     lead = _login(client, team_lead())
     target = teammate(lead)
-    prefix = f"m{target.pk}"
 
-    response = client.post(
-        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
-        {
-            f"{prefix}-priority": "1",
-            f"{prefix}-manual_adjustment": "20",
-            f"{prefix}-is_active": "on",
-            f"{prefix}-territories": [territory().pk],
-            f"{prefix}-reason": " ",
-        },
-        headers={"HX-Request": "true"},
-    )
+    response = _save_adjustment_without_reason(client, target, headers={"HX-Request": "true"})
 
     assert response.status_code == 422
     body = response.content.decode()
