@@ -28,6 +28,7 @@ from .models import (
     Task,
     TaskEvent,
     TaskEventKind,
+    TerritoryLeads,
     TrackerMember,
 )
 
@@ -132,7 +133,8 @@ def ledger_totals(member_ids: Iterable[int] | None = None) -> dict[int, tuple[in
 
 
 def reconcile_counters() -> list[str]:
-    """Members whose cached counters differ from the ledger (empty when all agree)."""
+    """Members whose cached counters differ from the ledger, then territory counters
+    (``TerritoryLeads``) that differ from its lead events (empty when all agree)."""
     totals = ledger_totals()
     problems = []
     for member in TrackerMember.objects.select_related("user"):
@@ -142,7 +144,34 @@ def reconcile_counters() -> list[str]:
                 f"{member.user}: cached {member.leads_this_month}/{member.manual_adjustment}, "
                 f"ledger {leads}/{adjustment}"
             )
+    ledger = dict(_ledger_territory_leads())
+    counted = {
+        (member_id, territory_id, period): leads
+        for member_id, territory_id, period, leads in TerritoryLeads.objects.values_list(
+            "member_id", "territory_id", "period", "leads"
+        )
+    }
+    for key in sorted(ledger.keys() | counted.keys()):
+        if ledger.get(key, 0) != counted.get(key, 0):
+            member_id, territory_id, period = key
+            problems.append(
+                f"member {member_id} in territory {territory_id} ({period:%Y-%m}): "
+                f"counted {counted.get(key)}, ledger {ledger.get(key)}"
+            )
     return problems
+
+
+def _ledger_territory_leads() -> Iterable[tuple[tuple[int, int, dt.date], int]]:
+    """((member, territory of the task, period), sum of lead deltas) over the whole
+    ledger: what ``TerritoryLeads`` must hold, summed from the events themselves."""
+    rows = (
+        RoundRobinEvent.objects.filter(kind__in=LEAD_KINDS, task__territory__isnull=False)
+        .values("member_id", "task__territory_id", "period")
+        .annotate(leads=Sum("delta"))
+        .values_list("member_id", "task__territory_id", "period", "leads")
+    )
+    for member_id, territory_id, period, leads in rows:
+        yield (member_id, territory_id, period), leads
 
 
 def ledger_event(

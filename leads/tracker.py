@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import F, OuterRef, Sum
+from django.db.models import F, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
@@ -31,6 +31,7 @@ from .models import (
     LedgerKind,
     RoundRobinEvent,
     Territory,
+    TerritoryLeads,
     TrackerMember,
     TrackerRole,
     round_robin_load,
@@ -531,10 +532,10 @@ def tracker_rows(
     """The territory's members with load, share of leads vs target share, next in line.
 
     The share counts the ledger's lead events of each member's current period
-    whose task is in this territory. Target share is 1/priority over the sum
+    whose task is in this territory (``TerritoryLeads``). Target share is 1/priority over the sum
     of 1/priority of the active members of the same role. Two queries (members
-    with their user's values, team lead's name and territory ids, then the ledger
-    sums), read as values; the members' territories are named and ordered from
+    with their user's values, team lead's name and territory ids, then their
+    counters here), read as values; the members' territories are named and ordered from
     ``territories`` (every territory, which the tracker's pages read for their
     pickers), or from a third query when it is not given.
     """
@@ -628,8 +629,9 @@ def tracker_rows(
 
 
 def territory_leads(*, territory: Territory) -> dict[int, int]:
-    """Leads each member of ``territory`` received in it in their current period, from
-    the ledger (members with none are absent). One query."""
+    """Leads each member of ``territory`` received in it in their current period, as
+    the ledger adds them up (``TerritoryLeads``; members with none are absent). One
+    query, whatever the number of events."""
     return dict(_LEADS.tuples("leads", _territory_leads, territory_pk=territory.pk))
 
 
@@ -637,11 +639,7 @@ def territory_leads(*, territory: Territory) -> dict[int, int]:
 # territory's id (revopsweb.sql.CompiledOnce; the members' per day, for their time-off
 # flags): compiling them was about a third of the rows' time, for the same SQL (issue 20).
 _MEMBERS = CompiledOnce(TrackerMember)
-# Its lead kinds are written in, as CompiledOnce writes every constant: sent as
-# parameters, the generic plan PostgreSQL keeps for it (force_generic_plan) is chosen
-# without them, and ran 7.0 ms against 2.3 ms (EXPLAIN ANALYZE EXECUTE,
-# 100,000-account seed; history 6.9 vs 1.8 ms).
-_LEADS = CompiledOnce(RoundRobinEvent)
+_LEADS = CompiledOnce(TerritoryLeads)
 
 
 def _members(territory_pk: int, today: dt.date) -> Any:
@@ -671,18 +669,13 @@ def _members(territory_pk: int, today: dt.date) -> Any:
 
 
 def _territory_leads(territory_pk: int) -> Any:
-    """(member id, leads) of ``territory_leads``."""
-    return (
-        RoundRobinEvent.objects.filter(
-            member__territories=territory_pk,
-            kind__in=LEAD_KINDS,
-            period=F("member__period"),
-            task__territory=territory_pk,
-        )
-        .values("member_id")
-        .annotate(leads=Sum("delta"))
-        .values_list("member_id", "leads")
-    )
+    """(member id, leads) of ``territory_leads``: the members' counters of their own
+    period (``TerritoryLeads``, kept by the ledger's trigger)."""
+    return TerritoryLeads.objects.filter(
+        territory=territory_pk,
+        member__territories=territory_pk,
+        period=F("member__period"),
+    ).values_list("member_id", "leads")
 
 
 def preview_next(

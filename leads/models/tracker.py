@@ -275,3 +275,44 @@ class RoundRobinEvent(LedgerEntry):
     def what(self) -> str:
         change = f"{self.old_value} → {self.new_value}" if self.old_value or self.new_value else ""
         return f"{self}{': ' + change if change else ''}"
+
+
+class TerritoryLeads(models.Model):
+    """Leads a tracker member received in one territory in one ledger period: the
+    sum of the deltas of that period's lead events (LEAD_KINDS) whose task is in
+    the territory.
+
+    Kept by a statement-level trigger on the ledger (migration 0014), so whatever
+    writes lead events (the intake's one-statement CTE, the stale sweep's set-based
+    reassignment, an undo, the demo's bulk insert) keeps it equal to the ledger,
+    and ``leads.ledger.reconcile_counters`` checks that it is. The tracker reads it
+    instead of summing the period's events on each request: that sum grew with the
+    month (61 ms after 80,000 assignments in one territory; issue 20). A task's
+    territory is set when it is first assigned and not changed afterwards, so a lead
+    counts where it was received. Never written by the application.
+    """
+
+    # No index of their own: the unique key leads with territory, and a member or
+    # territory is only deleted while it has no ledger events (RoundRobinEvent
+    # protects both), so it has no rows here either.
+    member = models.ForeignKey(
+        TrackerMember, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    period = models.DateField(help_text="First day of the month the leads count in.")
+    leads = models.IntegerField()
+
+    class Meta:
+        verbose_name_plural = "territory leads"
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["territory", "period", "member"], name="territory_leads_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.leads} leads for {self.member_id} in {self.territory_id} ({self.period:%Y-%m})"
+        )
