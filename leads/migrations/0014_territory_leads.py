@@ -9,7 +9,8 @@ from django.db import migrations, models
 # (territory of the task, period, member) counters, set-based from the statement's
 # transition table, so the stale sweep's thousands of reassignments are one upsert.
 # Keys in a fixed order, so two statements upserting the same counters queue on
-# them rather than deadlock.
+# them rather than deadlock. Emptying the ledger (a demo reseed truncates tasks, and
+# so their events) empties the counters; events are otherwise never deleted.
 TRIGGER_SQL = """
 CREATE FUNCTION leads_territory_leads_add() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -28,11 +29,22 @@ $$;
 CREATE TRIGGER territory_leads_add AFTER INSERT ON leads_roundrobinevent
     REFERENCING NEW TABLE AS new_events
     FOR EACH STATEMENT EXECUTE FUNCTION leads_territory_leads_add();
+CREATE FUNCTION leads_territory_leads_clear() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM leads_territoryleads;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER territory_leads_clear AFTER TRUNCATE ON leads_roundrobinevent
+    FOR EACH STATEMENT EXECUTE FUNCTION leads_territory_leads_clear();
 """
 
 DROP_TRIGGER_SQL = """
 DROP TRIGGER territory_leads_add ON leads_roundrobinevent;
 DROP FUNCTION leads_territory_leads_add();
+DROP TRIGGER territory_leads_clear ON leads_roundrobinevent;
+DROP FUNCTION leads_territory_leads_clear();
 """
 
 # The ledger written before the counters existed.

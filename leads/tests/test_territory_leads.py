@@ -13,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.demo import truncate
+from accounts.models import Account
 from accounts.tests.factories import AccountFactory
 from leads.assignment import assign_task
 from leads.ledger import open_period, reconcile_counters, undo_assignment
@@ -76,6 +78,17 @@ def test_reconcile_reports_a_counter_the_ledger_does_not_add_up_to():
     (problem,) = reconcile_counters()
     assert f"member {someone.pk} in territory" in problem
     assert "counted 5, ledger 1" in problem
+
+
+def test_emptying_the_ledger_empties_the_counters():
+    member(territories=[territory("us-west")])
+    _assign_in("us-west")
+    assert TerritoryLeads.objects.exists()
+
+    # A demo reseed: accounts, and with them tasks and their ledger events.
+    truncate(Account)
+
+    assert not TerritoryLeads.objects.exists()
 
 
 def test_the_tracker_reads_the_counters_not_the_ledgers_lead_events():
