@@ -58,8 +58,10 @@ from django.db.models.lookups import GreaterThanOrEqual
 
 from billing.adjustments import (
     CREDIT_MONTHS,
+    IN_MONTHS,
     PRODUCT_MRR_SQL,
     account_credit_months_sql,
+    credit_months_sql,
     to_money,
 )
 from billing.models import (
@@ -526,14 +528,34 @@ def sparkline_months(month: dt.date) -> list[dt.date]:
     return [add_months(month, -i) for i in range(SPARKLINE_MONTHS - 1, -1, -1)]
 
 
-# mrr_history's and paid_core_products' statements: constant text taking the ids as one
-# array parameter. The ORM built and compiled an ``IN (...)`` of every id on each
-# call, for two small reads: about a sixth of My book's Python time at the seed's
-# scale (pyinstrument; issue 20). Same rows, same order.
-_MRR_HISTORY_SQL = (
+# mrr_history's, usage_history's and paid_core_products' statements: constant text
+# taking the ids as one array parameter. The ORM built and compiled an ``IN (...)`` of
+# every id on each call, for two small reads: about a sixth of My book's Python time
+# at the seed's scale (pyinstrument; issue 20). Same rows, same order.
+_USAGE_HISTORY_SQL = (
     'SELECT "account_id", "month", SUM("amount") FROM "billing_monthlyrevenue" '
     'WHERE "account_id" = ANY(%s) AND "month" >= %s AND "month" <= %s GROUP BY 1, 2'
 )
+# Each month's MRR by billing configuration, as ``_mrr_for`` reads it for a row's
+# ARR: $0 on startup credits, an enterprise purchase's spread, else the month's usage
+# (the per-account summary). The accounts' grants and summary rows side by side (a
+# FULL JOIN: a month paid by an enterprise purchase may have no usage row); months
+# with neither are $0, filled in by the caller. A SELECT around the WITH, which
+# pghistory's context would otherwise prefix (see ``_account_chart_sql``). Params:
+# the ids and the first and last month, twice (the grants', then the summary's).
+_HISTORY_CREDIT_MONTHS = credit_months_sql(
+    months_where=f"WHERE g.account_id = ANY(%s) AND {IN_MONTHS}"
+)
+_MRR_HISTORY_SQL = f"""SELECT h.account_id, h.month, h.mrr FROM (
+    WITH {_HISTORY_CREDIT_MONTHS.strip().removesuffix(",")}
+    SELECT COALESCE(m.account_id, k.account_id) AS account_id,
+           COALESCE(m.month, k.month) AS month,
+           CASE WHEN k.on_startup_credits THEN 0 WHEN k.enterprise THEN k.spread
+                ELSE m.mrr END AS mrr
+    FROM (SELECT account_id, month, mrr FROM billing_accountmonthmrr
+          WHERE account_id = ANY(%s) AND month >= %s AND month <= %s) m
+    FULL JOIN credit_months k ON k.account_id = m.account_id AND k.month = m.month
+) h"""
 # A paid core product of revenue row r of product p: more than PAID_PRODUCT_MIN (a
 # parameter) for a core product (paid_core_products, and the account page's chart).
 _PAID_CORE_SQL = 'r."amount" > %s AND p."is_core"'
@@ -552,24 +574,53 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     return rows
 
 
+def _history(
+    sql: str, ids: list[int], months: list[dt.date], *, repeat: int = 1
+) -> dict[int, list[Decimal]]:
+    """Run ``sql`` (rows of account id, month, amount; its params the ids and the
+    first and last month, ``repeat`` times) into one series per account over
+    ``months``, oldest first, zeros filled."""
+    index = {month: i for i, month in enumerate(months)}
+    series: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(months))
+    for account_id, month, total in _rows(sql, [ids, months[0], months[-1]] * repeat):
+        series[account_id][index[month]] = to_money(total)
+    return dict(series)
+
+
 def mrr_history(
     account_ids: Iterable[int],
     *,
     today: dt.date,
     month: dt.date | None = None,
 ) -> dict[int, list[Decimal]]:
-    """MRR per account for the 12 months ending with ``month`` (default: the
-    revenue month of ``today``), oldest first, zeros filled. One query (none
-    without ids)."""
+    """MRR per account by billing configuration (``with_revenue``'s ``mrr``, whose ARR
+    My book shows beside it: $0 on startup credits, an enterprise purchase's spread
+    payment, else usage) for the 12 months ending with ``month`` (default: the
+    revenue month of ``today``), oldest first, zeros filled. Accounts with neither
+    usage nor a credit grant in those months are absent. One query (none without
+    ids)."""
     ids = list(account_ids)
     if not ids:
         return {}
     months = sparkline_months(month or revenue_month(today=today))
-    index = {month: i for i, month in enumerate(months)}
-    series: dict[int, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(months))
-    for account_id, month, total in _rows(_MRR_HISTORY_SQL, [ids, months[0], months[-1]]):
-        series[account_id][index[month]] = total
-    return dict(series)
+    return _history(_MRR_HISTORY_SQL, ids, months, repeat=2)
+
+
+def usage_history(
+    account_ids: Iterable[int],
+    *,
+    today: dt.date,
+    month: dt.date | None = None,
+) -> dict[int, list[Decimal]]:
+    """Usage per account (the sum of its revenue rows, whatever credits paid for it)
+    for the 12 months ending with ``month`` (default: the revenue month of
+    ``today``), oldest first, zeros filled; accounts without revenue rows in those
+    months are absent. One query (none without ids)."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    months = sparkline_months(month or revenue_month(today=today))
+    return _history(_USAGE_HISTORY_SQL, ids, months)
 
 
 def _core_paid_count(month: dt.date) -> QuerySet[MonthlyRevenue, Any]:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from accounts.models import Account, AccountSnapshot, Activity, ActivityKind, Plan
-from accounts.segments import SPARKLINE_MONTHS, AccountWithRevenue, mrr_history
+from accounts.segments import SPARKLINE_MONTHS, AccountWithRevenue, usage_history
 from revopsweb.dates import company_today
 
 from .checks import Check, PlanAndInvoices, _revenue, plan_and_invoices
@@ -95,8 +95,10 @@ def open_invoices_flag(r: ReceivingFacts) -> Check:
 
 
 def mrr_trajectory_flag(r: ReceivingFacts) -> Check:
-    """Declining (last month 10%+ below the first of 6) or volatile (2+ swings of 25%+)."""
-    series = mrr_history([r.account.pk], today=r.today).get(
+    """Declining (last month 10%+ below the first of 6) or volatile (2+ swings of 25%+),
+    read from the usage ("is spend steady, declining, increasing, or swinging around?"),
+    whatever credits paid for it."""
+    series = usage_history([r.account.pk], today=r.today).get(
         r.account.pk, [Decimal(0)] * SPARKLINE_MONTHS
     )
     window = series[-MRR_WINDOW_MONTHS:]

@@ -15,6 +15,7 @@ from accounts.segments import (
     rank_top_accounts_if_unranked,
     refresh_top_accounts,
     segments_of,
+    usage_history,
     with_revenue,
 )
 from accounts.tests.books_factories import (
@@ -197,6 +198,39 @@ def test_mrr_history_covers_twelve_months_oldest_first_with_gaps_as_zero():
     assert series[0] == Decimal(100)
     assert series[-1] == Decimal(300)
     assert sum(series) == Decimal(400)
+
+
+def test_mrr_history_reads_mrr_by_billing_configuration_as_the_rows_arr_does():
+    # My book draws it beside each row's ARR: an account on startup credits drew its
+    # usage (a high line beside $0 ARR), an enterprise purchase its usage, not the
+    # spread payment its ARR is twelve times.
+    startup, enterprise, usage = AccountFactory.create_batch(3, plan=Plan.ANNUAL)
+    for month, amount in ((dt.date(2026, 2, 1), 500), (dt.date(2026, 3, 1), 50_000)):
+        give_revenue(startup, month=month, product_analytics=amount)
+    give_revenue(startup, product_analytics=60_000)
+    grant_credits(startup, CreditGrantKind.STARTUP)  # pays for March and April
+    for month in (dt.date(2026, 2, 1), dt.date(2026, 3, 1), LAST_MONTH):
+        give_revenue(enterprise, month=month, product_analytics=100)
+        give_revenue(usage, month=month, product_analytics=700)
+    # $96,000 over its 12 paid months from March: $8,000 a month.
+    grant_credits(enterprise, CreditGrantKind.ENTERPRISE, paid_amount=Decimal(96_000))
+
+    series = mrr_history([startup.pk, enterprise.pk, usage.pk], today=TODAY)
+
+    assert series[startup.pk][-3:] == [Decimal(500), Decimal(0), Decimal(0)]
+    assert series[enterprise.pk][-3:] == [Decimal(100), Decimal(8000), Decimal(8000)]
+    assert series[usage.pk][-3:] == [Decimal(700)] * 3
+    assert sum(series[startup.pk][:-3]) == sum(series[enterprise.pk][:-3]) == 0
+    # The row's ARR is twelve times the series' last month.
+    for account, arr in ((startup, 0), (enterprise, 96_000), (usage, 8_400)):
+        assert annotated(account).arr == series[account.pk][-1] * 12 == Decimal(arr)
+
+
+def test_usage_history_reads_usage_whatever_credits_paid_for_it():
+    account = AccountFactory.create()
+    give_revenue(account, product_analytics=50_000)
+    grant_credits(account, CreditGrantKind.STARTUP)
+    assert usage_history([account.pk], today=TODAY)[account.pk][-1] == Decimal(50_000)
 
 
 def test_refreshing_the_top_40_cache_ranks_by_arr_and_is_idempotent():
