@@ -46,13 +46,16 @@ class HtmxMessagesMiddleware:
 
 
 class RefuseNulMiddleware:
-    """Answer 400 to a request whose path, query string or form fields contain a NUL.
+    """Answer 400 to a request whose path, headers, query string or form fields
+    contain a NUL.
 
     PostgreSQL text cannot hold NUL, so such a value reaching any query would
     be a 500 (``/tracker/?territory=%00``); no legitimate input has one. Forms
     refuse NUL as a field error too (Django's ``CharField``); this catches raw
-    ``request.GET``/``request.POST`` reads and URL parts in one place. API paths
-    (``/api/``) get JSON.
+    ``request.GET``/``request.POST`` reads and URL parts in one place. Headers
+    too: django-axes stores a login's User-Agent and Accept, and HTTP forbids NUL
+    in a header value (RFC 9110 5.5), which gunicorn answers with 400 before the
+    app while other servers pass it on. API paths (``/api/``) get JSON.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -71,6 +74,10 @@ class RefuseNulMiddleware:
     def _nul_field(request: HttpRequest) -> str | None:
         if "\x00" in request.path:
             return "path"
+        for key, value in request.META.items():
+            if key.startswith("HTTP_") and isinstance(value, str) and "\x00" in value:
+                # HTTP_USER_AGENT -> User-Agent, as the client sent it.
+                return key.removeprefix("HTTP_").replace("_", "-").title()
         sources = [request.GET]
         if request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded",

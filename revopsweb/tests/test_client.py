@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from axes.models import AccessAttempt
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -183,3 +184,24 @@ def test_a_locked_account_does_not_lock_colleagues_behind_the_same_proxy(client,
     client.logout()
     # Ana herself from another address.
     assert _logged_in(_login(client, "ana@example.test", TEST_PASSWORD, forwarded="198.51.100.9"))
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("axes_on")
+@pytest.mark.parametrize("header", ["HTTP_USER_AGENT", "HTTP_ACCEPT"])
+@pytest.mark.parametrize("password", ["wrong", TEST_PASSWORD])
+def test_a_nul_in_a_header_axes_stores_refuses_the_login_instead_of_a_500(client, header, password):
+    # django-axes stores the failed attempt's User-Agent and Accept, which
+    # PostgreSQL refuses with a NUL; gunicorn answers 400 before the app, other
+    # servers pass the header on.
+    tam(email="ana@example.test")
+
+    response = client.post(
+        reverse("login"),
+        {"username": "ana@example.test", "password": password},
+        **{header: "Mozilla/5.0\x00"},
+    )
+
+    assert response.status_code == 400
+    assert "_auth_user_id" not in client.session
+    assert not AccessAttempt.objects.exists()

@@ -1,4 +1,5 @@
-"""RefuseNulMiddleware: a NUL in the query string is a 400 naming the field, JSON on API paths."""
+"""RefuseNulMiddleware: a NUL in the query string or a header is a 400 naming the field, JSON on
+API paths."""
 
 from __future__ import annotations
 
@@ -16,3 +17,10 @@ def test_a_page_answers_plain_text_naming_the_field(client):
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/plain")
     assert response.content.decode() == "territory: A NUL character is not allowed here."
+
+
+def test_a_header_is_refused_by_its_name(client):
+    response = client.get("/login/", HTTP_X_REQUESTED_WITH="a\x00b")
+
+    assert response.status_code == 400
+    assert response.content.decode() == "X-Requested-With: A NUL character is not allowed here."
