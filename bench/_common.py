@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 
@@ -51,6 +53,119 @@ def vacuum_analyze() -> None:
         # passes max_wal_size) while the first timed statement runs, so the
         # benchmark pays for its own seed, and its anchor, timed later, does not.
         cursor.execute("CHECKPOINT")
+
+
+def _ticks_to_seconds() -> float:
+    return 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by process ``pid``; None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime and stime fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) * _ticks_to_seconds()
+
+
+# During a load run, the database's backends are listed every BACKEND_LIST_SECONDS
+# (a query of pg_stat_activity, which costs the server too) and the CPU of those
+# listed read every BACKEND_READ_SECONDS (/proc, cheap): a backend that ends loses
+# at most the CPU it used in its last read interval.
+BACKEND_LIST_SECONDS = 0.1
+BACKEND_READ_SECONDS = 0.025
+
+
+class BackendCpu:
+    """The CPU used by this database's PostgreSQL backends (the workers' connections,
+    and the parallel workers of their queries) during a load run, read from ``/proc``
+    by a thread that lists them in ``pg_stat_activity`` on a connection of its own
+    (``BACKEND_LIST_SECONDS``, ``BACKEND_READ_SECONDS``); ``exclude`` is a backend
+    not to count (``pages``: the bench's own, idle while gunicorn serves; 0 for none,
+    as ``revenue`` counts the backend that runs the refresh).
+
+    Listing them only before and after the run missed every backend that ended in
+    between, with the CPU it had used since the start: Django closes a connection older
+    than ``CONN_MAX_AGE`` (60 s) at the end of a request, so about every minute each
+    worker's backend ends and a new one starts, and the full run of 2dc93c8 reported
+    0.34 ms of PostgreSQL CPU per tracker request where its SQL replay takes 11.5 ms
+    (the tracker runs last, about a minute after the workers connected). A parallel
+    query's workers, too, live for one statement. Here a backend that ends loses only
+    what it used after its last read, one that starts during the run counts from zero
+    (``started`` of them), and one that starts and ends between two listings is missed."""
+
+    def __init__(self, *, exclude: int = 0) -> None:
+        self.exclude = exclude
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.started = 0
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backend-cpu", daemon=True)
+
+    def __enter__(self) -> BackendCpu:
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds the backends used between the first listing and the last read."""
+        return sum(self.last[pid] - first for pid, first in self.first.items())
+
+    def _run(self) -> None:
+        from django.db import connection  # this thread's own connection
+
+        reads_per_listing = max(1, round(BACKEND_LIST_SECONDS / BACKEND_READ_SECONDS))
+        try:
+            with connection.cursor() as cursor:
+                self._list(cursor, first=True)
+                self._ready.set()
+                tick = 0
+                while not self._stop.wait(BACKEND_READ_SECONDS):
+                    tick += 1
+                    if tick % reads_per_listing:
+                        self._read()
+                    else:
+                        self._list(cursor)
+                self._list(cursor)
+        except BaseException as error:  # re-raised in the bench's thread
+            self._error = error
+        finally:
+            self._ready.set()
+            connection.close()
+
+    def _list(self, cursor: Any, *, first: bool = False) -> None:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND pid <> %s",
+            [self.exclude],
+        )
+        for (pid,) in cursor.fetchall():
+            if pid not in self.first:
+                cpu = process_cpu(pid)
+                if cpu is None:
+                    continue
+                self.first[pid] = cpu if first else 0.0
+                self.last[pid] = cpu
+                self.started += not first
+        self._read()
+
+    def _read(self) -> None:
+        for pid in self.last:
+            cpu = process_cpu(pid)
+            if cpu is not None:
+                self.last[pid] = cpu
 
 
 class Issued(NamedTuple):

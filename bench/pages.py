@@ -36,7 +36,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -44,7 +43,15 @@ from pathlib import Path
 from typing import Any
 
 from bench import BenchOptions, register
-from bench._common import Issued, page_sql, seconds, setup_django, sql_replay
+from bench._common import (
+    BackendCpu,
+    Issued,
+    page_sql,
+    process_cpu,
+    seconds,
+    setup_django,
+    sql_replay,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 2
@@ -254,20 +261,6 @@ def _use_wrk() -> bool:
     return os.environ.get("BENCH_LOAD_GENERATOR", "") != "python" and bool(shutil.which("wrk"))
 
 
-def _ticks_to_seconds() -> float:
-    return 1.0 / os.sysconf("SC_CLK_TCK")
-
-
-def _process_cpu(pid: int) -> float | None:
-    """CPU seconds (user + system) used so far by process ``pid``; None if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # After the command name: state is field 3, utime and stime fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) * _ticks_to_seconds()
-
-
 def _gunicorn_pids(master: int) -> list[int]:
     """gunicorn's master and its workers."""
     pids = [master]
@@ -282,109 +275,11 @@ def _gunicorn_pids(master: int) -> list[int]:
     return pids
 
 
-# During a load run, the database's backends are listed every BACKEND_LIST_SECONDS
-# (a query of pg_stat_activity, which costs the server too) and the CPU of those
-# listed read every BACKEND_READ_SECONDS (/proc, cheap): a backend that ends loses
-# at most the CPU it used in its last read interval.
-BACKEND_LIST_SECONDS = 0.1
-BACKEND_READ_SECONDS = 0.025
-
-
-class _BackendCpu:
-    """The CPU used by this database's PostgreSQL backends (the workers' connections,
-    and the parallel workers of their queries) during a load run, read from ``/proc``
-    by a thread that lists them in ``pg_stat_activity`` on a connection of its own
-    (``BACKEND_LIST_SECONDS``, ``BACKEND_READ_SECONDS``); ``exclude`` is the bench's
-    own backend.
-
-    Listing them only before and after the run missed every backend that ended in
-    between, with the CPU it had used since the start: Django closes a connection older
-    than ``CONN_MAX_AGE`` (60 s) at the end of a request, so about every minute each
-    worker's backend ends and a new one starts, and the full run of 2dc93c8 reported
-    0.34 ms of PostgreSQL CPU per tracker request where its SQL replay takes 11.5 ms
-    (the tracker runs last, about a minute after the workers connected). A parallel
-    query's workers, too, live for one statement. Here a backend that ends loses only
-    what it used after its last read, one that starts during the run counts from zero
-    (``started`` of them), and one that starts and ends between two listings is missed."""
-
-    def __init__(self, *, exclude: int) -> None:
-        self.exclude = exclude
-        self.first: dict[int, float] = {}
-        self.last: dict[int, float] = {}
-        self.started = 0
-        self._error: BaseException | None = None
-        self._ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="backend-cpu", daemon=True)
-
-    def __enter__(self) -> _BackendCpu:
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    @property
-    def cpu(self) -> float:
-        """CPU seconds the backends used between the first listing and the last read."""
-        return sum(self.last[pid] - first for pid, first in self.first.items())
-
-    def _run(self) -> None:
-        from django.db import connection  # this thread's own connection
-
-        reads_per_listing = max(1, round(BACKEND_LIST_SECONDS / BACKEND_READ_SECONDS))
-        try:
-            with connection.cursor() as cursor:
-                self._list(cursor, first=True)
-                self._ready.set()
-                tick = 0
-                while not self._stop.wait(BACKEND_READ_SECONDS):
-                    tick += 1
-                    if tick % reads_per_listing:
-                        self._read()
-                    else:
-                        self._list(cursor)
-                self._list(cursor)
-        except BaseException as error:  # re-raised in the bench's thread
-            self._error = error
-        finally:
-            self._ready.set()
-            connection.close()
-
-    def _list(self, cursor: Any, *, first: bool = False) -> None:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid() AND pid <> %s",
-            [self.exclude],
-        )
-        for (pid,) in cursor.fetchall():
-            if pid not in self.first:
-                cpu = _process_cpu(pid)
-                if cpu is None:
-                    continue
-                self.first[pid] = cpu if first else 0.0
-                self.last[pid] = cpu
-                self.started += not first
-        self._read()
-
-    def _read(self) -> None:
-        for pid in self.last:
-            cpu = _process_cpu(pid)
-            if cpu is not None:
-                self.last[pid] = cpu
-
-
 def _throughput(server: _Gunicorn, path: str, cookie: str, duration: float) -> dict[str, float]:
     """Requests/second of ``path`` from ``CONCURRENCY`` connections at a time for
     ``duration`` s, and the CPU each request cost: the load generator's, and the
     server's (gunicorn's workers plus the PostgreSQL backends of this database,
-    ``_BackendCpu``).
+    ``bench._common.BackendCpu``).
 
     The generator is wrk when it is installed (``apt-get install wrk``: a C client,
     a fraction of a millisecond of CPU per request), else this process's asyncio
@@ -399,8 +294,8 @@ def _throughput(server: _Gunicorn, path: str, cookie: str, duration: float) -> d
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (own_backend,) = cursor.fetchone()
-    with _BackendCpu(exclude=own_backend) as backends:
-        before = {pid: _process_cpu(pid) or 0.0 for pid in workers}
+    with BackendCpu(exclude=own_backend) as backends:
+        before = {pid: process_cpu(pid) or 0.0 for pid in workers}
         # This thread's CPU only: the sampler's thread is not the generator.
         own = time.thread_time()
         children = os.times()
@@ -419,7 +314,7 @@ def _throughput(server: _Gunicorn, path: str, cookie: str, duration: float) -> d
             rps = done / elapsed
             generator_cpu = time.thread_time() - own
         worker_cpu = sum(
-            (_process_cpu(pid) or 0.0) - before.get(pid, 0.0)
+            (process_cpu(pid) or 0.0) - before.get(pid, 0.0)
             for pid in _gunicorn_pids(server.process.pid)
         )
     database_cpu = backends.cpu

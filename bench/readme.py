@@ -195,6 +195,12 @@ HEADLINES: dict[str, list[tuple[str, str, str, str]]] = {
             "{:.1f} s",
             "≤ 10 s",
         ),
+        (
+            "refresh_after_month_import_db_cpu_s",
+            "summaries' refresh after one month's import, PostgreSQL CPU",
+            "{:.1f} s",
+            "",
+        ),
         # Figures of runs before the summaries (issue 20): kept while the results
         # file still holds them.
         ("page_revenue_adjusted_cached_s", "revenue page, cached", "{:.3f} s", ""),
