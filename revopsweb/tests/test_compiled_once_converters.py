@@ -13,6 +13,7 @@ from django.db.models.sql.compiler import SQLCompiler
 
 from accounts.models import Account, User
 from accounts.tests.factories import AccountFactory, tam
+from billing.models import RevenueSummaryChange
 from revopsweb.sql import CompiledOnce
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +45,34 @@ def test_the_converters_are_worked_out_once_and_convert_each_calls_rows(monkeypa
     assert len(worked_out) == 1
     assert a.renewal_date == dt.date(2027, 1, 2)
     assert (b.credit_balance, getattr(b, "doubled")) == (Decimal("1.25"), Decimal("2.50"))  # noqa: B009
+
+
+def _changes() -> Any:
+    return RevenueSummaryChange.objects.order_by("month")
+
+
+def test_a_composite_keys_rows_read_as_the_orm_reads_them_with_the_check_made_once(monkeypatch):
+    # RevenueSummaryChange's key is (account, product, month): its rows' pk is a tuple
+    # only if the composite column is found in the select list.
+    for month in (dt.date(2026, 1, 1), dt.date(2026, 2, 1)):
+        RevenueSummaryChange.objects.create(
+            account_id=7, product_id=3, month=month, old_amount=Decimal("4.50")
+        )
+    checked = []
+    django_check = SQLCompiler.has_composite_fields
+
+    def counted(self: SQLCompiler, expressions: Any) -> Any:
+        checked.append(len(expressions))
+        return django_check(self, expressions)
+
+    monkeypatch.setattr(SQLCompiler, "has_composite_fields", counted)
+    once = CompiledOnce(RevenueSummaryChange)
+    first = once.rows("k", _changes)
+    compiled_at = len(checked)
+    again = once.rows("k", _changes)
+    # Once when compiling; none for the next call.
+    assert len(checked) == compiled_at
+
+    orm = list(RevenueSummaryChange.objects.order_by("month"))
+    assert [r.pk for r in first] == [r.pk for r in again] == [r.pk for r in orm]
+    assert first[0].pk == (7, 3, dt.date(2026, 1, 1))
