@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.forms.models import ModelChoiceIterator
 
 from accounts.handovers.checks import handover_roles, reason_check, reasons_for
 from accounts.handovers.models import HandoverReason
@@ -18,13 +19,18 @@ class ProposeForm(forms.Form):
 
     The reason list offered is the chosen transition's (``reasons_for``); a posted
     reason that does not fit the transition is refused on the reason field, the
-    handbook's invalid reasons with its explanation. ``refresh_url`` makes the
-    incoming role re-render the form through htmx when it changes, so the list
-    follows it; without JavaScript the page is opened with ``?to_role=``.
+    handbook's invalid reasons with its explanation. The incoming owners offered
+    are the ``people`` who work in the incoming role; a posted person who does not
+    is refused on the owner field, saying so. ``refresh_url`` makes the incoming
+    role re-render the form through htmx when it changes, so both lists follow it;
+    without JavaScript the page is opened with ``?to_role=``.
     """
 
-    to_owner = forms.ModelChoiceField(queryset=User.objects.none(), label="Incoming owner")
+    # The role comes first: the people offered follow it.
     to_role = forms.ChoiceField(choices=OwnerRole.choices, label="Incoming role")
+    # Everyone in ``people`` validates as a choice so that clean() can say the
+    # person does not work in the role rather than "Select a valid choice".
+    to_owner = forms.ModelChoiceField(queryset=User.objects.none(), label="Incoming owner")
     # Every reason validates as a choice so that clean() can refuse the handbook's
     # invalid ones with its explanation rather than "Select a valid choice".
     reason = forms.ChoiceField(choices=[("", "–"), *HandoverReason.choices])
@@ -42,10 +48,15 @@ class ProposeForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.from_role = from_role
-        self.fields["to_owner"].queryset = people  # type: ignore[attr-defined]
         roles = handover_roles(from_role)
         role_field = self.fields["to_role"]
         role_field.choices = [(r, OwnerRole(r).label) for r in roles]  # type: ignore[attr-defined]
+        owner_field = self.fields["to_owner"]
+        assert isinstance(owner_field, forms.ModelChoiceField)
+        owner_field.queryset = people
+        offered = ModelChoiceIterator(owner_field)
+        offered.queryset = people.filter(groups__name=self.incoming_role)
+        owner_field.widget.choices = offered
         if refresh_url:
             role_field.widget.attrs.update(
                 {
@@ -74,6 +85,9 @@ class ProposeForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         reason, to_role = cleaned.get("reason"), cleaned.get("to_role")
+        to_owner = cleaned.get("to_owner")
+        if to_owner and to_role and not to_owner.has_role(to_role):
+            self.add_error("to_owner", f"{to_owner} does not work as a {to_role}.")
         if reason and to_role:
             check = reason_check(reason, transition=(self.from_role, to_role))
             if not check.ok:

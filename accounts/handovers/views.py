@@ -45,14 +45,13 @@ from accounts.handovers.receiving import receiving_flags, recommend_push_back
 from accounts.handovers.workflow import (
     NEXT_STEP,
     Step,
-    action_label,
     advance_handover,
     attribution_timing,
     available_steps,
     failing_checks,
     propose_handover,
     save_handover_notes,
-    state_label,
+    timeline_words,
 )
 from accounts.http import StaffRequest
 from accounts.models import Account, OwnerRole, User
@@ -288,7 +287,7 @@ def _detail_context(request: StaffRequest, handover: Handover) -> dict[str, Any]
         "prep": prep,
         "agenda": agenda,
         "events": [
-            (event, action_label(event.action), state_label(event.to_state))
+            (event, *timeline_words(action=event.action, to_state=event.to_state))
             for event in handover.events.select_related("actor")
         ],
         "steps": [

@@ -346,6 +346,15 @@ def state_label(state: str) -> str:
     return HandoverState(state).label if state in HandoverState.values else state
 
 
+def timeline_words(*, action: str, to_state: str) -> tuple[str, str]:
+    """A timeline entry in words: its action and the state it led to, the state ""
+    when it reads the same as the action. So the proposal, which creates the
+    handover, reads "Proposed" rather than the no-op "Proposed → Proposed" (and
+    "Call held" likewise), while "Accept → Accepted" keeps its state."""
+    words, state = action_label(action), state_label(to_state)
+    return words, "" if state == words else state
+
+
 @dataclass(frozen=True)
 class StepInput:
     """What a step's effect reads: the locked handover and the form's fields."""

@@ -311,5 +311,8 @@ def test_the_timeline_names_steps_and_states_in_words(client, handover):
     client.force_login(boss)
     content = client.get(reverse("handovers:detail", args=[handover.pk])).content.decode()
     timeline = content.split("<ol", 1)[1] if "<ol" in content else content
-    assert "Proposed → Proposed" in timeline and "Accept → Accepted" in timeline
+    entries = [item.split("</li>", 1)[0] for item in timeline.split("<li>")[1:]]
+    # The first entry is the creation, not a move from Proposed to itself.
+    assert " Proposed: " in entries[0] and "→" not in entries[0]
+    assert "Proposed → Proposed" not in timeline and "Accept → Accepted" in entries[1]
     assert "→ accepted" not in timeline and "· accept" not in timeline

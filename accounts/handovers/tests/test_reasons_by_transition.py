@@ -1,4 +1,5 @@
-"""The reason list follows the transition (issue 19; sales/account-allocation)."""
+"""The reason list, and the incoming owners offered, follow the transition (issue 19;
+sales/account-allocation)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from django.urls import reverse
 
 from accounts.handovers.checks import reasons_for
 from accounts.handovers.models import Handover
-from accounts.handovers.tests.handover_factories import csm, fill_top_40, proposed, ready_account
+from accounts.handovers.tests.handover_factories import (
+    csm,
+    fill_top_40,
+    proposed,
+    ready_account,
+    tae,
+)
 from accounts.models import OwnerRole
 from accounts.tests.factories import tam
 
@@ -25,9 +32,9 @@ def _clock(time_machine):
     fill_top_40()
 
 
-def offered(page: str) -> list[str]:
-    """The option values of the reason select in ``page``'s HTML."""
-    start = page.index('name="reason"')
+def offered(page: str, field: str = "reason") -> list[str]:
+    """The non-empty option values of the ``field`` select in ``page``'s HTML."""
+    start = page.index(f'name="{field}"')
     select = page[start : page.index("</select>", start)]
     return [part.split('"', 1)[0] for part in select.split('<option value="')[1:] if part[0] != '"']
 
@@ -155,3 +162,42 @@ def test_an_htmx_post_with_a_fitting_reason_redirects_to_the_handover(client):
     )
     handover = Handover.objects.get(account=account)
     assert response["HX-Redirect"] == reverse("handovers:detail", args=[handover.pk])
+
+
+def test_the_propose_page_offers_as_incoming_owners_only_the_people_of_the_incoming_role(client):
+    account = ready_account(tam())
+    a_csm, a_tam, a_tae = csm(), tam(), tae()
+    client.force_login(account.owner)
+    url = reverse("handovers:propose", args=[account.pk])
+    # The first transition of a TAM's account is TAM → CSM.
+    assert offered(client.get(url).content.decode(), "to_owner") == [str(a_csm.pk)]
+    page = client.get(url, {"to_role": "TAM"}).content.decode()
+    assert offered(page, "to_owner") == [str(a_tam.pk)]
+    assert str(a_tae.pk) not in offered(page, "to_owner")
+
+
+def test_an_htmx_role_change_answers_the_form_with_the_new_roles_people(client):
+    account = ready_account(tam())
+    a_csm, a_tam = csm(), tam()
+    client.force_login(account.owner)
+    url = reverse("handovers:propose", args=[account.pk])
+    page = client.get(
+        url, {"to_role": "TAM", "to_owner": a_csm.pk}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert page.lstrip().startswith('<form id="propose-form"')
+    assert offered(page, "to_owner") == [str(a_tam.pk)]
+    # The role comes before the person it narrows.
+    assert page.index('name="to_role"') < page.index('name="to_owner"')
+
+
+def test_a_plain_post_of_someone_outside_the_incoming_role_is_refused_on_the_owner(client):
+    account = ready_account(tam())
+    a_tam = tam(name="Tom Tam")
+    client.force_login(account.owner)
+    response = client.post(
+        reverse("handovers:propose", args=[account.pk]),
+        {"to_owner": a_tam.pk, "to_role": "CSM", "reason": "no_levers"},
+    )
+    assert response.status_code == 422
+    assert response.context["form"].errors["to_owner"] == ["Tom Tam does not work as a CSM."]
+    assert not Handover.objects.exists()
