@@ -27,6 +27,7 @@ from leads.recommendations import (
     open_recommendations,
 )
 from revopsweb.dates import company_today
+from revopsweb.forms import Form, ModelForm
 from revopsweb.sql import CompiledOnce
 
 from .books import set_book_state, set_ready_to_move
@@ -151,7 +152,7 @@ def _editable_account(request: StaffRequest, pk: int) -> Account:
     return account
 
 
-class _UnboundRenderedOnce(forms.Form):
+class _UnboundRenderedOnce(Form):
     """A form whose empty (unbound) HTML is rendered once per process for each set of
     initial values: the account page shows two such forms on every visit, and their
     widget and field templates were a tenth of its Python time (pyinstrument, seed
@@ -411,7 +412,7 @@ def account_add_note(request: StaffRequest, pk: int) -> HttpResponse:
     return redirect("accounts:account", pk=account.pk)
 
 
-class BookStateForm(forms.Form):
+class BookStateForm(Form):
     am_managed = forms.BooleanField(required=False, label="AM managed (counts for quota)")
     is_lead = forms.BooleanField(
         required=False, label="Leads (working it, not in the managed book)"
@@ -435,7 +436,7 @@ def account_book_state(request: StaffRequest, pk: int) -> HttpResponse:
     return redirect("accounts:account", pk=account.pk)
 
 
-class ReadyToMoveForm(forms.Form):
+class ReadyToMoveForm(Form):
     ready = forms.BooleanField(required=False)
 
 
@@ -470,7 +471,7 @@ def account_start_plan(request: StaffRequest, pk: int) -> HttpResponse:
     return redirect("accounts:plan", pk=plan.pk)
 
 
-class PlanForm(forms.ModelForm[AccountPlan]):
+class PlanForm(ModelForm[AccountPlan]):
     class Meta:
         model = AccountPlan
         fields = (

@@ -26,6 +26,7 @@ from billing.revenue_data import revenue_data_through
 from revopsweb.csv_export import csv_response
 from revopsweb.dates import company_today, quarter_end
 from revopsweb.formats import day, money
+from revopsweb.forms import Form
 from revopsweb.import_views import Upload, handle_upload
 from revopsweb.imports import ImportResult, UploadForm
 from revopsweb.links import path_for_pk
@@ -86,7 +87,7 @@ SORTS: dict[str, Any] = {
 }
 
 
-class BookFilterForm(forms.Form):
+class BookFilterForm(Form):
     q = forms.CharField(required=False, label="Search")
     segment = forms.ChoiceField(
         required=False, choices=[("", "All segments"), *Segment.LABELS.items()]
@@ -452,11 +453,11 @@ def _require_lead(request: StaffRequest) -> User:
     return user
 
 
-class TraitForm(forms.Form):
+class TraitForm(Form):
     trait = forms.ChoiceField(choices=[("", "–"), *NewOwnerTrait.choices], required=False)
 
 
-class AssignForm(forms.Form):
+class AssignForm(Form):
     owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True))
     reason = forms.CharField(max_length=500)
 

@@ -17,13 +17,14 @@ from accounts.http import StaffRequest
 from accounts.models import Account
 from revopsweb import parsing
 from revopsweb.dates import quarter_label
+from revopsweb.forms import Form
 
 from .exclusions import ExclusionError, decide_exclusion, request_exclusion
 from .models import OptimisationExclusion
 from .permissions import can_see_quota
 
 
-class ExclusionRequestForm(forms.Form):
+class ExclusionRequestForm(Form):
     quarter = forms.CharField(max_length=6)
     amount = parsing.AmountField(label="ARR drop to exclude ($)")
     evidence = forms.CharField(widget=forms.Textarea, max_length=4000)
@@ -36,7 +37,7 @@ class ExclusionRequestForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
-class ExclusionDecisionForm(forms.Form):
+class ExclusionDecisionForm(Form):
     approve = parsing.BooleanField()
     reason = forms.CharField(required=False, max_length=2000)
 

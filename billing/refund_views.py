@@ -16,12 +16,13 @@ from accounts.http import StaffRequest
 from accounts.permissions import can_edit_account, visible_accounts
 from revopsweb import parsing
 from revopsweb.dates import company_today
+from revopsweb.forms import Form
 
 from .models import Invoice, RefundRequest
 from .refunds import RefundError, decide_refund, evaluation, may_decide, request_refund
 
 
-class RefundRequestForm(forms.Form):
+class RefundRequestForm(Form):
     invoice = forms.ModelChoiceField(queryset=Invoice.objects.none())
     scenario = forms.ChoiceField(choices=RefundRequest.Scenario.choices)
     price_at_spike = parsing.AmountField(
@@ -51,7 +52,7 @@ class RefundRequestForm(forms.Form):
         return data
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(Form):
     amount = parsing.AmountField(required=False, help_text="Dollars, for an approval.")
     note = forms.CharField(required=False, max_length=2000)
 

@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce, NullIf
 from accounts.forms import ORGANIZATION_ID_LENGTH
 from accounts.models import Account, User
 from revopsweb import parsing
+from revopsweb.forms import Form, ModelForm
 from revopsweb.widgets import PlainSelect, ValuesModelChoiceField
 
 from .intake import Lead
@@ -51,7 +52,7 @@ SUB_ROLE_CHOICES = [
 ]
 
 
-class IntakeForm(forms.Form):
+class IntakeForm(Form):
     """The fields every intake path shares (contact form, new task form, JSON API)."""
 
     name = parsing.TextField(max_length=150)
@@ -118,7 +119,7 @@ class ApiIntakeForm(NewTaskForm):
     idempotency_key = parsing.TextField(max_length=IDEMPOTENCY_KEY_LENGTH, required=False)
 
 
-class TouchForm(forms.Form):
+class TouchForm(Form):
     kind = forms.ChoiceField(
         choices=[
             (TaskEventKind.STATUS, "Status change"),
@@ -150,13 +151,13 @@ class TouchForm(forms.Form):
         return data
 
 
-class UndoAssignmentForm(forms.Form):
+class UndoAssignmentForm(Form):
     reason = forms.CharField(
         max_length=300, strip=True, help_text="Why the assignment was wrong (kept in the ledger)."
     )
 
 
-class DisqualifyForm(forms.Form):
+class DisqualifyForm(Form):
     reason = forms.ChoiceField(choices=[("", "—"), *DisqualificationReason.choices])
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     follow_up_on = forms.DateField(
@@ -179,7 +180,7 @@ class DisqualifyForm(forms.Form):
         return data
 
 
-class NurtureForm(forms.Form):
+class NurtureForm(Form):
     """Not yet: come back in 30–60 days (sales/product-led-lead-qualification)."""
 
     follow_up_on = forms.DateField(
@@ -190,14 +191,14 @@ class NurtureForm(forms.Form):
     )
 
 
-class ConvertForm(forms.ModelForm[Opportunity]):
+class ConvertForm(ModelForm[Opportunity]):
     class Meta:
         model = Opportunity
         fields = ("record_type", "type", "amount", "close_date")
         widgets = {"close_date": forms.DateInput(attrs={"type": "date"})}  # noqa: RUF012
 
 
-class TeamFilterForm(forms.Form):
+class TeamFilterForm(Form):
     # The same HTML without a template render per option (PlainSelect) or a model
     # instance per person (ValuesModelChoiceField): the people's select alone (415
     # at the 100,000-account seed) was about half of the team tasks page's Python
@@ -231,7 +232,7 @@ def _adjustment_field(**kwargs: Any) -> forms.IntegerField:
     )
 
 
-class MemberForm(forms.Form):
+class MemberForm(Form):
     """Inline edit of one tracker row; changing the adjustment needs a reason."""
 
     # Bounded by its smallint column too: 32,768 is a field error, not a 500.
@@ -269,7 +270,7 @@ class MemberForm(forms.Form):
         return data
 
 
-class AddMemberForm(forms.Form):
+class AddMemberForm(Form):
     user = forms.ModelChoiceField(queryset=User.objects.filter(tracker_member__isnull=True))
     role = forms.ChoiceField(choices=TrackerRole.choices)
     territories = forms.ModelMultipleChoiceField(queryset=Territory.objects.all())
@@ -287,7 +288,7 @@ class AddMemberForm(forms.Form):
         return form
 
 
-class TimeOffForm(forms.ModelForm[TimeOff]):
+class TimeOffForm(ModelForm[TimeOff]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["member"]

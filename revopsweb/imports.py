@@ -96,6 +96,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models, transaction
 from django.template.defaultfilters import filesizeformat
 
+from revopsweb.forms import Form
+
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 Record = tuple[int, Mapping[str, object]]  # (line, raw values by column)
 # How often validation reports progress, in rows.
@@ -189,7 +191,7 @@ def read_csv(text: str, header: Sequence[str]) -> tuple[list[Record], list[RowEr
     return records, errors
 
 
-class RowForm(forms.Form):
+class RowForm(Form):
     """The one validator of a row (or API body) of an input kind.
 
     ``context`` holds lookups shared by all rows of one import (built once by
@@ -228,7 +230,7 @@ class RowForm(forms.Form):
         ]
 
 
-class UploadForm(forms.Form):
+class UploadForm(Form):
     """An import page's upload: a UTF-8 CSV of at most ``IMPORT_MAX_UPLOAD_BYTES``, and dry run.
 
     ``cleaned_data["file"]`` is the uploaded file; ``text()`` decodes it.

@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 
 from django import forms
 
+from revopsweb.forms import Form, ModelForm
+
 from .models import (
     ChurnRetro,
     ChurnRiskFlag,
@@ -19,7 +21,7 @@ from .models import (
 _TEXT = {"rows": 2}
 
 
-class FlagForm(forms.ModelForm[ChurnRiskFlag]):
+class FlagForm(ModelForm[ChurnRiskFlag]):
     class Meta:
         model = ChurnRiskFlag
         fields = ("triggers", "known", "help_needed", "owner_actions", "severity", "next_key_date")
@@ -32,7 +34,7 @@ class FlagForm(forms.ModelForm[ChurnRiskFlag]):
         }
 
 
-class StatusForm(forms.ModelForm[WeeklyStatusUpdate]):
+class StatusForm(ModelForm[WeeklyStatusUpdate]):
     class Meta:
         model = WeeklyStatusUpdate
         fields = ("tried", "working", "help_needed", "trend", "next_key_date")
@@ -44,14 +46,14 @@ class StatusForm(forms.ModelForm[WeeklyStatusUpdate]):
         }
 
 
-class EscalationForm(forms.ModelForm[Escalation]):
+class EscalationForm(ModelForm[Escalation]):
     class Meta:
         model = Escalation
         fields = ("team", "person", "note")
         widgets: ClassVar[dict[str, Any]] = {"note": forms.Textarea(attrs=_TEXT)}
 
 
-class CloseForm(forms.Form):
+class CloseForm(Form):
     status = forms.ChoiceField(
         label="Outcome",
         choices=[
@@ -63,7 +65,7 @@ class CloseForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs=_TEXT))
 
 
-class RetroForm(forms.ModelForm[ChurnRetro]):
+class RetroForm(ModelForm[ChurnRetro]):
     class Meta:
         model = ChurnRetro
         fields = ("what_happened", "root_cause", "learnings")

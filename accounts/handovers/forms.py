@@ -12,9 +12,10 @@ from accounts.handovers.checks import handover_roles, reason_check, reasons_for
 from accounts.handovers.models import HandoverReason
 from accounts.models import OwnerRole, User
 from accounts.roles import Role
+from revopsweb.forms import Form
 
 
-class ProposeForm(forms.Form):
+class ProposeForm(Form):
     """Proposing a handover of an account its owner holds as ``from_role``.
 
     The reason list offered is the chosen transition's (``reasons_for``); a posted
@@ -102,7 +103,7 @@ def incoming_people() -> QuerySet[User]:
     ).distinct()
 
 
-class StepForm(forms.Form):
+class StepForm(Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     override_reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Manager override reason"
@@ -115,23 +116,23 @@ class StepForm(forms.Form):
     intro_sent = forms.BooleanField(required=False, label="Intro sent to the customer")
 
 
-class ChecklistItemForm(forms.Form):
+class ChecklistItemForm(Form):
     key = forms.CharField(max_length=60)
     done = forms.BooleanField(required=False)
     note = forms.CharField(max_length=1000, required=False)
 
 
-class NotesForm(forms.Form):
+class NotesForm(Form):
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
 
 
-class OnboardingItemForm(forms.Form):
+class OnboardingItemForm(Form):
     section = forms.CharField(max_length=40)
     item = forms.CharField(max_length=40)
     done = forms.BooleanField(required=False)
 
 
-class OverlayForm(forms.Form):
+class OverlayForm(Form):
     tam = forms.ModelChoiceField(
         queryset=User.objects.filter(is_active=True, groups__name=Role.TAM), label="TAM"
     )

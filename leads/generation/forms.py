@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import Plan
+from revopsweb.forms import Form
 
 from .catalog import RuleDefinition
 from .evaluate import RuleInForce
@@ -44,7 +45,7 @@ def _field(kind: str, label: str, help_text: str) -> forms.Field:
     )
 
 
-class RuleVersionForm(forms.Form):
+class RuleVersionForm(Form):
     """A new version of one rule: its thresholds, cool-down, on/off, effective date, reason.
 
     ``today`` is the company date: a version cannot take effect in the past,
