@@ -107,7 +107,12 @@ class IntakeForm(Form):
 class NewTaskForm(IntakeForm):
     """Manual entry by a logged-in person."""
 
-    source = forms.ChoiceField(choices=TaskSource.choices, initial=TaskSource.MANUAL)
+    # Nothing preselected: sales/overview's manual entry says "Assign the correct
+    # Lead Source from drop down", and a default would be taken without a look.
+    source = forms.ChoiceField(
+        choices=[("", "—"), *TaskSource.choices],
+        error_messages={"required": "Choose the lead source."},
+    )
     lead_type = forms.ChoiceField(choices=LeadType.choices, initial=LeadType.NEW_BUSINESS)
 
 

@@ -95,6 +95,26 @@ def test_new_task_form_records_the_creator(client):
     assert task.created_by == user
 
 
+def test_the_new_task_form_preselects_no_source(client):
+    # sales/overview, manual entry: "Assign the correct Lead Source from drop down".
+    _login(client, tam())
+    page = client.get(reverse("leads:new_task")).content.decode()
+    select = page.split('name="source"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]*)" selected>', select) == [""]
+    assert '<option value="manual">Manual</option>' in select
+
+
+def test_a_new_task_without_a_source_is_refused_on_the_source(client):
+    _login(client, tam())
+    member()
+
+    response = client.post(reverse("leads:new_task"), {**CONTACT, "lead_type": "new_business"})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {"source": ["Choose the lead source."]}
+    assert not Task.objects.exists()
+
+
 def _assigned_tasks(user, n):
     for _ in range(n):
         TaskFactory.create(assignee=user, explanation="round robin")
