@@ -15,6 +15,7 @@ from revopsweb.widgets import PlainSelect, ValuesModelChoiceField
 
 from .intake import Lead
 from .models import (
+    SYSTEM_ONLY_REASONS,
     DisqualificationReason,
     LeadType,
     Opportunity,
@@ -163,6 +164,11 @@ class UndoAssignmentForm(Form):
 
 
 class DisqualifyForm(Form):
+    """Disqualifying by hand: the picklist without the reasons only the system sets
+    (``SYSTEM_ONLY_REASONS``); one posted anyway is refused on the reason field."""
+
+    # Every reason validates as a choice so that clean() can say why a system one
+    # is refused rather than "Select a valid choice"; __init__ narrows the options.
     reason = forms.ChoiceField(choices=[("", "—"), *DisqualificationReason.choices])
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     follow_up_on = forms.DateField(
@@ -175,6 +181,13 @@ class DisqualifyForm(Form):
         ),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].widget.choices = [
+            ("", "—"),
+            *(c for c in DisqualificationReason.choices if c[0] not in SYSTEM_ONLY_REASONS),
+        ]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if (
@@ -182,6 +195,13 @@ class DisqualifyForm(Form):
             and not (data.get("comment") or "").strip()
         ):
             self.add_error("comment", "“Other” needs a comment.")
+        if data.get("reason") in SYSTEM_ONLY_REASONS:
+            label = DisqualificationReason(data["reason"]).label
+            self.add_error(
+                "reason",
+                f"“{label}” is set only by the system; choose the reason that best "
+                "matches the situation.",
+            )
         return data
 
 

@@ -137,6 +137,13 @@ DISQUALIFICATION_CATEGORY: dict[str, str] = {
     _R.OTHER: _C.OTHER,
 }
 
+# Reasons only the system sets, never offered or accepted by hand: the stale job
+# closes a task still untouched after its reassignment (leads/stale.py). The other
+# Auto-dispositioned reason, Below Threshold – Auto, is one a person picks: "mark
+# the task Below Threshold – Auto" to start the automated onboarding flow
+# (sales/overview, "Below Threshold – Auto (Customer.io)").
+SYSTEM_ONLY_REASONS: frozenset[str] = frozenset({_R.STALE_AUTOCLOSED})
+
 
 class TaskQuerySet(models.QuerySet["Task"]):
     def open(self) -> TaskQuerySet:

@@ -277,6 +277,38 @@ def test_disqualifying_as_other_needs_a_comment(client):
     assert task.status == "new"
 
 
+def test_the_disqualify_form_offers_no_reason_only_the_system_sets(client):
+    # sales/overview: a task untouched after its reassignment "will be automatically
+    # disqualified with the Stale – Autoclosed reason"; Below Threshold – Auto is one
+    # a person marks ("mark the task Below Threshold – Auto").
+    user = _login(client, tam())
+    task = TaskFactory.create(assignee=user)
+
+    page = client.get(reverse("leads:task", args=[task.pk])).content.decode()
+
+    select = page.split('<select name="reason"', 1)[1].split("</select>", 1)[0]
+    assert "stale_autoclosed" not in select and "Stale – Autoclosed" not in select
+    assert '<option value="below_threshold_auto">' in select
+    assert '<option value="no_response_pass">' in select
+
+
+def test_disqualifying_as_stale_autoclosed_by_hand_is_refused_on_the_reason(client):
+    user = _login(client, tam())
+    task = TaskFactory.create(assignee=user)
+
+    response = client.post(
+        reverse("leads:task_disqualify", args=[task.pk]), {"reason": "stale_autoclosed"}
+    )
+
+    assert response.status_code == 422
+    assert response.context["disqualify_form"].errors["reason"] == [
+        "“Stale – Autoclosed” is set only by the system; choose the reason that best "
+        "matches the situation."
+    ]
+    task.refresh_from_db()
+    assert (task.status, task.disqualification_reason) == ("new", "")
+
+
 def test_disqualifying_records_reason_and_category(client):
     user = _login(client, tam())
     task = TaskFactory.create(assignee=user)
