@@ -43,6 +43,7 @@ from .books import (
     book_page_rows,
     book_rows,
     book_totals,
+    opens_on_the_book_picker,
     plan_books,
     set_new_owner_trait,
 )
@@ -169,6 +170,23 @@ def my_book(request: StaffRequest) -> HttpResponse:
     owner, data, ctx = _book_request(request)
     today = company_today()
     month = ctx["through"].figures_month
+    totals = book_totals(owner, today=today, month=month)
+    owners = viewable_book_owner_list(request.user)
+    ctx.update(
+        owner=owner,
+        totals=totals,
+        owners=owners,
+        month=month,
+        filter_selects=_filter_selects(ctx["form"]),
+        pick_a_book=opens_on_the_book_picker(
+            totals=totals, owner_chosen=data.get("owner") is not None, books=len(owners)
+        ),
+    )
+    if ctx["pick_a_book"]:
+        # Nothing of an empty book to read: the page is the picker and a sentence.
+        if request.htmx:
+            return render(request, "accounts/my_book.html#book-table", ctx)
+        return render(request, "accounts/my_book.html", ctx)
     if data.get("q"):
         # The search goes into a LIKE pattern: built and compiled for the request.
         rows = _filtered(book_rows(owner, today=today, month=month), data, ctx)
@@ -205,16 +223,11 @@ def my_book(request: StaffRequest) -> HttpResponse:
             flaggable=is_owner_lead_or_manager(request.user, account),
         )
     ctx.update(
-        owner=owner,
         accounts=accounts,
         churn_risk=churn_risk,
         churn_suggested=churn_suggested,
-        totals=book_totals(owner, today=today, month=month),
-        owners=viewable_book_owner_list(request.user),
-        month=month,
         current_quarter_end=quarter_end(today),
         header_cells=_header_cells(ctx),
-        filter_selects=_filter_selects(ctx["form"]),
     )
     if request.htmx:
         return render(request, "accounts/my_book.html#book-table", ctx)

@@ -134,6 +134,15 @@ class BookTotals:
         return self.accounts + self.leads
 
 
+def opens_on_the_book_picker(*, totals: BookTotals, owner_chosen: bool, books: int) -> bool:
+    """Whether My book opens on its picker rather than the viewer's own book: the
+    viewer owns no accounts (``totals`` of their own book), the URL chose no book
+    (an explicit choice, their own included, always wins) and they may open other
+    books (``books``: how many they may open, their own counted). A manager or RevOps
+    owns none and would otherwise land on an empty "No accounts match"."""
+    return not owner_chosen and totals.with_leads == 0 and books > 1
+
+
 def has_book_role(user: User) -> bool:
     """TAMs, CSMs and TAEs hold a book with targets; other roles may own a few
     accounts but are measured on something else."""

@@ -718,3 +718,66 @@ def test_a_full_page_names_the_book_once_in_its_heading(client):
     assert body.count('id="book-title"') == 1
     assert '<h1 id="book-title">My book</h1>' in body
     assert "<title>My book · revopsweb</title>" in body
+
+
+# --- My book of someone who owns no accounts ----------------------------------------------
+
+
+@pytest.mark.parametrize("make_viewer", [manager, revops, team_lead])
+def test_a_viewer_who_owns_no_accounts_lands_on_the_book_picker(
+    client, make_viewer, django_assert_num_queries
+):
+    viewer = make_viewer()
+    mate = tam(team_lead=viewer, name="Emeka Zhang")
+    fill_book(mate, 2)
+    client.force_login(viewer)
+
+    # session, user with their roles, revenue data month, the viewer's totals (the
+    # counts; the ARR), the books they may open: no rows of an empty book are read
+    with django_assert_num_queries(6):
+        body = client.get(reverse("accounts:my_book")).content.decode()
+
+    assert "You own no accounts. Pick a book above to see its accounts." in body
+    assert "No accounts match" not in body and 'data-testid="book"' not in body
+    picker = body.split('data-testid="owner-filter">', 1)[1].split("</select>", 1)[0]
+    assert '<option value="" selected>Pick a book</option>' in picker
+    assert f'<option value="{mate.pk}"' in picker and picker.count("selected") == 1
+
+
+def test_the_urls_choice_of_a_book_wins_over_the_picker(client):
+    boss = manager()
+    mate = tam(name="Emeka Zhang")
+    fill_book(mate, 2)
+    client.force_login(boss)
+
+    own = client.get(reverse("accounts:my_book"), {"owner": boss.pk}).content.decode()
+    theirs = client.get(reverse("accounts:my_book"), {"owner": mate.pk}).content.decode()
+
+    assert "No accounts match." in own and "You own no accounts" not in own
+    assert theirs.count('data-testid="book-row"') == 2 and "You own no accounts" not in theirs
+
+
+def test_an_htmx_request_without_a_book_answers_the_picker_sentence(client):
+    boss = manager()
+    fill_book(tam(), 1)
+    client.force_login(boss)
+
+    body = client.get(reverse("accounts:my_book"), {"q": "acct"}, **HTMX).content.decode()
+
+    assert body.lstrip().startswith('<section id="book-table">')
+    assert "You own no accounts. Pick a book above to see its accounts." in body
+
+
+def test_a_manager_who_owns_accounts_and_a_tam_who_owns_none_land_on_their_own_book(client):
+    boss = manager()
+    fill_book(boss, 1)
+    fill_book(tam(), 1)
+    client.force_login(boss)
+    assert (
+        client.get(reverse("accounts:my_book")).content.decode().count('data-testid="book-row"')
+        == 1
+    )
+    # A TAM may open no other book: an empty book of their own says so.
+    client.force_login(tam())
+    body = client.get(reverse("accounts:my_book")).content.decode()
+    assert "No accounts match." in body and "You own no accounts" not in body
