@@ -44,6 +44,25 @@ def test_my_book_sorts_filters_and_opens_an_account(page, login_as):
     assert page.get_by_test_id("account-arr").inner_text() == "$24,000"
 
 
+def test_a_pasted_or_cut_search_filters_my_book_without_a_key_press(page, login_as):
+    me = tam()
+    for name in ("Alpha", "Bravo", "Charlie"):
+        AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name=name)
+    login_as(me)
+    page.goto("/book/")
+    search = page.locator("#id_q")
+
+    # fill() sets the value with one input event and no key events, as a paste does.
+    search.fill("brav")
+    page.wait_for_url("**q=brav**")
+    expect(page.get_by_test_id("book-row")).to_have_count(1)
+    assert names(page) == ["Bravo"]
+    # Cutting the text out, likewise.
+    search.fill("")
+    page.wait_for_url(lambda url: "q=brav" not in url)
+    expect(page.get_by_test_id("book-row")).to_have_count(3)
+
+
 def test_manager_sets_the_new_owner_trait_and_assigns_a_person(page, login_as):
     boss = manager()
     person = tam(name="Nina New")
