@@ -74,7 +74,7 @@ from billing.models import (
 )
 from billing.revenue_data import revenue_month
 from revopsweb.dates import add_months, quarter_start
-from revopsweb.sql import Lateral, prepared_cursor, with_values_written_in
+from revopsweb.sql import CompiledOnce, Lateral, prepared_cursor, with_values_written_in
 
 from .models import Account, AccountPlan, Plan, TopAccount
 
@@ -252,14 +252,32 @@ def mrr_by_owner(owner_ids: Sequence[int], accounts: Q, *, month: dt.date) -> di
     showed more ARR than its rows added up to)."""
     if not owner_ids:
         return {}
-    rows = (
-        with_mrr(Account.objects.filter(accounts, owner_id__in=owner_ids), month=month)
+    if len(owner_ids) == 1:
+        # One book (My book's and the home page's totals, on every request): the
+        # statement compiled once per month and filter. Compiling with_mrr's
+        # annotations was 2.3 of the call's 2.5 ms of CPU (100k bench clone; issue 20).
+        rows = _OWNER_MRR.tuples(
+            ("owner", month, accounts),
+            lambda owner_pk: _owner_mrr(Account.objects.filter(accounts, owner=owner_pk), month),
+            owner_pk=owner_ids[0],
+        )
+    else:
+        rows = _owner_mrr(Account.objects.filter(accounts, owner_id__in=owner_ids), month)
+    return {owner_id: to_money(total) for owner_id, total in rows}
+
+
+_OWNER_MRR = CompiledOnce(Account)
+
+
+def _owner_mrr(accounts: QuerySet[Account], month: dt.date) -> Any:
+    """(owner id, MRR of ``month``) of ``mrr_by_owner`` over ``accounts``."""
+    return (
+        with_mrr(accounts, month=month)
         .order_by()
         .values("owner_id")
         .annotate(total=Sum("mrr"))
         .values_list("owner_id", "total")
     )
-    return {owner_id: to_money(total) for owner_id, total in rows}
 
 
 def accounts_with_arr_at_least(arr: Decimal, *, month: dt.date) -> QuerySet[Any, Any]:

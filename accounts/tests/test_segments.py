@@ -5,11 +5,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db.models import Q
 
 from accounts.models import Account, Plan, TopAccount
 from accounts.segments import (
     Segment,
     account_chart,
+    mrr_by_owner,
     mrr_history,
     paid_core_products,
     rank_top_accounts_if_unranked,
@@ -26,7 +28,7 @@ from accounts.tests.books_factories import (
     give_revenue,
     grant_credits,
 )
-from accounts.tests.factories import AccountFactory
+from accounts.tests.factories import AccountFactory, tam
 from billing.adjustments import CREDIT_GRANT_MONTHS_SQL
 from billing.models import CreditGrantKind
 
@@ -378,3 +380,29 @@ def test_the_job_waits_for_a_writer_holding_the_month(month_locked_elsewhere):
             cursor.execute("SET LOCAL lock_timeout = '200ms'")
         refresh_top_accounts(today=TODAY)
     assert not TopAccount.objects.filter(month=LAST_MONTH).exists()
+
+
+def test_one_owners_mrr_follows_the_month_the_filter_and_the_owner_asked_for():
+    # One owner's statement is compiled once per month and filter (mrr_by_owner):
+    # each call still reads its own month, filter and owner.
+    ann, bob = tam(), tam()
+    paying = AccountFactory.create(owner=ann, owner_role="TAM")
+    give_revenue(paying, product_analytics=1000)
+    give_revenue(paying, month=dt.date(2026, 3, 1), product_analytics=800)
+    give_revenue(
+        AccountFactory.create(owner=ann, owner_role="TAM", is_lead=True), product_analytics=500
+    )
+    on_credits = AccountFactory.create(owner=ann, owner_role="TAM")
+    give_revenue(on_credits, product_analytics=9000)
+    grant_credits(on_credits, CreditGrantKind.STARTUP)
+    give_revenue(AccountFactory.create(owner=bob, owner_role="TAM"), product_analytics=700)
+    accounts, leads = Q(is_lead=False), Q(is_lead=True)
+
+    assert mrr_by_owner([ann.pk], accounts, month=LAST_MONTH) == {ann.pk: Decimal(1000)}
+    assert mrr_by_owner([ann.pk], accounts, month=dt.date(2026, 3, 1)) == {ann.pk: Decimal(800)}
+    assert mrr_by_owner([ann.pk], leads, month=LAST_MONTH) == {ann.pk: Decimal(500)}
+    assert mrr_by_owner([bob.pk], accounts, month=LAST_MONTH) == {bob.pk: Decimal(700)}
+    assert mrr_by_owner([ann.pk, bob.pk], accounts, month=LAST_MONTH) == {
+        ann.pk: Decimal(1000),
+        bob.pk: Decimal(700),
+    }
