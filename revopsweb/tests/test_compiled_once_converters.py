@@ -27,18 +27,25 @@ def _owned_by(owner_pk: int) -> Any:
     )
 
 
+def _counted(monkeypatch: pytest.MonkeyPatch, method: str) -> list[int]:
+    """The lengths of the expression lists Django's compiler ``method`` is asked about,
+    one per call, from now on."""
+    calls: list[int] = []
+    django_method = getattr(SQLCompiler, method)
+
+    def counted(self: SQLCompiler, expressions: Any) -> Any:
+        calls.append(len(expressions))
+        return django_method(self, expressions)
+
+    monkeypatch.setattr(SQLCompiler, method, counted)
+    return calls
+
+
 def test_the_converters_are_worked_out_once_and_convert_each_calls_rows(monkeypatch):
     ann, bob = tam(), tam()
     AccountFactory.create(owner=ann, owner_role="TAM", renewal_date=dt.date(2027, 1, 2))
     AccountFactory.create(owner=bob, owner_role="TAM", credit_balance=Decimal("1.25"))
-    worked_out = []
-    django_get_converters = SQLCompiler.get_converters
-
-    def counted(self: SQLCompiler, expressions: Any) -> Any:
-        worked_out.append(len(expressions))
-        return django_get_converters(self, expressions)
-
-    monkeypatch.setattr(SQLCompiler, "get_converters", counted)
+    worked_out = _counted(monkeypatch, "get_converters")
     once = CompiledOnce(Account)
     [a] = once.rows("k", _owned_by, owner_pk=ann.pk)
     [b] = once.rows("k", _owned_by, owner_pk=bob.pk)
@@ -58,14 +65,7 @@ def test_a_composite_keys_rows_read_as_the_orm_reads_them_with_the_check_made_on
         RevenueSummaryChange.objects.create(
             account_id=7, product_id=3, month=month, old_amount=Decimal("4.50")
         )
-    checked = []
-    django_check = SQLCompiler.has_composite_fields
-
-    def counted(self: SQLCompiler, expressions: Any) -> Any:
-        checked.append(len(expressions))
-        return django_check(self, expressions)
-
-    monkeypatch.setattr(SQLCompiler, "has_composite_fields", counted)
+    checked = _counted(monkeypatch, "has_composite_fields")
     once = CompiledOnce(RevenueSummaryChange)
     first = once.rows("k", _changes)
     compiled_at = len(checked)
