@@ -9,7 +9,14 @@ import pytest
 from django.urls import reverse
 
 from accounts.account_views import NoteForm, RecommendationForm
-from accounts.models import AccountPlan, Activity, ActivityKind, OwnerRole, OwnershipChange
+from accounts.models import (
+    AccountPlan,
+    AccountSnapshot,
+    Activity,
+    ActivityKind,
+    OwnerRole,
+    OwnershipChange,
+)
 from accounts.tests.books_factories import LAST_MONTH
 from accounts.tests.factories import AccountFactory, tam
 from leads.models import TaskKind
@@ -71,3 +78,17 @@ def test_a_form_with_the_persons_input_shows_their_errors_not_the_empty_form():
     html = bound.as_div()
     assert html != empty
     assert "This field is required." in html and "typed" in html
+
+
+def test_each_weeks_health_badge_names_the_week_and_the_health_in_words(client):
+    # The badge's colour alone says the health; its title says it for everyone.
+    me = tam()
+    account = AccountFactory.create(owner=me, owner_role=OwnerRole.TAM)
+    AccountSnapshot.objects.create(account=account, week=dt.date(2026, 11, 23), health="poor")
+    AccountSnapshot.objects.create(account=account, week=dt.date(2026, 11, 30))
+    client.force_login(me)
+
+    content = client.get(reverse("accounts:account", args=[account.pk])).content.decode()
+
+    assert 'title="Week of 2026-11-23: Poor">2026-11-23</span>' in content
+    assert 'title="Week of 2026-11-30: no health">2026-11-30</span>' in content
