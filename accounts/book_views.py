@@ -224,6 +224,9 @@ def my_book(request: StaffRequest) -> HttpResponse:
         )
     ctx.update(
         accounts=accounts,
+        # The totals and their targets are the whole book's; with filters on, the
+        # page says how many of its rows the table shows (the walk took one for the other).
+        filtered=bool(data.get("q") or data.get("segment") or data.get("health")),
         churn_risk=churn_risk,
         churn_suggested=churn_suggested,
         current_quarter_end=quarter_end(today),

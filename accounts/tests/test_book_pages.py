@@ -129,6 +129,23 @@ def test_my_book_filters_by_segment_and_sorts_by_arr(client):
     assert "Mid" in content and "Big" not in content and "Small" not in content
 
 
+def test_with_filters_on_the_book_says_how_many_of_its_rows_the_table_shows(client):
+    # The totals stay the whole book's (its targets are the book's); the page says so.
+    me = tam()
+    for name in ("Alpha", "Beta", "Gamma"):
+        AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name=name)
+    AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Alphabet", is_lead=True)
+    client.force_login(me)
+    url = reverse("accounts:my_book")
+
+    filtered = client.get(url, {"q": "alpha"}).content.decode()
+    plain = client.get(url).content.decode()
+
+    assert "Filtered: 2 of the book's 4 shown. The totals are the whole book's." in filtered
+    assert "+ 1 lead" in filtered and "1 leads" not in filtered
+    assert 'data-testid="book-shown"' not in plain
+
+
 def test_a_tam_cannot_open_another_persons_book(client):
     client.force_login(tam())
     assert client.get(reverse("accounts:my_book"), {"owner": tam().pk}).status_code == 404
