@@ -40,6 +40,39 @@ _NAME_ENDS = (
     "Media", "Mobility", "Networks", "Pay", "Robotics", "Security", "Software", "Studio",
     "Systems", "Technologies", "Travel", "Works",
 )  # fmt: skip
+# A name drawn again is told apart as real companies with a common name are: by
+# a place, one of the account's country's cities first, then any city, then a
+# city with a company form (77 x 30 names at 100,000 accounts: about 43 each).
+_PLACES: dict[str, tuple[str, ...]] = {
+    "US": ("Austin", "Boston", "Chicago", "Denver", "Seattle", "Portland", "Atlanta", "Miami",
+           "Dallas", "Phoenix", "Raleigh", "Nashville", "Pittsburgh", "Brooklyn", "Oakland"),
+    "CA": ("Toronto", "Vancouver", "Montreal", "Ottawa"),
+    "BR": ("Sao Paulo", "Rio", "Curitiba"),
+    "MX": ("Monterrey", "Guadalajara"),
+    "GB": ("London", "Manchester", "Bristol", "Edinburgh", "Leeds", "Cambridge"),
+    "DE": ("Berlin", "Munich", "Hamburg", "Cologne", "Leipzig"),
+    "FR": ("Paris", "Lyon", "Nantes", "Toulouse"),
+    "NL": ("Amsterdam", "Rotterdam", "Utrecht"),
+    "SE": ("Stockholm", "Gothenburg", "Malmo"),
+    "ES": ("Madrid", "Barcelona", "Valencia"),
+    "IE": ("Dublin", "Cork"),
+    "PL": ("Warsaw", "Krakow"),
+    "CH": ("Zurich", "Geneva"),
+    "ZA": ("Cape Town", "Johannesburg"),
+    "NG": ("Lagos", "Abuja"),
+    "IN": ("Bangalore", "Pune", "Hyderabad", "Chennai"),
+    "IL": ("Tel Aviv", "Haifa"),
+    "SG": ("Singapore",),
+    "AE": ("Dubai", "Abu Dhabi"),
+    "JP": ("Tokyo", "Osaka"),
+    "AU": ("Sydney", "Melbourne", "Brisbane", "Perth"),
+    "NZ": ("Auckland", "Wellington"),
+}  # fmt: skip
+_COMPANY_FORMS = ("Group", "Holdings", "Partners", "International")
+_ANY_PLACE = tuple(dict.fromkeys(place for places in _PLACES.values() for place in places))
+_QUALIFIERS = _ANY_PLACE + tuple(
+    f"{place} {form}" for form in _COMPANY_FORMS for place in _ANY_PLACE
+)
 _TLDS = (".com", ".com", ".com", ".io", ".io", ".ai", ".co", ".dev", ".app")
 _BUSINESS_TYPES = (
     "B2B SaaS", "B2B SaaS", "B2B SaaS", "Developer tools", "E-commerce", "Fintech", "Healthtech",
@@ -422,6 +455,7 @@ def _account_rows(
     for user in ctx.staff_by_role.get(Role.ONBOARDING, []):
         onboarders_by_region.setdefault(user.region, []).append(user)
     domains: dict[str, int] = {}
+    names = _CompanyNames()
     for index, profile in enumerate(profiles):
         country, territory, region = placed[index]
         start, end = rng.choice(_NAME_STARTS), rng.choice(_NAME_ENDS)
@@ -482,7 +516,7 @@ def _account_rows(
             renewal_date = today + dt.timedelta(days=rng.randint(10, 365))
 
         yield (
-            f"{start} {end}",
+            names.unique(base=f"{start} {end}", country=country),
             domain,
             profile.organization_id,
             country,
@@ -511,6 +545,40 @@ def _account_rows(
             now,
             now,
         )
+
+
+class _CompanyNames:
+    """Hands out company names, each once: a name already given gets a place.
+
+    Deterministic (no randomness: the order of the calls decides) and cheap at
+    100,000 accounts: a set per name and a resume position in ``_QUALIFIERS``,
+    so a name drawn n times costs O(n) in all, not O(n²).
+    """
+
+    def __init__(self) -> None:
+        self._taken: dict[str, set[str]] = {}
+        self._resume: dict[str, int] = {}
+
+    def unique(self, *, base: str, country: str) -> str:
+        """``base`` the first time; then ``base`` with the first free place of
+        ``country``, else of any country, else a place and a company form, else
+        a number (past 100,000 accounts' worth of repeats)."""
+        taken = self._taken.setdefault(base, set())
+        qualifier = next(
+            (place for place in ("", *_PLACES.get(country, ())) if place not in taken), None
+        )
+        if qualifier is None:
+            position = self._resume.get(base, 0)
+            while position < len(_QUALIFIERS) and _QUALIFIERS[position] in taken:
+                position += 1
+            self._resume[base] = position
+            qualifier = (
+                _QUALIFIERS[position]
+                if position < len(_QUALIFIERS)
+                else str(len(taken) - len(_QUALIFIERS) + 1)
+            )
+        taken.add(qualifier)
+        return f"{base} {qualifier}" if qualifier else base
 
 
 def _pick(rng: random.Random, by_region: dict[str, list[User]], region: str) -> User | None:

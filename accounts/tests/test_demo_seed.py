@@ -12,6 +12,7 @@ from django.db.models import Count, Min, Sum
 from django.test import RequestFactory
 
 from accounts.demo import DEMO_EMAIL_DOMAIN, DEMO_LOGINS, DEMO_PASSWORD, DEMO_SOURCE
+from accounts.demo_accounts import _CompanyNames
 from accounts.models import Account, OwnershipChange, User
 from accounts.roles import Role
 from billing.models import MonthlyRevenue
@@ -126,3 +127,25 @@ def test_if_empty_leaves_existing_accounts_alone_and_a_plain_rerun_refuses():
     assert snapshot() == before
     with pytest.raises(CommandError, match="--reset"):
         seed(seed=8)
+
+
+@pytest.mark.django_db
+def test_a_demo_gives_every_account_its_own_name():
+    # 400 accounts over 77 x 30 drawn names: at seed 7 the plain draw repeats 26.
+    call_command("seed_demo", accounts=400, months=MONTHS, seed=7, stdout=StringIO())
+
+    names = list(Account.objects.values_list("name", flat=True))
+    assert len(names) == 400
+    assert len(set(names)) == len(names)
+
+
+def test_a_repeated_company_name_takes_its_countrys_cities_then_any_place():
+    names = _CompanyNames()
+
+    given = [names.unique(base="Willow Robotics", country="DE") for _ in range(2_000)]
+
+    assert given[:3] == ["Willow Robotics", "Willow Robotics Berlin", "Willow Robotics Munich"]
+    assert given[6] == "Willow Robotics Austin"  # Germany's five cities taken
+    assert "Willow Robotics Berlin Group" in given
+    assert len(set(given)) == len(given)
+    assert names.unique(base="Willow Labs", country="FR") == "Willow Labs"
