@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
@@ -45,6 +46,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -641,14 +643,29 @@ def usage_history(
     return _history(_USAGE_HISTORY_SQL, ids, months)
 
 
+class _ProductAmongCore(Func):
+    """``product_id = ANY(ARRAY(the core products' ids))``: the array is read once per
+    statement (an InitPlan), where a join to the catalog (``product__is_core``) read it
+    again for every revenue row of every account asked about (14,000 scans of the
+    catalog for the allocation page's 5,400 CSM accounts)."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+
+    def __init__(self) -> None:
+        core = Product.objects.filter(is_core=True).order_by().values("pk")
+        super().__init__(F("product"), ArraySubquery(core), output_field=BooleanField())
+
+
 def _core_paid_count(month: dt.date) -> QuerySet[MonthlyRevenue, Any]:
     """How many core products the row's account paid more than $200 for in ``month``,
-    as a one-value subquery (no value without any)."""
+    as a one-value subquery (no value without any). One index-only probe of
+    ``monthly_revenue_paid`` per account (month, account, product; amount over $200)."""
     return (
         MonthlyRevenue.objects.filter(
+            _ProductAmongCore(),
             account=OuterRef("pk"),
             month=month,
-            product__is_core=True,
             amount__gt=PAID_PRODUCT_MIN,
         )
         .order_by()

@@ -11,6 +11,7 @@ from accounts.models import Account, Plan, TopAccount
 from accounts.segments import (
     Segment,
     account_chart,
+    all_core_paid,
     mrr_by_owner,
     mrr_history,
     paid_core_products,
@@ -170,6 +171,22 @@ def test_paid_products_need_more_than_two_hundred_dollars():
         account.pk: ["Session Replay", "Error Tracking"]
     }
     assert annotated(account).core_paid_count == 2
+
+
+def test_all_core_paid_needs_every_core_product_over_two_hundred_dollars_that_month():
+    every = AccountFactory.create()
+    give_revenue(every, session_replay="200.01", feature_flags=900, error_tracking=5000)
+    # Three products paid, one of them not core; the third core one paid the month before.
+    not_core = AccountFactory.create()
+    give_revenue(not_core, session_replay=900, feature_flags=900, product_analytics=9000)
+    give_revenue(not_core, month=dt.date(2026, 3, 1), error_tracking=900)
+    at_200 = AccountFactory.create()
+    give_revenue(at_200, session_replay=900, feature_flags=900, error_tracking=200)
+    accounts = Account.objects.filter(pk__in=[every.pk, not_core.pk, at_200.pk])
+
+    paid = dict(accounts.annotate(paid=all_core_paid(month=LAST_MONTH)).values_list("pk", "paid"))
+
+    assert paid == {every.pk: True, not_core.pk: False, at_200.pk: False}
 
 
 def test_the_account_chart_lists_each_revenue_row_and_the_last_months_paid_products():

@@ -74,7 +74,18 @@ class MonthlyRevenue(models.Model):
                 condition=models.Q(amount__gte=0), name="monthly_revenue_not_negative"
             ),
         ]
-        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["month", "product"])]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["month", "product"]),
+            # The paid products of a month, read without the table: "every core product
+            # paid" is asked of each of the ~5,400 CSM accounts on the allocation page
+            # (100,000 accounts), one index-only probe each. Month first, so one month's
+            # probes share a few hundred leaf pages. A quarter of the rows are over $200.
+            models.Index(
+                fields=["month", "account", "product"],
+                condition=models.Q(amount__gt=PAID_PRODUCT_MIN),
+                name="monthly_revenue_paid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.product_id} {self.month:%Y-%m}: {self.amount}"
