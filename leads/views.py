@@ -41,6 +41,7 @@ from .ledger import (
 from .models import Task, TaskKind, TaskSource
 from .permissions import (
     can_see_team_tasks,
+    can_work_task,
     workable_tasks,
 )
 from .scoring import metric_label
@@ -116,7 +117,12 @@ def new_task(request: StaffRequest) -> HttpResponse:
             created_by=request.user,
         )
         messages.success(request, f"Task created: {result.task.explanation}")
-        return redirect("leads:task", pk=result.task.pk)
+        if can_work_task(request.user, result.task):
+            return redirect("leads:task", pk=result.task.pk)
+        # Assigned to someone else (a TAM entering a new-business lead for a TAE): the
+        # task's page would answer them 404, so they get the form back for the next one,
+        # with the message saying who has it.
+        return redirect("leads:new_task")
     status = 400 if form.is_bound else 200
     return render(request, "leads/new_task.html", {"form": form}, status=status)
 

@@ -86,13 +86,41 @@ def test_new_task_form_records_the_creator(client):
     user = _login(client, tam())
     member()
 
-    response = client.post(
+    client.post(
         reverse("leads:new_task"), {**CONTACT, "source": "manual", "lead_type": "new_business"}
     )
 
     task = Task.objects.get()
-    assert response.url == reverse("leads:task", args=[task.pk])
     assert task.created_by == user
+
+
+def test_a_task_created_for_someone_else_returns_to_the_form_saying_who_has_it(client):
+    # A TAM enters a new-business lead: the round robin gives it to a TAE, whose task
+    # the TAM may not open (its page answered them 404 after the redirect).
+    _login(client, tam())
+    tae = member()
+
+    response = client.post(
+        reverse("leads:new_task"),
+        {**CONTACT, "source": "manual", "lead_type": "new_business"},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(reverse("leads:new_task"), 302)]
+    assert response.status_code == 200
+    assert "Task created" in response.content.decode()
+    assert Task.objects.get().assignee == tae.user
+
+
+def test_a_task_the_creator_may_work_opens_on_its_page(client):
+    _login(client, team_lead())
+    member()
+
+    response = client.post(
+        reverse("leads:new_task"), {**CONTACT, "source": "manual", "lead_type": "new_business"}
+    )
+
+    assert response.url == reverse("leads:task", args=[Task.objects.get().pk])
 
 
 def test_the_new_task_form_preselects_no_source(client):
