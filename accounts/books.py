@@ -9,7 +9,7 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -128,10 +128,18 @@ class BookTotals:
     # False for people without a book role (team leads, managers, RevOps): their
     # page shows no targets and no "Below the target" warning.
     has_book: bool = True
+    # Accounts in the book as its TAM overlay, owned by someone else: rows of My book,
+    # outside the totals and targets (``book_totals`` counts them; 0 elsewhere).
+    overlays: int = 0
 
     @property
     def with_leads(self) -> int:
         return self.accounts + self.leads
+
+    @property
+    def rows(self) -> int:
+        """The book's rows on My book: owned accounts and leads, and overlays."""
+        return self.accounts + self.leads + self.overlays
 
 
 def opens_on_the_book_picker(*, totals: BookTotals, owner_chosen: bool, books: int) -> bool:
@@ -155,15 +163,19 @@ def book_role(user: User) -> str:
 
 # book_totals' counts in one statement of constant text: the ORM built and compiled
 # them on every My book and home page (issue 20).
+# Owned accounts, owned leads, and the accounts in the book as its TAM overlay only
+# (``book_rows``: owned by someone else, so outside the totals and targets).
 _BOOK_COUNTS_SQL = (
-    'SELECT COUNT(a."id") FILTER (WHERE NOT a."is_lead"), '
-    'COUNT(a."id") FILTER (WHERE a."is_lead") '
-    'FROM "accounts_account" a WHERE a."owner_id" = %s'
+    'SELECT COUNT(a."id") FILTER (WHERE a."owner_id" = %(owner)s AND NOT a."is_lead"), '
+    'COUNT(a."id") FILTER (WHERE a."owner_id" = %(owner)s AND a."is_lead"), '
+    'COUNT(a."id") FILTER (WHERE a."owner_id" IS DISTINCT FROM %(owner)s) '
+    'FROM "accounts_account" a WHERE a."owner_id" = %(owner)s OR a."tam_overlay_id" = %(owner)s'
 )
 
 
 def book_totals(owner: User, *, today: dt.date, month: dt.date | None = None) -> BookTotals:
-    """Totals of ``owner``'s book (two queries; three without ``month``) with
+    """Totals of ``owner``'s book (two queries; three without ``month``), and the count
+    of accounts in it as TAM overlay (``overlays``, outside the totals), with
     warnings against the targets: TAM 10–15 accounts and about $1.5m ARR, at
     most 15 at quarter start, hard cap 25 including leads; CSM about 30
     accounts and $1.5m. ARR is 12 × MRR of ``month`` (default: the revenue
@@ -171,16 +183,17 @@ def book_totals(owner: User, *, today: dt.date, month: dt.date | None = None) ->
     (``segments.mrr_by_owner``), as the book's rows show it."""
     month = month or revenue_month(today=today)
     with connection.cursor() as cursor:
-        cursor.execute(_BOOK_COUNTS_SQL, [owner.pk])
-        accounts, leads = cursor.fetchone()
+        cursor.execute(_BOOK_COUNTS_SQL, {"owner": owner.pk})
+        accounts, leads, overlays = cursor.fetchone()
     mrr = mrr_by_owner([owner.pk], Q(is_lead=False), month=month)
-    return _totals(
+    totals = _totals(
         owner,
         accounts=accounts,
         leads=leads,
         arr=mrr.get(owner.pk, Decimal(0)) * 12,
         today=today,
     )
+    return replace(totals, overlays=overlays)
 
 
 def team_book_totals(

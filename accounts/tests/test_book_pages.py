@@ -146,6 +146,27 @@ def test_with_filters_on_the_book_says_how_many_of_its_rows_the_table_shows(clie
     assert 'data-testid="book-shown"' not in plain
 
 
+def test_overlay_accounts_are_rows_of_the_book_said_apart_from_its_totals(client):
+    # A TAM overlay account is a row of the book but owned by someone else: the totals
+    # (and their targets) leave it out, and the page says so rather than showing more
+    # rows than the totals count (the walk: "Filtered: 21 of the book's 19 shown").
+    me, other = tam(), tam()
+    AccountFactory.create(owner=me, owner_role=OwnerRole.TAM, name="Owned One")
+    for name in ("Overlay One", "Overlay Two"):
+        AccountFactory.create(owner=other, owner_role=OwnerRole.TAM, tam_overlay=me, name=name)
+    client.force_login(me)
+    url = reverse("accounts:my_book")
+
+    plain = client.get(url).content.decode()
+    filtered = client.get(url, {"q": "one"}).content.decode()
+
+    assert "Overlay Two" in plain and "<strong>1</strong> account\n" in plain
+    assert (
+        "Also in this book as TAM overlay: 2 accounts owned by others, not in the totals." in plain
+    )
+    assert "Filtered: 2 of the book's 3 shown." in filtered
+
+
 def test_a_tam_cannot_open_another_persons_book(client):
     client.force_login(tam())
     assert client.get(reverse("accounts:my_book"), {"owner": tam().pk}).status_code == 404
