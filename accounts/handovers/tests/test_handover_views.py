@@ -18,7 +18,7 @@ from accounts.handovers.tests.handover_factories import (
 )
 from accounts.handovers.workflow import Step, advance_handover
 from accounts.models import NewOwnerTrait, OwnerRole
-from accounts.tests.books_factories import TODAY
+from accounts.tests.books_factories import LAST_MONTH, TODAY, give_revenue
 from accounts.tests.factories import AccountFactory, manager, tam, team_lead
 
 pytestmark = pytest.mark.django_db
@@ -180,6 +180,23 @@ def test_the_propose_page_shows_each_transition_with_its_conditions(client):
     assert (
         "TAM → CSM" in page and "No remaining expansion levers" in page and "CSM → TAM" not in page
     )
+
+
+def test_on_a_top_40_account_the_owner_is_told_a_manager_proposes_and_gets_no_form(client):
+    # The propose step refuses anyone but a manager on a Top 40 account: the page
+    # said so and still offered the owner the form (the walk).
+    account = ready_account(tam())
+    give_revenue(account, month=LAST_MONTH, product_analytics=500_000)
+    url = reverse("handovers:propose", args=[account.pk])
+
+    client.force_login(account.owner)
+    owners_page = client.get(url).content.decode()
+    client.force_login(manager())
+    managers_page = client.get(url).content.decode()
+
+    assert "only a manager proposes its handover" in owners_page
+    assert 'id="propose-form"' not in owners_page
+    assert 'id="propose-form"' in managers_page
 
 
 def test_proposing_creates_the_handover_and_redirects_to_it(client):
