@@ -3,6 +3,7 @@ moves the adjusted revenue), and a failed payment on the demo TAM's and CSM's ho
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from io import StringIO
 
@@ -46,10 +47,16 @@ def test_the_demo_approves_two_refunds_and_the_bug_refund_feeds_the_adjusted_rev
 
 
 @pytest.mark.django_db
-def test_the_demo_tam_and_csm_each_have_a_failed_payment_on_their_home(client):
+def test_the_demo_tam_and_csm_each_have_a_failed_payment_on_their_home(client, time_machine):
     from accounts.demo import DEMO_EMAIL_DOMAIN
     from accounts.models import User
 
+    # On a fixed day: the demo draws its company from today's months, and at 400
+    # accounts the TAM books can take every owned account of the CSM login's region
+    # (from 1 December 2026 they did, and the CSM owned nothing); the quick start's
+    # 2,000 leave CSMs their books. What this checks is that dunning's failures go to
+    # the logins' own accounts first.
+    time_machine.move_to(dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC))
     call_command("seed_demo", accounts=400, months=13, stdout=StringIO())
     for login in ("tam", "csm"):
         client.force_login(User.objects.get(email=f"{login}@{DEMO_EMAIL_DOMAIN}"))
