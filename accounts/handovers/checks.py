@@ -13,7 +13,7 @@ from typing import cast
 
 from django.db.models import Q, Subquery
 
-from accounts.models import Account, AccountPlan, OwnerRole
+from accounts.models import Account, AccountPlan, OwnerRole, User
 from accounts.segments import AccountWithRevenue, with_revenue
 from billing.models import Invoice
 from billing.revenue_data import first_paid_months
@@ -147,6 +147,12 @@ def top_40(account: Account, *, today: dt.date) -> bool:
     """Whether the account is in the Top 40 by ARR now (the books' segment; one
     query, none when ``account`` already carries the ``with_revenue`` annotations)."""
     return bool(getattr(_revenue(account, today=today), "is_top_40", False))
+
+
+def needs_a_manager(account: Account, *, by: User, today: dt.date) -> bool:
+    """Whether ``account`` is a Top 40 account and ``by`` is not a manager: only a
+    manager proposes or approves its handover (``top_40``'s queries)."""
+    return not by.is_manager and top_40(account, today=today)
 
 
 def transition_for(

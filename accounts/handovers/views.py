@@ -24,6 +24,7 @@ from accounts.handovers.checklists import (
 from accounts.handovers.checks import (
     INVALID_REASONS,
     handover_roles,
+    needs_a_manager,
     plan_and_invoices,
     preconditions,
     reasons_for,
@@ -121,7 +122,7 @@ def _proposable_account(request: StaffRequest, pk: int) -> Account:
     return account
 
 
-def _propose_context(account: Account, form: ProposeForm) -> dict[str, Any]:
+def _propose_context(account: Account, form: ProposeForm, *, user: User) -> dict[str, Any]:
     today = company_today()
     from_role = account.owner_role
     reason = form["reason"].value() or ""
@@ -150,6 +151,8 @@ def _propose_context(account: Account, form: ProposeForm) -> dict[str, Any]:
         "effective_on": effective_on,
         "waited_for": waited_for,
         "top_40": account.is_top_40,  # type: ignore[attr-defined]
+        # The propose step's own rule: the form is shown to those it accepts.
+        "needs_a_manager": needs_a_manager(account, by=user, today=today),
         "high_potential": high_potential(account, today=today),
         "overlay_form": OverlayForm(),
         "show_overlay": account.owner_role == OwnerRole.TAE,
@@ -181,9 +184,11 @@ def handover_propose(request: StaffRequest, pk: int) -> HttpResponse:
             form.initial["reason"] = reason
         if request.htmx:
             return render(
-                request, "handovers/propose.html#propose-form", _propose_context(account, form)
+                request,
+                "handovers/propose.html#propose-form",
+                _propose_context(account, form, user=user),
             )
-        return render(request, "handovers/propose.html", _propose_context(account, form))
+        return render(request, "handovers/propose.html", _propose_context(account, form, user=user))
     form = ProposeForm(request.POST, **form_kwargs)
     if form.is_valid():
         try:
@@ -205,7 +210,7 @@ def handover_propose(request: StaffRequest, pk: int) -> HttpResponse:
                 return HttpResponseClientRedirect(detail)
             return redirect(detail)
     template = "handovers/propose.html#propose-form" if request.htmx else "handovers/propose.html"
-    return render(request, template, _propose_context(account, form), status=422)
+    return render(request, template, _propose_context(account, form, user=user), status=422)
 
 
 @require_POST

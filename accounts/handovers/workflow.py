@@ -35,10 +35,10 @@ from .checks import (
     Check,
     _revenue,
     is_handover_transition,
+    needs_a_manager,
     plan_and_invoices,
     preconditions,
     reason_check,
-    top_40,
     transition_for,
 )
 from .models import OPEN_STATES, Handover, HandoverEvent, HandoverReason, HandoverState
@@ -78,7 +78,7 @@ def propose_handover(
         )
     if not is_owner_lead_or_manager(by, account):
         raise PermissionDenied("Only the owner, their team lead or a manager proposes a handover.")
-    if top_40(account, today=today) and not by.is_manager:
+    if needs_a_manager(account, by=by, today=today):
         raise PermissionDenied("Top 40 account: only a manager proposes or approves a handover.")
     if to_owner.pk == account.owner_id:
         raise ValidationError("The incoming owner already owns the account.")
@@ -261,7 +261,7 @@ def advance_handover(
     if step == Step.ACCEPT:
         # One revenue read serves the Top 40 rule here and the transition's conditions below.
         locked.account = _revenue(locked.account, today=today)
-        if top_40(locked.account, today=today) and not by.is_manager:
+        if needs_a_manager(locked.account, by=by, today=today):
             raise PermissionDenied("Top 40 account: only a manager approves a handover.")
     override_reason = _override_needed(locked, step=step, by=by, today=today, given=override_reason)
     now = timezone.now()
