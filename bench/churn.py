@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable
 
 from bench import BenchOptions, register
-from bench._common import best_seconds, seconds, setup_django, vacuum_analyze
+from bench._common import best_seconds, process_cpu, seconds, setup_django, vacuum_analyze
 
 if not os.environ.get("DJANGO_SETTINGS_MODULE"):
     os.environ.setdefault("DEBUG", "true")
@@ -135,14 +135,7 @@ def _backend_cpu_seconds() -> float | None:
     if connection.settings_dict.get("HOST") not in {"", None, "localhost", "127.0.0.1", "::1"}:
         return None  # a server elsewhere: a local process of that pid is another one
     connection.ensure_connection()
-    pid = connection.connection.info.backend_pid
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    # utime and stime, the 14th and 15th fields (the 12th and 13th after the name).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return process_cpu(connection.connection.info.backend_pid)
 
 
 def _timed(work: Callable[[], object]) -> tuple[float, float | None]:
