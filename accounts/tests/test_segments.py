@@ -5,7 +5,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account, Plan, TopAccount
 from accounts.segments import (
@@ -171,6 +173,30 @@ def test_paid_products_need_more_than_two_hundred_dollars():
         account.pk: ["Session Replay", "Error Tracking"]
     }
     assert annotated(account).core_paid_count == 2
+
+
+def test_paid_core_products_generic_plan_reads_the_paid_revenue_index():
+    # The page runs the statement prepared, and its plan is the generic one
+    # (plan_cache_mode): with the $200 as a parameter that plan could not read the
+    # partial index of revenue rows over $200 and filtered every row of the accounts.
+    account = AccountFactory.create()
+    give_revenue(account, session_replay=900, error_tracking=50)
+    with CaptureQueriesContext(connection) as issued:
+        paid_core_products([account.pk], today=TODAY)
+    sql, params = issued.captured_queries[-1]["prepared"]
+    numbered = sql
+    for n in range(1, len(params) + 1):
+        numbered = numbered.replace("%s", f"${n}", 1)
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"PREPARE paid_plan AS {numbered}")
+        cursor.execute(f"EXPLAIN EXECUTE paid_plan({', '.join(['%s'] * len(params))})", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE paid_plan")
+
+    assert "monthly_revenue_paid" in plan, plan
 
 
 def test_all_core_paid_needs_every_core_product_over_two_hundred_dollars_that_month():
