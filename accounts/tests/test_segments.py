@@ -183,7 +183,9 @@ def test_paid_core_products_generic_plan_reads_the_paid_revenue_index():
     give_revenue(account, session_replay=900, error_tracking=50)
     with CaptureQueriesContext(connection) as issued:
         paid_core_products([account.pk], today=TODAY)
-    sql, params = issued.captured_queries[-1]["prepared"]
+    # revopsweb.sql's logging cursor adds the statement as the server was sent it.
+    prepared: Any = issued.captured_queries[-1]["prepared"]
+    sql, params = prepared
     numbered = sql
     for n in range(1, len(params) + 1):
         numbered = numbered.replace("%s", f"${n}", 1)
