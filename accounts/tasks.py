@@ -18,5 +18,9 @@ def ping() -> dict[str, int]:
 @shared_task
 def refresh_top_accounts_task() -> dict[str, int]:
     """Hourly: re-rank the Top 40 by ARR into the cache (see accounts.segments)."""
-    run = run_job("refresh_top_accounts", lambda: refresh_top_accounts(today=company_today()))
+    run = run_job(
+        "refresh_top_accounts",
+        lambda: refresh_top_accounts(today=company_today()),
+        counts=("account ranked", "accounts ranked"),
+    )
     return {"job_run": run.pk}

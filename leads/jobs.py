@@ -27,12 +27,14 @@ def _stale() -> int:
 
 def run_stale_tasks_job() -> JobRun:
     """Autoclose twice-stale tasks and reassign stale ones (leads.stale)."""
-    return run_job(STALE_JOB, _stale)
+    return run_job(
+        STALE_JOB, _stale, counts=("task reassigned or closed", "tasks reassigned or closed")
+    )
 
 
 def run_monthly_reset_job() -> JobRun:
     """Open the company's current month in the round-robin ledger (leads.reset)."""
-    return run_job(RESET_JOB, lambda: reset_month())
+    return run_job(RESET_JOB, lambda: reset_month(), counts=("member reset", "members reset"))
 
 
 def _time_off() -> int:
@@ -42,7 +44,9 @@ def _time_off() -> int:
 
 def run_time_off_job() -> JobRun:
     """Switch members off/on by their time off, calibrating returners (leads.time_off)."""
-    return run_job(TIME_OFF_JOB, _time_off)
+    return run_job(
+        TIME_OFF_JOB, _time_off, counts=("member switched off or on", "members switched off or on")
+    )
 
 
 def _follow_ups() -> int:
@@ -51,7 +55,11 @@ def _follow_ups() -> int:
 
 def run_follow_ups_job() -> JobRun:
     """Raise due follow-up tasks and end finished nurture periods (leads.followups)."""
-    return run_job(FOLLOW_UPS_JOB, _follow_ups)
+    return run_job(
+        FOLLOW_UPS_JOB,
+        _follow_ups,
+        counts=("follow-up raised or nurture ended", "follow-ups raised or nurtures ended"),
+    )
 
 
 def summary(run: JobRun) -> dict[str, object]:

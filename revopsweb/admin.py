@@ -10,11 +10,19 @@ from .outbox import retry_deliveries
 
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin[JobRun]):
-    list_display = ("job", "started_at", "finished_at", "rows_affected", "outcome")
+    list_display = ("job", "started_at", "finished_at", "what_it_did", "outcome")
     list_filter = ("job", "outcome")
     search_fields = ("job", "detail")
     date_hierarchy = "started_at"
-    readonly_fields = ("job", "started_at", "finished_at", "rows_affected", "outcome", "detail")
+    readonly_fields = (
+        "job",
+        "started_at",
+        "finished_at",
+        "rows_affected",
+        "counts",
+        "outcome",
+        "detail",
+    )
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

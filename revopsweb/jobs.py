@@ -95,8 +95,12 @@ def sweep_dead_job_runs() -> int:
     return marked
 
 
-def run_job(job: str, work: Callable[[], int]) -> JobRun:
+def run_job(job: str, work: Callable[[], int], *, counts: tuple[str, str]) -> JobRun:
     """Run ``work`` under the job's lock and record the run.
+
+    ``work`` returns how many things it did; ``counts`` names them, singular and
+    plural ("month recomputed", "months recomputed"), and the run keeps the words
+    that fit the number (``JobRun.what_it_did``).
 
     ``work`` must be idempotent: it may run again after a crash, and must then
     finish what is left without repeating what was done. Earlier runs of the
@@ -114,16 +118,19 @@ def run_job(job: str, work: Callable[[], int]) -> JobRun:
             mark_dead_runs(job=job, keep=run.pk)
             try:
                 run.rows_affected = work()
+                run.counts = counts[0] if run.rows_affected == 1 else counts[1]
                 run.outcome = JobRun.Outcome.SUCCEEDED
             except Exception:
                 run.outcome = JobRun.Outcome.FAILED
                 run.detail = traceback.format_exc()[-4000:]
                 logger.exception("Job %s failed", job)
                 run.finished_at = timezone.now()
-                run.save(update_fields=["outcome", "detail", "finished_at", "rows_affected"])
+                run.save(
+                    update_fields=["outcome", "detail", "finished_at", "rows_affected", "counts"]
+                )
                 raise
         # Recorded before the lock is released: the next run starts after this
         # one's finish, and never finds this row still "running" (and so died).
         run.finished_at = timezone.now()
-        run.save(update_fields=["outcome", "detail", "finished_at", "rows_affected"])
+        run.save(update_fields=["outcome", "detail", "finished_at", "rows_affected", "counts"])
     return run

@@ -44,6 +44,10 @@ class JobRun(models.Model):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     rows_affected = models.PositiveIntegerField(default=0)
+    # What rows_affected counts, in words that fit the number ("24 months recomputed",
+    # "1 lead created"): each job's count is of something else, and a bare "0 rows"
+    # beside "24" elsewhere read as a failure (the walk's RevOps home).
+    counts = models.CharField(max_length=60, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
     detail = models.TextField(blank=True)
 
@@ -52,6 +56,12 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+    @property
+    def what_it_did(self) -> str:
+        """The count in words: "24 months recomputed" (runs recorded before the words
+        were kept, and runs that did not finish: "N rows")."""
+        return f"{self.rows_affected:,} {self.counts or 'rows'}"
 
 
 class Delivery(models.Model):

@@ -41,11 +41,10 @@ class JobResult:
         return not self.error and all(r.outcome == JobRun.Outcome.SUCCEEDED for r in self.runs)
 
     def summary(self) -> str:
-        """One line: each JobRun's outcome and rows, then the error if any ("done" for a
+        """One line: each JobRun's outcome and what it did, then the error if any ("done" for a
         task that records no JobRun)."""
         parts = [
-            f"{run.job} {run.get_outcome_display().lower()}, {run.rows_affected:,} rows"
-            for run in self.runs
+            f"{run.job} {run.get_outcome_display().lower()}, {run.what_it_did}" for run in self.runs
         ]
         if self.error:
             parts.append(self.error)

@@ -438,6 +438,13 @@ def _params(now: dt.datetime, today: dt.date) -> dict[str, dt.date | Decimal | i
     }
 
 
+# What detect_churn_signals' count is, for its JobRun (revopsweb.jobs.run_job).
+CHURN_SIGNAL_COUNTS = (
+    "signal opened, refreshed or cleared",
+    "signals opened, refreshed or cleared",
+)
+
+
 def detect_churn_signals(*, now: dt.datetime | None = None) -> int:
     """Recompute every account's churn signals; return how many rows changed.
 

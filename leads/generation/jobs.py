@@ -16,4 +16,4 @@ def _generate() -> int:
 
 def run_generation_job() -> JobRun:
     """Raise today's leads of every active rule (leads.generation.generate)."""
-    return run_job(GENERATE_JOB, _generate)
+    return run_job(GENERATE_JOB, _generate, counts=("lead created", "leads created"))

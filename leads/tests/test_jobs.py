@@ -61,7 +61,7 @@ def test_the_commands_run_the_jobs(capsys):
     call_command("apply_time_off")
 
     out = capsys.readouterr().out
-    assert "leads.stale_tasks: Succeeded, 2 rows" in out
+    assert "leads.stale_tasks: Succeeded, 2 tasks reassigned or closed" in out
     assert set(JobRun.objects.values_list("job", flat=True)) == {
         jobs.STALE_JOB,
         jobs.RESET_JOB,

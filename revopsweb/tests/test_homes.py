@@ -31,6 +31,7 @@ from billing.tests.factories import MonthlyRevenueFactory, product
 from leads.models import TrackerRole
 from leads.tests.factories import TaskFactory, member
 from revopsweb.dates import company_today, latest_complete_month
+from revopsweb.jobs import run_job
 from revopsweb.models import Delivery, JobRun
 
 pytestmark = pytest.mark.django_db
@@ -187,6 +188,19 @@ def test_revops_lands_on_the_data(client):
     assert "2 outbound deliveries given up" in content
     assert content.count("Failed") >= 2
     assert "Below the target" not in content
+
+
+def test_revops_home_says_what_each_job_counted(client):
+    # The walk read "0" rows for the revenue refresh beside the 24 run.sh reported:
+    # each job counts something else, so the home names it.
+    run_job(
+        "billing.refresh_revenue_cache", lambda: 0, counts=("month recomputed", "months recomputed")
+    )
+    run_job("refresh_top_accounts", lambda: 1, counts=("account ranked", "accounts ranked"))
+    client.force_login(revops())
+    content = client.get(reverse("home")).content.decode()
+    assert "0 months recomputed" in content
+    assert "1 account ranked" in content
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.REVOPS, Role.TEAM_LEAD])

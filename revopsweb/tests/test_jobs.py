@@ -15,9 +15,16 @@ from revopsweb.models import JobRun
 
 @pytest.mark.django_db
 def test_a_run_is_recorded_with_its_row_count():
-    run = run_job("test.count", lambda: 7)
+    run = run_job("test.count", lambda: 7, counts=("thing", "things"))
     assert (run.outcome, run.rows_affected) == (JobRun.Outcome.SUCCEEDED, 7)
     assert run.finished_at is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("count", "words"), [(1, "1 thing done"), (2, "2 things done")])
+def test_a_run_names_its_count_in_words_that_fit_the_number(count, words):
+    run = run_job("test.words", lambda: count, counts=("thing done", "things done"))
+    assert JobRun.objects.get(pk=run.pk).what_it_did == words
 
 
 @pytest.mark.django_db
@@ -26,7 +33,7 @@ def test_a_failing_run_is_recorded_and_reraised():
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError):
-        run_job("test.boom", boom)
+        run_job("test.boom", boom, counts=("thing", "things"))
     run = JobRun.objects.get(job="test.boom")
     assert run.outcome == JobRun.Outcome.FAILED
     assert "database went away" in run.detail
@@ -47,12 +54,15 @@ def test_a_second_runner_skips_while_the_first_holds_the_lock():
     thread.start()
     holding.wait(10)
     try:
-        run = run_job("test.exclusive", lambda: 1)
+        run = run_job("test.exclusive", lambda: 1, counts=("thing", "things"))
     finally:
         release.set()
         thread.join()
     assert run.outcome == JobRun.Outcome.SKIPPED
-    assert run_job("test.exclusive", lambda: 1).outcome == JobRun.Outcome.SUCCEEDED
+    assert (
+        run_job("test.exclusive", lambda: 1, counts=("thing", "things")).outcome
+        == JobRun.Outcome.SUCCEEDED
+    )
 
 
 # A job process that holds the lock and works for a minute, until it is killed.
@@ -60,7 +70,7 @@ _SLOW_JOB = """
 import time, django
 django.setup()
 from revopsweb.jobs import run_job
-run_job("test.killed", lambda: time.sleep(60) or 0)
+run_job("test.killed", lambda: time.sleep(60) or 0, counts=("thing", "things"))
 """
 
 
@@ -102,7 +112,7 @@ def test_a_run_killed_with_sigkill_is_marked_died_by_the_next_run(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.wait(10)
     _wait_until_postgresql_ends_the_killed_session()
-    next_run = run_job("test.killed", lambda: 1)
+    next_run = run_job("test.killed", lambda: 1, counts=("thing", "things"))
     killed.refresh_from_db()
     assert killed.outcome == JobRun.Outcome.DIED
     assert killed.finished_at is not None and "ended before" in killed.detail

@@ -178,7 +178,7 @@ def test_the_management_command_runs_the_job(capsys):
 
     call_command("generate_leads")
 
-    assert "leads.generate_leads: Succeeded, 1 tasks" in capsys.readouterr().out
+    assert "leads.generate_leads: Succeeded, 1 lead created" in capsys.readouterr().out
     assert Task.objects.filter(lead_rule=c.PL_MRR_BAND).count() == 1
 
 

@@ -13,4 +13,4 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # A failure raises (after recording the JobRun), so the exit status is non-zero.
         run = jobs.run_monthly_reset_job()
-        self.stdout.write(f"{run.job}: {run.get_outcome_display()}, {run.rows_affected} rows")
+        self.stdout.write(f"{run.job}: {run.get_outcome_display()}, {run.what_it_did}")

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from accounts.churn.backtest import warm_backtest
-from accounts.churn.signals import detect_churn_signals
+from accounts.churn.signals import CHURN_SIGNAL_COUNTS, detect_churn_signals
 from revopsweb.jobs import run_job
 
 
@@ -13,6 +13,6 @@ class Command(BaseCommand):
     help = "Recompute churn early-warning signals for every account (the nightly job)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run = run_job("detect_churn_signals", detect_churn_signals)
+        run = run_job("detect_churn_signals", detect_churn_signals, counts=CHURN_SIGNAL_COUNTS)
         warm_backtest()
-        self.stdout.write(f"detect_churn_signals: {run.outcome}, {run.rows_affected} rows changed")
+        self.stdout.write(f"detect_churn_signals: {run.outcome}, {run.what_it_did}")
