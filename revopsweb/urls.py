@@ -11,6 +11,7 @@ urlpatterns = [
     # Each role's home (accounts.home); the apps plug their panels into it.
     path("", include("accounts.home_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path(
         "login/",
         auth_views.LoginView.as_view(
