@@ -3,18 +3,23 @@
 The pages used to compute lifecycle and NDR/GDR from the revenue history on a
 request (tens of seconds at 100,000 accounts) behind a cache an hourly job
 warmed. They now read the summaries, a few rows per month, kept up to date
-incrementally: an import's after-commit job refreshes the months it touched,
-and a page that finds inputs changed since the last refresh (the job not run
-yet, a term edited in the admin) refreshes them first, so a page never shows
-figures older than its data.
+incrementally: an import's after-commit job refreshes the months it touched.
+A page that finds inputs changed since the last refresh (the job not run yet, a
+term edited in the admin) refreshes them first when the change is narrow (a few
+accounts' rows); when it needs every account's months recomputed, the page asks
+the workers to and shows the last refresh's figures, saying they are being
+updated (``fresh_summary``), so no figure is older than its data without saying so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 
 from accounts.models import Account
 from revopsweb.dates import add_months, month_range
@@ -29,16 +34,65 @@ from .lifecycle import (
     stage_between,
 )
 from .models import RevenueMover
-from .summary import SUM_COLUMNS, refresh_revenue_summary, revenue_summary_dirty
+from .summary import (
+    SUM_COLUMNS,
+    pending_refresh,
+    refresh_revenue_summary,
+    revenue_summary_dirty,
+)
+from .tasks import refresh_revenue_cache
 
 PAGE_MONTHS = HISTORY_MONTHS + 1
+# A wide refresh a page asked the workers for: at most once per this many seconds.
+QUEUED_KEY = "billing:revenue-refresh-queued"
+QUEUED_SECONDS = 120
+# What a page says (and the CSV answers with) while fresh_summary's refresh runs.
+UPDATING_MESSAGE = (
+    "These revenue figures are from before the latest changes to the revenue data: they are"
+    " being recomputed for every account now. Reload in a minute or two."
+)
+FIRST_BUILD_MESSAGE = (
+    "The revenue figures are being computed for the first time, for every account and month."
+    " Reload in a few minutes."
+)
 
 
-def fresh_summary() -> None:
-    """Refresh the summaries if an input changed since the last refresh: one
-    query when nothing did. Pages call it once before reading them."""
-    if revenue_summary_dirty():
+class Freshness(enum.Enum):
+    """What a page's revenue figures are, as ``fresh_summary`` leaves them."""
+
+    CURRENT = "current"
+    # The last refresh's figures; a refresh of every account's months is queued.
+    UPDATING = "updating"
+    # No figures yet (the summaries were never built); their first build is queued.
+    NOT_BUILT = "not built"
+
+    @property
+    def message(self) -> str:
+        """What the page says above (or instead of) its figures; "" when current."""
+        return {"updating": UPDATING_MESSAGE, "not built": FIRST_BUILD_MESSAGE}.get(self.value, "")
+
+
+def fresh_summary() -> Freshness:
+    """Bring the summaries up to date before a page reads them, unless that would
+    hold the request. CURRENT when nothing changed (one query) or the change was
+    refreshed here: a narrow one, or any change of a company whose monthly revenue
+    table is at most ``REVENUE_INLINE_REFRESH_MAX_MB``. Otherwise (a month's import,
+    a term, summaries never built, at a larger company: ``summary.pending_refresh``)
+    the refresh goes to the workers, queued at most once per ``QUEUED_SECONDS``, and
+    the answer is UPDATING, or NOT_BUILT when there is nothing to show yet: a
+    request recomputing every account's months ran past gunicorn's 30 s timeout at
+    100,000 accounts (a manager's home on a freshly seeded company)."""
+    if not revenue_summary_dirty():
+        return Freshness.CURRENT
+    pending = pending_refresh()
+    if not pending.wide or pending.revenue_megabytes <= settings.REVENUE_INLINE_REFRESH_MAX_MB:
         refresh_revenue_summary()
+        return Freshness.CURRENT
+    if cache.add(QUEUED_KEY, True, timeout=QUEUED_SECONDS):
+        # Robust: with the broker down the page still answers; the hourly refresh
+        # (or the next page after QUEUED_SECONDS) queues it again.
+        transaction.on_commit(refresh_revenue_cache.delay, robust=True)
+    return Freshness.UPDATING if pending.built else Freshness.NOT_BUILT
 
 
 def _summary_rows(

@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from accounts.models import Account, User
 
-from .cache import fresh_summary, page_components
+from .cache import Freshness, fresh_summary, page_components
 from .dunning import MANAGERS_TAGGED_FROM, DunningCase, dunning_cases
 from .revenue_data import revenue_data_through
 
@@ -31,9 +31,11 @@ def revenue_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:
     latest = revenue_data_through(today=today).month
     if latest is None:
         return {"months": []}
-    fresh_summary()
+    freshness = fresh_summary()
+    if freshness is Freshness.NOT_BUILT:
+        return {"months": [], "updating": freshness.message}
     months = page_components(through=latest, adjusted=True)
-    return {"months": list(reversed(months[-HOME_MONTHS:]))}
+    return {"months": list(reversed(months[-HOME_MONTHS:])), "updating": freshness.message}
 
 
 def _failed_payments(cases: list[DunningCase]) -> dict[str, Any]:

@@ -26,7 +26,13 @@ from revopsweb.import_views import Upload, handle_upload
 from revopsweb.imports import UploadForm
 from revopsweb.parsing import integer_bounds, parse_integer, parse_month, parse_quarter
 
-from .cache import fresh_summary, page_components, page_movers, page_products
+from .cache import (
+    Freshness,
+    fresh_summary,
+    page_components,
+    page_movers,
+    page_products,
+)
 from .exclusions import may_decide
 from .imports import HEADER, MonthlyRevenueImport, import_mrr_csv
 from .lifecycle import MonthComponents
@@ -90,7 +96,7 @@ def _through(request: StaffRequest, *, data: RevenueDataThrough) -> dt.date:
 def _revenue_context(
     *, through: dt.date, adjusted: bool, data: RevenueDataThrough
 ) -> dict[str, Any]:
-    fresh_summary()
+    freshness = fresh_summary()
     totals = page_components(through=through, adjusted=adjusted)
     retention = [retention_from(c) for c in totals]
     products = {p.pk: p for p in Product.objects.all()}
@@ -122,6 +128,9 @@ def _revenue_context(
         # Navigation stops at the data: no link to a month not imported yet.
         "next_month": f"{add_months(through, 1):%Y-%m}" if through < data.figures_month else "",
         "data_through": data,
+        "updating": freshness.message,
+        # Never built: no figure to show, not zeros (a month not in yet is not $0).
+        "figures_ready": freshness is not Freshness.NOT_BUILT,
     }
 
 
@@ -149,7 +158,12 @@ def revenue_csv(request: StaffRequest) -> HttpResponse:
         raise PermissionDenied(REVENUE_REFUSAL)
     data = revenue_data_through(today=company_today())
     through, adjusted = _through(request, data=data), _basis(request)
-    fresh_summary()
+    freshness = fresh_summary()
+    if freshness is not Freshness.CURRENT:
+        # A file has no place to say its figures are being updated: none until they are.
+        response = HttpResponse(freshness.message, status=503, content_type="text/plain")
+        response["Retry-After"] = "60"
+        return response
     totals = page_components(through=through, adjusted=adjusted)
     basis = "adjusted" if adjusted else "unadjusted"
     header = [

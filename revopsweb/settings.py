@@ -259,6 +259,13 @@ else:
         }
     }
 
+# A revenue page that finds its summaries out of date refreshes them itself when the
+# monthly revenue table is at most this many MB (a refresh of every account's months
+# then takes a few seconds: 4 s at 16 MB, 63 s at 265 MB, the 100,000-account seed);
+# beyond it, the page asks the workers and says its figures are being updated
+# (billing.cache.fresh_summary).
+REVENUE_INLINE_REFRESH_MAX_MB = env_int("REVENUE_INLINE_REFRESH_MAX_MB", 16)
+
 # The public contact form: submissions per client IP, in django-ratelimit's
 # syntax. The client IP is revopsweb.client.client_ip's (TRUSTED_PROXY_COUNT),
 # never a raw header: a proxy chain is a list, and a single client-sent value
