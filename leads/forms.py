@@ -257,8 +257,18 @@ def _adjustment_field(**kwargs: Any) -> forms.IntegerField:
     )
 
 
+# The tracker row's fields whose change moves a number of the round robin (its load
+# or who is counted at all), each with the words of the reason field's error.
+_WEIGHED_FIELDS = {
+    "priority": "the priority",
+    "manual_adjustment": "the adjustment",
+    "is_active": "“Active”",
+}
+
+
 class MemberForm(Form):
-    """Inline edit of one tracker row; changing the adjustment needs a reason."""
+    """Inline edit of one tracker row; changing the priority, the adjustment or
+    active needs a reason (the ledger's "why"), refused on the reason field."""
 
     # Bounded by its smallint column too: 32,768 is a field error, not a 500.
     priority = parsing.IntegerField.for_column(TrackerMember, "priority", min_value=1)
@@ -286,13 +296,31 @@ class MemberForm(Form):
             },
         )
 
+    # The preview (MemberPreviewForm) saves nothing and so asks no reason.
+    needs_reason = True
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        adjustment = data.get("manual_adjustment")
-        changed = adjustment is not None and adjustment != self.initial.get("manual_adjustment")
+        if not self.needs_reason:
+            return data
+        changed = [
+            words
+            for name, words in _WEIGHED_FIELDS.items()
+            if data.get(name) is not None and data[name] != self.initial.get(name)
+        ]
         if changed and not (data.get("reason") or "").strip():
-            self.add_error("reason", "Say why the adjustment changes.")
+            if len(changed) == 1:
+                self.add_error("reason", f"Say why {changed[0]} changes.")
+            else:
+                what = f"{', '.join(changed[:-1])} and {changed[-1]}"
+                self.add_error("reason", f"Say why {what} change.")
         return data
+
+
+class MemberPreviewForm(MemberForm):
+    """A tracker row's unsaved values, for the preview of the next tasks: no reason."""
+
+    needs_reason = False
 
 
 class AddMemberForm(Form):

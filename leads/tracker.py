@@ -226,7 +226,8 @@ def update_member(
 
     Locks the member row so a concurrent assignment cannot interleave with the
     adjustment. Passing the current values records nothing. Raises ValueError
-    for an adjustment beyond ±MAX_MANUAL_ADJUSTMENT leads or without a reason.
+    for an adjustment beyond ±MAX_MANUAL_ADJUSTMENT leads or without a reason, and
+    for a change of priority or of active without a reason.
     """
     if manual_adjustment is not None:
         check_manual_adjustment(manual_adjustment)
@@ -237,6 +238,11 @@ def update_member(
     if locked.period < current_month(now=now):
         open_period(period=current_month(now=now), member_ids=[locked.pk], now=now)
         locked.refresh_from_db()
+    weighed = (priority is not None and priority != locked.priority) or (
+        is_active is not None and is_active != locked.is_active
+    )
+    if weighed and not reason.strip():
+        raise ValueError("A change of priority or of active needs a reason.")
     events: list[RoundRobinEvent] = []
     fields: list[str] = []
     if priority is not None and priority != locked.priority:

@@ -35,6 +35,7 @@ from .assignment import assign_task
 from .forms import (
     AddMemberForm,
     MemberForm,
+    MemberPreviewForm,
     TimeOffForm,
 )
 from .models import LeadType, Task, TaskKind, Territory, TimeOff, TrackerMember, TrackerRole
@@ -740,7 +741,7 @@ def member_preview(request: StaffRequest, pk: int) -> HttpResponse:
     member = get_object_or_404(TrackerMember.objects.select_related("user"), pk=pk)
     _require_member_editor(request, member)
     territory = _territory_from(request)
-    form = MemberForm.for_member(member, request.GET)
+    form = MemberPreviewForm.for_member(member, request.GET)
     overrides: dict[int, dict[str, Any]] = {}
     if form.is_valid():
         overrides[member.pk] = {

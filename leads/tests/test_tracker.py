@@ -352,6 +352,16 @@ def test_the_domain_refuses_an_adjustment_beyond_the_bound(adjustment):
     assert target.manual_adjustment == 0
 
 
+@pytest.mark.parametrize("change", [{"priority": 3}, {"is_active": False}])
+def test_the_domain_refuses_a_change_of_priority_or_active_without_a_reason(change):
+    target = member()
+    with pytest.raises(ValueError, match="needs a reason"):
+        update_member(member=target, author=None, reason=" ", **change)
+    target.refresh_from_db()
+    assert (target.priority, target.is_active) == (1, True)
+    assert not RoundRobinEvent.objects.filter(member=target).exists()
+
+
 def test_the_mid_month_prefill_stays_within_the_bound():
     member(leads_this_month=900)
     assert prefill_adjustment(role=TrackerRole.TAE, territories=[territory()]) == 500

@@ -136,6 +136,96 @@ def test_changing_the_adjustment_without_a_reason_is_refused(client):
     assert target.manual_adjustment == 0
 
 
+def test_changing_the_priority_without_a_reason_is_refused_on_the_reason_field(client):
+    lead = _login(client, team_lead())
+    target = teammate(lead)
+
+    response = _edit(client, target, priority="3", reason=" ")
+
+    assert response.status_code == 400
+    assert "Say why the priority changes." in response.content.decode()
+    target.refresh_from_db()
+    assert target.priority == 1
+    assert not RoundRobinEvent.objects.filter(member=target).exists()
+
+
+def test_deactivating_without_a_reason_through_htmx_is_refused_in_the_row(client):
+    lead = _login(client, team_lead())
+    target = teammate(lead)
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "1",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "",
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 422
+    assert "Say why “Active” changes." in response.content.decode()
+    target.refresh_from_db()
+    assert target.is_active
+    assert not RoundRobinEvent.objects.filter(member=target).exists()
+
+
+def test_several_changes_without_a_reason_are_named_together(client):
+    lead = _login(client, team_lead())
+    target = teammate(lead)
+
+    response = _edit(client, target, priority="2", manual_adjustment="3", reason="")
+
+    assert "Say why the priority and the adjustment change." in response.content.decode()
+
+
+def test_deactivating_with_a_reason_records_it_in_the_history(client):
+    lead = _login(client, team_lead())
+    target = teammate(lead)
+    prefix = f"m{target.pk}"
+
+    response = client.post(
+        reverse("leads:member_update", args=[target.pk]) + "?territory=europe-africa",
+        {
+            f"{prefix}-priority": "1",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "parental leave",
+        },
+    )
+
+    assert response.status_code == 302
+    event = RoundRobinEvent.objects.get(member=target)
+    assert (event.kind, event.old_value, event.new_value) == (
+        LedgerKind.ACTIVATION,
+        "active",
+        "inactive",
+    )
+    assert (event.actor, event.reason) == (lead, "parental leave")
+    assert "parental leave" in _tracker(client).content.decode()
+
+
+def test_the_preview_needs_no_reason(client):
+    lead = _login(client, team_lead())
+    target = teammate(lead)
+    prefix = f"m{target.pk}"
+
+    response = client.get(
+        reverse("leads:member_preview", args=[target.pk]),
+        {
+            "territory": "europe-africa",
+            f"{prefix}-priority": "2",
+            f"{prefix}-manual_adjustment": "0",
+            f"{prefix}-is_active": "on",
+            f"{prefix}-territories": [territory().pk],
+        },
+    )
+
+    assert response.context["preview"]["valid"]
+
+
 def test_the_tracker_page_explains_the_adjustment_and_its_bound(client):
     _login(client, team_lead())
     member()
@@ -186,6 +276,7 @@ def test_htmx_weight_change_returns_the_member_rows(client):
             f"{prefix}-manual_adjustment": "0",
             f"{prefix}-is_active": "on",
             f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "ramping",
         },
         headers={"HX-Request": "true"},
     )
@@ -801,6 +892,7 @@ def test_an_htmx_save_keeps_the_saved_members_group_open(client):
             f"{prefix}-manual_adjustment": "0",
             f"{prefix}-is_active": "on",
             f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "ramping",
         },
         headers={"HX-Request": "true"},
     )

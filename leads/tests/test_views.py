@@ -407,6 +407,7 @@ def test_plain_form_fallbacks_pass_csrf_checks():
             f"{prefix}-priority": "2",
             f"{prefix}-manual_adjustment": "0",
             f"{prefix}-territories": [territory().pk],
+            f"{prefix}-reason": "calibrate",
         },
     )
 
