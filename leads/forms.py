@@ -16,6 +16,7 @@ from revopsweb.widgets import PlainSelect, ValuesModelChoiceField
 from .intake import Lead
 from .models import (
     SYSTEM_ONLY_REASONS,
+    SYSTEM_ONLY_SOURCES,
     DisqualificationReason,
     LeadType,
     Opportunity,
@@ -106,19 +107,43 @@ class IntakeForm(Form):
 
 
 class NewTaskForm(IntakeForm):
-    """Manual entry by a logged-in person."""
+    """Manual entry by a logged-in person: the sources without the ones only the jobs
+    set (``SYSTEM_ONLY_SOURCES``); one posted anyway is refused on the source field."""
 
     # Nothing preselected: sales/overview's manual entry says "Assign the correct
     # Lead Source from drop down", and a default would be taken without a look.
+    # Every source validates as a choice so that clean() can say why a system one is
+    # refused rather than "Select a valid choice"; __init__ narrows the options.
     source = forms.ChoiceField(
         choices=[("", "—"), *TaskSource.choices],
         error_messages={"required": "Choose the lead source."},
     )
     lead_type = forms.ChoiceField(choices=LeadType.choices, initial=LeadType.NEW_BUSINESS)
 
+    # The sources refused here; the JSON intake (ApiIntakeForm) keeps its contract.
+    refused_sources: frozenset[str] = SYSTEM_ONLY_SOURCES
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].widget.choices = [
+            ("", "—"),
+            *(c for c in TaskSource.choices if c[0] not in self.refused_sources),
+        ]
+
+    def clean_source(self) -> str:
+        source = str(self.cleaned_data.get("source") or "")
+        if source in self.refused_sources:
+            raise forms.ValidationError(
+                f"“{TaskSource(source).label}” is set only by the system; choose where "
+                "the lead came from."
+            )
+        return source
+
 
 class ApiIntakeForm(NewTaskForm):
     """The JSON intake payload; the idempotency key may also come as a header."""
+
+    refused_sources = frozenset()
 
     lead_type = forms.ChoiceField(choices=[("", ""), *LeadType.choices], required=False)
     organization_id = parsing.KeyField(max_length=ORGANIZATION_ID_LENGTH, required=False)

@@ -24,6 +24,12 @@ class TaskSource(models.TextChoices):
     SUPPORT_TICKET = "support_ticket", "Support ticket tagged for sales"
 
 
+# Sources only the jobs set, never offered or accepted on the new task form: lead
+# generation's rules (leads/generation/generate.py) and the follow-ups of prospect
+# disqualifications (leads/followups.py).
+SYSTEM_ONLY_SOURCES: frozenset[str] = frozenset({TaskSource.LEAD_RULE, TaskSource.FOLLOW_UP})
+
+
 class TaskKind(models.TextChoices):
     """A lead (worked in the queues, assigned by the round robin) or a
     recommendation a TAM/CSM gave a customer, due by a date (its own statuses)."""

@@ -143,6 +143,32 @@ def test_a_new_task_without_a_source_is_refused_on_the_source(client):
     assert not Task.objects.exists()
 
 
+def test_the_new_task_form_does_not_offer_the_sources_only_the_jobs_set(client):
+    _login(client, tam())
+
+    page = client.get(reverse("leads:new_task")).content.decode()
+
+    select = page.split('name="source"', 1)[1].split("</select>", 1)[0]
+    assert 'value="lead_rule"' not in select
+    assert 'value="follow_up"' not in select
+    assert 'value="sales_email"' in select
+
+
+@pytest.mark.parametrize("source", ["lead_rule", "follow_up"])
+def test_a_posted_system_source_is_refused_on_the_source(client, source):
+    _login(client, tam())
+    member()
+
+    response = client.post(
+        reverse("leads:new_task"), {**CONTACT, "source": source, "lead_type": "new_business"}
+    )
+
+    assert response.status_code == 400
+    (message,) = response.context["form"].errors["source"]
+    assert "is set only by the system" in message
+    assert not Task.objects.exists()
+
+
 def _assigned_tasks(user, n):
     for _ in range(n):
         TaskFactory.create(assignee=user, explanation="round robin")
