@@ -26,7 +26,7 @@ from billing.revenue_data import revenue_data_through
 from revopsweb.csv_export import csv_response
 from revopsweb.dates import company_today, quarter_end
 from revopsweb.formats import day, money
-from revopsweb.forms import Form
+from revopsweb.forms import EMPTY_FILTER, EMPTY_NONE, Form
 from revopsweb.import_views import Upload, handle_upload
 from revopsweb.imports import ImportResult, UploadForm
 from revopsweb.links import path_for_pk
@@ -91,9 +91,9 @@ SORTS: dict[str, Any] = {
 class BookFilterForm(Form):
     q = forms.CharField(required=False, label="Search")
     segment = forms.ChoiceField(
-        required=False, choices=[("", "All segments"), *Segment.LABELS.items()]
+        required=False, choices=[("", EMPTY_FILTER), *Segment.LABELS.items()]
     )
-    health = forms.ChoiceField(required=False, choices=[("", "Any health"), *Health.choices])
+    health = forms.ChoiceField(required=False, choices=[("", EMPTY_FILTER), *Health.choices])
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
     dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
     owner = forms.IntegerField(required=False)
@@ -470,7 +470,7 @@ def _require_lead(request: StaffRequest) -> User:
 
 
 class TraitForm(Form):
-    trait = forms.ChoiceField(choices=[("", "–"), *NewOwnerTrait.choices], required=False)
+    trait = forms.ChoiceField(choices=[("", EMPTY_NONE), *NewOwnerTrait.choices], required=False)
 
 
 class AssignForm(Form):

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce, NullIf
 from accounts.forms import ORGANIZATION_ID_LENGTH
 from accounts.models import Account, User
 from revopsweb import parsing
-from revopsweb.forms import Form, ModelForm
+from revopsweb.forms import EMPTY_FILTER, EMPTY_NONE, EMPTY_PICK, Form, ModelForm
 from revopsweb.widgets import PlainSelect, ValuesModelChoiceField
 
 from .intake import Lead
@@ -36,7 +36,7 @@ MESSAGE_MAX_LENGTH = 10_000
 IDEMPOTENCY_KEY_LENGTH = Task._meta.get_field("idempotency_key").max_length or 200
 
 ROLE_CHOICES = [
-    ("", "—"),
+    ("", EMPTY_NONE),
     ("engineering", "Engineering"),
     ("product", "Product"),
     ("leadership/founder", "Leadership / founder"),
@@ -44,7 +44,7 @@ ROLE_CHOICES = [
     ("other", "Other"),
 ]
 SUB_ROLE_CHOICES = [
-    ("", "—"),
+    ("", EMPTY_NONE),
     ("software_engineer", "Software engineer"),
     ("web_engineer", "Web engineer"),
     ("data_science_engineer", "Data science engineer"),
@@ -115,7 +115,7 @@ class NewTaskForm(IntakeForm):
     # Every source validates as a choice so that clean() can say why a system one is
     # refused rather than "Select a valid choice"; __init__ narrows the options.
     source = forms.ChoiceField(
-        choices=[("", "—"), *TaskSource.choices],
+        choices=[("", EMPTY_PICK), *TaskSource.choices],
         error_messages={"required": "Choose the lead source."},
     )
     lead_type = forms.ChoiceField(choices=LeadType.choices, initial=LeadType.NEW_BUSINESS)
@@ -126,7 +126,7 @@ class NewTaskForm(IntakeForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["source"].widget.choices = [
-            ("", "—"),
+            ("", EMPTY_PICK),
             *(c for c in TaskSource.choices if c[0] not in self.refused_sources),
         ]
 
@@ -161,7 +161,7 @@ class TouchForm(Form):
     )
     status = forms.ChoiceField(
         choices=[
-            ("", "—"),
+            ("", EMPTY_NONE),
             (TaskStatus.NEW, TaskStatus.NEW.label),
             (TaskStatus.IN_PROGRESS, TaskStatus.IN_PROGRESS.label),
             (TaskStatus.NURTURING, TaskStatus.NURTURING.label),
@@ -194,7 +194,7 @@ class DisqualifyForm(Form):
 
     # Every reason validates as a choice so that clean() can say why a system one
     # is refused rather than "Select a valid choice"; __init__ narrows the options.
-    reason = forms.ChoiceField(choices=[("", "—"), *DisqualificationReason.choices])
+    reason = forms.ChoiceField(choices=[("", EMPTY_PICK), *DisqualificationReason.choices])
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     follow_up_on = forms.DateField(
         label="Follow-up on",
@@ -209,7 +209,7 @@ class DisqualifyForm(Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"].widget.choices = [
-            ("", "—"),
+            ("", EMPTY_PICK),
             *(c for c in DisqualificationReason.choices if c[0] not in SYSTEM_ONLY_REASONS),
         ]
 
@@ -257,19 +257,21 @@ class TeamFilterForm(Form):
         queryset=Territory.objects.all(),
         label_expression=F("name"),
         required=False,
+        empty_label=EMPTY_FILTER,
         widget=PlainSelect,
     )
     status = forms.ChoiceField(
-        choices=[("", "Any"), *TaskStatus.choices], required=False, widget=PlainSelect
+        choices=[("", EMPTY_FILTER), *TaskStatus.choices], required=False, widget=PlainSelect
     )
     assignee = ValuesModelChoiceField(
         queryset=User.objects.filter(tracker_member__isnull=False),
         label_expression=Coalesce(NullIf("name", Value("")), "email", output_field=CharField()),
         required=False,
+        empty_label=EMPTY_FILTER,
         widget=PlainSelect,
     )
     source = forms.ChoiceField(
-        choices=[("", "Any"), *TaskSource.choices], required=False, widget=PlainSelect
+        choices=[("", EMPTY_FILTER), *TaskSource.choices], required=False, widget=PlainSelect
     )
 
 

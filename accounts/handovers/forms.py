@@ -12,7 +12,7 @@ from accounts.handovers.checks import handover_roles, reason_check, reasons_for
 from accounts.handovers.models import HandoverReason
 from accounts.models import OwnerRole, User
 from accounts.roles import Role
-from revopsweb.forms import Form
+from revopsweb.forms import EMPTY_PICK, Form
 
 
 class ProposeForm(Form):
@@ -34,7 +34,7 @@ class ProposeForm(Form):
     to_owner = forms.ModelChoiceField(queryset=User.objects.none(), label="Incoming owner")
     # Every reason validates as a choice so that clean() can refuse the handbook's
     # invalid ones with its explanation rather than "Select a valid choice".
-    reason = forms.ChoiceField(choices=[("", "–"), *HandoverReason.choices])
+    reason = forms.ChoiceField(choices=[("", EMPTY_PICK), *HandoverReason.choices])
     reason_detail = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Details"
     )
@@ -69,7 +69,7 @@ class ProposeForm(Form):
                 }
             )
         self.fields["reason"].widget.choices = [
-            ("", "–"),
+            ("", EMPTY_PICK),
             *(
                 (r.value, r.label)
                 for r in reasons_for(from_role=from_role, to_role=self.incoming_role)

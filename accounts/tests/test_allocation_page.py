@@ -51,9 +51,9 @@ def test_no_person_and_no_trait_is_preselected(client):
     client.force_login(manager())
     content = client.get(reverse("accounts:allocation")).content.decode()
     form = client.get(reverse("accounts:allocation_assign", args=[account.pk])).content.decode()
-    assert '<option value="" selected>Choose a trait…</option>' in content
+    assert '<option value="" selected>Choose…</option>' in content
     assert '<option value="us_tam">US TAM (suggested)</option>' in content
-    assert '<option value="" selected>Choose a person…</option>' in form
+    assert '<option value="" selected>Choose…</option>' in form
     assert ">Anna First · 0 of max 15 accounts</option>" in form
     assert len(re.findall(r'<option value="\d+" selected', content + form)) == 0
 

@@ -778,7 +778,7 @@ def test_a_viewer_who_owns_no_accounts_lands_on_the_book_picker(
     assert "You own no accounts. Pick a book above to see its accounts." in body
     assert "No accounts match" not in body and 'data-testid="book"' not in body
     picker = body.split('data-testid="owner-filter">', 1)[1].split("</select>", 1)[0]
-    assert '<option value="" selected>Pick a book</option>' in picker
+    assert '<option value="" selected>Choose…</option>' in picker
     assert f'<option value="{mate.pk}"' in picker and picker.count("selected") == 1
 
 

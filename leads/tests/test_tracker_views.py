@@ -1093,7 +1093,7 @@ def test_the_add_forms_people_are_the_team_lead_and_their_team_not_in_the_tracke
     select = body.split('<select name="user"')[1].split("</select>")[0]
 
     assert select == (
-        ' required id="id_user">\n  <option value="" selected>- Select an option -</option>\n'
+        ' required id="id_user">\n  <option value="" selected>Choose…</option>\n'
         f'\n  <option value="{newcomer.pk}">Ann &lt;A&gt; &amp; co</option>\n'
         f'\n  <option value="{lead.pk}">Lee</option>\n\n'
     )

@@ -60,3 +60,43 @@ def test_the_propose_page_labels_read_without_a_colon(client, time_machine):
     page = client.get(reverse("handovers:propose", args=[account.pk])).content.decode()
     assert '<label for="id_reason">Reason</label>' in page
     assert ":</label>" not in page
+
+
+# --- empty choices: one wording per meaning ----------------------------------------
+
+
+def test_djangos_empty_choice_reads_choose_when_required_and_a_dash_when_optional():
+    from accounts.models import User
+    from leads.models import Opportunity, Task
+
+    class People(Form):
+        required = forms.ModelChoiceField(queryset=User.objects.none())
+        optional = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+    class Pick(ModelForm[Opportunity]):
+        class Meta:
+            model = Opportunity
+            fields = ("record_type",)
+
+    class Optional(ModelForm[Task]):
+        class Meta:
+            model = Task
+            fields = ("disqualification_reason",)
+
+    people = People()
+    assert people.fields["required"].empty_label == "Choose…"  # type: ignore[attr-defined]
+    assert people.fields["optional"].empty_label == "—"  # type: ignore[attr-defined]
+    assert Pick().fields["record_type"].choices[0] == ("", "Choose…")  # type: ignore[attr-defined]
+    assert Optional().fields["disqualification_reason"].choices[0] == ("", "—")  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_the_team_tasks_filters_all_read_any_when_empty(client):
+    from accounts.tests.factories import team_lead
+
+    client.force_login(team_lead())
+    page = client.get(reverse("leads:team_tasks")).content.decode()
+
+    for name in ("territory", "status", "assignee", "source"):
+        select = page.split(f'<select name="{name}"', 1)[1].split("</select>", 1)[0]
+        assert '<option value="" selected>Any</option>' in select, name

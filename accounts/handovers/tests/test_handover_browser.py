@@ -88,7 +88,7 @@ def test_the_reason_list_follows_the_incoming_role_and_focus_stays_on_the_role(p
     with page.expect_response(lambda r: r.request.method == "GET" and "to_role=TAM" in r.url):
         role.select_option("TAM")
     expect(reason.locator("option")).to_have_text(
-        ["–", "Owner leaving or changing role", "Book over 15 accounts at quarter start"]
+        ["Choose…", "Owner leaving or changing role", "Book over 15 accounts at quarter start"]
     )
     expect(page.get_by_label("Incoming role")).to_be_focused()
 
