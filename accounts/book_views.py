@@ -43,6 +43,7 @@ from .books import (
     book_page_rows,
     book_rows,
     book_totals,
+    has_book_role,
     opens_on_the_book_picker,
     plan_books,
     set_new_owner_trait,
@@ -52,12 +53,12 @@ from .http import StaffRequest
 from .imports import import_accounts, import_snapshots
 from .models import ASSIGNABLE_TRAITS, Account, Health, NewOwnerTrait, Region, User
 from .permissions import (
+    book_picker_owners,
     can_import_accounts,
     can_see_allocation,
     can_set_new_owner_trait,
     is_owner_lead_or_manager,
     openable_account_ids,
-    viewable_book_owner_list,
     viewable_book_owners,
 )
 from .segments import (
@@ -171,16 +172,21 @@ def my_book(request: StaffRequest) -> HttpResponse:
     today = company_today()
     month = ctx["through"].figures_month
     totals = book_totals(owner, today=today, month=month)
-    owners = viewable_book_owner_list(request.user)
+    owners = book_picker_owners(request.user, shown=owner)
+    pick_a_book = opens_on_the_book_picker(
+        totals=totals, owner_chosen=data.get("owner") is not None, books=len(owners)
+    )
+    if pick_a_book and not has_book_role(request.user):
+        # The page shows no book, and the viewer holds none (their roles are read
+        # with them at sign-in): they are not offered their own.
+        owners = [p for p in owners if p.pk != request.user.pk]
     ctx.update(
         owner=owner,
         totals=totals,
         owners=owners,
         month=month,
         filter_selects=_filter_selects(ctx["form"]),
-        pick_a_book=opens_on_the_book_picker(
-            totals=totals, owner_chosen=data.get("owner") is not None, books=len(owners)
-        ),
+        pick_a_book=pick_a_book,
     )
     if ctx["pick_a_book"]:
         # Nothing of an empty book to read: the page is the picker and a sentence.

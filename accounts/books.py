@@ -57,7 +57,7 @@ from .permissions import (
     can_set_new_owner_trait,
 )
 from .plans import add_note
-from .roles import Role
+from .roles import BOOK_ROLES, Role
 from .segments import (
     ARR_20K,
     ARR_50K,
@@ -154,7 +154,7 @@ def opens_on_the_book_picker(*, totals: BookTotals, owner_chosen: bool, books: i
 def has_book_role(user: User) -> bool:
     """TAMs, CSMs and TAEs hold a book with targets; other roles may own a few
     accounts but are measured on something else."""
-    return user.has_role(Role.TAM, Role.CSM, Role.TAE)
+    return user.has_role(*BOOK_ROLES)
 
 
 def book_role(user: User) -> str:

@@ -27,7 +27,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet
 
 from .models import ASSIGNABLE_TRAITS, Account, NewOwnerTrait, User
-from .roles import Role
+from .roles import BOOK_ROLES, Role
 
 
 def _on_team_of(lead: User, person: User | None) -> bool:
@@ -165,13 +165,19 @@ def viewable_book_owners(user: User) -> QuerySet[User]:
     return people.filter(pk=user.pk)
 
 
-def viewable_book_owner_list(user: User) -> list[User]:
-    """``viewable_book_owners(user)`` evaluated; without a query for an active person
-    who may open no book but their own (issue 20: a query on every My book of a TAM
-    or CSM for the one name it already had)."""
+def book_picker_owners(user: User, *, shown: User) -> list[User]:
+    """My book's picker: the people of ``viewable_book_owners(user)`` who hold a book
+    (a role of BOOK_ROLES, or accounts they own) and ``shown``, whose book the page
+    shows, whatever their role: a manager who owns none is not offered their own
+    empty book. One query; none for an active person who may open no book but their
+    own (issue 20: a query on every My book of a TAM or CSM for the one name it
+    already had)."""
     if user.is_active and not user.is_manager and not user.has_role(Role.TEAM_LEAD):
         return [user]
-    return list(viewable_book_owners(user))
+    holds_book = Exists(
+        User.groups.through.objects.filter(user=OuterRef("pk"), group__name__in=BOOK_ROLES)
+    ) | Exists(Account.objects.filter(owner=OuterRef("pk")))
+    return list(viewable_book_owners(user).filter(holds_book | Q(pk=shown.pk)))
 
 
 def can_see_allocation(user: User) -> bool:

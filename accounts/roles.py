@@ -20,6 +20,9 @@ class Role(models.TextChoices):
 # handovers.
 LEAD_ROLES = frozenset({Role.TEAM_LEAD, Role.MANAGER, Role.REVOPS})
 MANAGER_ROLES = frozenset({Role.MANAGER, Role.REVOPS})
+# Roles that hold a book of accounts with targets; the others may own a few
+# accounts but are measured on something else.
+BOOK_ROLES = frozenset({Role.TAM, Role.CSM, Role.TAE})
 
 
 # What each role may do through the admin and model permissions. Row-level
