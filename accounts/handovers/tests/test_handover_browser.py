@@ -134,3 +134,17 @@ def test_after_an_htmx_checklist_save_focus_stays_on_that_items_save_button(page
     expect(
         page.get_by_test_id("item-prep:overview").get_by_role("button", name="Save")
     ).to_be_focused()
+
+
+def test_the_lists_current_tab_is_marked_as_the_headers_current_section(page, login_as):
+    login_as(tam(name="Tara Tam"))
+    page.goto("/handovers/?scope=incoming")
+
+    tabs = page.get_by_role("navigation", name="Which handovers")
+    current = tabs.locator('a[aria-current="page"]')
+    expect(current).to_have_text("Incoming")
+    expect(tabs.locator("a[aria-current]")).to_have_count(1)
+    # As the header's current section (static/css/app.css): bold and underlined.
+    expect(current).to_have_css("font-weight", "700")
+    expect(current).to_have_css("text-decoration-line", "underline")
+    expect(tabs.get_by_role("link", name="Outgoing")).not_to_have_css("font-weight", "700")
