@@ -42,7 +42,7 @@ DEMO_PASSWORD = "demo"  # noqa: S105 - the published password of the demo logins
 DEMO_LOGINS: dict[str, str] = {
     f"tam@{DEMO_EMAIL_DOMAIN}": "TAM (US) with a book of accounts",
     f"csm@{DEMO_EMAIL_DOMAIN}": "CSM (US) with a book of accounts",
-    f"tae@{DEMO_EMAIL_DOMAIN}": "TAE (US) with a few new accounts",
+    f"tae@{DEMO_EMAIL_DOMAIN}": "TAE (US) with new-business leads and the accounts they brought in",
     f"lead@{DEMO_EMAIL_DOMAIN}": "Team lead of the US TAMs",
     f"manager@{DEMO_EMAIL_DOMAIN}": "Manager (head of sales)",
     f"revops@{DEMO_EMAIL_DOMAIN}": "RevOps, with admin access",

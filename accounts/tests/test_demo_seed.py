@@ -117,6 +117,25 @@ def test_every_demo_login_authenticates_with_the_demo_password():
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+def test_the_tae_login_has_new_business_leads_and_the_accounts_they_brought_in():
+    # What DEMO_LOGINS (and the README's table) say the TAE login shows: the round
+    # robin's leads on unowned accounts make the TAE their owner, beside the young
+    # deals they closed; not "a few": about twenty at the quick start's 2,000.
+    from leads.models import LeadType, Task
+
+    seed(seed=42)
+    tae = User.objects.get(email=f"tae@{DEMO_EMAIL_DOMAIN}")
+
+    assert "new-business leads" in DEMO_LOGINS[tae.email]
+    leads = Task.objects.filter(assignee=tae).open()
+    assert leads.exists()
+    assert leads.filter(lead_type=LeadType.NEW_BUSINESS).exists()
+    owned = Account.objects.filter(owner=tae)
+    assert owned.exists()
+    assert set(owned.values_list("owner_role", flat=True)) == {"TAE"}
+
+
 def test_if_empty_leaves_existing_accounts_alone_and_a_plain_rerun_refuses():
     seed(seed=7)
     before = snapshot()
