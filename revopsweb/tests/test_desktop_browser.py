@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.tests.factories import AccountFactory, manager, revops
 from billing.models import Trial, TrialKind
@@ -29,6 +30,25 @@ def test_every_section_link_sits_on_one_row_at_1440_px(page, login_as, make):
     assert links.count() >= 12
     assert len(tops) == 1, tops
     assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+
+
+@pytest.mark.parametrize("make", [manager, revops], ids=["manager", "revops"])
+def test_every_section_link_sits_on_one_row_at_1280_px(page, login_as, make):
+    # The most common laptop width: below 1440 px the search folds to its icon and
+    # opens over the sections' end when focused (static/css/app.css).
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login_as(make(name="Maximiliana Featherstonehaugh-Worthington"))
+
+    links = page.locator("header .app-nav a")
+    tops = {round(box["y"]) for box in (links.nth(i).bounding_box() for i in range(links.count()))}
+
+    assert links.count() >= 12
+    assert len(tops) == 1, tops
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    search = page.get_by_role("searchbox")
+    page.keyboard.press("/")
+    expect(search).to_be_focused()
+    expect(search).to_have_css("width", "240px")  # 16rem of the 15 px root
 
 
 def test_the_trials_table_scrolls_inside_its_box_on_a_1024_px_screen(page, login_as):
