@@ -117,7 +117,6 @@ def test_every_demo_login_authenticates_with_the_demo_password():
 
 
 @pytest.mark.django_db
-@pytest.mark.django_db
 def test_the_tae_login_has_new_business_leads_and_the_accounts_they_brought_in():
     # What DEMO_LOGINS (and the README's table) say the TAE login shows: the round
     # robin's leads on unowned accounts make the TAE their owner, beside the young
@@ -136,6 +135,7 @@ def test_the_tae_login_has_new_business_leads_and_the_accounts_they_brought_in()
     assert set(owned.values_list("owner_role", flat=True)) == {"TAE"}
 
 
+@pytest.mark.django_db
 def test_if_empty_leaves_existing_accounts_alone_and_a_plain_rerun_refuses():
     seed(seed=7)
     before = snapshot()
