@@ -291,11 +291,19 @@ _WEIGHED_FIELDS = {
     "manual_adjustment": "the adjustment",
     "is_active": "“Active”",
 }
+# Which territories' round robins the member is in: moves leads as much as a weight.
+_TERRITORIES_WORDS = "the territories"
+
+
+def _ids(territories: Any) -> set[int]:
+    """Territory ids of a list of territories or of their ids (a form's initial)."""
+    return {int(getattr(t, "pk", t)) for t in territories}
 
 
 class MemberForm(Form):
-    """Inline edit of one tracker row; changing the priority, the adjustment or
-    active needs a reason (the ledger's "why"), refused on the reason field."""
+    """Inline edit of one tracker row; changing the priority, the adjustment, active
+    or the territories needs a reason (the ledger's "why"), refused on the reason
+    field."""
 
     # Bounded by its smallint column too: 32,768 is a field error, not a 500.
     priority = parsing.IntegerField.for_column(TrackerMember, "priority", min_value=1)
@@ -335,8 +343,14 @@ class MemberForm(Form):
             for name, words in _WEIGHED_FIELDS.items()
             if data.get(name) is not None and data[name] != self.initial.get(name)
         ]
+        if data.get("territories") is not None and _ids(data["territories"]) != _ids(
+            self.initial.get("territories") or []
+        ):
+            changed.append(_TERRITORIES_WORDS)
         if changed and not (data.get("reason") or "").strip():
-            if len(changed) == 1:
+            if changed == [_TERRITORIES_WORDS]:
+                self.add_error("reason", f"Say why {_TERRITORIES_WORDS} change.")
+            elif len(changed) == 1:
                 self.add_error("reason", f"Say why {changed[0]} changes.")
             else:
                 what = f"{', '.join(changed[:-1])} and {changed[-1]}"

@@ -227,12 +227,10 @@ def update_member(
     Locks the member row so a concurrent assignment cannot interleave with the
     adjustment. Passing the current values records nothing. Raises ValueError
     for an adjustment beyond ±MAX_MANUAL_ADJUSTMENT leads or without a reason, and
-    for a change of priority or of active without a reason.
+    for a change of priority, of active or of the territories without a reason.
     """
     if manual_adjustment is not None:
         check_manual_adjustment(manual_adjustment)
-        if not reason.strip():
-            raise ValueError("A manual adjustment needs a reason.")
     now = now or timezone.now()
     locked = TrackerMember.objects.select_for_update().get(pk=member.pk)
     if locked.period < current_month(now=now):
@@ -241,8 +239,18 @@ def update_member(
     weighed = (priority is not None and priority != locked.priority) or (
         is_active is not None and is_active != locked.is_active
     )
+    if (
+        not reason.strip()
+        and manual_adjustment is not None
+        and manual_adjustment != locked.manual_adjustment
+    ):
+        raise ValueError("A manual adjustment needs a reason.")
+    if territories is not None and not reason.strip():
+        weighed = weighed or {t.pk for t in territories} != set(
+            locked.territories.values_list("pk", flat=True)
+        )
     if weighed and not reason.strip():
-        raise ValueError("A change of priority or of active needs a reason.")
+        raise ValueError("A change of priority, of active or of the territories needs a reason.")
     events: list[RoundRobinEvent] = []
     fields: list[str] = []
     if priority is not None and priority != locked.priority:

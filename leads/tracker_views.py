@@ -702,7 +702,7 @@ def member_update(request: StaffRequest, pk: int) -> HttpResponse:
     events = update_member(
         member=member,
         author=author,
-        reason=data["reason"] or "changed on the tracker page",
+        reason=data["reason"],
         priority=data["priority"],
         manual_adjustment=data["manual_adjustment"],
         is_active=data["is_active"],

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.tests.factories import AccountFactory, team_lead
 from leads.assignment import assign_task
 from leads.ledger import ledger_totals, open_period, reconcile_counters, undo_assignment
-from leads.models import LedgerKind, RoundRobinEvent, TimeOff, TrackerRole
+from leads.models import LedgerKind, RoundRobinEvent, Territory, TimeOff, TrackerRole
 from leads.tests.factories import TaskFactory, member, territory
 from leads.time_off import apply_time_off
 from leads.tracker import history, prefill_adjustment, preview_next, tracker_rows, update_member
@@ -360,6 +360,32 @@ def test_the_domain_refuses_a_change_of_priority_or_active_without_a_reason(chan
     target.refresh_from_db()
     assert (target.priority, target.is_active) == (1, True)
     assert not RoundRobinEvent.objects.filter(member=target).exists()
+
+
+def test_the_domain_refuses_a_change_of_territories_without_a_reason():
+    target = member()
+    others = list(Territory.objects.all()[:2])
+
+    with pytest.raises(ValueError, match="needs a reason"):
+        update_member(member=target, author=None, reason="", territories=others)
+    assert not RoundRobinEvent.objects.filter(member=target).exists()
+
+
+def test_the_domain_saves_unchanged_values_without_a_reason_and_records_nothing():
+    target = member()
+    current = list(target.territories.all())
+
+    events = update_member(
+        member=target,
+        author=None,
+        reason="",
+        priority=target.priority,
+        manual_adjustment=target.manual_adjustment,
+        is_active=target.is_active,
+        territories=current,
+    )
+
+    assert events == []
 
 
 def test_the_mid_month_prefill_stays_within_the_bound():

@@ -88,6 +88,7 @@ def test_toggling_one_territory_keeps_the_others(page, login_as):
 
     expect(choices.get_by_label("Europe & Africa")).to_be_checked()
     expect(choices.get_by_label("U.S. West")).to_be_checked()
+    page.get_by_label("Reason for the change to Bea Both").fill("covering the west coast")
     page.locator(f"#member-{both.pk}").get_by_role("button", name="Save").click()
     page.locator("#messages").get_by_text("Bea Both").wait_for()
     assert set(both.territories.values_list("slug", flat=True)) == {"europe-africa", "us-west"}

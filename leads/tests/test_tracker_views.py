@@ -17,6 +17,7 @@ from leads.models import (
     LedgerKind,
     RoundRobinEvent,
     Task,
+    Territory,
     TimeOff,
     TrackerMember,
 )
@@ -169,6 +170,30 @@ def test_deactivating_without_a_reason_through_htmx_is_refused_in_the_row(client
     assert "Say why “Active” changes." in response.content.decode()
     target.refresh_from_db()
     assert target.is_active
+    assert not RoundRobinEvent.objects.filter(member=target).exists()
+
+
+def test_changing_the_territories_without_a_reason_is_refused(client):
+    # Which round robins the member is in moves leads as much as a weight does.
+    lead = _login(client, team_lead())
+    target = teammate(lead)
+    other = Territory.objects.exclude(pk=territory().pk).first()
+    assert other is not None
+
+    response = _edit(client, target, territories=[territory().pk, other.pk], reason="")
+
+    assert response.status_code == 400
+    assert "Say why the territories change." in response.content.decode()
+    assert not RoundRobinEvent.objects.filter(member=target).exists()
+
+
+def test_saving_a_row_unchanged_without_a_reason_records_nothing_and_fails_nothing(client):
+    lead = _login(client, team_lead())
+    target = teammate(lead)
+
+    response = _edit(client, target, reason="")
+
+    assert response.status_code == 302
     assert not RoundRobinEvent.objects.filter(member=target).exists()
 
 
