@@ -120,7 +120,9 @@ class NewTaskForm(IntakeForm):
     )
     lead_type = forms.ChoiceField(choices=LeadType.choices, initial=LeadType.NEW_BUSINESS)
 
-    # The sources refused here; the JSON intake (ApiIntakeForm) keeps its contract.
+    # Refused here and by the JSON intake (ApiIntakeForm): one validator for a task's
+    # input, whatever it comes through; a lead rule's or a follow-up's task comes from
+    # the app's own jobs, never from outside.
     refused_sources: frozenset[str] = SYSTEM_ONLY_SOURCES
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -142,8 +144,6 @@ class NewTaskForm(IntakeForm):
 
 class ApiIntakeForm(NewTaskForm):
     """The JSON intake payload; the idempotency key may also come as a header."""
-
-    refused_sources = frozenset()
 
     lead_type = forms.ChoiceField(choices=[("", ""), *LeadType.choices], required=False)
     organization_id = parsing.KeyField(max_length=ORGANIZATION_ID_LENGTH, required=False)

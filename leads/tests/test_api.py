@@ -211,3 +211,14 @@ def test_a_10_mb_body_is_a_json_413(client, token):
     assert response.status_code == 413
     assert response["Content-Type"] == "application/json"
     assert not Task.objects.exists()
+
+
+@pytest.mark.parametrize("source", ["lead_rule", "follow_up"])
+def test_the_intake_refuses_a_source_only_the_apps_jobs_set(client, token, source):
+    member()
+
+    response = _post(client, token, {**PAYLOAD, "source": source})
+
+    assert response.status_code == 400
+    assert "set only by the system" in response.json()["errors"]["source"][0]
+    assert not Task.objects.exists()
