@@ -49,7 +49,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -277,6 +277,13 @@ class TamQuota:
         return sum((a.contribution for a in self.counted if a.recognised), ZERO)
 
     @property
+    def recognised_growth(self) -> Decimal:
+        """The commission basis' growing accounts: the sum of its positive contributions."""
+        return sum(
+            (a.contribution for a in self.counted if a.recognised and a.contribution > 0), ZERO
+        )
+
+    @property
     def attainment_percent(self) -> Decimal | None:
         return _percent(self.attainment, self.quota)
 
@@ -290,14 +297,28 @@ class TamQuota:
             end_arr=self.end_arr,
             attainment=self.attainment,
             recognised_attainment=self.recognised_attainment,
+            recognised_growth=self.recognised_growth,
         )
 
 
 @dataclass(frozen=True)
 class TamTotals:
     """One TAM's quota figures for a quarter without the per-account rows: ``accounts``
-    counts the book (grace-period accounts included), the dollar sums leave out the
-    accounts in their grace period, as ``TamQuota``'s properties do."""
+    counts the quota book (AM-managed, owned at quarter start, grace-period accounts
+    included), the dollar sums leave out the accounts in their grace period, as
+    ``TamQuota``'s properties do.
+
+    ``recognised_attainment`` (the commission basis) is ``recognised_growth`` (the
+    recognised accounts' positive contributions) less ``recognised_drops`` (their drops
+    and churn, a positive amount): negative when drops exceed growth, whatever the
+    attainment, which also counts the accounts still waiting for their first two paid
+    invoices (``pending_attainment``).
+
+    ``owned_now`` is what My book counts for the TAM today (owned accounts outside the
+    Leads state, AM-managed or not, TAM overlays apart): ``tam_quota_totals`` reads it
+    beside the quota book so the page can say why the two differ; ``TamQuota.totals``
+    leaves it 0, and equality ignores it.
+    """
 
     user: User
     quota: Decimal
@@ -306,10 +327,23 @@ class TamTotals:
     end_arr: Decimal
     attainment: Decimal
     recognised_attainment: Decimal
+    recognised_growth: Decimal = ZERO
+    owned_now: int = field(default=0, compare=False)
 
     @property
     def attainment_percent(self) -> Decimal | None:
         return _percent(self.attainment, self.quota)
+
+    @property
+    def recognised_drops(self) -> Decimal:
+        """Drops and churn in the commission basis, as a positive amount."""
+        return self.recognised_growth - self.recognised_attainment
+
+    @property
+    def pending_attainment(self) -> Decimal:
+        """Attainment of accounts whose first two invoices are not paid yet: not in the
+        commission basis."""
+        return self.attainment - self.recognised_attainment
 
 
 def _percent(attainment: Decimal, quota: Decimal) -> Decimal | None:
@@ -549,7 +583,10 @@ def _arr_sql(key: str) -> str:
 #   rather than probed by an index for every month;
 # - quota_months and arr: the cross-sell multiplier and quarter_arr, grouped by account
 #   alone (one integer key) before the book's columns are joined back;
-# - accounts: in_grace_period, the approved exclusion and the first two paid invoices.
+# - accounts: in_grace_period, the approved exclusion and the first two paid invoices;
+# - per_tam: the sums, and the commission basis' growth apart from its drops;
+# - owned_now: My book's count beside it (owned, not leads; by the owner index), joined
+#   in full so a TAM whose owned accounts are none of them AM-managed still reads it.
 # The TAMs are one array parameter and the quarters' months parameters, so the text is
 # the same for every request. test_quota_totals holds it equal to tam_quotas.
 TOTALS_SQL = """
@@ -646,14 +683,30 @@ accounts AS (
     LEFT JOIN billing_optimisationexclusion x
            ON x.account_id = a.id AND x.quarter = %(quarter)s AND x.status = %(approved)s
     LEFT JOIN paid ON paid.account_id = a.id
+),
+per_tam AS (
+    SELECT quota_owner_id, COUNT(*) AS n,
+           COALESCE(SUM(start_arr) FILTER (WHERE NOT in_grace), 0) AS start_arr,
+           COALESCE(SUM(end_arr) FILTER (WHERE NOT in_grace), 0) AS end_arr,
+           COALESCE(SUM(contribution) FILTER (WHERE NOT in_grace), 0) AS attainment,
+           COALESCE(SUM(contribution) FILTER (WHERE NOT in_grace AND recognised), 0)
+             AS recognised,
+           COALESCE(SUM(contribution)
+                    FILTER (WHERE NOT in_grace AND recognised AND contribution > 0), 0)
+             AS recognised_growth
+    FROM accounts
+    GROUP BY quota_owner_id
+),
+owned_now AS (
+    SELECT owner_id, COUNT(*) AS n FROM accounts_account
+    WHERE owner_id = ANY(%(tams)s) AND NOT is_lead
+    GROUP BY owner_id
 )
-SELECT quota_owner_id, COUNT(*),
-       COALESCE(SUM(start_arr) FILTER (WHERE NOT in_grace), 0),
-       COALESCE(SUM(end_arr) FILTER (WHERE NOT in_grace), 0),
-       COALESCE(SUM(contribution) FILTER (WHERE NOT in_grace), 0),
-       COALESCE(SUM(contribution) FILTER (WHERE NOT in_grace AND recognised), 0)
-FROM accounts
-GROUP BY quota_owner_id
+SELECT COALESCE(p.quota_owner_id, o.owner_id), COALESCE(p.n, 0),
+       COALESCE(p.start_arr, 0), COALESCE(p.end_arr, 0), COALESCE(p.attainment, 0),
+       COALESCE(p.recognised, 0), COALESCE(p.recognised_growth, 0), COALESCE(o.n, 0)
+FROM per_tam p
+FULL JOIN owned_now o ON o.owner_id = p.quota_owner_id
 """.format(
     run_rate=_cents("c.annual_amount / 12"),
     start_arr=_arr_sql("start"),
@@ -667,8 +720,9 @@ def tam_quota_totals(
 ) -> list[TamTotals]:
     """Each TAM's figures of ``tam_quotas`` (same arguments and defaults, same order)
     without the per-account rows, summed by PostgreSQL: ``[t.totals() for t in
-    tam_quotas(...)]``. Two queries at most (the TAMs when ``tams`` is None, then one
-    whatever the size of the books); read-only.
+    tam_quotas(...)]``, with ``owned_now`` (My book's count) read as well. Two queries at
+    most (the TAMs when ``tams`` is None, then one whatever the size of the books);
+    read-only.
     """
     tam_list, through = _tams_through(quarter=quarter, tams=tams, through=through)
     if not tam_list:
@@ -699,7 +753,9 @@ def tam_quota_totals(
         sums = {row[0]: row[1:] for row in cursor.fetchall()}
     totals = []
     for u in tam_list:
-        count, start, end, attainment, recognised = sums.get(u.pk, (0, ZERO, ZERO, ZERO, ZERO))
+        count, start, end, attainment, recognised, growth, owned = sums.get(
+            u.pk, (0, ZERO, ZERO, ZERO, ZERO, ZERO, 0)
+        )
         totals.append(
             TamTotals(
                 user=u,
@@ -709,6 +765,8 @@ def tam_quota_totals(
                 end_arr=end,
                 attainment=attainment,
                 recognised_attainment=recognised,
+                recognised_growth=growth,
+                owned_now=owned,
             )
         )
     return totals

@@ -41,7 +41,7 @@ def test_an_optimisation_drop_is_excluded_after_lead_and_manager_approve(page, l
 
     login_as(owner)
     page.goto(f"/revenue/quota/?quarter={quarter}")
-    page.get_by_text(f"{owner.name}: 1 account").click()
+    page.get_by_text(f"{owner.name}: 1 AM-managed account").click()
     row = page.get_by_test_id("quota-account")
     assert "−$16,800" in row.inner_text()  # money with its sign and a true minus
     row.get_by_text("Request an optimisation exclusion").click()
@@ -65,6 +65,6 @@ def test_an_optimisation_drop_is_excluded_after_lead_and_manager_approve(page, l
     login_as(manager())
     page.goto(f"/revenue/quota/?quarter={quarter}")
     page.get_by_test_id("exclusions").get_by_role("button", name="Approve").click()
-    page.get_by_text(f"{owner.name}: 1 account").click()
+    page.get_by_text(f"{owner.name}: 1 AM-managed account").click()
     text = page.get_by_test_id("quota-account").inner_text()
     assert "16,800 of the drop excluded" in text

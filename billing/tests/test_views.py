@@ -9,10 +9,11 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from accounts.books import book_totals
 from accounts.models import Account
 from accounts.roles import Role
 from accounts.tests.factories import AccountFactory, manager, revops, tam, team_lead, user_with_role
-from billing.models import AnnualContract, MonthlyRevenue
+from billing.models import AnnualContract, Invoice, MonthlyRevenue
 from billing.tests.helpers import month, series
 from revopsweb.tests.csv_reading import export_rows
 
@@ -216,7 +217,8 @@ def test_quota_page_shows_each_tams_accounts_as_a_collapsed_group_with_its_count
     lead, first, second = _two_tams_with_books()
     client.force_login(lead)
     html = client.get(reverse("billing:quota") + "?quarter=2026Q2").content.decode()
-    assert "First Tam: 2 accounts" in html and "Second Tam: 3 accounts" in html
+    assert "First Tam: 2 AM-managed accounts in the quota book" in html
+    assert "Second Tam: 3 AM-managed accounts in the quota book" in html
     assert f'hx-get="?quarter=2026Q2&amp;tam={second.pk}&amp;part=accounts"' in html
     assert f'href="?quarter=2026Q2&amp;tam={second.pk}#tam-{second.pk}"' in html  # no JS
     assert 'data-testid="quota-account"' not in html
@@ -246,7 +248,7 @@ def test_the_plain_link_opens_one_tams_accounts_on_the_full_page(client):
     assert f'id="tam-{first.pk}" data-testid="tam-group" open' in html
     assert all(link in html for link in _account_links(first))
     assert not any(link in html for link in _account_links(second))
-    assert "Second Tam: 3 accounts" in html  # the other groups stay collapsed
+    assert "Second Tam: 3 AM-managed accounts" in html  # the other groups stay collapsed
 
 
 def test_a_tam_opens_their_own_accounts(client):
@@ -373,3 +375,45 @@ def test_revenue_movers_and_quota_rows_link_their_accounts(client):
         url = f'href="{reverse("accounts:account", args=[account.pk])}"'
         assert url in revenue.split('data-testid="gainers"', 1)[1]
         assert url in quota
+
+
+def test_quota_page_says_its_count_is_the_am_managed_book_beside_my_books_count(client):
+    """My book counts every owned account outside Leads; the quota book only the
+    AM-managed ones: the page says which it counts and gives My book's figure."""
+    owner = tam(name="Quota Tam", quarterly_quota=Decimal("100000"))
+    _customers(2, owner)  # AM-managed
+    AccountFactory.create(owner=owner, owner_role="TAM", am_managed=False)
+    AccountFactory.create(owner=owner, owner_role="TAM", am_managed=False, is_lead=True)
+    client.force_login(owner)
+    html = client.get(reverse("billing:quota") + "?quarter=2026Q2").content.decode()
+    assert book_totals(owner, today=TODAY.date()).accounts == 3
+    assert "Quota Tam: 2 AM-managed accounts in the quota book" in html
+    assert re.search(r'data-testid="owned-now">\(My book today: 3 accounts\)', html)
+    assert 'data-testid="quota-book-note"' in html
+
+
+def test_a_negative_commission_basis_says_what_it_is_made_of(client):
+    owner = tam(quarterly_quota=Decimal("100000"))
+    dropping, growing, new = (
+        AccountFactory.create(owner=owner, owner_role="TAM", am_managed=True) for _ in range(3)
+    )
+    series(dropping, [3000, 3000, 3000, 1000, 1000, 1000])  # -$24,000 × 0.7 = -$16,800
+    series(growing, [1000, 1000, 1000, 1500, 1500, 1500])  # +$6,000 × 0.7 = +$4,200
+    series(new, [1000, 1000, 1000, 5000, 5000, 5000])  # +$33,600, commission pending
+    for account in (dropping, growing):
+        for i in range(2):
+            Invoice.objects.create(
+                account=account, number=f"N-{account.pk}-{i}", issued_on=month(i),
+                due_on=month(i), amount=Decimal(100), status=Invoice.Status.PAID,
+            )  # fmt: skip
+    client.force_login(owner)
+    response = client.get(reverse("billing:quota") + "?quarter=2026Q2")
+    [row] = response.context["rows"]
+    assert row.attainment == Decimal("21000.00") and row.recognised_attainment < 0
+    html = re.sub(r"\s+", " ", response.content.decode())
+    assert "−$12,600" in html or "-$12,600" in html
+    assert (
+        "negative: drops and churn of $16,800 exceed growth of $4,200 on the accounts whose "
+        "first two invoices are paid" in html
+    )
+    assert "$33,600 of the attainment is on accounts waiting for their first two paid" in html
