@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     Exists,
     ExpressionWrapper,
@@ -27,6 +28,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -194,6 +196,39 @@ def book_totals(owner: User, *, today: dt.date, month: dt.date | None = None) ->
         today=today,
     )
     return replace(totals, overlays=overlays)
+
+
+def book_at_quarter_start(owner: User, *, quarter: dt.date) -> int:
+    """How many accounts ``owner`` held on ``quarter``'s first day, as the handbook's
+    "Maximum book size: 15 accounts … if you're starting a quarter at 18 accounts"
+    reads it (sales/account-allocation, "Quarterly book planning"): owned that day,
+    outside the Leads state (today's). The owner that day is read from the ownership
+    history's effective dates, as the quota's ``quota_owner`` reads them: an account
+    with a move effective after that day was its first such move's previous owner's
+    (a handover completed during the quarter takes effect at quarter end), else it is
+    its current owner's. One query.
+    """
+    later = OwnershipChange.objects.filter(
+        account=OuterRef("pk"), effective_on__gt=quarter
+    ).order_by("effective_on", "at", "pk")
+    # Owned now, or given away by a move effective after that day: the candidates,
+    # each side by its own index (a union rather than an OR).
+    owned = Account.objects.filter(owner=owner).values("pk")
+    moved = OwnershipChange.objects.filter(previous_owner=owner, effective_on__gt=quarter).values(
+        "account"
+    )
+    return (
+        Account.objects.filter(pk__in=owned.union(moved), is_lead=False)
+        .annotate(
+            owner_then=Case(
+                When(~Exists(later), then=F("owner")),
+                default=Subquery(later.values("previous_owner")[:1]),
+                output_field=IntegerField(),
+            )
+        )
+        .filter(owner_then=owner.pk)
+        .count()
+    )
 
 
 def team_book_totals(

@@ -1,10 +1,37 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin
 
+from accounts.models import User
+from revopsweb.dates import company_today
+
+from .checks import reason_check, reason_fact_check
 from .models import Handover, HandoverEvent, OnboardingCheck
+
+
+class HandoverAdminForm(forms.ModelForm[Handover]):
+    """A changed reason passes the propose page's validators: one of the move's
+    reasons (``reason_check``) and borne out by the facts as they stood when the
+    handover was proposed (``reason_fact_check``)."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        reason = cleaned.get("reason")
+        handover = self.instance
+        if reason and handover.pk and "reason" in self.changed_data:
+            proposed_on = company_today(now=handover.proposed_at)
+            owner = User.objects.get(pk=handover.from_owner_id)
+            for check in (
+                reason_check(reason, transition=(handover.from_role, handover.to_role)),
+                reason_fact_check(handover.account, reason=reason, owner=owner, today=proposed_on),
+            ):
+                if not check.ok:
+                    self.add_error("reason", check.why)
+                    break
+        return cleaned
 
 
 class HandoverEventInline(admin.TabularInline[HandoverEvent, Handover]):
@@ -20,6 +47,7 @@ class HandoverEventInline(admin.TabularInline[HandoverEvent, Handover]):
 
 @admin.register(Handover)
 class HandoverAdmin(admin.ModelAdmin[Handover]):
+    form = HandoverAdminForm
     list_display = (
         "account",
         "from_owner",

@@ -13,8 +13,9 @@ from typing import cast
 
 from django.db.models import Q, Subquery
 
-from accounts.models import Account, AccountPlan, OwnerRole, User
-from accounts.segments import AccountWithRevenue, with_revenue
+from accounts.books import TAM_MAX_ACCOUNTS, book_at_quarter_start
+from accounts.models import Account, AccountPlan, OwnerRole, Plan, User
+from accounts.segments import ARR_20K, ARR_50K, AccountWithRevenue, with_revenue
 from billing.models import Invoice
 from billing.revenue_data import first_paid_months
 from revopsweb.dates import months_between, quarter_start
@@ -425,3 +426,49 @@ def reason_check(reason: str, *, transition: tuple[str, str] | None = None) -> C
                 f"{transition[0]} → {transition[1]}. Its reasons: {offered}.",
             )
     return Check("reason", "Valid reason", True, HandoverReason(reason).label + ".")
+
+
+def reason_fact_check(account: Account, *, reason: str, owner: User, today: dt.date) -> Check:
+    """Whether the facts bear ``reason`` out, for the reasons that state a checkable fact
+    (sales/account-allocation, "Quarterly book planning"); ``owner`` is the outgoing
+    owner, ``today`` the day of the proposal (its quarter is the one read):
+
+    - "Book over 15 accounts at quarter start": ``owner``'s book held more than
+      ``TAM_MAX_ACCOUNTS`` accounts on the quarter's first day (``book_at_quarter_start``,
+      one query);
+    - "YC plan $20k–$50k": the account is on the Startup / YC plan with $20k–$50k ARR
+      (as planning's removal reasons read it; no query when the account carries the
+      ``with_revenue`` annotations, else one).
+
+    Every other reason passes: its conditions are the transition's, which block accepting.
+    Read-only. The one validator of the propose form (through ``propose_handover``) and
+    the admin's change form.
+    """
+    label = "Reason borne out by the facts"
+    if reason == HandoverReason.BOOK_OVER_CAP:
+        quarter = quarter_start(today)
+        held = book_at_quarter_start(owner, quarter=quarter)
+        said = f"{owner}'s book held {held} account{'' if held == 1 else 's'} on {quarter:%d %b %Y}"
+        if held <= TAM_MAX_ACCOUNTS:
+            return Check(
+                "reason_facts",
+                label,
+                False,
+                f"“{HandoverReason(reason).label}” does not hold: {said}, "
+                f"not over {TAM_MAX_ACCOUNTS}.",
+            )
+        return Check("reason_facts", label, True, f"{said}: over {TAM_MAX_ACCOUNTS}.")
+    if reason == HandoverReason.YC_PLAN:
+        arr = _revenue(account, today=today).arr
+        yc = account.plan == Plan.STARTUP
+        said = f"{account.get_plan_display()} plan at ${arr:,.0f} ARR"
+        if not (yc and ARR_20K <= arr <= ARR_50K):
+            return Check(
+                "reason_facts",
+                label,
+                False,
+                f"“{HandoverReason(reason).label}” does not hold: the account is on {said}; "
+                f"the YC role takes Startup / YC plan accounts at ${ARR_20K:,.0f}–${ARR_50K:,.0f}.",
+            )
+        return Check("reason_facts", label, True, f"{said}.")
+    return Check("reason_facts", label, True, "The reason states no fact to check.")

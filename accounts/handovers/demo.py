@@ -14,7 +14,7 @@ from accounts.handovers.checklists import (
     checklist_labels,
     onboarding_sections,
 )
-from accounts.handovers.checks import reasons_for
+from accounts.handovers.checks import reason_fact_check, reasons_for
 from accounts.handovers.models import (
     Handover,
     HandoverEvent,
@@ -89,7 +89,11 @@ def seed_handovers(
         assert account.owner is not None
         to_role = _target_role(account.owner_role)
         fitting = reasons_for(from_role=account.owner_role, to_role=to_role)
-        if reason not in fitting:
+        # A reason that states a fact (a book over 15 at quarter start) only where the
+        # demo's data bears it out, as proposing requires; the move's first reason else.
+        if reason not in fitting or not (
+            reason_fact_check(account, reason=reason, owner=account.owner, today=today).ok
+        ):
             reason = fitting[0]
         pool = [p for p in people[to_role] if p.pk != account.owner_id]
         if not pool:

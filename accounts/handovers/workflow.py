@@ -39,6 +39,7 @@ from .checks import (
     plan_and_invoices,
     preconditions,
     reason_check,
+    reason_fact_check,
     transition_for,
 )
 from .models import OPEN_STATES, Handover, HandoverEvent, HandoverReason, HandoverState
@@ -67,7 +68,8 @@ def propose_handover(
     """Open a handover of ``account`` from its owner to ``to_owner``.
 
     Refuses (ValidationError) an unowned account, handing to the current owner,
-    an invalid reason (with the handbook's explanation), a second open handover
+    an invalid reason (with the handbook's explanation), a reason whose stated fact
+    the data contradicts (``reason_fact_check``, on the reason field), a second open handover
     of the same account; PermissionDenied for anyone but the owner, their team
     lead or a manager, and for a non-manager on a Top 40 account. Conditions and
     preconditions may still fail: they block accepting, not proposing.
@@ -93,6 +95,9 @@ def propose_handover(
     check = reason_check(reason, transition=(account.owner_role, to_role))
     if not check.ok:
         raise ValidationError(check.why)
+    facts = reason_fact_check(account, reason=reason, owner=account.owner, today=today)
+    if not facts.ok:
+        raise ValidationError({"reason": [facts.why]})
     locked = Account.objects.select_for_update().get(pk=account.pk)
     if locked.owner_id is None or locked.owner_id != account.owner_id:
         raise ValidationError("The account's owner changed meanwhile; reload and propose again.")
