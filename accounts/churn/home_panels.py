@@ -15,6 +15,7 @@ from billing.models import MonthlyRevenue
 from revopsweb.dates import week_start
 
 from .models import ChurnRiskFlag, FlagStatus, WeeklyStatusUpdate
+from .review import scope_owners
 
 HOME_ROWS = 8
 
@@ -31,14 +32,15 @@ def _flag_rows(flags: Any, today: dt.date) -> dict[str, Any]:
 
 
 def book_risk_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:
-    """Open churn-risk flags on the person's own accounts, largest ARR first. Two queries."""
-    return _flag_rows(_open_flags().filter(account__owner=user), today)
+    """Open churn-risk flags on the person's own accounts, largest ARR first: the churn
+    review's scope for them (``review_flags``), so the two count alike. Two queries."""
+    return _flag_rows(_open_flags().filter(scope_owners(user)), today)
 
 
 def team_risk_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:
-    """Open flags on accounts of the team lead's team (and their own). Two queries."""
-    team = Q(account__owner__team_lead=user) | Q(account__owner=user)
-    return _flag_rows(_open_flags().filter(team), today)
+    """Open flags on accounts of the team lead's team (and their own): the churn review's
+    scope for a team lead (``review_flags``), so the two count alike. Two queries."""
+    return _flag_rows(_open_flags().filter(scope_owners(user)), today)
 
 
 def company_risk_panel(user: User, today: dt.date, month: dt.date) -> dict[str, Any]:

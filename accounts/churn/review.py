@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
@@ -93,6 +94,54 @@ def overdue_retro_flags(
 # --- the weekly review -------------------------------------------------------
 
 
+class ReviewScope(StrEnum):
+    """Whose flags the weekly review counts, lists and charts for a viewer."""
+
+    BOOK = "book"
+    TEAM = "team"
+    COMPANY = "company"
+
+
+# The review's heading names its scope in the viewer's words.
+SCOPE_LABELS = {
+    ReviewScope.BOOK: "your book",
+    ReviewScope.TEAM: "your team",
+    ReviewScope.COMPANY: "the company",
+}
+
+
+def review_scope(user: User) -> ReviewScope:
+    """The review's scope for ``user``, as their home's (accounts.home.home_of): managers,
+    RevOps and superusers the company, team leads their team (with their own accounts),
+    everyone else their own book."""
+    if user.is_manager:
+        return ReviewScope.COMPANY
+    if user.has_role(Role.TEAM_LEAD):
+        return ReviewScope.TEAM
+    return ReviewScope.BOOK
+
+
+def scope_owners(user: User, *, to_owner: str = "account__owner") -> Q:
+    """``review_scope(user)`` as a filter on ``to_owner`` (the path to the account's
+    owner; "" for a filter on the people themselves): an empty filter for the company
+    (unowned accounts included), the team lead's team and their own for a team, the
+    owner alone for a book. The same people each may flag for (``is_owner_lead_or_manager``)."""
+    scope = review_scope(user)
+    if scope == ReviewScope.COMPANY:
+        return Q()
+    mine = Q(**{to_owner: user}) if to_owner else Q(pk=user.pk)
+    if scope == ReviewScope.TEAM:
+        return mine | Q(**{f"{to_owner}__team_lead" if to_owner else "team_lead": user})
+    return mine
+
+
+def review_flags(user: User) -> QuerySet[ChurnRiskFlag]:
+    """The flags the review (its header, owners, cards, retros, CSV and trend) and the
+    viewer's home at-risk panel count: those of ``review_scope(user)``. A subset of
+    ``visible_flags``, which stays what the user may open."""
+    return ChurnRiskFlag.objects.filter(scope_owners(user))
+
+
 def review_accounts(user: User) -> QuerySet[Account]:
     """Accounts the churn pages show the user: team leads and managers all; others their own."""
     accounts = Account.objects.all()
@@ -149,7 +198,7 @@ def review_groups(
     owner, their status updates, their escalations. ``flag_ids`` narrows it
     (one row re-rendered after an htmx post).
     """
-    flags_qs = visible_flags(user).filter(status=FlagStatus.OPEN)
+    flags_qs = review_flags(user).filter(status=FlagStatus.OPEN)
     if flag_ids is not None:
         flags_qs = flags_qs.filter(pk__in=list(flag_ids))
     groups: dict[int | None, OwnerGroup] = {}
@@ -179,10 +228,11 @@ class OwnerSummary:
 
 
 def review_owner_summaries(*, user: User) -> list[OwnerSummary]:
-    """The owners with open flags the user may see, by name: how many flags, their ARR
-    at flagging (dollars). One query, one row per owner whatever the number of flags."""
+    """The owners with open flags in the user's review scope (``review_flags``), by name:
+    how many flags, their ARR at flagging (dollars). One query, one row per owner
+    whatever the number of flags."""
     rows = (
-        visible_flags(user)
+        review_flags(user)
         .filter(status=FlagStatus.OPEN)
         .values("account__owner_id", "account__owner__name", "account__owner__email")
         .annotate(count=Count("pk"), arr=Sum("arr_at_flag"))
@@ -227,7 +277,7 @@ def review_group_page(
     cards a page. Three queries whatever the owner's number of flags (one more row
     than the page is read to know whether a next page exists)."""
     number = max(number, 1)
-    flags_qs = visible_flags(user).filter(status=FlagStatus.OPEN)
+    flags_qs = review_flags(user).filter(status=FlagStatus.OPEN)
     if owner_key == NO_OWNER_KEY:
         flags_qs = flags_qs.filter(account__owner__isnull=True)
     else:
@@ -323,17 +373,9 @@ def flag_group_page(*, flag: ChurnRiskFlag, per_page: int) -> int:
 
 
 def _suggested_owners(user: User, *, to_owner: str = "owner") -> Q:
-    """Whose accounts the user is suggested to flag, as a filter on ``to_owner`` (the
-    path to the account's owner; "" for a filter on the people themselves): managers
-    everyone's (an empty filter, unowned accounts included), team leads their team's
-    and their own, others their own: the accounts each may flag
-    (``is_owner_lead_or_manager``)."""
-    if user.is_manager:
-        return Q()
-    mine = Q(**{to_owner: user}) if to_owner else Q(pk=user.pk)
-    if user.has_role(Role.TEAM_LEAD):
-        return mine | Q(**{f"{to_owner}__team_lead" if to_owner else "team_lead": user})
-    return mine
+    """Whose accounts the user is suggested to flag: the review's scope (``scope_owners``),
+    the accounts each may flag (``is_owner_lead_or_manager``)."""
+    return scope_owners(user, to_owner=to_owner)
 
 
 def suggested_accounts(*, user: User) -> QuerySet[Account]:
@@ -418,8 +460,11 @@ class TrendWeek:
     churned: int
 
 
-def weekly_trend(*, today: dt.date, weeks: int = TREND_WEEKS) -> list[TrendWeek]:
-    """Per week of the last ``weeks``: flags open at the week's end, their ARR, saved and churned.
+def weekly_trend(
+    *, today: dt.date, weeks: int = TREND_WEEKS, flags: QuerySet[ChurnRiskFlag] | None = None
+) -> list[TrendWeek]:
+    """Per week of the last ``weeks``: flags open at the week's end, their ARR, saved and churned,
+    of ``flags`` (default: every flag; the review passes ``review_flags(viewer)``).
 
     One query (the flags overlapping the period); the weekly buckets are summed here,
     each flag placed by a binary search of the weeks' bounds (company midnights) rather
@@ -434,9 +479,11 @@ def weekly_trend(*, today: dt.date, weeks: int = TREND_WEEKS) -> list[TrendWeek]
         for index in range(weeks + 1)
     ]
     ends = bounds[1:]
-    rows = ChurnRiskFlag.objects.filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=bounds[0])
-    ).exclude(status=FlagStatus.REMOVED)
+    rows = (
+        (ChurnRiskFlag.objects.all() if flags is None else flags)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=bounds[0]))
+        .exclude(status=FlagStatus.REMOVED)
+    )
     # At risk at a week's end: raised before it and not closed before it. A flag is so
     # for a run of weeks, counted as +1 where the run starts and -1 after it ends.
     at_risk = [0] * (weeks + 1)

@@ -158,7 +158,7 @@ def _mark_openable(request: StaffRequest, rows: list[review.ReviewRow]) -> None:
 
 def _retros_page(request: StaffRequest, now: dt.datetime) -> ListPage:
     retros = (
-        review.visible_flags(request.user)
+        review.review_flags(request.user)
         .filter(status=FlagStatus.CHURNED, retro__isnull=True)
         .select_related("account__owner")
         .order_by("closed_at", "pk")
@@ -188,7 +188,9 @@ def _group_page(request: StaffRequest, now: dt.datetime, owner_key: str) -> revi
 @require_GET
 def churn_review(request: StaffRequest) -> HttpResponse:
     """The weekly at-risk review: flagged accounts by owner (counted, each owner's cards
-    loaded on demand a page at a time), suggestions and retros a page at a time, trend.
+    loaded on demand a page at a time), suggestions and retros a page at a time, trend;
+    all of it of the viewer's scope (``review.review_scope``: their book, their team or
+    the company), named in the heading.
 
     ``?owner=<id|none>&page=N`` opens one owner's group; ``?suggested=N``,
     ``?retros=N`` page those lists. From htmx, ``part=group|suggested|retros``
@@ -215,7 +217,8 @@ def churn_review(request: StaffRequest) -> HttpResponse:
     open_page = (
         _group_page(request, now, owner_key) if any(s.key == owner_key for s in summaries) else None
     )
-    trend = review.weekly_trend(today=company_today(now=now))
+    # The header, owners, retros and trend share one scope (review.review_scope).
+    trend = review.weekly_trend(today=company_today(now=now), flags=review.review_flags(user))
     chart = {
         "labels": [f"{w.week:%b %d}" for w in trend],
         "at_risk": [w.at_risk for w in trend],
@@ -228,6 +231,7 @@ def churn_review(request: StaffRequest) -> HttpResponse:
         TEMPLATE,
         {
             "owners": summaries,
+            "scope": review.SCOPE_LABELS[review.review_scope(user)],
             "open_page": open_page,
             "flag_count": sum(s.count for s in summaries),
             "arr_total": sum((s.arr for s in summaries), start=Decimal(0)),

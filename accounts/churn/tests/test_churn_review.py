@@ -78,12 +78,18 @@ def test_closed_flags_leave_the_review():
     assert _rows(manager()) == []
 
 
-def test_a_tam_sees_only_their_own_flags_and_leads_see_everyone():
-    mine, theirs = owned_account(), owned_account()
-    _flag(mine)
-    _flag(theirs)
+def test_a_tam_sees_their_own_flags_a_lead_their_teams_and_a_manager_everyones():
+    lead = team_lead()
+    mine, teammates, elsewhere = (
+        owned_account(),
+        owned_account(owner=tam(team_lead=lead)),
+        owned_account(),
+    )
+    for account in (mine, teammates, elsewhere):
+        _flag(account)
     assert [r.flag.account for r in _rows(mine.owner)] == [mine]
-    assert len(_rows(team_lead())) == 2
+    assert [r.flag.account for r in _rows(lead)] == [teammates]
+    assert len(_rows(manager())) == 3
 
 
 # --- the rules ------------------------------------------------------------------------
@@ -221,27 +227,79 @@ def test_a_team_lead_is_suggested_only_their_teams_accounts(client):
     assert "Elsewhereco" not in body
 
 
-def test_a_team_lead_reviews_every_flag_and_links_only_their_teams_accounts(client):
-    # Leads see the whole company's flags, and open only their team's accounts (404).
+def test_a_team_lead_reviews_their_teams_flags_only(client):
+    # A lead's review is their team's (as their home's at-risk panel): another team's
+    # owner is not listed, and asking for their group shows no card.
     lead = team_lead()
     ours = owned_account(owner=tam(team_lead=lead), name="Ourco")
     theirs = owned_account(name="Elsewhereco")
     for account in (ours, theirs):
         _flag(account)
     _login(client, lead)
-    for account, linked in ((ours, True), (theirs, False)):
-        body = client.get(reverse("churn:review"), {"owner": account.owner_id}).content.decode()
-        assert account.name in body
-        assert (reverse("accounts:account", args=[account.pk]) in body) is linked
+    body = client.get(reverse("churn:review"), {"owner": ours.owner_id}).content.decode()
+    assert "Ourco" in body and reverse("accounts:account", args=[ours.pk]) in body
+    body = client.get(reverse("churn:review"), {"owner": theirs.owner_id}).content.decode()
+    assert "Elsewhereco" not in body and 'data-testid="flag-card"' not in body
 
 
-def test_a_team_lead_sees_other_teams_retros_without_a_link(client):
+def test_a_team_lead_sees_their_teams_retros_only(client):
     lead = team_lead()
+    ours = owned_account(owner=tam(team_lead=lead), name="Ourco")
     theirs = owned_account(name="Elsewhereco")
-    close_flag(flag=_flag(theirs), by=manager(), status=FlagStatus.CHURNED)
+    for account in (ours, theirs):
+        close_flag(flag=_flag(account), by=manager(), status=FlagStatus.CHURNED)
     body = _login(client, lead).get(reverse("churn:review")).content.decode()
-    assert 'data-testid="retro-' in body and "Elsewhereco" in body
-    assert reverse("accounts:account", args=[theirs.pk]) not in body
+    assert 'data-testid="retro-' in body and "Ourco" in body
+    assert "Elsewhereco" not in body
+
+
+def _scoped_company():
+    """A team lead with three flagged accounts in their team (one their own) and six
+    flagged elsewhere, one of the team's closed (saved) last week."""
+    lead = team_lead()
+    member = tam(team_lead=lead)
+    ours = [owned_account(owner=member), owned_account(owner=member), owned_account(owner=lead)]
+    for account in ours:
+        _flag(account, arr=10_000, raised_at=NOW - dt.timedelta(weeks=2))
+    saved = owned_account(owner=member)
+    close_flag(
+        flag=_flag(saved, raised_at=NOW - dt.timedelta(weeks=3)),
+        by=member,
+        status=FlagStatus.RESOLVED,
+        now=NOW - dt.timedelta(weeks=1),
+    )
+    for _ in range(6):
+        _flag(owned_account(), arr=1_000, raised_at=NOW - dt.timedelta(weeks=2))
+    return lead, member
+
+
+@pytest.mark.parametrize(
+    ("viewer", "scope", "count", "saved"),
+    [("member", "your book", 2, 1), ("lead", "your team", 3, 1), ("manager", "the company", 9, 1)],
+)
+def test_the_reviews_header_chart_and_table_share_the_viewers_scope(
+    client, viewer, scope, count, saved
+):
+    lead, member = _scoped_company()
+    user = {"member": member, "lead": lead, "manager": manager()}[viewer]
+    response = _login(client, user).get(reverse("churn:review"))
+    body = re.sub(r"\s+", " ", response.content.decode())
+    assert f"<h1>Weekly at-risk review: {scope}</h1>" in body
+    assert f"{count} accounts at risk in {scope}" in body
+    assert f"Last 6 months: {scope}</h2>" in body
+    trend = response.context["trend"]
+    assert trend[-1].at_risk == response.context["chart"]["at_risk"][-1] == count
+    assert sum(w.saved for w in trend) == saved
+
+
+@pytest.mark.parametrize("viewer", ["member", "lead"])
+def test_the_home_and_the_review_count_the_same_flags(client, viewer):
+    lead, member = _scoped_company()
+    _login(client, lead if viewer == "lead" else member)
+    home = client.get("/").content.decode()
+    review_page = client.get(reverse("churn:review"))
+    [flagged] = re.findall(r"<strong>(\d+)</strong> flagged at risk", home)
+    assert int(flagged) == review_page.context["flag_count"] == (3 if viewer == "lead" else 2)
 
 
 def _build_review(n, *, boss, owner=None):
