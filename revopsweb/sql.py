@@ -419,7 +419,9 @@ class _CompiledCompiler(SQLCompiler):
         self.has_extra_select = compiled.has_extra_select
         params = list(compiled.params)
         for position, name in compiled.slots:
-            params[position] = self.query.values[name]
+            # Each value as its stand-in was typed (int, or psycopg's Int4/Int8 for an
+            # integer column), so the server is sent the parameter types it prepared.
+            params[position] = type(params[position])(self.query.values[name])
         return compiled.sql, tuple(params)
 
     def _is_select_list(self, expressions: Any) -> bool:
@@ -627,10 +629,13 @@ class CompiledOnce[M: Model]:
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
         by_value = {value: name for name, value in stand_ins.items()}
+        # A stand-in comes back as an int, or as the int subclass psycopg is told the
+        # column's type with (Django wraps an IntegerField's value as Int4, a
+        # BigIntegerField's as Int8); params may also be lists, dicts, dates, bools.
         slots = tuple(
             (i, by_value[p])
             for i, p in enumerate(params)
-            if type(p) is int and p in by_value  # params may be lists, dicts, dates
+            if isinstance(p, int) and not isinstance(p, bool) and p in by_value
         )
         missing = set(names) - {name for _, name in slots}
         if missing:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from django.db import connection
 from django.db.models import F, Value
 from django.db.models.functions import Concat
 
-from accounts.models import Account, User
+from accounts.models import Account, AccountSnapshot, User
 from accounts.tests.factories import AccountFactory, tam
 from revopsweb.sql import CompiledOnce
 
@@ -235,3 +236,24 @@ def test_its_written_in_constants_read_the_rows_the_orm_reads_with_them_as_param
     assert [(a.pk, a.name, getattr(a, "label", None)) for a in compiled] == [
         (a.pk, a.name, getattr(a, "label", None)) for a in build(ann.pk)
     ]
+
+
+def test_a_value_may_be_a_big_integer_columns_parameter():
+    """Django hands a BigIntegerField's value to psycopg as Int8 (an int subclass), not
+    as int: the stand-in is found all the same, and each call reads its own rows, a
+    value beyond 32 bits included."""
+    account = AccountFactory.create()
+    monday = dt.date(2026, 11, 2)
+    for i, events in enumerate((7, 9_000_000_000)):
+        AccountSnapshot.objects.create(
+            account=account, week=monday + dt.timedelta(weeks=i), events=events
+        )
+    once = CompiledOnce(AccountSnapshot)
+
+    def build(events: int) -> Any:
+        return AccountSnapshot.objects.filter(events=events).order_by("week")
+
+    for events in (7, 9_000_000_000):
+        [row] = once.rows("k", build, events=events)
+        assert row.events == events
+    assert once.rows("k", build, events=8) == []
