@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django import forms
 from django.contrib import admin
 
 from accounts.models import User
 from revopsweb.dates import company_today
+from revopsweb.forms import ModelForm
 
 from .checks import reason_check, reason_fact_check
 from .models import Handover, HandoverEvent, OnboardingCheck
 
 
-class HandoverAdminForm(forms.ModelForm[Handover]):
+class HandoverAdminForm(ModelForm[Handover]):
     """A changed reason passes the propose page's validators: one of the move's
     reasons (``reason_check``) and borne out by the facts as they stood when the
     handover was proposed (``reason_fact_check``)."""
