@@ -198,3 +198,22 @@ def test_without_javascript_edit_preview_and_save_a_row(no_js_login_as):
     assert (
         RoundRobinEvent.objects.get(member=ramping, kind=LedgerKind.WEIGHT).reason == "ramping up"
     )
+
+
+def test_an_edited_row_fits_a_1280_px_window(page, login_as):
+    # The walk found Save and Preview off-screen at 1280 px: long territory names and
+    # full-width number inputs made the edited row wider than the window.
+    lead = team_lead(name="Lena Lead")
+    wide = member(
+        user=tam(name="Wanda Wide", team_lead=lead),
+        territories=[territory(), territory("asia-middle-east")],
+    )
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login_as(lead)
+    page.goto("/tracker/?territory=europe-africa")
+    _open_edit(page, wide, "Wanda Wide")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    save = page.locator(f"#member-{wide.pk}").get_by_role("button", name="Save")
+    box = save.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 1280
