@@ -109,6 +109,15 @@ def test_the_handover_page_shows_preconditions_flags_and_checklists(client, hand
         assert text in page
 
 
+def test_each_step_form_names_its_step_once_on_screen(client, handover):
+    # A visible legend "Cancel" above the "Cancel" button read as two controls.
+    client.force_login(handover.from_owner)
+    page = client.get(reverse("handovers:detail", args=[handover.pk])).content.decode()
+
+    assert "Note for “Cancel”" in page
+    assert "<legend>Cancel</legend>" not in page
+
+
 def test_the_handover_page_reads_invoices_and_the_latest_plan_once(client, handover):
     client.force_login(handover.to_owner)
     with CaptureQueriesContext(connection) as queries:
