@@ -372,18 +372,12 @@ def flag_group_page(*, flag: ChurnRiskFlag, per_page: int) -> int:
     return ahead.count() // per_page + 1
 
 
-def _suggested_owners(user: User, *, to_owner: str = "owner") -> Q:
-    """Whose accounts the user is suggested to flag: the review's scope (``scope_owners``),
-    the accounts each may flag (``is_owner_lead_or_manager``)."""
-    return scope_owners(user, to_owner=to_owner)
-
-
 def suggested_accounts(*, user: User) -> QuerySet[Account]:
     """Accounts with an open signal and no flag that the user may flag (one query), by
     owner name (unowned last), then account name; the ids break ties, so its pages
     never share or skip a row."""
     return (
-        _suggested(Account.objects.filter(_suggested_owners(user)))
+        _suggested(Account.objects.filter(scope_owners(user, to_owner="owner")))
         .select_related("owner")
         .order_by("owner__name", "name", "pk")
     )
@@ -402,7 +396,7 @@ def suggested_window(*, user: User, start: int, stop: int) -> QuerySet[Account]:
     the (owner, name) index. Each part stops at ``stop`` rows; the accounts are then
     read by id with ``suggested_accounts``' filter and order."""
     owners_sql, owners_params = (
-        User.objects.filter(_suggested_owners(user, to_owner=""))
+        User.objects.filter(scope_owners(user, to_owner=""))
         # In the window's order: with it, PostgreSQL walks the owners in turn and
         # stops once it has the window (an incremental sort), rather than reading
         # every owner's accounts and sorting them all.
@@ -443,9 +437,7 @@ def suggested_count(*, user: User) -> int:
     """How many accounts ``suggested_accounts`` lists for ``user``. One query, read from
     the open signals' index (with the flags' anti-join) rather than from every account:
     at 100,000 accounts the count over accounts took about 70 ms (issue 20)."""
-    signals = ChurnSignal.objects.filter(
-        _suggested_owners(user, to_owner="account__owner"), cleared_on__isnull=True
-    ).exclude(
+    signals = ChurnSignal.objects.filter(scope_owners(user), cleared_on__isnull=True).exclude(
         Exists(ChurnRiskFlag.objects.filter(account=OuterRef("account"), status=FlagStatus.OPEN))
     )
     return signals.order_by().values("account").distinct().count()

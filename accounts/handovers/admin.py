@@ -4,7 +4,6 @@ from typing import Any, ClassVar
 
 from django.contrib import admin
 
-from accounts.models import User
 from revopsweb.dates import company_today
 from revopsweb.forms import ModelForm
 
@@ -23,10 +22,11 @@ class HandoverAdminForm(ModelForm[Handover]):
         handover = self.instance
         if reason and handover.pk and "reason" in self.changed_data:
             proposed_on = company_today(now=handover.proposed_at)
-            owner = User.objects.get(pk=handover.from_owner_id)
             for check in (
                 reason_check(reason, transition=(handover.from_role, handover.to_role)),
-                reason_fact_check(handover.account, reason=reason, owner=owner, today=proposed_on),
+                reason_fact_check(
+                    handover.account, reason=reason, owner=handover.from_owner, today=proposed_on
+                ),
             ):
                 if not check.ok:
                     self.add_error("reason", check.why)
